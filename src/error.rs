@@ -1,0 +1,79 @@
+//! The library's one error type. Every message is complete on its own: it says what
+//! was wrong and, where there is one, how to recover. The wasm facade adds a stable
+//! machine-readable code (see [`Error::code`]) when it turns these into JS errors.
+
+use thiserror::Error;
+
+/// Result alias used throughout benefind.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in benefind's core.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The model files are not where they were looked for.
+    #[error("model file {path} could not be read ({reason}); fetch the model with pkg-scripts/fetch-model.sh")]
+    ModelMissing {
+        /// The path that was tried.
+        path: String,
+        /// Why reading failed.
+        reason: String,
+    },
+    /// One of the model files could not be used.
+    #[error("model file {file} is invalid: {reason}")]
+    BadModelFile {
+        /// Which file (`model.safetensors`, `tokenizer.json`, `config.json`).
+        file: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The model files describe a different model than the one benefind implements.
+    #[error("model mismatch: {field} is {got}, but {expected_model} needs {expected}")]
+    ModelMismatch {
+        /// The config field that differs.
+        field: &'static str,
+        /// The value benefind needs.
+        expected: usize,
+        /// The value the files have.
+        got: usize,
+        /// The model benefind implements.
+        expected_model: &'static str,
+    },
+    /// A vector's length does not match the embedding model's dimension.
+    #[error("dimension mismatch: {context} has {got} dimensions, but the model {model} produces {expected}")]
+    DimensionMismatch {
+        /// What carried the vector (e.g. "query vector").
+        context: String,
+        /// The model's dimension.
+        expected: usize,
+        /// The vector's length.
+        got: usize,
+        /// The model id the dimension belongs to.
+        model: String,
+    },
+    /// Tokenization failed.
+    #[error("tokenizer failed: {0}")]
+    Tokenizer(String),
+    /// The tensor runtime failed while running the model.
+    #[error("model inference failed: {0}")]
+    Inference(#[from] candle_core::Error),
+    /// Input from the caller was invalid.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+impl Error {
+    /// A stable code for programs (and the JS API) to branch on; the message may change,
+    /// the code does not.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::ModelMissing { .. } => "MODEL_MISSING",
+            Error::BadModelFile { .. } => "MODEL_INVALID",
+            Error::ModelMismatch { .. } => "MODEL_MISMATCH",
+            Error::DimensionMismatch { .. } => "DIMENSION_MISMATCH",
+            Error::Tokenizer(_) => "TOKENIZER",
+            Error::Inference(_) => "INFERENCE",
+            Error::InvalidInput(_) => "INVALID_INPUT",
+        }
+    }
+}

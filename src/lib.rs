@@ -1,0 +1,35 @@
+//! # benefind
+//!
+//! Search a health-plan member's own benefits documents by meaning, in the browser
+//! and natively, with the same code: sentence-transformers `all-MiniLM-L6-v2` run by
+//! candle, compiled to WebAssembly.
+//!
+//! The core is plain Rust; `wasm` (built only for `wasm32`) is the one layer that
+//! knows about JavaScript.
+//!
+//! ```no_run
+//! use benefind::{Embedder, ModelFiles};
+//! let dir = std::path::Path::new("models/all-MiniLM-L6-v2");
+//! let files = ModelFiles::read_dir(dir)?;
+//! let embedder = Embedder::from_files(files)?;
+//! let vectors = embedder.embed(&["Is my annual checkup free?"])?;
+//! assert_eq!(vectors[0].len(), embedder.dims());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod embed;
+mod error;
+mod filter;
+mod vector;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
+pub use error::{Error, Result};
+pub use filter::{
+    Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
+    MAX_NODES as FILTER_MAX_NODES,
+};
+pub use vector::{cosine, dot, l2_normalize};

