@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything benefind needs on a fresh Debian machine (run as root), and
+# nothing that is already there: re-running it is quick and changes nothing.
+#   - Rust target wasm32-unknown-unknown
+#   - wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version, and wasm-pack
+#     (both from crates.io; with them on PATH wasm-pack downloads nothing)
+#   - Debian chromium + chromium-driver (headless browser tests)
+#   - Node.js/npm and python3/pip if missing (Debian), npm dev packages from package-lock.json
+#   - the model weights (fetch-model.sh)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+WASM_PACK_VERSION="0.15.1"
+
+apt_missing=()
+command -v node >/dev/null || apt_missing+=(nodejs)
+command -v npm >/dev/null || apt_missing+=(npm)
+command -v python3 >/dev/null || apt_missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
+command -v gzip >/dev/null || apt_missing+=(gzip)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${apt_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The CLI must match the wasm-bindgen crate exactly, or the generated JS glue breaks.
+WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)"
+[ -n "$WB_VERSION" ] || { echo "setup.sh: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WB_VERSION (cargo install; a few minutes)"
+  # Not --locked: its lockfile pins a webpki-roots version that is no longer available.
+  cargo install --quiet --force wasm-bindgen-cli --version "$WB_VERSION"
+fi
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  log "installing wasm-pack $WASM_PACK_VERSION (cargo install; a few minutes)"
+  cargo install --quiet --force wasm-pack --version "$WASM_PACK_VERSION"
+fi
+
+# npm dev packages (playwright-core: drives Debian's chromium, downloads no browser).
+STAMP="node_modules/.benefind-lock.sha256"
+LOCK_SUM="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then
+  log "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$LOCK_SUM" >"$STAMP"
+fi
+
+bash "$ROOT/pkg-scripts/fetch-model.sh"
+log "setup complete"

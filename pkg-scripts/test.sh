@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: native (unit, integration, CLI), the wasm tests in headless Chromium,
+# and the browser end-to-end tests. Installs what is missing first (setup.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+trap stop_servers EXIT
+
+bash "$ROOT/pkg-scripts/setup.sh"
+
+log "native tests (release profile: the model is too slow unoptimised)"
+cargo test --release --locked
+
+log "wasm tests in headless Chromium"
+start_server "$TARGET_DIR/test-model-server.log" --mount /models=models www
+export BENEFIND_TEST_MODEL_URL="${SERVER_URL}models/all-MiniLM-L6-v2/"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export WASM_BINDGEN_TEST_TIMEOUT=600
+cargo test --release --locked --target wasm32-unknown-unknown --tests
+
+log "browser end-to-end tests (playwright-core + Debian chromium)"
+bash "$ROOT/pkg-scripts/build.sh"
+node --test --test-concurrency=1 tests/browser/
