@@ -11,6 +11,7 @@ log "native tests (release profile: the model is too slow unoptimised)"
 cargo test --release --locked
 
 log "wasm tests in headless Chromium"
+mkdir -p "$TARGET_DIR"
 start_server "$TARGET_DIR/test-model-server.log" --mount /models=models www
 export BENEFIND_TEST_MODEL_URL="${SERVER_URL}models/all-MiniLM-L6-v2/"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

@@ -3,37 +3,20 @@
 
 use std::time::Instant;
 
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::cli::ModelArgs;
 
-/// A 10-word member question.
-pub const QUESTION: &str = "Is my annual checkup free if I stay in network?";
+/// The texts both benchmarks time, shared with the browser bench page.
+const BENCH_TEXTS: &str = include_str!("../../../tests/fixtures/bench-embed.json");
 
-/// 32 chunk-length texts (≈ 60–120 tokens each), varied so padding is realistic.
-pub fn chunk_texts() -> Vec<String> {
-    let topics = [
-        "preventive care visits, immunizations and cancer screenings",
-        "the emergency room copay and when it is waived on admission",
-        "specialist visits with and without a referral from your primary care doctor",
-        "Tier 2 preferred brand prescriptions filled at retail or by mail order",
-    ];
-    (0..32)
-        .map(|i| {
-            let topic = topics[i % topics.len()];
-            let repeat = 2 + i % 4;
-            let mut text = format!("Section {i}: what the plan pays for {topic}. ");
-            for r in 0..repeat {
-                text.push_str(&format!(
-                    "In-network you pay a ${} copay after the deductible, and out-of-network \
-                     care is covered at {}% coinsurance once you meet the separate deductible. ",
-                    20 + 5 * r,
-                    30 + 10 * r
-                ));
-            }
-            text
-        })
-        .collect()
+#[derive(Deserialize)]
+struct BenchTexts {
+    /// A 10-word member question.
+    question: String,
+    /// 32 chunk-length texts of varied length, so padding is realistic.
+    batch: Vec<String>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -43,22 +26,22 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 pub fn embed(model: &ModelArgs, runs: usize) -> anyhow::Result<()> {
     anyhow::ensure!(runs >= 1, "--runs must be at least 1");
+    let BenchTexts { question, batch: texts } = serde_json::from_str(BENCH_TEXTS)?;
     let load_start = Instant::now();
     let embedder = model.load()?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
 
     for _ in 0..5 {
-        embedder.embed_one(QUESTION)?;
+        embedder.embed_one(&question)?;
     }
     let mut single = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        embedder.embed_one(QUESTION)?;
+        embedder.embed_one(&question)?;
         single.push(t.elapsed().as_secs_f64() * 1e3);
     }
     single.sort_by(f64::total_cmp);
 
-    let texts = chunk_texts();
     embedder.embed(&texts)?;
     let batch_runs = (runs / 10).max(3);
     let mut batch = Vec::with_capacity(batch_runs);

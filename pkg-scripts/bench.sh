@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks; each prints its numbers and ratios against a baseline measured in the
+# same run, and writes target/bench/<name>.json.
+#   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+usage() { sed -n '2,5p' "$0" >&2; exit 2; }
+
+bench_embed() {
+  local runs="${1:-50}"
+  bash "$ROOT/pkg-scripts/setup.sh"
+  cargo build --release --locked --bin benefind
+  mkdir -p "$ROOT/target/bench"
+  log "native embedding ($runs runs)"
+  "$TARGET_DIR/release/benefind" bench embed --runs "$runs" >"$ROOT/target/bench/embed-native.json"
+  bash "$ROOT/pkg-scripts/build.sh"
+  bash "$ROOT/pkg-scripts/build.sh" --no-simd pkg-nosimd
+  log "browser embedding in headless Chromium"
+  node "$ROOT/tests/browser/bench-embed.mjs" "$ROOT/target/bench/embed-native.json" "$runs"
+}
+
+case "${1:-}" in
+  embed) shift; bench_embed "$@" ;;
+  *) usage ;;
+esac

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds the wasm package, and serves the demo
+# page on http://127.0.0.1:$PORT/ (default 8080) until interrupted.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+PORT="${PORT:-8080}"
+
+bash "$ROOT/pkg-scripts/setup.sh"
+bash "$ROOT/pkg-scripts/build.sh"
+log "open http://127.0.0.1:$PORT/ (Ctrl-C to stop)"
+exec node "$ROOT/pkg-scripts/serve.mjs" --port "$PORT" \
+  --mount "/pkg=$ROOT/pkg" --mount "/models=$ROOT/models" "$ROOT/www"

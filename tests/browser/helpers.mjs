@@ -1,0 +1,51 @@
+// Shared by the browser end-to-end tests and the benchmarks: start the project's static
+// server on a free loopback port, and launch Debian's chromium through playwright-core
+// (no browser download).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}. */
+export function startServer(extraMounts = []) {
+  const args = [
+    path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", "0",
+    "--mount", `/pkg=${path.join(ROOT, "pkg")}`,
+    "--mount", `/models=${path.join(ROOT, "models")}`,
+    ...extraMounts.flatMap((m) => ["--mount", m]),
+    path.join(ROOT, "www"),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/ on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) resolve({ url: m[1], close: () => child.kill() });
+    });
+  });
+}
+
+/** Launches headless Debian chromium with the flags this sandbox needs. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROME_BIN || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+      "--no-first-run", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Fails the test on any uncaught page error or console error. */
+export function collectPageErrors(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  return errors;
+}
