@@ -57,6 +57,17 @@ pub enum Error {
     /// The tensor runtime failed while running the model.
     #[error("model inference failed: {0}")]
     Inference(#[from] candle_core::Error),
+    /// The bundle's stored index (segments, graphs) is inconsistent.
+    #[error(
+        "bundle index section is invalid: {0}; rebuild the bundle with `benefind bundle build`"
+    )]
+    BadIndex(String),
+    /// The bundle file could not be used.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    /// A where-filter was malformed.
+    #[error("invalid filter: {0}")]
+    Filter(#[from] crate::filter::FilterError),
     /// Input from the caller was invalid.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -74,6 +85,11 @@ impl Error {
             Error::Tokenizer(_) => "TOKENIZER",
             Error::Inference(_) => "INFERENCE",
             Error::InvalidInput(_) => "INVALID_INPUT",
+            Error::BadIndex(_) => "BAD_BUNDLE",
+            Error::Bundle(crate::bundle::BundleError::DimsMismatch { .. }) => "DIMENSION_MISMATCH",
+            Error::Bundle(crate::bundle::BundleError::ModelMismatch { .. }) => "MODEL_MISMATCH",
+            Error::Bundle(_) => "BAD_BUNDLE",
+            Error::Filter(_) => "BAD_FILTER",
         }
     }
 }

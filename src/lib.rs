@@ -18,18 +18,31 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bundle;
+mod chunk;
 mod embed;
+mod engine;
 mod error;
 mod filter;
+mod index;
 mod vector;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use bundle::{
+    inspect as inspect_bundle, Bundle, BundleError, BundleHeader, BundleInfo, Metric, Record,
+    SectionInfo, VectorEncoding,
+};
+pub use chunk::{
+    chunk_document, default_id, split_front_matter, Chunk, ChunkOptions, Document, TokenCounter,
+};
 pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
+pub use engine::{Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, DEFAULT_K, MAX_K};
 pub use error::{Error, Result};
 pub use filter::{
     Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
     MAX_NODES as FILTER_MAX_NODES,
 };
+pub use index::{IndexParams, Neighbor, SearchStats, VectorIndex};
 pub use vector::{cosine, dot, l2_normalize};

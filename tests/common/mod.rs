@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod parity;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

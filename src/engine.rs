@@ -1,0 +1,637 @@
+//! The engine API shared by the CLI and the browser facade: a [`Collection`] of chunks
+//! (records + vectors + index) and an [`Engine`] that adds the embedder, so callers can
+//! `ingest` documents and `search(question, policy)`.
+//!
+//! Writes are all-or-nothing: every document is chunked and embedded, every record and
+//! vector validated, before the collection changes at all.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::bundle::{Bundle, Record, VectorEncoding};
+use crate::chunk::{chunk_document, default_id, ChunkOptions, Document, TokenCounter};
+use crate::embed::Embedder;
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::index::{IndexParams, SearchStats, VectorIndex, POLICY_FIELD};
+
+/// Results a search returns unless told otherwise (ChromaDB's `n_results` default).
+pub const DEFAULT_K: usize = 3;
+/// The most results one query may ask for (S3 Vectors' `topK` limit).
+pub const MAX_K: usize = 100;
+
+/// One result: the chunk, how close it is, and its metadata.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchHit {
+    /// Chunk id.
+    pub id: String,
+    /// Cosine similarity to the question (1 = same direction).
+    pub score: f32,
+    /// 1 − score, as vector stores report it.
+    pub distance: f32,
+    /// The chunk's text.
+    pub text: String,
+    /// `policy`, `source`, `chunk_index`, `section`, and any other metadata.
+    pub metadata: Map<String, Value>,
+}
+
+/// A document to ingest: text plus metadata (`policy` required).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct IngestDoc {
+    /// Plain text or Markdown.
+    pub text: String,
+    /// The plan the document belongs to.
+    pub policy: String,
+    /// Where it came from (file name); defaults to the id or "ingested".
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Document id; its chunks are `{id}_chunk_{i:04}` and re-ingesting the same id
+    /// replaces them. Without one, chunks continue the policy's `{policy}_chunk_{n:04}`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Any other metadata, copied to every chunk.
+    #[serde(flatten)]
+    pub metadata: Map<String, Value>,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Chunks added.
+    pub chunks: usize,
+    /// Chunks replaced (same document id ingested again).
+    pub replaced: usize,
+    /// Ids of the added chunks.
+    pub ids: Vec<String>,
+}
+
+/// Records, vectors and their index, under one dimension contract.
+pub struct Collection {
+    model_id: String,
+    dims: usize,
+    /// Row → record; deleted rows keep their slot (the index tombstones them).
+    records: Vec<Record>,
+    ids: HashMap<String, u32>,
+    index: VectorIndex,
+    params: IndexParams,
+}
+
+impl std::fmt::Debug for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collection")
+            .field("model_id", &self.model_id)
+            .field("dims", &self.dims)
+            .field("live", &self.ids.len())
+            .finish()
+    }
+}
+
+fn metadata_of(records: &[Record]) -> Vec<Map<String, Value>> {
+    records.iter().map(|r| r.metadata.clone()).collect()
+}
+
+fn check_dims(context: &str, got: usize, dims: usize, model: &str) -> Result<()> {
+    if got != dims {
+        return Err(Error::DimensionMismatch {
+            context: context.to_string(),
+            expected: dims,
+            got,
+            model: model.to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Collection {
+    /// A new collection; builds the index graphs (natively this is the bundle build).
+    pub fn build(
+        model_id: &str,
+        dims: usize,
+        records: Vec<Record>,
+        vectors: Vec<f32>,
+        params: IndexParams,
+    ) -> Result<Self> {
+        // Bundle::new validates ids, lengths and values; reuse it rather than repeat it.
+        let bundle = Bundle::new(
+            model_id,
+            dims,
+            VectorEncoding::F32,
+            records,
+            vectors,
+            Vec::new(),
+        )?;
+        let index =
+            VectorIndex::build(dims, bundle.vectors, &metadata_of(&bundle.records), &params)?;
+        Self::assemble(model_id, dims, bundle.records, index, params)
+    }
+
+    fn assemble(
+        model_id: &str,
+        dims: usize,
+        records: Vec<Record>,
+        index: VectorIndex,
+        params: IndexParams,
+    ) -> Result<Self> {
+        let ids = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i as u32))
+            .collect();
+        Ok(Self {
+            model_id: model_id.to_string(),
+            dims,
+            records,
+            ids,
+            index,
+            params,
+        })
+    }
+
+    /// Opens a bundle's contents without rebuilding its graphs (a bundle without an
+    /// index section gets one built, which only small hand-made bundles lack).
+    pub fn from_bundle(bundle: Bundle) -> Result<Self> {
+        let dims = bundle.header.dims as usize;
+        let metadata = metadata_of(&bundle.records);
+        let params = IndexParams::default();
+        let index = if bundle.index.is_empty() {
+            VectorIndex::build(dims, bundle.vectors, &metadata, &params)?
+        } else {
+            VectorIndex::from_parts(dims, bundle.vectors, &metadata, &bundle.index)?
+        };
+        Self::assemble(&bundle.header.model_id, dims, bundle.records, index, params)
+    }
+
+    /// Reads a bundle file's bytes, holding it to the embedder's model and dimension.
+    pub fn from_bundle_bytes(bytes: &[u8], model_id: &str, dims: usize) -> Result<Self> {
+        Self::from_bundle(Bundle::from_bytes_for(bytes, model_id, dims)?)
+    }
+
+    /// A bundle of the live rows, graphs included (compacting first if rows were added
+    /// or deleted since the build).
+    pub fn to_bundle(&self, encoding: VectorEncoding) -> Result<Bundle> {
+        let compacted;
+        let this = if !self.index.is_pristine() {
+            compacted = self.compacted()?;
+            &compacted
+        } else {
+            self
+        };
+        let mut vectors = Vec::with_capacity(this.records.len() * this.dims);
+        for row in 0..this.records.len() as u32 {
+            vectors.extend_from_slice(this.index.vector(row).unwrap_or(&[]));
+        }
+        Ok(Bundle::new(
+            &this.model_id,
+            this.dims,
+            encoding,
+            this.records.clone(),
+            vectors,
+            this.index.graph_bytes()?,
+        )?)
+    }
+
+    /// The model whose vectors these are.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// Vector length.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Live chunks.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when no live chunk is held.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Live chunks per policy.
+    pub fn counts_by_policy(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for &row in self.ids.values() {
+            let policy = self.records[row as usize]
+                .metadata
+                .get(POLICY_FIELD)
+                .and_then(Value::as_str);
+            *counts.entry(policy.unwrap_or("").to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The record with this id, if live.
+    pub fn get(&self, id: &str) -> Option<&Record> {
+        self.ids.get(id).map(|&row| &self.records[row as usize])
+    }
+
+    /// Live records (any order).
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.ids.values().map(|&row| &self.records[row as usize])
+    }
+
+    /// Rows searched through graphs and rows scanned exactly.
+    pub fn segment_sizes(&self) -> (usize, usize) {
+        self.index.segment_sizes()
+    }
+
+    /// Adds records with their vectors; an id that exists is replaced. All-or-nothing:
+    /// any invalid record or vector and nothing changes.
+    pub fn upsert(&mut self, records: Vec<Record>, vectors: Vec<f32>) -> Result<usize> {
+        if !records.is_empty() && vectors.len() % records.len() == 0 {
+            check_dims(
+                "ingested vectors",
+                vectors.len() / records.len(),
+                self.dims,
+                &self.model_id,
+            )?;
+        }
+        // Validates ids (unique, non-empty), lengths and values without touching self.
+        let checked = Bundle::new(
+            &self.model_id,
+            self.dims,
+            VectorEncoding::F32,
+            records,
+            vectors,
+            Vec::new(),
+        )?;
+        let replaced: Vec<u32> = checked
+            .records
+            .iter()
+            .filter_map(|r| self.ids.get(&r.id).copied())
+            .collect();
+        let first = self.index.append(&checked.vectors);
+        self.index.delete(replaced.iter().copied());
+        for (i, record) in checked.records.into_iter().enumerate() {
+            self.ids.insert(record.id.clone(), first + i as u32);
+            self.records.push(record);
+        }
+        Ok(replaced.len())
+    }
+
+    /// Deletes chunks by id, and every chunk of a document whose `doc_id` is given.
+    /// Returns how many chunks were deleted; unknown ids are ignored.
+    pub fn delete(&mut self, ids: &[String]) -> usize {
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let rows: Vec<(String, u32)> = self
+            .ids
+            .iter()
+            .filter(|(id, &row)| {
+                wanted.contains(id.as_str())
+                    || self.records[row as usize]
+                        .metadata
+                        .get("doc_id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|d| wanted.contains(d))
+            })
+            .map(|(id, &row)| (id.clone(), row))
+            .collect();
+        for (id, _) in &rows {
+            self.ids.remove(id);
+        }
+        self.index.delete(rows.iter().map(|&(_, row)| row));
+        rows.len()
+    }
+
+    /// Rebuilds graphs over the live rows (drops tombstones, folds the delta in).
+    pub fn compact(&mut self) -> Result<()> {
+        *self = self.compacted()?;
+        Ok(())
+    }
+
+    fn compacted(&self) -> Result<Self> {
+        let (index, mapping) = self
+            .index
+            .compact(&metadata_of(&self.records), &self.params)?;
+        let mut records = Vec::with_capacity(self.ids.len());
+        for (row, new) in mapping.iter().enumerate() {
+            if new.is_some() {
+                records.push(self.records[row].clone());
+            }
+        }
+        Self::assemble(
+            &self.model_id,
+            self.dims,
+            records,
+            index,
+            self.params.clone(),
+        )
+    }
+
+    /// The k chunks nearest to `vector` that match `filter`, best first.
+    pub fn query_vector(
+        &self,
+        vector: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<SearchHit>> {
+        Ok(self.query_vector_with_stats(vector, k, filter)?.0)
+    }
+
+    /// [`query_vector`](Self::query_vector) plus what the index did.
+    pub fn query_vector_with_stats(
+        &self,
+        vector: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+    ) -> Result<(Vec<SearchHit>, SearchStats)> {
+        check_dims("query vector", vector.len(), self.dims, &self.model_id)?;
+        if k == 0 || k > MAX_K {
+            return Err(Error::InvalidInput(format!(
+                "k must be between 1 and {MAX_K}, got {k}"
+            )));
+        }
+        if vector.iter().any(|x| !x.is_finite()) {
+            return Err(Error::InvalidInput(
+                "query vector has a non-finite value".into(),
+            ));
+        }
+        let policy = filter.and_then(|f| f.pinned_value(POLICY_FIELD));
+        let records = &self.records;
+        let accept = |row: u32| match filter {
+            None => true,
+            Some(f) => records
+                .get(row as usize)
+                .is_some_and(|r| f.matches(&r.metadata)),
+        };
+        let (hits, stats) = self.index.search(vector, k, policy, &accept);
+        let hits = hits
+            .into_iter()
+            .filter_map(|n| {
+                let r = self.records.get(n.row as usize)?;
+                Some(SearchHit {
+                    id: r.id.clone(),
+                    score: n.score,
+                    distance: 1.0 - n.score,
+                    text: r.text.clone(),
+                    metadata: r.metadata.clone(),
+                })
+            })
+            .collect();
+        Ok((hits, stats))
+    }
+
+    /// The next free `chunk_index` for default ids of `policy`.
+    fn next_chunk_index(&self, policy: &str) -> usize {
+        let prefix = format!("{policy}_chunk_");
+        self.ids
+            .keys()
+            .filter_map(|id| id.strip_prefix(&prefix)?.parse::<usize>().ok())
+            .max()
+            .map_or(0, |m| m + 1)
+    }
+}
+
+impl TokenCounter for Embedder {
+    fn count_tokens(&self, text: &str) -> Result<usize> {
+        Embedder::count_tokens(self, text)
+    }
+}
+
+/// A query: a question (embedded) or a vector, how many results, and a where-filter.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// Text to embed.
+    #[serde(default)]
+    pub question: Option<String>,
+    /// A ready vector (must have the model's dimension).
+    #[serde(default)]
+    pub vector: Option<Vec<f32>>,
+    /// Results wanted (default 3, at most 100).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// Chroma/S3-Vectors-style filter, as JSON.
+    #[serde(default, rename = "where")]
+    pub filter: Option<Value>,
+}
+
+/// The embedder and a collection: what `ingest` and `search` need.
+pub struct Engine {
+    embedder: Embedder,
+    collection: Collection,
+    chunking: ChunkOptions,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("collection", &self.collection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Pairs an embedder with a collection of the same model and dimension.
+    pub fn new(embedder: Embedder, collection: Collection) -> Result<Self> {
+        check_dims(
+            "collection",
+            collection.dims(),
+            embedder.dims(),
+            embedder.model_id(),
+        )?;
+        if collection.model_id() != embedder.model_id() {
+            return Err(Error::Bundle(crate::bundle::BundleError::ModelMismatch {
+                expected: embedder.model_id().to_string(),
+                got: collection.model_id().to_string(),
+            }));
+        }
+        Ok(Self {
+            embedder,
+            collection,
+            chunking: ChunkOptions::default(),
+        })
+    }
+
+    /// An engine with an empty collection.
+    pub fn empty(embedder: Embedder) -> Result<Self> {
+        let collection = Collection::build(
+            embedder.model_id(),
+            embedder.dims(),
+            Vec::new(),
+            Vec::new(),
+            IndexParams::default(),
+        )?;
+        Self::new(embedder, collection)
+    }
+
+    /// The embedder.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// The collection.
+    pub fn collection(&self) -> &Collection {
+        &self.collection
+    }
+
+    /// Mutable collection (delete, compact).
+    pub fn collection_mut(&mut self) -> &mut Collection {
+        &mut self.collection
+    }
+
+    /// Chunks documents into records (ids and metadata assigned), without embedding.
+    pub fn chunk(&self, docs: &[IngestDoc]) -> Result<Vec<Record>> {
+        let mut next_index: HashMap<String, usize> = HashMap::new();
+        let mut records = Vec::new();
+        let mut seen_docs = HashSet::new();
+        for (n, doc) in docs.iter().enumerate() {
+            let policy = doc.policy.trim();
+            if policy.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "document {n}: policy is empty"
+                )));
+            }
+            if let Some(id) = &doc.id {
+                if id.trim().is_empty() || !seen_docs.insert(id.clone()) {
+                    return Err(Error::InvalidInput(format!(
+                        "document {n}: id {id:?} is empty or repeated"
+                    )));
+                }
+            }
+            let source = doc
+                .source
+                .clone()
+                .or_else(|| doc.id.clone())
+                .unwrap_or_else(|| "ingested".into());
+            let chunks = chunk_document(
+                &Document {
+                    text: &doc.text,
+                    policy,
+                    source: &source,
+                },
+                &self.embedder,
+                &self.chunking,
+            )?;
+            if chunks.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "document {n} ({source}) has no text"
+                )));
+            }
+            for chunk in chunks {
+                let id = match &doc.id {
+                    Some(doc_id) => format!("{doc_id}_chunk_{:04}", chunk.chunk_index),
+                    None => {
+                        let next = next_index
+                            .entry(policy.to_string())
+                            .or_insert_with(|| self.collection.next_chunk_index(policy));
+                        let id = default_id(policy, *next);
+                        *next += 1;
+                        id
+                    }
+                };
+                let mut metadata = doc.metadata.clone();
+                metadata.insert(POLICY_FIELD.into(), policy.into());
+                metadata.insert("source".into(), source.clone().into());
+                metadata.insert("chunk_index".into(), chunk.chunk_index.into());
+                metadata.insert("section".into(), chunk.section.into());
+                if let Some(doc_id) = &doc.id {
+                    metadata.insert("doc_id".into(), doc_id.clone().into());
+                }
+                records.push(Record {
+                    id,
+                    text: chunk.text,
+                    metadata,
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    /// Chunks, embeds and adds documents. All-or-nothing: a bad document, a failed
+    /// embedding or an invalid record leaves the collection as it was.
+    pub fn ingest(&mut self, docs: &[IngestDoc]) -> Result<IngestReport> {
+        self.ingest_with_progress(docs, &mut |_, _| {})
+    }
+
+    /// [`ingest`](Self::ingest), calling `progress(done, total)` after each embedded batch.
+    pub fn ingest_with_progress(
+        &mut self,
+        docs: &[IngestDoc],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<IngestReport> {
+        let records = self.chunk(docs)?;
+        let vectors = self.embed_records(&records, progress)?;
+        // Replacing a document replaces all its old chunks, not only same-numbered ones.
+        let doc_ids: Vec<String> = docs.iter().filter_map(|d| d.id.clone()).collect();
+        let stale: Vec<String> = self
+            .collection
+            .records()
+            .filter(|r| {
+                r.metadata
+                    .get("doc_id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| doc_ids.iter().any(|x| x == d))
+            })
+            .map(|r| r.id.clone())
+            .filter(|id| !records.iter().any(|r| &r.id == id))
+            .collect();
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let chunks = records.len();
+        let replaced = self.collection.upsert(records, vectors)?;
+        let removed = self.collection.delete(&stale);
+        Ok(IngestReport {
+            chunks,
+            replaced: replaced + removed,
+            ids,
+        })
+    }
+
+    /// Embeds the texts of records in batches, reporting progress.
+    pub fn embed_records(
+        &self,
+        records: &[Record],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<f32>> {
+        const BATCH: usize = 32;
+        let mut vectors = Vec::with_capacity(records.len() * self.embedder.dims());
+        let total = records.len();
+        for (i, batch) in records.chunks(BATCH).enumerate() {
+            let texts: Vec<&str> = batch.iter().map(|r| r.text.as_str()).collect();
+            for v in self.embedder.embed(&texts)? {
+                vectors.extend_from_slice(&v);
+            }
+            progress((i * BATCH + batch.len()).min(total), total);
+        }
+        Ok(vectors)
+    }
+
+    /// The top [`DEFAULT_K`] chunks of `policy` for a member's question.
+    pub fn search(&self, question: &str, policy: &str) -> Result<Vec<SearchHit>> {
+        self.query(&Query {
+            question: Some(question.to_string()),
+            k: Some(DEFAULT_K),
+            filter: Some(Value::Object(Map::from_iter([(
+                POLICY_FIELD.to_string(),
+                Value::from(policy),
+            )]))),
+            ..Query::default()
+        })
+    }
+
+    /// A general query: question or vector, k, where-filter.
+    pub fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
+        let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
+        let vector = match (&query.question, &query.vector) {
+            (Some(q), None) => {
+                if q.trim().is_empty() {
+                    return Err(Error::InvalidInput("the question is empty".into()));
+                }
+                self.embedder.embed_one(q)?
+            }
+            (None, Some(v)) => v.clone(),
+            _ => {
+                return Err(Error::InvalidInput(
+                    "give exactly one of question or vector".into(),
+                ))
+            }
+        };
+        self.collection
+            .query_vector(&vector, query.k.unwrap_or(DEFAULT_K), filter.as_ref())
+    }
+}
