@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use benefind::{Embedder, ModelFiles};
+use benefind::{Embedder, IndexParams, ModelFiles, VectorEncoding, DEFAULT_K};
 use clap::{Parser, Subcommand};
 
-use crate::{cmd_bench, cmd_embed};
+use crate::cmd_bundle::BuildOptions;
+use crate::cmd_search::SearchArgs;
+use crate::{cmd_bench, cmd_bundle, cmd_embed, cmd_search};
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
 pub const DEFAULT_MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
@@ -30,11 +32,129 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
+    /// Build, inspect, export and import vector bundles.
+    Bundle {
+        #[command(subcommand)]
+        which: BundleCommand,
+    },
+    /// Search a bundle: prints {"results": [...]} (or one line per query with --queries).
+    Search {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The bundle file.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Only this plan's chunks.
+        #[arg(long)]
+        policy: Option<String>,
+        /// A where-filter as JSON (ChromaDB / S3 Vectors syntax), AND-ed with --policy.
+        #[arg(long = "where")]
+        filter: Option<String>,
+        /// Results per query.
+        #[arg(short = 'k', default_value_t = DEFAULT_K)]
+        k: usize,
+        /// JSON lines {"question", "policy"?, "where"?, "k"?}; one result line each.
+        #[arg(long, conflicts_with = "question")]
+        queries: Option<PathBuf>,
+        /// The member's question.
+        question: Option<String>,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         which: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Build a bundle from a folder of .md/.txt documents or a JSONL file of ready chunks.
+    Build {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Folder of documents (policy from front matter or file name), or chunks.jsonl.
+        #[arg(long)]
+        input: PathBuf,
+        /// Bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Print a bundle's header, counts, policies and section sizes as JSON.
+    Inspect {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// Write a bundle as S3 Vectors PutVectors request bodies (≤ 500 vectors each).
+    Export {
+        /// The bundle file.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Output format (only s3vectors).
+        #[arg(long, value_parser = ["s3vectors"])]
+        format: String,
+        /// Folder for put-vectors-NNNN.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// vectorBucketName in the bodies.
+        #[arg(long, default_value = "benefind")]
+        bucket: String,
+        /// indexName in the bodies.
+        #[arg(long, default_value = "benefits")]
+        index: String,
+    },
+    /// Build a bundle from S3 Vectors PutVectors bodies (as written by export).
+    Import {
+        /// Input format (only s3vectors).
+        #[arg(long, value_parser = ["s3vectors"])]
+        format: String,
+        /// put-vectors-*.json files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The model the vectors came from (S3 Vectors does not record it).
+        #[arg(long, default_value = benefind::MODEL_ID)]
+        model_id: String,
+        /// Its dimension.
+        #[arg(long, default_value_t = 384)]
+        dims: usize,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+}
+
+/// Encoding and graph parameters of a bundle build.
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Vector encoding: f32, f16 (½ the bytes) or int8 (≈ ¼).
+    #[arg(long, default_value = "f32")]
+    encoding: VectorEncoding,
+    /// HNSW candidate list while building.
+    #[arg(long, default_value_t = IndexParams::default().ef_construction)]
+    ef_construction: usize,
+    /// HNSW candidates per search (fixed at build time).
+    #[arg(long, default_value_t = IndexParams::default().ef_search)]
+    ef_search: usize,
+    /// Segments smaller than this are scanned exactly instead of getting a graph.
+    #[arg(long, default_value_t = IndexParams::default().min_graph_rows)]
+    min_graph_rows: usize,
+}
+
+impl BuildArgs {
+    fn options(&self) -> BuildOptions {
+        BuildOptions {
+            encoding: self.encoding,
+            params: IndexParams {
+                ef_construction: self.ef_construction,
+                ef_search: self.ef_search,
+                min_graph_rows: self.min_graph_rows,
+                ..IndexParams::default()
+            },
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -70,6 +190,49 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Embed { model } => cmd_embed::run(&model),
+        Command::Bundle { which } => match which {
+            BundleCommand::Build {
+                model,
+                input,
+                out,
+                build,
+            } => cmd_bundle::build(&model, &input, &out, build.options()),
+            BundleCommand::Inspect { file } => cmd_bundle::inspect(&file),
+            BundleCommand::Export {
+                bundle,
+                out,
+                bucket,
+                index,
+                ..
+            } => cmd_bundle::export_s3vectors(&bundle, &out, &bucket, &index),
+            BundleCommand::Import {
+                inputs,
+                out,
+                model_id,
+                dims,
+                build,
+                ..
+            } => cmd_bundle::import_s3vectors(&inputs, &out, &model_id, dims, build.options()),
+        },
+        Command::Search {
+            model,
+            bundle,
+            policy,
+            filter,
+            k,
+            queries,
+            question,
+        } => cmd_search::run(
+            &model,
+            &bundle,
+            SearchArgs {
+                question: question.as_deref(),
+                queries: queries.as_deref(),
+                policy: policy.as_deref(),
+                filter: filter.as_deref(),
+                k,
+            },
+        ),
         Command::Bench {
             which: BenchCommand::Embed { model, runs },
         } => cmd_bench::embed(&model, runs),

@@ -26,7 +26,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 pub fn embed(model: &ModelArgs, runs: usize) -> anyhow::Result<()> {
     anyhow::ensure!(runs >= 1, "--runs must be at least 1");
-    let BenchTexts { question, batch: texts } = serde_json::from_str(BENCH_TEXTS)?;
+    let BenchTexts {
+        question,
+        batch: texts,
+    } = serde_json::from_str(BENCH_TEXTS)?;
     let load_start = Instant::now();
     let embedder = model.load()?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1e3;

@@ -7,7 +7,11 @@ mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_bench;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_bundle;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_embed;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_search;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {

@@ -1,0 +1,272 @@
+//! `benefind bundle build | inspect | export | import` and `benefind search` on the sample
+//! corpus in www/data, end to end through the binary.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn benefind(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_benefind"))
+        .args(args)
+        .arg("--model-dir")
+        .arg(common::model_dir())
+        .output()
+        .expect("benefind runs")
+}
+
+fn benefind_plain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_benefind"))
+        .args(args)
+        .output()
+        .expect("benefind runs")
+}
+
+fn ok_json(out: Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("benefind-cli-search-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The sample corpus built once per test binary.
+fn sample_bundle() -> &'static Path {
+    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        common::model_files();
+        let out = scratch().join("sample.bundle");
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data");
+        let o = benefind(&[
+            "bundle",
+            "build",
+            "--input",
+            data.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(
+            o.status.success(),
+            "build failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    })
+}
+
+fn search(extra: &[&str]) -> Vec<Value> {
+    let bundle = sample_bundle().to_str().expect("utf8").to_string();
+    let mut args = vec!["search", "--bundle", bundle.as_str()];
+    args.extend_from_slice(extra);
+    ok_json(benefind(&args))["results"]
+        .as_array()
+        .expect("results array")
+        .clone()
+}
+
+#[test]
+fn inspect_lists_three_policies() {
+    let info = ok_json(benefind_plain(&[
+        "bundle",
+        "inspect",
+        sample_bundle().to_str().expect("utf8"),
+    ]));
+    let policies = info["policies"].as_object().expect("policies");
+    assert_eq!(
+        policies.keys().collect::<Vec<_>>(),
+        ["HDHP_SAVER", "HMO_SELECT", "PPO_PLUS"]
+    );
+    assert_eq!(info["header"]["dims"], 384);
+    assert_eq!(
+        info["header"]["model_id"],
+        "sentence-transformers/all-MiniLM-L6-v2"
+    );
+}
+
+#[test]
+fn policy_filter_never_returns_another_plan() {
+    for policy in ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"] {
+        for question in [
+            "Do I need a referral to see a specialist?",
+            "What is the ER copay?",
+            "How much is the deductible?",
+        ] {
+            let results = search(&["--policy", policy, "-k", "10", question]);
+            assert_eq!(results.len(), 10);
+            for r in &results {
+                assert_eq!(r["metadata"]["policy"], policy, "{question}: {}", r["id"]);
+                assert!(r["id"]
+                    .as_str()
+                    .expect("id")
+                    .starts_with(&format!("{policy}_chunk_")));
+            }
+            let scores: Vec<f64> = results
+                .iter()
+                .map(|r| r["score"].as_f64().expect("score"))
+                .collect();
+            assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted best first");
+        }
+    }
+}
+
+#[test]
+fn results_carry_the_documented_fields() {
+    let results = search(&["--policy", "HDHP_SAVER", "How much can I put in my HSA?"]);
+    assert_eq!(results.len(), 3, "default k is 3");
+    for r in &results {
+        let score = r["score"].as_f64().expect("score");
+        let distance = r["distance"].as_f64().expect("distance");
+        assert!((score + distance - 1.0).abs() < 1e-6);
+        for key in ["policy", "source", "chunk_index", "section"] {
+            assert!(
+                r["metadata"].get(key).is_some(),
+                "metadata.{key} missing in {r}"
+            );
+        }
+        assert!(!r["text"].as_str().expect("text").is_empty());
+    }
+    // A specific question reaches its section: the HSA question finds the HSA section.
+    assert!(
+        results.iter().any(|r| r["metadata"]["section"]
+            .as_str()
+            .expect("section")
+            .contains("HSA")),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn where_filter_and_batch_queries() {
+    let results = search(&[
+        "--where",
+        r#"{"chunk_index": {"$lt": 3}}"#,
+        "-k",
+        "20",
+        "coverage",
+    ]);
+    assert!(!results.is_empty());
+    for r in &results {
+        assert!(r["metadata"]["chunk_index"].as_u64().expect("index") < 3);
+    }
+    let bad = benefind(&[
+        "search",
+        "--bundle",
+        sample_bundle().to_str().expect("utf8"),
+        "--where",
+        r#"{"chunk_index": {"$gt": "x"}}"#,
+        "q",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("chunk_index.$gt: expected a number"));
+
+    let queries = scratch().join("queries.jsonl");
+    std::fs::write(
+        &queries,
+        "{\"question\": \"ER copay\", \"policy\": \"HMO_SELECT\"}\n{\"question\": \"HSA limits\", \"policy\": \"HDHP_SAVER\", \"k\": 1}\n",
+    )
+    .expect("write queries");
+    let out = benefind(&[
+        "search",
+        "--bundle",
+        sample_bundle().to_str().expect("utf8"),
+        "--queries",
+        queries.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["results"][0]["metadata"]["policy"], "HMO_SELECT");
+    assert_eq!(lines[1]["results"].as_array().expect("arr").len(), 1);
+    assert_eq!(lines[1]["results"][0]["metadata"]["policy"], "HDHP_SAVER");
+}
+
+#[test]
+fn s3vectors_export_import_round_trip() {
+    let dir = scratch().join("s3v");
+    let out = benefind_plain(&[
+        "bundle",
+        "export",
+        "--bundle",
+        sample_bundle().to_str().expect("utf8"),
+        "--format",
+        "s3vectors",
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("put-vectors-0000.json")).expect("body"))
+            .expect("json");
+    let v = &body["vectors"][0];
+    assert_eq!(v["data"]["float32"].as_array().expect("floats").len(), 384);
+    assert!(v["metadata"]["chunk"].is_string() && v["metadata"]["policy"].is_string());
+
+    let back = scratch().join("imported.bundle");
+    let out = benefind_plain(&[
+        "bundle",
+        "import",
+        "--format",
+        "s3vectors",
+        dir.join("put-vectors-0000.json").to_str().expect("utf8"),
+        "--out",
+        back.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q = [
+        "--policy",
+        "PPO_PLUS",
+        "-k",
+        "5",
+        "What does the plan pay for an MRI?",
+    ];
+    let original = search(&q);
+    let mut args = vec!["search", "--bundle", back.to_str().expect("utf8")];
+    args.extend_from_slice(&q);
+    let imported = ok_json(benefind(&args))["results"].clone();
+    assert_eq!(Value::Array(original), imported);
+
+    // Vectors of another dimension are refused with both numbers.
+    let out = benefind_plain(&[
+        "bundle",
+        "import",
+        "--format",
+        "s3vectors",
+        dir.join("put-vectors-0000.json").to_str().expect("utf8"),
+        "--out",
+        back.to_str().expect("utf8"),
+        "--dims",
+        "1024",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("384") && stderr.contains("1024"),
+        "{stderr}"
+    );
+}
