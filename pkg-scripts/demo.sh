@@ -7,6 +7,7 @@ PORT="${PORT:-8080}"
 
 bash "$ROOT/pkg-scripts/setup.sh"
 bash "$ROOT/pkg-scripts/build.sh"
+bash "$ROOT/pkg-scripts/default-bundle.sh"
 log "open http://127.0.0.1:$PORT/ (Ctrl-C to stop)"
 exec node "$ROOT/pkg-scripts/serve.mjs" --port "$PORT" \
   --mount "/pkg=$ROOT/pkg" --mount "/models=$ROOT/models" "$ROOT/www"

@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod filter;
 mod index;
+pub mod synthetic;
 mod vector;
 
 #[cfg(target_arch = "wasm32")]

@@ -2,10 +2,8 @@
 //! bundle round trips with stored graphs, ingest/delete/compaction, all-or-nothing
 //! writes and the dimension contract.
 
-mod common;
-
+use benefind::synthetic::{brute_force, centres, clustered, metadata, Rng};
 use benefind::{Bundle, Collection, Error, Filter, IndexParams, Record, VectorEncoding};
-use common::synthetic::{brute_force, clustered, metadata, Rng};
 use serde_json::{json, Map, Value};
 
 const SEED: u64 = 20261128;
@@ -40,11 +38,13 @@ struct Fixture {
 fn fixture(n: usize, policies: &[&str]) -> Fixture {
     println!("seed {SEED}");
     let mut rng = Rng::new(SEED);
-    let vectors = clustered(&mut rng, n, DIMS, 40, 0.35);
+    let centres = centres(&mut rng, 40, DIMS);
+    let vectors = clustered(&mut rng, &centres, n, 0.35);
     let meta = metadata(&mut rng, n, policies);
     let collection =
         Collection::build(MODEL, DIMS, records(&meta), vectors.clone(), params()).expect("builds");
-    let queries = clustered(&mut rng, 60, DIMS, 40, 0.35)
+    // Queries come from the same topics (clusters) as the rows, as questions do.
+    let queries = clustered(&mut rng, &centres, 60, 0.35)
         .chunks(DIMS)
         .map(<[f32]>::to_vec)
         .collect();

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 pub mod parity;
-pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
-use crate::{cmd_bench, cmd_bundle, cmd_embed, cmd_search};
+use crate::{cmd_bench, cmd_bench_search, cmd_bundle, cmd_embed, cmd_search};
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
 pub const DEFAULT_MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
@@ -159,6 +159,22 @@ impl BuildArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Index build/load/query/recall at several sizes, vs brute force; writes target/bench/search.json.
+    Search {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Collection sizes (the smallest also runs on real embeddings).
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+        /// Queries per measurement.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Where real embeddings are cached.
+        #[arg(long, default_value = "target/bench-cache")]
+        cache: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
         #[command(flatten)]
@@ -236,6 +252,16 @@ pub fn main() -> ExitCode {
         Command::Bench {
             which: BenchCommand::Embed { model, runs },
         } => cmd_bench::embed(&model, runs),
+        Command::Bench {
+            which:
+                BenchCommand::Search {
+                    model,
+                    sizes,
+                    queries,
+                    cache,
+                    build,
+                },
+        } => cmd_bench_search::run(&model, &sizes, queries, &cache, build.options().params),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

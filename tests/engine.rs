@@ -1,0 +1,181 @@
+//! The engine with the real model: ingest (all-or-nothing, replace by document id),
+//! search(question, policy), delete, and the dimension contract.
+
+mod common;
+
+use benefind::{Collection, Embedder, Engine, Error, IndexParams, IngestDoc, Query};
+use serde_json::{json, Map};
+
+fn engine() -> Engine {
+    let embedder = Embedder::from_files(common::model_files()).expect("model");
+    Engine::empty(embedder).expect("engine")
+}
+
+fn doc(text: &str, policy: &str, id: Option<&str>) -> IngestDoc {
+    IngestDoc {
+        text: text.into(),
+        policy: policy.into(),
+        source: None,
+        id: id.map(Into::into),
+        metadata: Map::new(),
+    }
+}
+
+const DENTAL: &str =
+    "## Dental\nTwo dental cleanings a year are covered at no cost. Fillings cost a $40 copay.";
+const VISION: &str = "## Vision\nOne eye exam every 12 months with a $10 copay; frames up to $150.";
+
+#[test]
+fn ingest_then_search_within_policy() {
+    let mut e = engine();
+    let report = e
+        .ingest(&[
+            doc(DENTAL, "PPO_PLUS", Some("dental")),
+            doc(VISION, "HMO_SELECT", None),
+        ])
+        .expect("ingest");
+    assert_eq!(report.chunks, 2);
+    assert_eq!(report.ids, ["dental_chunk_0000", "HMO_SELECT_chunk_0000"]);
+    let hits = e
+        .search("How often can I get my teeth cleaned?", "PPO_PLUS")
+        .expect("search");
+    assert_eq!(hits.len(), 1, "only one PPO_PLUS chunk exists");
+    assert_eq!(hits[0].id, "dental_chunk_0000");
+    assert_eq!(hits[0].metadata["section"], "Dental");
+    // The other plan's chunk is never returned for PPO_PLUS, however relevant.
+    let hits = e
+        .search("eye exam and glasses", "PPO_PLUS")
+        .expect("search");
+    assert!(hits.iter().all(|h| h.metadata["policy"] == "PPO_PLUS"));
+    // Default ids continue per policy.
+    let more = e
+        .ingest(&[doc(DENTAL, "HMO_SELECT", None)])
+        .expect("ingest");
+    assert_eq!(more.ids, ["HMO_SELECT_chunk_0001"]);
+}
+
+#[test]
+fn bad_batch_adds_nothing() {
+    let mut e = engine();
+    e.ingest(&[doc(DENTAL, "PPO_PLUS", Some("dental"))])
+        .expect("ingest");
+    let before = e.collection().len();
+    for bad in [
+        vec![doc(VISION, "PPO_PLUS", None), doc("text", "  ", None)], // empty policy
+        vec![
+            doc(VISION, "PPO_PLUS", None),
+            doc("   \n", "PPO_PLUS", None),
+        ], // no text
+        vec![
+            doc(VISION, "PPO_PLUS", Some("x")),
+            doc(DENTAL, "PPO_PLUS", Some("x")),
+        ], // repeated id
+    ] {
+        assert!(e.ingest(&bad).is_err());
+        assert_eq!(
+            e.collection().len(),
+            before,
+            "a failed ingest changed the collection"
+        );
+    }
+    let hits = e.search("dental cleaning", "PPO_PLUS").expect("search");
+    assert_eq!(
+        hits[0].id, "dental_chunk_0000",
+        "stored data survives failures"
+    );
+}
+
+#[test]
+fn reingest_replaces_and_delete_by_document() {
+    let mut e = engine();
+    let long = format!(
+        "{DENTAL}\n\n## Orthodontics\n{}",
+        "Braces are covered for children under 19 at 50%. ".repeat(40)
+    );
+    let first = e
+        .ingest(&[doc(&long, "PPO_PLUS", Some("dental"))])
+        .expect("ingest");
+    assert!(first.chunks >= 2);
+    let second = e
+        .ingest(&[doc(DENTAL, "PPO_PLUS", Some("dental"))])
+        .expect("re-ingest");
+    assert_eq!(second.chunks, 1);
+    assert_eq!(
+        second.replaced, first.chunks,
+        "every old chunk of the document is replaced"
+    );
+    assert_eq!(e.collection().len(), 1);
+    assert_eq!(
+        e.collection_mut().delete(&["dental".to_string()]),
+        1,
+        "delete by document id"
+    );
+    assert!(e.collection().is_empty());
+    assert!(e.search("dental", "PPO_PLUS").expect("search").is_empty());
+}
+
+#[test]
+fn query_errors_are_clear() {
+    let mut e = engine();
+    e.ingest(&[doc(DENTAL, "PPO_PLUS", None)]).expect("ingest");
+    let err = e
+        .query(&Query {
+            vector: Some(vec![0.1; 1024]),
+            ..Query::default()
+        })
+        .expect_err("wrong length");
+    assert_eq!(err.code(), "DIMENSION_MISMATCH");
+    assert!(
+        err.to_string().contains("1024") && err.to_string().contains("384"),
+        "{err}"
+    );
+    let err = e
+        .query(&Query {
+            question: Some("  ".into()),
+            ..Query::default()
+        })
+        .expect_err("empty");
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let err = e
+        .query(&Query {
+            question: Some("q".into()),
+            filter: Some(json!({"policy": {"$gt": "x"}})),
+            ..Query::default()
+        })
+        .expect_err("bad filter");
+    assert_eq!(err.code(), "BAD_FILTER");
+    assert!(err.to_string().contains("policy.$gt"), "{err}");
+    let err = e
+        .query(&Query {
+            question: Some("q".into()),
+            k: Some(1000),
+            ..Query::default()
+        })
+        .expect_err("k");
+    assert!(err.to_string().contains("1000"));
+}
+
+#[test]
+fn collection_of_another_dimension_is_refused() {
+    let embedder = Embedder::from_files(common::model_files()).expect("model");
+    let other = Collection::build(
+        benefind::MODEL_ID,
+        1024,
+        vec![],
+        vec![],
+        IndexParams::default(),
+    )
+    .expect("empty");
+    let err = Engine::new(embedder, other).expect_err("1024 ≠ 384");
+    assert!(
+        matches!(
+            err,
+            Error::DimensionMismatch {
+                expected: 384,
+                got: 1024,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
