@@ -2,10 +2,11 @@
 # Benchmarks; each prints its numbers and ratios against a baseline measured in the
 # same run, and writes target/bench/<name>.json.
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
+#   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,5p' "$0" >&2; exit 2; }
+usage() { sed -n '2,6p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -20,7 +21,14 @@ bench_embed() {
   node "$ROOT/tests/browser/bench-embed.mjs" "$ROOT/target/bench/embed-native.json" "$runs"
 }
 
+bench_search() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  cargo build --release --locked --bin benefind
+  "$TARGET_DIR/release/benefind" bench search "$@"
+}
+
 case "${1:-}" in
   embed) shift; bench_embed "$@" ;;
+  search) shift; bench_search "$@" ;;
   *) usage ;;
 esac
