@@ -1,0 +1,1390 @@
+//! The keyword channel: a BM25 inverted index over chunk text, next to the vector index.
+//!
+//! It owns *what a word is* ([`tokenize`]), the index from words to rows
+//! ([`KeywordIndex`]: add, remove, exact filtered search, its stored form), the spans a
+//! highlighter marks ([`KeywordIndex::matched_spans`]), and the fusion of keyword and
+//! vector rankings ([`reciprocal_rank_fusion`]).
+//!
+//! Exact words matter in benefits documents where embeddings are weakest: plan codes,
+//! dollar amounts, drug tiers, CPT codes. So tokens keep numbers intact (`$1,500` and
+//! `1500` are the same token) and stemming is deliberately light (a plural `s`), so a
+//! query word matches the same word in the text rather than a loose relative.
+//!
+//! # Layout
+//!
+//! A term dictionary (term → id), one postings list per term of `(row, term frequency)`
+//! sorted by row, and one length per row. Statistics (live rows, total length, document
+//! frequency = postings length) are always those of the rows currently in the index:
+//! [`KeywordIndex::remove`] takes the row out of every postings list, so scores after
+//! any sequence of adds and removes equal those of an index built afresh from the
+//! live rows.
+//!
+//! # Stored form
+//!
+//! [`KeywordIndex::to_bytes`] writes a version byte, then `postcard` of: the BM25
+//! parameters, the live row count and total length (redundant, checked on load), the
+//! row lengths (`length + 1` per row, 0 for an absent row, trailing absent rows
+//! trimmed), and the terms in byte order, each with its postings as gaps between
+//! rows (small numbers, so postcard's varints stay short). The bytes depend only on
+//! the live rows and their text, never on the history of adds and removes.
+//! [`KeywordIndex::from_bytes`] checks everything a search relies on before use.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+/// Version byte at the start of [`KeywordIndex::to_bytes`]'s output.
+const FORMAT_VERSION: u8 = 1;
+
+/// The term dictionary's hasher: FxHash (as in rustc), several times faster than the
+/// default SipHash on short words, and dictionary lookups dominate indexing. Its keys
+/// come from the member's own documents and queries, so hash flooding is not a threat
+/// worth SipHash's cost here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// BM25 parameters (k1 = 1.2, b = 0.75 by default).
+///
+/// Expected ranges: `k1 >= 0` (term-frequency saturation) and `0 <= b <= 1` (length
+/// normalisation). Other values give meaningless scores, never a panic; a stored index
+/// with such values is rejected by [`KeywordIndex::from_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bm25Params {
+    /// How quickly repeated occurrences of a term stop adding to the score.
+    pub k1: f32,
+    /// How strongly long rows are penalised (0 = not at all, 1 = fully).
+    pub b: f32,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Self { k1: 1.2, b: 0.75 }
+    }
+}
+
+impl Bm25Params {
+    fn is_valid(&self) -> bool {
+        self.k1.is_finite() && self.k1 >= 0.0 && self.b.is_finite() && (0.0..=1.0).contains(&self.b)
+    }
+}
+
+/// Why stored keyword-index bytes were rejected. Each message names what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeywordError {
+    /// There were no bytes at all.
+    #[error("keyword index is empty (not even a version byte)")]
+    Empty,
+    /// The bytes were written by another version of the format.
+    #[error("keyword index format version {found} is not supported (this build reads version {expected})")]
+    Version {
+        /// The version byte found.
+        found: u8,
+        /// The version this build reads and writes.
+        expected: u8,
+    },
+    /// The bytes are not a postcard encoding of the stored layout (truncated, corrupt).
+    #[error("keyword index could not be decoded: {0}")]
+    Decode(String),
+    /// Bytes follow the encoded index.
+    #[error("keyword index has {0} unexpected trailing bytes")]
+    TrailingBytes(usize),
+    /// The stored BM25 parameters are out of range.
+    #[error("keyword index has invalid BM25 parameters k1 = {k1}, b = {b} (need finite k1 >= 0 and 0 <= b <= 1)")]
+    Params {
+        /// Stored k1.
+        k1: f32,
+        /// Stored b.
+        b: f32,
+    },
+    /// A statistic stored for checking differs from the one the rows give.
+    #[error("keyword index stores {what} = {stored}, but its rows give {actual}")]
+    Stats {
+        /// Which statistic (`live rows`, `total length`).
+        what: &'static str,
+        /// The stored value.
+        stored: u64,
+        /// The value computed from the row lengths.
+        actual: u64,
+    },
+    /// A term is empty, or not after the previous term in byte order (so repeated or
+    /// unsorted).
+    #[error("keyword index term #{position} ({term:?}) is empty or not after the previous term {previous:?} in byte order")]
+    TermOrder {
+        /// Position in the stored dictionary.
+        position: usize,
+        /// The term.
+        term: String,
+        /// The term before it.
+        previous: String,
+    },
+    /// A term has no postings (dead terms are never stored).
+    #[error("keyword index term {term:?} has no postings")]
+    EmptyPostings {
+        /// The term.
+        term: String,
+    },
+    /// A posting names a row the index has no length for.
+    #[error("keyword index term {term:?} lists row {row}, which is not in the index")]
+    MissingRow {
+        /// The term.
+        term: String,
+        /// The row (saturated at `u32::MAX` when the gaps overflow).
+        row: u64,
+    },
+    /// A row appears twice in one postings list (a zero gap).
+    #[error("keyword index term {term:?} lists row {row} twice")]
+    DuplicatePosting {
+        /// The term.
+        term: String,
+        /// The repeated row.
+        row: u32,
+    },
+    /// A posting has term frequency 0.
+    #[error("keyword index term {term:?} has term frequency 0 for row {row}")]
+    ZeroFrequency {
+        /// The term.
+        term: String,
+        /// The row.
+        row: u32,
+    },
+    /// A row's postings do not add up to its length.
+    #[error("keyword index row {row} has length {length}, but its postings add up to {postings}")]
+    RowLength {
+        /// The row.
+        row: u32,
+        /// The stored length.
+        length: u32,
+        /// The sum of its term frequencies.
+        postings: u64,
+    },
+}
+
+/// A stored postings list: `(gap from the previous row, or the row for the first, tf)`.
+type StoredPostings = Vec<(u32, u16)>;
+
+/// Stored form; see the module docs. `Cow` lets [`KeywordIndex::to_bytes`] borrow.
+#[derive(Serialize, Deserialize)]
+struct Stored<'a> {
+    k1: f32,
+    b: f32,
+    live: u64,
+    total_len: u64,
+    /// Per row: length + 1, 0 = absent.
+    doc_lens: Cow<'a, [u32]>,
+    /// Sorted by term, each with its postings.
+    terms: Vec<(Cow<'a, str>, StoredPostings)>,
+}
+
+/// The inverted index. Rows can be added and removed at any time; scores are BM25 over
+/// live rows.
+///
+/// Row numbers are the collection's (dense, from 0, never reused): row lengths and each
+/// search's score accumulator are arrays indexed by row, 4 bytes per row up to the
+/// largest row ever added, which is what makes a search a few tens of microseconds.
+#[derive(Clone, Default)]
+pub struct KeywordIndex {
+    params: Bm25Params,
+    /// Term → index into `postings`. Terms whose postings empty out keep their id (it is
+    /// reused if the term comes back); they are dropped when stored.
+    terms: FxMap<String, u32>,
+    /// Per term id: `(row, term frequency)`, sorted by row, no row twice.
+    postings: Vec<Vec<(u32, u16)>>,
+    /// Per row: token count + 1, 0 = absent. The offset lets a row with no tokens (all
+    /// stopwords) be present: it counts in N and avgdl like any other row.
+    doc_lens: Vec<u32>,
+    /// Rows present.
+    live: usize,
+    /// Sum of the lengths of rows present.
+    total_len: u64,
+}
+
+impl std::fmt::Debug for KeywordIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeywordIndex")
+            .field("params", &self.params)
+            .field("rows", &self.live)
+            .field(
+                "terms",
+                &self.postings.iter().filter(|p| !p.is_empty()).count(),
+            )
+            .field(
+                "postings",
+                &self.postings.iter().map(Vec::len).sum::<usize>(),
+            )
+            .field("total_len", &self.total_len)
+            .finish()
+    }
+}
+
+impl KeywordIndex {
+    /// An empty index.
+    pub fn new(params: Bm25Params) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The BM25 parameters searches use.
+    pub fn params(&self) -> Bm25Params {
+        self.params
+    }
+
+    /// Indexes `text` as `row`. Re-adding a row replaces its text.
+    ///
+    /// A term occurring more than 65535 times in one row counts 65535 times (the
+    /// saturation of BM25 makes the difference invisible); the row's length is exact.
+    pub fn add(&mut self, row: u32, text: &str) {
+        self.remove(row);
+        let mut ids: Vec<u32> = Vec::new();
+        let mut buf = String::new();
+        let terms = &mut self.terms;
+        let postings = &mut self.postings;
+        for_each_token(text, &mut buf, |token, _, _| {
+            // Look up by &str first: allocating only for new terms keeps indexing fast.
+            let id = match terms.get(token) {
+                Some(&id) => id,
+                None => {
+                    let id = postings.len() as u32;
+                    terms.insert(token.to_owned(), id);
+                    postings.push(Vec::new());
+                    id
+                }
+            };
+            ids.push(id);
+        });
+        let length = ids.len();
+        ids.sort_unstable();
+        let mut i = 0;
+        while i < ids.len() {
+            let id = ids[i];
+            let run = ids[i..].iter().take_while(|&&t| t == id).count();
+            i += run;
+            let tf = u16::try_from(run).unwrap_or(u16::MAX);
+            let Some(list) = self.postings.get_mut(id as usize) else {
+                continue;
+            };
+            // Rows usually arrive in ascending order: append. Otherwise insert in place.
+            match list.last() {
+                Some(&(last, _)) if last > row => {
+                    let at = list.partition_point(|&(r, _)| r < row);
+                    list.insert(at, (row, tf));
+                }
+                _ => list.push((row, tf)),
+            }
+        }
+        let index = row as usize;
+        if self.doc_lens.len() <= index {
+            self.doc_lens.resize(index.saturating_add(1), 0);
+        }
+        // u32::MAX - 1 tokens would need a text of several GiB; saturate rather than wrap.
+        let length = u32::try_from(length)
+            .unwrap_or(u32::MAX - 1)
+            .min(u32::MAX - 1);
+        self.doc_lens[index] = length + 1;
+        self.live += 1;
+        self.total_len += u64::from(length);
+    }
+
+    /// Removes a row: it leaves every postings list, and N, avgdl and document
+    /// frequencies no longer count it. Removing an absent row does nothing.
+    ///
+    /// Costs one binary search per term in the dictionary (stopping once the row's
+    /// occurrences are all found); for many rows at once use
+    /// [`remove_rows`](Self::remove_rows).
+    pub fn remove(&mut self, row: u32) {
+        let Some(length) = self.doc_len(row) else {
+            return;
+        };
+        // The row's term frequencies add up to its length unless one saturated at
+        // u16::MAX; then `remaining` never reaches 0 and every list is searched.
+        let mut remaining = u64::from(length);
+        for list in &mut self.postings {
+            if remaining == 0 {
+                break;
+            }
+            if let Ok(at) = list.binary_search_by_key(&row, |&(r, _)| r) {
+                remaining = remaining.saturating_sub(u64::from(list[at].1));
+                list.remove(at);
+            }
+        }
+        self.forget(row, length);
+    }
+
+    /// Removes several rows in one pass over all postings (absent rows are ignored).
+    pub fn remove_rows(&mut self, rows: impl IntoIterator<Item = u32>) {
+        let mut gone = vec![false; self.doc_lens.len()];
+        let mut any = false;
+        for row in rows {
+            if let Some(length) = self.doc_len(row) {
+                gone[row as usize] = true;
+                any = true;
+                self.forget(row, length);
+            }
+        }
+        if any {
+            for list in &mut self.postings {
+                list.retain(|&(r, _)| !gone.get(r as usize).copied().unwrap_or(false));
+            }
+        }
+    }
+
+    /// Rows present.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True when no row is present.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Whether `row` is present.
+    pub fn contains(&self, row: u32) -> bool {
+        self.doc_len(row).is_some()
+    }
+
+    /// Top k rows by BM25 among rows for which `accept(row)` is true, best first; rows
+    /// with score 0 are never returned.
+    ///
+    /// Exact: every posting of every query term is scored (no early termination), and
+    /// `accept` is asked once per row that has a positive score, so whenever k accepted
+    /// rows score above 0, k are returned. Ties are broken by lower row. A query term
+    /// repeated n times counts n times.
+    ///
+    /// IDF is Lucene's `ln(1 + (N - df + 0.5) / (df + 0.5))`, always positive, so every
+    /// row containing a query term scores above 0.
+    pub fn search(&self, query: &str, k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        if k == 0 || self.live == 0 {
+            return Vec::new();
+        }
+        // Query terms in order of first occurrence, with counts: the summation order then
+        // depends on the query alone, so equal indexes give bit-identical scores however
+        // their term ids were assigned.
+        let mut query_terms: Vec<(u32, f32)> = Vec::new();
+        let mut position: FxMap<u32, usize> = FxMap::default();
+        let mut buf = String::new();
+        for_each_token(query, &mut buf, |token, _, _| {
+            if let Some(&id) = self.terms.get(token) {
+                match position.get(&id) {
+                    Some(&p) => query_terms[p].1 += 1.0,
+                    None => {
+                        position.insert(id, query_terms.len());
+                        query_terms.push((id, 1.0));
+                    }
+                }
+            }
+        });
+        if query_terms.is_empty() {
+            return Vec::new();
+        }
+
+        let Bm25Params { k1, b } = self.params;
+        let n = self.live as f32;
+        let avgdl = (self.total_len as f64 / self.live as f64) as f32;
+        let avgdl = if avgdl > 0.0 { avgdl } else { 1.0 };
+        // norm(dl) = k1 * (1 - b + b * dl / avgdl) = fixed + per_token * dl
+        let fixed = k1 * (1.0 - b);
+        let per_token = k1 * b / avgdl;
+
+        // A dense accumulator: a few hundred KiB at most, cheaper than hashing per posting.
+        let mut scores = vec![0f32; self.doc_lens.len()];
+        for &(id, qtf) in &query_terms {
+            let Some(list) = self.postings.get(id as usize) else {
+                continue;
+            };
+            if list.is_empty() {
+                continue;
+            }
+            let df = list.len() as f32;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            let weight = qtf * idf * (k1 + 1.0);
+            for &(row, tf) in list {
+                let (Some(score), Some(&len1)) = (
+                    scores.get_mut(row as usize),
+                    self.doc_lens.get(row as usize),
+                ) else {
+                    continue;
+                };
+                let dl = len1.saturating_sub(1) as f32;
+                let tf = f32::from(tf);
+                *score += weight * tf / (tf + fixed + per_token * dl);
+            }
+        }
+
+        let mut hits: Vec<(u32, f32)> = scores
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s > 0.0)
+            .map(|(row, &s)| (row as u32, s))
+            .filter(|&(row, _)| accept(row))
+            .collect();
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if hits.len() > k {
+            hits.select_nth_unstable_by(k - 1, order);
+            hits.truncate(k);
+        }
+        hits.sort_unstable_by(order);
+        hits
+    }
+
+    /// Byte spans of `text` whose token matches a query token (for highlighting);
+    /// sorted, non-overlapping.
+    ///
+    /// A span covers the word as written (`Copays` for the token `copay`, `1,500` for
+    /// `1500`), without surrounding `$` or `%`. Stopwords are never highlighted.
+    pub fn matched_spans(query: &str, text: &str) -> Vec<(usize, usize)> {
+        let wanted: std::collections::HashSet<String> = tokenize(query).into_iter().collect();
+        let mut spans = Vec::new();
+        if wanted.is_empty() {
+            return spans;
+        }
+        let mut buf = String::new();
+        for_each_token(text, &mut buf, |token, start, end| {
+            if wanted.contains(token) {
+                spans.push((start, end));
+            }
+        });
+        spans
+    }
+
+    /// The stored form (see the module docs): deterministic, the same live rows and text
+    /// always give the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut terms: Vec<(&str, &Vec<(u32, u16)>)> = self
+            .terms
+            .iter()
+            .filter_map(|(term, &id)| {
+                let list = self.postings.get(id as usize)?;
+                (!list.is_empty()).then_some((term.as_str(), list))
+            })
+            .collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let terms = terms
+            .into_iter()
+            .map(|(term, list)| {
+                let mut prev = 0;
+                let gaps = list
+                    .iter()
+                    .map(|&(row, tf)| {
+                        let gap = row - prev;
+                        prev = row;
+                        (gap, tf)
+                    })
+                    .collect();
+                (Cow::Borrowed(term), gaps)
+            })
+            .collect();
+        let used = self
+            .doc_lens
+            .iter()
+            .rposition(|&l| l != 0)
+            .map_or(0, |i| i + 1);
+        let stored = Stored {
+            k1: self.params.k1,
+            b: self.params.b,
+            live: self.live as u64,
+            total_len: self.total_len,
+            doc_lens: Cow::Borrowed(&self.doc_lens[..used]),
+            terms,
+        };
+        let mut bytes = vec![FORMAT_VERSION];
+        // Serialising plain integers, strings and sequences into a Vec cannot fail.
+        if let Ok(body) = postcard::to_allocvec(&stored) {
+            bytes.extend_from_slice(&body);
+        }
+        bytes
+    }
+
+    /// Restores an index from [`to_bytes`](Self::to_bytes) output, checking everything a
+    /// search relies on: parameters in range, terms sorted and unique, every posting's
+    /// row present, no row twice in a list, term frequencies above 0, each row's term
+    /// frequencies adding up to its length, and the stored statistics matching the rows.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeywordError> {
+        let (&version, body) = bytes.split_first().ok_or(KeywordError::Empty)?;
+        if version != FORMAT_VERSION {
+            return Err(KeywordError::Version {
+                found: version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let (stored, rest): (Stored, _) =
+            postcard::take_from_bytes(body).map_err(|e| KeywordError::Decode(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(KeywordError::TrailingBytes(rest.len()));
+        }
+        let params = Bm25Params {
+            k1: stored.k1,
+            b: stored.b,
+        };
+        if !params.is_valid() {
+            return Err(KeywordError::Params {
+                k1: stored.k1,
+                b: stored.b,
+            });
+        }
+        let doc_lens = stored.doc_lens.into_owned();
+        let live = doc_lens.iter().filter(|&&l| l != 0).count() as u64;
+        let total_len: u64 = doc_lens
+            .iter()
+            .map(|&l| u64::from(l.saturating_sub(1)))
+            .sum();
+        for (what, stored, actual) in [
+            ("live rows", stored.live, live),
+            ("total length", stored.total_len, total_len),
+        ] {
+            if stored != actual {
+                return Err(KeywordError::Stats {
+                    what,
+                    stored,
+                    actual,
+                });
+            }
+        }
+
+        // Per row: sum of term frequencies, and whether one saturated at u16::MAX.
+        let mut tf_sums = vec![(0u64, false); doc_lens.len()];
+        let mut terms = FxMap::with_capacity_and_hasher(stored.terms.len(), Default::default());
+        let mut postings = Vec::with_capacity(stored.terms.len());
+        let mut previous: Option<String> = None;
+        for (position, (term, gaps)) in stored.terms.into_iter().enumerate() {
+            let term = term.into_owned();
+            let ordered = match &previous {
+                Some(p) => p.as_str() < term.as_str(),
+                None => true,
+            };
+            if term.is_empty() || !ordered {
+                return Err(KeywordError::TermOrder {
+                    position,
+                    term,
+                    previous: previous.unwrap_or_default(),
+                });
+            }
+            if gaps.is_empty() {
+                return Err(KeywordError::EmptyPostings { term });
+            }
+            let mut list = Vec::with_capacity(gaps.len());
+            let mut prev: Option<u32> = None;
+            for (gap, tf) in gaps {
+                let row = match prev {
+                    None => gap,
+                    Some(p) if gap == 0 => {
+                        return Err(KeywordError::DuplicatePosting { term, row: p })
+                    }
+                    Some(p) => p.checked_add(gap).ok_or_else(|| KeywordError::MissingRow {
+                        term: term.clone(),
+                        row: u64::from(p) + u64::from(gap),
+                    })?,
+                };
+                let Some(sum) = tf_sums
+                    .get_mut(row as usize)
+                    .filter(|_| doc_lens[row as usize] != 0)
+                else {
+                    return Err(KeywordError::MissingRow {
+                        term,
+                        row: u64::from(row),
+                    });
+                };
+                if tf == 0 {
+                    return Err(KeywordError::ZeroFrequency { term, row });
+                }
+                sum.0 += u64::from(tf);
+                sum.1 |= tf == u16::MAX;
+                list.push((row, tf));
+                prev = Some(row);
+            }
+            terms.insert(term.clone(), postings.len() as u32);
+            postings.push(list);
+            previous = Some(term);
+        }
+        for (row, (&len1, &(sum, saturated))) in doc_lens.iter().zip(&tf_sums).enumerate() {
+            let length = len1.saturating_sub(1);
+            let consistent = if saturated {
+                sum <= u64::from(length)
+            } else {
+                sum == u64::from(length)
+            };
+            if len1 != 0 && !consistent {
+                return Err(KeywordError::RowLength {
+                    row: row as u32,
+                    length,
+                    postings: sum,
+                });
+            }
+        }
+        Ok(Self {
+            params,
+            terms,
+            postings,
+            doc_lens,
+            live: live as usize,
+            total_len,
+        })
+    }
+
+    /// The token count of a present row.
+    fn doc_len(&self, row: u32) -> Option<u32> {
+        match self.doc_lens.get(row as usize) {
+            Some(&l) if l != 0 => Some(l - 1),
+            _ => None,
+        }
+    }
+
+    /// Marks a row absent and takes it out of the statistics (not out of postings).
+    fn forget(&mut self, row: u32, length: u32) {
+        if let Some(l) = self.doc_lens.get_mut(row as usize) {
+            *l = 0;
+        }
+        self.live -= 1;
+        self.total_len -= u64::from(length);
+    }
+}
+
+/// Reciprocal rank fusion: score(row) = Σ over lists of 1/(k_rrf + rank), rank from 1.
+/// Returns best first, ties by lower row.
+///
+/// Only positions count, not the lists' scores, so rankings on different scales (BM25,
+/// cosine) fuse without calibration. A row listed twice in one list counts at its first
+/// (best) position. `k_rrf` is usually 60; it should be at least 0.
+pub fn reciprocal_rank_fusion(lists: &[&[(u32, f32)]], k_rrf: f32) -> Vec<(u32, f32)> {
+    let mut fused: HashMap<u32, f32> = HashMap::new();
+    for list in lists {
+        let mut seen = std::collections::HashSet::new();
+        for (i, &(row, _)) in list.iter().enumerate() {
+            if seen.insert(row) {
+                *fused.entry(row).or_insert(0.0) += 1.0 / (k_rrf + (i + 1) as f32);
+            }
+        }
+    }
+    let mut out: Vec<(u32, f32)> = fused.into_iter().collect();
+    out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Tokens for indexing and querying.
+///
+/// - Lowercase; split on anything that is not alphanumeric (Unicode-aware: `Zürich` is
+///   one token, `zürich`). Combining marks continue a word, so a decomposed `Zu\u{308}rich`
+///   is one token too (though not the same token as the composed form: no normalisation).
+/// - Money and percentages stay useful: a comma between a digit and exactly three digits
+///   is a thousands separator and is dropped (`$1,500` → `1500`; `1,2` stays two tokens);
+///   a point between digits is kept (`$12.50` → `12.50`), and an all-zero fraction is
+///   dropped (`$1,500.00` → `1500`); `$` and `%` are separators (`20%` → `20`).
+/// - An apostrophe between letters is dropped (`member's` → `members` → `member`,
+///   `don't` → `dont`), so possessives do not leave a stray `s` token.
+/// - English stopwords are dropped (a small fixed list, checked before and after
+///   stemming so `what's` goes too).
+/// - Light stemming: a trailing `s` is stripped from words longer than 3 letters unless
+///   they end in `ss` (`copays` → `copay`, `visits` → `visit`, `class` stays).
+/// - Digits are tokens like words (`tier 2` → `tier`, `2`).
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    for_each_token(text, &mut buf, |token, _, _| out.push(token.to_owned()));
+    out
+}
+
+/// Calls `f(token, start, end)` for each token of `text`, where `start..end` is the byte
+/// span of the word in `text`. `buf` is scratch space, reused to avoid an allocation per
+/// token. Runs of ASCII letters and digits are copied and lowercased in bulk, and a
+/// `char` is decoded only for other bytes: indexing time is mostly this loop.
+fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str, usize, usize)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some((c, len)) = char_at(text, i) {
+        if !is_alphanumeric(c) {
+            i += len;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        let mut prev = c;
+        let mut decimal = false;
+        buf.clear();
+        while let Some((next, len)) = char_at(text, i) {
+            if next.is_ascii_alphanumeric() {
+                let run = bytes[i..]
+                    .iter()
+                    .position(|b| !b.is_ascii_alphanumeric())
+                    .unwrap_or(bytes.len() - i);
+                let from = buf.len();
+                buf.push_str(&text[i..i + run]);
+                buf[from..].make_ascii_lowercase();
+                i += run;
+                end = i;
+                prev = char::from(bytes[i - 1]);
+                continue;
+            }
+            if is_alphanumeric(next) || (!next.is_ascii() && is_combining_mark(next)) {
+                buf.extend(next.to_lowercase());
+                end = i + len;
+            } else {
+                let rest = bytes.get(i + len..).unwrap_or_default();
+                let joins = match next {
+                    ',' => prev.is_ascii_digit() && thousands_group(rest),
+                    '.' => prev.is_ascii_digit() && rest.first().is_some_and(u8::is_ascii_digit),
+                    '\'' | '\u{2019}' => {
+                        prev.is_alphabetic()
+                            && char_at(text, i + len).is_some_and(|(a, _)| a.is_alphabetic())
+                    }
+                    _ => false,
+                };
+                if !joins {
+                    break;
+                }
+                if next == '.' {
+                    buf.push('.');
+                    decimal = true;
+                }
+            }
+            prev = next;
+            i += len;
+        }
+        if decimal {
+            if let Some(dot) = buf.rfind('.') {
+                if buf[dot + 1..].bytes().all(|b| b == b'0') {
+                    buf.truncate(dot);
+                }
+            }
+        }
+        if is_stopword(buf) {
+            continue;
+        }
+        if buf.ends_with('s') && !buf.ends_with("ss") && buf.chars().nth(3).is_some() {
+            buf.pop();
+            if is_stopword(buf) {
+                continue;
+            }
+        }
+        f(buf, start, end);
+    }
+}
+
+/// The char starting at byte `i` of `text` and its length; `None` at the end. `i` is
+/// always a char boundary here (it only advances by whole chars).
+fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
+    match *text.as_bytes().get(i)? {
+        b if b.is_ascii() => Some((b as char, 1)),
+        _ => text.get(i..)?.chars().next().map(|c| (c, c.len_utf8())),
+    }
+}
+
+fn is_alphanumeric(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// Whether the bytes after a comma are exactly three ASCII digits (then not a digit).
+fn thousands_group(after_comma: &[u8]) -> bool {
+    after_comma.len() >= 3
+        && after_comma[..3].iter().all(u8::is_ascii_digit)
+        && !after_comma.get(3).is_some_and(u8::is_ascii_digit)
+}
+
+/// The combining-mark blocks (not alphanumeric in Unicode, but part of the letter before).
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
+}
+
+fn is_stopword(word: &str) -> bool {
+    // Every stopword is 1 to 4 bytes: most words are rejected by length alone.
+    word.len() <= 4
+        && matches!(
+            word,
+            "the"
+                | "a"
+                | "an"
+                | "is"
+                | "my"
+                | "i"
+                | "do"
+                | "does"
+                | "for"
+                | "of"
+                | "to"
+                | "in"
+                | "on"
+                | "at"
+                | "and"
+                | "or"
+                | "what"
+                | "how"
+                | "much"
+                | "can"
+                | "be"
+                | "are"
+                | "it"
+                | "this"
+                | "that"
+                | "with"
+                | "if"
+                | "you"
+                | "your"
+                | "me"
+                | "will"
+                | "am"
+                | "get"
+                | "any"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<String> {
+        tokenize(text)
+    }
+
+    fn all(_: u32) -> bool {
+        true
+    }
+
+    /// Tiny deterministic RNG (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const WORDS: &[&str] = &[
+        "copay",
+        "deductible",
+        "specialist",
+        "visit",
+        "tier",
+        "2",
+        "$1,500",
+        "20%",
+        "coinsurance",
+        "network",
+        "emergency",
+        "room",
+        "preventive",
+        "care",
+        "the",
+        "of",
+        "prescription",
+        "drug",
+        "generic",
+        "brand",
+        "out-of-pocket",
+        "maximum",
+        "MRI",
+        "physical",
+        "therapy",
+        "chiropractor",
+        "Zürich",
+        "$20",
+        "annual",
+        "checkup",
+    ];
+
+    fn random_text(rng: &mut Rng, words: usize) -> String {
+        (0..words)
+            .map(|_| WORDS[rng.below(WORDS.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Checks every invariant search and remove rely on.
+    fn check_invariants(index: &KeywordIndex) {
+        let mut sums = vec![0u64; index.doc_lens.len()];
+        for (term, &id) in &index.terms {
+            let list = &index.postings[id as usize];
+            assert!(!term.is_empty());
+            for w in list.windows(2) {
+                assert!(w[0].0 < w[1].0, "postings of {term:?} not strictly sorted");
+            }
+            for &(row, tf) in list {
+                assert!(tf > 0);
+                assert!(index.contains(row), "{term:?} lists absent row {row}");
+                sums[row as usize] += u64::from(tf);
+            }
+        }
+        assert_eq!(index.terms.len(), index.postings.len());
+        let live = index.doc_lens.iter().filter(|&&l| l != 0).count();
+        assert_eq!(index.len(), live);
+        let total: u64 = index
+            .doc_lens
+            .iter()
+            .map(|&l| u64::from(l.saturating_sub(1)))
+            .sum();
+        assert_eq!(index.total_len, total);
+        for (row, &l) in index.doc_lens.iter().enumerate() {
+            if l != 0 {
+                assert!(sums[row] <= u64::from(l - 1));
+            }
+        }
+    }
+
+    #[test]
+    fn tokenize_money_and_percent() {
+        assert_eq!(toks("$1,500"), ["1500"]);
+        assert_eq!(toks("20%"), ["20"]);
+        assert_eq!(
+            toks("Deductible: $1,500,000 (20% after)"),
+            ["deductible", "1500000", "20", "after"]
+        );
+        assert_eq!(toks("$1,500.00"), ["1500"]);
+        assert_eq!(toks("$12.50 copay."), ["12.50", "copay"]);
+        // Not a thousands separator: the group is not exactly three digits.
+        assert_eq!(toks("tiers 1,2 and 3"), ["tier", "1", "2", "3"]);
+        assert_eq!(toks("1,5000"), ["1", "5000"]);
+    }
+
+    #[test]
+    fn tokenize_digits_stopwords_and_stemming() {
+        assert_eq!(toks("tier 2"), ["tier", "2"]);
+        assert_eq!(
+            toks("What is my copay for a specialist?"),
+            ["copay", "specialist"]
+        );
+        assert_eq!(
+            toks("How much will I get, and can you do it?"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            toks("copays visits class bus"),
+            ["copay", "visit", "class", "bus"]
+        );
+        assert_eq!(toks("member's plan's"), ["member", "plan"]);
+        assert_eq!(toks("what's"), Vec::<String>::new());
+        assert_eq!(toks("don’t"), ["dont"]);
+    }
+
+    #[test]
+    fn tokenize_unicode() {
+        assert_eq!(toks("Zürich"), ["zürich"]);
+        assert_eq!(toks("ZÜRICH clinics"), ["zürich", "clinic"]);
+        assert_eq!(toks("Zu\u{308}rich"), ["zu\u{308}rich"]);
+        assert_eq!(toks("Ärztin—Straße"), ["ärztin", "straße"]);
+        assert_eq!(toks("東京 clinic"), ["東京", "clinic"]);
+        assert_eq!(toks(""), Vec::<String>::new());
+        assert_eq!(toks("$ , . % '"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn rare_term_ranks_above_common_terms() {
+        let mut index = KeywordIndex::new(Bm25Params::default());
+        index.add(0, "copay for office visit");
+        index.add(1, "copay chiropractor visit");
+        index.add(2, "copay visit");
+        index.add(3, "copay visit copay visit");
+        let hits = index.search("chiropractor copay visit", 10, &all);
+        assert_eq!(hits[0].0, 1);
+        assert_eq!(hits.len(), 4);
+        assert!(hits[0].1 > hits[1].1 * 1.5, "{hits:?}");
+        // Best first, then lower row on ties.
+        for w in hits.windows(2) {
+            assert!(w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0));
+        }
+    }
+
+    #[test]
+    fn empty_rows_count_but_never_match() {
+        let mut index = KeywordIndex::default();
+        index.add(0, "the of and");
+        index.add(1, "copay");
+        assert_eq!(index.len(), 2);
+        assert!(index.contains(0));
+        assert_eq!(index.search("copay the", 5, &all).len(), 1);
+        assert!(index.search("the", 5, &all).is_empty());
+        assert!(index.search("copay", 0, &all).is_empty());
+        assert!(KeywordIndex::default().search("copay", 5, &all).is_empty());
+    }
+
+    #[test]
+    fn predicate_is_obeyed_exactly() {
+        let mut rng = Rng(0x1234_5678);
+        let mut index = KeywordIndex::default();
+        for row in 0..400 {
+            let n = 3 + rng.below(30);
+            index.add(row, &random_text(&mut rng, n));
+        }
+        let full = index.search("chiropractor MRI therapy $1,500", usize::MAX, &all);
+        let predicates: Vec<Box<dyn Fn(u32) -> bool>> = vec![
+            Box::new(|r| r % 3 == 0),
+            Box::new(|r| r > 390),
+            Box::new(|r| r == 17),
+            Box::new(|_| false),
+            Box::new(|r| r % 2 == 1),
+        ];
+        for accept in &predicates {
+            for k in [1, 5, 10, 50, 1000] {
+                let hits = index.search("chiropractor MRI therapy $1,500", k, accept.as_ref());
+                assert!(
+                    hits.iter().all(|&(r, _)| accept(r)),
+                    "returned a rejected row"
+                );
+                let expected: Vec<_> = full
+                    .iter()
+                    .copied()
+                    .filter(|&(r, _)| accept(r))
+                    .take(k)
+                    .collect();
+                assert_eq!(hits, expected);
+                assert!(hits.iter().all(|&(_, s)| s > 0.0));
+            }
+        }
+    }
+
+    /// Builds an index afresh over `rows` in ascending row order.
+    fn fresh(rows: &std::collections::BTreeMap<u32, String>) -> KeywordIndex {
+        let mut index = KeywordIndex::default();
+        for (&row, text) in rows {
+            index.add(row, text);
+        }
+        index
+    }
+
+    #[test]
+    fn add_remove_readd_match_a_fresh_index() {
+        let mut rng = Rng(42);
+        let mut live = std::collections::BTreeMap::new();
+        let mut index = KeywordIndex::default();
+        for step in 0..600 {
+            let row = rng.below(150) as u32;
+            match rng.below(4) {
+                0 => {
+                    index.remove(row);
+                    live.remove(&row);
+                }
+                1 if step % 50 == 0 => {
+                    let rows: Vec<u32> = (0..5).map(|_| rng.below(150) as u32).collect();
+                    index.remove_rows(rows.iter().copied());
+                    for r in rows {
+                        live.remove(&r);
+                    }
+                }
+                _ => {
+                    let n = rng.below(25);
+                    let text = random_text(&mut rng, n);
+                    index.add(row, &text);
+                    live.insert(row, text);
+                }
+            }
+        }
+        check_invariants(&index);
+        let built = fresh(&live);
+        assert_eq!(index.len(), live.len());
+        assert_eq!(index.len(), built.len());
+        for query in [
+            "copay",
+            "chiropractor MRI",
+            "$1,500 deductible 20%",
+            "Zürich care care",
+            "nothing",
+        ] {
+            let a = index.search(query, usize::MAX, &all);
+            let b = built.search(query, usize::MAX, &all);
+            assert_eq!(a.len(), b.len(), "{query}");
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.0, y.0, "{query}");
+                assert!((x.1 - y.1).abs() <= 1e-6, "{query}: {x:?} vs {y:?}");
+            }
+        }
+        // Same live rows, same bytes, whatever the history.
+        assert_eq!(index.to_bytes(), built.to_bytes());
+    }
+
+    #[test]
+    fn removal_updates_statistics() {
+        let mut index = KeywordIndex::default();
+        index.add(0, "copay visit");
+        index.add(1, "copay");
+        let before = index.search("copay", 5, &all);
+        index.add(2, "deductible deductible deductible");
+        let with_third = index.search("copay", 5, &all);
+        assert_ne!(
+            before, with_third,
+            "N and avgdl changed, so must the scores"
+        );
+        index.remove(2);
+        assert_eq!(index.search("copay", 5, &all), before);
+        index.remove(2);
+        index.remove(99);
+        assert_eq!(index.len(), 2);
+        // Re-adding replaces the text.
+        index.add(1, "deductible");
+        assert_eq!(index.search("copay", 5, &all).len(), 1);
+        assert_eq!(index.search("deductible", 5, &all)[0].0, 1);
+        // Out-of-order rows.
+        index.add(7, "copay");
+        index.add(3, "copay");
+        check_invariants(&index);
+        let rows: Vec<u32> = index.search("copay", 5, &all).iter().map(|h| h.0).collect();
+        assert_eq!(rows.len(), 3);
+    }
+
+    fn corpus() -> KeywordIndex {
+        let mut rng = Rng(7);
+        let mut index = KeywordIndex::new(Bm25Params { k1: 1.5, b: 0.6 });
+        for row in 0..60 {
+            if row % 7 != 3 {
+                let n = rng.below(20);
+                index.add(row, &random_text(&mut rng, n));
+            }
+        }
+        index
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let index = corpus();
+        let bytes = index.to_bytes();
+        let back = KeywordIndex::from_bytes(&bytes).unwrap();
+        check_invariants(&back);
+        assert_eq!(back.params(), index.params());
+        assert_eq!(back.len(), index.len());
+        for query in ["copay", "tier 2 drug", "$1,500", "Zürich", "the"] {
+            assert_eq!(
+                back.search(query, 100, &all),
+                index.search(query, 100, &all)
+            );
+        }
+        assert_eq!(back.to_bytes(), bytes);
+        // Deterministic across instances (different HashMap seeds).
+        assert_eq!(corpus().to_bytes(), bytes);
+        let empty = KeywordIndex::default();
+        assert_eq!(
+            KeywordIndex::from_bytes(&empty.to_bytes()).unwrap().len(),
+            0
+        );
+    }
+
+    fn encode(stored: &Stored) -> Vec<u8> {
+        let mut bytes = vec![FORMAT_VERSION];
+        bytes.extend(postcard::to_allocvec(stored).unwrap());
+        bytes
+    }
+
+    fn stored<'a>(doc_lens: &'a [u32], terms: Vec<(&'a str, Vec<(u32, u16)>)>) -> Stored<'a> {
+        let live = doc_lens.iter().filter(|&&l| l != 0).count() as u64;
+        let total_len = doc_lens
+            .iter()
+            .map(|&l| u64::from(l.saturating_sub(1)))
+            .sum();
+        Stored {
+            k1: 1.2,
+            b: 0.75,
+            live,
+            total_len,
+            doc_lens: Cow::Borrowed(doc_lens),
+            terms: terms
+                .into_iter()
+                .map(|(t, p)| (Cow::Borrowed(t), p))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn from_bytes_names_what_is_wrong() {
+        let err = |s: Stored| {
+            KeywordIndex::from_bytes(&encode(&s))
+                .unwrap_err()
+                .to_string()
+        };
+        // Rows 0 (len 2) and 2 (len 1).
+        let lens = [3, 0, 2];
+        assert!(KeywordIndex::from_bytes(&encode(&stored(
+            &lens,
+            vec![("a", vec![(0, 1), (2, 1)]), ("b", vec![(0, 1)])]
+        )))
+        .is_ok());
+        let e = err(stored(
+            &lens,
+            vec![("a", vec![(0, 1), (1, 1)]), ("b", vec![(0, 1)])],
+        ));
+        assert!(
+            e.contains("lists row 1") && e.contains("not in the index"),
+            "{e}"
+        );
+        let e = err(stored(&lens, vec![("a", vec![(0, 1), (0, 1)])]));
+        assert!(e.contains("lists row 0 twice"), "{e}");
+        let e = err(stored(&lens, vec![("a", vec![(0, 0), (2, 1)])]));
+        assert!(e.contains("term frequency 0"), "{e}");
+        let e = err(stored(
+            &lens,
+            vec![("b", vec![(0, 2)]), ("a", vec![(2, 1)])],
+        ));
+        assert!(e.contains("byte order"), "{e}");
+        let e = err(stored(
+            &lens,
+            vec![("a", vec![(0, 2)]), ("a", vec![(2, 1)])],
+        ));
+        assert!(e.contains("byte order"), "{e}");
+        let e = err(stored(&lens, vec![("a", vec![(0, 2)]), ("b", vec![])]));
+        assert!(e.contains("no postings"), "{e}");
+        let e = err(stored(&lens, vec![("a", vec![(0, 1), (2, 1)])]));
+        assert!(
+            e.contains("row 0 has length 2") && e.contains("add up to 1"),
+            "{e}"
+        );
+        let e = err(stored(&lens, vec![("a", vec![(0, 2), (u32::MAX, 1)])]));
+        assert!(e.contains("not in the index"), "{e}");
+        let mut s = stored(&lens, vec![("a", vec![(0, 2), (2, 1)])]);
+        s.live = 5;
+        assert!(err(s).contains("live rows = 5, but its rows give 2"));
+        let mut s = stored(&lens, vec![("a", vec![(0, 2), (2, 1)])]);
+        s.total_len = 9;
+        assert!(err(s).contains("total length"));
+        let mut s = stored(&lens, vec![("a", vec![(0, 2), (2, 1)])]);
+        s.b = f32::NAN;
+        assert!(err(s).contains("BM25 parameters"));
+
+        let good = corpus().to_bytes();
+        assert!(matches!(
+            KeywordIndex::from_bytes(&[]),
+            Err(KeywordError::Empty)
+        ));
+        let mut v2 = good.clone();
+        v2[0] = 2;
+        assert!(matches!(
+            KeywordIndex::from_bytes(&v2),
+            Err(KeywordError::Version { found: 2, .. })
+        ));
+        let mut long = good.clone();
+        long.push(0);
+        assert!(matches!(
+            KeywordIndex::from_bytes(&long),
+            Err(KeywordError::TrailingBytes(1))
+        ));
+    }
+
+    /// Whatever the bytes, loading either fails or gives an index whose invariants hold
+    /// and which searches, removes and re-encodes without panicking.
+    fn load_never_panics(bytes: &[u8]) {
+        if let Ok(mut index) = KeywordIndex::from_bytes(bytes) {
+            check_invariants(&index);
+            let _ = index.search("copay tier 2 $1,500 zürich", 10, &all);
+            let again = index.to_bytes();
+            let back = KeywordIndex::from_bytes(&again).unwrap();
+            assert_eq!(back.to_bytes(), again);
+            index.remove(1);
+            index.add(0, "copay");
+            check_invariants(&index);
+        }
+    }
+
+    #[test]
+    fn from_bytes_survives_truncation_and_flips() {
+        let good = corpus().to_bytes();
+        for len in 0..good.len() {
+            load_never_panics(&good[..len]);
+            assert!(
+                KeywordIndex::from_bytes(&good[..len]).is_err(),
+                "truncated to {len}"
+            );
+        }
+        let mut rng = Rng(0xdead_beef);
+        for _ in 0..500 {
+            let mut bytes = good.clone();
+            let at = rng.below(bytes.len());
+            bytes[at] ^= 1 << rng.below(8);
+            load_never_panics(&bytes);
+        }
+        for _ in 0..500 {
+            let mut bytes = good.clone();
+            let at = rng.below(bytes.len());
+            bytes[at] = rng.next() as u8;
+            load_never_panics(&bytes);
+        }
+    }
+
+    #[test]
+    fn matched_spans_mark_the_words_as_written() {
+        assert_eq!(
+            KeywordIndex::matched_spans("copay", "Copays: $20"),
+            [(0, 6)]
+        );
+        let text = "Deductible $1,500; the copay is 20%";
+        let spans = KeywordIndex::matched_spans("what is the $1500 deductible, 20 percent?", text);
+        let marked: Vec<&str> = spans.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(marked, ["Deductible", "1,500", "20"]);
+        let text = "Klinik in Zürich: ZÜRICH";
+        let marked: Vec<&str> = KeywordIndex::matched_spans("zürich", text)
+            .iter()
+            .map(|&(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(marked, ["Zürich", "ZÜRICH"]);
+        assert!(KeywordIndex::matched_spans("the", "the copay").is_empty());
+    }
+
+    #[test]
+    fn rrf_arithmetic() {
+        let keyword: Vec<(u32, f32)> = vec![(1, 9.0), (2, 5.0), (3, 1.0)];
+        let vector: Vec<(u32, f32)> = vec![(3, 0.9), (1, 0.8), (4, 0.1)];
+        let fused = reciprocal_rank_fusion(&[&keyword, &vector], 60.0);
+        let rows: Vec<u32> = fused.iter().map(|f| f.0).collect();
+        // 1: 1/61 + 1/62; 3: 1/63 + 1/61; 2: 1/62; 4: 1/63.
+        assert_eq!(rows, [1, 3, 2, 4]);
+        assert!((fused[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-7);
+        assert!((fused[1].1 - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-7);
+        assert!((fused[2].1 - 1.0 / 62.0).abs() < 1e-7);
+        // Ties by lower row; a repeat in one list counts once.
+        let a: &[(u32, f32)] = &[(5, 1.0), (5, 1.0)];
+        let b: &[(u32, f32)] = &[(2, 1.0)];
+        assert_eq!(reciprocal_rank_fusion(&[a, b], 0.0), [(2, 1.0), (5, 1.0)]);
+        assert!(reciprocal_rank_fusion(&[], 60.0).is_empty());
+    }
+}
