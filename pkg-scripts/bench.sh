@@ -3,10 +3,11 @@
 # same run, and writes target/bench/<name>.json.
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
+#   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on tests/fixtures/questions.jsonl
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,6p' "$0" >&2; exit 2; }
+usage() { sed -n '2,7p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -27,8 +28,15 @@ bench_search() {
   "$TARGET_DIR/release/benefind" bench search "$@"
 }
 
+bench_quality() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  bash "$ROOT/pkg-scripts/default-bundle.sh"
+  "$TARGET_DIR/release/benefind" bench quality "$@"
+}
+
 case "${1:-}" in
   embed) shift; bench_embed "$@" ;;
   search) shift; bench_search "$@" ;;
+  quality) shift; bench_quality "$@" ;;
   *) usage ;;
 esac

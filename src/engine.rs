@@ -16,11 +16,52 @@ use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::index::{IndexParams, SearchStats, VectorIndex, POLICY_FIELD};
+use crate::keyword::{reciprocal_rank_fusion, Bm25Params, KeywordIndex};
+use crate::vector::dot;
 
 /// Results a search returns unless told otherwise (ChromaDB's `n_results` default).
 pub const DEFAULT_K: usize = 3;
 /// The most results one query may ask for (S3 Vectors' `topK` limit).
 pub const MAX_K: usize = 100;
+
+/// How a question is matched: by meaning, by words, or both fused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Cosine similarity of MiniLM vectors only.
+    Vector,
+    /// BM25 over the chunk text only.
+    Keyword,
+    /// Both rankings fused by reciprocal rank (the default).
+    #[default]
+    Hybrid,
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "vector" => Ok(Self::Vector),
+            "keyword" => Ok(Self::Keyword),
+            "hybrid" => Ok(Self::Hybrid),
+            other => Err(Error::InvalidInput(format!(
+                "mode must be vector, keyword or hybrid, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Each channel contributes this many candidates (at least k) to the fusion.
+const FUSION_CANDIDATES: usize = 30;
+/// Reciprocal-rank-fusion constant (the value from the original RRF paper).
+const RRF_K: f32 = 60.0;
+
+/// Stored form of the collection's indexes in the bundle's INDEX section.
+#[derive(Serialize, Deserialize)]
+struct StoredIndexes {
+    vector: Vec<u8>,
+    keyword: Vec<u8>,
+}
 
 /// One result: the chunk, how close it is, and its metadata.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -35,6 +76,8 @@ pub struct SearchHit {
     pub text: String,
     /// `policy`, `source`, `chunk_index`, `section`, and any other metadata.
     pub metadata: Map<String, Value>,
+    /// Byte ranges of `text` that match the question's words, for highlighting.
+    pub highlights: Vec<(usize, usize)>,
 }
 
 /// A document to ingest: text plus metadata (`policy` required).
@@ -75,6 +118,7 @@ pub struct Collection {
     records: Vec<Record>,
     ids: HashMap<String, u32>,
     index: VectorIndex,
+    keywords: KeywordIndex,
     params: IndexParams,
 }
 
@@ -124,16 +168,33 @@ impl Collection {
         )?;
         let index =
             VectorIndex::build(dims, bundle.vectors, &metadata_of(&bundle.records), &params)?;
-        Self::assemble(model_id, dims, bundle.records, index, params)
+        Self::assemble(model_id, dims, bundle.records, index, None, params)
     }
 
+    /// Puts the parts together; the keyword index is built from the texts when not given.
     fn assemble(
         model_id: &str,
         dims: usize,
         records: Vec<Record>,
         index: VectorIndex,
+        keywords: Option<KeywordIndex>,
         params: IndexParams,
     ) -> Result<Self> {
+        let keywords = keywords.unwrap_or_else(|| {
+            let mut k = KeywordIndex::new(Bm25Params::default());
+            for (row, r) in records.iter().enumerate() {
+                k.add(row as u32, &r.text);
+            }
+            k
+        });
+        let covered = (0..records.len() as u32).all(|row| keywords.contains(row));
+        if keywords.len() != records.len() || !covered {
+            return Err(Error::BadIndex(format!(
+                "keyword index covers {} rows, the bundle has {}",
+                keywords.len(),
+                records.len()
+            )));
+        }
         let ids = records
             .iter()
             .enumerate()
@@ -145,6 +206,7 @@ impl Collection {
             records,
             ids,
             index,
+            keywords,
             params,
         })
     }
@@ -155,12 +217,29 @@ impl Collection {
         let dims = bundle.header.dims as usize;
         let metadata = metadata_of(&bundle.records);
         let params = IndexParams::default();
-        let index = if bundle.index.is_empty() {
-            VectorIndex::build(dims, bundle.vectors, &metadata, &params)?
+        let (index, keywords) = if bundle.index.is_empty() {
+            (
+                VectorIndex::build(dims, bundle.vectors, &metadata, &params)?,
+                None,
+            )
         } else {
-            VectorIndex::from_parts(dims, bundle.vectors, &metadata, &bundle.index)?
+            let stored: StoredIndexes = postcard::from_bytes(&bundle.index)
+                .map_err(|e| Error::BadIndex(format!("index table: {e}")))?;
+            let keywords = KeywordIndex::from_bytes(&stored.keyword)
+                .map_err(|e| Error::BadIndex(e.to_string()))?;
+            (
+                VectorIndex::from_parts(dims, bundle.vectors, &metadata, &stored.vector)?,
+                Some(keywords),
+            )
         };
-        Self::assemble(&bundle.header.model_id, dims, bundle.records, index, params)
+        Self::assemble(
+            &bundle.header.model_id,
+            dims,
+            bundle.records,
+            index,
+            keywords,
+            params,
+        )
     }
 
     /// Reads a bundle file's bytes, holding it to the embedder's model and dimension.
@@ -188,7 +267,11 @@ impl Collection {
             encoding,
             this.records.clone(),
             vectors,
-            this.index.graph_bytes()?,
+            postcard::to_allocvec(&StoredIndexes {
+                vector: this.index.graph_bytes()?,
+                keyword: this.keywords.to_bytes(),
+            })
+            .map_err(|e| Error::InvalidInput(e.to_string()))?,
         )?)
     }
 
@@ -267,8 +350,11 @@ impl Collection {
             .collect();
         let first = self.index.append(&checked.vectors);
         self.index.delete(replaced.iter().copied());
+        self.keywords.remove_rows(replaced.iter().copied());
         for (i, record) in checked.records.into_iter().enumerate() {
-            self.ids.insert(record.id.clone(), first + i as u32);
+            let row = first + i as u32;
+            self.keywords.add(row, &record.text);
+            self.ids.insert(record.id.clone(), row);
             self.records.push(record);
         }
         Ok(replaced.len())
@@ -295,6 +381,7 @@ impl Collection {
             self.ids.remove(id);
         }
         self.index.delete(rows.iter().map(|&(_, row)| row));
+        self.keywords.remove_rows(rows.iter().map(|&(_, row)| row));
         rows.len()
     }
 
@@ -319,6 +406,7 @@ impl Collection {
             self.dims,
             records,
             index,
+            None,
             self.params.clone(),
         )
     }
@@ -340,6 +428,57 @@ impl Collection {
         k: usize,
         filter: Option<&Filter>,
     ) -> Result<(Vec<SearchHit>, SearchStats)> {
+        self.check_query(vector, k)?;
+        let policy = filter.and_then(|f| f.pinned_value(POLICY_FIELD));
+        let accept = self.acceptor(filter);
+        let (hits, stats) = self.index.search(vector, k, policy, &accept);
+        let hits = hits
+            .into_iter()
+            .filter_map(|n| self.hit(n.row, n.score))
+            .collect();
+        Ok((hits, stats))
+    }
+
+    /// The k best chunks for a question under `filter`: by its vector, its words (BM25),
+    /// or both fused by reciprocal rank. `score` is always the cosine similarity to the
+    /// question's vector; the order is the mode's ranking.
+    pub fn query_text(
+        &self,
+        question: &str,
+        vector: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+        mode: SearchMode,
+    ) -> Result<Vec<SearchHit>> {
+        let mut hits = match mode {
+            SearchMode::Vector => self.query_vector(vector, k, filter)?,
+            SearchMode::Keyword | SearchMode::Hybrid => {
+                self.check_query(vector, k)?;
+                let accept = self.acceptor(filter);
+                let n = k.max(FUSION_CANDIDATES);
+                let words = self.keywords.search(question, n, &accept);
+                let rows: Vec<u32> = if mode == SearchMode::Keyword {
+                    words.into_iter().take(k).map(|(row, _)| row).collect()
+                } else {
+                    let policy = filter.and_then(|f| f.pinned_value(POLICY_FIELD));
+                    let (near, _) = self.index.search(vector, n, policy, &accept);
+                    let near: Vec<(u32, f32)> =
+                        near.into_iter().map(|h| (h.row, h.score)).collect();
+                    let fused = reciprocal_rank_fusion(&[&near, &words], RRF_K);
+                    fused.into_iter().take(k).map(|(row, _)| row).collect()
+                };
+                rows.into_iter()
+                    .filter_map(|row| self.hit(row, dot(vector, self.index.vector(row)?)))
+                    .collect()
+            }
+        };
+        for h in &mut hits {
+            h.highlights = KeywordIndex::matched_spans(question, &h.text);
+        }
+        Ok(hits)
+    }
+
+    fn check_query(&self, vector: &[f32], k: usize) -> Result<()> {
         check_dims("query vector", vector.len(), self.dims, &self.model_id)?;
         if k == 0 || k > MAX_K {
             return Err(Error::InvalidInput(format!(
@@ -351,29 +490,30 @@ impl Collection {
                 "query vector has a non-finite value".into(),
             ));
         }
-        let policy = filter.and_then(|f| f.pinned_value(POLICY_FIELD));
-        let records = &self.records;
-        let accept = |row: u32| match filter {
+        Ok(())
+    }
+
+    /// Row predicate for a filter (the indexes only ever offer live rows).
+    fn acceptor<'a>(&'a self, filter: Option<&'a Filter>) -> impl Fn(u32) -> bool + 'a {
+        move |row: u32| match filter {
             None => true,
-            Some(f) => records
+            Some(f) => self
+                .records
                 .get(row as usize)
                 .is_some_and(|r| f.matches(&r.metadata)),
-        };
-        let (hits, stats) = self.index.search(vector, k, policy, &accept);
-        let hits = hits
-            .into_iter()
-            .filter_map(|n| {
-                let r = self.records.get(n.row as usize)?;
-                Some(SearchHit {
-                    id: r.id.clone(),
-                    score: n.score,
-                    distance: 1.0 - n.score,
-                    text: r.text.clone(),
-                    metadata: r.metadata.clone(),
-                })
-            })
-            .collect();
-        Ok((hits, stats))
+        }
+    }
+
+    fn hit(&self, row: u32, score: f32) -> Option<SearchHit> {
+        let r = self.records.get(row as usize)?;
+        Some(SearchHit {
+            id: r.id.clone(),
+            score,
+            distance: 1.0 - score,
+            text: r.text.clone(),
+            metadata: r.metadata.clone(),
+            highlights: Vec::new(),
+        })
     }
 
     /// The next free `chunk_index` for default ids of `policy`.
@@ -409,6 +549,9 @@ pub struct Query {
     /// Chroma/S3-Vectors-style filter, as JSON.
     #[serde(default, rename = "where")]
     pub filter: Option<Value>,
+    /// vector, keyword or hybrid (default); a vector query is always vector-only.
+    #[serde(default)]
+    pub mode: Option<SearchMode>,
 }
 
 /// The embedder and a collection: what `ingest` and `search` need.
@@ -617,21 +760,28 @@ impl Engine {
     /// A general query: question or vector, k, where-filter.
     pub fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
         let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
-        let vector = match (&query.question, &query.vector) {
+        let k = query.k.unwrap_or(DEFAULT_K);
+        match (&query.question, &query.vector) {
             (Some(q), None) => {
                 if q.trim().is_empty() {
                     return Err(Error::InvalidInput("the question is empty".into()));
                 }
-                self.embedder.embed_one(q)?
+                let vector = self.embedder.embed_one(q)?;
+                let mode = query.mode.unwrap_or_default();
+                self.collection
+                    .query_text(q, &vector, k, filter.as_ref(), mode)
             }
-            (None, Some(v)) => v.clone(),
-            _ => {
-                return Err(Error::InvalidInput(
-                    "give exactly one of question or vector".into(),
-                ))
+            (None, Some(v)) => {
+                if query.mode.is_some_and(|m| m != SearchMode::Vector) {
+                    return Err(Error::InvalidInput(
+                        "a vector query has no words: mode must be vector".into(),
+                    ));
+                }
+                self.collection.query_vector(v, k, filter.as_ref())
             }
-        };
-        self.collection
-            .query_vector(&vector, query.k.unwrap_or(DEFAULT_K), filter.as_ref())
+            _ => Err(Error::InvalidInput(
+                "give exactly one of question or vector".into(),
+            )),
+        }
     }
 }

@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod filter;
 mod index;
+mod keyword;
 pub mod synthetic;
 mod vector;
 
@@ -39,11 +40,14 @@ pub use chunk::{
     chunk_document, default_id, split_front_matter, Chunk, ChunkOptions, Document, TokenCounter,
 };
 pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
-pub use engine::{Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, DEFAULT_K, MAX_K};
+pub use engine::{
+    Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, SearchMode, DEFAULT_K, MAX_K,
+};
 pub use error::{Error, Result};
 pub use filter::{
     Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
     MAX_NODES as FILTER_MAX_NODES,
 };
 pub use index::{IndexParams, Neighbor, SearchStats, VectorIndex};
+pub use keyword::{reciprocal_rank_fusion, tokenize, Bm25Params, KeywordError, KeywordIndex};
 pub use vector::{cosine, dot, l2_normalize};

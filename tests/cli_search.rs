@@ -110,11 +110,17 @@ fn policy_filter_never_returns_another_plan() {
                     .expect("id")
                     .starts_with(&format!("{policy}_chunk_")));
             }
+            // Vector mode ranks by cosine; the default (hybrid) ranks by fused rank.
+            let results = search(&["--mode", "vector", "--policy", policy, "-k", "10", question]);
             let scores: Vec<f64> = results
                 .iter()
                 .map(|r| r["score"].as_f64().expect("score"))
                 .collect();
-            assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted best first");
+            assert!(
+                scores.windows(2).all(|w| w[0] >= w[1]),
+                "vector results sorted best first"
+            );
+            assert!(results.iter().all(|r| r["metadata"]["policy"] == policy));
         }
     }
 }
@@ -269,4 +275,66 @@ fn s3vectors_export_import_round_trip() {
         stderr.contains("384") && stderr.contains("1024"),
         "{stderr}"
     );
+}
+
+#[test]
+fn seed_question_finds_each_plans_preventive_care_first() {
+    for policy in ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"] {
+        let results = search(&["--policy", policy, "Is my annual checkup free?"]);
+        assert_eq!(
+            results[0]["metadata"]["section"], "Preventive care",
+            "{policy}: {results:?}"
+        );
+        assert_eq!(results[0]["metadata"]["policy"], policy);
+        // The matched words are reported for highlighting, as byte ranges of the text.
+        let text = results[0]["text"].as_str().expect("text");
+        let spans = results[0]["highlights"].as_array().expect("highlights");
+        assert!(!spans.is_empty());
+        for span in spans {
+            let (s, e) = (
+                span[0].as_u64().expect("start") as usize,
+                span[1].as_u64().expect("end") as usize,
+            );
+            assert!(
+                text[s..e].eq_ignore_ascii_case("annual"),
+                "highlighted {:?}",
+                &text[s..e]
+            );
+        }
+    }
+}
+
+#[test]
+fn modes_are_selectable_and_differ() {
+    let q = [
+        "--policy",
+        "PPO_PLUS",
+        "-k",
+        "5",
+        "Is my annual checkup free?",
+    ];
+    let with = |mode: &str| {
+        let mut args = vec!["--mode", mode];
+        args.extend_from_slice(&q);
+        search(&args)
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_string())
+            .collect::<Vec<_>>()
+    };
+    let (vector, keyword, hybrid) = (with("vector"), with("keyword"), with("hybrid"));
+    assert_eq!(hybrid, with("hybrid"), "deterministic");
+    assert_ne!(vector, keyword);
+    // Fusion draws on both channels: its top 5 share results with each.
+    assert!(
+        hybrid.iter().any(|id| vector.contains(id)) && hybrid.iter().any(|id| keyword.contains(id))
+    );
+    let bad = benefind(&[
+        "search",
+        "--bundle",
+        sample_bundle().to_str().expect("utf8"),
+        "--mode",
+        "fuzzy",
+        "q",
+    ]);
+    assert!(!bad.status.success());
 }

@@ -339,3 +339,51 @@ fn corrupt_index_section_is_an_error_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn keyword_channel_obeys_filters_and_follows_upsert_and_delete() {
+    use benefind::SearchMode;
+    let mut f = fixture(800, &["PPO_PLUS", "HMO_SELECT"]);
+    let q = f.queries[0].clone();
+    let mut meta = Map::new();
+    meta.insert("policy".into(), "HMO_SELECT".into());
+    let rec = Record {
+        id: "hsa_note".into(),
+        text: "HSA contributions up to $4,400".into(),
+        metadata: meta,
+    };
+    f.collection.upsert(vec![rec], q.clone()).expect("upsert");
+    let hsa = |c: &Collection, filter: Option<&Filter>| {
+        c.query_text("hsa contribution", &q, 5, filter, SearchMode::Keyword)
+            .expect("query")
+    };
+    assert_eq!(hsa(&f.collection, None)[0].id, "hsa_note");
+    let ppo = Filter::parse(&json!({"policy": "PPO_PLUS"})).expect("filter");
+    assert!(
+        hsa(&f.collection, Some(&ppo)).is_empty(),
+        "keyword results obey the filter"
+    );
+    // Stored with the bundle and restored.
+    f.collection.compact().expect("compact");
+    let bytes = f
+        .collection
+        .to_bundle(VectorEncoding::F32)
+        .expect("bundle")
+        .to_bytes();
+    let loaded = Collection::from_bundle_bytes(&bytes, MODEL, DIMS).expect("loads");
+    assert_eq!(hsa(&loaded, None)[0].id, "hsa_note");
+    // Hybrid fuses both channels: the row is first by words and by vector.
+    let fused = loaded
+        .query_text("hsa contribution", &q, 3, None, SearchMode::Hybrid)
+        .expect("q");
+    assert_eq!(fused[0].id, "hsa_note");
+    assert_eq!(
+        &fused[0].text[fused[0].highlights[0].0..fused[0].highlights[0].1],
+        "HSA"
+    );
+    f.collection.delete(&["hsa_note".to_string()]);
+    assert!(
+        hsa(&f.collection, None).is_empty(),
+        "deleted rows leave the keyword index"
+    );
+}

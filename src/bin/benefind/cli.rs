@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use benefind::{Embedder, IndexParams, ModelFiles, VectorEncoding, DEFAULT_K};
+use benefind::{Embedder, IndexParams, ModelFiles, SearchMode, VectorEncoding, DEFAULT_K};
 use clap::{Parser, Subcommand};
 
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
-use crate::{cmd_bench, cmd_bench_search, cmd_bundle, cmd_embed, cmd_search};
+use crate::{cmd_bench, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_embed, cmd_search};
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
 pub const DEFAULT_MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
@@ -53,7 +53,10 @@ enum Command {
         /// Results per query.
         #[arg(short = 'k', default_value_t = DEFAULT_K)]
         k: usize,
-        /// JSON lines {"question", "policy"?, "where"?, "k"?}; one result line each.
+        /// vector (MiniLM only), keyword (BM25 only) or hybrid (both, fused).
+        #[arg(long, default_value = "hybrid")]
+        mode: SearchMode,
+        /// JSON lines {"question", "policy"?, "where"?, "k"?, "mode"?}; one result line each.
         #[arg(long, conflicts_with = "question")]
         queries: Option<PathBuf>,
         /// The member's question.
@@ -159,6 +162,17 @@ impl BuildArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Answer quality per mode (top-1, MRR@10, nDCG@10) on a labelled question set.
+    Quality {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The bundle built from the sample corpus.
+        #[arg(long, default_value = "www/data/default.bundle")]
+        bundle: PathBuf,
+        /// JSON lines {"question", "policy", "relevant"}.
+        #[arg(long, default_value = "tests/fixtures/questions.jsonl")]
+        questions: PathBuf,
+    },
     /// Index build/load/query/recall at several sizes, vs brute force; writes target/bench/search.json.
     Search {
         #[command(flatten)]
@@ -236,6 +250,7 @@ pub fn main() -> ExitCode {
             policy,
             filter,
             k,
+            mode,
             queries,
             question,
         } => cmd_search::run(
@@ -247,11 +262,20 @@ pub fn main() -> ExitCode {
                 policy: policy.as_deref(),
                 filter: filter.as_deref(),
                 k,
+                mode,
             },
         ),
         Command::Bench {
             which: BenchCommand::Embed { model, runs },
         } => cmd_bench::embed(&model, runs),
+        Command::Bench {
+            which:
+                BenchCommand::Quality {
+                    model,
+                    bundle,
+                    questions,
+                },
+        } => cmd_bench_quality::run(&model, &bundle, &questions),
         Command::Bench {
             which:
                 BenchCommand::Search {

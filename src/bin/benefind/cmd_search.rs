@@ -4,7 +4,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use benefind::{Collection, Engine, Query};
+use benefind::{Collection, Engine, Query, SearchMode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -21,6 +21,8 @@ struct QueryLine {
     filter: Option<Value>,
     #[serde(default)]
     k: Option<usize>,
+    #[serde(default)]
+    mode: Option<SearchMode>,
 }
 
 /// The policy and the where-filter AND-ed into one filter value.
@@ -48,6 +50,7 @@ pub struct SearchArgs<'a> {
     pub policy: Option<&'a str>,
     pub filter: Option<&'a str>,
     pub k: usize,
+    pub mode: SearchMode,
 }
 
 pub fn run(model: &ModelArgs, bundle: &Path, args: SearchArgs) -> anyhow::Result<()> {
@@ -78,6 +81,7 @@ pub fn run(model: &ModelArgs, bundle: &Path, args: SearchArgs) -> anyhow::Result
                 k: Some(q.k.unwrap_or(args.k)),
                 filter: combined_filter(q.policy.as_deref(), q.filter),
                 vector: None,
+                mode: Some(q.mode.unwrap_or(args.mode)),
             };
             let results = engine
                 .query(&query)
@@ -96,6 +100,7 @@ pub fn run(model: &ModelArgs, bundle: &Path, args: SearchArgs) -> anyhow::Result
             k: Some(args.k),
             filter: combined_filter(args.policy, filter),
             vector: None,
+            mode: Some(args.mode),
         };
         let results = engine.query(&query)?;
         serde_json::to_writer_pretty(&mut out, &json!({ "results": results }))?;

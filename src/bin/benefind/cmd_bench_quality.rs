@@ -1,0 +1,128 @@
+//! `benefind bench quality`: answer quality per search mode on a labelled question set
+//! (each question has its policy and its one relevant chunk), filtered by policy:
+//! top-1 accuracy, MRR@10 and nDCG@10, overall and per policy. Writes
+//! target/bench/quality.json.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use anyhow::Context;
+use benefind::{Query, SearchMode};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::cli::ModelArgs;
+use crate::cmd_search;
+
+#[derive(Deserialize)]
+struct Labelled {
+    question: String,
+    policy: String,
+    relevant: String,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Scores {
+    n: usize,
+    top1: f64,
+    mrr: f64,
+    ndcg: f64,
+}
+
+impl Scores {
+    fn add(&mut self, rank: Option<usize>) {
+        self.n += 1;
+        if let Some(r) = rank {
+            self.top1 += f64::from(r == 1);
+            self.mrr += 1.0 / r as f64;
+            // One relevant chunk: ideal DCG is 1, so nDCG = 1 / log2(rank + 1).
+            self.ndcg += 1.0 / ((r + 1) as f64).log2();
+        }
+    }
+    fn json(&self) -> serde_json::Value {
+        let n = self.n.max(1) as f64;
+        json!({"questions": self.n, "top1": self.top1 / n, "mrr_at_10": self.mrr / n, "ndcg_at_10": self.ndcg / n})
+    }
+}
+
+pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result<()> {
+    let engine = cmd_search::open(model, bundle)?;
+    let file = std::fs::File::open(questions)
+        .with_context(|| format!("opening {}", questions.display()))?;
+    let mut set = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: Labelled = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}", questions.display(), n + 1))?;
+        anyhow::ensure!(
+            engine.collection().get(&q.relevant).is_some(),
+            "{} line {}: relevant chunk {} is not in the bundle (was the corpus or the chunker changed?)",
+            questions.display(),
+            n + 1,
+            q.relevant
+        );
+        set.push(q);
+    }
+    let modes = [
+        ("vector", SearchMode::Vector),
+        ("keyword", SearchMode::Keyword),
+        ("hybrid", SearchMode::Hybrid),
+    ];
+    let mut report = BTreeMap::new();
+    println!(
+        "{:<8} {:>9} {:>7} {:>8} {:>8}",
+        "mode", "questions", "top-1", "MRR@10", "nDCG@10"
+    );
+    for (name, mode) in modes {
+        let mut all = Scores::default();
+        let mut per_policy: BTreeMap<String, Scores> = BTreeMap::new();
+        for q in &set {
+            let results = engine.query(&Query {
+                question: Some(q.question.clone()),
+                k: Some(10),
+                filter: Some(json!({ "policy": q.policy })),
+                mode: Some(mode),
+                vector: None,
+            })?;
+            let rank = results
+                .iter()
+                .position(|h| h.id == q.relevant)
+                .map(|i| i + 1);
+            all.add(rank);
+            per_policy.entry(q.policy.clone()).or_default().add(rank);
+        }
+        let a = all.json();
+        println!(
+            "{name:<8} {:>9} {:>7.3} {:>8.3} {:>8.3}",
+            all.n,
+            a["top1"].as_f64().unwrap_or(0.0),
+            a["mrr_at_10"].as_f64().unwrap_or(0.0),
+            a["ndcg_at_10"].as_f64().unwrap_or(0.0)
+        );
+        for (policy, s) in &per_policy {
+            let p = s.json();
+            println!(
+                "  {policy:<12} {:>5} {:>7.3} {:>8.3} {:>8.3}",
+                s.n,
+                p["top1"].as_f64().unwrap_or(0.0),
+                p["mrr_at_10"].as_f64().unwrap_or(0.0),
+                p["ndcg_at_10"].as_f64().unwrap_or(0.0)
+            );
+        }
+        let policies: BTreeMap<&String, serde_json::Value> =
+            per_policy.iter().map(|(p, s)| (p, s.json())).collect();
+        report.insert(name, json!({"all": a, "per_policy": policies}));
+    }
+    let out = Path::new("target/bench");
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join("quality.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
+    eprintln!("wrote target/bench/quality.json");
+    Ok(())
+}
