@@ -34,6 +34,18 @@ fn ok_json(out: Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
+/// `benefind bundle import --format s3vectors BODY --out OUT EXTRA...`.
+fn import(body: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["bundle", "import", "--format", "s3vectors"];
+    args.extend([
+        body.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    args.extend_from_slice(extra);
+    benefind_plain(&args)
+}
+
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("benefind-cli-search-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -230,15 +242,7 @@ fn s3vectors_export_import_round_trip() {
     assert!(v["metadata"]["chunk"].is_string() && v["metadata"]["policy"].is_string());
 
     let back = scratch().join("imported.bundle");
-    let out = benefind_plain(&[
-        "bundle",
-        "import",
-        "--format",
-        "s3vectors",
-        dir.join("put-vectors-0000.json").to_str().expect("utf8"),
-        "--out",
-        back.to_str().expect("utf8"),
-    ]);
+    let out = import(&dir.join("put-vectors-0000.json"), &back, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -258,17 +262,11 @@ fn s3vectors_export_import_round_trip() {
     assert_eq!(Value::Array(original), imported);
 
     // Vectors of another dimension are refused with both numbers.
-    let out = benefind_plain(&[
-        "bundle",
-        "import",
-        "--format",
-        "s3vectors",
-        dir.join("put-vectors-0000.json").to_str().expect("utf8"),
-        "--out",
-        back.to_str().expect("utf8"),
-        "--dims",
-        "1024",
-    ]);
+    let out = import(
+        &dir.join("put-vectors-0000.json"),
+        &back,
+        &["--dims", "1024"],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

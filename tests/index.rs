@@ -28,6 +28,17 @@ fn records(meta: &[Map<String, Value>]) -> Vec<Record> {
         .collect()
 }
 
+/// One record of the given policy.
+fn record(id: &str, text: &str, policy: &str) -> Record {
+    let mut metadata = Map::new();
+    metadata.insert("policy".into(), policy.into());
+    Record {
+        id: id.into(),
+        text: text.into(),
+        metadata,
+    }
+}
+
 struct Fixture {
     vectors: Vec<f32>,
     meta: Vec<Map<String, Value>>,
@@ -211,25 +222,13 @@ fn upsert_delete_and_compact() {
     let mut f = fixture(1500, &["PPO_PLUS", "HMO_SELECT"]);
     let q = f.queries[3].clone();
     // A new row identical to the query is found at once (delta segment, exact scan).
-    let mut meta = Map::new();
-    meta.insert("policy".into(), "PPO_PLUS".into());
-    let new = Record {
-        id: "new_chunk_0000".into(),
-        text: "new".into(),
-        metadata: meta,
-    };
+    let new = record("new_chunk_0000", "new", "PPO_PLUS");
     f.collection.upsert(vec![new], q.clone()).expect("upsert");
     let top = f.collection.query_vector(&q, 1, None).expect("q");
     assert_eq!(top[0].id, "new_chunk_0000");
     assert!((top[0].score - 1.0).abs() < 1e-5);
     // Replacing by id keeps one copy.
-    let mut meta = Map::new();
-    meta.insert("policy".into(), "HMO_SELECT".into());
-    let replacement = Record {
-        id: "new_chunk_0000".into(),
-        text: "replaced".into(),
-        metadata: meta,
-    };
+    let replacement = record("new_chunk_0000", "replaced", "HMO_SELECT");
     assert_eq!(
         f.collection
             .upsert(vec![replacement], q.clone())
@@ -345,13 +344,7 @@ fn keyword_channel_obeys_filters_and_follows_upsert_and_delete() {
     use benefind::SearchMode;
     let mut f = fixture(800, &["PPO_PLUS", "HMO_SELECT"]);
     let q = f.queries[0].clone();
-    let mut meta = Map::new();
-    meta.insert("policy".into(), "HMO_SELECT".into());
-    let rec = Record {
-        id: "hsa_note".into(),
-        text: "HSA contributions up to $4,400".into(),
-        metadata: meta,
-    };
+    let rec = record("hsa_note", "HSA contributions up to $4,400", "HMO_SELECT");
     f.collection.upsert(vec![rec], q.clone()).expect("upsert");
     let hsa = |c: &Collection, filter: Option<&Filter>| {
         c.query_text("hsa contribution", &q, 5, filter, SearchMode::Keyword)
