@@ -11,9 +11,11 @@ log "native tests (release profile: the model is too slow unoptimised)"
 cargo test --release --locked
 
 log "wasm tests in headless Chromium"
+bash "$ROOT/pkg-scripts/default-bundle.sh"
 mkdir -p "$TARGET_DIR"
 start_server "$TARGET_DIR/test-model-server.log" --mount /models=models www
 export BENEFIND_TEST_MODEL_URL="${SERVER_URL}models/all-MiniLM-L6-v2/"
+export BENEFIND_TEST_DATA_URL="${SERVER_URL}data/"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=600
 cargo test --release --locked --target wasm32-unknown-unknown --tests
