@@ -6,7 +6,7 @@
 use js_sys::{Float32Array, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::{Embedder, Error, ModelFiles};
+use crate::{Collection, Embedder, Engine, Error, IngestDoc, ModelFiles, Query, SearchHit};
 
 /// Reports panics to the console instead of "unreachable executed"; none should happen
 /// on any input, but if one does the message must say where.
@@ -78,5 +78,131 @@ impl JsEmbedder {
     #[wasm_bindgen(js_name = countTokens)]
     pub fn count_tokens(&self, text: &str) -> Result<usize, JsValue> {
         self.inner.count_tokens(text).map_err(js_error)
+    }
+}
+
+/// Converts a core result to a plain JS value (objects, not `Map`s).
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_error(Error::InvalidInput(e.to_string())))
+}
+
+/// Reads a JS argument into a core type, naming what was expected on failure.
+///
+/// Goes through `serde_json::Value`: serde-wasm-bindgen reads only the fields a struct
+/// names, so a misspelt option (`wher`) would be ignored silently; serde_json sees every
+/// key and honours `deny_unknown_fields`.
+fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    let bad = |e: &dyn std::fmt::Display| js_error(Error::InvalidInput(format!("{what}: {e}")));
+    let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| bad(&e))?;
+    serde_json::from_value(json).map_err(|e| bad(&e))
+}
+
+/// A search hit as JS sees it: highlight ranges in UTF-16 code units (JS string indices)
+/// instead of the core's UTF-8 byte offsets.
+#[derive(serde::Serialize)]
+struct HitDto<'a> {
+    id: &'a str,
+    score: f32,
+    distance: f32,
+    text: &'a str,
+    metadata: &'a serde_json::Map<String, serde_json::Value>,
+    highlights: Vec<[usize; 2]>,
+}
+
+impl<'a> From<&'a SearchHit> for HitDto<'a> {
+    fn from(h: &'a SearchHit) -> Self {
+        let utf16 = |byte: usize| h.text.get(..byte).map_or(0, |s| s.encode_utf16().count());
+        HitDto {
+            id: &h.id,
+            score: h.score,
+            distance: h.distance,
+            text: &h.text,
+            metadata: &h.metadata,
+            highlights: h
+                .highlights
+                .iter()
+                .map(|&(s, e)| [utf16(s), utf16(e)])
+                .collect(),
+        }
+    }
+}
+
+fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
+    to_js(&hits.iter().map(HitDto::from).collect::<Vec<_>>())
+}
+
+/// The search engine (embedder + collection), for JavaScript. The Web Worker API is
+/// built on this.
+#[wasm_bindgen(js_name = Engine)]
+pub struct JsEngine {
+    inner: Engine,
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl JsEngine {
+    /// Loads the model from its files' bytes and, when given, a bundle (which must have
+    /// been built with the same model and dimension).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        weights: Vec<u8>,
+        tokenizer: Vec<u8>,
+        config: Vec<u8>,
+        bundle: Option<Vec<u8>>,
+    ) -> Result<JsEngine, JsValue> {
+        let embedder = Embedder::from_files(ModelFiles {
+            weights,
+            tokenizer,
+            config,
+        })
+        .map_err(js_error)?;
+        let inner = match bundle {
+            Some(bytes) => {
+                let collection =
+                    Collection::from_bundle_bytes(&bytes, embedder.model_id(), embedder.dims())
+                        .map_err(js_error)?;
+                Engine::new(embedder, collection)
+            }
+            None => Engine::empty(embedder),
+        }
+        .map_err(js_error)?;
+        Ok(Self { inner })
+    }
+
+    /// The top 3 chunks of `policy` for a question: `[{id, score, distance, text, metadata, highlights}]`.
+    pub fn search(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
+        hits_to_js(&self.inner.search(question, policy).map_err(js_error)?)
+    }
+
+    /// `{question | vector, k?, where?, mode?}` → hits.
+    pub fn query(&self, query: JsValue) -> Result<JsValue, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        hits_to_js(&self.inner.query(&query).map_err(js_error)?)
+    }
+
+    /// Chunks, embeds and adds `[{text, policy, source?, id?, ...metadata}]`, all or nothing.
+    pub fn ingest(&mut self, docs: JsValue) -> Result<JsValue, JsValue> {
+        let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
+        to_js(&self.inner.ingest(&docs).map_err(js_error)?)
+    }
+
+    /// Deletes chunks by id (or every chunk of a document id); returns how many.
+    pub fn delete(&mut self, ids: Vec<String>) -> usize {
+        self.inner.collection_mut().delete(&ids)
+    }
+
+    /// `{modelId, dims, chunks, policies: {policy: count}, graphRows, exactRows}`.
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let c = self.inner.collection();
+        let (graph_rows, exact_rows) = c.segment_sizes();
+        to_js(&serde_json::json!({
+            "modelId": c.model_id(),
+            "dims": c.dims(),
+            "chunks": c.len(),
+            "policies": c.counts_by_policy(),
+            "graphRows": graph_rows,
+            "exactRows": exact_rows,
+        }))
     }
 }
