@@ -22,4 +22,7 @@ cargo test --release --locked --target wasm32-unknown-unknown --tests
 
 log "browser end-to-end tests (playwright-core + Debian chromium)"
 bash "$ROOT/pkg-scripts/build.sh"
+log "TypeScript: the package's typings describe the documented API"
+npx --no-install tsc --noEmit --strict --target es2022 --module es2022 \
+  --moduleResolution bundler --lib esnext,dom tests/browser/types-check.ts
 node --test --test-concurrency=1 tests/browser/

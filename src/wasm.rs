@@ -133,6 +133,22 @@ fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
     to_js(&hits.iter().map(HitDto::from).collect::<Vec<_>>())
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A where-filter in ChromaDB / S3 Vectors syntax, e.g. `{policy: "PPO_PLUS", chunk_index: {$lt: 5}}`. */
+export type Where = { [field: string]: unknown };
+/** vector: MiniLM only; keyword: BM25 only; hybrid (default): both, fused by reciprocal rank. */
+export type SearchMode = "vector" | "keyword" | "hybrid";
+/** A query: exactly one of `question` or `vector` (384 numbers). `k` defaults to 3 (max 100). */
+export interface Query { question?: string; vector?: number[]; k?: number; where?: Where; mode?: SearchMode; }
+/** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
+export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
+/** A document to ingest; extra fields become metadata of every chunk. */
+export interface IngestDoc { text: string; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+export interface IngestReport { chunks: number; replaced: number; ids: string[]; }
+export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; }
+"#;
+
 /// The search engine (embedder + collection), for JavaScript. The Web Worker API is
 /// built on this.
 #[wasm_bindgen(js_name = Engine)]
@@ -171,18 +187,27 @@ impl JsEngine {
     }
 
     /// The top 3 chunks of `policy` for a question: `[{id, score, distance, text, metadata, highlights}]`.
+    #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
     pub fn search(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
         hits_to_js(&self.inner.search(question, policy).map_err(js_error)?)
     }
 
     /// `{question | vector, k?, where?, mode?}` → hits.
-    pub fn query(&self, query: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
+    pub fn query(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query")] query: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let query: Query = from_js(query, "query")?;
         hits_to_js(&self.inner.query(&query).map_err(js_error)?)
     }
 
     /// Chunks, embeds and adds `[{text, policy, source?, id?, ...metadata}]`, all or nothing.
-    pub fn ingest(&mut self, docs: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "IngestReport")]
+    pub fn ingest(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
         to_js(&self.inner.ingest(&docs).map_err(js_error)?)
     }
@@ -193,6 +218,7 @@ impl JsEngine {
     }
 
     /// `{modelId, dims, chunks, policies: {policy: count}, graphRows, exactRows}`.
+    #[wasm_bindgen(unchecked_return_type = "EngineStats")]
     pub fn stats(&self) -> Result<JsValue, JsValue> {
         let c = self.inner.collection();
         let (graph_rows, exact_rows) = c.segment_sizes();

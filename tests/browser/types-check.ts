@@ -1,0 +1,26 @@
+// Compiled with `tsc --noEmit` by pkg-scripts/test.sh: the package's typings must describe
+// the API as documented (this file is type-checked, never run).
+import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind.js";
+
+export async function example(files: [Uint8Array, Uint8Array, Uint8Array], bundle: Uint8Array): Promise<string> {
+  await init();
+  const embedder = new Embedder(...files);
+  const v: Float32Array = embedder.embedOne("Is my annual checkup free?");
+  const engine = new Engine(...files, bundle);
+  const q: Query = { question: "MRI cost", k: 5, where: { policy: "HMO_SELECT" }, mode: "hybrid" };
+  const hits: SearchHit[] = engine.query(q);
+  const byVector: SearchHit[] = engine.query({ vector: Array.from(v), k: 3 });
+  const report: IngestReport = engine.ingest([{ text: "## Dental\nTwo cleanings.", policy: "PPO_PLUS", id: "d", plan_year: 2026 }]);
+  const stats: EngineStats = engine.stats();
+  const deleted: number = engine.delete(report.ids);
+  const first = engine.search("Is my annual checkup free?", "PPO_PLUS")[0];
+  const [start, end] = first.highlights[0] ?? [0, 0];
+  // The typings are not `any`: these misuses must be rejected (tsc fails if they are not).
+  // @ts-expect-error: question must be a string
+  engine.query({ question: 42 });
+  // @ts-expect-error: mode is vector, keyword or hybrid
+  engine.query({ question: "q", mode: "fuzzy" });
+  // @ts-expect-error: a document needs a policy
+  engine.ingest([{ text: "no policy" }]);
+  return `${hits.length} ${byVector.length} ${stats.dims} ${deleted} ${first.text.slice(start, end)} ${first.score}`;
+}
