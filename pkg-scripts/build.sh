@@ -16,6 +16,19 @@ if [ "${1:-}" = "--no-simd" ]; then
   export CARGO_TARGET_DIR="$TARGET_DIR/nosimd"
 fi
 log "building the wasm package into $out/"
+rm -rf "${ROOT:?}/$out"
 wasm-pack --quiet build --mode no-install --target web --release \
-  --out-dir "$ROOT/$out" --out-name benefind
-log "built $out/benefind_bg.wasm ($(stat -c %s "$ROOT/$out/benefind_bg.wasm") bytes)"
+  --out-dir "$ROOT/$out" --out-name benefind_wasm
+# The package's entry is the Web Worker API (src/js), which wraps wasm-bindgen's module.
+cp "$ROOT"/src/js/*.js "$ROOT"/src/js/*.d.ts "$ROOT/$out/"
+node - "$ROOT/$out/package.json" <<'JS'
+const fs = require("fs");
+const file = process.argv[2];
+const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+pkg.main = pkg.module = "benefind.js";
+pkg.types = "benefind.d.ts";
+pkg.files = ["benefind.js", "benefind.d.ts", "model.js", "worker.js", "benefind_wasm.js", "benefind_wasm.d.ts", "benefind_wasm_bg.wasm", "benefind_wasm_bg.wasm.d.ts"];
+pkg.exports = { ".": { types: "./benefind.d.ts", default: "./benefind.js" }, "./wasm": { types: "./benefind_wasm.d.ts", default: "./benefind_wasm.js" } };
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+JS
+log "built $out/ (entry benefind.js; benefind_wasm_bg.wasm $(stat -c %s "$ROOT/$out/benefind_wasm_bg.wasm") bytes)"

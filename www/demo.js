@@ -1,7 +1,7 @@
 // The demo page at the foundation stage: load the MiniLM embedder (wasm), embed the
 // question and each passage, rank passages by cosine similarity. Text is rendered with
 // textContent only.
-import init, { Embedder } from "./pkg/benefind.js";
+import init, { Embedder } from "./pkg/benefind_wasm.js";
 
 const MODEL_BASE = "./models/all-MiniLM-L6-v2/";
 const $ = (id) => document.getElementById(id);

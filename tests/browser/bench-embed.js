@@ -15,7 +15,7 @@ async function bytes(url) {
 }
 
 async function main() {
-  const { default: init, Embedder } = await import(`${pkg}benefind.js`);
+  const { default: init, Embedder } = await import(`${pkg}benefind_wasm.js`);
   await init();
   const texts = await (await fetch("/tests/fixtures/bench-embed.json")).json();
   const base = "/models/all-MiniLM-L6-v2/";

@@ -28,8 +28,8 @@ try {
     await page.waitForFunction(() => window.__bench, null, { timeout: 600_000 });
     const r = await page.evaluate(() => window.__bench);
     if (r.error) throw new Error(`${v.name}: ${r.error}`);
-    const wasm = readFileSync(path.join(ROOT, v.dir, "benefind_bg.wasm"));
-    const js = readFileSync(path.join(ROOT, v.dir, "benefind.js"));
+    const wasm = readFileSync(path.join(ROOT, v.dir, "benefind_wasm_bg.wasm"));
+    const js = readFileSync(path.join(ROOT, v.dir, "benefind_wasm.js"));
     r.wasm_bytes = wasm.length;
     r.wasm_gzip_bytes = gzipSync(wasm, { level: 9 }).length;
     r.js_gzip_bytes = gzipSync(js, { level: 9 }).length;

@@ -1,4 +1,4 @@
-// The JS-facing engine (pkg/benefind.js `Engine`) in headless Chromium: results are plain
+// The JS-facing engine (pkg/benefind_wasm.js `Engine`) in headless Chromium: results are plain
 // objects with the documented fields, highlights index the JS string, errors are JS
 // Errors with stable codes, and a failed ingest leaves stored chunks searchable.
 import { test, before, after } from "node:test";
@@ -14,7 +14,7 @@ before(async () => {
   errors = collectPageErrors(page);
   await page.goto(`${server.url}tests/browser/blank.html`);
   await page.evaluate(async () => {
-    const { default: init, Engine } = await import("/pkg/benefind.js");
+    const { default: init, Engine } = await import("/pkg/benefind_wasm.js");
     await init();
     const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
     const base = "/models/all-MiniLM-L6-v2/";

