@@ -40,6 +40,18 @@ impl Scores {
             self.ndcg += 1.0 / ((r + 1) as f64).log2();
         }
     }
+    /// One table line: label, count, top-1, MRR@10, nDCG@10.
+    fn row(&self, label: &str, count_width: usize) -> String {
+        let n = self.n.max(1) as f64;
+        format!(
+            "{label:<12} {:>count_width$} {:>7.3} {:>8.3} {:>8.3}",
+            self.n,
+            self.top1 / n,
+            self.mrr / n,
+            self.ndcg / n
+        )
+    }
+
     fn json(&self) -> serde_json::Value {
         let n = self.n.max(1) as f64;
         json!({"questions": self.n, "top1": self.top1 / n, "mrr_at_10": self.mrr / n, "ndcg_at_10": self.ndcg / n})
@@ -74,7 +86,7 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
     ];
     let mut report = BTreeMap::new();
     println!(
-        "{:<8} {:>9} {:>7} {:>8} {:>8}",
+        "{:<12} {:>9} {:>7} {:>8} {:>8}",
         "mode", "questions", "top-1", "MRR@10", "nDCG@10"
     );
     for (name, mode) in modes {
@@ -95,24 +107,11 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
             all.add(rank);
             per_policy.entry(q.policy.clone()).or_default().add(rank);
         }
-        let a = all.json();
-        println!(
-            "{name:<8} {:>9} {:>7.3} {:>8.3} {:>8.3}",
-            all.n,
-            a["top1"].as_f64().unwrap_or(0.0),
-            a["mrr_at_10"].as_f64().unwrap_or(0.0),
-            a["ndcg_at_10"].as_f64().unwrap_or(0.0)
-        );
+        println!("{}", all.row(name, 9));
         for (policy, s) in &per_policy {
-            let p = s.json();
-            println!(
-                "  {policy:<12} {:>5} {:>7.3} {:>8.3} {:>8.3}",
-                s.n,
-                p["top1"].as_f64().unwrap_or(0.0),
-                p["mrr_at_10"].as_f64().unwrap_or(0.0),
-                p["ndcg_at_10"].as_f64().unwrap_or(0.0)
-            );
+            println!("  {}", s.row(policy, 5));
         }
+        let a = all.json();
         let policies: BTreeMap<&String, serde_json::Value> =
             per_policy.iter().map(|(p, s)| (p, s.json())).collect();
         report.insert(name, json!({"all": a, "per_policy": policies}));
