@@ -204,12 +204,26 @@ impl JsEngine {
 
     /// Chunks, embeds and adds `[{text, policy, source?, id?, ...metadata}]`, all or nothing.
     #[wasm_bindgen(unchecked_return_type = "IngestReport")]
+    /// `onProgress(done, total)`, if given, is called after each embedded batch of chunks.
     pub fn ingest(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")]
+        on_progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsValue> {
         let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
-        to_js(&self.inner.ingest(&docs).map_err(js_error)?)
+        let mut progress = |done: usize, total: usize| {
+            if let Some(f) = &on_progress {
+                // A throwing progress callback must not abort the ingest half-way.
+                let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+            }
+        };
+        to_js(
+            &self
+                .inner
+                .ingest_with_progress(&docs, &mut progress)
+                .map_err(js_error)?,
+        )
     }
 
     /// Deletes chunks by id (or every chunk of a document id); returns how many.

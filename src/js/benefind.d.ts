@@ -12,7 +12,8 @@ export declare class BenefindError extends Error {
 
 export interface ModelFromUrl { baseUrl: string; sha256?: Record<string, string>; }
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
-export interface Progress { phase: "model" | "index"; file?: string; loaded?: number; total?: number; }
+/** Progress while opening (model download, index load) and while ingesting (chunks embedded). */
+export interface Progress { phase: "model" | "index" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; }
 export interface OpenOptions { model: ModelFromUrl | ModelFromFiles; bundleUrl?: string; onProgress?: (p: Progress) => void; }
 export interface OpenInfo extends EngineStats { modelSource: "cache" | "network" | "files"; }
 

@@ -38,7 +38,7 @@ const ops = {
   },
   search: (question, policy) => need().search(question, policy),
   query: (q) => need().query(q),
-  ingest: (docs) => need().ingest(docs),
+  ingest: (docs) => need().ingest(docs, (done, total) => self.postMessage({ type: "progress", phase: "ingest", done, total })),
   delete: (ids) => need().delete(ids),
   stats: () => ({ ...need().stats(), ...info }),
 };

@@ -31,20 +31,30 @@ test("open in a worker, search, coded errors, ingest, delete, close; model cache
   const first = await page.evaluate(async () => {
     const progress = [];
     const db = await api.Benefind.open({ ...opts, onProgress: (p) => progress.push(p) });
+    window.firstProgress = [...progress];
     window.db = db;
     const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
     const badFilter = await settle(db.query({ question: "q", where: { policy: { $gt: "x" } } }));
     const badDims = await settle(db.query({ vector: new Array(12).fill(0) }));
     const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" }]);
+    // A document of 40 sections is 40 chunks: two embedding batches, two progress events.
+    const longDoc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
+    const ingestProgress = [];
+    progress.length = 0;
+    const big = await db.ingest([{ text: longDoc, policy: "HMO_SELECT", id: "long" }]);
+    ingestProgress.push(...progress.filter((p) => p.phase === "ingest").map((p) => [p.done, p.total]));
+    await db.delete(["long"]);
     const found = (await db.search("how many acupuncture sessions", "PPO_PLUS"))[0].id;
     const deleted = await db.delete(["rider"]);
     const stats = await db.stats();
     db.close();
     const closed = await settle(db.stats());
-    const modelBytes = progress.filter((p) => p.phase === "model" && p.file === "model.safetensors").at(-1);
-    return { opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(progress.map((p) => p.phase))] };
+    const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.safetensors").at(-1);
+    return { big: big.chunks, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
   });
   assert.equal(first.opened.modelSource, "network");
+  assert.equal(first.big, 40);
+  assert.deepEqual(first.ingestProgress, [[32, 40], [40, 40]]);
   assert.deepEqual(first.phases, ["model", "index"]);
   assert.equal(first.modelBytes.loaded, 90868376, "progress reports the bytes of model.safetensors");
   assert.equal(first.hits[0].metadata.section, "Preventive care");
