@@ -208,7 +208,6 @@ impl JsEngine {
     pub fn ingest(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")]
         on_progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsValue> {
         let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
