@@ -19,7 +19,23 @@ struct BenchTexts {
     batch: Vec<String>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// Runs `f` `runs` times; returns each run's milliseconds, sorted (for percentiles).
+pub fn timed_ms<E>(runs: usize, mut f: impl FnMut() -> Result<(), E>) -> Result<Vec<f64>, E> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
+}
+
+/// The value at fraction `p` of sorted samples (NaN when there are none).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }
@@ -37,23 +53,10 @@ pub fn embed(model: &ModelArgs, runs: usize) -> anyhow::Result<()> {
     for _ in 0..5 {
         embedder.embed_one(&question)?;
     }
-    let mut single = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        embedder.embed_one(&question)?;
-        single.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    single.sort_by(f64::total_cmp);
-
+    let single = timed_ms(runs, || embedder.embed_one(&question).map(drop))?;
     embedder.embed(&texts)?;
     let batch_runs = (runs / 10).max(3);
-    let mut batch = Vec::with_capacity(batch_runs);
-    for _ in 0..batch_runs {
-        let t = Instant::now();
-        embedder.embed(&texts)?;
-        batch.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    batch.sort_by(f64::total_cmp);
+    let batch = timed_ms(batch_runs, || embedder.embed(&texts).map(drop))?;
     let batch_p50 = percentile(&batch, 0.5);
 
     let report = json!({

@@ -14,18 +14,12 @@ use benefind::{Collection, Filter, IndexParams, Record, VectorEncoding};
 use serde_json::{json, Map, Value};
 
 use crate::cli::ModelArgs;
+use crate::cmd_bench::{percentile, timed_ms};
 
 const SEED: u64 = 0xbe4e_f14d;
 const DIMS: usize = 384;
 const K: usize = 10;
 const POLICIES: [&str; 3] = ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"];
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
-}
 
 /// Peak resident memory of this process so far (Linux), in MB.
 fn peak_rss_mb() -> Option<f64> {
@@ -126,13 +120,12 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
     }
 
     let (recall, p50, p99) = run_queries(&collection, ds, None)?;
-    let mut brute = Vec::new();
-    for q in &ds.queries {
-        let t = Instant::now();
+    let mut queries = ds.queries.iter().cycle();
+    let brute = timed_ms(ds.queries.len(), || -> anyhow::Result<()> {
+        let q = queries.next().context("no queries")?;
         std::hint::black_box(brute_force(&ds.vectors, DIMS, q, K, |_| true));
-        brute.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    brute.sort_by(f64::total_cmp);
+        Ok(())
+    })?;
     let brute_p50 = percentile(&brute, 0.5);
 
     let mut filtered = Map::new();
