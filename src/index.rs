@@ -455,11 +455,6 @@ impl VectorIndex {
         self.delta.is_empty() && self.deleted.is_empty()
     }
 
-    /// Whether a row is deleted.
-    pub fn is_deleted(&self, row: u32) -> bool {
-        self.deleted.contains(&row)
-    }
-
     /// The k rows most similar to `query` among those for which `accept(row)` holds,
     /// best first. `policy` is the policy the filter pins, if any (segments of other
     /// policies are skipped without looking at their rows).

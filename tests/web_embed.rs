@@ -9,47 +9,17 @@
 #[path = "common/parity.rs"]
 mod parity;
 
-use benefind::{cosine, Embedder, ModelFiles, MAX_TOKENS};
-use js_sys::Uint8Array;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+#[path = "common/web.rs"]
+mod web;
+
+use benefind::{cosine, MAX_TOKENS};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Where the model folder is served (pkg-scripts/test.sh sets it; this default matches
-/// `pkg-scripts/serve.mjs --port 8089` run from the repository root).
-const MODEL_URL: &str = match option_env!("BENEFIND_TEST_MODEL_URL") {
-    Some(url) => url,
-    None => "http://127.0.0.1:8089/models/all-MiniLM-L6-v2/",
-};
-
-async fn fetch_bytes(name: &str) -> Vec<u8> {
-    let url = format!("{MODEL_URL}{name}");
-    let window = web_sys::window().expect("a window");
-    let response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .unwrap_or_else(|e| panic!("fetching {url} failed ({e:?}); is the model server running? (pkg-scripts/test.sh starts it)"));
-    let response: web_sys::Response = response.dyn_into().expect("a Response");
-    assert!(response.ok(), "fetching {url}: HTTP {}", response.status());
-    let buffer = JsFuture::from(response.array_buffer().expect("arrayBuffer"))
-        .await
-        .expect("body read");
-    Uint8Array::new(&buffer).to_vec()
-}
-
-async fn load() -> Embedder {
-    let files = ModelFiles {
-        weights: fetch_bytes("model.safetensors").await,
-        tokenizer: fetch_bytes("tokenizer.json").await,
-        config: fetch_bytes("config.json").await,
-    };
-    Embedder::from_files(files).expect("model loads in the browser")
-}
-
 #[wasm_bindgen_test]
 async fn browser_embeddings_match_reference() {
-    let embedder = load().await;
+    let embedder = web::embedder().await;
     let rows = parity::rows();
 
     let single: Vec<Vec<f32>> = rows

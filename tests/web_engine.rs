@@ -3,52 +3,15 @@
 //! or mismatched bundles with errors, not panics — the same code as natively.
 #![cfg(target_arch = "wasm32")]
 
-use benefind::{Collection, Embedder, Engine, IngestDoc, ModelFiles, SearchMode};
-use js_sys::Uint8Array;
+#[path = "common/web.rs"]
+mod web;
+
+use benefind::{Collection, Engine, IngestDoc, SearchMode};
 use serde_json::Map;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use web::{embedder, fetch_bytes, DATA_URL};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Set by pkg-scripts/test.sh (the folders served by its static server).
-const MODEL_URL: &str = match option_env!("BENEFIND_TEST_MODEL_URL") {
-    Some(url) => url,
-    None => "http://127.0.0.1:8089/models/all-MiniLM-L6-v2/",
-};
-const DATA_URL: &str = match option_env!("BENEFIND_TEST_DATA_URL") {
-    Some(url) => url,
-    None => "http://127.0.0.1:8089/data/",
-};
-
-async fn fetch_bytes(url: &str) -> Vec<u8> {
-    let window = web_sys::window().expect("a window");
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .unwrap_or_else(|e| {
-            panic!("fetching {url} failed ({e:?}); pkg-scripts/test.sh starts the server")
-        });
-    let response: web_sys::Response = response.dyn_into().expect("a Response");
-    assert!(
-        response.ok(),
-        "fetching {url}: HTTP {} (pkg-scripts/default-bundle.sh builds the bundle)",
-        response.status()
-    );
-    let buffer = JsFuture::from(response.array_buffer().expect("arrayBuffer"))
-        .await
-        .expect("body");
-    Uint8Array::new(&buffer).to_vec()
-}
-
-async fn embedder() -> Embedder {
-    let files = ModelFiles {
-        weights: fetch_bytes(&format!("{MODEL_URL}model.safetensors")).await,
-        tokenizer: fetch_bytes(&format!("{MODEL_URL}tokenizer.json")).await,
-        config: fetch_bytes(&format!("{MODEL_URL}config.json")).await,
-    };
-    Embedder::from_files(files).expect("model loads")
-}
 
 #[wasm_bindgen_test]
 async fn default_bundle_searches_ingests_and_refuses_bad_bundles() {
