@@ -1,6 +1,8 @@
 //! Fetching test data in the browser tests. wasm-bindgen-test-runner serves only the
 //! test's own JS and wasm, so the model and the default bundle come from a second
 //! static server that pkg-scripts/test.sh starts; its URLs are baked in at compile time.
+// Each browser test uses part of this module.
+#![allow(dead_code)]
 
 use benefind::{Embedder, ModelFiles};
 use js_sys::Uint8Array;
