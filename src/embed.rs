@@ -10,6 +10,7 @@
 //! browser can hand over what it fetched and native code what it read from disk.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -85,6 +86,9 @@ pub struct Embedder {
     counter: Tokenizer,
     dims: usize,
     device: Device,
+    /// Texts run through the model since load (proof, for tests and stats, that a
+    /// reload restored vectors instead of re-embedding them).
+    embedded: AtomicU64,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -166,6 +170,7 @@ impl Embedder {
             counter,
             dims: config.hidden_size,
             device,
+            embedded: AtomicU64::new(0),
         })
     }
 
@@ -222,9 +227,15 @@ impl Embedder {
         Ok(out)
     }
 
+    /// How many texts this embedder has run through the model since it was loaded.
+    pub fn texts_embedded(&self) -> u64 {
+        self.embedded.load(Ordering::Relaxed)
+    }
+
     /// Runs one padded batch through BERT and mean-pools it under the attention mask.
     fn embed_batch(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let rows = ids.len();
+        self.embedded.fetch_add(rows as u64, Ordering::Relaxed);
         let width = ids.iter().map(|r| r.len()).max().unwrap_or(0);
         let mut flat_ids = vec![0u32; rows * width];
         let mut flat_mask = vec![0u32; rows * width];

@@ -110,6 +110,19 @@ pub struct IngestReport {
     pub ids: Vec<String>,
 }
 
+/// An ingest that has been chunked, embedded and validated but not yet applied.
+#[derive(Debug, Clone)]
+pub struct PreparedIngest {
+    /// The new chunks.
+    pub records: Vec<Record>,
+    /// Their vectors, `records.len() × dims` values.
+    pub vectors: Vec<f32>,
+    /// Ids of older chunks of the same documents that the new ones replace.
+    pub stale: Vec<String>,
+    /// What the ingest will report.
+    pub report: IngestReport,
+}
+
 /// Records, vectors and their index, under one dimension contract.
 pub struct Collection {
     model_id: String,
@@ -360,11 +373,11 @@ impl Collection {
         Ok(replaced.len())
     }
 
-    /// Deletes chunks by id, and every chunk of a document whose `doc_id` is given.
-    /// Returns how many chunks were deleted; unknown ids are ignored.
-    pub fn delete(&mut self, ids: &[String]) -> usize {
+    /// Ids of the live chunks that `ids` name: a chunk id, or a document id (`doc_id`)
+    /// standing for all its chunks. Unknown ids match nothing.
+    pub fn matching_ids(&self, ids: &[String]) -> Vec<String> {
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let rows: Vec<(String, u32)> = self
+        let mut found: Vec<String> = self
             .ids
             .iter()
             .filter(|(id, &row)| {
@@ -375,13 +388,22 @@ impl Collection {
                         .and_then(Value::as_str)
                         .is_some_and(|d| wanted.contains(d))
             })
-            .map(|(id, &row)| (id.clone(), row))
+            .map(|(id, _)| id.clone())
             .collect();
-        for (id, _) in &rows {
-            self.ids.remove(id);
-        }
-        self.index.delete(rows.iter().map(|&(_, row)| row));
-        self.keywords.remove_rows(rows.iter().map(|&(_, row)| row));
+        found.sort();
+        found
+    }
+
+    /// Deletes chunks by id, and every chunk of a document whose `doc_id` is given.
+    /// Returns how many chunks were deleted; unknown ids are ignored.
+    pub fn delete(&mut self, ids: &[String]) -> usize {
+        let rows: Vec<u32> = self
+            .matching_ids(ids)
+            .iter()
+            .filter_map(|id| self.ids.remove(id))
+            .collect();
+        self.index.delete(rows.iter().copied());
+        self.keywords.remove_rows(rows.iter().copied());
         rows.len()
     }
 
@@ -608,6 +630,11 @@ impl Engine {
         &self.embedder
     }
 
+    /// Gives the embedder back (to reopen a collection without reloading the model).
+    pub fn into_embedder(self) -> Embedder {
+        self.embedder
+    }
+
     /// The collection.
     pub fn collection(&self) -> &Collection {
         &self.collection
@@ -698,31 +725,59 @@ impl Engine {
         docs: &[IngestDoc],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<IngestReport> {
+        let prepared = self.prepare_ingest(docs, progress)?;
+        self.apply_ingest(prepared)
+    }
+
+    /// The expensive, fallible half of an ingest: chunks, embeds and validates, without
+    /// changing anything. A store writes the result, then [`apply_ingest`](Self::apply_ingest)
+    /// makes it searchable, so memory and storage change together or not at all.
+    pub fn prepare_ingest(
+        &self,
+        docs: &[IngestDoc],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<PreparedIngest> {
         let records = self.chunk(docs)?;
         let vectors = self.embed_records(&records, progress)?;
         // Replacing a document replaces all its old chunks, not only same-numbered ones.
         let doc_ids: Vec<String> = docs.iter().filter_map(|d| d.id.clone()).collect();
+        let new_ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let stale: Vec<String> = self
             .collection
-            .records()
-            .filter(|r| {
-                r.metadata
-                    .get("doc_id")
-                    .and_then(Value::as_str)
-                    .is_some_and(|d| doc_ids.iter().any(|x| x == d))
-            })
-            .map(|r| r.id.clone())
-            .filter(|id| !records.iter().any(|r| &r.id == id))
+            .matching_ids(&doc_ids)
+            .into_iter()
+            .filter(|id| !new_ids.contains(id.as_str()))
             .collect();
-        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let chunks = records.len();
-        let replaced = self.collection.upsert(records, vectors)?;
-        let removed = self.collection.delete(&stale);
-        Ok(IngestReport {
-            chunks,
-            replaced: replaced + removed,
-            ids,
+        let replaced = records
+            .iter()
+            .filter(|r| self.collection.get(&r.id).is_some())
+            .count();
+        // The same checks upsert makes, run now so that apply cannot fail afterwards.
+        Bundle::new(
+            self.collection.model_id(),
+            self.collection.dims(),
+            VectorEncoding::F32,
+            records.clone(),
+            vectors.clone(),
+            Vec::new(),
+        )?;
+        Ok(PreparedIngest {
+            report: IngestReport {
+                chunks: records.len(),
+                replaced: replaced + stale.len(),
+                ids: records.iter().map(|r| r.id.clone()).collect(),
+            },
+            records,
+            vectors,
+            stale,
         })
+    }
+
+    /// Makes a prepared ingest searchable (see [`prepare_ingest`](Self::prepare_ingest)).
+    pub fn apply_ingest(&mut self, prepared: PreparedIngest) -> Result<IngestReport> {
+        self.collection.upsert(prepared.records, prepared.vectors)?;
+        self.collection.delete(&prepared.stale);
+        Ok(prepared.report)
     }
 
     /// Embeds the texts of records in batches, reporting progress.

@@ -71,6 +71,27 @@ pub enum Error {
     /// Input from the caller was invalid.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The stored vectors were made by another embedding model.
+    #[error("the stored database holds vectors of model {stored:?}, but the embedder is {model:?}; vectors of different models cannot be compared: clear the database to start over with this model")]
+    StoredModelMismatch {
+        /// The model the stored vectors came from.
+        stored: String,
+        /// The embedder's model.
+        model: String,
+    },
+    /// The browser refused to store more data (IndexedDB quota); nothing was written.
+    #[error("storage quota exceeded: {0}; nothing was written, the stored data is unchanged")]
+    QuotaExceeded(String),
+    /// A stored record failed its checks (checksum, format), or the store holds data of
+    /// a format this version cannot read.
+    #[error("stored data is corrupt: {0}; call clear() to start over")]
+    StoreCorrupt(String),
+    /// The database connection is gone (closed, upgraded or deleted by another tab).
+    #[error("the database is closed: {0}; open it again")]
+    DatabaseClosed(String),
+    /// Any other storage failure (IndexedDB unavailable, transaction aborted).
+    #[error("storage failed: {0}")]
+    Storage(String),
 }
 
 impl Error {
@@ -90,6 +111,11 @@ impl Error {
             Error::Bundle(crate::bundle::BundleError::ModelMismatch { .. }) => "MODEL_MISMATCH",
             Error::Bundle(_) => "BAD_BUNDLE",
             Error::Filter(_) => "BAD_FILTER",
+            Error::StoredModelMismatch { .. } => "MODEL_MISMATCH",
+            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Error::StoreCorrupt(_) => "STORE_CORRUPT",
+            Error::DatabaseClosed(_) => "DB_CLOSED",
+            Error::Storage(_) => "STORAGE",
         }
     }
 }

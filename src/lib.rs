@@ -26,6 +26,7 @@ mod error;
 mod filter;
 mod index;
 mod keyword;
+pub mod store;
 pub mod synthetic;
 mod vector;
 
@@ -41,7 +42,7 @@ pub use chunk::{
 };
 pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
 pub use engine::{
-    Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, SearchMode, DEFAULT_K, MAX_K,
+    Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit, SearchMode, DEFAULT_K, MAX_K,
 };
 pub use error::{Error, Result};
 pub use filter::{
