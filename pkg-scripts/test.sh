@@ -28,4 +28,6 @@ bash "$ROOT/pkg-scripts/build.sh"
 log "TypeScript: the package's typings describe the documented API"
 npx --no-install tsc --noEmit --strict --target es2022 --module es2022 \
   --moduleResolution bundler --lib esnext,dom tests/browser/types-check.ts
+# The persistence tests make fixture bundles with the CLI built above.
+export BENEFIND_BIN="$TARGET_DIR/release/benefind"
 node --test --test-concurrency=1 tests/browser/

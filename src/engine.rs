@@ -21,6 +21,11 @@ use crate::vector::dot;
 
 /// Results a search returns unless told otherwise (ChromaDB's `n_results` default).
 pub const DEFAULT_K: usize = 3;
+/// The largest document one ingest accepts, in bytes of text: a plan's whole benefits
+/// booklet is a few hundred KB; anything far larger is a mistake (a binary file, a
+/// database dump) that would tie up the embedder for hours.
+pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
+
 /// The most results one query may ask for (S3 Vectors' `topK` limit).
 pub const MAX_K: usize = 100;
 
@@ -652,6 +657,12 @@ impl Engine {
         let mut seen_docs = HashSet::new();
         for (n, doc) in docs.iter().enumerate() {
             let policy = doc.policy.trim();
+            if doc.text.len() > MAX_DOCUMENT_BYTES {
+                return Err(Error::InvalidInput(format!(
+                    "document {n} has {} bytes of text; the limit is {MAX_DOCUMENT_BYTES} (split it into smaller documents)",
+                    doc.text.len()
+                )));
+            }
             if policy.is_empty() {
                 return Err(Error::InvalidInput(format!(
                     "document {n}: policy is empty"

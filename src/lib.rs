@@ -42,7 +42,8 @@ pub use chunk::{
 };
 pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
 pub use engine::{
-    Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit, SearchMode, DEFAULT_K, MAX_K,
+    Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit, SearchMode,
+    DEFAULT_K, MAX_K,
 };
 pub use error::{Error, Result};
 pub use filter::{

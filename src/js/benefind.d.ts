@@ -1,11 +1,17 @@
-import type { Query, SearchHit, IngestDoc, IngestReport, EngineStats } from "./benefind_wasm.js";
-export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, Where, SearchMode } from "./benefind_wasm.js";
-export { Engine, Embedder, default as initWasm } from "./benefind_wasm.js";
+import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
+export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, default as initWasm } from "./benefind_wasm.js";
 
 /** Pinned SHA-256 sums of the model files, by file name. */
 export declare const MODEL_FILES: Readonly<Record<"model.safetensors" | "tokenizer.json" | "config.json", string>>;
+/** The IndexedDB database name used when `open()` is given none ("benefind"). */
+export declare const DEFAULT_DB_NAME: string;
 
-/** Every rejected call rejects with this: `code` is stable (BAD_FILTER, DIMENSION_MISMATCH, BAD_BUNDLE, MODEL_CHECKSUM, …). */
+/**
+ * Every rejected call rejects with this. `code` is stable: BAD_FILTER, BAD_BUNDLE,
+ * DIMENSION_MISMATCH, MODEL_MISMATCH, MODEL_MISSING, MODEL_CHECKSUM, INVALID_INPUT,
+ * QUOTA_EXCEEDED, STORE_CORRUPT, DB_BLOCKED, DB_CLOSED, STORAGE, BUSY, CLOSED, …
+ */
 export declare class BenefindError extends Error {
   readonly code: string;
 }
@@ -14,17 +20,42 @@ export interface ModelFromUrl { baseUrl: string; sha256?: Record<string, string>
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
 /** Progress while opening (model download, index load) and while ingesting (chunks embedded). */
 export interface Progress { phase: "model" | "index" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; }
-export interface OpenOptions { model: ModelFromUrl | ModelFromFiles; bundleUrl?: string; onProgress?: (p: Progress) => void; }
-export interface OpenInfo extends EngineStats { modelSource: "cache" | "network" | "files"; }
+export interface OpenOptions {
+  model: ModelFromUrl | ModelFromFiles;
+  /** The prebuilt bundle; stored on first use, replaced when its bytes change, used from storage when offline. */
+  bundleUrl?: string;
+  /** IndexedDB database name (default "benefind"). */
+  dbName?: string;
+  onProgress?: (p: Progress) => void;
+  /** How long to wait for other tabs to release an old version of the database before failing with DB_BLOCKED (default 15000). */
+  blockedTimeoutMs?: number;
+  /** Ask the browser to keep the data under storage pressure (default true). */
+  persist?: boolean;
+}
+export interface Stats extends DatabaseStats {
+  /** "network-uncached": downloaded but could not be cached (storage full). */
+  modelSource: "cache" | "network" | "network-uncached" | "files";
+  dbName: string;
+  /** "network" when the bundle was fetched, "offline" when the stored copy was used. */
+  bundleFetch?: "network" | "offline";
+  /** navigator.storage.estimate() of the whole origin, in bytes. */
+  usage?: number;
+  quota?: number;
+}
+export interface OpenInfo extends Stats { persisted: boolean; }
 
-/** A benefits search database running in a dedicated Web Worker. */
+/** A benefits search database running in a dedicated Web Worker, stored in IndexedDB. */
 export declare class Benefind {
   static open(options: OpenOptions): Promise<Benefind>;
+  /** Deletes a database without opening it (e.g. after open() failed with MODEL_MISMATCH or STORE_CORRUPT). */
+  static deleteDatabase(dbName?: string): Promise<void>;
   readonly opened: OpenInfo;
   search(question: string, policy: string): Promise<SearchHit[]>;
   query(query: Query): Promise<SearchHit[]>;
-  ingest(docs: IngestDoc[]): Promise<IngestReport>;
+  ingest(docs: IngestDoc[], onProgress?: (p: Progress) => void): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;
-  stats(): Promise<OpenInfo>;
+  documents(): Promise<AddedDocument[]>;
+  stats(): Promise<Stats>;
+  clear(): Promise<void>;
   close(): void;
 }

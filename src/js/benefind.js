@@ -1,22 +1,31 @@
 // benefind's JS API: `const db = await Benefind.open({...})`, then search / query / ingest
-// / delete / stats / close. Every call is forwarded to a dedicated Web Worker (worker.js)
-// that runs the wasm engine, so the page never blocks on the model or the index.
+// / delete / documents / stats / clear / close. Every call is forwarded to a dedicated Web
+// Worker (worker.js) that runs the wasm engine and its IndexedDB store, so the page never
+// blocks on the model, the index or storage.
 import { BenefindError, MODEL_FILES } from "./model.js";
 
 export { BenefindError, MODEL_FILES };
-export { Engine, Embedder, default as initWasm } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, default as initWasm } from "./benefind_wasm.js";
+
+/** The IndexedDB database name used when `open()` is given none. */
+export const DEFAULT_DB_NAME = "benefind";
 
 export class Benefind {
   #worker;
   #pending = new Map();
   #next = 1;
   #onProgress;
+  #ingestProgress;
 
   constructor(worker, onProgress) {
     this.#worker = worker;
     this.#onProgress = onProgress;
     worker.onmessage = ({ data }) => {
-      if (data.type === "progress") { this.#onProgress?.(data); return; }
+      if (data.type === "progress") {
+        if (data.phase === "ingest" && this.#ingestProgress) this.#ingestProgress(data);
+        else this.#onProgress?.(data);
+        return;
+      }
       const call = this.#pending.get(data.id);
       if (!call) return;
       this.#pending.delete(data.id);
@@ -39,15 +48,25 @@ export class Benefind {
     });
   }
 
-  /** Starts the worker, loads the model (cached after the first visit) and the bundle. */
-  static async open({ model, bundleUrl, onProgress } = {}) {
+  /**
+   * Starts the worker, loads the model (cached after the first visit), opens the
+   * IndexedDB database `dbName` and the bundle (stored on first use; a reload without
+   * network uses the stored copy). Asks the browser to keep the data (`persist()`).
+   */
+  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = true, blockedTimeoutMs = 15000 } = {}) {
+    const persisted = persist && navigator.storage?.persist
+      ? navigator.storage.persist().catch(() => false)
+      : Promise.resolve(false);
     const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     const db = new Benefind(worker, onProgress);
     try {
       db.opened = await db.#call("open", {
         model,
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
+        dbName,
+        blockedTimeoutMs,
       });
+      db.opened.persisted = await persisted;
     } catch (e) {
       db.close();
       throw e;
@@ -57,11 +76,35 @@ export class Benefind {
 
   search(question, policy) { return this.#call("search", question, policy); }
   query(q) { return this.#call("query", q); }
-  ingest(docs) { return this.#call("ingest", docs); }
+  /** Adds documents, all or nothing; `onProgress({done, total})` after each embedded batch. */
+  async ingest(docs, onProgress) {
+    this.#ingestProgress = onProgress;
+    try {
+      return await this.#call("ingest", docs);
+    } finally {
+      this.#ingestProgress = undefined;
+    }
+  }
   delete(ids) { return this.#call("delete", ids); }
+  documents() { return this.#call("documents"); }
   stats() { return this.#call("stats"); }
+  /** Deletes every stored chunk and the stored bundle (the next open imports it again). */
+  clear() { return this.#call("clear"); }
+
+  /**
+   * Deletes a database without opening it: the way out when `open()` fails on stored
+   * data (another model's vectors, unreadable records). Waits until other tabs close it.
+   */
+  static deleteDatabase(dbName = DEFAULT_DB_NAME) {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(dbName);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(new BenefindError("STORAGE", String(request.error)));
+    });
+  }
 
   close() {
+    // The worker's database connection closes with it.
     this.#worker?.terminate();
     this.#worker = null;
     for (const call of this.#pending.values()) call.reject(new BenefindError("CLOSED", "the database was closed"));

@@ -69,8 +69,12 @@ export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => 
       if (cache) await cache.delete(url);
       throw new BenefindError("MODEL_CHECKSUM", `${name} has SHA-256 ${got}, expected ${expected}`);
     }
-    // Cache only verified bytes, so a bad download is never served again.
-    if (fromNetwork && cache) await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    // Cache only verified bytes, so a bad download is never served again. A full disk
+    // (quota) must not stop search: the model is then simply fetched again next visit.
+    if (fromNetwork && cache) {
+      await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }))
+        .catch(() => { source = "network-uncached"; });
+    }
     files.push(bytes);
   }
   return { files, source };

@@ -1,21 +1,52 @@
-// The dedicated Web Worker behind `Benefind`: all model and index work runs here so the
-// page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result} or
-// {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening.
-import init, { Engine } from "./benefind_wasm.js";
+// The dedicated Web Worker behind `Benefind`: all model, index and storage work runs here
+// so the page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result}
+// or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
+// and ingesting. Operations run one at a time, in arrival order.
+import init, { Database } from "./benefind_wasm.js";
 import { loadModel, BenefindError } from "./model.js";
 
-let engine = null;
+
+let db = null;
 let info = {};
+let channel = null;
+// Set when another tab changed the stored data: the next operation reloads it first.
+let stale = false;
+
+const progress = (p) => self.postMessage({ type: "progress", ...p });
 
 function need() {
-  if (!engine) throw new BenefindError("NOT_OPEN", "the database is not open");
-  return engine;
+  if (!db) throw new BenefindError("NOT_OPEN", "the database is not open");
+  return db;
+}
+
+/** The bundle's bytes, or undefined when the network is unreachable (the stored copy is used). */
+async function fetchBundle(url) {
+  let response;
+  try {
+    // Revalidate with the server so a new bundle version is picked up, offline falls through.
+    response = await fetch(url, { cache: "no-cache" });
+  } catch {
+    info.bundleFetch = "offline";
+    return undefined;
+  }
+  if (!response.ok) throw new BenefindError("BAD_BUNDLE", `could not fetch ${url}: HTTP ${response.status}`);
+  info.bundleFetch = "network";
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function sync() {
+  if (!stale) return;
+  stale = false;
+  await need().reload();
+}
+
+function changed() {
+  channel?.postMessage({ changed: true });
 }
 
 const ops = {
-  async open({ model, bundleUrl }) {
+  async open({ model, bundleUrl, dbName, blockedTimeoutMs }) {
     await init();
-    const progress = (p) => self.postMessage({ type: "progress", ...p });
     let files, modelSource;
     if (model && model.files) {
       files = [model.files.weights, model.files.tokenizer, model.files.config].map((f) => new Uint8Array(f));
@@ -25,30 +56,65 @@ const ops = {
     } else {
       throw new BenefindError("MODEL_MISSING", "open() needs model: {baseUrl} or {files: {weights, tokenizer, config}}");
     }
-    let bundle;
-    if (bundleUrl) {
-      const r = await fetch(bundleUrl).catch((e) => { throw new BenefindError("BAD_BUNDLE", `could not fetch ${bundleUrl}: ${e.message}`); });
-      if (!r.ok) throw new BenefindError("BAD_BUNDLE", `could not fetch ${bundleUrl}: HTTP ${r.status}`);
-      bundle = new Uint8Array(await r.arrayBuffer());
-    }
+    info = { modelSource, dbName };
+    const bundle = bundleUrl ? await fetchBundle(bundleUrl) : undefined;
     progress({ phase: "index" });
-    engine = new Engine(files[0], files[1], files[2], bundle);
-    info = { modelSource };
-    return { ...engine.stats(), modelSource };
+    let timer;
+    const blocked = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new BenefindError("DB_BLOCKED",
+        `IndexedDB "${dbName}" is held open by another tab at an older version; close other tabs of this page and retry`)), blockedTimeoutMs);
+    });
+    try {
+      db = await Promise.race([Database.open(dbName, files[0], files[1], files[2], bundle), blocked]);
+    } finally {
+      clearTimeout(timer);
+    }
+    channel = new BroadcastChannel(`benefind:${dbName}`);
+    channel.onmessage = () => { stale = true; };
+    return ops.stats();
   },
-  search: (question, policy) => need().search(question, policy),
-  query: (q) => need().query(q),
-  ingest: (docs) => need().ingest(docs, (done, total) => self.postMessage({ type: "progress", phase: "ingest", done, total })),
-  delete: (ids) => need().delete(ids),
-  stats: () => ({ ...need().stats(), ...info }),
+  search: async (question, policy) => { await sync(); return need().search(question, policy); },
+  query: async (q) => { await sync(); return need().query(q); },
+  async ingest(docs) {
+    await sync();
+    const report = await need().ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
+    changed();
+    return report;
+  },
+  async delete(ids) {
+    await sync();
+    const n = await need().delete(ids);
+    changed();
+    return n;
+  },
+  async clear() {
+    await need().clear();
+    stale = false;
+    changed();
+  },
+  documents: async () => { await sync(); return need().documents(); },
+  async stats() {
+    await sync();
+    const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+    return { ...need().stats(), ...info, usage: estimate?.usage, quota: estimate?.quota };
+  },
+  close() {
+    db?.close();
+    db = null;
+    channel?.close();
+    channel = null;
+  },
 };
 
-self.onmessage = async ({ data: { id, op, args } }) => {
-  try {
-    if (!Object.hasOwn(ops, op)) throw new BenefindError("INVALID_INPUT", `unknown operation ${op}`);
-    const result = await ops[op](...(args ?? []));
-    self.postMessage({ id, ok: true, result });
-  } catch (e) {
-    self.postMessage({ id, ok: false, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(e) } });
-  }
+let queue = Promise.resolve();
+self.onmessage = ({ data: { id, op, args } }) => {
+  queue = queue.then(async () => {
+    try {
+      if (!Object.hasOwn(ops, op)) throw new BenefindError("INVALID_INPUT", `unknown operation ${op}`);
+      const result = await ops[op](...(args ?? []));
+      self.postMessage({ id, ok: true, result });
+    } catch (e) {
+      self.postMessage({ id, ok: false, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(e) } });
+    }
+  });
 };

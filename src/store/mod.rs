@@ -170,7 +170,11 @@ impl Commit {
     pub fn bytes(&self) -> usize {
         self.identity.as_ref().map_or(0, Vec::len)
             + self.base.as_ref().map_or(0, Vec::len)
-            + self.put.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            + self
+                .put
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
     }
 }
 
@@ -525,7 +529,8 @@ impl<S: Store> Database<S> {
                 .records
                 .iter()
                 .filter(|r| {
-                    !self.journal.contains_key(&r.id) && self.engine.collection().get(&r.id).is_some()
+                    !self.journal.contains_key(&r.id)
+                        && self.engine.collection().get(&r.id).is_some()
                 })
                 .map(|r| r.id.clone()),
         );

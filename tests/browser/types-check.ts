@@ -2,14 +2,22 @@
 // the API as documented (this file is type-checked, never run).
 import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind_wasm.js";
 
-import { Benefind, BenefindError } from "../../pkg/benefind.js";
+import { Benefind, BenefindError, type Stats, type AddedDocument } from "../../pkg/benefind.js";
 
 export async function viaWorker(): Promise<number> {
-  const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", onProgress: (p) => void p.loaded });
+  const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", dbName: "benefind", onProgress: (p) => void p.loaded });
   const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
   try { await db.query({ question: "q", where: { policy: { $gt: "x" } } }); } catch (e) { if (e instanceof BenefindError) return e.code.length; }
+  const added: AddedDocument[] = await db.documents();
+  await db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }], (p) => void p.done);
+  const stats: Stats = await db.stats();
+  const restored: number = db.opened.open.restored + stats.storedBytes + stats.textsEmbedded;
+  await db.clear();
   db.close();
-  return hits.length + db.opened.dims;
+  await Benefind.deleteDatabase("benefind");
+  // @ts-expect-error: dbName is a string
+  await Benefind.open({ model: { baseUrl: "/m/" }, dbName: 7 });
+  return hits.length + db.opened.dims + added.length + restored;
 }
 
 export async function example(files: [Uint8Array, Uint8Array, Uint8Array], bundle: Uint8Array): Promise<string> {

@@ -1,0 +1,191 @@
+//! The IndexedDB backend (browser only), with `rexie`.
+//!
+//! Object stores, all with out-of-line keys and `Uint8Array` values:
+//! `meta` (`"identity"` → identity JSON), `bundle` (`"base"` → the bundle file),
+//! `chunks` (chunk id → encoded chunk), `tombstones` (base chunk id → `1`).
+//!
+//! Schema changes: the database is opened at its current version; if any of these
+//! stores is missing (a new database, an older layout, or a database someone else
+//! wrote), it is reopened at the next version, which creates the missing stores and
+//! drops unknown ones. Other connections (other tabs) close themselves when that
+//! happens (`versionchange`); their next operation reports `DB_CLOSED`.
+
+use js_sys::Uint8Array;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::{Commit, Snapshot, Store};
+use crate::error::{Error, Result};
+
+const META: &str = "meta";
+const BUNDLE: &str = "bundle";
+const CHUNKS: &str = "chunks";
+const TOMBSTONES: &str = "tombstones";
+const ALL: [&str; 4] = [META, BUNDLE, CHUNKS, TOMBSTONES];
+const IDENTITY_KEY: &str = "identity";
+const BASE_KEY: &str = "base";
+
+/// Turns an IndexedDB failure into the error a caller can act on.
+fn storage_error(context: &str, e: rexie::Error) -> Error {
+    let detail = match &e {
+        rexie::Error::IdbError(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let message = format!("{context}: {detail}");
+    if detail.contains("QuotaExceeded") || detail.contains("quota") {
+        Error::QuotaExceeded(message)
+    } else if detail.contains("InvalidStateError") || detail.contains("clos") {
+        Error::DatabaseClosed(message)
+    } else {
+        Error::Storage(message)
+    }
+}
+
+fn bytes_of(value: &JsValue) -> Vec<u8> {
+    // Anything but a Uint8Array becomes empty bytes, which fail the record's checks.
+    value
+        .dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .unwrap_or_default()
+}
+
+fn js_bytes(bytes: &[u8]) -> JsValue {
+    Uint8Array::from(bytes).into()
+}
+
+/// A benefind database in IndexedDB.
+#[derive(Debug)]
+pub struct IdbStore {
+    db: Rexie,
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading when needed) the database called `name`.
+    pub async fn open(name: &str) -> Result<Self> {
+        let db = Rexie::builder(name)
+            .build()
+            .await
+            .map_err(|e| storage_error("opening IndexedDB", e))?;
+        let names = db.store_names();
+        if ALL.iter().all(|s| names.iter().any(|n| n == s)) {
+            return Ok(Self { db });
+        }
+        let version = db.version().unwrap_or(1);
+        db.close();
+        let mut builder = Rexie::builder(name).version(version + 1);
+        for store in ALL {
+            builder = builder.add_object_store(ObjectStore::new(store));
+        }
+        let db = builder
+            .build()
+            .await
+            .map_err(|e| storage_error("upgrading the IndexedDB schema", e))?;
+        Ok(Self { db })
+    }
+
+    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<rexie::Transaction> {
+        self.db
+            .transaction(stores, mode)
+            .map_err(|e| storage_error("starting a transaction", e))
+    }
+}
+
+async fn finish(tx: rexie::Transaction, what: &str) -> Result<()> {
+    match tx.done().await {
+        Ok(result) if result.is_committed() => Ok(()),
+        // No request failed, yet the browser aborted at commit: that is how Chromium and
+        // Firefox report a full origin quota (rexie does not expose `transaction.error`
+        // to tell it from a rarer disk error).
+        Ok(_) => Err(Error::QuotaExceeded(format!(
+            "{what}: the browser aborted the transaction at commit"
+        ))),
+        Err(e) => Err(storage_error(what, e)),
+    }
+}
+
+impl Store for IdbStore {
+    async fn load(&self) -> Result<Snapshot> {
+        let err = |e| storage_error("reading the database", e);
+        let tx = self.transaction(&ALL, TransactionMode::ReadOnly)?;
+        let store = |name| tx.store(name).map_err(err);
+        let identity = store(META)?.get(IDENTITY_KEY.into()).await.map_err(err)?;
+        let base = store(BUNDLE)?.get(BASE_KEY.into()).await.map_err(err)?;
+        let chunks = store(CHUNKS)?;
+        let keys = chunks.get_all_keys(None, None).await.map_err(err)?;
+        let values = chunks.get_all(None, None).await.map_err(err)?;
+        let tombstones = store(TOMBSTONES)?
+            .get_all_keys(None, None)
+            .await
+            .map_err(err)?;
+        finish(tx, "reading the database").await?;
+        Ok(Snapshot {
+            identity: identity.map(|v| bytes_of(&v)),
+            base: base.map(|v| bytes_of(&v)),
+            chunks: keys
+                .iter()
+                .zip(values.iter())
+                .map(|(k, v)| (k.as_string().unwrap_or_default(), bytes_of(v)))
+                .collect(),
+            tombstones: tombstones.iter().filter_map(JsValue::as_string).collect(),
+        })
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        let what = "writing to the database";
+        let err = |e| storage_error(what, e);
+        let tx = self.transaction(&ALL, TransactionMode::ReadWrite)?;
+        let store = |name| tx.store(name).map_err(err);
+        if let Some(identity) = &commit.identity {
+            store(META)?
+                .put(&js_bytes(identity), Some(&IDENTITY_KEY.into()))
+                .await
+                .map_err(err)?;
+        }
+        if let Some(base) = &commit.base {
+            store(BUNDLE)?
+                .put(&js_bytes(base), Some(&BASE_KEY.into()))
+                .await
+                .map_err(err)?;
+        }
+        let tombstones = store(TOMBSTONES)?;
+        if commit.clear_tombstones {
+            tombstones.clear().await.map_err(err)?;
+        }
+        let chunks = store(CHUNKS)?;
+        for id in &commit.remove {
+            chunks.delete(id.into()).await.map_err(err)?;
+        }
+        chunks
+            .put_all(
+                commit
+                    .put
+                    .iter()
+                    .map(|(id, blob)| (js_bytes(blob), Some(JsValue::from(id)))),
+            )
+            .await
+            .map_err(err)?;
+        tombstones
+            .put_all(
+                commit
+                    .tombstone
+                    .iter()
+                    .map(|id| (JsValue::from(1), Some(JsValue::from(id)))),
+            )
+            .await
+            .map_err(err)?;
+        finish(tx, what).await
+    }
+
+    async fn clear(&self) -> Result<()> {
+        let what = "clearing the database";
+        let tx = self.transaction(&ALL, TransactionMode::ReadWrite)?;
+        for name in ALL {
+            tx.store(name)
+                .map_err(|e| storage_error(what, e))?
+                .clear()
+                .await
+                .map_err(|e| storage_error(what, e))?;
+        }
+        finish(tx, what).await
+    }
+}
