@@ -4,10 +4,13 @@
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
 #   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on tests/fixtures/questions.jsonl
+#   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
+#                                       chunks/s and main-thread long tasks, search at 10k/100k,
+#                                       reopen vs rebuild, IndexedDB bytes, memory
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,7p' "$0" >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -34,9 +37,25 @@ bench_quality() {
   "$TARGET_DIR/release/benefind" bench quality "$@"
 }
 
+bench_browser() {
+  local sizes="${1:-10000,100000}"
+  bash "$ROOT/pkg-scripts/setup.sh"
+  cargo build --release --locked --bin benefind
+  bash "$ROOT/pkg-scripts/build.sh"
+  local cache="$ROOT/target/bench-cache"
+  mkdir -p "$cache"
+  for n in ${sizes//,/ }; do
+    # Real MiniLM vectors (embedded once, cached) with their HNSW graphs.
+    [ -s "$cache/bench-$n.bundle" ] ||
+      "$TARGET_DIR/release/benefind" bench bundle --size "$n" --cache "$cache" --out "$cache/bench-$n.bundle"
+  done
+  node "$ROOT/tests/browser/bench-browser.mjs" "$cache" "$sizes"
+}
+
 case "${1:-}" in
   embed) shift; bench_embed "$@" ;;
   search) shift; bench_search "$@" ;;
   quality) shift; bench_quality "$@" ;;
+  browser) shift; bench_browser "$@" ;;
   *) usage ;;
 esac

@@ -333,7 +333,7 @@ fn corrupt_records_are_reported_and_cleared() {
         let vision = data.chunks["vision_chunk_0000"].clone();
         data.chunks.insert("stray".into(), vision);
     }
-    let mut db = open(&store, None).expect("opens despite corruption");
+    let db = open(&store, None).expect("opens despite corruption");
     let report = db.store_stats().open;
     assert_eq!(report.corrupt, ["dental_chunk_0000", "stray"]);
     assert_eq!(report.restored, 1);

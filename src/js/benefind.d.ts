@@ -41,6 +41,8 @@ export interface Stats extends DatabaseStats {
   /** navigator.storage.estimate() of the whole origin, in bytes. */
   usage?: number;
   quota?: number;
+  /** The worker's WebAssembly memory (model, vectors, graphs), in bytes. */
+  wasmMemoryBytes: number;
 }
 export interface OpenInfo extends Stats { persisted: boolean; }
 

@@ -8,6 +8,7 @@ import { loadModel, BenefindError } from "./model.js";
 
 let db = null;
 let info = {};
+let wasmMemory = null;
 let channel = null;
 // Set when another tab changed the stored data: the next operation reloads it first.
 let stale = false;
@@ -46,7 +47,7 @@ function changed() {
 
 const ops = {
   async open({ model, bundleUrl, dbName, blockedTimeoutMs }) {
-    await init();
+    wasmMemory = (await init()).memory;
     let files, modelSource;
     if (model && model.files) {
       files = [model.files.weights, model.files.tokenizer, model.files.config].map((f) => new Uint8Array(f));
@@ -96,7 +97,10 @@ const ops = {
   async stats() {
     await sync();
     const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
-    return { ...need().stats(), ...info, usage: estimate?.usage, quota: estimate?.quota };
+    return {
+      ...need().stats(), ...info, usage: estimate?.usage, quota: estimate?.quota,
+      wasmMemoryBytes: wasmMemory?.buffer.byteLength,
+    };
   },
   close() {
     db?.close();

@@ -1,7 +1,8 @@
 //! The IndexedDB backend (browser only), with `rexie`.
 //!
 //! Object stores, all with out-of-line keys and `Uint8Array` values:
-//! `meta` (`"identity"` → identity JSON), `bundle` (`"base"` → the bundle file),
+//! `meta` (`"identity"` → identity JSON), `bundle` (`"base/00000"`, `"base/00001"`, … →
+//! the bundle file in parts of [`PART_BYTES`]: Chromium refuses values over 128 MiB),
 //! `chunks` (chunk id → encoded chunk), `tombstones` (base chunk id → `1`).
 //!
 //! Schema changes: the database is opened at its current version; if any of these
@@ -23,7 +24,12 @@ const CHUNKS: &str = "chunks";
 const TOMBSTONES: &str = "tombstones";
 const ALL: [&str; 4] = [META, BUNDLE, CHUNKS, TOMBSTONES];
 const IDENTITY_KEY: &str = "identity";
-const BASE_KEY: &str = "base";
+/// Size of one stored part of the bundle file.
+pub const PART_BYTES: usize = 32 << 20;
+
+fn part_key(i: usize) -> JsValue {
+    format!("base/{i:05}").into()
+}
 
 /// Turns an IndexedDB failure into the error a caller can act on.
 fn storage_error(context: &str, e: rexie::Error) -> Error {
@@ -109,7 +115,8 @@ impl Store for IdbStore {
         let tx = self.transaction(&ALL, TransactionMode::ReadOnly)?;
         let store = |name| tx.store(name).map_err(err);
         let identity = store(META)?.get(IDENTITY_KEY.into()).await.map_err(err)?;
-        let base = store(BUNDLE)?.get(BASE_KEY.into()).await.map_err(err)?;
+        // Parts come back in key order, which is their order (zero-padded numbers).
+        let parts = store(BUNDLE)?.get_all(None, None).await.map_err(err)?;
         let chunks = store(CHUNKS)?;
         let keys = chunks.get_all_keys(None, None).await.map_err(err)?;
         let values = chunks.get_all(None, None).await.map_err(err)?;
@@ -120,7 +127,7 @@ impl Store for IdbStore {
         finish(tx, "reading the database").await?;
         Ok(Snapshot {
             identity: identity.map(|v| bytes_of(&v)),
-            base: base.map(|v| bytes_of(&v)),
+            base: (!parts.is_empty()).then(|| parts.iter().flat_map(bytes_of).collect()),
             chunks: keys
                 .iter()
                 .zip(values.iter())
@@ -142,8 +149,14 @@ impl Store for IdbStore {
                 .map_err(err)?;
         }
         if let Some(base) = &commit.base {
-            store(BUNDLE)?
-                .put(&js_bytes(base), Some(&BASE_KEY.into()))
+            let parts = store(BUNDLE)?;
+            parts.clear().await.map_err(err)?;
+            parts
+                .put_all(
+                    base.chunks(PART_BYTES)
+                        .enumerate()
+                        .map(|(i, part)| (js_bytes(part), Some(part_key(i)))),
+                )
                 .await
                 .map_err(err)?;
         }

@@ -189,6 +189,26 @@ enum BenchCommand {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Writes a bundle of N real MiniLM embeddings of benefit sentences (cached), plus
+    /// held-out questions with their vectors, for the browser benchmark.
+    Bundle {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Chunks in the bundle.
+        #[arg(long)]
+        size: usize,
+        /// Held-out questions written next to it.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Where real embeddings are cached.
+        #[arg(long, default_value = "target/bench-cache")]
+        cache: PathBuf,
+        /// Bundle file to write (questions go to FILE.queries.json).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
         #[command(flatten)]
@@ -286,6 +306,17 @@ pub fn main() -> ExitCode {
                     build,
                 },
         } => cmd_bench_search::run(&model, &sizes, queries, &cache, build.options().params),
+        Command::Bench {
+            which:
+                BenchCommand::Bundle {
+                    model,
+                    size,
+                    queries,
+                    cache,
+                    out,
+                    build,
+                },
+        } => cmd_bench_search::bundle(&model, size, queries, &cache, &out, build.options()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

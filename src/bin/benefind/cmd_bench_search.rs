@@ -259,6 +259,57 @@ pub fn run(
     Ok(())
 }
 
+/// `benefind bench bundle`: real embeddings of `n` benefit sentences as a bundle (graphs
+/// built), and `queries` held-out sentences with their vectors as `OUT.queries.json`.
+pub fn bundle(
+    model: &ModelArgs,
+    n: usize,
+    queries: usize,
+    cache: &Path,
+    out: &Path,
+    options: crate::cmd_bundle::BuildOptions,
+) -> anyhow::Result<()> {
+    let all = real_vectors(model, n + queries, cache)?;
+    let texts = benefit_sentences(&mut Rng::new(SEED), n + queries);
+    let meta = metadata(&mut Rng::new(SEED), n + queries, &POLICIES);
+    let records: Vec<Record> = (0..n)
+        .map(|i| Record {
+            id: format!("s{i:06}"),
+            text: texts[i].clone(),
+            metadata: meta[i].clone(),
+        })
+        .collect();
+    let started = Instant::now();
+    let collection = Collection::build(
+        benefind::MODEL_ID,
+        DIMS,
+        records,
+        all[..n * DIMS].to_vec(),
+        options.params,
+    )?;
+    let bytes = collection.to_bundle(options.encoding)?.to_bytes();
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    let questions: Vec<Value> = (n..n + queries)
+        .map(|i| {
+            json!({
+                "question": texts[i],
+                "policy": meta[i]["policy"],
+                "vector": &all[i * DIMS..(i + 1) * DIMS],
+            })
+        })
+        .collect();
+    let qpath = out.with_extension("queries.json");
+    std::fs::write(&qpath, serde_json::to_vec(&questions)?)?;
+    eprintln!(
+        "wrote {} ({n} chunks, {} bytes, built in {:.1} s) and {}",
+        out.display(),
+        bytes.len(),
+        started.elapsed().as_secs_f64(),
+        qpath.display()
+    );
+    Ok(())
+}
+
 fn print_row(r: &Value) {
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     println!(
