@@ -61,7 +61,8 @@ export class Benefind {
     const db = new Benefind(worker, onProgress);
     try {
       db.opened = await db.#call("open", {
-        model,
+        // Relative URLs mean relative to the page, not to the worker's script.
+        model: model?.baseUrl ? { ...model, baseUrl: new URL(model.baseUrl, location.href).href } : model,
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
         dbName,
         blockedTimeoutMs,

@@ -1,0 +1,182 @@
+// The benefind page: search your plan's passages, add your own documents. All model and
+// index work runs in benefind's Web Worker; this module only handles the page. Text from
+// documents is rendered as text (render.js), never as HTML.
+import { Benefind } from "./pkg/benefind.js";
+import { renderHit, megabytes } from "./render.js";
+
+const MODEL = { baseUrl: "./models/all-MiniLM-L6-v2/" };
+const BUNDLE = "./data/default.bundle";
+const DB_NAME = "benefind-demo";
+const POLICY_KEY = "benefind.policy";
+const $ = (id) => document.getElementById(id);
+
+let db = null;
+
+function setOfflineBadge() {
+  const badge = $("offline");
+  const controlled = Boolean(navigator.serviceWorker?.controller);
+  if (!navigator.onLine) {
+    badge.textContent = "Offline — searching the copy saved in this browser";
+    badge.hidden = false;
+  } else if (controlled && db) {
+    badge.textContent = "Works offline";
+    badge.hidden = false;
+  } else {
+    badge.hidden = true;
+  }
+  badge.dataset.state = !navigator.onLine ? "offline" : controlled ? "ready" : "online";
+}
+
+/** Model download progress: bytes of all three files together. */
+function progressHandler() {
+  const files = new Map();
+  return (p) => {
+    if (p.phase === "model") {
+      files.set(p.file, p);
+      let loaded = 0, total = 0;
+      for (const f of files.values()) { loaded += f.loaded ?? 0; total += f.total || f.loaded || 0; }
+      const bar = $("progress-model");
+      bar.max = Math.max(total, 1);
+      bar.value = loaded;
+      $("progress-model-text").textContent = `${megabytes(loaded)} / ${megabytes(total)}`;
+      $("status").textContent = `Loading the language model (${p.file})…`;
+    } else if (p.phase === "index") {
+      $("progress-model").value = $("progress-model").max;
+      $("progress-index").removeAttribute("value");
+      $("progress-index-text").textContent = "loading";
+      $("status").textContent = "Loading your plan's passages…";
+    }
+  };
+}
+
+function fillPolicies(policies) {
+  const select = $("policy");
+  const remembered = localStorage.getItem(POLICY_KEY);
+  const current = select.value || remembered;
+  select.replaceChildren(...policies.map((p) => new Option(p, p)));
+  if (policies.includes(current)) select.value = current;
+  $("policy-list").replaceChildren(...policies.map((p) => new Option(p)));
+  if (!$("doc-policy").value && select.value) $("doc-policy").value = select.value;
+}
+
+async function refresh() {
+  const stats = await db.stats();
+  fillPolicies(Object.keys(stats.policies).sort());
+  const docs = await db.documents();
+  $("documents").replaceChildren(...docs.map((d) => {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = `${d.source} — ${d.policy}, ${d.chunks} passage${d.chunks === 1 ? "" : "s"}`;
+    const del = document.createElement("button");
+    del.type = "button";
+    del.textContent = "Delete";
+    del.setAttribute("aria-label", `Delete ${d.source}`);
+    del.addEventListener("click", async () => {
+      del.disabled = true;
+      try {
+        await db.delete([d.id]);
+        $("add-status").textContent = `Deleted ${d.source}.`;
+      } catch (e) {
+        $("add-status").textContent = `Could not delete ${d.source}: ${e.message}`;
+      }
+      await refresh();
+    });
+    li.append(label, document.createTextNode(" "), del);
+    return li;
+  }));
+  return stats;
+}
+
+async function search(event) {
+  event?.preventDefault();
+  const question = $("question").value.trim();
+  const policy = $("policy").value;
+  if (!question || !policy) return;
+  localStorage.setItem(POLICY_KEY, policy);
+  const t0 = performance.now();
+  try {
+    const hits = await db.search(question, policy);
+    const ms = performance.now() - t0;
+    $("results").replaceChildren(...hits.map((h, i) => renderHit(document, h, i + 1)));
+    $("summary").textContent = hits.length
+      ? `${hits.length} passage${hits.length === 1 ? "" : "s"} from ${policy} for “${question}” (${ms.toFixed(0)} ms).`
+      : `Nothing found in ${policy} for “${question}”.`;
+  } catch (e) {
+    $("results").replaceChildren();
+    $("summary").textContent = `Search failed: ${e.message}`;
+  }
+}
+
+async function readDocuments() {
+  const policy = $("doc-policy").value.trim();
+  const docs = [];
+  const pasted = $("doc-text").value;
+  if (pasted.trim()) docs.push({ text: pasted, policy, source: "pasted text" });
+  for (const file of $("doc-files").files) {
+    docs.push({ text: await file.text(), policy, source: file.name, id: `file:${policy}:${file.name}` });
+  }
+  return docs;
+}
+
+async function add(event) {
+  event.preventDefault();
+  const docs = await readDocuments();
+  if (!docs.length) {
+    $("add-status").textContent = "Paste some text or choose a file first.";
+    return;
+  }
+  const bar = $("progress-ingest");
+  bar.hidden = false;
+  bar.removeAttribute("value");
+  $("add-go").disabled = true;
+  $("add-status").textContent = "Reading and embedding…";
+  try {
+    const report = await db.ingest(docs, ({ done, total }) => {
+      bar.max = total;
+      bar.value = done;
+      $("add-status").textContent = `Embedded ${done} of ${total} passages…`;
+    });
+    $("add-status").textContent = `Added ${report.chunks} passage${report.chunks === 1 ? "" : "s"}; they are saved in this browser.`;
+    $("doc-text").value = "";
+    $("doc-files").value = "";
+  } catch (e) {
+    $("add-status").textContent = `Nothing was added: ${e.message}`;
+  } finally {
+    bar.hidden = true;
+    $("add-go").disabled = false;
+  }
+  await refresh();
+}
+
+async function main() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("./sw.js").catch(() => {});
+    navigator.serviceWorker.addEventListener("controllerchange", setOfflineBadge);
+  }
+  addEventListener("online", setOfflineBadge);
+  addEventListener("offline", setOfflineBadge);
+  db = await Benefind.open({ model: MODEL, bundleUrl: BUNDLE, dbName: DB_NAME, onProgress: progressHandler() });
+  const stats = await refresh();
+  $("progress-index").max = 1;
+  $("progress-index").value = 1;
+  $("progress-index-text").textContent = `${stats.chunks} passages`;
+  const warm = db.opened.modelSource === "cache" && db.opened.open.base === "stored";
+  $("status").textContent = warm
+    ? `Ready: ${stats.chunks} passages, loaded from this browser.`
+    : `Ready: ${stats.chunks} passages indexed (${megabytes(db.opened.storedBytes)} saved in this browser).`;
+  // Later visits are ready at once: the loading panel is not worth showing.
+  $("loading").hidden = warm;
+  $("loading").dataset.warm = String(warm);
+  $("ask").addEventListener("submit", search);
+  $("policy").addEventListener("change", () => { localStorage.setItem(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
+  $("add").addEventListener("submit", add);
+  $("go").disabled = false;
+  $("add-go").disabled = false;
+  setOfflineBadge();
+  document.body.dataset.ready = "true";
+}
+
+main().catch((e) => {
+  $("status").textContent = `Could not start: ${e.message}`;
+  document.body.dataset.ready = "error";
+});

@@ -1,0 +1,79 @@
+// Rendering of search results, shared by the page (app.js) and the widget
+// (benefind-widget.js). Document text is untrusted: it only ever becomes text nodes
+// (textContent / createTextNode), never HTML.
+
+/**
+ * A relevance label for a cosine similarity. MiniLM's cosines are low in absolute terms:
+ * on the sample corpus the right passage for a member's question typically scores
+ * 0.25–0.7 (the seed question's answer: 0.29), unrelated passages below 0.2.
+ */
+export const STRONG = 0.45;
+export const GOOD = 0.25;
+export function relevance(score) {
+  if (score >= STRONG) return "Strong match";
+  if (score >= GOOD) return "Good match";
+  return "Weak match";
+}
+
+/** Appends `text` to `parent` with the [start, end) ranges wrapped in <mark>. */
+export function appendHighlighted(doc, parent, text, ranges) {
+  let at = 0;
+  const sorted = [...(ranges ?? [])].sort((a, b) => a[0] - b[0]);
+  for (const [start, end] of sorted) {
+    if (start < at || end <= start || end > text.length) continue;
+    if (start > at) parent.append(doc.createTextNode(text.slice(at, start)));
+    const mark = doc.createElement("mark");
+    mark.textContent = text.slice(start, end);
+    parent.append(mark);
+    at = end;
+  }
+  if (at < text.length) parent.append(doc.createTextNode(text.slice(at)));
+}
+
+function span(doc, cls, text) {
+  const el = doc.createElement("span");
+  el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+/**
+ * One result as an <li>: where it comes from (policy · source · section), the passage with
+ * matched words highlighted, and the score as a meter with a label.
+ */
+export function renderHit(doc, hit, rank) {
+  const li = doc.createElement("li");
+  li.className = "hit";
+  li.dataset.id = hit.id;
+  li.dataset.score = String(hit.score);
+  const meta = doc.createElement("p");
+  meta.className = "where";
+  const m = hit.metadata ?? {};
+  const parts = [m.policy, m.source, m.section].filter((x) => typeof x === "string" && x.length);
+  parts.forEach((p, i) => {
+    if (i) meta.append(doc.createTextNode(" · "));
+    meta.append(span(doc, ["policy", "source", "section"][i] ?? "meta", p));
+  });
+  const passage = doc.createElement("p");
+  passage.className = "passage";
+  appendHighlighted(doc, passage, hit.text, hit.highlights);
+  const rel = doc.createElement("p");
+  rel.className = "relevance";
+  const meter = doc.createElement("meter");
+  meter.min = 0;
+  meter.max = 1;
+  meter.low = GOOD;
+  meter.high = STRONG;
+  meter.optimum = 1;
+  meter.value = Math.max(0, hit.score);
+  const label = `${relevance(hit.score)} (${hit.score.toFixed(2)})`;
+  meter.setAttribute("aria-label", `Relevance of result ${rank}`);
+  rel.append(meter, doc.createTextNode(" " + label));
+  li.append(meta, passage, rel);
+  return li;
+}
+
+/** Human-readable bytes. */
+export function megabytes(n) {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
