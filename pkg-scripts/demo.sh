@@ -8,6 +8,6 @@ PORT="${PORT:-8080}"
 bash "$ROOT/pkg-scripts/setup.sh"
 bash "$ROOT/pkg-scripts/build.sh"
 bash "$ROOT/pkg-scripts/default-bundle.sh"
-log "open http://127.0.0.1:$PORT/ (Ctrl-C to stop)"
+log "open http://127.0.0.1:$PORT/ (the portal widget example: http://127.0.0.1:$PORT/embed-example.html; Ctrl-C to stop)"
 exec node "$ROOT/pkg-scripts/serve.mjs" --port "$PORT" \
   --mount "/pkg=$ROOT/pkg" --mount "/models=$ROOT/models" "$ROOT/www"
