@@ -51,5 +51,5 @@ pub use filter::{
     MAX_NODES as FILTER_MAX_NODES,
 };
 pub use index::{IndexParams, Neighbor, SearchStats, VectorIndex};
-pub use keyword::{reciprocal_rank_fusion, tokenize, Bm25Params, KeywordError, KeywordIndex};
+pub use keyword::{score_fusion, tokenize, Bm25Params, KeywordError, KeywordIndex};
 pub use vector::{cosine, dot, l2_normalize};

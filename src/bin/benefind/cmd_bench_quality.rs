@@ -1,7 +1,8 @@
 //! `benefind bench quality`: answer quality per search mode on a labelled question set
 //! (each question has its policy and its one relevant chunk), filtered by policy:
-//! top-1 accuracy, MRR@10 and nDCG@10, overall and per policy. Writes
-//! target/bench/quality.json.
+//! top-1 accuracy, MRR@10 and nDCG@10, overall, per policy, and on two halves of the set:
+//! "dev" (questions on odd lines, the only ones looked at while tuning) and "held-out"
+//! (even lines, to see whether a change generalises). Writes target/bench/quality.json.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -92,7 +93,8 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
     for (name, mode) in modes {
         let mut all = Scores::default();
         let mut per_policy: BTreeMap<String, Scores> = BTreeMap::new();
-        for q in &set {
+        let mut halves = [Scores::default(), Scores::default()];
+        for (i, q) in set.iter().enumerate() {
             let results = engine.query(&Query {
                 question: Some(q.question.clone()),
                 k: Some(10),
@@ -106,15 +108,22 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
                 .map(|i| i + 1);
             all.add(rank);
             per_policy.entry(q.policy.clone()).or_default().add(rank);
+            // Line i + 1: odd lines are dev, even lines held out.
+            halves[i % 2].add(rank);
         }
         println!("{}", all.row(name, 9));
         for (policy, s) in &per_policy {
             println!("  {}", s.row(policy, 5));
         }
+        println!("  {}", halves[0].row("dev", 5));
+        println!("  {}", halves[1].row("held-out", 5));
         let a = all.json();
         let policies: BTreeMap<&String, serde_json::Value> =
             per_policy.iter().map(|(p, s)| (p, s.json())).collect();
-        report.insert(name, json!({"all": a, "per_policy": policies}));
+        report.insert(
+            name,
+            json!({"all": a, "per_policy": policies, "dev": halves[0].json(), "held_out": halves[1].json()}),
+        );
     }
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;

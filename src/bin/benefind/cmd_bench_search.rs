@@ -10,7 +10,7 @@ use anyhow::Context;
 use benefind::synthetic::{
     benefit_sentences, brute_force, centres, clustered, mean_nearest_cosine, metadata, Rng,
 };
-use benefind::{Collection, Filter, IndexParams, Record, VectorEncoding};
+use benefind::{Collection, Filter, IndexParams, Record, SearchMode, VectorEncoding};
 use serde_json::{json, Map, Value};
 
 use crate::cli::ModelArgs;
@@ -81,6 +81,10 @@ struct Dataset {
     vectors: Vec<f32>,
     queries: Vec<Vec<f32>>,
     meta: Vec<Map<String, Value>>,
+    /// The sentences behind the rows and the queries (real set only; empty otherwise):
+    /// with them the keyword index is real and hybrid latency is measured.
+    texts: Vec<String>,
+    query_texts: Vec<String>,
 }
 
 fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
@@ -91,7 +95,7 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
         .enumerate()
         .map(|(i, m)| Record {
             id: format!("row_{i:06}"),
-            text: String::new(),
+            text: ds.texts.get(i).cloned().unwrap_or_default(),
             metadata: m.clone(),
         })
         .collect();
@@ -149,8 +153,30 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
         filtered.insert(label.into(), json!(r));
         filtered_p50.insert(label.into(), json!(p50f));
     }
+    // Hybrid (the default mode) against vector-only, both under the policy filter a
+    // member's search carries, the question already embedded.
+    let mut hybrid = Value::Null;
+    if !ds.query_texts.is_empty() {
+        let f = Filter::parse(&json!({"policy": "HMO_SELECT"}))?;
+        let mut texts = ds.query_texts.iter().zip(&ds.queries).cycle();
+        let times = timed_ms(ds.queries.len(), || -> anyhow::Result<()> {
+            let (text, q) = texts.next().context("no queries")?;
+            std::hint::black_box(collection.query_text(
+                text,
+                q,
+                K,
+                Some(&f),
+                SearchMode::Hybrid,
+            )?);
+            Ok(())
+        })?;
+        let vector_p50 = filtered_p50["policy"].as_f64().unwrap_or(f64::NAN);
+        let hybrid_p50 = percentile(&times, 0.5);
+        hybrid = json!({"hybrid_policy_p50_ms": hybrid_p50, "vector_policy_p50_ms": vector_p50, "ratio": hybrid_p50 / vector_p50});
+    }
     let (graph_rows, exact_rows) = collection.segment_sizes();
     Ok(json!({
+        "hybrid_vs_vector": hybrid,
         "dataset": ds.name,
         "n": n,
         "build_s": build_s,
@@ -211,7 +237,11 @@ pub fn run(
     // Real embeddings: the smallest size (plus held-out sentences as queries).
     let real_n = sizes.iter().copied().min().unwrap_or(10_000);
     let all = real_vectors(model, real_n + queries, cache)?;
+    let mut sentences = benefit_sentences(&mut Rng::new(SEED), real_n + queries);
+    let query_texts = sentences.split_off(real_n);
     let real = Dataset {
+        texts: sentences,
+        query_texts,
         name: "real MiniLM benefit sentences".into(),
         vectors: all[..real_n * DIMS].to_vec(),
         queries: all[real_n * DIMS..]
@@ -243,6 +273,8 @@ pub fn run(
                 .map(<[f32]>::to_vec)
                 .collect(),
             meta: metadata(&mut rng, n, &POLICIES),
+            texts: Vec::new(),
+            query_texts: Vec::new(),
         };
         eprintln!("measuring {} (n = {n})", ds.name);
         let r = measure(&ds, &params)?;
@@ -312,6 +344,15 @@ pub fn bundle(
 
 fn print_row(r: &Value) {
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let h = &r["hybrid_vs_vector"];
+    if !h.is_null() {
+        println!(
+            "  policy-filtered query, question embedded: hybrid p50 {:.3} ms vs vector-only {:.3} ms ({:.2}x)",
+            f(&h["hybrid_policy_p50_ms"]),
+            f(&h["vector_policy_p50_ms"]),
+            f(&h["ratio"])
+        );
+    }
     println!(
         "{:<32} n={:<7} build {:>6.1}s  load {:>7.1}ms ({:.3}x rebuild)  p50 {:.3}ms p99 {:.3}ms  brute p50 {:.3}ms ({:.1}x)  recall@10 {:.4}  filtered 1%/10%/50%/policy {:.4}/{:.4}/{:.4}/{:.4}  non-matching {}  f16 {:.4} int8 {:.4}  bytes/vec f32/f16/int8 {}/{}/{}  peak RSS {:.0} MB",
         r["dataset"].as_str().unwrap_or(""),
