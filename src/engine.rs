@@ -37,7 +37,7 @@ pub enum SearchMode {
     Vector,
     /// BM25 over the chunk text only.
     Keyword,
-    /// Both rankings fused by reciprocal rank (the default).
+    /// Both rankings, their normalised scores fused with equal weights (the default).
     #[default]
     Hybrid,
 }
@@ -468,7 +468,7 @@ impl Collection {
     }
 
     /// The k best chunks for a question under `filter`: by its vector, its words (BM25),
-    /// or both fused by reciprocal rank. `score` is always the cosine similarity to the
+    /// or both fused by normalised score. `score` is always the cosine similarity to the
     /// question's vector; the order is the mode's ranking.
     pub fn query_text(
         &self,

@@ -142,7 +142,7 @@ fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
 const TS_TYPES: &'static str = r#"
 /** A where-filter in ChromaDB / S3 Vectors syntax, e.g. `{policy: "PPO_PLUS", chunk_index: {$lt: 5}}`. */
 export type Where = { [field: string]: unknown };
-/** vector: MiniLM only; keyword: BM25 only; hybrid (default): both, fused by reciprocal rank. */
+/** vector: MiniLM only; keyword: BM25 only; hybrid (default): both, fused by normalised score. */
 export type SearchMode = "vector" | "keyword" | "hybrid";
 /** A query: exactly one of `question` or `vector` (384 numbers). `k` defaults to 3 (max 100). */
 export interface Query { question?: string; vector?: number[]; k?: number; where?: Where; mode?: SearchMode; }
