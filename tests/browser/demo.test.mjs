@@ -3,16 +3,14 @@
 // native CLI), policy remembered, documents added / found after a reload / deleted,
 // offline after one visit (service worker), untrusted text rendered as text, keyboard-only
 // use, phone width. Screenshots go to screenshots/ (git-ignored).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startServer, launchBrowser, collectPageErrors } from "./helpers.mjs";
+import { ROOT, SHOTS, serverAndBrowser, collectPageErrors } from "./helpers.mjs";
 
 const BIN = process.env.BENEFIND_BIN
   || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), "release/benefind");
-const SHOTS = path.join(ROOT, "screenshots");
 const SEED = "Is my annual checkup free?";
 
 /** The native CLI's answer on the same bundle. */
@@ -47,19 +45,13 @@ async function ask(page, question, policy) {
 
 const ready = (page) => page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
 
-let server, browser;
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => { await browser?.close(); server?.close(); });
+const env = serverAndBrowser();
 
 test("first visit: progress, the seed question per plan, same answers as the CLI; later visits ready at once", async () => {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   const errors = collectPageErrors(page);
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await page.waitForFunction(() => Number(document.getElementById("progress-model").value) > 0);
   assert.match(await page.textContent("#progress-model-text"), /MB \/ .*MB/);
   await page.screenshot({ path: path.join(SHOTS, "page-progress.png") });
@@ -92,10 +84,10 @@ test("first visit: progress, the seed question per plan, same answers as the CLI
 });
 
 test("add documents (pasted and files), find them after a reload, delete them; offline after one visit", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = collectPageErrors(page);
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await ready(page);
   await page.fill("#doc-text", "## Acupuncture rider\nTwelve acupuncture visits a year are covered with a $15 copay.");
   await page.setInputFiles("#doc-files", [{ name: "gym.md", mimeType: "text/markdown", buffer: Buffer.from("## Gym benefit\nThe plan pays back $20 of your gym membership each month.") }]);
@@ -139,11 +131,11 @@ test("add documents (pasted and files), find them after a reload, delete them; o
 });
 
 test("document text is shown as text: markup in an added document never runs", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   let dialogs = 0;
   page.on("dialog", (d) => { dialogs++; d.dismiss(); });
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await ready(page);
   const evil = "## Pet insurance\nPet insurance covers <b>dogs</b> and cats. <img src=x onerror=\"window.__pwned=1;alert(1)\"> <script>window.__pwned=2</script> <a href=\"javascript:alert(3)\">claim</a>";
   await page.fill("#doc-text", evil);
@@ -163,9 +155,9 @@ test("document text is shown as text: markup in an added document never runs", a
 });
 
 test("keyboard only, and readable at phone width", async () => {
-  const context = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
+  const context = await env.browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await ready(page);
   // Tab from the top of the page to the question box, type, Enter.
   for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== "question"; i++) await page.keyboard.press("Tab");

@@ -4,9 +4,28 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** Where the end-to-end tests save screenshots (git-ignored). */
+export const SHOTS = path.join(ROOT, "screenshots");
+
+/**
+ * For a test file: starts the static server and Chromium before its tests, stops them
+ * after. Returns an object whose `server` and `browser` are set once started.
+ */
+export function serverAndBrowser(extraMounts = []) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    env.server = await startServer(extraMounts);
+    env.browser = await launchBrowser();
+  });
+  after(async () => { await env.browser?.close(); env.server?.close(); });
+  return env;
+}
 
 /** Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}. */
 export function startServer(extraMounts = []) {

@@ -2,30 +2,22 @@
 // strict Content-Security-Policy: both widgets answer with one shared worker, host-page
 // styles do not change them and theirs do not leak out, ::part and custom-property
 // theming work, opening a result fires benefind-result, and nothing violates the CSP.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startServer, launchBrowser, collectPageErrors } from "./helpers.mjs";
+import { ROOT, SHOTS, serverAndBrowser, collectPageErrors } from "./helpers.mjs";
 
-const SHOTS = path.join(ROOT, "screenshots");
-let server, browser;
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => { await browser?.close(); server?.close(); });
+const env = serverAndBrowser();
 
 test("two widgets in a portal under strict CSP: results, isolation, theming, events, one worker", async () => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const context = await env.browser.newContext({ viewport: { width: 1200, height: 1000 } });
   const page = await context.newPage();
   const errors = collectPageErrors(page);
   await page.addInitScript(() => {
     window.__violations = [];
     document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
-  await page.goto(`${server.url}embed-example.html`);
+  await page.goto(`${env.server.url}embed-example.html`);
   await page.waitForSelector("#member-plan[data-state=ready]", { timeout: 120_000 });
   await page.waitForSelector("#other-plan[data-state=ready]", { timeout: 120_000 });
   assert.equal(page.workers().length, 1, "both widgets share one worker (and one model)");
