@@ -57,6 +57,10 @@ pub struct IndexParams {
     pub min_graph_rows: usize,
     /// Seed of the level assignment, so builds are reproducible.
     pub seed: u64,
+    /// Up to this many distinct policies get one graph each (a policy filter then walks
+    /// only its plan's graph); with more, or with 0, all rows share one graph (faster
+    /// unfiltered queries, and a policy filter is applied to that graph's candidates).
+    pub max_policy_segments: usize,
 }
 
 impl Default for IndexParams {
@@ -66,6 +70,7 @@ impl Default for IndexParams {
             ef_search: 64,
             min_graph_rows: 2000,
             seed: 0x5eed_bf1d,
+            max_policy_segments: MAX_POLICY_SEGMENTS,
         }
     }
 }
@@ -265,14 +270,15 @@ impl VectorIndex {
         for (i, m) in metadata.iter().enumerate() {
             by_policy.entry(policy_of(m)).or_default().push(i as u32);
         }
-        let groups: Vec<(Option<String>, Vec<u32>)> = if by_policy.len() <= MAX_POLICY_SEGMENTS {
-            by_policy
-                .into_iter()
-                .map(|(p, r)| (p.map(str::to_owned), r))
-                .collect()
-        } else {
-            vec![(None, (0..metadata.len() as u32).collect())]
-        };
+        let groups: Vec<(Option<String>, Vec<u32>)> =
+            if by_policy.len() <= params.max_policy_segments {
+                by_policy
+                    .into_iter()
+                    .map(|(p, r)| (p.map(str::to_owned), r))
+                    .collect()
+            } else {
+                vec![(None, (0..metadata.len() as u32).collect())]
+            };
         let segments = groups
             .into_iter()
             .map(|(policy, seg_rows)| {

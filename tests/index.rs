@@ -47,13 +47,17 @@ struct Fixture {
 }
 
 fn fixture(n: usize, policies: &[&str]) -> Fixture {
+    fixture_with(n, policies, params())
+}
+
+fn fixture_with(n: usize, policies: &[&str], params: IndexParams) -> Fixture {
     println!("seed {SEED}");
     let mut rng = Rng::new(SEED);
     let centres = centres(&mut rng, 40, DIMS);
     let vectors = clustered(&mut rng, &centres, n, 0.35);
     let meta = metadata(&mut rng, n, policies);
     let collection =
-        Collection::build(MODEL, DIMS, records(&meta), vectors.clone(), params()).expect("builds");
+        Collection::build(MODEL, DIMS, records(&meta), vectors.clone(), params).expect("builds");
     // Queries come from the same topics (clusters) as the rows, as questions do.
     let queries = clustered(&mut rng, &centres, 60, 0.35)
         .chunks(DIMS)
@@ -114,6 +118,34 @@ fn filtered_search_is_exact_at_every_selectivity() {
         let r = recall(&f, 10, Some(&filter));
         println!("recall@10 under {selectivity}: {r:.4}");
         assert!(r >= 0.99, "recall@10 under {selectivity} filter is {r}");
+    }
+}
+
+#[test]
+fn one_shared_graph_is_exact_under_filters_too() {
+    // max_policy_segments 0: all plans in one graph, a policy filter applied to its
+    // candidates (or an exact scan when they are too sparse).
+    let f = fixture_with(
+        6000,
+        &["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"],
+        IndexParams {
+            max_policy_segments: 0,
+            ..params()
+        },
+    );
+    assert_eq!(
+        f.collection.segment_sizes(),
+        (6000, 0),
+        "one graph over every row"
+    );
+    assert!(recall(&f, 10, None) >= 0.99);
+    for filter in [
+        json!({"policy": "HMO_SELECT"}),
+        json!({"bucket": {"$lt": 1}}),
+    ] {
+        let filter = Filter::parse(&filter).expect("valid filter");
+        let r = recall(&f, 10, Some(&filter));
+        assert!(r >= 0.99, "recall@10 {r}");
     }
 }
 

@@ -144,6 +144,9 @@ struct BuildArgs {
     /// Segments smaller than this are scanned exactly instead of getting a graph.
     #[arg(long, default_value_t = IndexParams::default().min_graph_rows)]
     min_graph_rows: usize,
+    /// Up to this many policies get a graph each; more (or 0) share one graph.
+    #[arg(long, default_value_t = IndexParams::default().max_policy_segments)]
+    max_policy_segments: usize,
 }
 
 impl BuildArgs {
@@ -154,6 +157,7 @@ impl BuildArgs {
                 ef_construction: self.ef_construction,
                 ef_search: self.ef_search,
                 min_graph_rows: self.min_graph_rows,
+                max_policy_segments: self.max_policy_segments,
                 ..IndexParams::default()
             },
         }
