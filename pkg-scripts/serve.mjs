@@ -71,7 +71,14 @@ const server = createServer(async (req, res) => {
     res.writeHead(405, { Allow: "GET, HEAD" }).end();
     return;
   }
-  const url = new URL(req.url, "http://localhost");
+  // Parse the path only ("//x" must not be read as a host): a malformed request gets
+  // 400, never a crash of the server.
+  let url;
+  try {
+    url = new URL(`http://localhost${req.url.startsWith("/") ? "" : "/"}${req.url}`);
+  } catch {
+    return void res.writeHead(400).end("bad request");
+  }
   let file = resolve(opts.mounts, url.pathname);
   if (!file) return void res.writeHead(403).end("forbidden");
   try {
