@@ -1,6 +1,7 @@
 // The package's entry API (pkg/benefind.js `Benefind`) in headless Chromium: open() runs
 // the engine in a Web Worker, loads the model with progress and SHA-256 checks, serves it
-// from the Cache API on the next open, and forwards results and coded errors.
+// from the Cache API on the next open, takes the model as bytes ({files}) too, and
+// forwards results and coded errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -89,4 +90,20 @@ test("a model file that fails its SHA-256 check is refused with MODEL_CHECKSUM",
   });
   assert.equal(out.err.code, "MODEL_CHECKSUM");
   assert.match(out.err.message, /config\.json/);
+});
+
+test("the model can come from bytes the page provides ({files})", async () => {
+  const { page } = await freshPage();
+  const out = await page.evaluate(async () => {
+    const get = async (f) => new Uint8Array(await (await fetch(`/models/all-MiniLM-L6-v2/${f}`)).arrayBuffer());
+    const [weights, tokenizer, config] = await Promise.all(["model.safetensors", "tokenizer.json", "config.json"].map(get));
+    const db = await api.Benefind.open({ model: { files: { weights, tokenizer, config } }, bundleUrl: opts.bundleUrl, dbName: "from-files" });
+    const hit = (await db.search("Is my annual checkup free?", "PPO_PLUS"))[0].metadata.section;
+    const bad = await settle(api.Benefind.open({ model: { files: { weights: weights.slice(0, 1000), tokenizer, config } }, dbName: "from-files-bad" }));
+    db.close();
+    return { source: db.opened.modelSource, hit, bad };
+  });
+  assert.equal(out.source, "files");
+  assert.equal(out.hit, "Preventive care");
+  assert.equal(out.bad.err.code, "MODEL_INVALID", JSON.stringify(out.bad));
 });
