@@ -331,6 +331,18 @@ impl<S: Store> std::fmt::Debug for Database<S> {
     }
 }
 
+impl Identity {
+    /// The identity of data written now for `embedder`, with base bundle `bundle`.
+    fn of(embedder: &Embedder, bundle: Option<BundleStamp>) -> Self {
+        Self {
+            format: FORMAT,
+            model_id: embedder.model_id().to_string(),
+            dims: embedder.dims(),
+            bundle,
+        }
+    }
+}
+
 /// Reads and checks the identity record against the embedder.
 fn check_identity(bytes: &[u8], embedder: &Embedder) -> Result<Identity> {
     let identity: Identity = serde_json::from_slice(bytes)
@@ -434,12 +446,7 @@ impl<S: Store> Database<S> {
                 _ => (empty_collection(&embedder)?, None, BaseSource::None),
             },
         };
-        let identity = Identity {
-            format: FORMAT,
-            model_id: embedder.model_id().to_string(),
-            dims: embedder.dims(),
-            bundle: base.clone(),
-        };
+        let identity = Identity::of(&embedder, base.clone());
         let identity_json = serde_json::to_vec(&identity).unwrap_or_default();
         if stored.as_ref() != Some(&identity) {
             commit.identity = Some(identity_json.clone());
@@ -545,9 +552,10 @@ impl<S: Store> Database<S> {
             .iter()
             .map(|(k, v)| (k.clone(), k.len() + v.len()))
             .collect();
-        self.store.commit(commit.clone()).await?;
+        let (remove, tombstone) = (commit.remove.clone(), commit.tombstone.clone());
+        self.store.commit(commit).await?;
         let report = self.engine.apply_ingest(prepared)?;
-        self.after_commit(&commit);
+        self.after_commit(&remove, &tombstone);
         self.journal.extend(written);
         Ok(report)
     }
@@ -561,12 +569,12 @@ impl<S: Store> Database<S> {
             return Ok(0);
         }
         let commit = Commit {
-            remove,
-            tombstone,
+            remove: remove.clone(),
+            tombstone: tombstone.clone(),
             ..Commit::default()
         };
-        self.store.commit(commit.clone()).await?;
-        self.after_commit(&commit);
+        self.store.commit(commit).await?;
+        self.after_commit(&remove, &tombstone);
         Ok(self.engine.collection_mut().delete(&matching))
     }
 
@@ -576,12 +584,7 @@ impl<S: Store> Database<S> {
         self.store.clear().await?;
         let embedder = self.engine.embedder();
         let collection = empty_collection(embedder)?;
-        let identity = Identity {
-            format: FORMAT,
-            model_id: embedder.model_id().to_string(),
-            dims: embedder.dims(),
-            bundle: None,
-        };
+        let identity = Identity::of(embedder, None);
         let identity_json = serde_json::to_vec(&identity).unwrap_or_default();
         self.identity_bytes = identity_json.len();
         *self.engine.collection_mut() = collection;
@@ -657,13 +660,14 @@ impl<S: Store> Database<S> {
             .partition(|id| self.journal.contains_key(id))
     }
 
-    fn after_commit(&mut self, commit: &Commit) {
-        for id in &commit.remove {
+    /// Mirrors a committed change's removals and tombstones in memory.
+    fn after_commit(&mut self, remove: &[String], tombstone: &[String]) {
+        for id in remove {
             self.journal.remove(id);
             if self.corrupt.remove(id) {
                 self.report.corrupt.retain(|c| c != id);
             }
         }
-        self.tombstones.extend(commit.tombstone.iter().cloned());
+        self.tombstones.extend(tombstone.iter().cloned());
     }
 }
