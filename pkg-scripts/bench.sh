@@ -45,8 +45,9 @@ bench_browser() {
   local cache="$ROOT/target/bench-cache"
   mkdir -p "$cache"
   for n in ${sizes//,/ }; do
-    # Real MiniLM vectors (embedded once, cached) with their HNSW graphs.
-    [ -s "$cache/bench-$n.bundle" ] ||
+    # Real MiniLM vectors (embedded once, cached) with their HNSW graphs; rebuilt when
+    # this benefind cannot read the cached bundle (e.g. an older format version).
+    "$TARGET_DIR/release/benefind" bundle inspect "$cache/bench-$n.bundle" >/dev/null 2>&1 ||
       "$TARGET_DIR/release/benefind" bench bundle --size "$n" --cache "$cache" --out "$cache/bench-$n.bundle"
   done
   node "$ROOT/tests/browser/bench-browser.mjs" "$cache" "$sizes"

@@ -9,14 +9,14 @@
 //! used by `benefind bundle inspect` ([`inspect`]). It does not interpret the index
 //! bytes; the index module does.
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
 //! All integers are little-endian. `L` is the model-id length, `n` the section count.
 //!
 //! | offset            | type          | field                                           |
 //! |-------------------|---------------|-------------------------------------------------|
 //! | 0                 | `[u8; 8]`     | magic, `BENEFIND`                               |
-//! | 8                 | `u16`         | format version, 1                               |
+//! | 8                 | `u16`         | format version, 2                               |
 //! | 10                | `u16`         | flags, reserved, must be 0                      |
 //! | 12                | `u8`          | metric: 0 = cosine                              |
 //! | 13                | `u8`          | encoding: 0 = f32, 1 = f16, 2 = int8            |
@@ -24,7 +24,7 @@
 //! | 18                | `u32`         | count (records)                                 |
 //! | 22                | `u16`         | `L`, model-id length, 1..=256                   |
 //! | 24                | `[u8; L]`     | model id, UTF-8                                 |
-//! | 24 + L            | `u16`         | `n`, section count (5 in version 1)             |
+//! | 24 + L            | `u16`         | `n`, section count (5 in version 2)             |
 //! | 26 + L            | `n` × 22 B    | section table, one entry per section (below)    |
 //! | 26 + L + 22n      | `u32`         | CRC-32 of bytes `0 .. 26 + L + 22n`             |
 //! | 30 + L + 22n      | bytes         | the sections, back to back, to the end of file  |
@@ -52,6 +52,9 @@
 //!   Metadata strings are JSON objects (written compact).
 //! * **INDEX**: opaque bytes owned by the index module; may be empty.
 //!
+//! Version 2 (this one) added the overview graph to INDEX; version 1 files are refused
+//! with the rebuild hint, never misread.
+//!
 //! # Validation
 //!
 //! Every section kind appears exactly once and unknown kinds are rejected. The
@@ -74,7 +77,7 @@ use serde_json::{Map, Value};
 pub const MAGIC: [u8; 8] = *b"BENEFIND";
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Most dimensions a bundle may declare; guards against absurd headers.
 pub const MAX_DIMS: usize = 4096;
@@ -588,7 +591,7 @@ pub fn inspect(bytes: &[u8]) -> Result<BundleInfo, BundleError> {
 
 // ---- sections ---------------------------------------------------------------------
 
-/// The section kinds of format version 1.
+/// The section kinds of format version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SectionKind {
     Vectors,
@@ -871,7 +874,7 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
     if flags != 0 {
         return Err(BundleError::invalid(
             "flags",
-            format!("{flags:#06x} is set, but format version 1 reserves the flags and they must be 0; the file is corrupt or from a newer benefind, {REBUILD}"),
+            format!("{flags:#06x} is set, but format version 2 reserves the flags and they must be 0; the file is corrupt or from a newer benefind, {REBUILD}"),
         ));
     }
     let [metric] = read::<1>(bytes, OFF_METRIC, "header")?;
@@ -898,7 +901,7 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
         let kind = SectionKind::from_code(code).ok_or_else(|| {
             BundleError::invalid(
                 "section table",
-                format!("entry {i} has unknown section kind {code}; format version 1 has kinds 1 to 5 (vectors, ids, texts, metadata, index), {REBUILD}"),
+                format!("entry {i} has unknown section kind {code}; format version 2 has kinds 1 to 5 (vectors, ids, texts, metadata, index), {REBUILD}"),
             )
         })?;
         let fits = matches!(offset.checked_add(len), Some(end) if end <= file_len);
@@ -1692,7 +1695,7 @@ mod tests {
                 e,
                 BundleError::UnsupportedVersion {
                     got: 7,
-                    supported: 1
+                    supported: FORMAT_VERSION
                 }
             ),
             "{e:?}"
@@ -1700,7 +1703,7 @@ mod tests {
         let msg = e.to_string();
         assert!(
             msg.contains("version 7")
-                && msg.contains("version 1")
+                && msg.contains(&format!("version {FORMAT_VERSION}"))
                 && msg.contains("benefind bundle build"),
             "{msg}"
         );

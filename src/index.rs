@@ -10,6 +10,11 @@
 //!   ingested after the build, which are scanned exactly. [`VectorIndex::compact`] folds
 //!   the delta into new graphs when it has grown.
 //!
+//! - The **overview graph**: when rows are split into two or more per-policy graphs, one
+//!   more graph over every base row serves queries not pinned to one policy (an
+//!   unfiltered query then walks one graph instead of one per plan). It costs a second
+//!   build over the same rows and its links in the bundle; the vectors are shared.
+//!
 //! Deleted rows are tombstoned and skipped; compaction drops them.
 //!
 //! Filtered search is exact in the sense users expect: whenever at least k rows match,
@@ -61,6 +66,9 @@ pub struct IndexParams {
     /// only its plan's graph); with more, or with 0, all rows share one graph (faster
     /// unfiltered queries, and a policy filter is applied to that graph's candidates).
     pub max_policy_segments: usize,
+    /// With two or more per-policy graphs, also build one graph over all rows for queries
+    /// not pinned to a policy.
+    pub overview_graph: bool,
 }
 
 impl Default for IndexParams {
@@ -71,6 +79,7 @@ impl Default for IndexParams {
             min_graph_rows: 2000,
             seed: 0x5eed_bf1d,
             max_policy_segments: MAX_POLICY_SEGMENTS,
+            overview_graph: true,
         }
     }
 }
@@ -114,6 +123,9 @@ impl Serialize for RowPoint {
 thread_local! {
     /// The vectors that points being deserialised refer to (serde has no context argument).
     static LOADING: RefCell<Option<Arc<Rows>>> = const { RefCell::new(None) };
+    /// Search scratch (its visited set is one byte per point), reused across queries so a
+    /// query does not allocate and zero it.
+    static SCRATCH: RefCell<Search> = RefCell::new(Search::default());
 }
 
 impl<'de> Deserialize<'de> for RowPoint {
@@ -200,6 +212,8 @@ struct SegmentRecord {
 #[derive(Serialize, Deserialize)]
 struct IndexRecord {
     segments: Vec<SegmentRecord>,
+    /// The overview graph over every row (postcard bytes), when there is one.
+    overview: Option<Vec<u8>>,
 }
 
 /// One search hit: a row and its cosine similarity to the query.
@@ -220,6 +234,8 @@ pub struct SearchStats {
     pub exact_segments: usize,
     /// Rows whose vectors were compared during exact scans.
     pub exact_rows: usize,
+    /// True when the overview graph answered (no per-segment walk was needed).
+    pub overview: bool,
 }
 
 /// The searchable set of rows: base segments (graphs), a delta, tombstones.
@@ -228,6 +244,8 @@ pub struct VectorIndex {
     /// Rows appended after the graphs were built (their vectors follow `rows`).
     delta: Vec<f32>,
     segments: Vec<Segment>,
+    /// Graph over every base row, for queries not pinned to one policy.
+    overview: Option<Hnsw<RowPoint>>,
     deleted: HashSet<u32>,
 }
 
@@ -279,35 +297,37 @@ impl VectorIndex {
             } else {
                 vec![(None, (0..metadata.len() as u32).collect())]
             };
-        let segments = groups
+        let build_graph = |graph_rows: &[u32]| {
+            let points = graph_rows
+                .iter()
+                .map(|&row| RowPoint {
+                    rows: rows.clone(),
+                    row,
+                })
+                .collect();
+            Builder::default()
+                .ef_construction(params.ef_construction)
+                .ef_search(params.ef_search)
+                .seed(params.seed)
+                .build_hnsw(points)
+                .0
+        };
+        let segments: Vec<Segment> = groups
             .into_iter()
-            .map(|(policy, seg_rows)| {
-                let graph = (seg_rows.len() >= params.min_graph_rows).then(|| {
-                    let points = seg_rows
-                        .iter()
-                        .map(|&row| RowPoint {
-                            rows: rows.clone(),
-                            row,
-                        })
-                        .collect();
-                    Builder::default()
-                        .ef_construction(params.ef_construction)
-                        .ef_search(params.ef_search)
-                        .seed(params.seed)
-                        .build_hnsw(points)
-                        .0
-                });
-                Segment {
-                    policy,
-                    rows: seg_rows,
-                    graph,
-                }
+            .map(|(policy, seg_rows)| Segment {
+                graph: (seg_rows.len() >= params.min_graph_rows).then(|| build_graph(&seg_rows)),
+                policy,
+                rows: seg_rows,
             })
             .collect();
+        let graphs = segments.iter().filter(|s| s.graph.is_some()).count();
+        let overview = (params.overview_graph && graphs >= 2)
+            .then(|| build_graph(&(0..metadata.len() as u32).collect::<Vec<_>>()));
         Ok(Self {
             rows,
             delta: Vec::new(),
             segments,
+            overview,
             deleted: HashSet::new(),
         })
     }
@@ -320,21 +340,19 @@ impl VectorIndex {
                     .into(),
             ));
         }
+        let encode = |g: &Hnsw<RowPoint>| {
+            postcard::to_allocvec(g).map_err(|e| Error::InvalidInput(e.to_string()))
+        };
         let mut segments = Vec::with_capacity(self.segments.len());
         for s in &self.segments {
-            let graph = match &s.graph {
-                Some(g) => {
-                    Some(postcard::to_allocvec(g).map_err(|e| Error::InvalidInput(e.to_string()))?)
-                }
-                None => None,
-            };
             segments.push(SegmentRecord {
                 policy: s.policy.clone(),
                 rows: s.rows.clone(),
-                graph,
+                graph: s.graph.as_ref().map(encode).transpose()?,
             });
         }
-        postcard::to_allocvec(&IndexRecord { segments })
+        let overview = self.overview.as_ref().map(encode).transpose()?;
+        postcard::to_allocvec(&IndexRecord { segments, overview })
             .map_err(|e| Error::InvalidInput(e.to_string()))
     }
 
@@ -397,10 +415,18 @@ impl VectorIndex {
         if let Some(r) = seen.iter().position(|s| !s) {
             return Err(bad(format!("row {r} is in no segment")));
         }
+        let overview = match record.overview {
+            None => None,
+            Some(bytes) => Some(
+                decode_graph(&bytes, &rows, &(0..n as u32).collect::<Vec<_>>())
+                    .map_err(|e| bad(format!("overview graph: {e}")))?,
+            ),
+        };
         Ok(Self {
             rows,
             delta: Vec::new(),
             segments,
+            overview,
             deleted: HashSet::new(),
         })
     }
@@ -471,10 +497,8 @@ impl VectorIndex {
         policy: Option<&str>,
         accept: &dyn Fn(u32) -> bool,
     ) -> (Vec<Neighbor>, SearchStats) {
-        let mut stats = SearchStats::default();
-        let mut hits: Vec<Neighbor> = Vec::new();
         if k == 0 || query.len() != self.rows.dims {
-            return (hits, stats);
+            return (Vec::new(), SearchStats::default());
         }
         let live = |row: u32| !self.deleted.contains(&row) && accept(row);
         let qrows = Arc::new(Rows {
@@ -485,55 +509,69 @@ impl VectorIndex {
             rows: qrows,
             row: 0,
         };
-        let mut search = Search::default();
-        for seg in &self.segments {
-            if let (Some(p), Some(sp)) = (policy, seg.policy.as_deref()) {
-                if p != sp {
-                    continue;
-                }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut search) => self.search_with(&qpoint, &mut search, query, k, policy, &live),
+            // Only reachable if `accept` itself searches; give that inner search its own.
+            Err(_) => {
+                self.search_with(&qpoint, &mut Search::default(), query, k, policy, &live)
             }
-            if let Some(graph) = &seg.graph {
-                let found: Vec<(u32, f32)> = graph
-                    .search(&qpoint, &mut search)
-                    .map(|item| (item.point.row, 1.0 - item.distance))
-                    .collect();
-                let total = found.len();
-                let candidates: Vec<(usize, u32, f32)> = found
-                    .into_iter()
-                    .enumerate()
-                    .filter(|&(_, (row, _))| live(row))
-                    .map(|(pos, (row, score))| (pos, row, score))
-                    .take(k)
-                    .collect();
-                // Trust the graph when it returned every row of the segment, or when k
-                // matches came in the first half of its candidates (matches are dense
-                // enough that the true top k cannot lie beyond what it saw).
-                let complete = total >= seg.rows.len();
-                if complete || (candidates.len() == k && candidates[k - 1].0 < total / 2) {
-                    stats.graph_segments += 1;
-                    hits.extend(
-                        candidates
-                            .into_iter()
-                            .map(|(_, row, score)| Neighbor { row, score }),
-                    );
-                    continue;
-                }
+        })
+    }
+
+    fn search_with(
+        &self,
+        qpoint: &RowPoint,
+        search: &mut Search,
+        query: &[f32],
+        k: usize,
+        policy: Option<&str>,
+        live: &dyn Fn(u32) -> bool,
+    ) -> (Vec<Neighbor>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let mut hits: Vec<Neighbor> = Vec::new();
+        // A query not pinned to one policy walks the overview graph when there is one.
+        let overview = match (&self.overview, policy) {
+            (Some(graph), None) => {
+                trusted_candidates(graph, qpoint, search, self.rows.len(), k, live)
             }
-            stats.exact_segments += 1;
-            self.scan(
-                seg.rows.iter().copied(),
-                query,
-                k,
-                &live,
-                &mut hits,
-                &mut stats,
-            );
+            _ => None,
+        };
+        if let Some(found) = overview {
+            stats.overview = true;
+            stats.graph_segments += 1;
+            hits = found;
+        } else {
+            for seg in &self.segments {
+                if let (Some(p), Some(sp)) = (policy, seg.policy.as_deref()) {
+                    if p != sp {
+                        continue;
+                    }
+                }
+                if let Some(graph) = &seg.graph {
+                    if let Some(found) =
+                        trusted_candidates(graph, qpoint, search, seg.rows.len(), k, live)
+                    {
+                        stats.graph_segments += 1;
+                        hits.extend(found);
+                        continue;
+                    }
+                }
+                stats.exact_segments += 1;
+                self.scan(
+                    seg.rows.iter().copied(),
+                    query,
+                    k,
+                    live,
+                    &mut hits,
+                    &mut stats,
+                );
+            }
         }
         let base = self.rows.len() as u32;
         let delta_rows = base..self.len() as u32;
         if !delta_rows.is_empty() {
             stats.exact_segments += 1;
-            self.scan(delta_rows, query, k, &live, &mut hits, &mut stats);
+            self.scan(delta_rows, query, k, live, &mut hits, &mut stats);
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.row.cmp(&b.row)));
         hits.truncate(k);
@@ -597,6 +635,36 @@ impl VectorIndex {
         }
         Ok((Self::build(dims, vectors, &kept, params)?, mapping))
     }
+}
+
+/// A graph's best k live rows, when they can be trusted to be the exact top k of the
+/// graph's rows: the graph returned every row it holds, or k live rows came in the first
+/// half of its candidates (matches are dense enough that the true top k cannot lie beyond
+/// what it saw). None means the caller must scan exactly.
+fn trusted_candidates(
+    graph: &Hnsw<RowPoint>,
+    query: &RowPoint,
+    search: &mut Search,
+    graph_rows: usize,
+    k: usize,
+    live: &dyn Fn(u32) -> bool,
+) -> Option<Vec<Neighbor>> {
+    let mut total = 0;
+    let mut kth_at = 0;
+    let mut found = Vec::with_capacity(k);
+    for (pos, item) in graph.search(query, search).enumerate() {
+        total += 1;
+        let row = item.point.row;
+        if found.len() < k && live(row) {
+            found.push(Neighbor {
+                row,
+                score: 1.0 - item.distance,
+            });
+            kth_at = pos;
+        }
+    }
+    let complete = total >= graph_rows;
+    (complete || (found.len() == k && kth_at < total / 2)).then_some(found)
 }
 
 /// Decodes one graph's bytes after checking its links, binding points to `rows`.

@@ -150,6 +150,63 @@ fn one_shared_graph_is_exact_under_filters_too() {
 }
 
 #[test]
+fn overview_graph_answers_queries_not_pinned_to_a_policy() {
+    // Per-policy graphs plus one over every row: unfiltered and non-policy filters walk
+    // the overview graph; a policy filter walks its plan's graph. Both stay exact, and the
+    // overview survives the bundle round trip.
+    let policies = ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"];
+    let f = fixture(4500, &policies);
+    let (_, stats) = f
+        .collection
+        .query_vector_with_stats(&f.queries[0], 10, None)
+        .expect("query");
+    assert!(stats.overview, "unfiltered query used the overview graph: {stats:?}");
+    assert_eq!((stats.graph_segments, stats.exact_segments), (1, 0));
+    assert!(recall(&f, 10, None) >= 0.99);
+    let pinned = Filter::parse(&json!({"policy": "HMO_SELECT"})).expect("filter");
+    let (_, stats) = f
+        .collection
+        .query_vector_with_stats(&f.queries[0], 10, Some(&pinned))
+        .expect("query");
+    assert!(!stats.overview, "a policy filter walks its plan's graph: {stats:?}");
+    assert!(recall(&f, 10, Some(&pinned)) >= 0.99);
+    let half = Filter::parse(&json!({"bucket": {"$lt": 50}})).expect("filter");
+    assert!(recall(&f, 10, Some(&half)) >= 0.99);
+
+    let bytes = f
+        .collection
+        .to_bundle(VectorEncoding::F32)
+        .expect("bundle")
+        .to_bytes();
+    let loaded = Collection::from_bundle_bytes(&bytes, MODEL, DIMS).expect("loads");
+    for q in &f.queries[..20] {
+        let (hits, stats) = loaded.query_vector_with_stats(q, 10, None).expect("q");
+        assert!(stats.overview, "the loaded overview graph is used");
+        assert_eq!(hits, f.collection.query_vector(q, 10, None).expect("q"));
+    }
+
+    let without = fixture_with(
+        4500,
+        &policies,
+        IndexParams {
+            overview_graph: false,
+            ..params()
+        },
+    );
+    let (_, stats) = without
+        .collection
+        .query_vector_with_stats(&without.queries[0], 10, None)
+        .expect("query");
+    assert_eq!((stats.overview, stats.graph_segments), (false, 3));
+    let smaller = without
+        .collection
+        .to_bundle(VectorEncoding::F32)
+        .expect("bundle")
+        .to_bytes();
+    assert!(smaller.len() < bytes.len(), "the overview's links are stored");
+}
+
+#[test]
 fn fewer_matches_than_k_returns_all_matches() {
     let f = fixture(3000, &["A", "B"]);
     let filter = Filter::parse(&json!({"chunk_index": {"$in": [5, 17, 2999]}})).expect("filter");

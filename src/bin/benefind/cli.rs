@@ -147,6 +147,10 @@ struct BuildArgs {
     /// Up to this many policies get a graph each; more (or 0) share one graph.
     #[arg(long, default_value_t = IndexParams::default().max_policy_segments)]
     max_policy_segments: usize,
+    /// Skip the overview graph (one graph over all rows, built besides per-policy graphs
+    /// for queries not pinned to a policy): halves the build, slows such queries.
+    #[arg(long)]
+    no_overview_graph: bool,
 }
 
 impl BuildArgs {
@@ -158,6 +162,7 @@ impl BuildArgs {
                 ef_search: self.ef_search,
                 min_graph_rows: self.min_graph_rows,
                 max_policy_segments: self.max_policy_segments,
+                overview_graph: !self.no_overview_graph,
                 ..IndexParams::default()
             },
         }
