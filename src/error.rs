@@ -92,6 +92,35 @@ pub enum Error {
     /// Any other storage failure (IndexedDB unavailable, transaction aborted).
     #[error("storage failed: {0}")]
     Storage(String),
+    /// The cloud proxy refused or failed a request; `code` is the proxy's stable code.
+    #[error("cloud proxy answered HTTP {status} {code}: {message}")]
+    Cloud {
+        /// HTTP status.
+        status: u16,
+        /// The proxy's code (e.g. `UNAUTHORIZED`, `UPSTREAM_THROTTLED`).
+        code: String,
+        /// The proxy's message.
+        message: String,
+    },
+    /// The cloud index's embedding model or dimension is not the one expected.
+    #[error("embedding contract broken: {context}, {cloud_model} ({cloud_dims} dimensions), but {detail} {local_model} ({local_dims} dimensions); vectors of different models cannot be compared")]
+    CloudMismatch {
+        /// What answered.
+        context: String,
+        /// The model expected (configured, or seen first).
+        local_model: String,
+        /// Its dimension.
+        local_dims: usize,
+        /// The model the index answered with.
+        cloud_model: String,
+        /// Its dimension.
+        cloud_dims: usize,
+        /// Where the expectation came from.
+        detail: String,
+    },
+    /// The proxy could not be reached.
+    #[error("network error: {0}")]
+    Network(String),
 }
 
 impl Error {
@@ -116,6 +145,42 @@ impl Error {
             Error::StoreCorrupt(_) => "STORE_CORRUPT",
             Error::DatabaseClosed(_) => "DB_CLOSED",
             Error::Storage(_) => "STORAGE",
+            Error::Cloud { code, .. } => cloud_code(code),
+            Error::CloudMismatch {
+                local_dims,
+                cloud_dims,
+                ..
+            } if local_dims != cloud_dims => "DIMENSION_MISMATCH",
+            Error::CloudMismatch { .. } => "MODEL_MISMATCH",
+            Error::Network(_) => "NETWORK",
         }
     }
+}
+
+/// The proxy's error codes, as `&'static str` (anything else is `CLOUD`).
+pub const CLOUD_CODES: [&str; 16] = [
+    "BAD_REQUEST",
+    "BAD_FILTER",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "PAYLOAD_TOO_LARGE",
+    "RATE_LIMITED",
+    "DIMENSION_MISMATCH",
+    "UPSTREAM_REJECTED",
+    "UPSTREAM_THROTTLED",
+    "UPSTREAM_UNAVAILABLE",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_ERROR",
+    "UPSTREAM_FORBIDDEN",
+    "BAD_RESPONSE",
+];
+
+fn cloud_code(code: &str) -> &'static str {
+    CLOUD_CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("CLOUD")
 }

@@ -512,9 +512,7 @@ impl VectorIndex {
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
             Ok(mut search) => self.search_with(&qpoint, &mut search, query, k, policy, &live),
             // Only reachable if `accept` itself searches; give that inner search its own.
-            Err(_) => {
-                self.search_with(&qpoint, &mut Search::default(), query, k, policy, &live)
-            }
+            Err(_) => self.search_with(&qpoint, &mut Search::default(), query, k, policy, &live),
         })
     }
 

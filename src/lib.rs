@@ -20,6 +20,7 @@
 
 mod bundle;
 mod chunk;
+pub mod cloud;
 mod embed;
 mod engine;
 mod error;
@@ -33,6 +34,13 @@ mod vector;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod aws;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fake_aws;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod proxy;
+
 pub use bundle::{
     inspect as inspect_bundle, Bundle, BundleError, BundleHeader, BundleInfo, Metric, Record,
     SectionInfo, VectorEncoding,
@@ -45,7 +53,7 @@ pub use engine::{
     Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit, SearchMode,
     DEFAULT_K, MAX_K,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Result, CLOUD_CODES};
 pub use filter::{
     Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
     MAX_NODES as FILTER_MAX_NODES,

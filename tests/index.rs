@@ -160,7 +160,10 @@ fn overview_graph_answers_queries_not_pinned_to_a_policy() {
         .collection
         .query_vector_with_stats(&f.queries[0], 10, None)
         .expect("query");
-    assert!(stats.overview, "unfiltered query used the overview graph: {stats:?}");
+    assert!(
+        stats.overview,
+        "unfiltered query used the overview graph: {stats:?}"
+    );
     assert_eq!((stats.graph_segments, stats.exact_segments), (1, 0));
     assert!(recall(&f, 10, None) >= 0.99);
     let pinned = Filter::parse(&json!({"policy": "HMO_SELECT"})).expect("filter");
@@ -168,7 +171,10 @@ fn overview_graph_answers_queries_not_pinned_to_a_policy() {
         .collection
         .query_vector_with_stats(&f.queries[0], 10, Some(&pinned))
         .expect("query");
-    assert!(!stats.overview, "a policy filter walks its plan's graph: {stats:?}");
+    assert!(
+        !stats.overview,
+        "a policy filter walks its plan's graph: {stats:?}"
+    );
     assert!(recall(&f, 10, Some(&pinned)) >= 0.99);
     let half = Filter::parse(&json!({"bucket": {"$lt": 50}})).expect("filter");
     assert!(recall(&f, 10, Some(&half)) >= 0.99);
@@ -203,7 +209,10 @@ fn overview_graph_answers_queries_not_pinned_to_a_policy() {
         .to_bundle(VectorEncoding::F32)
         .expect("bundle")
         .to_bytes();
-    assert!(smaller.len() < bytes.len(), "the overview's links are stored");
+    assert!(
+        smaller.len() < bytes.len(),
+        "the overview's links are stored"
+    );
 }
 
 #[test]
