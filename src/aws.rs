@@ -276,9 +276,10 @@ impl AwsError {
         }
     }
 
-    /// The JSON body and headers a REST-JSON service answers with (used by the fake).
+    /// The JSON body a REST-JSON service answers with (used by the fake, which also
+    /// sets `x-amzn-ErrorType`).
     pub fn body(&self) -> Value {
-        serde_json::json!({ "message": self.message })
+        serde_json::json!({ "__type": self.error_type, "message": self.message })
     }
 }
 

@@ -105,6 +105,8 @@ pub struct FakeStats {
     pub last_rejection: Option<String>,
     /// Faults served.
     pub faults_served: usize,
+    /// Vectors stored per `bucket/index`.
+    pub vectors: BTreeMap<String, usize>,
 }
 
 /// A stored vector and its metadata.
@@ -166,7 +168,15 @@ async fn add_faults(State(s): State<Shared>, Json(faults): Json<Vec<Fault>>) -> 
 }
 
 async fn stats(State(s): State<Shared>) -> Json<FakeStats> {
-    Json(s.stats.lock().expect("lock").clone())
+    let mut stats = s.stats.lock().expect("lock").clone();
+    stats.vectors = s
+        .indexes
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|((b, i), idx)| (format!("{b}/{i}"), idx.vectors.len()))
+        .collect();
+    Json(stats)
 }
 
 fn aws_error(status: u16, error_type: &str, message: impl Into<String>) -> Response {
@@ -560,12 +570,7 @@ fn query_vectors(s: &Inner, json: Value) -> Response {
     }))
 }
 
-fn output(
-    key: &str,
-    v: &Stored,
-    data: bool,
-    metadata: bool,
-) -> aws::OutputVector {
+fn output(key: &str, v: &Stored, data: bool, metadata: bool) -> aws::OutputVector {
     aws::OutputVector {
         key: key.into(),
         data: data.then(|| VectorData {

@@ -270,8 +270,13 @@ pub fn hash_token(token: &str) -> String {
 pub enum CredentialSource {
     /// Fixed credentials (tests against the fake).
     Static(Credentials),
-    /// A provider (the standard chain: env, profile, container and instance roles).
-    Provider(SharedCredentialsProvider),
+    /// A provider (the standard chain: env, profile, container and instance roles),
+    /// with the last credentials kept until five minutes before they expire (the
+    /// provider itself does not cache).
+    Provider(
+        SharedCredentialsProvider,
+        Arc<std::sync::Mutex<Option<Credentials>>>,
+    ),
 }
 
 impl CredentialSource {
@@ -280,17 +285,29 @@ impl CredentialSource {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         config
             .credentials_provider()
-            .map(Self::Provider)
+            .map(|p| Self::Provider(p, Arc::default()))
             .ok_or_else(|| "no AWS credentials provider is configured".into())
     }
 
     async fn get(&self) -> Result<Credentials, String> {
         match self {
             Self::Static(c) => Ok(c.clone()),
-            Self::Provider(p) => p
-                .provide_credentials()
-                .await
-                .map_err(|e| format!("AWS credentials unavailable: {e}")),
+            Self::Provider(p, cache) => {
+                let fresh_until = SystemTime::now() + Duration::from_secs(300);
+                if let Some(c) = cache.lock().ok().and_then(|c| c.clone()) {
+                    if c.expiry().is_none_or(|e| e > fresh_until) {
+                        return Ok(c);
+                    }
+                }
+                let c = p
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| format!("AWS credentials unavailable: {e}"))?;
+                if let Ok(mut slot) = cache.lock() {
+                    *slot = Some(c.clone());
+                }
+                Ok(c)
+            }
         }
     }
 }
@@ -392,6 +409,7 @@ impl Upstream {
                 .http
                 .post(&url)
                 .header("content-type", "application/json")
+                .header("accept", "application/json")
                 .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
                 .body(body.clone());
             for (name, value) in &signed {

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
-use crate::{cmd_bench, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_embed, cmd_search};
+use crate::{
+    cmd_bench, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
+};
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
 pub const DEFAULT_MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
@@ -66,6 +68,53 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: BenchCommand,
+    },
+    /// The cloud path (Titan V2 + S3 Vectors) through benefind-proxy.
+    Cloud {
+        #[command(subcommand)]
+        which: CloudCommand,
+    },
+}
+
+/// Where the proxy is and which environment variable holds the token.
+#[derive(clap::Args)]
+struct ProxyArgs {
+    /// The proxy's origin.
+    #[arg(long, default_value = "http://127.0.0.1:8787")]
+    proxy: String,
+    /// Environment variable holding the bearer token.
+    #[arg(long, default_value = "BENEFIND_TOKEN")]
+    token_env: String,
+}
+
+#[derive(Subcommand)]
+enum CloudCommand {
+    /// Re-embed a bundle's chunks with the index's model and upsert them (resumable).
+    Upload {
+        /// The bundle whose chunks (ids, texts, metadata) to upload.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Progress file (default FILE.upload-state.json); a re-run skips done batches.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Chunks per upsert call (1 to 100; the proxy embeds each with Titan).
+        #[arg(long, default_value_t = benefind::cloud::UPSERT_BATCH)]
+        batch_size: usize,
+        #[command(flatten)]
+        proxy: ProxyArgs,
+    },
+    /// Ask the cloud index a question; prints {"results": [...]}.
+    Search {
+        /// Only this plan's chunks.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Results.
+        #[arg(short = 'k', default_value_t = DEFAULT_K)]
+        k: usize,
+        #[command(flatten)]
+        proxy: ProxyArgs,
+        /// The member's question.
+        question: String,
     },
 }
 
@@ -326,6 +375,26 @@ pub fn main() -> ExitCode {
                     build,
                 },
         } => cmd_bench_search::bundle(&model, size, queries, &cache, &out, build.options()),
+        Command::Cloud {
+            which:
+                CloudCommand::Upload {
+                    bundle,
+                    state,
+                    batch_size,
+                    proxy,
+                },
+        } => cmd_cloud::token(&proxy.token_env)
+            .and_then(|t| cmd_cloud::upload(&bundle, &proxy.proxy, t, state, batch_size)),
+        Command::Cloud {
+            which:
+                CloudCommand::Search {
+                    policy,
+                    k,
+                    proxy,
+                    question,
+                },
+        } => cmd_cloud::token(&proxy.token_env)
+            .and_then(|t| cmd_cloud::search(&proxy.proxy, t, policy.as_deref(), k, &question)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -122,7 +122,7 @@ pub fn read_chunks(path: &Path) -> anyhow::Result<Vec<Record>> {
     Ok(records)
 }
 
-fn progress_bar(total: usize, what: &str) -> ProgressBar {
+pub fn progress_bar(total: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")

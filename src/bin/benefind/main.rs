@@ -13,6 +13,8 @@ mod cmd_bench_search;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_bundle;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_cloud;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_embed;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_search;

