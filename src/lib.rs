@@ -48,10 +48,10 @@ pub use bundle::{
 pub use chunk::{
     chunk_document, default_id, split_front_matter, Chunk, ChunkOptions, Document, TokenCounter,
 };
-pub use embed::{Embedder, ModelFiles, MAX_TOKENS, MODEL_ID};
+pub use embed::{Embedder, ModelFiles, TokenLength, MAX_TOKENS, MODEL_ID};
 pub use engine::{
-    Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit, SearchMode,
-    DEFAULT_K, MAX_K,
+    chunk_docs, Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit,
+    SearchMode, DEFAULT_K, MAX_K,
 };
 pub use error::{Error, Result, CLOUD_CODES};
 pub use filter::{

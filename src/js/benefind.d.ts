@@ -1,6 +1,6 @@
 import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
 export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode } from "./benefind_wasm.js";
-export { Engine, Embedder, Database, default as initWasm } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
 
 /** Pinned SHA-256 sums of the model files, by file name. */
 export declare const MODEL_FILES: Readonly<Record<"model.safetensors" | "tokenizer.json" | "config.json", string>>;
@@ -10,7 +10,9 @@ export declare const DEFAULT_DB_NAME: string;
 /**
  * Every rejected call rejects with this. `code` is stable: BAD_FILTER, BAD_BUNDLE,
  * DIMENSION_MISMATCH, MODEL_MISMATCH, MODEL_MISSING, MODEL_CHECKSUM, INVALID_INPUT,
- * QUOTA_EXCEEDED, STORE_CORRUPT, DB_BLOCKED, DB_CLOSED, STORAGE, BUSY, CLOSED, …
+ * QUOTA_EXCEEDED, STORE_CORRUPT, DB_BLOCKED, DB_CLOSED, STORAGE, BUSY, CLOSED; on the
+ * cloud path also the proxy's UNAUTHORIZED, FORBIDDEN, RATE_LIMITED, UPSTREAM_THROTTLED,
+ * UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, …, NETWORK and NOT_SUPPORTED.
  */
 export declare class BenefindError extends Error {
   readonly code: string;
@@ -20,8 +22,20 @@ export interface ModelFromUrl { baseUrl: string; sha256?: Record<string, string>
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
 /** Progress while opening (model download, index load) and while ingesting (chunks embedded). */
 export interface Progress { phase: "model" | "index" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; }
+/** The cloud path: benefind-proxy in front of Bedrock Titan V2 + S3 Vectors. */
+export interface CloudOptions {
+  /** The proxy's origin, e.g. "https://benefind-proxy.intranet.example". */
+  proxyUrl: string;
+  /** A bearer token the proxy knows (role search, or ingest to add documents). */
+  token: string;
+  /** Pin the index's model: answers from another model or size fail with MODEL_MISMATCH / DIMENSION_MISMATCH. */
+  expect?: { model: string; dims: number };
+}
 export interface OpenOptions {
-  model: ModelFromUrl | ModelFromFiles;
+  /** Required for local search; with `cloud`, optional (its tokenizer chunks documents for ingest). */
+  model?: ModelFromUrl | ModelFromFiles;
+  /** Search a cloud index through benefind-proxy instead of a local one (not together with bundleUrl). */
+  cloud?: CloudOptions;
   /** The prebuilt bundle; stored on first use, replaced when its bytes change, used from storage when offline. */
   bundleUrl?: string;
   /** IndexedDB database name (default "benefind"). */
@@ -44,6 +58,14 @@ export interface Stats extends DatabaseStats {
   /** The worker's WebAssembly memory (model, vectors, graphs), in bytes. */
   wasmMemoryBytes: number;
 }
+/** stats() of a cloud-mode database. */
+export interface CloudStats {
+  mode: "cloud";
+  proxyUrl: string;
+  /** The index's model and size, once an answer named them. */
+  contract: { model: string; dims: number } | null;
+  wasmMemoryBytes: number;
+}
 export interface OpenInfo extends Stats { persisted: boolean; }
 
 /** A benefits search database running in a dedicated Web Worker, stored in IndexedDB. */
@@ -57,7 +79,7 @@ export declare class Benefind {
   ingest(docs: IngestDoc[], onProgress?: (p: Progress) => void): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;
   documents(): Promise<AddedDocument[]>;
-  stats(): Promise<Stats>;
+  stats(): Promise<Stats | CloudStats>;
   clear(): Promise<void>;
   close(): void;
 }

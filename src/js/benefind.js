@@ -5,7 +5,7 @@
 import { BenefindError, MODEL_FILES } from "./model.js";
 
 export { BenefindError, MODEL_FILES };
-export { Engine, Embedder, Database, default as initWasm } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
 
 /** The IndexedDB database name used when `open()` is given none. */
 export const DEFAULT_DB_NAME = "benefind";
@@ -52,9 +52,14 @@ export class Benefind {
    * Starts the worker, loads the model (cached after the first visit), opens the
    * IndexedDB database `dbName` and the bundle (stored on first use; a reload without
    * network uses the stored copy). Asks the browser to keep the data (`persist()`).
+   *
+   * With `cloud: {proxyUrl, token, expect?: {model, dims}}` the same API is answered by
+   * benefind-proxy (Titan V2 + S3 Vectors) instead; `model: {baseUrl}` is then optional
+   * and only its tokenizer is fetched (to chunk documents for `ingest`). A cloud index
+   * cannot be opened together with a local `bundleUrl` (different models).
    */
-  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = true, blockedTimeoutMs = 15000 } = {}) {
-    const persisted = persist && navigator.storage?.persist
+  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = true, blockedTimeoutMs = 15000, cloud } = {}) {
+    const persisted = persist && !cloud && navigator.storage?.persist
       ? navigator.storage.persist().catch(() => false)
       : Promise.resolve(false);
     const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
@@ -66,6 +71,7 @@ export class Benefind {
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
         dbName,
         blockedTimeoutMs,
+        cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
       });
       db.opened.persisted = await persisted;
     } catch (e) {

@@ -2,11 +2,13 @@
 // so the page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result}
 // or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
 // and ingesting. Operations run one at a time, in arrival order.
-import init, { Database } from "./benefind_wasm.js";
-import { loadModel, BenefindError } from "./model.js";
+import init, { Database, CloudIndex } from "./benefind_wasm.js";
+import { loadModel, BenefindError, MODEL_FILES } from "./model.js";
 
 
 let db = null;
+// Cloud mode: the same operations answered by benefind-proxy (Titan V2 + S3 Vectors).
+let cloud = null;
 let info = {};
 let wasmMemory = null;
 let channel = null;
@@ -18,6 +20,35 @@ const progress = (p) => self.postMessage({ type: "progress", ...p });
 function need() {
   if (!db) throw new BenefindError("NOT_OPEN", "the database is not open");
   return db;
+}
+
+function localOnly(what) {
+  if (cloud) throw new BenefindError("NOT_SUPPORTED", `${what} is not available on a cloud index`);
+}
+
+/** tokenizer.json only (for chunking in cloud mode), checked against its pinned SHA-256. */
+async function fetchTokenizer(baseUrl) {
+  const response = await fetch(new URL("tokenizer.json", baseUrl));
+  if (!response.ok) throw new BenefindError("MODEL_MISSING", `tokenizer.json: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== MODEL_FILES["tokenizer.json"]) throw new BenefindError("MODEL_INVALID", "tokenizer.json does not match its pinned SHA-256");
+  return bytes;
+}
+
+async function openCloud({ model, bundleUrl, cloud: opts }) {
+  if (bundleUrl) {
+    throw new BenefindError("MODEL_MISMATCH",
+      "a local bundle (sentence-transformers/all-MiniLM-L6-v2, 384 dimensions) cannot be mixed into a cloud index " +
+      `(${opts.expect ? `${opts.expect.model}, ${opts.expect.dims} dimensions` : "Titan V2"}): vectors of different models cannot be compared; open with either bundleUrl or cloud`);
+  }
+  if (!opts.proxyUrl || !opts.token) throw new BenefindError("INVALID_INPUT", "cloud needs {proxyUrl, token}");
+  wasmMemory = (await init()).memory;
+  const tokenizer = model?.baseUrl ? await fetchTokenizer(model.baseUrl) : undefined;
+  cloud = new CloudIndex(opts.proxyUrl, opts.token, tokenizer, opts.expect?.model, opts.expect?.dims);
+  info = { mode: "cloud", proxyUrl: opts.proxyUrl };
+  return ops.stats();
 }
 
 /** The bundle's bytes, or undefined when the network is unreachable (the stored copy is used). */
@@ -46,7 +77,8 @@ function changed() {
 }
 
 const ops = {
-  async open({ model, bundleUrl, dbName, blockedTimeoutMs }) {
+  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts }) {
+    if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
     wasmMemory = (await init()).memory;
     let files, modelSource;
     if (model && model.files) {
@@ -74,27 +106,43 @@ const ops = {
     channel.onmessage = () => { stale = true; };
     return ops.stats();
   },
-  search: async (question, policy) => { await sync(); return need().search(question, policy); },
-  query: async (q) => { await sync(); return need().query(q); },
+  async search(question, policy) {
+    if (cloud) return cloud.search(question, policy);
+    await sync();
+    return need().search(question, policy);
+  },
+  async query(q) {
+    if (cloud) return cloud.query(q);
+    await sync();
+    return need().query(q);
+  },
   async ingest(docs) {
+    if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
     await sync();
     const report = await need().ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
     changed();
     return report;
   },
   async delete(ids) {
+    if (cloud) return cloud.delete(ids);
     await sync();
     const n = await need().delete(ids);
     changed();
     return n;
   },
   async clear() {
+    localOnly("clear()");
     await need().clear();
     stale = false;
     changed();
   },
-  documents: async () => { await sync(); return need().documents(); },
+  async documents() {
+    localOnly("documents()");
+    await sync();
+    return need().documents();
+  },
   async stats() {
+    if (cloud) return { ...info, contract: cloud.contract, wasmMemoryBytes: wasmMemory?.buffer.byteLength };
     await sync();
     const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
     return {
@@ -105,6 +153,8 @@ const ops = {
   close() {
     db?.close();
     db = null;
+    cloud?.free();
+    cloud = null;
     channel?.close();
     channel = null;
   },

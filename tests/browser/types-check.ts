@@ -2,7 +2,7 @@
 // the API as documented (this file is type-checked, never run).
 import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind_wasm.js";
 
-import { Benefind, BenefindError, type Stats, type AddedDocument } from "../../pkg/benefind.js";
+import { Benefind, BenefindError, type Stats, type CloudStats, type AddedDocument } from "../../pkg/benefind.js";
 
 export async function viaWorker(): Promise<number> {
   const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", dbName: "benefind", onProgress: (p) => void p.loaded });
@@ -10,7 +10,9 @@ export async function viaWorker(): Promise<number> {
   try { await db.query({ question: "q", where: { policy: { $gt: "x" } } }); } catch (e) { if (e instanceof BenefindError) return e.code.length; }
   const added: AddedDocument[] = await db.documents();
   await db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }], (p) => void p.done);
-  const stats: Stats = await db.stats();
+  const any = await db.stats();
+  if ("mode" in any) return 0;
+  const stats: Stats = any;
   const restored: number = db.opened.open.restored + stats.storedBytes + stats.textsEmbedded;
   await db.clear();
   db.close();
@@ -18,6 +20,16 @@ export async function viaWorker(): Promise<number> {
   // @ts-expect-error: dbName is a string
   await Benefind.open({ model: { baseUrl: "/m/" }, dbName: 7 });
   return hits.length + db.opened.dims + added.length + restored;
+}
+
+export async function viaCloud(): Promise<string> {
+  const db = await Benefind.open({ cloud: { proxyUrl: "https://proxy.example", token: "t", expect: { model: "amazon.titan-embed-text-v2:0", dims: 1024 } } });
+  const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
+  const report: IngestReport = await db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }]);
+  const stats = (await db.stats()) as CloudStats;
+  // @ts-expect-error: expect needs dims
+  await Benefind.open({ cloud: { proxyUrl: "https://p", token: "t", expect: { model: "m" } } });
+  return `${hits.length} ${report.chunks} ${stats.contract?.dims}`;
 }
 
 export async function example(files: [Uint8Array, Uint8Array, Uint8Array], bundle: Uint8Array): Promise<string> {
