@@ -11,6 +11,8 @@ const POLICY_KEY = "benefind.policy";
 const $ = (id) => document.getElementById(id);
 
 let db = null;
+// Cloud mode (`?cloud`, served by `pkg-scripts/demo.sh --cloud`): {proxyUrl, token, policies}.
+let cloud = null;
 
 function setOfflineBadge() {
   const badge = $("offline");
@@ -61,6 +63,10 @@ function fillPolicies(policies) {
 
 async function refresh() {
   const stats = await db.stats();
+  if (cloud) {
+    fillPolicies(cloud.policies);
+    return stats;
+  }
   fillPolicies(Object.keys(stats.policies).sort());
   const docs = await db.documents();
   $("documents").replaceChildren(...docs.map((d) => {
@@ -155,6 +161,7 @@ async function main() {
   }
   addEventListener("online", setOfflineBadge);
   addEventListener("offline", setOfflineBadge);
+  if (new URLSearchParams(location.search).has("cloud")) return mainCloud();
   db = await Benefind.open({ model: MODEL, bundleUrl: BUNDLE, dbName: DB_NAME, onProgress: progressHandler() });
   const stats = await refresh();
   $("progress-index").max = 1;
@@ -174,6 +181,23 @@ async function main() {
   $("add-go").disabled = false;
   setOfflineBadge();
   document.body.dataset.ready = "true";
+}
+
+/** The same page over the cloud path: search only (the page's token has the search role). */
+async function mainCloud() {
+  const response = await fetch("./cloud/config.json", { cache: "no-store" });
+  if (!response.ok) throw new Error("no cloud configuration here; start the page with pkg-scripts/demo.sh --cloud");
+  cloud = await response.json();
+  db = await Benefind.open({ cloud: { proxyUrl: cloud.proxyUrl, token: cloud.token } });
+  await refresh();
+  $("add-section").hidden = true;
+  $("status").textContent = `Ready: searching the cloud index through ${cloud.proxyUrl}.`;
+  $("loading").hidden = false;
+  $("ask").addEventListener("submit", search);
+  $("policy").addEventListener("change", () => { localStorage.setItem(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
+  $("go").disabled = false;
+  document.body.dataset.ready = "true";
+  document.body.dataset.mode = "cloud";
 }
 
 main().catch((e) => {

@@ -39,12 +39,12 @@ function startBinary(file, args, env, prefix) {
 
 let server, browser, proxyUrl;
 before(async () => {
-  server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
+  const dir = path.join(ROOT, "target/browser-cloud");
+  mkdirSync(path.join(dir, "www"), { recursive: true });
+  server = await startServer([`/tests=${path.join(ROOT, "tests")}`, `/cloud=${path.join(dir, "www")}`]);
   browser = await launchBrowser();
   const fake = await startBinary(path.join(BIN_DIR, "benefind-fake-aws"),
     ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024"], {}, "listening on ");
-  const dir = path.join(ROOT, "target/browser-cloud");
-  mkdirSync(dir, { recursive: true });
   const config = path.join(dir, "proxy.toml");
   writeFileSync(config, `listen = "127.0.0.1:0"
 region = "us-east-1"
@@ -73,6 +73,9 @@ role = "ingest"
   // The sample corpus goes up through the proxy, re-embedded by "Titan".
   execFileSync(BIN, ["cloud", "upload", "--bundle", BUNDLE, "--proxy", proxyUrl, "--state", path.join(dir, "state.json")],
     { cwd: ROOT, env: { ...process.env, BENEFIND_TOKEN: INGEST }, stdio: ["ignore", "pipe", "inherit"] });
+  // What pkg-scripts/cloud-demo.sh gives the demo page.
+  writeFileSync(path.join(dir, "www/config.json"),
+    JSON.stringify({ proxyUrl, token: SEARCH, policies: ["HDHP_SAVER", "HMO_SELECT", "PPO_PLUS"] }));
 });
 after(async () => {
   await browser?.close();
@@ -171,4 +174,22 @@ test("the embedding contract, auth and CORS fail clearly in the browser", async 
   }, { proxyUrl, SEARCH });
   assert.equal(blocked.err.code, "NETWORK");
   await c2.close();
+});
+
+test("the demo page in cloud mode (?cloud) answers a member's question", async () => {
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const errors = collectPageErrors(p);
+  await p.goto(`${server.url}?cloud`);
+  await p.waitForSelector("body[data-ready=true][data-mode=cloud]");
+  assert.equal(await p.isHidden("#add-section"), true, "search only: the page's token cannot write");
+  await p.selectOption("#policy", "PPO_PLUS");
+  await p.fill("#question", "How much is an emergency room visit?");
+  await p.click("#go");
+  await p.waitForSelector("#answers [part=result], #answers article, #answers li");
+  const text = await p.textContent("#answers");
+  assert.match(text, /3 passages from PPO_PLUS/);
+  assert.match(text, /emergency room visit costs a \$250 copay/i);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
