@@ -7,10 +7,12 @@
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
+#   pkg-scripts/bench.sh proxy [--clients N --requests M]  benefind-proxy under load (default
+#                                       50 x 200) vs the same calls straight to the fake AWS
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,10p' "$0" >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -53,10 +55,23 @@ bench_browser() {
   node "$ROOT/tests/browser/bench-browser.mjs" "$cache" "$sizes"
 }
 
+bench_proxy() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  cargo build --release --locked --bins
+  trap stop_cloud_stack EXIT
+  # The per-token rate limit would throttle a load test: raised for this run only.
+  start_cloud_stack "$TARGET_DIR/bench-proxy" "${FAKE_PORT:-8798}" "${PROXY_PORT:-8799}" \
+    "http://127.0.0.1" $'[limits]\nrequests_per_minute = 100000000\nburst = 1000000'
+  BENEFIND_SEARCH_TOKEN="$SEARCH_TOKEN" BENEFIND_INGEST_TOKEN="$INGEST_TOKEN" \
+    "$TARGET_DIR/release/benefind" bench proxy --proxy "http://127.0.0.1:${PROXY_PORT:-8799}" \
+    --fake "http://127.0.0.1:${FAKE_PORT:-8798}" "$@"
+}
+
 case "${1:-}" in
   embed) shift; bench_embed "$@" ;;
   search) shift; bench_search "$@" ;;
   quality) shift; bench_quality "$@" ;;
   browser) shift; bench_browser "$@" ;;
+  proxy) shift; bench_proxy "$@" ;;
   *) usage ;;
 esac

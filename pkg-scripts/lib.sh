@@ -31,3 +31,50 @@ stop_servers() {
   local pid
   for pid in "${SERVER_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
 }
+
+# start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [EXTRA_TOML] : starts benefind-fake-aws (an index
+# benefind/benefits of 1024 dimensions, and benefind/baseline for benchmarks) and benefind-proxy in front of it, with fresh
+# random tokens in SEARCH_TOKEN (role search) and INGEST_TOKEN (role ingest). Logs and the
+# config go to DIR; EXTRA_TOML (e.g. a [limits] table) is added to the config.
+# stop_cloud_stack stops both.
+CLOUD_PIDS=()
+start_cloud_stack() {
+  local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" extra="${5:-}" bin="$TARGET_DIR/release"
+  mkdir -p "$dir"
+  "$bin/benefind-fake-aws" --listen "127.0.0.1:$fake_port" --index benefind/benefits/1024 \
+    --index benefind/baseline/1024 >"$dir/fake.log" 2>&1 &
+  CLOUD_PIDS+=($!)
+  SEARCH_TOKEN="demo-search-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  INGEST_TOKEN="demo-ingest-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  cat >"$dir/proxy.toml" <<TOML
+listen = "127.0.0.1:$proxy_port"
+region = "us-east-1"
+bedrock_endpoint = "http://127.0.0.1:$fake_port"
+s3vectors_endpoint = "http://127.0.0.1:$fake_port"
+allow_loopback_http = true
+vector_bucket = "benefind"
+index = "benefits"
+dims = 1024
+allowed_origins = ["$origin"]
+$extra
+
+[[tokens]]
+name = "demo-page"
+sha256 = "$(printf %s "$SEARCH_TOKEN" | "$bin/benefind-proxy" hash-token)"
+role = "search"
+
+[[tokens]]
+name = "demo-loader"
+sha256 = "$(printf %s "$INGEST_TOKEN" | "$bin/benefind-proxy" hash-token)"
+role = "ingest"
+TOML
+  for _ in $(seq 1 100); do grep -q "listening on" "$dir/fake.log" && break; sleep 0.1; done
+  AWS_ACCESS_KEY_ID=AKIDBENEFINDFAKE AWS_SECRET_ACCESS_KEY=benefind-fake-secret-key AWS_REGION=us-east-1 \
+    AWS_EC2_METADATA_DISABLED=true "$bin/benefind-proxy" --config "$dir/proxy.toml" >"$dir/proxy.out" 2>"$dir/proxy.log" &
+  CLOUD_PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "listening on" "$dir/proxy.out" && break; sleep 0.1; done
+}
+stop_cloud_stack() {
+  local pid
+  for pid in "${CLOUD_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+}

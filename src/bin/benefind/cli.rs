@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
 use crate::{
-    cmd_bench, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
+    cmd_bench, cmd_bench_proxy, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_cloud,
+    cmd_embed, cmd_search,
 };
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
@@ -267,6 +268,21 @@ enum BenchCommand {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Load test of benefind-proxy against the fake AWS, with direct calls as baseline.
+    Proxy {
+        /// The proxy's origin.
+        #[arg(long)]
+        proxy: String,
+        /// The fake AWS's origin (baseline: the same requests, signed by this client).
+        #[arg(long)]
+        fake: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Requests per client.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
         #[command(flatten)]
@@ -346,6 +362,15 @@ pub fn main() -> ExitCode {
         Command::Bench {
             which: BenchCommand::Embed { model, runs },
         } => cmd_bench::embed(&model, runs),
+        Command::Bench {
+            which:
+                BenchCommand::Proxy {
+                    proxy,
+                    fake,
+                    clients,
+                    requests,
+                },
+        } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
         Command::Bench {
             which:
                 BenchCommand::Quality {

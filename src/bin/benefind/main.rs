@@ -7,6 +7,8 @@ mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_bench;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_bench_proxy;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_bench_quality;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_bench_search;
