@@ -47,7 +47,7 @@ async fn request(
             search,
             ingest,
         } => {
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 (
                     format!("{url}/v1/upsert"),
                     json!({"vectors": [{"key": key, "data": vector(n), "metadata": {"policy": "PPO_PLUS"}}]}),
@@ -67,7 +67,7 @@ async fn request(
                 index_name: Some("baseline".into()),
                 index_arn: None,
             };
-            let (path, body) = if n % 2 == 0 {
+            let (path, body) = if n.is_multiple_of(2) {
                 (
                     "/PutVectors",
                     serde_json::to_value(PutVectorsInput {
