@@ -1807,7 +1807,7 @@ mod tests {
         let b = sample(VectorEncoding::F32);
         let sections = sections_of(&b);
         let header = RawHeader {
-            version: 1,
+            version: FORMAT_VERSION,
             flags: 0,
             metric: 0,
             encoding: 0,

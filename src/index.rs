@@ -69,6 +69,9 @@ pub struct IndexParams {
     /// With two or more per-policy graphs, also build one graph over all rows for queries
     /// not pinned to a policy.
     pub overview_graph: bool,
+    /// Candidates per search of the overview graph (its queries want k ≤ 10 of all
+    /// rows, where per-policy graphs also feed hybrid search's larger candidate lists).
+    pub overview_ef_search: usize,
 }
 
 impl Default for IndexParams {
@@ -80,6 +83,7 @@ impl Default for IndexParams {
             seed: 0x5eed_bf1d,
             max_policy_segments: MAX_POLICY_SEGMENTS,
             overview_graph: true,
+            overview_ef_search: 64,
         }
     }
 }
@@ -297,7 +301,7 @@ impl VectorIndex {
             } else {
                 vec![(None, (0..metadata.len() as u32).collect())]
             };
-        let build_graph = |graph_rows: &[u32]| {
+        let build_graph = |graph_rows: &[u32], ef_search: usize| {
             let points = graph_rows
                 .iter()
                 .map(|&row| RowPoint {
@@ -307,7 +311,7 @@ impl VectorIndex {
                 .collect();
             Builder::default()
                 .ef_construction(params.ef_construction)
-                .ef_search(params.ef_search)
+                .ef_search(ef_search)
                 .seed(params.seed)
                 .build_hnsw(points)
                 .0
@@ -315,14 +319,19 @@ impl VectorIndex {
         let segments: Vec<Segment> = groups
             .into_iter()
             .map(|(policy, seg_rows)| Segment {
-                graph: (seg_rows.len() >= params.min_graph_rows).then(|| build_graph(&seg_rows)),
+                graph: (seg_rows.len() >= params.min_graph_rows)
+                    .then(|| build_graph(&seg_rows, params.ef_search)),
                 policy,
                 rows: seg_rows,
             })
             .collect();
         let graphs = segments.iter().filter(|s| s.graph.is_some()).count();
-        let overview = (params.overview_graph && graphs >= 2)
-            .then(|| build_graph(&(0..metadata.len() as u32).collect::<Vec<_>>()));
+        let overview = (params.overview_graph && graphs >= 2).then(|| {
+            build_graph(
+                &(0..metadata.len() as u32).collect::<Vec<_>>(),
+                params.overview_ef_search,
+            )
+        });
         Ok(Self {
             rows,
             delta: Vec::new(),

@@ -201,6 +201,9 @@ struct BuildArgs {
     /// for queries not pinned to a policy): halves the build, slows such queries.
     #[arg(long)]
     no_overview_graph: bool,
+    /// HNSW candidates per search of the overview graph (fixed at build time).
+    #[arg(long, default_value_t = IndexParams::default().overview_ef_search)]
+    overview_ef_search: usize,
 }
 
 impl BuildArgs {
@@ -213,6 +216,7 @@ impl BuildArgs {
                 min_graph_rows: self.min_graph_rows,
                 max_policy_segments: self.max_policy_segments,
                 overview_graph: !self.no_overview_graph,
+                overview_ef_search: self.overview_ef_search,
                 ..IndexParams::default()
             },
         }
