@@ -9,10 +9,11 @@
 #                                       reopen vs rebuild, IndexedDB bytes, memory
 #   pkg-scripts/bench.sh proxy [--clients N --requests M]  benefind-proxy under load (default
 #                                       50 x 200) vs the same calls straight to the fake AWS
+#   pkg-scripts/bench.sh peers [SIZES]  benefind vs transformers.js (same MiniLM) and a JS cosine scan, in Chromium
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,12p' "$0" >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -67,11 +68,30 @@ bench_proxy() {
     --fake "http://127.0.0.1:${FAKE_PORT:-8798}" "$@"
 }
 
+bench_peers() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  bash "$ROOT/pkg-scripts/fetch-peers.sh"
+  bash "$ROOT/pkg-scripts/build.sh"
+  bash "$ROOT/pkg-scripts/default-bundle.sh"
+  local cache="$ROOT/target/bench-cache" sizes="${1:-10000,100000}" n
+  mkdir -p "$cache"
+  # The bench bundles of `bench.sh browser` (real MiniLM vectors with their graphs),
+  # rebuilt when missing or unreadable by this benefind (embeddings are cached; the 100k
+  # graphs take about two minutes).
+  for n in ${sizes//,/ }; do
+    "$TARGET_DIR/release/benefind" bundle inspect "$cache/bench-$n.bundle" >/dev/null 2>&1 ||
+      "$TARGET_DIR/release/benefind" bench bundle --size "$n" --cache "$cache" --out "$cache/bench-$n.bundle"
+  done
+  log "benefind vs transformers.js and a JS cosine scan in headless Chromium"
+  node "$ROOT/tests/browser/bench-peers.mjs" "$cache" "$sizes"
+}
+
 case "${1:-}" in
   embed) shift; bench_embed "$@" ;;
   search) shift; bench_search "$@" ;;
   quality) shift; bench_quality "$@" ;;
   browser) shift; bench_browser "$@" ;;
   proxy) shift; bench_proxy "$@" ;;
+  peers) shift; bench_peers "$@" ;;
   *) usage ;;
 esac

@@ -1,0 +1,178 @@
+// Driver for `pkg-scripts/bench.sh peers`: benefind against its peers in one headless
+// Chromium — transformers.js running the same all-MiniLM-L6-v2 (int8-stored ONNX, dtype
+// "q8"; also the fp32 ONNX when fetch-peers.sh built it) and a brute-force JS cosine scan
+// over the same vectors. The page (bench-peers.js) runs one phase per page load, all in
+// one browser context so the warm reloads find what the cold loads stored:
+//   embed → benefind → benefind-warm → peer → peer-warm
+// Prints a table with both sides and benefind ÷ peer, and writes target/bench/peers.json.
+//   node tests/browser/bench-peers.mjs [BUNDLE_DIR [SIZES]]   (target/bench-cache, 10000,100000)
+// Needs pkg/ (build.sh), models/ (fetch-model.sh), target/peers/ (fetch-peers.sh),
+// www/data/default.bundle (default-bundle.sh) and BUNDLE_DIR/bench-10000.bundle with its
+// .queries.json (`benefind bench bundle`, as bench.sh browser/peers run it); 100000 is
+// skipped when its files are missing.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import path from "node:path";
+import { ROOT, startServer, launchBrowser } from "./helpers.mjs";
+
+const PEERS = path.join(ROOT, "target/peers");
+const PEER_MODEL_DIR = path.join(PEERS, "models/sentence-transformers/all-MiniLM-L6-v2");
+const dir = path.resolve(process.argv[2] || path.join(ROOT, "target/bench-cache"));
+const have = (n) => existsSync(path.join(dir, `bench-${n}.bundle`)) && existsSync(path.join(dir, `bench-${n}.queries.json`));
+const sizes = (process.argv[3] || "10000,100000").split(",").map(Number).filter(have);
+for (const [file, hint] of [
+  [path.join(ROOT, "pkg/benefind.js"), "pkg-scripts/build.sh"],
+  [path.join(ROOT, "www/data/default.bundle"), "pkg-scripts/default-bundle.sh"],
+  [path.join(PEER_MODEL_DIR, "onnx/model_quantized.onnx"), "pkg-scripts/fetch-peers.sh"],
+]) if (!existsSync(file)) { console.error(`missing ${file}: run ${hint}`); process.exit(1); }
+if (!sizes.includes(10000)) {
+  console.error(`missing ${dir}/bench-10000.bundle or .queries.json: run pkg-scripts/bench.sh browser 10000`);
+  process.exit(1);
+}
+if (!sizes.includes(100000)) console.log("note: 100k skipped (not asked for, or bench-100000.bundle / .queries.json missing): 10k only");
+const fp32 = existsSync(path.join(PEER_MODEL_DIR, "onnx/model.onnx"));
+if (!fp32) console.log("note: no fp32 onnx/model.onnx (fetch-peers.sh could not build it): transformers.js q8 only");
+
+const MOUNTS = {
+  "/pkg": path.join(ROOT, "pkg"), "/models": path.join(ROOT, "models"), "/tests": path.join(ROOT, "tests"),
+  "/bench": dir, "/peers": PEERS, "": path.join(ROOT, "www"),
+};
+const server = await startServer(["/tests", "/bench", "/peers"].map((m) => `${m}=${MOUNTS[m]}`));
+const browser = await launchBrowser();
+const raw = {};
+const requested = new Set(); // URL paths the pages (and benefind's worker) fetched
+const errors = [];
+try {
+  const context = await browser.newContext();
+  context.on("request", (r) => { const u = new URL(r.url()); if (u.origin === new URL(server.url).origin) requested.add(u.pathname); });
+  const query = new URLSearchParams({ sizes: sizes.join(","), fp32: fp32 ? "1" : "0" });
+  for (const phase of ["embed", "benefind", "benefind-warm", "peer", "peer-warm"]) {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(`${phase}: pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      // The browser's own favicon request 404s; anything else is reported.
+      if (m.type() === "error" && !m.location().url?.endsWith("/favicon.ico")) errors.push(`${phase}: console: ${m.text()}`);
+    });
+    const t0 = Date.now();
+    await page.goto(`${server.url}tests/browser/bench-peers.html?phase=${phase}&${query}`);
+    await page.waitForFunction(() => window.__bench, null, { timeout: 900_000 });
+    const r = await page.evaluate(() => window.__bench);
+    if (r.error) throw new Error(`phase ${phase}: ${r.error}`);
+    raw[phase] = r;
+    console.log(`phase ${phase} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await page.close(); // ends benefind's worker: the next phase reopens from storage
+  }
+  await context.close();
+} finally {
+  await browser.close();
+  server.close();
+}
+
+// Download size: every code file each side fetched (JS + wasm), and the model files,
+// gzipped here at level 9 (what a static server with precompressed files sends).
+const fileOf = (p) => {
+  const prefix = Object.keys(MOUNTS).find((m) => m && (p === m || p.startsWith(m + "/"))) ?? "";
+  return path.join(MOUNTS[prefix], decodeURIComponent(p.slice(prefix.length)));
+};
+const gz = (files) => files.reduce((sum, f) => sum + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+const isCode = (p) => /\.(m?js|wasm)$/.test(p);
+const codeOf = (prefix) => [...requested].filter((p) => p.startsWith(prefix) && isCode(p)).sort();
+const modelFiles = {
+  benefind: ["/models/all-MiniLM-L6-v2/model.safetensors"],
+  transformers_js: ["/peers/models/sentence-transformers/all-MiniLM-L6-v2/onnx/model_quantized.onnx"],
+};
+const tokenizerFiles = {
+  benefind: ["tokenizer.json", "config.json"].map((f) => `/models/all-MiniLM-L6-v2/${f}`),
+  transformers_js: ["tokenizer.json", "tokenizer_config.json", "config.json"].map((f) => `/peers/models/sentence-transformers/all-MiniLM-L6-v2/${f}`),
+};
+const code = { benefind: codeOf("/pkg/"), transformers_js: codeOf("/peers/npm/") };
+for (const side of ["benefind", "transformers_js"]) {
+  for (const p of [...modelFiles[side], ...tokenizerFiles[side]]) if (!requested.has(p)) throw new Error(`${side} never fetched ${p}`);
+  if (!code[side].length) throw new Error(`${side}: no code file was fetched`);
+}
+const sideBytes = (side) => {
+  const code_ = gz(code[side].map(fileOf)), weights = gz(modelFiles[side].map(fileOf)), tok = gz(tokenizerFiles[side].map(fileOf));
+  return { code: code_, weights, tokenizer_config: tok, total: code_ + weights + tok };
+};
+const bytes = { benefind: sideBytes("benefind"), transformers_js: sideBytes("transformers_js") };
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const both = (b, t) => ({ benefind: b, transformers_js: t });
+const e = raw.embed, bf = raw.benefind, pr = raw.peer;
+const agreement = e.agreement.transformers_js;
+const version = (pkg) => JSON.parse(readFileSync(path.join(PEERS, "npm/node_modules", pkg, "package.json"), "utf8")).version;
+const results = {
+  embed_p50_ms: both(pct(e.embed_ms.benefind, 0.5), pct(e.embed_ms.transformers_js, 0.5)),
+  embed_p95_ms: both(pct(e.embed_ms.benefind, 0.95), pct(e.embed_ms.transformers_js, 0.95)),
+};
+for (const n of sizes) {
+  results[`search_p50_ms_${n / 1000}k`] = { benefind: pct(bf.query_ms[n], 0.5), js_scan: pct(pr.scan_ms[n], 0.5) };
+}
+Object.assign(results, {
+  warm_first_answer_ms: both(raw["benefind-warm"].first_answer_ms, raw["peer-warm"].first_answer_ms),
+  ingest_chunks_per_s: both(bf.ingest.chunks / (bf.ingest.ms / 1000), e.peer_ingest.chunks / (e.peer_ingest.ms / 1000)),
+  download_gzip_bytes: {
+    code: both(bytes.benefind.code, bytes.transformers_js.code),
+    weights: both(bytes.benefind.weights, bytes.transformers_js.weights),
+    tokenizer_config: both(bytes.benefind.tokenizer_config, bytes.transformers_js.tokenizer_config),
+    total: both(bytes.benefind.total, bytes.transformers_js.total),
+  },
+  top3_agreement: agreement.top3_equal,
+  precision: { benefind: "f32", transformers_js: "q8 (int8-stored, fp32 compute)" },
+  details: {
+    versions: { transformers_js: version("@huggingface/transformers"), onnxruntime_web: version("onnxruntime-web") },
+    sizes, questions: e.questions, rounds: e.rounds, threads: { benefind: 1, transformers_js: 1 },
+    search_e2e_p50_ms: pct(bf.search_e2e_ms, 0.5), search_e2e_p95_ms: pct(bf.search_e2e_ms, 0.95),
+    search_p95_ms: Object.fromEntries(sizes.map((n) => [n, { benefind: pct(bf.query_ms[n], 0.95), js_scan: pct(pr.scan_ms[n], 0.95) }])),
+    open_cold_ms: bf.open_cold_ms, js_store_build_ms: pr.store_build_ms,
+    model_load_cold_ms: e.load_ms,
+    warm: { benefind: raw["benefind-warm"], transformers_js: raw["peer-warm"] },
+    ingest: { benefind: bf.ingest, transformers_js: e.peer_ingest },
+    agreement: e.agreement,
+    code_files: code,
+    bytes_raw: Object.fromEntries(Object.entries(code).map(([side, files]) => [side, files.reduce((s, p) => s + readFileSync(fileOf(p)).length, 0)])),
+  },
+});
+if (fp32) {
+  results.fp32_peer = {
+    precision: "fp32 ONNX (rebuilt from model.safetensors)",
+    embed_p50_ms: pct(e.embed_ms.transformers_js_fp32, 0.5), embed_p95_ms: pct(e.embed_ms.transformers_js_fp32, 0.95),
+    top3_agreement: e.agreement.transformers_js_fp32.top3_equal,
+    weights_gzip_bytes: gz([path.join(PEER_MODEL_DIR, "onnx/model.onnx")]),
+  };
+}
+
+// The table: benefind, the peer, benefind ÷ peer (below 1: benefind is smaller/faster,
+// except for the throughput row, where above 1 is better).
+const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : "-");
+const mb = (x) => `${(x / 1e6).toFixed(2)} MB`;
+const rows = [["", "benefind", "peer", "benefind ÷ peer"]];
+const row = (label, b, p, fmt = (x) => f(x, 2)) => rows.push([label, fmt(b), fmt(p), typeof b === "number" && typeof p === "number" ? `${(b / p).toFixed(2)}x` : "-"]);
+row("query embedding p50 ms (vs transformers.js q8)", results.embed_p50_ms.benefind, results.embed_p50_ms.transformers_js);
+row("query embedding p95 ms", results.embed_p95_ms.benefind, results.embed_p95_ms.transformers_js);
+if (fp32) row("query embedding p50 ms (vs transformers.js fp32)", results.embed_p50_ms.benefind, results.fp32_peer.embed_p50_ms);
+row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_ms, undefined, (x) => (x === undefined ? "-" : `${f(x, 2)} / ${f(results.details.search_e2e_p95_ms, 2)}`));
+for (const n of sizes) row(`search by vector k=10, ${n / 1000}k, p50 ms (vs JS scan)`, results[`search_p50_ms_${n / 1000}k`].benefind, results[`search_p50_ms_${n / 1000}k`].js_scan);
+row(`warm reload → first answer ms (${sizes[0] / 1000}k chunks)`, results.warm_first_answer_ms.benefind, results.warm_first_answer_ms.transformers_js, (x) => f(x, 0));
+row("model load, cold (network) ms", e.load_ms.benefind, e.load_ms.transformers_js, (x) => f(x, 0));
+row("ingest chunks/s", results.ingest_chunks_per_s.benefind, results.ingest_chunks_per_s.transformers_js);
+row("download gzip: wasm + JS", bytes.benefind.code, bytes.transformers_js.code, mb);
+row("download gzip: weights", bytes.benefind.weights, bytes.transformers_js.weights, mb);
+row("download gzip: total (+ tokenizer, config)", bytes.benefind.total, bytes.transformers_js.total, mb);
+const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+console.log("");
+for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  "));
+console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}), dtype q8 = ${results.precision.transformers_js}; benefind f32; both one thread`);
+console.log(`top-3 agreement (${e.agreement.questions} questions, ${e.agreement.chunks} chunks of the default bundle, vector-only, policy filter): ` +
+  `q8 ${f(agreement.top3_equal, 2)} (top-1 ${f(agreement.top1_equal, 2)}; chunk cosine mean ${f(agreement.chunk_cosine_mean, 4)}, min ${f(agreement.chunk_cosine_min, 4)})` +
+  (fp32 ? `; fp32 ${f(e.agreement.transformers_js_fp32.top3_equal, 2)} (chunk cosine mean ${f(e.agreement.transformers_js_fp32.chunk_cosine_mean, 6)})` : ""));
+console.log(`warm reload: benefind ${f(raw["benefind-warm"].first_answer_ms, 0)} ms (open ${f(raw["benefind-warm"].open_ms, 0)} ms, model from ${raw["benefind-warm"].model_source}, base ${raw["benefind-warm"].base}); ` +
+  `transformers.js ${f(raw["peer-warm"].first_answer_ms, 0)} ms (pipeline ${f(raw["peer-warm"].pipeline_ms, 0)} ms with ${raw["peer-warm"].cached_model_files.length} files in its Cache API store, store rebuild ${f(raw["peer-warm"].store_ms, 0)} ms, concurrently)`);
+console.log(`ingest: the default bundle's ${bf.ingest.docs} chunk texts; benefind: Benefind.ingest (chunking, embedding in the worker, IndexedDB) → ${bf.ingest.chunks} chunks; transformers.js: embedding in batches of 32 into a Float32Array store`);
+for (const side of ["benefind", "transformers_js"]) console.log(`${side} code fetched: ${code[side].map((p) => path.basename(p)).join(", ")}`);
+if (errors.length) console.log(`page errors:\n  ${errors.join("\n  ")}`);
+mkdirSync(path.join(ROOT, "target/bench"), { recursive: true });
+// Timings to 0.1 µs: the browser's clock is coarsened to 0.1 ms anyway.
+const round = (k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(4)) : v);
+writeFileSync(path.join(ROOT, "target/bench/peers.json"), JSON.stringify(results, round, 2) + "\n");
+console.log("\nwrote target/bench/peers.json");
