@@ -83,7 +83,7 @@ impl Default for IndexParams {
             seed: 0x5eed_bf1d,
             max_policy_segments: MAX_POLICY_SEGMENTS,
             overview_graph: true,
-            overview_ef_search: 64,
+            overview_ef_search: 40,
         }
     }
 }
