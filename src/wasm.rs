@@ -381,12 +381,7 @@ impl JsDatabase {
         future_to_promise(async move {
             let docs = docs?;
             let mut db = take(&inner)?;
-            let mut progress = |done: usize, total: usize| {
-                if let Some(f) = &on_progress {
-                    // A throwing progress callback must not abort the ingest half-way.
-                    let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
-                }
-            };
+            let mut progress = progress_callback(on_progress);
             let report = db.ingest(&docs, &mut progress).await;
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)
@@ -456,6 +451,16 @@ impl JsDatabase {
     /// Drops the database connection and the model; later calls fail with `DB_CLOSED`.
     pub fn close(&self) {
         *self.inner.borrow_mut() = Slot::Closed;
+    }
+}
+
+/// Calls `onProgress(done, total)` when given; a throwing callback must not abort the
+/// work half-way, so its exceptions are dropped.
+fn progress_callback(on_progress: Option<js_sys::Function>) -> impl FnMut(usize, usize) {
+    move |done, total| {
+        if let Some(f) = &on_progress {
+            let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+        }
     }
 }
 
@@ -611,11 +616,7 @@ impl JsCloudIndex {
                 &mut |_| 0,
             )
             .map_err(js_error)?;
-            let mut progress = |done: usize, total: usize| {
-                if let Some(f) = &on_progress {
-                    let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
-                }
-            };
+            let mut progress = progress_callback(on_progress);
             let n = client
                 .upsert(&records, &mut progress)
                 .await
