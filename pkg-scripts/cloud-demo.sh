@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The cloud path on this machine, with no AWS account: starts the local fake of Bedrock
-# Titan V2 + S3 Vectors (SigV4-checked), benefind-proxy in front of it with fresh random
-# tokens, uploads the default bundle through the proxy (re-embedded by "Titan"), and
+# Titan V2 + S3 Vectors (SigV4-checked) on 127.0.0.1:$FAKE_PORT (9100) and benefind-proxy
+# in front of it on 127.0.0.1:$PROXY_PORT (9000), configured from pkg-scripts/example.toml
+# with the tokens in $BENEFIND_SEARCH_TOKEN / $BENEFIND_INGEST_TOKEN (the demo's published
+# defaults, printed, when unset), uploads the default bundle through the proxy (re-embedded by "Titan"), and
 # serves the demo page in cloud mode at http://127.0.0.1:$PORT/?cloud . Run by
 # `pkg-scripts/demo.sh --cloud`. Ctrl-C stops everything.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 PORT="${PORT:-8080}"
-PROXY_PORT="${PROXY_PORT:-8787}"
-FAKE_PORT="${FAKE_PORT:-8788}"
+PROXY_PORT="${PROXY_PORT:-9000}"
+FAKE_PORT="${FAKE_PORT:-9100}"
 DIR="$TARGET_DIR/cloud-demo"
 mkdir -p "$DIR/www"
 

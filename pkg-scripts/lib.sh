@@ -32,47 +32,45 @@ stop_servers() {
   for pid in "${SERVER_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
 }
 
-# start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [EXTRA_TOML] : starts benefind-fake-aws (an index
-# benefind/benefits of 1024 dimensions, and benefind/baseline for benchmarks) and benefind-proxy in front of it, with fresh
-# random tokens in SEARCH_TOKEN (role search) and INGEST_TOKEN (role ingest). Logs and the
-# config go to DIR; EXTRA_TOML (e.g. a [limits] table) is added to the config.
-# stop_cloud_stack stops both.
+# start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [EXTRA_TOML] : starts
+# benefind-fake-aws (indexes benefind/benefits and, for benchmarks, benefind/baseline, of
+# 1024 dimensions) and benefind-proxy in front of it, configured from
+# pkg-scripts/example.toml with these ports and origin and the tokens in
+# $BENEFIND_SEARCH_TOKEN / $BENEFIND_INGEST_TOKEN (default: the demo's published ones,
+# printed). SEARCH_TOKEN and INGEST_TOKEN are set. EXTRA_TOML (e.g. a [limits] table)
+# replaces the example's [limits]. Logs and the config go to DIR. stop_cloud_stack stops both.
 CLOUD_PIDS=()
 start_cloud_stack() {
   local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" extra="${5:-}" bin="$TARGET_DIR/release"
   mkdir -p "$dir"
+  SEARCH_TOKEN="${BENEFIND_SEARCH_TOKEN:-benefind-demo-search-token}"
+  INGEST_TOKEN="${BENEFIND_INGEST_TOKEN:-benefind-demo-ingest-token}"
+  [ -n "${BENEFIND_SEARCH_TOKEN:-}" ] || log "search token (role search): $SEARCH_TOKEN (set \$BENEFIND_SEARCH_TOKEN for another)"
+  [ -n "${BENEFIND_INGEST_TOKEN:-}" ] || log "ingest token (role ingest): $INGEST_TOKEN (set \$BENEFIND_INGEST_TOKEN for another)"
   "$bin/benefind-fake-aws" --listen "127.0.0.1:$fake_port" --index benefind/benefits/1024 \
     --index benefind/baseline/1024 >"$dir/fake.log" 2>&1 &
   CLOUD_PIDS+=($!)
-  SEARCH_TOKEN="demo-search-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  INGEST_TOKEN="demo-ingest-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  cat >"$dir/proxy.toml" <<TOML
-listen = "127.0.0.1:$proxy_port"
-region = "us-east-1"
-bedrock_endpoint = "http://127.0.0.1:$fake_port"
-s3vectors_endpoint = "http://127.0.0.1:$fake_port"
-allow_loopback_http = true
-vector_bucket = "benefind"
-index = "benefits"
-dims = 1024
-allowed_origins = ["$origin"]
-$extra
-
-[[tokens]]
-name = "demo-page"
-sha256 = "$(printf %s "$SEARCH_TOKEN" | "$bin/benefind-proxy" hash-token)"
-role = "search"
-
-[[tokens]]
-name = "demo-loader"
-sha256 = "$(printf %s "$INGEST_TOKEN" | "$bin/benefind-proxy" hash-token)"
-role = "ingest"
-TOML
+  local search_hash ingest_hash
+  search_hash="$(printf %s "$SEARCH_TOKEN" | "$bin/benefind-proxy" hash-token)"
+  ingest_hash="$(printf %s "$INGEST_TOKEN" | "$bin/benefind-proxy" hash-token)"
+  EXTRA="$extra" node -e '
+    const fs = require("fs");
+    const [src, out, fake, proxy, origin, sh, ih] = process.argv.slice(1);
+    let t = fs.readFileSync(src, "utf8")
+      .replaceAll("127.0.0.1:9100", `127.0.0.1:${fake}`)
+      .replace(/^listen = .*$/m, `listen = "127.0.0.1:${proxy}"`)
+      .replace(/allowed_origins = .*/, `allowed_origins = ["${origin}"]`)
+      .replace(/(name = "demo-page"\nsha256 = )"[0-9a-f]+"/, `$1"${sh}"`)
+      .replace(/(name = "demo-loader"\nsha256 = )"[0-9a-f]+"/, `$1"${ih}"`);
+    if (process.env.EXTRA) t = t.replace(/\[limits\]\n(?:[^\[\n][^\n]*\n)*/, process.env.EXTRA + "\n\n");
+    fs.writeFileSync(out, t);' "$ROOT/pkg-scripts/example.toml" "$dir/proxy.toml" \
+    "$fake_port" "$proxy_port" "$origin" "$search_hash" "$ingest_hash"
   for _ in $(seq 1 100); do grep -q "listening on" "$dir/fake.log" && break; sleep 0.1; done
   AWS_ACCESS_KEY_ID=AKIDBENEFINDFAKE AWS_SECRET_ACCESS_KEY=benefind-fake-secret-key AWS_REGION=us-east-1 \
     AWS_EC2_METADATA_DISABLED=true "$bin/benefind-proxy" --config "$dir/proxy.toml" >"$dir/proxy.out" 2>"$dir/proxy.log" &
   CLOUD_PIDS+=($!)
   for _ in $(seq 1 100); do grep -q "listening on" "$dir/proxy.out" && break; sleep 0.1; done
+  grep -q "listening on" "$dir/proxy.out" || { cat "$dir/proxy.log" >&2; return 1; }
 }
 stop_cloud_stack() {
   local pid

@@ -166,7 +166,7 @@ pub struct ProxyConfig {
 }
 
 fn default_listen() -> String {
-    "127.0.0.1:8787".into()
+    "127.0.0.1:9000".into()
 }
 fn default_model() -> String {
     aws::TITAN_V2.into()

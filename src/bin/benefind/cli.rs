@@ -81,7 +81,7 @@ enum Command {
 #[derive(clap::Args)]
 struct ProxyArgs {
     /// The proxy's origin.
-    #[arg(long, default_value = "http://127.0.0.1:8787")]
+    #[arg(long, default_value = "http://127.0.0.1:9000")]
     proxy: String,
     /// Environment variable holding the bearer token.
     #[arg(long, default_value = "BENEFIND_TOKEN")]

@@ -19,7 +19,7 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// `proxy` is the proxy's origin, e.g. `http://127.0.0.1:8787`.
+    /// `proxy` is the proxy's origin, e.g. `http://127.0.0.1:9000`.
     pub fn new(proxy: &str, token: String) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
