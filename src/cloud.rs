@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 /// Most vectors one `/v1/upsert` call carries (the proxy embeds each text with Titan,
 /// so batches stay small enough to answer within its upstream timeouts).
 pub const UPSERT_BATCH: usize = 100;
+/// Most keys one `/v1/delete` call carries (DeleteVectors' own limit).
+pub const DELETE_BATCH: usize = 500;
 /// Metadata key under which the chunk's text is stored (the seed's S3 Vectors layout).
 pub const TEXT_KEY: &str = "chunk";
 
@@ -224,7 +226,6 @@ impl<T: Transport> CloudClient<T> {
         };
         if reference != got {
             return Err(Error::CloudMismatch {
-                context: format!("the cloud index answered with {}", model),
                 local_model: reference.model,
                 local_dims: reference.dims,
                 cloud_model: got.model,
@@ -366,7 +367,7 @@ impl<T: Transport> CloudClient<T> {
     /// Deletes vectors by key.
     pub async fn delete(&self, keys: &[String]) -> Result<usize> {
         let mut deleted = 0;
-        for batch in keys.chunks(crate::cloud::UPSERT_BATCH * 5) {
+        for batch in keys.chunks(DELETE_BATCH) {
             let response: DeleteResponse = self
                 .call(
                     "/v1/delete",

@@ -103,10 +103,8 @@ pub enum Error {
         message: String,
     },
     /// The cloud index's embedding model or dimension is not the one expected.
-    #[error("embedding contract broken: {context}, {cloud_model} ({cloud_dims} dimensions), but {detail} {local_model} ({local_dims} dimensions); vectors of different models cannot be compared")]
+    #[error("embedding contract broken: the cloud index answered with {cloud_model} ({cloud_dims} dimensions), but {detail} {local_model} ({local_dims} dimensions); vectors of different models cannot be compared")]
     CloudMismatch {
-        /// What answered.
-        context: String,
         /// The model expected (configured, or seen first).
         local_model: String,
         /// Its dimension.

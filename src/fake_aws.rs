@@ -129,6 +129,8 @@ struct Inner {
 }
 
 type Shared = Arc<Inner>;
+/// An operation's answer; errors are ready S3 Vectors / Bedrock error responses.
+type Answer = Result<Response, Response>;
 
 /// The fake's router. `embedder` is MiniLM (the Titan stand-in's meaning).
 pub fn router(embedder: Arc<Embedder>, indexes: &[IndexSpec]) -> Router {
@@ -283,19 +285,25 @@ async fn service_call(
         Ok(v) => v,
         Err(e) => return aws_error(400, "SerializationException", e.to_string()),
     };
-    if service == aws::BEDROCK {
+    let answer = if service == aws::BEDROCK {
         let model = operation.trim_start_matches("InvokeModel:");
-        return invoke_model(&s, model, json).await;
-    }
-    match op_name.as_str() {
-        "CreateIndex" => create_index(&s, json),
-        "PutVectors" => put_vectors(&s, json),
-        "QueryVectors" => query_vectors(&s, json),
-        "GetVectors" => get_vectors(&s, json),
-        "DeleteVectors" => delete_vectors(&s, json),
-        "ListVectors" => list_vectors(&s, json),
-        _ => aws_error(404, "UnknownOperationException", "unknown operation"),
-    }
+        invoke_model(&s, model, json).await
+    } else {
+        match op_name.as_str() {
+            "CreateIndex" => create_index(&s, json),
+            "PutVectors" => put_vectors(&s, json),
+            "QueryVectors" => query_vectors(&s, json),
+            "GetVectors" => get_vectors(&s, json),
+            "DeleteVectors" => delete_vectors(&s, json),
+            "ListVectors" => list_vectors(&s, json),
+            _ => Err(aws_error(
+                404,
+                "UnknownOperationException",
+                "unknown operation",
+            )),
+        }
+    };
+    answer.unwrap_or_else(|error| error)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(json: Value) -> Result<T, Response> {
@@ -343,27 +351,28 @@ fn projection(s: &Inner, dims: usize) -> Arc<Vec<f32>> {
         .clone()
 }
 
-async fn invoke_model(s: &Shared, model: &str, json: Value) -> Response {
+async fn invoke_model(s: &Shared, model: &str, json: Value) -> Answer {
     let model = model.replace("%3A", ":").replace("%3a", ":");
     if model != TITAN_V2 {
-        return validation(format!("The provided model identifier is invalid: {model}"));
+        return Err(validation(format!(
+            "The provided model identifier is invalid: {model}"
+        )));
     }
-    let request: aws::TitanRequest = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let request: aws::TitanRequest = parse(json)?;
     let dims = request.dimensions.unwrap_or(1024);
     if !TITAN_DIMS.contains(&dims) {
-        return validation(format!("dimensions {dims} is not one of 256, 512, 1024"));
+        return Err(validation(format!(
+            "dimensions {dims} is not one of 256, 512, 1024"
+        )));
     }
     let chars = request.input_text.chars().count();
     if chars == 0 || chars > 50_000 {
-        return validation(format!(
+        return Err(validation(format!(
             "inputText has {chars} characters; it must have 1 to 50000"
-        ));
+        )));
     }
     let s2 = s.clone();
-    let text = request.input_text.clone();
+    let text = request.input_text;
     let embedded = tokio::task::spawn_blocking(move || {
         let v = s2.embedder.embed_one(&text)?;
         let tokens = s2.embedder.count_tokens(&text)?;
@@ -372,8 +381,8 @@ async fn invoke_model(s: &Shared, model: &str, json: Value) -> Response {
     .await;
     let (source, tokens) = match embedded {
         Ok(Ok(x)) => x,
-        Ok(Err(e)) => return aws_error(500, "InternalServerException", e.to_string()),
-        Err(e) => return aws_error(500, "InternalServerException", e.to_string()),
+        Ok(Err(e)) => return Err(aws_error(500, "InternalServerException", e.to_string())),
+        Err(e) => return Err(aws_error(500, "InternalServerException", e.to_string())),
     };
     let p = projection(s, dims);
     let src = source.len();
@@ -383,11 +392,10 @@ async fn invoke_model(s: &Shared, model: &str, json: Value) -> Response {
     if request.normalize.unwrap_or(true) {
         l2_normalize(&mut embedding);
     }
-    Json(aws::TitanResponse {
+    respond(aws::TitanResponse {
         embedding,
         input_text_token_count: tokens,
     })
-    .into_response()
 }
 
 fn index_key(index: &aws::IndexRef) -> Result<(String, String), Response> {
@@ -427,28 +435,28 @@ fn with_index<R>(
     f(idx)
 }
 
-fn respond<T: Serialize>(result: Result<T, Response>) -> Response {
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r,
-    }
+fn respond<T: Serialize>(value: T) -> Answer {
+    Ok(Json(value).into_response())
 }
 
-fn create_index(s: &Inner, json: Value) -> Response {
-    let req: aws::CreateIndexInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn create_index(s: &Inner, json: Value) -> Answer {
+    let req: aws::CreateIndexInput = parse(json)?;
     if req.data_type != "float32" || !(1..=4096).contains(&req.dimension) {
-        return validation("dataType must be float32 and dimension 1 to 4096");
+        return Err(validation(
+            "dataType must be float32 and dimension 1 to 4096",
+        ));
     }
     if req.distance_metric != "cosine" && req.distance_metric != "euclidean" {
-        return validation("distanceMetric must be cosine or euclidean");
+        return Err(validation("distanceMetric must be cosine or euclidean"));
     }
     let mut indexes = s.indexes.lock().expect("lock");
     let key = (req.vector_bucket_name.clone(), req.index_name.clone());
     if indexes.contains_key(&key) {
-        return aws_error(409, "ConflictException", "The index already exists");
+        return Err(aws_error(
+            409,
+            "ConflictException",
+            "The index already exists",
+        ));
     }
     indexes.insert(
         key,
@@ -458,7 +466,9 @@ fn create_index(s: &Inner, json: Value) -> Response {
             vectors: BTreeMap::new(),
         },
     );
-    Json(json!({"indexArn": format!("arn:aws:s3vectors:{}:000000000000:bucket/{}/index/{}", s.region, req.vector_bucket_name, req.index_name)})).into_response()
+    respond(
+        json!({"indexArn": format!("arn:aws:s3vectors:{}:000000000000:bucket/{}/index/{}", s.region, req.vector_bucket_name, req.index_name)}),
+    )
 }
 
 fn check_key(key: &str) -> Result<(), Response> {
@@ -468,16 +478,13 @@ fn check_key(key: &str) -> Result<(), Response> {
     Ok(())
 }
 
-fn put_vectors(s: &Inner, json: Value) -> Response {
-    let req: aws::PutVectorsInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn put_vectors(s: &Inner, json: Value) -> Answer {
+    let req: aws::PutVectorsInput = parse(json)?;
     if req.vectors.is_empty() || req.vectors.len() > MAX_PUT {
-        return validation(format!(
+        return Err(validation(format!(
             "vectors has {} items; it must have 1 to {MAX_PUT}",
             req.vectors.len()
-        ));
+        )));
     }
     respond(with_index(s, &req.index, |idx| {
         // Validate all, then write all: one call is all-or-nothing.
@@ -502,23 +509,20 @@ fn put_vectors(s: &Inner, json: Value) -> Response {
             idx.vectors.insert(v.key, (v.data.float32, v.metadata));
         }
         Ok(json!({}))
-    }))
+    })?)
 }
 
-fn query_vectors(s: &Inner, json: Value) -> Response {
-    let req: aws::QueryVectorsInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn query_vectors(s: &Inner, json: Value) -> Answer {
+    let req: aws::QueryVectorsInput = parse(json)?;
     if req.top_k == 0 || req.top_k > MAX_TOP_K {
-        return validation(format!(
+        return Err(validation(format!(
             "topK is {}; it must be 1 to {MAX_TOP_K}",
             req.top_k
-        ));
+        )));
     }
     let filter = match req.filter.as_ref().map(Filter::parse).transpose() {
         Ok(f) => f,
-        Err(e) => return validation(format!("Invalid filter: {e}")),
+        Err(e) => return Err(validation(format!("Invalid filter: {e}"))),
     };
     respond(with_index(s, &req.index, |idx| {
         let q = &req.query_vector.float32;
@@ -567,7 +571,7 @@ fn query_vectors(s: &Inner, json: Value) -> Response {
             vectors,
             distance_metric: idx.metric.clone(),
         })
-    }))
+    })?)
 }
 
 fn output(key: &str, v: &Stored, data: bool, metadata: bool) -> aws::OutputVector {
@@ -580,13 +584,10 @@ fn output(key: &str, v: &Stored, data: bool, metadata: bool) -> aws::OutputVecto
     }
 }
 
-fn get_vectors(s: &Inner, json: Value) -> Response {
-    let req: aws::GetVectorsInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn get_vectors(s: &Inner, json: Value) -> Answer {
+    let req: aws::GetVectorsInput = parse(json)?;
     if req.keys.is_empty() || req.keys.len() > MAX_GET {
-        return validation(format!("keys must have 1 to {MAX_GET} items"));
+        return Err(validation(format!("keys must have 1 to {MAX_GET} items")));
     }
     respond(with_index(s, &req.index, |idx| {
         let vectors = req
@@ -602,16 +603,13 @@ fn get_vectors(s: &Inner, json: Value) -> Response {
             vectors,
             next_token: None,
         })
-    }))
+    })?)
 }
 
-fn delete_vectors(s: &Inner, json: Value) -> Response {
-    let req: aws::DeleteVectorsInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn delete_vectors(s: &Inner, json: Value) -> Answer {
+    let req: aws::DeleteVectorsInput = parse(json)?;
     if req.keys.is_empty() || req.keys.len() > MAX_PUT {
-        return validation(format!("keys must have 1 to {MAX_PUT} items"));
+        return Err(validation(format!("keys must have 1 to {MAX_PUT} items")));
     }
     respond(with_index(s, &req.index, |idx| {
         for k in &req.keys {
@@ -621,17 +619,14 @@ fn delete_vectors(s: &Inner, json: Value) -> Response {
             idx.vectors.remove(k);
         }
         Ok(json!({}))
-    }))
+    })?)
 }
 
-fn list_vectors(s: &Inner, json: Value) -> Response {
-    let req: aws::ListVectorsInput = match parse(json) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+fn list_vectors(s: &Inner, json: Value) -> Answer {
+    let req: aws::ListVectorsInput = parse(json)?;
     let page = req.max_results.unwrap_or(500);
     if !(1..=1000).contains(&page) {
-        return validation("maxResults must be 1 to 1000");
+        return Err(validation("maxResults must be 1 to 1000"));
     }
     respond(with_index(s, &req.index, |idx| {
         let start = req.next_token.clone().unwrap_or_default();
@@ -646,5 +641,5 @@ fn list_vectors(s: &Inner, json: Value) -> Response {
             vectors,
             next_token,
         })
-    }))
+    })?)
 }

@@ -127,9 +127,6 @@ impl Serialize for RowPoint {
 thread_local! {
     /// The vectors that points being deserialised refer to (serde has no context argument).
     static LOADING: RefCell<Option<Arc<Rows>>> = const { RefCell::new(None) };
-    /// Search scratch (its visited set is one byte per point), reused across queries so a
-    /// query does not allocate and zero it.
-    static SCRATCH: RefCell<Search> = RefCell::new(Search::default());
 }
 
 impl<'de> Deserialize<'de> for RowPoint {
@@ -518,11 +515,7 @@ impl VectorIndex {
             rows: qrows,
             row: 0,
         };
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut search) => self.search_with(&qpoint, &mut search, query, k, policy, &live),
-            // Only reachable if `accept` itself searches; give that inner search its own.
-            Err(_) => self.search_with(&qpoint, &mut Search::default(), query, k, policy, &live),
-        })
+        self.search_with(&qpoint, &mut Search::default(), query, k, policy, &live)
     }
 
     fn search_with(

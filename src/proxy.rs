@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -36,7 +36,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -372,9 +373,9 @@ impl Upstream {
         &self,
         service: &'static str,
         path: &str,
-        body: Vec<u8>,
+        body: Bytes,
         idempotent: bool,
-    ) -> Result<Vec<u8>, ProxyError> {
+    ) -> Result<Bytes, ProxyError> {
         let base = if service == aws::BEDROCK {
             &self.bedrock
         } else {
@@ -411,7 +412,7 @@ impl Upstream {
                 .header("content-type", "application/json")
                 .header("accept", "application/json")
                 .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
-                .body(body.clone());
+                .body(body.clone()); // Bytes: a reference count, not a copy
             for (name, value) in &signed {
                 request = request.header(name.as_str(), value.as_str());
             }
@@ -453,7 +454,7 @@ impl Upstream {
                 )
             })?;
             if (200..300).contains(&status) {
-                return Ok(bytes.to_vec());
+                return Ok(bytes);
             }
             let e = AwsError::parse(status, error_type.as_deref(), &bytes);
             tracing::warn!(
@@ -473,23 +474,38 @@ impl Upstream {
         }
     }
 
-    async fn embed(&self, model: &str, dims: usize, text: &str) -> Result<Vec<f32>, ProxyError> {
-        let body = serde_json::to_vec(&aws::TitanRequest {
-            input_text: text.into(),
-            dimensions: Some(dims),
-            normalize: Some(true),
-        })
-        .expect("serialisable");
-        // The model id is a path segment: ':' is percent-encoded as the AWS SDKs do.
-        let path = format!("/model/{}/invoke", model.replace(':', "%3A"));
-        let bytes = self.call(aws::BEDROCK, &path, body, true).await?;
-        let response: aws::TitanResponse = serde_json::from_slice(&bytes).map_err(|_| {
+    /// One upstream operation, JSON in and out: `request` is sent (with retries: every
+    /// operation the proxy uses is idempotent) and the answer read as `Resp`; `what`
+    /// names it when the answer cannot be read.
+    async fn call_json<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        service: &'static str,
+        path: &str,
+        request: &Req,
+        what: &str,
+    ) -> Result<Resp, ProxyError> {
+        let body = serde_json::to_vec(request).expect("request types serialise");
+        let bytes = self.call(service, path, body.into(), true).await?;
+        serde_json::from_slice(&bytes).map_err(|_| {
             ProxyError::new(
                 StatusCode::BAD_GATEWAY,
                 "UPSTREAM_ERROR",
-                "unexpected embedding answer",
+                format!("unexpected {what} answer"),
             )
-        })?;
+        })
+    }
+
+    async fn embed(&self, model: &str, dims: usize, text: &str) -> Result<Vec<f32>, ProxyError> {
+        let request = aws::TitanRequest {
+            input_text: text.into(),
+            dimensions: Some(dims),
+            normalize: Some(true),
+        };
+        // The model id is a path segment: ':' is percent-encoded as the AWS SDKs do.
+        let path = format!("/model/{}/invoke", model.replace(':', "%3A"));
+        let response: aws::TitanResponse = self
+            .call_json(aws::BEDROCK, &path, &request, "embedding")
+            .await?;
         if response.embedding.len() != dims {
             tracing::error!(got = response.embedding.len(), dims, "embedding size");
             return Err(ProxyError::new(
@@ -981,22 +997,10 @@ async fn query(
         return_metadata: req.return_metadata,
         return_distance: req.return_distance,
     };
-    let bytes = s
+    let out: aws::QueryVectorsOutput = s
         .upstream
-        .call(
-            aws::S3VECTORS,
-            "/QueryVectors",
-            serde_json::to_vec(&upstream).expect("serialisable"),
-            true,
-        )
+        .call_json(aws::S3VECTORS, "/QueryVectors", &upstream, "query")
         .await?;
-    let out: aws::QueryVectorsOutput = serde_json::from_slice(&bytes).map_err(|_| {
-        ProxyError::new(
-            StatusCode::BAD_GATEWAY,
-            "UPSTREAM_ERROR",
-            "unexpected query answer",
-        )
-    })?;
     Ok(Json(QueryResponse {
         vectors: out
             .vectors
@@ -1103,13 +1107,9 @@ async fn upsert(
         index: index_ref(&s),
         vectors,
     };
-    s.upstream
-        .call(
-            aws::S3VECTORS,
-            "/PutVectors",
-            serde_json::to_vec(&put).expect("serialisable"),
-            true,
-        )
+    let _: IgnoredAny = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/PutVectors", &put, "put")
         .await?;
     Ok(Json(UpsertResponse {
         upserted: count,
@@ -1136,26 +1136,15 @@ async fn delete(
                 return_data: false,
                 return_metadata: true,
             };
-            let bytes = s
+            let found: aws::VectorsOutput = s
                 .upstream
-                .call(
-                    aws::S3VECTORS,
-                    "/GetVectors",
-                    serde_json::to_vec(&get).expect("serialisable"),
-                    true,
-                )
+                .call_json(aws::S3VECTORS, "/GetVectors", &get, "lookup")
                 .await?;
-            let found: aws::VectorsOutput = serde_json::from_slice(&bytes).map_err(|_| {
-                ProxyError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "UPSTREAM_ERROR",
-                    "unexpected lookup answer",
-                )
-            })?;
+            let empty = Map::new();
             if found
                 .vectors
                 .iter()
-                .any(|v| !forced.matches(&v.metadata.clone().unwrap_or_default()))
+                .any(|v| !forced.matches(v.metadata.as_ref().unwrap_or(&empty)))
             {
                 return Err(outside_scope(&who.name));
             }
@@ -1166,13 +1155,9 @@ async fn delete(
         index: index_ref(&s),
         keys: req.keys,
     };
-    s.upstream
-        .call(
-            aws::S3VECTORS,
-            "/DeleteVectors",
-            serde_json::to_vec(&del).expect("serialisable"),
-            true,
-        )
+    let _: IgnoredAny = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/DeleteVectors", &del, "delete")
         .await?;
     Ok(Json(DeleteResponse { deleted: count }))
 }

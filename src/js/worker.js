@@ -26,17 +26,6 @@ function localOnly(what) {
   if (cloud) throw new BenefindError("NOT_SUPPORTED", `${what} is not available on a cloud index`);
 }
 
-/** tokenizer.json only (for chunking in cloud mode), checked against its pinned SHA-256. */
-async function fetchTokenizer(baseUrl) {
-  const response = await fetch(new URL("tokenizer.json", baseUrl));
-  if (!response.ok) throw new BenefindError("MODEL_MISSING", `tokenizer.json: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== MODEL_FILES["tokenizer.json"]) throw new BenefindError("MODEL_INVALID", "tokenizer.json does not match its pinned SHA-256");
-  return bytes;
-}
-
 async function openCloud({ model, bundleUrl, cloud: opts }) {
   if (bundleUrl) {
     throw new BenefindError("MODEL_MISMATCH",
@@ -45,7 +34,11 @@ async function openCloud({ model, bundleUrl, cloud: opts }) {
   }
   if (!opts.proxyUrl || !opts.token) throw new BenefindError("INVALID_INPUT", "cloud needs {proxyUrl, token}");
   wasmMemory = (await init()).memory;
-  const tokenizer = model?.baseUrl ? await fetchTokenizer(model.baseUrl) : undefined;
+  // Only tokenizer.json (to chunk documents for ingest), checked and cached like the model.
+  const sums = model?.sha256 ?? MODEL_FILES;
+  const tokenizer = model?.baseUrl
+    ? (await loadModel(model.baseUrl, { "tokenizer.json": sums["tokenizer.json"] }, progress)).files[0]
+    : undefined;
   cloud = new CloudIndex(opts.proxyUrl, opts.token, tokenizer, opts.expect?.model, opts.expect?.dims);
   info = { mode: "cloud", proxyUrl: opts.proxyUrl };
   return ops.stats();

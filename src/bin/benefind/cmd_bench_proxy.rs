@@ -41,7 +41,8 @@ async fn request(
     prefix: &str,
 ) -> anyhow::Result<()> {
     let key = format!("{prefix}_{n:06}");
-    let (url, body, auth): (String, Value, Vec<(String, String)>) = match target {
+    // The body is serialised once: the direct path signs exactly the bytes it sends.
+    let (url, body, auth): (String, Vec<u8>, Vec<(String, String)>) = match target {
         Target::Proxy {
             url,
             search,
@@ -50,13 +51,15 @@ async fn request(
             if n.is_multiple_of(2) {
                 (
                     format!("{url}/v1/upsert"),
-                    json!({"vectors": [{"key": key, "data": vector(n), "metadata": {"policy": "PPO_PLUS"}}]}),
+                    serde_json::to_vec(
+                        &json!({"vectors": [{"key": key, "data": vector(n), "metadata": {"policy": "PPO_PLUS"}}]}),
+                    )?,
                     vec![("authorization".into(), format!("Bearer {ingest}"))],
                 )
             } else {
                 (
                     format!("{url}/v1/query"),
-                    json!({"vector": vector(n), "topK": 3}),
+                    serde_json::to_vec(&json!({"vector": vector(n), "topK": 3}))?,
                     vec![("authorization".into(), format!("Bearer {search}"))],
                 )
             }
@@ -70,7 +73,7 @@ async fn request(
             let (path, body) = if n.is_multiple_of(2) {
                 (
                     "/PutVectors",
-                    serde_json::to_value(PutVectorsInput {
+                    serde_json::to_vec(&PutVectorsInput {
                         index,
                         vectors: vec![PutInputVector {
                             key,
@@ -85,7 +88,7 @@ async fn request(
             } else {
                 (
                     "/QueryVectors",
-                    serde_json::to_value(QueryVectorsInput {
+                    serde_json::to_vec(&QueryVectorsInput {
                         index,
                         top_k: 3,
                         query_vector: VectorData { float32: vector(n) },
@@ -96,7 +99,6 @@ async fn request(
                 )
             };
             let full = format!("{url}{path}");
-            let bytes = serde_json::to_vec(&body)?;
             let signed = aws::sign(
                 &test_credentials(),
                 "us-east-1",
@@ -104,7 +106,7 @@ async fn request(
                 "POST",
                 &full,
                 &[("content-type", "application/json")],
-                &bytes,
+                &body,
                 SystemTime::now(),
             )
             .map_err(anyhow::Error::msg)?;
@@ -114,7 +116,7 @@ async fn request(
     let mut req = http
         .post(&url)
         .header("content-type", "application/json")
-        .body(serde_json::to_vec(&body)?);
+        .body(body);
     for (k, v) in auth {
         req = req.header(k, v);
     }
