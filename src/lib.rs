@@ -48,7 +48,10 @@ pub use bundle::{
 pub use chunk::{
     chunk_document, default_id, split_front_matter, Chunk, ChunkOptions, Document, TokenCounter,
 };
-pub use embed::{Embedder, ModelFiles, TokenLength, MAX_TOKENS, MODEL_ID};
+pub use embed::{
+    quantize_safetensors, Embedder, ModelFiles, Precision, TokenLength, INT8_WEIGHTS_FILE,
+    MAX_TOKENS, MODEL_ID,
+};
 pub use engine::{
     chunk_docs, Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit,
     SearchMode, DEFAULT_K, MAX_K,

@@ -2,7 +2,9 @@
 
 mod common;
 
-use benefind::{cosine, Embedder, Error, ModelFiles, MAX_TOKENS, MODEL_ID};
+use benefind::{
+    cosine, quantize_safetensors, Embedder, Error, ModelFiles, Precision, MAX_TOKENS, MODEL_ID,
+};
 use common::{embedder, model_files, parity};
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -178,4 +180,97 @@ fn missing_model_dir_says_how_to_fetch() {
         err.to_string().contains("pkg-scripts/fetch-model.sh"),
         "{err}"
     );
+}
+
+/// The int8 conversion of the weights (what the browser downloads by default).
+fn int8_files() -> ModelFiles {
+    let files = model_files();
+    let weights = quantize_safetensors(&files.weights).expect("quantizes");
+    ModelFiles { weights, ..files }
+}
+
+#[test]
+fn int8_weights_are_a_quarter_of_the_bytes_and_deterministic() {
+    let f32_bytes = model_files().weights.len();
+    let a = int8_files().weights;
+    assert!(
+        a.len() * 100 <= f32_bytes * 27,
+        "int8 file {} bytes vs f32 {f32_bytes}",
+        a.len()
+    );
+    // The scripts pin the file's SHA-256: the conversion must not depend on anything
+    // but its input.
+    assert!(a == int8_files().weights, "two conversions differ");
+    // Converting twice is refused, naming the file, instead of double-quantizing.
+    let err = quantize_safetensors(&a).expect_err("already int8");
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+}
+
+#[test]
+fn int8_weights_match_the_reference_within_the_quantized_bar() {
+    let int8 = Embedder::from_files(int8_files()).expect("int8 model loads");
+    assert_eq!(int8.precision(), Precision::Int8);
+    assert_eq!(embedder().precision(), Precision::F32);
+    let rows = parity::rows();
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let got = int8.embed(&texts).expect("embeds");
+    let failures = parity::int8_failures(&rows, &got);
+    assert!(
+        failures.is_empty(),
+        "int8 parity failures:\n{}",
+        failures.join("\n")
+    );
+    // Quantized for real: not bit-identical to f32 (which would mean f32 weights ran).
+    let f32_vectors = embedder().embed(&texts).expect("embeds");
+    let min = got
+        .iter()
+        .zip(&f32_vectors)
+        .map(|(a, b)| cosine(a, b))
+        .fold(1.0f32, f32::min);
+    assert!(min < 0.999_999, "int8 equals f32 (min cosine {min})");
+    // And on every benefit question of the retrieval fixture, against f32.
+    let questions: Vec<String> = include_str!("fixtures/questions.jsonl")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["question"]
+                .as_str()
+                .expect("question")
+                .to_string()
+        })
+        .collect();
+    let (a, b) = (
+        int8.embed(&questions).expect("embeds"),
+        embedder().embed(&questions).expect("embeds"),
+    );
+    for ((q, a), b) in questions.iter().zip(&a).zip(&b) {
+        let c = cosine(a, b);
+        assert!(
+            c >= parity::MIN_COSINE_INT8,
+            "{q:?}: int8 vs f32 cosine {c}"
+        );
+    }
+}
+
+#[test]
+fn broken_int8_files_are_refused_naming_the_file() {
+    let good = int8_files();
+    // Drop one scale tensor by renaming it in the header (same length, so offsets hold).
+    let mut weights = good.weights.clone();
+    let header_len = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(weights[8..8 + header_len].to_vec()).unwrap();
+    let renamed = header.replacen(
+        "intermediate.dense.weight.scale",
+        "intermediate.dense.weight.sca1e",
+        1,
+    );
+    assert_ne!(header, renamed);
+    weights[8..8 + header_len].copy_from_slice(renamed.as_bytes());
+    let err = Embedder::from_files(ModelFiles {
+        weights,
+        ..good.clone()
+    })
+    .expect_err("refused");
+    assert_eq!(err.code(), "MODEL_INVALID");
+    assert!(err.to_string().contains("model.int8.safetensors"), "{err}");
+    assert!(err.to_string().contains(".scale"), "{err}");
 }

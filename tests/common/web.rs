@@ -4,7 +4,7 @@
 // Each browser test uses part of this module.
 #![allow(dead_code)]
 
-use benefind::{Embedder, ModelFiles};
+use benefind::{Embedder, ModelFiles, Precision};
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -34,11 +34,17 @@ pub async fn fetch_bytes(url: &str) -> Vec<u8> {
     Uint8Array::new(&buffer).to_vec()
 }
 
-/// The real model, fetched from [`MODEL_URL`].
+/// The real model with its f32 weights, fetched from [`MODEL_URL`].
 pub async fn embedder() -> Embedder {
+    embedder_with(Precision::F32).await
+}
+
+/// The real model with the given weights file (the int8 one is made by
+/// pkg-scripts/default-bundle.sh, which test.sh runs first).
+pub async fn embedder_with(precision: Precision) -> Embedder {
     let file = |name: &str| format!("{MODEL_URL}{name}");
     let files = ModelFiles {
-        weights: fetch_bytes(&file("model.safetensors")).await,
+        weights: fetch_bytes(&file(precision.weights_file())).await,
         tokenizer: fetch_bytes(&file("tokenizer.json")).await,
         config: fetch_bytes(&file("config.json")).await,
     };

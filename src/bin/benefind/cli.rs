@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use benefind::{Embedder, IndexParams, ModelFiles, SearchMode, VectorEncoding, DEFAULT_K};
+use benefind::{
+    Embedder, IndexParams, ModelFiles, Precision, SearchMode, VectorEncoding, DEFAULT_K,
+};
 use clap::{Parser, Subcommand};
 
 use crate::cmd_bundle::BuildOptions;
@@ -64,6 +66,11 @@ enum Command {
         queries: Option<PathBuf>,
         /// The member's question.
         question: Option<String>,
+    },
+    /// Model files: `model quantize` writes the int8 weights the browser downloads.
+    Model {
+        #[command(subcommand)]
+        which: ModelCommand,
     },
     /// Benchmarks.
     Bench {
@@ -297,18 +304,50 @@ enum BenchCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Convert model.safetensors (f32) into model.int8.safetensors: per-row symmetric
+    /// int8 for the embedding table and every dense layer, a quarter of the bytes.
+    Quantize {
+        /// Folder with model.safetensors; the int8 file is written next to it.
+        #[arg(long, default_value = DEFAULT_MODEL_DIR)]
+        model_dir: PathBuf,
+        /// Where to write (default: MODEL_DIR/model.int8.safetensors).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Weights precision on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum WeightsArg {
+    F32,
+    Int8,
+}
+
 /// Where the model files are.
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// Folder with model.safetensors, tokenizer.json and config.json.
+    /// Folder with model.safetensors (and model.int8.safetensors), tokenizer.json and config.json.
     #[arg(long, default_value = DEFAULT_MODEL_DIR)]
     model_dir: PathBuf,
+    /// Weights to embed with: f32 (model.safetensors, the reference) or int8
+    /// (model.int8.safetensors, what the browser uses by default).
+    #[arg(long, value_enum, default_value = "f32")]
+    weights: WeightsArg,
 }
 
 impl ModelArgs {
+    pub fn precision(&self) -> Precision {
+        match self.weights {
+            WeightsArg::F32 => Precision::F32,
+            WeightsArg::Int8 => Precision::Int8,
+        }
+    }
+
     /// Loads the embedder, with a message that says how to get the model when it is missing.
     pub fn load(&self) -> anyhow::Result<Embedder> {
-        let files = ModelFiles::read_dir(&self.model_dir)?;
+        let files = ModelFiles::read_dir_with(&self.model_dir, self.precision())?;
         Embedder::from_files(files)
             .with_context(|| format!("loading the model from {}", self.model_dir.display()))
     }
@@ -363,6 +402,9 @@ pub fn main() -> ExitCode {
                 mode,
             },
         ),
+        Command::Model {
+            which: ModelCommand::Quantize { model_dir, out },
+        } => quantize(&model_dir, out),
         Command::Bench {
             which: BenchCommand::Embed { model, runs },
         } => cmd_bench::embed(&model, runs),
@@ -432,4 +474,29 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `benefind model quantize`: writes the int8 file through a temporary name, so an
+/// interrupted run never leaves a truncated file where the browser would fetch it.
+fn quantize(model_dir: &std::path::Path, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let source = model_dir.join(Precision::F32.weights_file());
+    let bytes = std::fs::read(&source).with_context(|| {
+        format!(
+            "reading {} (run pkg-scripts/fetch-model.sh)",
+            source.display()
+        )
+    })?;
+    let int8 = benefind::quantize_safetensors(&bytes)?;
+    let out = out.unwrap_or_else(|| model_dir.join(Precision::Int8.weights_file()));
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, &int8).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &out).with_context(|| format!("renaming to {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({} bytes, {:.2}x of {})",
+        out.display(),
+        int8.len(),
+        int8.len() as f64 / bytes.len() as f64,
+        source.display()
+    );
+    Ok(())
 }

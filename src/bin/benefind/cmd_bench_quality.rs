@@ -2,7 +2,9 @@
 //! (each question has its policy and its one relevant chunk), filtered by policy:
 //! top-1 accuracy, MRR@10 and nDCG@10, overall, per policy, and on two halves of the set:
 //! "dev" (questions on odd lines, the only ones looked at while tuning) and "held-out"
-//! (even lines, to see whether a change generalises). Writes target/bench/quality.json.
+//! (even lines, to see whether a change generalises). Writes target/bench/quality.json
+//! (quality-int8.json with `--weights int8`: questions embedded with the int8 weights
+//! against the bundle's f32 vectors, as the browser does by default).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -86,6 +88,8 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
         ("hybrid", SearchMode::Hybrid),
     ];
     let mut report = BTreeMap::new();
+    let precision = model.precision().as_str();
+    println!("questions embedded with {precision} weights");
     println!(
         "{:<12} {:>9} {:>7} {:>8} {:>8}",
         "mode", "questions", "top-1", "MRR@10", "nDCG@10"
@@ -127,10 +131,11 @@ pub fn run(model: &ModelArgs, bundle: &Path, questions: &Path) -> anyhow::Result
     }
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;
-    std::fs::write(
-        out.join("quality.json"),
-        serde_json::to_vec_pretty(&report)?,
-    )?;
-    eprintln!("wrote target/bench/quality.json");
+    let name = match model.precision() {
+        benefind::Precision::F32 => "quality.json".to_string(),
+        other => format!("quality-{}.json", other.as_str()),
+    };
+    std::fs::write(out.join(&name), serde_json::to_vec_pretty(&report)?)?;
+    eprintln!("wrote target/bench/{name}");
     Ok(())
 }

