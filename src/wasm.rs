@@ -38,7 +38,8 @@ pub struct JsEmbedder {
 
 #[wasm_bindgen(js_class = Embedder)]
 impl JsEmbedder {
-    /// Loads the model from the bytes of `model.safetensors`, `tokenizer.json` and `config.json`.
+    /// Loads the model from the bytes of the weights (`model.int8.safetensors` or
+    /// `model.safetensors`), `tokenizer.json` and `config.json`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         weights: Vec<u8>,
@@ -64,6 +65,12 @@ impl JsEmbedder {
     #[wasm_bindgen(getter)]
     pub fn dims(&self) -> usize {
         self.inner.dims()
+    }
+
+    /// "int8" or "f32": which weights file was loaded.
+    #[wasm_bindgen(getter)]
+    pub fn weights(&self) -> String {
+        self.inner.precision().as_str().to_string()
     }
 
     /// Embeds one text into a unit-length `Float32Array`.
@@ -159,7 +166,7 @@ export interface OpenReport { base: "none" | "stored" | "imported" | "updated"; 
 /** Storage figures of a persistent database. */
 export interface StoreStats { storedBytes: number; journalChunks: number; tombstones: number; textsEmbedded: number; open: OpenReport; }
 export interface DatabaseStats extends EngineStats, StoreStats {}
-export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; }
+export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; }
 "#;
 
 /// The search engine (embedder + collection), for JavaScript. The Web Worker API is
@@ -264,6 +271,7 @@ fn engine_stats(engine: &Engine) -> serde_json::Value {
         "policies": c.counts_by_policy(),
         "graphRows": graph_rows,
         "exactRows": exact_rows,
+        "weights": engine.embedder().precision().as_str(),
     })
 }
 

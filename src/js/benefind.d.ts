@@ -3,7 +3,10 @@ export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseSt
 export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
 
 /** Pinned SHA-256 sums of the model files, by file name. */
-export declare const MODEL_FILES: Readonly<Record<"model.safetensors" | "tokenizer.json" | "config.json", string>>;
+/** The default model files (int8 weights) and their pinned SHA-256 sums. */
+export declare const MODEL_FILES: Readonly<Record<"model.int8.safetensors" | "tokenizer.json" | "config.json", string>>;
+/** The f32 weights' files (`model: {weights: "f32"}`). */
+export declare const MODEL_FILES_F32: Readonly<Record<"model.safetensors" | "tokenizer.json" | "config.json", string>>;
 /** The IndexedDB database name used when `open()` is given none ("benefind"). */
 export declare const DEFAULT_DB_NAME: string;
 
@@ -18,7 +21,13 @@ export declare class BenefindError extends Error {
   readonly code: string;
 }
 
-export interface ModelFromUrl { baseUrl: string; sha256?: Record<string, string>; }
+export interface ModelFromUrl {
+  baseUrl: string;
+  /** "int8" (default: model.int8.safetensors, 23 MB, cosine ≥ 0.995 to f32) or "f32" (model.safetensors, 91 MB). */
+  weights?: "int8" | "f32";
+  /** Files to fetch and their SHA-256 sums, weights first (overrides `weights`). */
+  sha256?: Record<string, string>;
+}
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
 /** Progress while opening (model download, index load) and while ingesting (chunks embedded). */
 export interface Progress { phase: "model" | "index" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; }

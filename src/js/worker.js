@@ -3,7 +3,7 @@
 // or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
 // and ingesting. Operations run one at a time, in arrival order.
 import init, { Database, CloudIndex } from "./benefind_wasm.js";
-import { loadModel, BenefindError, MODEL_FILES } from "./model.js";
+import { loadModel, modelSums, BenefindError } from "./model.js";
 
 
 let db = null;
@@ -35,7 +35,7 @@ async function openCloud({ model, bundleUrl, cloud: opts }) {
   if (!opts.proxyUrl || !opts.token) throw new BenefindError("INVALID_INPUT", "cloud needs {proxyUrl, token}");
   wasmMemory = (await init()).memory;
   // Only tokenizer.json (to chunk documents for ingest), checked and cached like the model.
-  const sums = model?.sha256 ?? MODEL_FILES;
+  const sums = modelSums(model);
   const tokenizer = model?.baseUrl
     ? (await loadModel(model.baseUrl, { "tokenizer.json": sums["tokenizer.json"] }, progress)).files[0]
     : undefined;
@@ -78,7 +78,7 @@ const ops = {
       files = [model.files.weights, model.files.tokenizer, model.files.config].map((f) => new Uint8Array(f));
       modelSource = "files";
     } else if (model && model.baseUrl) {
-      ({ files, source: modelSource } = await loadModel(model.baseUrl, model.sha256, progress));
+      ({ files, source: modelSource } = await loadModel(model.baseUrl, modelSums(model), progress));
     } else {
       throw new BenefindError("MODEL_MISSING", "open() needs model: {baseUrl} or {files: {weights, tokenizer, config}}");
     }

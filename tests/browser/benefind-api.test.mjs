@@ -50,14 +50,15 @@ test("open in a worker, search, coded errors, ingest, delete, close; model cache
     const stats = await db.stats();
     db.close();
     const closed = await settle(db.stats());
-    const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.safetensors").at(-1);
+    const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
     return { big: big.chunks, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
   });
   assert.equal(first.opened.modelSource, "network");
   assert.equal(first.big, 40);
   assert.deepEqual(first.ingestProgress, [[32, 40], [40, 40]]);
   assert.deepEqual(first.phases, ["model", "index"]);
-  assert.equal(first.modelBytes.loaded, 90868376, "progress reports the bytes of model.safetensors");
+  assert.equal(first.modelBytes.loaded, 23469832, "progress reports the bytes of model.int8.safetensors (the default weights)");
+  assert.equal(first.stats.weights, "int8");
   assert.equal(first.hits[0].metadata.section, "Preventive care");
   assert.ok(first.hits.every((h) => h.metadata.policy === "PPO_PLUS"));
   assert.equal(first.badFilter.err.code, "BAD_FILTER");
@@ -90,6 +91,26 @@ test("a model file that fails its SHA-256 check is refused with MODEL_CHECKSUM",
   });
   assert.equal(out.err.code, "MODEL_CHECKSUM");
   assert.match(out.err.message, /config\.json/);
+});
+
+test("model.weights picks the f32 file; another value is INVALID_INPUT", async () => {
+  const { page } = await freshPage();
+  const out = await page.evaluate(async () => {
+    const fetched = [];
+    const db = await api.Benefind.open({ ...opts, model: { ...opts.model, weights: "f32" }, dbName: "f32-weights",
+      onProgress: (p) => p.phase === "model" && fetched.push(p.file) });
+    const stats = await db.stats();
+    const hit = (await db.search("Is my annual checkup free?", "PPO_PLUS"))[0].metadata.section;
+    db.close();
+    const bad = await settle(api.Benefind.open({ ...opts, model: { ...opts.model, weights: "fp16" }, dbName: "bad-weights" }));
+    return { files: [...new Set(fetched)], weights: stats.weights, hit, bad, pinned: Object.keys(api.MODEL_FILES_F32) };
+  });
+  assert.deepEqual(out.files, ["model.safetensors", "tokenizer.json", "config.json"]);
+  assert.deepEqual(out.pinned, out.files);
+  assert.equal(out.weights, "f32");
+  assert.equal(out.hit, "Preventive care");
+  assert.equal(out.bad.err.code, "INVALID_INPUT");
+  assert.match(out.bad.err.message, /fp16/);
 });
 
 test("the model can come from bytes the page provides ({files})", async () => {
