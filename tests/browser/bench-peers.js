@@ -139,12 +139,16 @@ async function peerPipeline(dtype) {
   return { extractor, embed };
 }
 
-/** Loads the benefind wasm module and Embedder in this page (no worker), from bytes. */
-async function benefindEmbedder() {
+/**
+ * Loads the benefind wasm module and an Embedder in this page (no worker), from bytes:
+ * `weights` is "model.int8.safetensors" (what Benefind.open downloads by default) or
+ * "model.safetensors" (f32).
+ */
+async function benefindEmbedder(weights) {
   const wasm = await import("/pkg/benefind_wasm.js");
   await wasm.default();
   const [w, t, c] = await Promise.all(
-    ["model.safetensors", "tokenizer.json", "config.json"].map((f) => bytes(MODEL.baseUrl + f)));
+    [weights, "tokenizer.json", "config.json"].map((f) => bytes(MODEL.baseUrl + f)));
   const t0 = now();
   const embedder = new wasm.Embedder(w, t, c);
   return { embedder, fromBytesMs: now() - t0 };
@@ -155,9 +159,14 @@ const cosine = (a, b) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[
 async function phaseEmbed() {
   const out = { load_ms: {} };
   let t0 = now();
-  const b = await benefindEmbedder();
+  const b = await benefindEmbedder("model.int8.safetensors");
   out.load_ms.benefind = now() - t0;
   out.load_ms.benefind_from_bytes = b.fromBytesMs;
+  t0 = now();
+  const bf = await benefindEmbedder("model.safetensors");
+  out.load_ms.benefind_f32 = now() - t0;
+  out.load_ms.benefind_f32_from_bytes = bf.fromBytesMs;
+  out.weights = { benefind: b.embedder.weights, benefind_f32: bf.embedder.weights };
   t0 = now();
   const q8 = await peerPipeline("q8");
   out.load_ms.transformers_js = now() - t0;
@@ -171,12 +180,15 @@ async function phaseEmbed() {
   const questions = spread(all, QUESTIONS);
   // Warm-up, then each question through each embedder in turn (the first of the pair
   // alternates), so both see the same machine state.
-  for (const q of questions.slice(0, 3)) { b.embedder.embedOne(q.question); await q8.embed(q.question); await fp32?.embed(q.question); }
-  const times = { benefind: [], transformers_js: [], transformers_js_fp32: [] };
+  for (const q of questions.slice(0, 3)) {
+    b.embedder.embedOne(q.question); bf.embedder.embedOne(q.question); await q8.embed(q.question); await fp32?.embed(q.question);
+  }
+  const times = { benefind: [], benefind_f32: [], transformers_js: [], transformers_js_fp32: [] };
   const timeOne = async (name, f) => { const s = now(); await f(); times[name].push(now() - s); };
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, { question }] of questions.entries()) {
-      const pair = [["benefind", () => b.embedder.embedOne(question)], ["transformers_js", () => q8.embed(question)]];
+      const pair = [["benefind", () => b.embedder.embedOne(question)], ["transformers_js", () => q8.embed(question)],
+        ["benefind_f32", () => bf.embedder.embedOne(question)]];
       if (fp32) pair.push(["transformers_js_fp32", () => fp32.embed(question)]);
       if ((i + r) % 2) pair.reverse();
       for (const [name, f] of pair) await timeOne(name, f);
@@ -228,6 +240,21 @@ async function phaseEmbed() {
       disagreements: examples,
     };
   }
+  // What the int8 weights change: questions embedded with int8 vs f32, both ranked
+  // against the bundle's (f32) chunk vectors; and how close the two question vectors are.
+  let top3 = 0;
+  const qcos = [];
+  for (const q of all) {
+    const accept = (row) => bundle.policies[row] === q.policy;
+    const [vi, vf] = [b.embedder.embedOne(q.question), bf.embedder.embedOne(q.question)];
+    qcos.push(cosine(vi, vf));
+    const [a, c] = [vi, vf].map((v) => topK(bundle.vectors, bundle.dims, v, 3, accept).map((h) => bundle.ids[h.row]));
+    top3 += a.every((id, i) => id === c[i]);
+  }
+  out.agreement.int8_vs_f32 = {
+    questions: all.length, top3_equal: top3 / all.length,
+    question_cosine_mean: qcos.reduce((x, y) => x + y, 0) / qcos.length, question_cosine_min: Math.min(...qcos),
+  };
   return out;
 }
 

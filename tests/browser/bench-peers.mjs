@@ -6,6 +6,8 @@
 //   embed → benefind → benefind-warm → peer → peer-warm
 // Prints a table with both sides and benefind ÷ peer, and writes target/bench/peers.json.
 //   node tests/browser/bench-peers.mjs [BUNDLE_DIR [SIZES]]   (target/bench-cache, 10000,100000)
+// BENCH_PEERS_PHASES=embed runs only the embedding phase and prints its medians (a quick
+// check while tuning the embedder; no table, no peers.json).
 // Needs pkg/ (build.sh), models/ (fetch-model.sh), target/peers/ (fetch-peers.sh),
 // www/data/default.bundle (default-bundle.sh) and BUNDLE_DIR/bench-10000.bundle with its
 // .queries.json (`benefind bench bundle`, as bench.sh browser/peers run it); 100000 is
@@ -46,7 +48,8 @@ try {
   const context = await browser.newContext();
   context.on("request", (r) => { const u = new URL(r.url()); if (u.origin === new URL(server.url).origin) requested.add(u.pathname); });
   const query = new URLSearchParams({ sizes: sizes.join(","), fp32: fp32 ? "1" : "0" });
-  for (const phase of ["embed", "benefind", "benefind-warm", "peer", "peer-warm"]) {
+  const phases = (process.env.BENCH_PEERS_PHASES || "embed,benefind,benefind-warm,peer,peer-warm").split(",");
+  for (const phase of phases) {
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(`${phase}: pageerror: ${e.message}`));
     page.on("console", (m) => {
@@ -68,6 +71,13 @@ try {
   server.close();
 }
 
+if (!raw.benefind) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [side, ms] of Object.entries(raw.embed?.embed_ms ?? {})) if (ms.length) console.log(`${side}: query embedding p50 ${median(ms).toFixed(2)} ms`);
+  console.log(JSON.stringify(raw.embed?.agreement?.int8_vs_f32));
+  process.exit(errors.length ? 1 : 0);
+}
+
 // Download size: every code file each side fetched (JS + wasm), and the model files,
 // gzipped here at level 9 (what a static server with precompressed files sends).
 const fileOf = (p) => {
@@ -78,7 +88,7 @@ const gz = (files) => files.reduce((sum, f) => sum + gzipSync(readFileSync(f), {
 const isCode = (p) => /\.(m?js|wasm)$/.test(p);
 const codeOf = (prefix) => [...requested].filter((p) => p.startsWith(prefix) && isCode(p)).sort();
 const modelFiles = {
-  benefind: ["/models/all-MiniLM-L6-v2/model.safetensors"],
+  benefind: ["/models/all-MiniLM-L6-v2/model.int8.safetensors"],
   transformers_js: ["/peers/models/sentence-transformers/all-MiniLM-L6-v2/onnx/model_quantized.onnx"],
 };
 const tokenizerFiles = {
@@ -118,7 +128,7 @@ Object.assign(results, {
     total: both(bytes.benefind.total, bytes.transformers_js.total),
   },
   top3_agreement: agreement.top3_equal,
-  precision: { benefind: "f32", transformers_js: "q8 (int8-stored, fp32 compute)" },
+  precision: { benefind: "int8 weights (per-row, f32 compute)", transformers_js: "q8 (int8 weights, dynamic int8 activations)" },
   details: {
     versions: { transformers_js: version("@huggingface/transformers"), onnxruntime_web: version("onnxruntime-web") },
     sizes, questions: e.questions, rounds: e.rounds, threads: { benefind: 1, transformers_js: 1 },
@@ -133,6 +143,12 @@ Object.assign(results, {
     bytes_raw: Object.fromEntries(Object.entries(code).map(([side, files]) => [side, files.reduce((s, p) => s + readFileSync(fileOf(p)).length, 0)])),
   },
 });
+results.f32 = {
+  precision: "benefind model.safetensors (f32) vs transformers.js fp32 ONNX (rebuilt from model.safetensors)",
+  embed_p50_ms: both(pct(e.embed_ms.benefind_f32, 0.5), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.5) : null),
+  embed_p95_ms: both(pct(e.embed_ms.benefind_f32, 0.95), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.95) : null),
+  int8_vs_f32: e.agreement.int8_vs_f32,
+};
 if (fp32) {
   results.fp32_peer = {
     precision: "fp32 ONNX (rebuilt from model.safetensors)",
@@ -148,9 +164,12 @@ const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : "-");
 const mb = (x) => `${(x / 1e6).toFixed(2)} MB`;
 const rows = [["", "benefind", "peer", "benefind ÷ peer"]];
 const row = (label, b, p, fmt = (x) => f(x, 2)) => rows.push([label, fmt(b), fmt(p), typeof b === "number" && typeof p === "number" ? `${(b / p).toFixed(2)}x` : "-"]);
-row("query embedding p50 ms (vs transformers.js q8)", results.embed_p50_ms.benefind, results.embed_p50_ms.transformers_js);
-row("query embedding p95 ms", results.embed_p95_ms.benefind, results.embed_p95_ms.transformers_js);
-if (fp32) row("query embedding p50 ms (vs transformers.js fp32)", results.embed_p50_ms.benefind, results.fp32_peer.embed_p50_ms);
+row("query embedding p50 ms, int8 (vs transformers.js q8)", results.embed_p50_ms.benefind, results.embed_p50_ms.transformers_js);
+row("query embedding p95 ms, int8 (vs q8)", results.embed_p95_ms.benefind, results.embed_p95_ms.transformers_js);
+if (fp32) {
+  row("query embedding p50 ms, f32 (vs transformers.js fp32)", results.f32.embed_p50_ms.benefind, results.f32.embed_p50_ms.transformers_js);
+  row("query embedding p95 ms, f32 (vs fp32)", results.f32.embed_p95_ms.benefind, results.f32.embed_p95_ms.transformers_js);
+}
 row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_ms, undefined, (x) => (x === undefined ? "-" : `${f(x, 2)} / ${f(results.details.search_e2e_p95_ms, 2)}`));
 for (const n of sizes) row(`search by vector k=10, ${n / 1000}k, p50 ms (vs JS scan)`, results[`search_p50_ms_${n / 1000}k`].benefind, results[`search_p50_ms_${n / 1000}k`].js_scan);
 row(`warm reload → first answer ms (${sizes[0] / 1000}k chunks)`, results.warm_first_answer_ms.benefind, results.warm_first_answer_ms.transformers_js, (x) => f(x, 0));
@@ -162,7 +181,9 @@ row("download gzip: total (+ tokenizer, config)", bytes.benefind.total, bytes.tr
 const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log("");
 for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  "));
-console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}), dtype q8 = ${results.precision.transformers_js}; benefind f32; both one thread`);
+console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}), dtype q8 = ${results.precision.transformers_js}; benefind ${results.precision.benefind} (${e.weights.benefind}), also f32 (${e.weights.benefind_f32}); both one thread`);
+const iv = e.agreement.int8_vs_f32;
+console.log(`benefind int8 vs f32 weights (${iv.questions} questions vs the bundle's f32 vectors): same top-3 in order ${f(iv.top3_equal, 3)}; question cosine mean ${f(iv.question_cosine_mean, 5)}, min ${f(iv.question_cosine_min, 5)}`);
 console.log(`top-3 agreement (${e.agreement.questions} questions, ${e.agreement.chunks} chunks of the default bundle, vector-only, policy filter): ` +
   `q8 ${f(agreement.top3_equal, 2)} (top-1 ${f(agreement.top1_equal, 2)}; chunk cosine mean ${f(agreement.chunk_cosine_mean, 4)}, min ${f(agreement.chunk_cosine_min, 4)})` +
   (fp32 ? `; fp32 ${f(e.agreement.transformers_js_fp32.top3_equal, 2)} (chunk cosine mean ${f(e.agreement.transformers_js_fp32.chunk_cosine_mean, 6)})` : ""));
