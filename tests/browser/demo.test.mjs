@@ -14,9 +14,12 @@ const BIN = process.env.BENEFIND_BIN
 const SEED = "Is my annual checkup free?";
 
 /** The native CLI's answer on the same bundle. */
+// The page embeds questions with the int8 weights (its default download); the CLI is
+// asked to do the same, so both compute the same numbers (to the browser kernel's 15-bit
+// input rounding).
 function nativeSearch(question, policy) {
   const out = execFileSync(BIN, ["search", "--bundle", path.join(ROOT, "www/data/default.bundle"),
-    "--model-dir", path.join(ROOT, "models/all-MiniLM-L6-v2"), "--policy", policy, question]);
+    "--model-dir", path.join(ROOT, "models/all-MiniLM-L6-v2"), "--weights", "int8", "--policy", policy, question]);
   return JSON.parse(out.toString()).results;
 }
 
