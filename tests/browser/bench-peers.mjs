@@ -12,7 +12,7 @@
 // www/data/default.bundle (default-bundle.sh) and BUNDLE_DIR/bench-10000.bundle with its
 // .queries.json (`benefind bench bundle`, as bench.sh browser/peers run it); 100000 is
 // skipped when its files are missing.
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { ROOT, startServer, launchBrowser } from "./helpers.mjs";
@@ -39,8 +39,43 @@ const MOUNTS = {
   "/pkg": path.join(ROOT, "pkg"), "/models": path.join(ROOT, "models"), "/tests": path.join(ROOT, "tests"),
   "/bench": dir, "/peers": PEERS, "": path.join(ROOT, "www"),
 };
+/**
+ * Renderer processes of the browser (Linux /proc) → their peak resident set (VmHWM,
+ * bytes). A page, its workers and its wasm memories live in one renderer, so the peak
+ * of the renderer a phase's page got is that page's peak memory.
+ */
+function processParents() {
+  const parent = new Map();
+  for (const d of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* exited */ }
+  }
+  return parent;
+}
+function rendererPeaks(browserPid) {
+  const parent = processParents();
+  const under = (pid) => { for (let p = parent.get(pid); p; p = parent.get(p)) if (p === browserPid) return true; return false; };
+  const peaks = new Map();
+  for (const pid of parent.keys()) {
+    try {
+      if (!under(pid) || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) continue;
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) peaks.set(pid, Number(m[1]) * 1024);
+    } catch { /* exited */ }
+  }
+  return peaks;
+}
+
 const server = await startServer(["/tests", "/bench", "/peers"].map((m) => `${m}=${MOUNTS[m]}`));
-const browser = await launchBrowser();
+// No spare renderer kept warm: each phase's page then gets a renderer of its own, started
+// after the phase begins, so its peak memory is the page's alone.
+const browser = await launchBrowser(["--disable-features=SpareRendererForSitePerProcess"]);
+// The browser process: the chromium child of this script (the static server is a child too).
+const browserPid = [...processParents()].map(([pid, ppid]) => ppid === process.pid && pid)
+  .find((pid) => { try { return pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("chrom"); } catch { return false; } });
+if (!browserPid) console.log("note: the browser process was not found: no peak memory figures");
 const raw = {};
 const requested = new Set(); // URL paths the pages (and benefind's worker) fetched
 const errors = [];
@@ -50,6 +85,7 @@ try {
   const query = new URLSearchParams({ sizes: sizes.join(","), fp32: fp32 ? "1" : "0" });
   const phases = (process.env.BENCH_PEERS_PHASES || "embed,benefind,benefind-warm,peer,peer-warm").split(",");
   for (const phase of phases) {
+    const before = new Set(rendererPeaks(browserPid).keys());
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(`${phase}: pageerror: ${e.message}`));
     page.on("console", (m) => {
@@ -61,6 +97,10 @@ try {
     await page.waitForFunction(() => window.__bench, null, { timeout: 900_000 });
     const r = await page.evaluate(() => window.__bench);
     if (r.error) throw new Error(`phase ${phase}: ${r.error}`);
+    const mine = [...rendererPeaks(browserPid)].filter(([pid]) => !before.has(pid));
+    // The renderers started for this page (the blank tab's and the site's); null when
+    // the page reused an older one (then the peak would not be this page's alone).
+    r.peak_rss_bytes = mine.length ? Math.max(...mine.map(([, peak]) => peak)) : null;
     raw[phase] = r;
     console.log(`phase ${phase} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await page.close(); // ends benefind's worker: the next phase reopens from storage
@@ -120,6 +160,9 @@ for (const n of sizes) {
 }
 Object.assign(results, {
   warm_first_answer_ms: both(raw["benefind-warm"].first_answer_ms, raw["peer-warm"].first_answer_ms),
+  // The page's renderer process at its peak (Linux VmHWM) on the warm reload: model,
+  // 10k chunks, one answer. benefind's includes its Web Worker.
+  peak_memory_bytes: both(raw["benefind-warm"].peak_rss_bytes, raw["peer-warm"].peak_rss_bytes),
   ingest_chunks_per_s: both(bf.ingest.chunks / (bf.ingest.ms / 1000), e.peer_ingest.chunks / (e.peer_ingest.ms / 1000)),
   download_gzip_bytes: {
     code: both(bytes.benefind.code, bytes.transformers_js.code),
@@ -128,10 +171,11 @@ Object.assign(results, {
     total: both(bytes.benefind.total, bytes.transformers_js.total),
   },
   top3_agreement: agreement.top3_equal,
-  precision: { benefind: "int8 weights (per-row, f32 compute)", transformers_js: "q8 (int8 weights, dynamic int8 activations)" },
+  precision: { benefind: "int8 weights (per-row) x 15-bit inputs, integer dot products", transformers_js: "q8 (int8 weights, dynamic 8-bit activations)" },
   details: {
     versions: { transformers_js: version("@huggingface/transformers"), onnxruntime_web: version("onnxruntime-web") },
     sizes, questions: e.questions, rounds: e.rounds, threads: { benefind: 1, transformers_js: 1 },
+    peak_rss_bytes_by_phase: Object.fromEntries(Object.entries(raw).map(([phase, r]) => [phase, r.peak_rss_bytes])),
     search_e2e_p50_ms: pct(bf.search_e2e_ms, 0.5), search_e2e_p95_ms: pct(bf.search_e2e_ms, 0.95),
     search_p95_ms: Object.fromEntries(sizes.map((n) => [n, { benefind: pct(bf.query_ms[n], 0.95), js_scan: pct(pr.scan_ms[n], 0.95) }])),
     open_cold_ms: bf.open_cold_ms, js_store_build_ms: pr.store_build_ms,
@@ -174,6 +218,8 @@ row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_m
 for (const n of sizes) row(`search by vector k=10, ${n / 1000}k, p50 ms (vs JS scan)`, results[`search_p50_ms_${n / 1000}k`].benefind, results[`search_p50_ms_${n / 1000}k`].js_scan);
 row(`warm reload → first answer ms (${sizes[0] / 1000}k chunks)`, results.warm_first_answer_ms.benefind, results.warm_first_answer_ms.transformers_js, (x) => f(x, 0));
 row("model load, cold (network) ms", e.load_ms.benefind, e.load_ms.transformers_js, (x) => f(x, 0));
+row(`peak memory, warm reload (${sizes[0] / 1000}k chunks, one answer)`, results.peak_memory_bytes.benefind, results.peak_memory_bytes.transformers_js,
+  (x) => (typeof x === "number" ? `${(x / 1e6).toFixed(0)} MB` : "n/a"));
 row("ingest chunks/s", results.ingest_chunks_per_s.benefind, results.ingest_chunks_per_s.transformers_js);
 row("download gzip: wasm + JS", bytes.benefind.code, bytes.transformers_js.code, mb);
 row("download gzip: weights", bytes.benefind.weights, bytes.transformers_js.weights, mb);

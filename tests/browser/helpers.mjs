@@ -49,14 +49,14 @@ export function startServer(extraMounts = []) {
 }
 
 /** Launches headless Debian chromium with the flags this sandbox needs. */
-export function launchBrowser() {
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROME_BIN || "/usr/bin/chromium",
     headless: true,
     args: [
       "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
       "--no-first-run", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync",
+      "--disable-sync", ...extraArgs,
     ],
   });
 }
