@@ -151,6 +151,18 @@ fn wrong_model_config_is_refused_with_both_numbers() {
         msg.contains("384") && msg.contains("768") && msg.contains("hidden_size"),
         "{msg}"
     );
+    // The encoder's kernels are sized for MiniLM's feed-forward width: a wider one is
+    // refused up front (never an overflow or a panic later).
+    let mut files = model_files();
+    files.config = config
+        .replace("\"intermediate_size\": 1536", "\"intermediate_size\": 4096")
+        .into_bytes();
+    let err = Embedder::from_files(files).expect_err("4096 is not MiniLM");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("intermediate_size") && msg.contains("1536") && msg.contains("4096"),
+        "{msg}"
+    );
 }
 
 #[test]

