@@ -711,19 +711,12 @@ fn encode_vectors(vectors: &[f32], dims: usize, encoding: VectorEncoding) -> Vec
         VectorEncoding::Int8 => {
             // `max(1)`: a zero `dims` only arises from edited fields; write something
             // rather than panic, and let reading reject it.
+            let mut components = Vec::with_capacity(dims);
             for vector in vectors.chunks(dims.max(1)) {
-                let max_abs = vector.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                let scale = max_abs / 127.0;
+                components.clear();
+                let scale = crate::vector::quantize_i8(vector, &mut components);
                 out.extend_from_slice(&scale.to_le_bytes());
-                for &x in vector {
-                    // A zero (or underflowed) scale means an all-zero vector.
-                    let q = if scale > 0.0 {
-                        (x / scale).round().clamp(-127.0, 127.0) as i8
-                    } else {
-                        0
-                    };
-                    out.extend_from_slice(&q.to_le_bytes());
-                }
+                out.extend(components.iter().map(|&q| q as u8));
             }
         }
     }

@@ -98,6 +98,24 @@ pub fn l2_normalize(v: &mut [f32]) {
     }
 }
 
+/// Symmetric int8 quantization of one vector (or matrix row): appends
+/// `round(x / scale)` for every component to `out` and returns `scale = max|x| / 127`
+/// (0 for an all-zero vector, whose components are then 0). `q · scale` reads it back.
+/// Shared by the bundle's int8 vector encoding and the int8 model weights.
+pub(crate) fn quantize_i8(x: &[f32], out: &mut Vec<i8>) -> f32 {
+    let max_abs = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let scale = max_abs / 127.0;
+    // A zero (or underflowed) scale means an all-zero vector.
+    out.extend(x.iter().map(|&v| {
+        if scale > 0.0 {
+            (v / scale).round().clamp(-127.0, 127.0) as i8
+        } else {
+            0
+        }
+    }));
+    scale
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

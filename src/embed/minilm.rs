@@ -19,6 +19,7 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 
 use super::kernels::{self, add_layer_norm, attention, gelu, layer_norm_row, DenseWeight, Matrix};
 use super::quant::{self, Int8Matrix};
+use super::Precision;
 use crate::error::{Error, Result};
 
 /// Where the weights come from: candle's `VarBuilder` over the f32 tensors, plus the
@@ -99,22 +100,21 @@ pub(crate) struct MiniLm {
     hidden: usize,
     heads: usize,
     eps: f32,
-    int8: bool,
 }
 
 impl MiniLm {
-    /// Loads `model.safetensors` (f32) or its int8 conversion ([`quant`]), by the
+    /// Loads `model.safetensors` (f32) or its int8 conversion ([`quant`]; `precision`
+    /// says which the bytes are, see [`Precision::of`]), by the
     /// tensor names of Hugging Face's `BertModel` (no `bert.` prefix, as in
     /// sentence-transformers' export).
-    pub(crate) fn load(weights: Vec<u8>, config: &Config) -> Result<Self> {
+    pub(crate) fn load(weights: Vec<u8>, precision: Precision, config: &Config) -> Result<Self> {
         if config.hidden_act != HiddenAct::Gelu {
             return Err(Error::BadModelFile {
                 file: "config.json",
                 reason: format!("hidden_act must be \"gelu\", got {:?}", config.hidden_act),
             });
         }
-        let int8 = quant::is_int8(&weights);
-        let mut src = if int8 {
+        let mut src = if precision == Precision::Int8 {
             let loaded = quant::load_int8(&weights)?;
             Source {
                 vb: VarBuilder::from_tensors(loaded.tensors, DType::F32, &Device::Cpu),
@@ -194,13 +194,7 @@ impl MiniLm {
             hidden,
             heads: config.num_attention_heads,
             eps: config.layer_norm_eps as f32,
-            int8,
         })
-    }
-
-    /// True when the weights came from the int8 file.
-    pub(crate) fn is_int8(&self) -> bool {
-        self.int8
     }
 
     /// Runs the texts (token ids, `[CLS]`/`[SEP]` included, at most

@@ -83,6 +83,18 @@ impl Precision {
     }
 }
 
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    /// The inverse of [`Precision::as_str`] (the CLI's `--weights`).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        [Precision::F32, Precision::Int8]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("weights must be \"f32\" or \"int8\", got {s:?}"))
+    }
+}
+
 /// The three files the embedder needs, as bytes.
 #[derive(Clone)]
 pub struct ModelFiles {
@@ -168,6 +180,8 @@ impl TokenLength {
 /// Turns text into unit-length 384-dimensional vectors, exactly as sentence-transformers does.
 pub struct Embedder {
     model: MiniLm,
+    /// Which weights file `model` was loaded from.
+    precision: Precision,
     /// Truncates to [`MAX_TOKENS`]; used to embed.
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation; used to measure texts (chunking).
@@ -241,16 +255,17 @@ impl Embedder {
             }))
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
 
-        let file = Precision::of(&files.weights).weights_file();
-        let model = MiniLm::load(files.weights, &config).map_err(|e| match e {
+        let precision = Precision::of(&files.weights);
+        let model = MiniLm::load(files.weights, precision, &config).map_err(|e| match e {
             Error::Inference(e) => Error::BadModelFile {
-                file,
+                file: precision.weights_file(),
                 reason: e.to_string(),
             },
             other => other,
         })?;
         Ok(Self {
             model,
+            precision,
             tokenizer,
             counter,
             dims: config.hidden_size,
@@ -260,11 +275,7 @@ impl Embedder {
 
     /// How this embedder's weights are stored.
     pub fn precision(&self) -> Precision {
-        if self.model.is_int8() {
-            Precision::Int8
-        } else {
-            Precision::F32
-        }
+        self.precision
     }
 
     /// The model's id, the first half of the dimension contract.

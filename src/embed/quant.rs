@@ -40,20 +40,14 @@ pub(crate) struct Int8Matrix {
 }
 
 impl Int8Matrix {
-    /// Quantizes a row-major f32 matrix.
+    /// Quantizes a row-major f32 matrix, row by row.
     pub fn quantize(data: &[f32], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols);
         let mut q = Vec::with_capacity(data.len());
-        let mut scale = Vec::with_capacity(rows);
-        for row in data.chunks_exact(cols) {
-            let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
-            q.extend(
-                row.iter()
-                    .map(|v| (v / s).round().clamp(-127.0, 127.0) as i8),
-            );
-            scale.push(s);
-        }
+        let scale = data
+            .chunks_exact(cols)
+            .map(|row| crate::vector::quantize_i8(row, &mut q))
+            .collect();
         Self {
             q,
             scale,
@@ -109,8 +103,8 @@ fn dropped(name: &str) -> bool {
     name.starts_with("pooler.") || name == "embeddings.position_ids"
 }
 
-fn bad_in(file: &'static str) -> impl Fn(&dyn std::fmt::Display) -> Error {
-    move |reason| Error::BadModelFile {
+fn bad(file: &'static str, reason: impl std::fmt::Display) -> Error {
+    Error::BadModelFile {
         file,
         reason: reason.to_string(),
     }
@@ -125,18 +119,21 @@ fn f32s(view: &TensorView<'_>) -> Vec<f32> {
 
 /// Converts `model.safetensors` (f32) into the int8 file described above.
 pub fn quantize_safetensors(f32_file: &[u8]) -> Result<Vec<u8>> {
-    let bad = |e: &dyn std::fmt::Display| bad_in("model.safetensors")(e);
-    let file = SafeTensors::deserialize(f32_file).map_err(|e| bad(&e))?;
+    const FILE: &str = "model.safetensors";
+    let file = SafeTensors::deserialize(f32_file).map_err(|e| bad(FILE, e))?;
     let mut names = file.names();
     names.sort();
     let mut out: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for name in names.into_iter().filter(|n| !dropped(n)) {
-        let view = file.tensor(name).map_err(|e| bad(&e))?;
+        let view = file.tensor(name).map_err(|e| bad(FILE, e))?;
         if view.dtype() != Dtype::F32 {
-            return Err(bad(&format!(
-                "{name} is {:?}, expected F32 (already converted?)",
-                view.dtype()
-            )));
+            return Err(bad(
+                FILE,
+                format!(
+                    "{name} is {:?}, expected F32 (already converted?)",
+                    view.dtype()
+                ),
+            ));
         }
         let shape = view.shape().to_vec();
         if quantized(name) && shape.len() == 2 {
@@ -163,12 +160,12 @@ pub fn quantize_safetensors(f32_file: &[u8]) -> Result<Vec<u8>> {
         .map(|(name, dtype, shape, data)| {
             Ok((
                 name.as_str(),
-                TensorView::new(*dtype, shape.clone(), data).map_err(|e| bad(&e))?,
+                TensorView::new(*dtype, shape.clone(), data).map_err(|e| bad(FILE, e))?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
     let metadata = HashMap::from([(FORMAT_KEY.to_string(), FORMAT_VALUE.to_string())]);
-    safetensors::serialize(views, Some(metadata)).map_err(|e| bad(&e))
+    safetensors::serialize(views, Some(metadata)).map_err(|e| bad(FILE, e))
 }
 
 /// A weights file read for the encoder: f32 tensors (for candle's `VarBuilder`) and
@@ -189,25 +186,31 @@ pub(crate) fn is_int8(file: &[u8]) -> bool {
 /// Reads an int8 file: `I8` + `.scale` pairs become [`Int8Matrix`]es, `F32` tensors
 /// become candle tensors.
 pub(crate) fn load_int8(file: &[u8]) -> Result<LoadedWeights> {
-    let bad = |e: &dyn std::fmt::Display| bad_in(INT8_WEIGHTS_FILE)(e);
-    let st = SafeTensors::deserialize(file).map_err(|e| bad(&e))?;
+    const FILE: &str = INT8_WEIGHTS_FILE;
+    let st = SafeTensors::deserialize(file).map_err(|e| bad(FILE, e))?;
     let mut tensors = HashMap::new();
     let mut int8 = HashMap::new();
     for (name, view) in st.tensors() {
         match view.dtype() {
             Dtype::I8 => {
                 let &[rows, cols] = view.shape() else {
-                    return Err(bad(&format!(
-                        "{name}: int8 tensors must be matrices, got shape {:?}",
-                        view.shape()
-                    )));
+                    return Err(bad(
+                        FILE,
+                        format!(
+                            "{name}: int8 tensors must be matrices, got shape {:?}",
+                            view.shape()
+                        ),
+                    ));
                 };
                 let scale_name = format!("{name}{SCALE_SUFFIX}");
                 let scale = st
                     .tensor(&scale_name)
-                    .map_err(|_| bad(&format!("{name} has no {scale_name}")))?;
+                    .map_err(|_| bad(FILE, format!("{name} has no {scale_name}")))?;
                 if scale.dtype() != Dtype::F32 || scale.shape() != [rows] {
-                    return Err(bad(&format!("{scale_name} must be F32 of shape [{rows}]")));
+                    return Err(bad(
+                        FILE,
+                        format!("{scale_name} must be F32 of shape [{rows}]"),
+                    ));
                 }
                 let q = view.data().iter().map(|&b| b as i8).collect();
                 int8.insert(
@@ -225,7 +228,7 @@ pub(crate) fn load_int8(file: &[u8]) -> Result<LoadedWeights> {
                 tensors.insert(name, t);
             }
             Dtype::F32 => {}
-            other => return Err(bad(&format!("{name} has unsupported dtype {other:?}"))),
+            other => return Err(bad(FILE, format!("{name} has unsupported dtype {other:?}"))),
         }
     }
     Ok(LoadedWeights { tensors, int8 })

@@ -2,7 +2,6 @@ import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDoc
 export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode } from "./benefind_wasm.js";
 export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
 
-/** Pinned SHA-256 sums of the model files, by file name. */
 /** The default model files (int8 weights) and their pinned SHA-256 sums. */
 export declare const MODEL_FILES: Readonly<Record<"model.int8.safetensors" | "tokenizer.json" | "config.json", string>>;
 /** The f32 weights' files (`model: {weights: "f32"}`). */

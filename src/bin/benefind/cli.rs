@@ -318,13 +318,6 @@ enum ModelCommand {
     },
 }
 
-/// Weights precision on the command line.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum WeightsArg {
-    F32,
-    Int8,
-}
-
 /// Where the model files are.
 #[derive(clap::Args)]
 pub struct ModelArgs {
@@ -333,16 +326,13 @@ pub struct ModelArgs {
     model_dir: PathBuf,
     /// Weights to embed with: f32 (model.safetensors, the reference) or int8
     /// (model.int8.safetensors, what the browser uses by default).
-    #[arg(long, value_enum, default_value = "f32")]
-    weights: WeightsArg,
+    #[arg(long, default_value = "f32")]
+    weights: Precision,
 }
 
 impl ModelArgs {
     pub fn precision(&self) -> Precision {
-        match self.weights {
-            WeightsArg::F32 => Precision::F32,
-            WeightsArg::Int8 => Precision::Int8,
-        }
+        self.weights
     }
 
     /// Loads the embedder, with a message that says how to get the model when it is missing.
