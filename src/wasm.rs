@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::store::{idb::IdbStore, Database};
+use crate::store::{idb::BrowserStore, Database};
 use crate::{Collection, Embedder, Engine, Error, IngestDoc, ModelFiles, Query, SearchHit};
 
 /// Reports panics to the console instead of "unreachable executed"; none should happen
@@ -165,7 +165,8 @@ export interface AddedDocument { id: string; policy: string; source: string; chu
 export interface OpenReport { base: "none" | "stored" | "imported" | "updated"; restored: number; corrupt: string[]; }
 /** Storage figures of a persistent database. */
 export interface StoreStats { storedBytes: number; journalChunks: number; tombstones: number; textsEmbedded: number; open: OpenReport; }
-export interface DatabaseStats extends EngineStats, StoreStats {}
+/** Engine and storage figures. `storage` is "memory" when the browser refused IndexedDB (`storageError` says how): nothing is kept after the page closes. */
+export interface DatabaseStats extends EngineStats, StoreStats { storage: "indexedDB" | "memory"; storageError?: string; }
 export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; }
 "#;
 
@@ -278,7 +279,7 @@ fn engine_stats(engine: &Engine) -> serde_json::Value {
 /// The database, or why it is not there: an async operation has it out (it is never
 /// borrowed across an await), or `close()` dropped it.
 enum Slot {
-    Ready(Box<Database<IdbStore>>),
+    Ready(Box<Database<BrowserStore>>),
     Busy,
     Closed,
 }
@@ -286,7 +287,7 @@ enum Slot {
 type Shared = Rc<RefCell<Slot>>;
 
 /// Takes the database out for an async operation; others get `BUSY` meanwhile.
-fn take(inner: &Shared) -> Result<Database<IdbStore>, JsValue> {
+fn take(inner: &Shared) -> Result<Database<BrowserStore>, JsValue> {
     let mut slot = inner.borrow_mut();
     match std::mem::replace(&mut *slot, Slot::Busy) {
         Slot::Ready(db) => Ok(*db),
@@ -299,7 +300,7 @@ fn take(inner: &Shared) -> Result<Database<IdbStore>, JsValue> {
 }
 
 /// Puts the database back, unless `close()` was called meanwhile.
-fn put_back(inner: &Shared, db: Database<IdbStore>) {
+fn put_back(inner: &Shared, db: Database<BrowserStore>) {
     let mut slot = inner.borrow_mut();
     if !matches!(*slot, Slot::Closed) {
         *slot = Slot::Ready(Box::new(db));
@@ -340,7 +341,9 @@ impl JsDatabase {
         bundle: Option<Vec<u8>>,
     ) -> Result<JsDatabase, JsValue> {
         let embedder = model(weights, tokenizer, config)?;
-        let store = IdbStore::open(&name).await.map_err(js_error)?;
+        // A browser that refuses IndexedDB (private window, storage off) still gets a
+        // working database, in memory; stats() says so.
+        let store = BrowserStore::open(&name).await;
         let db = Database::open(store, embedder, bundle)
             .await
             .map_err(js_error)?;
@@ -351,7 +354,7 @@ impl JsDatabase {
 
     fn with<T>(
         &self,
-        f: impl FnOnce(&Database<IdbStore>) -> Result<T, JsValue>,
+        f: impl FnOnce(&Database<BrowserStore>) -> Result<T, JsValue>,
     ) -> Result<T, JsValue> {
         match &*self.inner.borrow() {
             Slot::Ready(db) => f(db),
@@ -451,6 +454,12 @@ impl JsDatabase {
             let store = serde_json::to_value(db.store_stats()).unwrap_or_default();
             if let (Some(a), serde_json::Value::Object(b)) = (stats.as_object_mut(), store) {
                 a.extend(b);
+                let reason = db.store().memory_reason();
+                let kind = if reason.is_some() { "memory" } else { "indexedDB" };
+                a.insert("storage".into(), kind.into());
+                if let Some(reason) = reason {
+                    a.insert("storageError".into(), reason.into());
+                }
             }
             to_js(&stats)
         })

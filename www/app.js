@@ -11,12 +11,19 @@ const POLICY_KEY = "benefind.policy";
 const $ = (id) => document.getElementById(id);
 
 let db = null;
+
+/** localStorage, or nothing where the browser refuses it (storage off, opaque origins). */
+const remembered = {
+  get(key) { try { return localStorage.getItem(key); } catch { return null; } },
+  set(key, value) { try { localStorage.setItem(key, value); } catch { /* not remembered */ } },
+};
 // Cloud mode (`?cloud`, served by `pkg-scripts/demo.sh --cloud`): {proxyUrl, token, policies}.
 let cloud = null;
 
 function setOfflineBadge() {
   const badge = $("offline");
-  const controlled = Boolean(navigator.serviceWorker?.controller);
+  let controlled = false;
+  try { controlled = Boolean(navigator.serviceWorker?.controller); } catch { /* refused */ }
   if (!navigator.onLine) {
     badge.textContent = "Offline — searching the copy saved in this browser";
     badge.hidden = false;
@@ -53,8 +60,7 @@ function progressHandler() {
 
 function fillPolicies(policies) {
   const select = $("policy");
-  const remembered = localStorage.getItem(POLICY_KEY);
-  const current = select.value || remembered;
+  const current = select.value || remembered.get(POLICY_KEY);
   select.replaceChildren(...policies.map((p) => new Option(p, p)));
   if (policies.includes(current)) select.value = current;
   $("policy-list").replaceChildren(...policies.map((p) => new Option(p)));
@@ -98,7 +104,7 @@ async function search(event) {
   const question = $("question").value.trim();
   const policy = $("policy").value;
   if (!question || !policy) return;
-  localStorage.setItem(POLICY_KEY, policy);
+  remembered.set(POLICY_KEY, policy);
   const t0 = performance.now();
   try {
     const hits = await db.search(question, policy);
@@ -154,11 +160,46 @@ async function add(event) {
   await refresh();
 }
 
-async function main() {
-  if ("serviceWorker" in navigator) {
+/**
+ * Tells the member whether this browser keeps their documents, and offers to ask it to
+ * (never on load: Firefox shows a prompt, and nothing may wait for the answer).
+ */
+function showStorage(stats) {
+  const note = $("storage-note");
+  const keep = $("keep");
+  note.dataset.state = stats.storage === "memory" ? "memory" : stats.persisted ? "persistent" : "best-effort";
+  keep.hidden = true;
+  if (stats.storage === "memory") {
+    note.textContent = "This browser won't remember your documents: it does not let this page store data "
+      + "(for example in a private window). You can still search and add documents; they are gone when you close the page.";
+  } else if (stats.persisted) {
+    note.textContent = "Your documents are saved in this browser and kept until you delete them.";
+  } else {
+    note.textContent = "Your documents are saved in this browser, which may clear them if it runs low on space.";
+    keep.hidden = false;
+  }
+}
+
+async function keepDocuments() {
+  $("keep").disabled = true;
+  $("storage-note").textContent = "Waiting for your browser's answer…";
+  const kept = await db.persist();
+  $("keep").disabled = false;
+  showStorage({ ...(await db.stats()), persisted: kept });
+  if (!kept) $("storage-note").textContent = "Your browser did not agree to keep them for good; they are saved for now, and it may clear them if it runs low on space.";
+}
+
+function registerServiceWorker() {
+  // Absent or refused in some private windows: the page then simply needs the network.
+  try {
+    if (!navigator.serviceWorker) return;
     navigator.serviceWorker.register("./sw.js").catch(() => {});
     navigator.serviceWorker.addEventListener("controllerchange", setOfflineBadge);
-  }
+  } catch { /* no offline copy */ }
+}
+
+async function main() {
+  registerServiceWorker();
   addEventListener("online", setOfflineBadge);
   addEventListener("offline", setOfflineBadge);
   if (new URLSearchParams(location.search).has("cloud")) return mainCloud();
@@ -170,12 +211,16 @@ async function main() {
   const warm = db.opened.modelSource === "cache" && db.opened.open.base === "stored";
   $("status").textContent = warm
     ? `Ready: ${stats.chunks} passages, loaded from this browser.`
-    : `Ready: ${stats.chunks} passages indexed (${megabytes(db.opened.storedBytes)} saved in this browser).`;
+    : stats.storage === "memory"
+      ? `Ready: ${stats.chunks} passages indexed (this browser keeps nothing after you close the page).`
+      : `Ready: ${stats.chunks} passages indexed (${megabytes(db.opened.storedBytes)} saved in this browser).`;
+  showStorage(stats);
+  $("keep").addEventListener("click", keepDocuments);
   // Later visits are ready at once: the loading panel is not worth showing.
   $("loading").hidden = warm;
   $("loading").dataset.warm = String(warm);
   $("ask").addEventListener("submit", search);
-  $("policy").addEventListener("change", () => { localStorage.setItem(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
+  $("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
   $("add").addEventListener("submit", add);
   $("go").disabled = false;
   $("add-go").disabled = false;
@@ -194,7 +239,7 @@ async function mainCloud() {
   $("status").textContent = `Ready: searching the cloud index through ${cloud.proxyUrl}.`;
   $("loading").hidden = false;
   $("ask").addEventListener("submit", search);
-  $("policy").addEventListener("change", () => { localStorage.setItem(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
+  $("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
   $("go").disabled = false;
   document.body.dataset.ready = "true";
   document.body.dataset.mode = "cloud";

@@ -51,7 +51,10 @@ export interface OpenOptions {
   onProgress?: (p: Progress) => void;
   /** How long to wait for other tabs to release an old version of the database before failing with DB_BLOCKED (default 15000). */
   blockedTimeoutMs?: number;
-  /** Ask the browser to keep the data under storage pressure (default true). */
+  /**
+   * Also ask the browser to keep the data under storage pressure, without waiting for
+   * its answer (default false; Firefox shows a prompt). `db.persist()` asks on demand.
+   */
   persist?: boolean;
 }
 export interface Stats extends DatabaseStats {
@@ -63,6 +66,8 @@ export interface Stats extends DatabaseStats {
   /** navigator.storage.estimate() of the whole origin, in bytes. */
   usage?: number;
   quota?: number;
+  /** Whether the browser keeps the data under storage pressure (`navigator.storage.persisted()`; false for "memory"). */
+  persisted: boolean;
   /** The worker's WebAssembly memory (model, vectors, graphs), in bytes. */
   wasmMemoryBytes: number;
 }
@@ -74,7 +79,8 @@ export interface CloudStats {
   contract: { model: string; dims: number } | null;
   wasmMemoryBytes: number;
 }
-export interface OpenInfo extends Stats { persisted: boolean; }
+/** What open() found: the stats at open. */
+export type OpenInfo = Stats;
 
 /** A benefits search database running in a dedicated Web Worker, stored in IndexedDB. */
 export declare class Benefind {
@@ -82,6 +88,12 @@ export declare class Benefind {
   /** Deletes a database without opening it (e.g. after open() failed with MODEL_MISMATCH or STORE_CORRUPT). */
   static deleteDatabase(dbName?: string): Promise<void>;
   readonly opened: OpenInfo;
+  /**
+   * Asks the browser to keep this origin's data (`navigator.storage.persist()`); resolves
+   * to whether it will. Firefox asks the member first and settles only when they answer:
+   * never make other work wait for it.
+   */
+  persist(): Promise<boolean>;
   search(question: string, policy: string): Promise<SearchHit[]>;
   query(query: Query): Promise<SearchHit[]>;
   ingest(docs: IngestDoc[], onProgress?: (p: Progress) => void): Promise<IngestReport>;

@@ -10,6 +10,19 @@ export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./b
 /** The IndexedDB database name used when `open()` is given none. */
 export const DEFAULT_DB_NAME = "benefind";
 
+/**
+ * Starts benefind's worker. A worker's script must have the page's origin, so when this
+ * module is loaded from another origin (a CDN, the vendor's domain) the worker is a
+ * same-origin `blob:` module that imports worker.js from there with CORS (the page's CSP
+ * then needs `worker-src blob:`). Returns the worker and the blob URL to revoke.
+ */
+function startWorker() {
+  const url = new URL("./worker.js", import.meta.url);
+  if (url.origin === location.origin) return { worker: new Worker(url, { type: "module" }) };
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" }));
+  return { worker: new Worker(shim, { type: "module" }), shim };
+}
+
 export class Benefind {
   #worker;
   #pending = new Map();
@@ -51,18 +64,19 @@ export class Benefind {
   /**
    * Starts the worker, loads the model (cached after the first visit), opens the
    * IndexedDB database `dbName` and the bundle (stored on first use; a reload without
-   * network uses the stored copy). Asks the browser to keep the data (`persist()`).
+   * network uses the stored copy). Nothing here waits for a permission or a prompt: when
+   * the browser refuses IndexedDB (a private window, storage turned off) the database
+   * works from memory and `stats().storage` is "memory". `persist: true` also asks the
+   * browser to keep the data (`navigator.storage.persist()`) without waiting for the
+   * answer; `db.persist()` asks on demand, e.g. from a button.
    *
    * With `cloud: {proxyUrl, token, expect?: {model, dims}}` the same API is answered by
    * benefind-proxy (Titan V2 + S3 Vectors) instead; `model: {baseUrl}` is then optional
    * and only its tokenizer is fetched (to chunk documents for `ingest`). A cloud index
    * cannot be opened together with a local `bundleUrl` (different models).
    */
-  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = true, blockedTimeoutMs = 15000, cloud } = {}) {
-    const persisted = persist && !cloud && navigator.storage?.persist
-      ? navigator.storage.persist().catch(() => false)
-      : Promise.resolve(false);
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud } = {}) {
+    const { worker, shim } = startWorker();
     const db = new Benefind(worker, onProgress);
     try {
       db.opened = await db.#call("open", {
@@ -73,12 +87,27 @@ export class Benefind {
         blockedTimeoutMs,
         cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
       });
-      db.opened.persisted = await persisted;
     } catch (e) {
       db.close();
       throw e;
+    } finally {
+      if (shim) URL.revokeObjectURL(shim);
     }
+    // Never awaited: Firefox settles persist() only when the member answers its prompt.
+    if (persist && !cloud) db.persist();
     return db;
+  }
+
+  /**
+   * Asks the browser to keep this origin's data under storage pressure. Resolves to
+   * whether it is persistent; may show the browser's own prompt (Firefox) and then
+   * settles only when the member answers, so never make other work wait for it.
+   * Resolves to false where the browser offers no such request.
+   */
+  persist() {
+    const storage = globalThis.navigator?.storage;
+    if (!storage?.persist) return Promise.resolve(false);
+    return storage.persist().then(Boolean, () => false);
   }
 
   search(question, policy) { return this.#call("search", question, policy); }

@@ -64,16 +64,28 @@ async function readWithProgress(response, onBytes) {
 }
 
 /**
+ * The Cache API store for model files, or null where the browser refuses it (private
+ * windows, storage turned off, opaque origins): the model is then fetched every visit.
+ */
+async function openCache() {
+  try {
+    return "caches" in self ? await caches.open(CACHE) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Loads the three files from `baseUrl` (cache first), verifies each one's SHA-256 and
  * returns {files: [weights, tokenizer, config], source: "cache" | "network"}.
  */
 export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => {}) {
-  const cache = "caches" in self ? await caches.open(CACHE) : null;
+  const cache = await openCache();
   let source = "cache";
   const files = [];
   for (const [name, expected] of Object.entries(sums)) {
     const url = new URL(name, new URL(baseUrl, self.location.href)).href;
-    let response = cache && (await cache.match(url));
+    let response = cache && (await cache.match(url).catch(() => undefined));
     let fromNetwork = false;
     if (!response) {
       response = await fetch(url).catch((e) => {
@@ -87,7 +99,7 @@ export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => 
       onProgress({ phase: "model", file: name, loaded, total }));
     const got = await sha256Hex(bytes);
     if (got !== expected) {
-      if (cache) await cache.delete(url);
+      if (cache) await cache.delete(url).catch(() => {});
       throw new BenefindError("MODEL_CHECKSUM", `${name} has SHA-256 ${got}, expected ${expected}`);
     }
     // Cache only verified bytes, so a bad download is never served again. A full disk
@@ -98,5 +110,5 @@ export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => 
     }
     files.push(bytes);
   }
-  return { files, source };
+  return { files, source: cache ? source : "network-uncached" };
 }

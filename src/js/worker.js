@@ -17,6 +17,16 @@ let stale = false;
 
 const progress = (p) => self.postMessage({ type: "progress", ...p });
 
+/**
+ * `promise`'s value, or `fallback` if it fails or has not settled within `ms`: storage
+ * queries must never hold up an answer (some browsers leave them pending).
+ */
+function within(promise, ms, fallback) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(fallback), ms); });
+  return Promise.race([Promise.resolve(promise).catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
+
 function need() {
   if (!db) throw new BenefindError("NOT_OPEN", "the database is not open");
   return db;
@@ -137,9 +147,15 @@ const ops = {
   async stats() {
     if (cloud) return { ...info, contract: cloud.contract, wasmMemoryBytes: wasmMemory?.buffer.byteLength };
     await sync();
-    const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+    const stats = need().stats();
+    const storage = navigator.storage;
+    const [estimate, persisted] = await Promise.all([
+      within(storage?.estimate?.(), 2000, undefined),
+      // persisted() only reads the state (no prompt); memory is never persistent.
+      stats.storage === "memory" ? false : within(storage?.persisted?.(), 2000, false),
+    ]);
     return {
-      ...need().stats(), ...info, usage: estimate?.usage, quota: estimate?.quota,
+      ...stats, ...info, usage: estimate?.usage, quota: estimate?.quota, persisted: Boolean(persisted),
       wasmMemoryBytes: wasmMemory?.buffer.byteLength,
     };
   },

@@ -5,6 +5,11 @@
 //! the bundle file in parts of [`PART_BYTES`]: Chromium refuses values over 128 MiB),
 //! `chunks` (chunk id → encoded chunk), `tombstones` (base chunk id → `1`).
 //!
+//! When the browser denies IndexedDB (a private window that allows none, storage turned
+//! off, an opaque origin), [`BrowserStore::open`] falls back to a [`MemoryStore`]: search
+//! and ingest keep working for the page's lifetime, and the reason is reported so the page
+//! can tell the member that nothing will be remembered.
+//!
 //! Schema changes: the database is opened at its current version; if any of these
 //! stores is missing (a new database, an older layout, or a database someone else
 //! wrote), it is reopened at the next version, which creates the missing stores and
@@ -15,7 +20,7 @@ use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{Commit, Snapshot, Store};
+use super::{Commit, MemoryStore, Snapshot, Store};
 use crate::error::{Error, Result};
 
 const META: &str = "meta";
@@ -200,5 +205,63 @@ impl Store for IdbStore {
                 .map_err(|e| storage_error(what, e))?;
         }
         finish(tx, what).await
+    }
+}
+
+/// Where a browser database lives: IndexedDB, or memory when the browser refused it.
+#[derive(Debug)]
+pub enum BrowserStore {
+    /// Kept across reloads.
+    IndexedDb(IdbStore),
+    /// Gone when the worker ends; `reason` is why IndexedDB could not be used.
+    Memory {
+        /// The data.
+        store: MemoryStore,
+        /// The browser's refusal, as it worded it.
+        reason: String,
+    },
+}
+
+impl BrowserStore {
+    /// Opens IndexedDB `name`, or an empty memory store if the browser refuses IndexedDB.
+    pub async fn open(name: &str) -> Self {
+        match IdbStore::open(name).await {
+            Ok(db) => Self::IndexedDb(db),
+            Err(e) => Self::Memory {
+                store: MemoryStore::new(),
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// Why the data is kept in memory only (None: it is in IndexedDB).
+    pub fn memory_reason(&self) -> Option<&str> {
+        match self {
+            Self::IndexedDb(_) => None,
+            Self::Memory { reason, .. } => Some(reason),
+        }
+    }
+}
+
+impl Store for BrowserStore {
+    async fn load(&self) -> Result<Snapshot> {
+        match self {
+            Self::IndexedDb(s) => s.load().await,
+            Self::Memory { store, .. } => store.load().await,
+        }
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        match self {
+            Self::IndexedDb(s) => s.commit(commit).await,
+            Self::Memory { store, .. } => store.commit(commit).await,
+        }
+    }
+
+    async fn clear(&self) -> Result<()> {
+        match self {
+            Self::IndexedDb(s) => s.clear().await,
+            Self::Memory { store, .. } => store.clear().await,
+        }
     }
 }

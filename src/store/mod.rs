@@ -640,6 +640,11 @@ impl<S: Store> Database<S> {
         docs.into_values().collect()
     }
 
+    /// The backend the data lives in.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// Storage figures.
     pub fn store_stats(&self) -> StoreStats {
         StoreStats {

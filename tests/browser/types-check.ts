@@ -14,6 +14,9 @@ export async function viaWorker(): Promise<number> {
   if ("mode" in any) return 0;
   const stats: Stats = any;
   const restored: number = db.opened.open.restored + stats.storedBytes + stats.textsEmbedded;
+  const kept: boolean = stats.persisted || (await db.persist());
+  const where: "indexedDB" | "memory" = stats.storage;
+  if (!kept && where === "memory") return stats.storageError?.length ?? 0;
   await db.clear();
   db.close();
   await Benefind.deleteDatabase("benefind");
