@@ -199,12 +199,16 @@ function registerServiceWorker() {
 }
 
 async function main() {
-  registerServiceWorker();
   addEventListener("online", setOfflineBadge);
   addEventListener("offline", setOfflineBadge);
-  if (new URLSearchParams(location.search).has("cloud")) return mainCloud();
+  if (new URLSearchParams(location.search).has("cloud")) {
+    registerServiceWorker();
+    return mainCloud();
+  }
   db = await Benefind.open({ model: MODEL, bundleUrl: BUNDLE, dbName: DB_NAME, onProgress: progressHandler() });
   const stats = await refresh();
+  // The offline copy needs storage: where the browser refuses it, do not ask.
+  if (stats.storage !== "memory") registerServiceWorker();
   $("progress-index").max = 1;
   $("progress-index").value = 1;
   $("progress-index-text").textContent = `${stats.chunks} passages`;

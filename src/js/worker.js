@@ -105,8 +105,14 @@ const ops = {
     } finally {
       clearTimeout(timer);
     }
-    channel = new BroadcastChannel(`benefind:${dbName}`);
-    channel.onmessage = () => { stale = true; };
+    // Tabs tell each other about changes. Firefox refuses BroadcastChannel where site data
+    // is blocked; such a database is in memory, private to this tab, with nothing to sync.
+    try {
+      channel = new BroadcastChannel(`benefind:${dbName}`);
+      channel.onmessage = () => { stale = true; };
+    } catch {
+      channel = null;
+    }
     return ops.stats();
   },
   async search(question, policy) {
