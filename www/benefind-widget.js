@@ -87,6 +87,11 @@ function styles() {
 let uid = 0;
 
 class BenefindSearch extends HTMLElement {
+  /** How many Benefind instances the widgets on this page use (as `sharedInstances()`). */
+  static sharedInstances() {
+    return sharedInstances();
+  }
+
   #root;
   #db = null;
   #els = {};

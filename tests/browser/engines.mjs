@@ -264,6 +264,13 @@ export class Tab {
     }, selector);
   }
 
+  /** Runs the following calls inside the iframe `selector` (null: back to the top page). */
+  async frame(selector) {
+    await this.#focus();
+    if (selector === null) return this.driver.switchTo().defaultContent();
+    await this.driver.switchTo().frame(await this.#element(selector));
+  }
+
   /** Saves a PNG of the viewport to screenshots/<engine>-<name>.png. */
   async screenshot(name) {
     await this.#focus();

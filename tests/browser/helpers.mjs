@@ -1,11 +1,11 @@
 // Shared by the browser end-to-end tests and the benchmarks: start the project's static
 // server on a free loopback port, and launch Debian's chromium through playwright-core
-// (no browser download).
+// (no browser download) for the Chromium-only benchmarks and the cloud test. The tests
+// that run in every engine use engines.mjs (W3C WebDriver).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -13,37 +13,27 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const SHOTS = path.join(ROOT, "screenshots");
 
 /**
- * For a test file: starts the static server and Chromium before its tests, stops them
- * after. Returns an object whose `server` and `browser` are set once started.
+ * Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}, where
+ * close() resolves once the server has exited. `port` 0 picks a free one; a test that
+ * takes the server down (offline) starts it again on the same port, the same origin.
  */
-export function serverAndBrowser(extraMounts = []) {
-  const env = { server: null, browser: null };
-  before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    env.server = await startServer(extraMounts);
-    env.browser = await launchBrowser();
-  });
-  after(async () => { await env.browser?.close(); env.server?.close(); });
-  return env;
-}
-
-/** Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}. */
-export function startServer(extraMounts = []) {
+export function startServer(extraMounts = [], { port = 0, root = path.join(ROOT, "www") } = {}) {
   const args = [
-    path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", "0",
+    path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", String(port),
     "--mount", `/pkg=${path.join(ROOT, "pkg")}`,
     "--mount", `/models=${path.join(ROOT, "models")}`,
     ...extraMounts.flatMap((m) => ["--mount", m]),
-    path.join(ROOT, "www"),
+    root,
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
+    const exited = new Promise((done) => child.on("exit", done));
     child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
     child.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/ on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve({ url: m[1], close: () => child.kill() });
+      if (m) resolve({ url: m[1], close: () => { child.kill(); return exited; } });
     });
   });
 }
