@@ -4,13 +4,16 @@
 #   - Rust target wasm32-unknown-unknown
 #   - wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version, and wasm-pack
 #     (both from crates.io; with them on PATH wasm-pack downloads nothing)
-#   - Debian chromium + chromium-driver (headless browser tests)
+#   - the three browser engines the tests drive over WebDriver: Debian chromium +
+#     chromium-driver, firefox-esr + geckodriver (cargo install; no download elsewhere),
+#     webkit2gtk-driver (WebKitWebDriver + MiniBrowser) + xvfb to give WebKit a display
 #   - Node.js/npm and python3/pip if missing (Debian), npm dev packages from package-lock.json
 #   - the model weights (fetch-model.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 WASM_PACK_VERSION="0.15.1"
+GECKODRIVER_VERSION="0.37.1"
 
 apt_missing=()
 command -v node >/dev/null || apt_missing+=(nodejs)
@@ -19,6 +22,9 @@ command -v python3 >/dev/null || apt_missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
+[ -x /usr/bin/firefox-esr ] || apt_missing+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || apt_missing+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || apt_missing+=(xvfb xauth)
 command -v gzip >/dev/null || apt_missing+=(gzip)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_missing[*]}"
@@ -45,7 +51,13 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
   cargo install --quiet --force wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
-# npm dev packages (playwright-core: drives Debian's chromium, downloads no browser).
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  log "installing geckodriver $GECKODRIVER_VERSION (cargo install; a few minutes)"
+  cargo install --quiet --force --locked geckodriver --version "$GECKODRIVER_VERSION"
+fi
+
+# npm dev packages (selenium-webdriver: the WebDriver client for all three engines, and
+# playwright-core for the Chromium benchmarks; neither downloads a browser or driver here).
 STAMP="node_modules/.benefind-lock.sha256"
 LOCK_SUM="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: native (unit, integration, CLI), the wasm tests in headless Chromium,
-# and the browser end-to-end tests. Installs what is missing first (setup.sh).
+# and the browser end-to-end tests in Chromium, Firefox and WebKit
+# (BENEFIND_BROWSERS=chromium,firefox,webkit picks engines). Installs what is missing
+# first (setup.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 trap stop_servers EXIT
@@ -21,13 +23,15 @@ export WASM_BINDGEN_TEST_TIMEOUT=600
 # Only the browser test targets (tests/web_*.rs); the native ones compile to empty wasm.
 web_tests=()
 for f in "$ROOT"/tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); done
-cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
+# wasm-bindgen-test-runner takes GECKODRIVER before CHROMEDRIVER: keep it to Chromium.
+env -u GECKODRIVER cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
 
-log "browser end-to-end tests (playwright-core + Debian chromium)"
+log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"
 log "TypeScript: the package's typings describe the documented API"
 npx --no-install tsc --noEmit --strict --target es2022 --module es2022 \
   --moduleResolution bundler --lib esnext,dom tests/browser/types-check.ts
 # The persistence tests make fixture bundles with the CLI built above.
 export BENEFIND_BIN="$TARGET_DIR/release/benefind"
-node --test --test-concurrency=1 tests/browser/
+export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}"
+xvfb-run -a -s "-screen 0 1280x1024x24" node --test --test-concurrency=1 tests/browser/

@@ -1,15 +1,18 @@
-// The cloud path end to end in headless Chromium: a page opens Benefind in cloud mode →
+// The cloud path end to end in headless Chromium (playwright-core; it runs when the
+// engines of this run include chromium — the cloud path's browser side is the same
+// fetch-based code in every engine, which the engines' own suites cover): a page opens Benefind in cloud mode →
 // its worker's wasm CloudIndex fetches benefind-proxy → the proxy signs calls to the
 // local fake of Bedrock Titan V2 + S3 Vectors (which checks the signatures) → answers.
 // The fake's Titan is MiniLM under an orthogonal map, so the cloud's answer must equal
 // the local exact vector search's answer for the same question.
-import { test, before, after } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { ROOT, startServer, launchBrowser, collectPageErrors } from "./helpers.mjs";
+import { ENGINES } from "./engines.mjs";
 
 const BIN = process.env.BENEFIND_BIN || path.join(ROOT, "target/release/benefind");
 const BIN_DIR = path.dirname(BIN);
@@ -37,177 +40,179 @@ function startBinary(file, args, env, prefix) {
   });
 }
 
-let server, browser, proxyUrl;
-before(async () => {
-  const dir = path.join(ROOT, "target/browser-cloud");
-  mkdirSync(dir, { recursive: true });
-  server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
-  browser = await launchBrowser();
-  const fake = await startBinary(path.join(BIN_DIR, "benefind-fake-aws"),
-    ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024"], {}, "listening on ");
-  const config = path.join(dir, "proxy.toml");
-  writeFileSync(config, `listen = "127.0.0.1:0"
-region = "us-east-1"
-bedrock_endpoint = "${fake}"
-s3vectors_endpoint = "${fake}"
-allow_loopback_http = true
-vector_bucket = "benefind"
-index = "benefits"
-dims = 1024
-allowed_origins = ["${new URL(server.url).origin}"]
+if (ENGINES.includes("chromium")) describe("chromium", () => {
+  let server, browser, proxyUrl;
+  before(async () => {
+    const dir = path.join(ROOT, "target/browser-cloud");
+    mkdirSync(dir, { recursive: true });
+    server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
+    browser = await launchBrowser();
+    const fake = await startBinary(path.join(BIN_DIR, "benefind-fake-aws"),
+      ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024"], {}, "listening on ");
+    const config = path.join(dir, "proxy.toml");
+    writeFileSync(config, `listen = "127.0.0.1:0"
+  region = "us-east-1"
+  bedrock_endpoint = "${fake}"
+  s3vectors_endpoint = "${fake}"
+  allow_loopback_http = true
+  vector_bucket = "benefind"
+  index = "benefits"
+  dims = 1024
+  allowed_origins = ["${new URL(server.url).origin}"]
 
-[[tokens]]
-name = "page"
-sha256 = "${sha(SEARCH)}"
-role = "search"
+  [[tokens]]
+  name = "page"
+  sha256 = "${sha(SEARCH)}"
+  role = "search"
 
-[[tokens]]
-name = "loader"
-sha256 = "${sha(INGEST)}"
-role = "ingest"
-`);
-  proxyUrl = await startBinary(path.join(BIN_DIR, "benefind-proxy"), ["--config", config], {
-    AWS_ACCESS_KEY_ID: "AKIDBENEFINDFAKE", AWS_SECRET_ACCESS_KEY: "benefind-fake-secret-key",
-    AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true",
-  }, "listening on ");
-  // The sample corpus goes up through the proxy, re-embedded by "Titan".
-  execFileSync(BIN, ["cloud", "upload", "--bundle", BUNDLE, "--proxy", proxyUrl, "--state", path.join(dir, "state.json")],
-    { cwd: ROOT, env: { ...process.env, BENEFIND_TOKEN: INGEST }, stdio: ["ignore", "pipe", "inherit"] });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-  for (const c of children) c.kill();
-});
-
-function localTop(question, policy, k = 3) {
-  const out = execFileSync(BIN, ["search", "--bundle", BUNDLE, "--policy", policy, "--mode", "vector", "-k", String(k), question], { cwd: ROOT });
-  return JSON.parse(out).results.map((r) => r.id);
-}
-
-async function page(origin = server.url) {
-  const context = await browser.newContext();
-  const p = await context.newPage();
-  const errors = collectPageErrors(p);
-  await p.goto(`${origin}tests/browser/blank.html`);
-  await p.evaluate(() => {
-    window.settle = (x) => x.then((v) => ({ ok: v }), (e) => ({ err: { code: e.code, message: e.message } }));
+  [[tokens]]
+  name = "loader"
+  sha256 = "${sha(INGEST)}"
+  role = "ingest"
+  `);
+    proxyUrl = await startBinary(path.join(BIN_DIR, "benefind-proxy"), ["--config", config], {
+      AWS_ACCESS_KEY_ID: "AKIDBENEFINDFAKE", AWS_SECRET_ACCESS_KEY: "benefind-fake-secret-key",
+      AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true",
+    }, "listening on ");
+    // The sample corpus goes up through the proxy, re-embedded by "Titan".
+    execFileSync(BIN, ["cloud", "upload", "--bundle", BUNDLE, "--proxy", proxyUrl, "--state", path.join(dir, "state.json")],
+      { cwd: ROOT, env: { ...process.env, BENEFIND_TOKEN: INGEST }, stdio: ["ignore", "pipe", "inherit"] });
   });
-  return { p, errors, context };
-}
-
-test("a page in cloud mode searches through the proxy and gets the local exact answer", async () => {
-  const { p, context } = await page();
-  const question = "How much is an emergency room visit?";
-  const result = await p.evaluate(async ({ proxyUrl, SEARCH, INGEST, question }) => {
-    const { Benefind } = await import("/pkg/benefind.js");
-    const db = await Benefind.open({ cloud: { proxyUrl, token: SEARCH } });
-    const hits = await db.search(question, "PPO_PLUS");
-    const stats = await db.stats();
-    const byVector = await settle(db.query({ vector: new Array(384).fill(0.05) }));
-    const documents = await settle(db.documents());
-    const noTokenizer = await settle(db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }]));
-    db.close();
-    const reader = await Benefind.open({ cloud: { proxyUrl, token: SEARCH }, model: { baseUrl: "/models/all-MiniLM-L6-v2/" } });
-    const ingestDenied = await settle(reader.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }]));
-    reader.close();
-    // An ingest token adds a document (chunked with the tokenizer), then it is found.
-    const loader = await Benefind.open({ cloud: { proxyUrl, token: INGEST }, model: { baseUrl: "/models/all-MiniLM-L6-v2/" } });
-    const report = await loader.ingest([{ text: "## Acupuncture\nTwelve acupuncture visits a year, $15 copay each.", policy: "PPO_PLUS", id: "rider" }]);
-    const found = await loader.search("How many acupuncture sessions are covered?", "PPO_PLUS");
-    const deleted = await loader.delete(report.ids);
-    const after = await loader.search("How many acupuncture sessions are covered?", "PPO_PLUS");
-    loader.close();
-    return { hits, stats, byVector, documents, noTokenizer, ingestDenied, report, found: found[0].id, foundText: found[0].text, deleted, after: after.map((h) => h.id) };
-  }, { proxyUrl, SEARCH, INGEST, question });
-  assert.deepEqual(result.hits.map((h) => h.id), localTop(question, "PPO_PLUS"), "cloud top 3 = local exact vector top 3");
-  assert.ok(result.hits.every((h) => h.metadata.policy === "PPO_PLUS" && h.text.length > 0));
-  assert.ok(result.hits[0].score > 0 && Math.abs(result.hits[0].score + result.hits[0].distance - 1) < 1e-6);
-  assert.deepEqual(result.stats.contract, { model: "amazon.titan-embed-text-v2:0", dims: 1024 });
-  assert.equal(result.byVector.err.code, "DIMENSION_MISMATCH");
-  assert.match(result.byVector.err.message, /384/);
-  assert.match(result.byVector.err.message, /1024/);
-  assert.equal(result.documents.err.code, "NOT_SUPPORTED");
-  assert.equal(result.noTokenizer.err.code, "INVALID_INPUT");
-  assert.match(result.noTokenizer.err.message, /tokenizer/);
-  assert.equal(result.ingestDenied.err.code, "FORBIDDEN", "a search token cannot write");
-  assert.deepEqual(result.report.ids, ["rider_chunk_0000"]);
-  assert.equal(result.found, "rider_chunk_0000");
-  assert.match(result.foundText, /Twelve acupuncture visits/);
-  assert.equal(result.deleted, 1);
-  assert.ok(!result.after.includes("rider_chunk_0000"));
-  await context.close();
-});
-
-test("the embedding contract, auth and CORS fail clearly in the browser", async () => {
-  const { p, context } = await page();
-  const r = await p.evaluate(async ({ proxyUrl, SEARCH }) => {
-    const { Benefind } = await import("/pkg/benefind.js");
-    const mixed = await settle(Benefind.open({ cloud: { proxyUrl, token: SEARCH }, bundleUrl: "/data/default.bundle" }));
-    const pinned = await Benefind.open({ cloud: { proxyUrl, token: SEARCH, expect: { model: "sentence-transformers/all-MiniLM-L6-v2", dims: 384 } } });
-    const contract = await settle(pinned.search("deductible", "HMO_SELECT"));
-    pinned.close();
-    const wrong = await Benefind.open({ cloud: { proxyUrl, token: "not-a-valid-token" } });
-    const unauthorized = await settle(wrong.search("deductible", "HMO_SELECT"));
-    wrong.close();
-    return { mixed, contract, unauthorized };
-  }, { proxyUrl, SEARCH });
-  assert.equal(r.mixed.err.code, "MODEL_MISMATCH");
-  assert.match(r.mixed.err.message, /384/);
-  assert.equal(r.contract.err.code, "DIMENSION_MISMATCH");
-  assert.match(r.contract.err.message, /all-MiniLM-L6-v2 \(384 dimensions\)/);
-  assert.match(r.contract.err.message, /titan-embed-text-v2:0 \(1024 dimensions\)/);
-  assert.equal(r.unauthorized.err.code, "UNAUTHORIZED");
-  await context.close();
-
-  // Another origin (localhost instead of 127.0.0.1) is not on the proxy's list: the
-  // browser's CORS check blocks the answer, and the module reports a network error.
-  const other = server.url.replace("127.0.0.1", "localhost");
-  const { p: p2, context: c2 } = await page(other);
-  const blocked = await p2.evaluate(async ({ proxyUrl, SEARCH }) => {
-    const { Benefind } = await import("/pkg/benefind.js");
-    const db = await Benefind.open({ cloud: { proxyUrl, token: SEARCH } });
-    return settle(db.search("deductible", "HMO_SELECT"));
-  }, { proxyUrl, SEARCH });
-  assert.equal(blocked.err.code, "NETWORK");
-  await c2.close();
-});
-
-test("pkg-scripts/cloud-demo.sh (example.toml, fake, proxy, upload, page) answers a member in ?cloud mode", async () => {
-  // The script as a user runs it, on free ports: fake AWS, benefind-proxy with
-  // pkg-scripts/example.toml, the default bundle uploaded, the page served.
-  const base = 20000 + Math.floor(Math.random() * 20000);
-  const [PORT, PROXY_PORT, FAKE_PORT] = [base, base + 1, base + 2].map(String);
-  const demo = spawn("bash", [path.join(ROOT, "pkg-scripts/cloud-demo.sh")], {
-    cwd: ROOT, env: { ...process.env, PORT, PROXY_PORT, FAKE_PORT }, stdio: ["ignore", "pipe", "pipe"], detached: true,
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    for (const c of children) c.kill();
   });
-  let log = "";
-  demo.stdout.on("data", (d) => { log += d; });
-  demo.stderr.on("data", (d) => { log += d; });
-  try {
-    await new Promise((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (log.includes(`serving ${path.join(ROOT, "www")} on`)) { clearInterval(timer); resolve(); }
-      }, 100);
-      demo.on("exit", (code) => { clearInterval(timer); reject(new Error(`cloud-demo.sh exited with ${code}:\n${log}`)); });
-    });
-    assert.match(log, /search token \(role search\): benefind-demo-search-token/, "the published demo tokens are printed");
+
+  function localTop(question, policy, k = 3) {
+    const out = execFileSync(BIN, ["search", "--bundle", BUNDLE, "--policy", policy, "--mode", "vector", "-k", String(k), question], { cwd: ROOT });
+    return JSON.parse(out).results.map((r) => r.id);
+  }
+
+  async function page(origin = server.url) {
     const context = await browser.newContext();
     const p = await context.newPage();
     const errors = collectPageErrors(p);
-    await p.goto(`http://127.0.0.1:${PORT}/?cloud`);
-    await p.waitForSelector("body[data-ready=true][data-mode=cloud]");
-    assert.equal(await p.isHidden("#add-section"), true, "search only: the page's token cannot write");
-    await p.selectOption("#policy", "PPO_PLUS");
-    await p.fill("#question", "How much is an emergency room visit?");
-    await p.click("#go");
-    await p.waitForFunction(() => /passages from PPO_PLUS/.test(document.querySelector("#answers")?.textContent ?? ""));
-    const text = await p.textContent("#answers");
-    assert.match(text, /3 passages from PPO_PLUS/);
-    assert.match(text, /emergency room visit costs a \$250 copay/i);
-    assert.deepEqual(errors.filter((e) => !e.includes("favicon")), []);
-    await context.close();
-  } finally {
-    try { process.kill(-demo.pid, "SIGTERM"); } catch { /* already gone */ }
+    await p.goto(`${origin}tests/browser/blank.html`);
+    await p.evaluate(() => {
+      window.settle = (x) => x.then((v) => ({ ok: v }), (e) => ({ err: { code: e.code, message: e.message } }));
+    });
+    return { p, errors, context };
   }
+
+  test("a page in cloud mode searches through the proxy and gets the local exact answer", async () => {
+    const { p, context } = await page();
+    const question = "How much is an emergency room visit?";
+    const result = await p.evaluate(async ({ proxyUrl, SEARCH, INGEST, question }) => {
+      const { Benefind } = await import("/pkg/benefind.js");
+      const db = await Benefind.open({ cloud: { proxyUrl, token: SEARCH } });
+      const hits = await db.search(question, "PPO_PLUS");
+      const stats = await db.stats();
+      const byVector = await settle(db.query({ vector: new Array(384).fill(0.05) }));
+      const documents = await settle(db.documents());
+      const noTokenizer = await settle(db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }]));
+      db.close();
+      const reader = await Benefind.open({ cloud: { proxyUrl, token: SEARCH }, model: { baseUrl: "/models/all-MiniLM-L6-v2/" } });
+      const ingestDenied = await settle(reader.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }]));
+      reader.close();
+      // An ingest token adds a document (chunked with the tokenizer), then it is found.
+      const loader = await Benefind.open({ cloud: { proxyUrl, token: INGEST }, model: { baseUrl: "/models/all-MiniLM-L6-v2/" } });
+      const report = await loader.ingest([{ text: "## Acupuncture\nTwelve acupuncture visits a year, $15 copay each.", policy: "PPO_PLUS", id: "rider" }]);
+      const found = await loader.search("How many acupuncture sessions are covered?", "PPO_PLUS");
+      const deleted = await loader.delete(report.ids);
+      const after = await loader.search("How many acupuncture sessions are covered?", "PPO_PLUS");
+      loader.close();
+      return { hits, stats, byVector, documents, noTokenizer, ingestDenied, report, found: found[0].id, foundText: found[0].text, deleted, after: after.map((h) => h.id) };
+    }, { proxyUrl, SEARCH, INGEST, question });
+    assert.deepEqual(result.hits.map((h) => h.id), localTop(question, "PPO_PLUS"), "cloud top 3 = local exact vector top 3");
+    assert.ok(result.hits.every((h) => h.metadata.policy === "PPO_PLUS" && h.text.length > 0));
+    assert.ok(result.hits[0].score > 0 && Math.abs(result.hits[0].score + result.hits[0].distance - 1) < 1e-6);
+    assert.deepEqual(result.stats.contract, { model: "amazon.titan-embed-text-v2:0", dims: 1024 });
+    assert.equal(result.byVector.err.code, "DIMENSION_MISMATCH");
+    assert.match(result.byVector.err.message, /384/);
+    assert.match(result.byVector.err.message, /1024/);
+    assert.equal(result.documents.err.code, "NOT_SUPPORTED");
+    assert.equal(result.noTokenizer.err.code, "INVALID_INPUT");
+    assert.match(result.noTokenizer.err.message, /tokenizer/);
+    assert.equal(result.ingestDenied.err.code, "FORBIDDEN", "a search token cannot write");
+    assert.deepEqual(result.report.ids, ["rider_chunk_0000"]);
+    assert.equal(result.found, "rider_chunk_0000");
+    assert.match(result.foundText, /Twelve acupuncture visits/);
+    assert.equal(result.deleted, 1);
+    assert.ok(!result.after.includes("rider_chunk_0000"));
+    await context.close();
+  });
+
+  test("the embedding contract, auth and CORS fail clearly in the browser", async () => {
+    const { p, context } = await page();
+    const r = await p.evaluate(async ({ proxyUrl, SEARCH }) => {
+      const { Benefind } = await import("/pkg/benefind.js");
+      const mixed = await settle(Benefind.open({ cloud: { proxyUrl, token: SEARCH }, bundleUrl: "/data/default.bundle" }));
+      const pinned = await Benefind.open({ cloud: { proxyUrl, token: SEARCH, expect: { model: "sentence-transformers/all-MiniLM-L6-v2", dims: 384 } } });
+      const contract = await settle(pinned.search("deductible", "HMO_SELECT"));
+      pinned.close();
+      const wrong = await Benefind.open({ cloud: { proxyUrl, token: "not-a-valid-token" } });
+      const unauthorized = await settle(wrong.search("deductible", "HMO_SELECT"));
+      wrong.close();
+      return { mixed, contract, unauthorized };
+    }, { proxyUrl, SEARCH });
+    assert.equal(r.mixed.err.code, "MODEL_MISMATCH");
+    assert.match(r.mixed.err.message, /384/);
+    assert.equal(r.contract.err.code, "DIMENSION_MISMATCH");
+    assert.match(r.contract.err.message, /all-MiniLM-L6-v2 \(384 dimensions\)/);
+    assert.match(r.contract.err.message, /titan-embed-text-v2:0 \(1024 dimensions\)/);
+    assert.equal(r.unauthorized.err.code, "UNAUTHORIZED");
+    await context.close();
+
+    // Another origin (localhost instead of 127.0.0.1) is not on the proxy's list: the
+    // browser's CORS check blocks the answer, and the module reports a network error.
+    const other = server.url.replace("127.0.0.1", "localhost");
+    const { p: p2, context: c2 } = await page(other);
+    const blocked = await p2.evaluate(async ({ proxyUrl, SEARCH }) => {
+      const { Benefind } = await import("/pkg/benefind.js");
+      const db = await Benefind.open({ cloud: { proxyUrl, token: SEARCH } });
+      return settle(db.search("deductible", "HMO_SELECT"));
+    }, { proxyUrl, SEARCH });
+    assert.equal(blocked.err.code, "NETWORK");
+    await c2.close();
+  });
+
+  test("pkg-scripts/cloud-demo.sh (example.toml, fake, proxy, upload, page) answers a member in ?cloud mode", async () => {
+    // The script as a user runs it, on free ports: fake AWS, benefind-proxy with
+    // pkg-scripts/example.toml, the default bundle uploaded, the page served.
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const [PORT, PROXY_PORT, FAKE_PORT] = [base, base + 1, base + 2].map(String);
+    const demo = spawn("bash", [path.join(ROOT, "pkg-scripts/cloud-demo.sh")], {
+      cwd: ROOT, env: { ...process.env, PORT, PROXY_PORT, FAKE_PORT }, stdio: ["ignore", "pipe", "pipe"], detached: true,
+    });
+    let log = "";
+    demo.stdout.on("data", (d) => { log += d; });
+    demo.stderr.on("data", (d) => { log += d; });
+    try {
+      await new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (log.includes(`serving ${path.join(ROOT, "www")} on`)) { clearInterval(timer); resolve(); }
+        }, 100);
+        demo.on("exit", (code) => { clearInterval(timer); reject(new Error(`cloud-demo.sh exited with ${code}:\n${log}`)); });
+      });
+      assert.match(log, /search token \(role search\): benefind-demo-search-token/, "the published demo tokens are printed");
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      const errors = collectPageErrors(p);
+      await p.goto(`http://127.0.0.1:${PORT}/?cloud`);
+      await p.waitForSelector("body[data-ready=true][data-mode=cloud]");
+      assert.equal(await p.isHidden("#add-section"), true, "search only: the page's token cannot write");
+      await p.selectOption("#policy", "PPO_PLUS");
+      await p.fill("#question", "How much is an emergency room visit?");
+      await p.click("#go");
+      await p.waitForFunction(() => /passages from PPO_PLUS/.test(document.querySelector("#answers")?.textContent ?? ""));
+      const text = await p.textContent("#answers");
+      assert.match(text, /3 passages from PPO_PLUS/);
+      assert.match(text, /emergency room visit costs a \$250 copay/i);
+      assert.deepEqual(errors.filter((e) => !e.includes("favicon")), []);
+      await context.close();
+    } finally {
+      try { process.kill(-demo.pid, "SIGTERM"); } catch { /* already gone */ }
+    }
+  });
 });

@@ -1,94 +1,100 @@
-// The JS-facing engine (pkg/benefind_wasm.js `Engine`) in headless Chromium: results are plain
+// The JS-facing engine (pkg/benefind_wasm.js `Engine`) in Chromium, Firefox and WebKit: results are plain
 // objects with the documented fields, highlights index the JS string, errors are JS
 // Errors with stable codes, and a failed ingest leaves stored chunks searchable.
-import { test, before, after } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { ROOT, startServer, launchBrowser, collectPageErrors } from "./helpers.mjs";
+import { ROOT, startServer } from "./helpers.mjs";
+import { ENGINES, sessionsFor } from "./engines.mjs";
 
-let server, browser, page, errors;
-before(async () => {
-  server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  errors = collectPageErrors(page);
-  await page.goto(`${server.url}tests/browser/blank.html`);
-  await page.evaluate(async () => {
-    const { default: init, Engine } = await import("/pkg/benefind_wasm.js");
-    await init();
-    const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-    const base = "/models/all-MiniLM-L6-v2/";
-    window.files = await Promise.all(["model.safetensors", "tokenizer.json", "config.json"].map((f) => get(base + f)));
-    window.bundle = await get("/data/default.bundle");
-    window.Engine = Engine;
-    window.engine = new Engine(...window.files, window.bundle);
-    // Runs fn and returns the thrown error's name/code/message (or null).
-    window.caught = (fn) => { try { fn(); return null; } catch (e) { return { name: e.name, code: e.code, message: e.message, isError: e instanceof Error }; } };
+for (const engine of ENGINES) {
+  describe(engine, () => {
+    let server, page, errors;
+    const sessions = sessionsFor(engine);
+    before(async () => {
+      server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
+      const session = await sessions.session();
+      page = session.tab;
+      errors = session.errors;
+      await page.goto(`${server.url}tests/browser/blank.html`);
+      await page.evaluate(async () => {
+        const { default: init, Engine } = await import("/pkg/benefind_wasm.js");
+        await init();
+        const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const base = "/models/all-MiniLM-L6-v2/";
+        window.files = await Promise.all(["model.safetensors", "tokenizer.json", "config.json"].map((f) => get(base + f)));
+        window.bundle = await get("/data/default.bundle");
+        window.Engine = Engine;
+        window.engine = new Engine(...window.files, window.bundle);
+        // Runs fn and returns the thrown error's name/code/message (or null).
+        window.caught = (fn) => { try { fn(); return null; } catch (e) { return { name: e.name, code: e.code, message: e.message, isError: e instanceof Error }; } };
+      });
+    });
+    after(() => server?.close());
+
+    test("search returns plain objects, best passage first, highlights index the JS string", async () => {
+      const hits = await page.evaluate(() => engine.search("Is my annual checkup free?", "PPO_PLUS"));
+      assert.equal(hits.length, 3);
+      assert.equal(hits[0].metadata.section, "Preventive care");
+      for (const h of hits) {
+        assert.equal(h.metadata.policy, "PPO_PLUS");
+        assert.ok(Math.abs(h.score + h.distance - 1) < 1e-6);
+        for (const [s, e] of h.highlights) assert.equal(h.text.slice(s, e).toLowerCase(), "annual");
+      }
+      const stats = await page.evaluate(() => engine.stats());
+      assert.equal(stats.modelId, "sentence-transformers/all-MiniLM-L6-v2");
+      assert.equal(stats.dims, 384);
+      assert.deepEqual(Object.keys(stats.policies).sort(), ["HDHP_SAVER", "HMO_SELECT", "PPO_PLUS"]);
+    });
+
+    test("bad input gives JS Errors with stable codes, never a panic", async () => {
+      const results = await page.evaluate(() => ({
+        filter: caught(() => engine.query({ question: "q", where: { policy: { $gt: "x" } } })),
+        dims: caught(() => engine.query({ vector: new Array(1024).fill(0.1) })),
+        empty: caught(() => engine.search("   ", "PPO_PLUS")),
+        unknown: caught(() => engine.query({ question: "q", wher: {} })),
+        bundle: caught(() => new Engine(...files, bundle.slice(0, 1000))),
+        model: caught(() => new Engine(files[0], files[1], new TextEncoder().encode("{}"))),
+      }));
+      assert.equal(results.filter.code, "BAD_FILTER");
+      assert.match(results.filter.message, /policy\.\$gt: expected a number/);
+      assert.equal(results.dims.code, "DIMENSION_MISMATCH");
+      assert.match(results.dims.message, /1024.*384|384.*1024/);
+      assert.equal(results.empty.code, "INVALID_INPUT");
+      assert.equal(results.unknown.code, "INVALID_INPUT");
+      assert.equal(results.bundle.code, "BAD_BUNDLE");
+      assert.equal(results.model.code, "MODEL_INVALID");
+      for (const r of Object.values(results)) {
+        assert.equal(r.isError, true);
+        assert.equal(r.name, "BenefindError");
+      }
+      // The engine still works after all of that (no poisoned instance).
+      const hits = await page.evaluate(() => engine.search("ER copay", "HMO_SELECT"));
+      assert.equal(hits.length, 3);
+      assert.deepEqual(errors, []);
+    });
+
+    test("ingest is all-or-nothing and delete removes a document", async () => {
+      const out = await page.evaluate(() => {
+        const before = engine.stats().chunks;
+        const failed = caught(() => engine.ingest([
+          { text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" },
+          { text: "no policy here", policy: "" },
+        ]));
+        const afterFailed = engine.stats().chunks;
+        const report = engine.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider", source: "rider.md" }]);
+        const found = engine.search("how many acupuncture sessions", "PPO_PLUS")[0];
+        const deleted = engine.delete(["rider"]);
+        const gone = engine.search("how many acupuncture sessions", "PPO_PLUS").some((h) => h.id.startsWith("rider"));
+        return { before, failed, afterFailed, report, found, deleted, gone };
+      });
+      assert.equal(out.failed.code, "INVALID_INPUT");
+      assert.equal(out.afterFailed, out.before, "a failed ingest added nothing");
+      assert.deepEqual(out.report.ids, ["rider_chunk_0000"]);
+      assert.equal(out.found.id, "rider_chunk_0000");
+      assert.equal(out.found.metadata.source, "rider.md");
+      assert.equal(out.deleted, 1);
+      assert.equal(out.gone, false);
+    });
   });
-});
-after(async () => { await browser?.close(); server?.close(); });
-
-test("search returns plain objects, best passage first, highlights index the JS string", async () => {
-  const hits = await page.evaluate(() => engine.search("Is my annual checkup free?", "PPO_PLUS"));
-  assert.equal(hits.length, 3);
-  assert.equal(hits[0].metadata.section, "Preventive care");
-  for (const h of hits) {
-    assert.equal(h.metadata.policy, "PPO_PLUS");
-    assert.ok(Math.abs(h.score + h.distance - 1) < 1e-6);
-    for (const [s, e] of h.highlights) assert.equal(h.text.slice(s, e).toLowerCase(), "annual");
-  }
-  const stats = await page.evaluate(() => engine.stats());
-  assert.equal(stats.modelId, "sentence-transformers/all-MiniLM-L6-v2");
-  assert.equal(stats.dims, 384);
-  assert.deepEqual(Object.keys(stats.policies).sort(), ["HDHP_SAVER", "HMO_SELECT", "PPO_PLUS"]);
-});
-
-test("bad input gives JS Errors with stable codes, never a panic", async () => {
-  const results = await page.evaluate(() => ({
-    filter: caught(() => engine.query({ question: "q", where: { policy: { $gt: "x" } } })),
-    dims: caught(() => engine.query({ vector: new Array(1024).fill(0.1) })),
-    empty: caught(() => engine.search("   ", "PPO_PLUS")),
-    unknown: caught(() => engine.query({ question: "q", wher: {} })),
-    bundle: caught(() => new Engine(...files, bundle.slice(0, 1000))),
-    model: caught(() => new Engine(files[0], files[1], new TextEncoder().encode("{}"))),
-  }));
-  assert.equal(results.filter.code, "BAD_FILTER");
-  assert.match(results.filter.message, /policy\.\$gt: expected a number/);
-  assert.equal(results.dims.code, "DIMENSION_MISMATCH");
-  assert.match(results.dims.message, /1024.*384|384.*1024/);
-  assert.equal(results.empty.code, "INVALID_INPUT");
-  assert.equal(results.unknown.code, "INVALID_INPUT");
-  assert.equal(results.bundle.code, "BAD_BUNDLE");
-  assert.equal(results.model.code, "MODEL_INVALID");
-  for (const r of Object.values(results)) {
-    assert.equal(r.isError, true);
-    assert.equal(r.name, "BenefindError");
-  }
-  // The engine still works after all of that (no poisoned instance).
-  const hits = await page.evaluate(() => engine.search("ER copay", "HMO_SELECT"));
-  assert.equal(hits.length, 3);
-  assert.deepEqual(errors, []);
-});
-
-test("ingest is all-or-nothing and delete removes a document", async () => {
-  const out = await page.evaluate(() => {
-    const before = engine.stats().chunks;
-    const failed = caught(() => engine.ingest([
-      { text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" },
-      { text: "no policy here", policy: "" },
-    ]));
-    const afterFailed = engine.stats().chunks;
-    const report = engine.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider", source: "rider.md" }]);
-    const found = engine.search("how many acupuncture sessions", "PPO_PLUS")[0];
-    const deleted = engine.delete(["rider"]);
-    const gone = engine.search("how many acupuncture sessions", "PPO_PLUS").some((h) => h.id.startsWith("rider"));
-    return { before, failed, afterFailed, report, found, deleted, gone };
-  });
-  assert.equal(out.failed.code, "INVALID_INPUT");
-  assert.equal(out.afterFailed, out.before, "a failed ingest added nothing");
-  assert.deepEqual(out.report.ids, ["rider_chunk_0000"]);
-  assert.equal(out.found.id, "rider_chunk_0000");
-  assert.equal(out.found.metadata.source, "rider.md");
-  assert.equal(out.deleted, 1);
-  assert.equal(out.gone, false);
-});
+}
