@@ -54,8 +54,13 @@ for (const engine of ENGINES) {
     before(async () => { server = await startServer(); });
     after(() => server?.close());
 
-    test("a private window: ready, the seed question answered, added documents found, storage explained", async () => {
-      const { tab, errors } = await sessions.session({ variant: "private" });
+    /**
+     * What every member needs from a restricted browser (`variant` of engines.mjs): the
+     * page starts, answers the seed question, adds a document and finds it, and shows no
+     * raw error. Returns the member-facing texts and the page errors; saves a screenshot.
+     */
+    async function memberVisit(variant) {
+      const { tab, errors } = await sessions.session({ variant });
       await tab.goto(server.url);
       await ready(tab);
       assert.equal(await askSeed(tab), "Preventive care");
@@ -63,27 +68,23 @@ for (const engine of ENGINES) {
       assert.match(added, /Added 1 passage/);
       assert.equal(source, "pasted text");
       const t = await texts(tab);
+      for (const text of Object.values(t)) assert.doesNotMatch(text, RAW);
+      await tab.screenshot(variant === "private" ? "private-window" : variant);
+      return { t, errors };
+    }
+
+    test("a private window: ready, the seed question answered, added documents found, storage explained", async () => {
+      const { t, errors } = await memberVisit("private");
       assert.ok(["memory", "best-effort", "persistent"].includes(t.state), JSON.stringify(t));
       assert.ok(t.note.length > 20, "the member is told where their documents are kept");
-      for (const text of Object.values(t)) assert.doesNotMatch(text, RAW);
-      await tab.screenshot("private-window");
       assert.deepEqual(unexpectedErrors(errors), []);
     });
 
     test("site data blocked: answers from memory and says the browser will not remember", async () => {
-      const { tab, errors } = await sessions.session({ variant: "no-storage" });
-      await tab.goto(server.url);
-      await ready(tab);
-      assert.equal(await askSeed(tab), "Preventive care");
-      const { added, source } = await addAndFind(tab);
-      assert.match(added, /Added 1 passage/);
-      assert.equal(source, "pasted text");
-      const t = await texts(tab);
+      const { t, errors } = await memberVisit("no-storage");
       assert.equal(t.state, "memory", JSON.stringify(t));
       assert.match(t.note, /won't remember your documents/);
       assert.match(t.status, /keeps nothing after you close the page/);
-      for (const text of Object.values(t)) assert.doesNotMatch(text, RAW);
-      await tab.screenshot("no-storage");
       assert.deepEqual(unexpectedErrors(errors), []);
     });
 
