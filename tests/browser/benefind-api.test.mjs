@@ -86,10 +86,11 @@ for (const engine of ENGINES) {
         db.close();
         return source;
       });
-      // Known WebKit gap (README, "Browsers"): on a page no service worker controls,
-      // WebKitGTK does not find the worker's Cache API entries after a navigation, so the
-      // model is downloaded again. The page itself is controlled and loads it from the
-      // cache (demo.test.mjs checks that in every engine). This fails when that changes.
+      // Known WebKit gap (README, "Browsers"): in a WebKitWebDriver session, on a page no
+      // service worker controls, Cache API entries do not survive a navigation — any
+      // entry, even one the page itself puts — so the model is downloaded again. The demo
+      // page is controlled and loads it from the cache (demo.test.mjs checks that in
+      // every engine). This fails when that changes.
       assert.equal(second, engine === "webkit" ? "network" : "cache");
     });
 
