@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: native (unit, integration, CLI), the wasm tests in headless Chromium,
-# and the browser end-to-end tests in Chromium, Firefox and WebKit
+# Runs every test: native (unit, integration, CLI), the wasm tests in headless Chromium
+# and Firefox, and the browser end-to-end tests in Chromium, Firefox and WebKit
 # (BENEFIND_BROWSERS=chromium,firefox,webkit picks engines). Installs what is missing
 # first (setup.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,7 +12,7 @@ bash "$ROOT/pkg-scripts/setup.sh"
 log "native tests (release profile: the model is too slow unoptimised)"
 cargo test --release --locked
 
-log "wasm tests in headless Chromium"
+log "wasm tests in headless Chromium, then Firefox"
 bash "$ROOT/pkg-scripts/default-bundle.sh"
 mkdir -p "$TARGET_DIR"
 start_server "$TARGET_DIR/test-model-server.log" --mount /models=models www
@@ -23,8 +23,10 @@ export WASM_BINDGEN_TEST_TIMEOUT=600
 # Only the browser test targets (tests/web_*.rs); the native ones compile to empty wasm.
 web_tests=()
 for f in "$ROOT"/tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); done
-# wasm-bindgen-test-runner takes GECKODRIVER before CHROMEDRIVER: keep it to Chromium.
+# wasm-bindgen-test-runner takes GECKODRIVER before CHROMEDRIVER: one driver per run.
 env -u GECKODRIVER cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
+GECKODRIVER="$(command -v geckodriver)" \
+  cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
 
 log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"
