@@ -14,7 +14,8 @@ export const DEFAULT_DB_NAME = "benefind";
  * Starts benefind's worker. A worker's script must have the page's origin, so when this
  * module is loaded from another origin (a CDN, the vendor's domain) the worker is a
  * same-origin `blob:` module that imports worker.js from there with CORS (the page's CSP
- * then needs `worker-src blob:`). Returns the worker and the blob URL to revoke.
+ * then needs `worker-src blob: <that origin>`: a module worker's imports are worker
+ * requests). Returns the worker and the blob URL to revoke.
  */
 function startWorker() {
   const url = new URL("./worker.js", import.meta.url);
