@@ -14,8 +14,8 @@ FAKE_PORT="${FAKE_PORT:-9100}"
 DIR="$TARGET_DIR/cloud-demo"
 mkdir -p "$DIR/www"
 
-cargo build --release --locked --bins
-BIN="$TARGET_DIR/release"
+native_bins
+BIN="$BIN_DIR"
 trap stop_cloud_stack EXIT
 
 start_cloud_stack "$DIR" "$FAKE_PORT" "$PROXY_PORT" "http://127.0.0.1:$PORT"

@@ -9,10 +9,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 BUNDLE="$ROOT/www/data/default.bundle"
-BIN="$TARGET_DIR/release/benefind"
+native_bins --bin benefind
+BIN="$BIN_DIR/benefind"
 # Also pinned in src/js/model.js (MODEL_FILES), which the browser checks.
 INT8_SHA256="6af0bce37ea2583121b03fe62df502bf5bc4ced065a42d317fcbabb868960c4b"
-cargo build --release --locked --bin benefind
 bash "$ROOT/pkg-scripts/fetch-model.sh"
 INT8="$MODEL_DIR/model.int8.safetensors"
 if ! echo "$INT8_SHA256  $INT8" | sha256sum --check --status 2>/dev/null; then

@@ -11,6 +11,19 @@ export CHROME_BIN="${CHROME_BIN:-/usr/bin/chromium}"
 
 log() { printf '\033[1m[benefind]\033[0m %s\n' "$*" >&2; }
 
+# native_bins [CARGO_BUILD_ARGS...] : sets BIN_DIR to the folder of the native binaries
+# (benefind, benefind-proxy, benefind-fake-aws). When $BENEFIND_BIN_DIR is set the caller
+# has built them there (test.sh: the `ci` profile its tests built); otherwise they are
+# built here in release (default: all binaries).
+native_bins() {
+  if [ -n "${BENEFIND_BIN_DIR:-}" ]; then
+    BIN_DIR="$BENEFIND_BIN_DIR"
+  else
+    cargo build --release --locked "${@:---bins}"
+    BIN_DIR="$TARGET_DIR/release"
+  fi
+}
+
 # start_server LOGFILE ARGS... : starts pkg-scripts/serve.mjs in the background on a
 # free port; sets SERVER_PID and SERVER_URL. The caller kills it (see stop_servers).
 SERVER_PIDS=()
@@ -41,13 +54,13 @@ stop_servers() {
 # replaces the example's [limits]. Logs and the config go to DIR. stop_cloud_stack stops both.
 CLOUD_PIDS=()
 start_cloud_stack() {
-  local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" extra="${5:-}" bin="$TARGET_DIR/release"
+  local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" extra="${5:-}" bin="${BIN_DIR:-$TARGET_DIR/release}"
   mkdir -p "$dir"
   SEARCH_TOKEN="${BENEFIND_SEARCH_TOKEN:-benefind-demo-search-token}"
   INGEST_TOKEN="${BENEFIND_INGEST_TOKEN:-benefind-demo-ingest-token}"
   [ -n "${BENEFIND_SEARCH_TOKEN:-}" ] || log "search token (role search): $SEARCH_TOKEN (set \$BENEFIND_SEARCH_TOKEN for another)"
   [ -n "${BENEFIND_INGEST_TOKEN:-}" ] || log "ingest token (role ingest): $INGEST_TOKEN (set \$BENEFIND_INGEST_TOKEN for another)"
-  "$bin/benefind-fake-aws" --listen "127.0.0.1:$fake_port" --index benefind/benefits/1024 \
+  "$bin/benefind-fake-aws" --listen "127.0.0.1:$fake_port" --index benefind/benefits/1024/chunk \
     --index benefind/baseline/1024 >"$dir/fake.log" 2>&1 &
   CLOUD_PIDS+=($!)
   local search_hash ingest_hash
