@@ -30,6 +30,50 @@ pub const MAX_PUT: usize = 500;
 pub const MAX_GET: usize = 100;
 /// Largest topK S3 Vectors answers.
 pub const MAX_TOP_K: usize = 100;
+/// S3 Vectors' metadata limits per vector ("Limitations and restrictions" in the S3 user
+/// guide): 40 KB in all, of which at most 2 KB filterable, and at most 50 keys. An index
+/// declares up to 10 non-filterable keys (1 to 63 characters) when it is created.
+pub const MAX_METADATA_BYTES: usize = 40 * 1024;
+/// Filterable metadata per vector (every key the index did not declare non-filterable).
+pub const MAX_FILTERABLE_METADATA_BYTES: usize = 2 * 1024;
+/// Metadata keys per vector.
+pub const MAX_METADATA_KEYS: usize = 50;
+/// Non-filterable keys an index may declare.
+pub const MAX_NON_FILTERABLE_KEYS: usize = 10;
+
+/// Checks one vector's metadata against S3 Vectors' per-vector limits, given the keys
+/// its index declared non-filterable. Sizes are the UTF-8 bytes of the compact JSON of
+/// the keys and values concerned (AWS does not publish its exact measure; this one is
+/// what a client can compute and errs on the large side). The error names the sizes.
+pub fn check_metadata(metadata: &Map<String, Value>, non_filterable: &[String]) -> Result<(), String> {
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(format!(
+            "metadata has {} keys; at most {MAX_METADATA_KEYS} are allowed",
+            metadata.len()
+        ));
+    }
+    let size = |filterable: Option<bool>| {
+        let part: Map<String, Value> = metadata
+            .iter()
+            .filter(|(k, _)| filterable.is_none_or(|f| f != non_filterable.contains(k)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        serde_json::to_vec(&part).map_or(usize::MAX, |b| b.len())
+    };
+    let total = size(None);
+    if total > MAX_METADATA_BYTES {
+        return Err(format!(
+            "metadata is {total} bytes; at most {MAX_METADATA_BYTES} are allowed"
+        ));
+    }
+    let filterable = size(Some(true));
+    if filterable > MAX_FILTERABLE_METADATA_BYTES {
+        return Err(format!(
+            "filterable metadata is {filterable} bytes; at most {MAX_FILTERABLE_METADATA_BYTES} are allowed (declare large keys non-filterable when creating the index)"
+        ));
+    }
+    Ok(())
+}
 
 /// S3 Vectors' vector payload: `{"float32": [...]}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,6 +112,17 @@ pub struct CreateIndexInput {
     pub dimension: usize,
     /// `cosine` or `euclidean`.
     pub distance_metric: String,
+    /// Which metadata keys are stored but not filterable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_configuration: Option<MetadataConfiguration>,
+}
+
+/// `CreateIndex`'s `metadataConfiguration`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataConfiguration {
+    /// 1 to 10 keys, each 1 to 63 characters.
+    pub non_filterable_metadata_keys: Vec<String>,
 }
 
 /// One vector of `POST /PutVectors`.

@@ -4,7 +4,11 @@
 //! - **S3 Vectors**' REST-JSON API: `POST /CreateIndex`, `/PutVectors`, `/QueryVectors`,
 //!   `/GetVectors`, `/DeleteVectors`, `/ListVectors` with their request and response
 //!   shapes, limits and error shapes (`x-amzn-ErrorType` + `{"message"}`), exact cosine
-//!   search and the full filter grammar (benefind's filter module);
+//!   search and the full filter grammar (benefind's filter module, checked against a
+//!   table of AWS's documented cases in `tests/s3vectors_filter.rs`). Metadata limits are
+//!   AWS's ([`aws::check_metadata`]): 40 KB per vector, 2 KB of it filterable, 50 keys,
+//!   with the non-filterable keys declared at `CreateIndex` (`metadataConfiguration`) or
+//!   with `--index BUCKET/INDEX/DIMS/KEY,…`;
 //! - **Bedrock Runtime**'s `POST /model/{modelId}/invoke` for Titan Text Embeddings V2:
 //!   `{inputText, dimensions: 256|512|1024, normalize}` → `{embedding,
 //!   inputTextTokenCount}`. The embedding *keeps meaning*: it is the MiniLM vector of
@@ -67,6 +71,9 @@ pub struct IndexSpec {
     pub index: String,
     /// Dimension.
     pub dims: usize,
+    /// Metadata keys declared non-filterable (as `CreateIndex`'s
+    /// `metadataConfiguration.nonFilterableMetadataKeys`).
+    pub non_filterable: Vec<String>,
 }
 
 /// One injected fault: the next `times` service calls (of `service`, or any) answer
@@ -115,6 +122,7 @@ type Stored = (Vec<f32>, Option<Map<String, Value>>);
 struct FakeIndex {
     dims: usize,
     metric: String,
+    non_filterable: Vec<String>,
     vectors: BTreeMap<String, Stored>,
 }
 
@@ -148,6 +156,7 @@ pub fn router(embedder: Arc<Embedder>, indexes: &[IndexSpec]) -> Router {
                         FakeIndex {
                             dims: s.dims,
                             metric: "cosine".into(),
+                            non_filterable: s.non_filterable.clone(),
                             vectors: BTreeMap::new(),
                         },
                     )
@@ -439,6 +448,26 @@ fn respond<T: Serialize>(value: T) -> Answer {
     Ok(Json(value).into_response())
 }
 
+/// Checks `CreateIndex`'s non-filterable keys: 1 to 10 distinct keys of 1 to 63 characters.
+pub fn check_non_filterable_keys(keys: &[String]) -> Result<(), String> {
+    if keys.is_empty() || keys.len() > aws::MAX_NON_FILTERABLE_KEYS {
+        return Err(format!(
+            "nonFilterableMetadataKeys has {} items; it must have 1 to {}",
+            keys.len(),
+            aws::MAX_NON_FILTERABLE_KEYS
+        ));
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if !(1..=63).contains(&k.chars().count()) {
+            return Err(format!("nonFilterableMetadataKeys[{i}] must have 1 to 63 characters"));
+        }
+        if keys[..i].contains(k) {
+            return Err(format!("nonFilterableMetadataKeys[{i}] repeats {k:?}"));
+        }
+    }
+    Ok(())
+}
+
 fn create_index(s: &Inner, json: Value) -> Answer {
     let req: aws::CreateIndexInput = parse(json)?;
     if req.data_type != "float32" || !(1..=4096).contains(&req.dimension) {
@@ -449,6 +478,13 @@ fn create_index(s: &Inner, json: Value) -> Answer {
     if req.distance_metric != "cosine" && req.distance_metric != "euclidean" {
         return Err(validation("distanceMetric must be cosine or euclidean"));
     }
+    let non_filterable = match req.metadata_configuration {
+        Some(c) => {
+            check_non_filterable_keys(&c.non_filterable_metadata_keys).map_err(validation)?;
+            c.non_filterable_metadata_keys
+        }
+        None => Vec::new(),
+    };
     let mut indexes = s.indexes.lock().expect("lock");
     let key = (req.vector_bucket_name.clone(), req.index_name.clone());
     if indexes.contains_key(&key) {
@@ -463,6 +499,7 @@ fn create_index(s: &Inner, json: Value) -> Answer {
         FakeIndex {
             dims: req.dimension,
             metric: req.distance_metric,
+            non_filterable,
             vectors: BTreeMap::new(),
         },
     );
@@ -503,6 +540,10 @@ fn put_vectors(s: &Inner, json: Value) -> Answer {
                     "vector {} has a non-finite value",
                     v.key
                 )));
+            }
+            if let Some(m) = &v.metadata {
+                aws::check_metadata(m, &idx.non_filterable)
+                    .map_err(|e| validation(format!("Invalid record for key '{}': {e}", v.key)))?;
             }
         }
         for v in req.vectors.iter().cloned() {

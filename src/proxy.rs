@@ -1074,11 +1074,15 @@ async fn upsert(
                 )))
             }
         }
+        // The metadata as stored, checked against S3 Vectors' limits before Bedrock is
+        // paid for. The index must declare `chunk` non-filterable (README, "Cloud").
+        let mut m = v.metadata.clone();
+        if let Some(t) = &v.text {
+            m.insert(TEXT_KEY.into(), Value::String(t.clone()));
+        }
+        aws::check_metadata(&m, &[TEXT_KEY.to_string()])
+            .map_err(|e| ProxyError::bad(format!("vectors[{i}]: {e}")))?;
         if let Some((_, forced)) = &who.forced {
-            let mut m = v.metadata.clone();
-            if let Some(t) = &v.text {
-                m.insert(TEXT_KEY.into(), Value::String(t.clone()));
-            }
             if !forced.matches(&m) {
                 return Err(outside_scope(&who.name));
             }

@@ -100,7 +100,7 @@ fn stack(name: &str, opts: Opts) -> Stack {
     let mut fake = Command::new(env!("CARGO_BIN_EXE_benefind-fake-aws"));
     fake.args(["--listen", "127.0.0.1:0", "--model-dir"])
         .arg(common::model_dir())
-        .args(["--index", &format!("benefind/benefits/{DIMS}")]);
+        .args(["--index", &format!("benefind/benefits/{DIMS}/chunk")]);
     let fake = spawn(fake, "listening on ");
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("proxy-{name}"));
     std::fs::create_dir_all(&dir).expect("tmp dir");
@@ -641,6 +641,117 @@ fn upstream_throttling_outage_and_timeouts_are_bounded() {
         started.elapsed() < Duration::from_secs(4),
         "answered before the upstream did"
     );
+}
+
+impl Stack {
+    /// One S3 Vectors call straight to the fake, signed like the proxy signs.
+    fn fake_call(&self, operation: &str, body: Value) -> Reply {
+        let url = format!("{}/{operation}", self.fake.url);
+        let body = body.to_string();
+        let signed = benefind::aws::sign(
+            &benefind::fake_aws::test_credentials(),
+            "us-east-1",
+            benefind::aws::S3VECTORS,
+            "POST",
+            &url,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+            std::time::SystemTime::now(),
+        )
+        .expect("signs");
+        let extra: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        rt().block_on(async {
+            send(&reqwest::Client::new(), reqwest::Method::POST, &url, None, &extra, body).await
+        })
+    }
+}
+
+/// S3 Vectors' metadata limits ("Limitations and restrictions" in the S3 user guide, and
+/// CreateIndex's `metadataConfiguration`), enforced by the fake and checked by the proxy
+/// before Bedrock is paid for.
+#[test]
+fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first() {
+    let s = stack("metadata", Opts::default());
+    let create = |index: &str, config: Option<Value>| {
+        let mut body = json!({"vectorBucketName": "benefind", "indexName": index,
+            "dataType": "float32", "dimension": 4, "distanceMetric": "cosine"});
+        if let Some(c) = config {
+            body["metadataConfiguration"] = c;
+        }
+        s.fake_call("CreateIndex", body)
+    };
+    let eleven: Vec<String> = (0..11).map(|i| format!("k{i}")).collect();
+    for (config, why) in [
+        (json!({"nonFilterableMetadataKeys": []}), "no keys"),
+        (json!({"nonFilterableMetadataKeys": eleven}), "11 keys"),
+        (json!({"nonFilterableMetadataKeys": ["x".repeat(64)]}), "a 64-character key"),
+        (json!({"nonFilterableMetadataKeys": ["a", "a"]}), "a repeated key"),
+    ] {
+        let r = create("bad", Some(config));
+        assert_eq!(r.status, 400, "{why}: {:?}", r.body);
+        assert_eq!(r.headers["x-amzn-errortype"], "ValidationException", "{why}");
+    }
+    assert_eq!(create("plain", None).status, 200);
+    assert_eq!(create("texts", Some(json!({"nonFilterableMetadataKeys": ["chunk"]}))).status, 200);
+
+    let put = |index: &str, metadata: Value| {
+        s.fake_call(
+            "PutVectors",
+            json!({"vectorBucketName": "benefind", "indexName": index,
+                "vectors": [{"key": "k", "data": {"float32": [1.0, 0.0, 0.0, 0.0]}, "metadata": metadata}]}),
+        )
+    };
+    let message = |r: &Reply| r.body["message"].as_str().unwrap_or("").to_string();
+    // 30,000 bytes of text: fine where `chunk` is non-filterable, refused where it is not
+    // (filterable metadata is at most 2 KB).
+    let text = "a".repeat(30_000);
+    assert_eq!(put("texts", json!({"chunk": text, "policy": "PPO"})).status, 200);
+    let r = put("plain", json!({"chunk": text, "policy": "PPO"}));
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(message(&r).contains("filterable metadata is 30027 bytes") && message(&r).contains("2048"), "{}", message(&r));
+    // 2,048 bytes of filterable metadata pass, 2,049 do not ({"p":"…"} is 8 bytes + text).
+    assert_eq!(put("plain", json!({"p": "b".repeat(2040)})).status, 200);
+    assert_eq!(put("plain", json!({"p": "b".repeat(2041)})).status, 400);
+    // 40 KB in all, whatever is filterable.
+    let r = put("texts", json!({"chunk": "c".repeat(41_000)}));
+    assert_eq!(r.status, 400);
+    assert!(message(&r).contains("metadata is 41012 bytes") && message(&r).contains("40960"), "{}", message(&r));
+    // At most 50 keys.
+    let keys = |n: usize| Value::Object((0..n).map(|i| (format!("k{i}"), json!(i))).collect());
+    assert_eq!(put("plain", keys(50)).status, 200);
+    let r = put("plain", keys(51));
+    assert_eq!(r.status, 400);
+    assert!(message(&r).contains("51 keys"), "{}", message(&r));
+    // A refused vector is not stored: the index still holds the earlier ones only.
+    assert_eq!(s.fake_stats()["vectors"]["benefind/texts"], 1);
+
+    // The proxy refuses what the fake would, before any Bedrock call.
+    let embeds = s.calls("InvokeModel");
+    let r = s.post(
+        "/v1/upsert",
+        Some(INGEST_TOKEN),
+        json!({"vectors": [{"key": "big", "text": "word ".repeat(9_000)}]}),
+    );
+    assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
+    assert!(message(&r).contains("metadata is 45012 bytes"), "{}", message(&r));
+    let r = s.post(
+        "/v1/upsert",
+        Some(INGEST_TOKEN),
+        json!({"vectors": [{"key": "wide", "text": "dental", "metadata": {"note": "n".repeat(2100)}}]}),
+    );
+    assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
+    assert!(message(&r).contains("filterable metadata"), "{}", message(&r));
+    assert_eq!(s.calls("InvokeModel"), embeds, "Bedrock was called for a refused upsert");
+    // A long chunk text is stored (non-filterable) and found again.
+    let r = s.post(
+        "/v1/upsert",
+        Some(INGEST_TOKEN),
+        json!({"vectors": [{"key": "long", "text": format!("Dental cleanings are covered twice a year. {}", "More plan text. ".repeat(1_500)), "metadata": {"policy": "PPO_PLUS"}}]}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
 #[test]

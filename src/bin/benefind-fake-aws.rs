@@ -9,7 +9,7 @@ mod native {
     use std::sync::Arc;
 
     use anyhow::Context;
-    use benefind::fake_aws::{router, IndexSpec};
+    use benefind::fake_aws::{check_non_filterable_keys, router, IndexSpec};
     use benefind::{Embedder, ModelFiles};
     use clap::Parser;
 
@@ -22,7 +22,8 @@ mod native {
         /// MiniLM model folder (the Titan stand-in's meaning).
         #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
         model_dir: PathBuf,
-        /// Indexes to create at start, as BUCKET/INDEX/DIMS (repeatable).
+        /// Indexes to create at start, as BUCKET/INDEX/DIMS, optionally followed by
+        /// /KEY,KEY… for the keys declared non-filterable (repeatable).
         #[arg(long = "index")]
         indexes: Vec<String>,
     }
@@ -39,13 +40,25 @@ mod native {
             .iter()
             .map(|s| {
                 let parts: Vec<&str> = s.split('/').collect();
-                anyhow::ensure!(parts.len() == 3, "--index {s}: expected BUCKET/INDEX/DIMS");
+                anyhow::ensure!(
+                    parts.len() == 3 || parts.len() == 4,
+                    "--index {s}: expected BUCKET/INDEX/DIMS[/NON_FILTERABLE_KEYS]"
+                );
+                let non_filterable: Vec<String> = parts
+                    .get(3)
+                    .map(|k| k.split(',').map(String::from).collect())
+                    .unwrap_or_default();
+                if !non_filterable.is_empty() {
+                    check_non_filterable_keys(&non_filterable)
+                        .map_err(|e| anyhow::anyhow!("--index {s}: {e}"))?;
+                }
                 Ok(IndexSpec {
                     bucket: parts[0].into(),
                     index: parts[1].into(),
                     dims: parts[2]
                         .parse()
                         .with_context(|| format!("--index {s}: dims"))?,
+                    non_filterable,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -24,7 +24,7 @@ const sha = (t) => createHash("sha256").update(t).digest("hex");
 const children = [];
 /** Starts a binary; resolves to the URL its first stdout line announces. */
 function startBinary(file, args, env, prefix) {
-  assert.ok(existsSync(file), `${file} is missing: pkg-scripts/test.sh builds it (cargo test --release)`);
+  assert.ok(existsSync(file), `${file} is missing: pkg-scripts/test.sh builds it (cargo test --profile ci, BENEFIND_BIN)`);
   const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let stderr = "";
@@ -48,7 +48,7 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
     server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
     browser = await launchBrowser();
     const fake = await startBinary(path.join(BIN_DIR, "benefind-fake-aws"),
-      ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024"], {}, "listening on ");
+      ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024/chunk"], {}, "listening on ");
     const config = path.join(dir, "proxy.toml");
     writeFileSync(config, `listen = "127.0.0.1:0"
   region = "us-east-1"
