@@ -3,7 +3,7 @@
 # same run, and writes target/bench/<name>.json.
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
-#   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on tests/fixtures/questions.jsonl
+#   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh question sets
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory

@@ -478,6 +478,21 @@ impl Collection {
         filter: Option<&Filter>,
         mode: SearchMode,
     ) -> Result<Vec<SearchHit>> {
+        self.query_text_with(question, vector, k, filter, mode, true)
+    }
+
+    /// [`query_text`](Self::query_text) with the keyword channel's member-vocabulary
+    /// expansion on or off (off: plain BM25 of the typed words). Only the quality
+    /// benchmark turns it off, to measure what the expansion table does.
+    pub fn query_text_with(
+        &self,
+        question: &str,
+        vector: &[f32],
+        k: usize,
+        filter: Option<&Filter>,
+        mode: SearchMode,
+        expand: bool,
+    ) -> Result<Vec<SearchHit>> {
         let mut hits = match mode {
             SearchMode::Vector => self.query_vector(vector, k, filter)?,
             SearchMode::Keyword | SearchMode::Hybrid => {
@@ -485,7 +500,7 @@ impl Collection {
                 let accept = self.acceptor(filter);
                 let n = k.max(FUSION_CANDIDATES);
                 let policy = filter.and_then(|f| f.pinned_value(POLICY_FIELD));
-                let words = self.keywords.search(question, n, &accept);
+                let words = self.keywords.search_with(question, n, &accept, expand);
                 let rows: Vec<u32> = if mode == SearchMode::Keyword {
                     words.into_iter().take(k).map(|(row, _)| row).collect()
                 } else {

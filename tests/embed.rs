@@ -241,8 +241,12 @@ fn int8_weights_match_the_reference_within_the_quantized_bar() {
         .fold(1.0f32, f32::min);
     assert!(min < 0.999_999, "int8 equals f32 (min cosine {min})");
     // And on every benefit question of the retrieval fixture, against f32.
-    let questions: Vec<String> = include_str!("fixtures/questions.jsonl")
-        .lines()
+    let questions: Vec<String> = [
+        include_str!("fixtures/questions-dev.jsonl"),
+        include_str!("fixtures/questions-heldout.jsonl"),
+    ]
+    .iter()
+    .flat_map(|f| f.lines())
         .map(|l| {
             serde_json::from_str::<serde_json::Value>(l).expect("json")["question"]
                 .as_str()

@@ -45,10 +45,11 @@ async function fetchOk(url) {
 const bytes = async (url) => new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 const json = async (url) => (await fetchOk(url)).json();
 
-/** The member questions with their policy (tests/fixtures/questions.jsonl). */
+/** The member questions with their policy (both halves of the quality set). */
 async function fixtureQuestions() {
-  const text = await (await fetchOk("/tests/fixtures/questions.jsonl")).text();
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const files = ["questions-dev.jsonl", "questions-heldout.jsonl"];
+  const texts = await Promise.all(files.map(async (f) => (await fetchOk(`/tests/fixtures/${f}`)).text()));
+  return texts.join("\n").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 /** `n` questions spread evenly over the file (it is grouped by plan and topic). */
 function spread(items, n) {

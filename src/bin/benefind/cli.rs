@@ -239,9 +239,17 @@ enum BenchCommand {
         /// The bundle built from the sample corpus.
         #[arg(long, default_value = "www/data/default.bundle")]
         bundle: PathBuf,
-        /// JSON lines {"question", "policy", "relevant"}.
-        #[arg(long, default_value = "tests/fixtures/questions.jsonl")]
-        questions: PathBuf,
+        /// Question sets as NAME=PATH (repeatable), each JSON lines {"question", "policy",
+        /// "relevant"}; the first is the headline.
+        #[arg(
+            long = "set",
+            default_values = [
+                "held-out=tests/fixtures/questions-heldout.jsonl",
+                "dev=tests/fixtures/questions-dev.jsonl",
+                "fresh=tests/fixtures/questions-fresh.jsonl",
+            ]
+        )]
+        sets: Vec<String>,
     },
     /// Index build/load/query/recall at several sizes, vs brute force; writes target/bench/search.json.
     Search {
@@ -409,12 +417,8 @@ pub fn main() -> ExitCode {
         } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
         Command::Bench {
             which:
-                BenchCommand::Quality {
-                    model,
-                    bundle,
-                    questions,
-                },
-        } => cmd_bench_quality::run(&model, &bundle, &questions),
+                BenchCommand::Quality { model, bundle, sets },
+        } => cmd_bench_quality::run(&model, &bundle, &sets),
         Command::Bench {
             which:
                 BenchCommand::Search {
