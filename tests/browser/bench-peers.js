@@ -15,6 +15,8 @@
 //                  rebuild (bundle from the Cache API) + embedding, up to the first answer
 // Served with the peers mounted at /peers (fetch-peers.sh), the bench bundles at /bench,
 // the repo's tests at /tests, pkg/ at /pkg and the model at /models.
+import { parseBundle, topK } from "./bench-exact.js";
+
 const params = new URLSearchParams(location.search);
 const phase = params.get("phase");
 const sizes = (params.get("sizes") || "").split(",").filter(Boolean).map(Number);
@@ -55,69 +57,6 @@ async function fixtureQuestions() {
 function spread(items, n) {
   const step = items.length / Math.min(n, items.length);
   return Array.from({ length: Math.min(n, items.length) }, (_, i) => items[Math.floor(i * step)]);
-}
-
-/**
- * Reads a benefind bundle (f32 encoding) the way a page without benefind would: header
- * and section table (layout in README "Bundle format"), the vectors copied into one
- * Float32Array, ids and each row's policy decoded; texts decoded on demand. No checksum
- * or graph: this is the peer's store, not benefind's reader.
- */
-function parseBundle(buffer) {
-  const view = new DataView(buffer);
-  const magic = new TextDecoder().decode(new Uint8Array(buffer, 0, 8));
-  if (magic !== "BENEFIND") throw new Error(`not a bundle (magic ${magic})`);
-  if (view.getUint8(13) !== 0) throw new Error("only f32 bundles are read here");
-  const dims = view.getUint32(14, true), count = view.getUint32(18, true);
-  const idLen = view.getUint16(22, true);
-  const sectionCount = view.getUint16(24 + idLen, true);
-  const sections = {};
-  for (let s = 0; s < sectionCount; s++) {
-    const at = 26 + idLen + 22 * s;
-    sections[view.getUint16(at, true)] = {
-      offset: Number(view.getBigUint64(at + 2, true)), length: Number(view.getBigUint64(at + 10, true)),
-    };
-  }
-  const vec = sections[1];
-  // slice(): the section need not be 4-byte aligned in the file.
-  const vectors = new Float32Array(buffer.slice(vec.offset, vec.offset + count * dims * 4));
-  const decoder = new TextDecoder();
-  const table = ({ offset }) => {
-    const offsets = new Uint32Array(buffer.slice(offset, offset + (count + 1) * 4));
-    const blob = new Uint8Array(buffer, offset + (count + 1) * 4);
-    return (i) => decoder.decode(blob.subarray(offsets[i], offsets[i + 1]));
-  };
-  const id = table(sections[2]), text = table(sections[3]), meta = table(sections[4]);
-  const ids = Array.from({ length: count }, (_, i) => id(i));
-  const policies = Array.from({ length: count }, (_, i) => JSON.parse(meta(i)).policy);
-  return { dims, count, vectors, ids, policies, text };
-}
-
-/**
- * Brute-force cosine top-k over unit vectors (dot product, four accumulators), keeping
- * a sorted list of the k best; `accept(row)` filters rows (e.g. by policy).
- */
-function topK(vectors, dims, q, k, accept) {
-  const best = [];
-  let floor = -Infinity;
-  for (let row = 0, off = 0; off < vectors.length; row++, off += dims) {
-    if (accept && !accept(row)) continue;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (let d = 0; d < dims; d += 4) {
-      s0 += vectors[off + d] * q[d];
-      s1 += vectors[off + d + 1] * q[d + 1];
-      s2 += vectors[off + d + 2] * q[d + 2];
-      s3 += vectors[off + d + 3] * q[d + 3];
-    }
-    const score = s0 + s1 + s2 + s3;
-    if (best.length === k && score <= floor) continue;
-    let at = best.length;
-    while (at > 0 && best[at - 1].score < score) at--;
-    best.splice(at, 0, { row, score });
-    if (best.length > k) best.pop();
-    if (best.length === k) floor = best[k - 1].score;
-  }
-  return best;
 }
 
 /** transformers.js set up for local files only: no hub, onnxruntime-web from /peers. */
@@ -276,9 +215,17 @@ async function phaseBenefind() {
     out.model_source = out.model_source ?? db.opened.modelSource;
     const qs = (await json(queriesUrl(n))).slice(0, QUERIES);
     await db.query({ vector: qs[0].vector, k: 10 }); // warm-up
-    const ms = [];
-    for (const q of qs) { const s = now(); await db.query({ vector: q.vector, k: 10 }); ms.push(now() - s); }
+    const ms = [], ids = [];
+    for (const q of qs) {
+      const s = now();
+      const hits = await db.query({ vector: q.vector, k: 10 });
+      ms.push(now() - s);
+      ids.push(hits.map((h) => h.id));
+    }
     out.query_ms[n] = ms;
+    // The answers of the timed queries; the driver scores them against the peer phase's
+    // exact scan of the same queries (recall@10).
+    (out.query_ids ??= {})[n] = ids;
     if (n === sizes[0]) {
       // Questions end to end (embedding in the worker + hybrid search + postMessage).
       await db.search(questions[0].question, questions[0].policy);
@@ -327,9 +274,15 @@ async function phasePeer() {
     out.store_build_ms[n] = now() - t0;
     const qs = (await json(queriesUrl(n))).slice(0, QUERIES).map((q) => Float32Array.from(q.vector));
     topK(store.vectors, store.dims, qs[0], 10); // warm-up (JIT)
-    const ms = [];
-    for (const q of qs) { const s = now(); topK(store.vectors, store.dims, q, 10); ms.push(now() - s); }
+    const ms = [], ids = [];
+    for (const q of qs) {
+      const s = now();
+      const best = topK(store.vectors, store.dims, q, 10);
+      ms.push(now() - s);
+      ids.push(best.map((h) => store.ids[h.row]));
+    }
     out.scan_ms[n] = ms;
+    (out.scan_ids ??= {})[n] = ids;
     store = null;
   }
   return out;

@@ -1,6 +1,6 @@
 // Driver for `pkg-scripts/bench.sh peers`: benefind against its peers in one headless
-// Chromium — transformers.js running the same all-MiniLM-L6-v2 (int8-stored ONNX, dtype
-// "q8"; also the fp32 ONNX when fetch-peers.sh built it) and a brute-force JS cosine scan
+// Chromium — transformers.js running the same all-MiniLM-L6-v2 (dtype "q8": the fp32 ONNX
+// dynamically quantised as transformers.js makes its q8 files; and dtype "fp32") and a brute-force JS cosine scan
 // over the same vectors. The page (bench-peers.js) runs one phase per page load, all in
 // one browser context so the warm reloads find what the cold loads stored:
 //   embed → benefind → benefind-warm → peer → peer-warm
@@ -32,8 +32,38 @@ if (!sizes.includes(10000)) {
   process.exit(1);
 }
 if (!sizes.includes(100000)) console.log("note: 100k skipped (not asked for, or bench-100000.bundle / .queries.json missing): 10k only");
-const fp32 = existsSync(path.join(PEER_MODEL_DIR, "onnx/model.onnx"));
-if (!fp32) console.log("note: no fp32 onnx/model.onnx (fetch-peers.sh could not build it): transformers.js q8 only");
+for (const f of ["onnx/model.onnx", "precision.json"]) {
+  if (!existsSync(path.join(PEER_MODEL_DIR, f))) { console.error(`missing ${PEER_MODEL_DIR}/${f}: run pkg-scripts/fetch-peers.sh`); process.exit(1); }
+}
+const fp32 = true;
+/**
+ * Each side's precision, read from its model files rather than stated: the peer's from
+ * the operator counts fetch-peers.sh took from each ONNX graph (precision.json), and
+ * benefind's from the tensor dtypes in its safetensors headers.
+ */
+const peerPrecision = JSON.parse(readFileSync(path.join(PEER_MODEL_DIR, "precision.json"), "utf8"));
+function safetensorsDtypes(file) {
+  const buf = readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8"));
+  const counts = {};
+  for (const [name, t] of Object.entries(header)) if (name !== "__metadata__") counts[t.dtype] = (counts[t.dtype] || 0) + 1;
+  return counts;
+}
+function benefindPrecision(file) {
+  const d = safetensorsDtypes(path.join(ROOT, "models/all-MiniLM-L6-v2", file));
+  const list = Object.entries(d).sort().map(([k, v]) => `${v} ${k}`).join(", ");
+  // benefind's embedder runs integer kernels exactly when the file holds I8 matrices
+  // (src/embed/quant.rs): 15-bit per-row activations, i32x4.dot_i16x8_s.
+  return d.I8 ? `int8 weights, integer matmuls on 15-bit per-row activations (${file}: ${list} tensors)`
+    : `f32 (${file}: ${list} tensors)`;
+}
+const PRECISION = {
+  benefind: benefindPrecision("model.int8.safetensors"),
+  benefind_f32: benefindPrecision("model.safetensors"),
+  transformers_js: peerPrecision["model_quantized.onnx"].label,
+  transformers_js_fp32: peerPrecision["model.onnx"].label,
+};
 
 const MOUNTS = {
   "/pkg": path.join(ROOT, "pkg"), "/models": path.join(ROOT, "models"), "/tests": path.join(ROOT, "tests"),
@@ -159,8 +189,13 @@ const results = {
   embed_p50_ms: both(pct(e.embed_ms.benefind, 0.5), pct(e.embed_ms.transformers_js, 0.5)),
   embed_p95_ms: both(pct(e.embed_ms.benefind, 0.95), pct(e.embed_ms.transformers_js, 0.95)),
 };
+// Recall@10 of benefind's timed answers against the exact scan of the same queries.
+const meanRecall = (got, exact) => exact.reduce((sum, want, i) => sum + got[i].filter((id) => want.includes(id)).length / want.length, 0) / exact.length;
 for (const n of sizes) {
-  results[`search_p50_ms_${n / 1000}k`] = { benefind: pct(bf.query_ms[n], 0.5), js_scan: pct(pr.scan_ms[n], 0.5) };
+  results[`search_p50_ms_${n / 1000}k`] = {
+    benefind: pct(bf.query_ms[n], 0.5), js_scan: pct(pr.scan_ms[n], 0.5),
+    benefind_recall_at_10: meanRecall(bf.query_ids[n], pr.scan_ids[n]), queries: pr.scan_ids[n].length,
+  };
 }
 Object.assign(results, {
   warm_first_answer_ms: both(raw["benefind-warm"].first_answer_ms, raw["peer-warm"].first_answer_ms),
@@ -176,7 +211,7 @@ Object.assign(results, {
     total: both(bytes.benefind.total, bytes.transformers_js.total),
   },
   top3_agreement: agreement.top3_equal,
-  precision: { benefind: "int8 weights (per-row) x 15-bit inputs, integer dot products", transformers_js: "q8 (int8 weights, dynamic 8-bit activations)" },
+  precision: { benefind: PRECISION.benefind, transformers_js: PRECISION.transformers_js },
   details: {
     versions: { transformers_js: version("@huggingface/transformers"), onnxruntime_web: version("onnxruntime-web") },
     sizes, questions: e.questions, rounds: e.rounds, threads: { benefind: 1, transformers_js: 1 },
@@ -193,14 +228,14 @@ Object.assign(results, {
   },
 });
 results.f32 = {
-  precision: "benefind model.safetensors (f32) vs transformers.js fp32 ONNX (rebuilt from model.safetensors)",
+  precision: { benefind: PRECISION.benefind_f32, transformers_js: PRECISION.transformers_js_fp32 },
   embed_p50_ms: both(pct(e.embed_ms.benefind_f32, 0.5), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.5) : null),
   embed_p95_ms: both(pct(e.embed_ms.benefind_f32, 0.95), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.95) : null),
   int8_vs_f32: e.agreement.int8_vs_f32,
 };
 if (fp32) {
   results.fp32_peer = {
-    precision: "fp32 ONNX (rebuilt from model.safetensors)",
+    precision: PRECISION.transformers_js_fp32,
     embed_p50_ms: pct(e.embed_ms.transformers_js_fp32, 0.5), embed_p95_ms: pct(e.embed_ms.transformers_js_fp32, 0.95),
     top3_agreement: e.agreement.transformers_js_fp32.top3_equal,
     weights_gzip_bytes: gz([path.join(PEER_MODEL_DIR, "onnx/model.onnx")]),
@@ -221,6 +256,7 @@ if (fp32) {
 }
 row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_ms, undefined, (x) => (x === undefined ? "-" : `${f(x, 2)} / ${f(results.details.search_e2e_p95_ms, 2)}`));
 for (const n of sizes) row(`search by vector k=10, ${n / 1000}k, p50 ms (vs JS scan)`, results[`search_p50_ms_${n / 1000}k`].benefind, results[`search_p50_ms_${n / 1000}k`].js_scan);
+for (const n of sizes) row(`  recall@10 of those answers vs the exact scan, ${n / 1000}k`, results[`search_p50_ms_${n / 1000}k`].benefind_recall_at_10, 1, (x) => f(x, 4));
 row(`warm reload → first answer ms (${sizes[0] / 1000}k chunks)`, results.warm_first_answer_ms.benefind, results.warm_first_answer_ms.transformers_js, (x) => f(x, 0));
 row("model load, cold (network) ms", e.load_ms.benefind, e.load_ms.transformers_js, (x) => f(x, 0));
 row(`peak memory, warm reload (${sizes[0] / 1000}k chunks, one answer)`, results.peak_memory_bytes.benefind, results.peak_memory_bytes.transformers_js,
@@ -233,7 +269,11 @@ row("download gzip: first visit total (+ tokenizer, config)", bytes.benefind.tot
 const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log("");
 for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  "));
-console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}), dtype q8 = ${results.precision.transformers_js}; benefind ${results.precision.benefind} (${e.weights.benefind}), also f32 (${e.weights.benefind_f32}); both one thread`);
+console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}); both one thread. Precision, read from the model files:`);
+console.log(`  benefind int8:        ${PRECISION.benefind}`);
+console.log(`  transformers.js q8:   ${PRECISION.transformers_js}`);
+console.log(`  benefind f32:         ${PRECISION.benefind_f32}`);
+console.log(`  transformers.js fp32: ${PRECISION.transformers_js_fp32}`);
 const iv = e.agreement.int8_vs_f32;
 console.log(`benefind int8 vs f32 weights (${iv.questions} questions vs the bundle's f32 vectors): same top-3 in order ${f(iv.top3_equal, 3)}; question cosine mean ${f(iv.question_cosine_mean, 5)}, min ${f(iv.question_cosine_min, 5)}`);
 console.log(`top-3 agreement (${e.agreement.questions} questions, ${e.agreement.chunks} chunks of the default bundle, vector-only, policy filter): ` +
