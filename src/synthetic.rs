@@ -84,6 +84,8 @@ pub fn metadata(rng: &mut Rng, n: usize, policies: &[&str]) -> Vec<Map<String, V
 }
 
 /// Exact top k of `vectors` (row-major) under `accept`, best first (ties: lower row).
+/// The baseline a careful brute-force store would use: one pass with a bounded min-heap
+/// of k entries, so memory is O(k) however many rows there are.
 pub fn brute_force(
     vectors: &[f32],
     dims: usize,
@@ -91,22 +93,43 @@ pub fn brute_force(
     k: usize,
     accept: impl Fn(usize) -> bool,
 ) -> Vec<(usize, f32)> {
-    let mut all: Vec<(usize, f32)> = vectors
-        .chunks(dims)
-        .enumerate()
-        .filter(|(i, _)| accept(*i))
-        .map(|(i, v)| (i, dot(v, query)))
-        .collect();
-    let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    // Select the top k in linear time, then sort only those: the baseline a careful
-    // brute-force store would use.
-    if k > 0 && all.len() > k {
-        all.select_nth_unstable_by(k - 1, order);
-        all.truncate(k);
+    use std::cmp::{Ordering, Reverse};
+    use std::collections::BinaryHeap;
+    /// Orders by score, then prefers the lower row: the heap's minimum is the worst kept.
+    #[derive(PartialEq)]
+    struct Ranked(f32, usize);
+    impl Eq for Ranked {}
+    impl PartialOrd for Ranked {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
     }
-    all.sort_by(order);
-    all.truncate(k);
-    all
+    impl Ord for Ranked {
+        fn cmp(&self, other: &Self) -> Ordering {
+            self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+        }
+    }
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(k + 1);
+    for (i, v) in vectors.chunks(dims).enumerate() {
+        if !accept(i) {
+            continue;
+        }
+        let r = Ranked(dot(v, query), i);
+        if heap.len() < k {
+            heap.push(Reverse(r));
+        } else if heap.peek().is_some_and(|Reverse(worst)| r > *worst) {
+            heap.pop();
+            heap.push(Reverse(r));
+        }
+    }
+    // Ascending by Reverse = descending by rank: best first.
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|Reverse(Ranked(s, i))| (i, s))
+        .collect()
 }
 
 /// Mean cosine of each of the first `sample` rows to its nearest other row: how

@@ -173,7 +173,36 @@ for (const engine of ENGINES) {
       const { tab } = await sessions.session();
       await tab.goto(server.url);
       await ready(tab);
-      await tab.evaluate(() => { window.alert = () => { window.__alerts = (window.__alerts ?? 0) + 1; }; });
+      await tab.evaluate(() => {
+        window.alert = () => { window.__alerts = (window.__alerts ?? 0) + 1; };
+        // Every HTML-parsing sink records what it is given: document text reaching one
+        // (even on a detached element, whose <img onerror> would fire later) fails the test
+        // deterministically, with no wait for a handler that might run.
+        window.__sinks = [];
+        const trap = (proto, prop) => {
+          const d = Object.getOwnPropertyDescriptor(proto, prop);
+          if (!d?.set) throw new Error(`no ${prop} setter to trap`);
+          Object.defineProperty(proto, prop, { ...d, set(v) { if (/onerror|<script/.test(String(v))) __sinks.push(prop); return d.set.call(this, v); } });
+        };
+        trap(Element.prototype, "innerHTML");
+        trap(Element.prototype, "outerHTML");
+        trap(ShadowRoot.prototype, "innerHTML");
+        const insert = Element.prototype.insertAdjacentHTML;
+        Element.prototype.insertAdjacentHTML = function (where, html) {
+          if (/onerror|<script/.test(String(html))) __sinks.push("insertAdjacentHTML");
+          return insert.call(this, where, html);
+        };
+        const parse = DOMParser.prototype.parseFromString;
+        DOMParser.prototype.parseFromString = function (text, type) {
+          if (/onerror|<script/.test(String(text))) __sinks.push("DOMParser");
+          return parse.call(this, text, type);
+        };
+        const fragment = Range.prototype.createContextualFragment;
+        Range.prototype.createContextualFragment = function (html) {
+          if (/onerror|<script/.test(String(html))) __sinks.push("createContextualFragment");
+          return fragment.call(this, html);
+        };
+      });
       const evil = "## Pet insurance\nPet insurance covers <b>dogs</b> and cats. <img src=x onerror=\"window.__pwned=1;alert(1)\"> <script>window.__pwned=2</script> <a href=\"javascript:alert(3)\">claim</a>";
       await tab.fill("#doc-text", evil);
       await tab.fill("#doc-policy", "PPO_PLUS");
@@ -184,7 +213,7 @@ for (const engine of ENGINES) {
       assert.match(got[0].passage, /<script>window.__pwned=2<\/script>/);
       const injected = await tab.evaluate(() => document.querySelectorAll("#results img, #results script, #results b, #results a, #documents img").length);
       assert.equal(injected, 0, "no element was created from document text");
-      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await tab.evaluate(() => window.__sinks), [], "document text never reached an HTML parser");
       assert.equal(await tab.evaluate(() => window.__pwned ?? null), null);
       assert.equal(await tab.evaluate(() => window.__alerts ?? 0), 0);
       await tab.screenshot("page-xss-as-text");

@@ -136,7 +136,32 @@ struct Run {
     errors: Vec<String>,
 }
 
-async fn load(target: &Target<'_>, clients: usize, per_client: usize, prefix: &str) -> Run {
+impl Run {
+    /// Two runs of the same path as one: times added, latencies pooled.
+    fn merge(a: Run, b: Run) -> Run {
+        let mut latencies = a.latencies;
+        latencies.extend(b.latencies);
+        latencies.sort();
+        let mut errors = a.errors;
+        errors.extend(b.errors);
+        Run {
+            seconds: a.seconds + b.seconds,
+            latencies,
+            errors,
+        }
+    }
+}
+
+/// `clients` concurrent clients sending `per_client` requests each; request numbers start
+/// at `first` (keys and vectors derive from them, so runs with disjoint ranges never
+/// write the same key).
+async fn load(
+    target: &Target<'_>,
+    clients: usize,
+    per_client: usize,
+    prefix: &str,
+    first: usize,
+) -> Run {
     let http = reqwest::Client::new();
     let started = Instant::now();
     let tasks = (0..clients).map(|c| {
@@ -146,7 +171,7 @@ async fn load(target: &Target<'_>, clients: usize, per_client: usize, prefix: &s
             let mut errors = Vec::new();
             for r in 0..per_client {
                 let t = Instant::now();
-                if let Err(e) = request(&http, target, c * per_client + r, prefix).await {
+                if let Err(e) = request(&http, target, first + c * per_client + r, prefix).await {
                     errors.push(e.to_string());
                 }
                 lat.push(t.elapsed());
@@ -189,11 +214,20 @@ pub fn run(proxy: &str, fake: &str, clients: usize, per_client: usize) -> anyhow
         ingest: &ingest,
     };
     let direct = Target::Direct { url: fake };
-    // Warm both paths (connections, first allocations), then measure.
-    rt.block_on(load(&direct, 4, 5, "warm_direct"));
-    rt.block_on(load(&via_proxy, 4, 5, "warm_proxy"));
-    let base = rt.block_on(load(&direct, clients, per_client, "direct"));
-    let prox = rt.block_on(load(&via_proxy, clients, per_client, "proxy"));
+    // Warm both paths (connections, first allocations), then measure in two halves,
+    // direct → proxy then proxy → direct, so neither side always runs on the warmer or
+    // the fuller fake.
+    rt.block_on(load(&direct, 4, 5, "warm_direct", 0));
+    rt.block_on(load(&via_proxy, 4, 5, "warm_proxy", 0));
+    let first_half = per_client / 2;
+    let second_half = per_client - first_half;
+    let split = clients * first_half;
+    let d1 = rt.block_on(load(&direct, clients, first_half, "direct", 0));
+    let p1 = rt.block_on(load(&via_proxy, clients, first_half, "proxy", 0));
+    let p2 = rt.block_on(load(&via_proxy, clients, second_half, "proxy", split));
+    let d2 = rt.block_on(load(&direct, clients, second_half, "direct", split));
+    let base = Run::merge(d1, d2);
+    let prox = Run::merge(p1, p2);
     // Every key upserted through the proxy is its own nearest neighbour afterwards.
     let http = reqwest::Client::new();
     let mut missing = 0;
