@@ -18,7 +18,7 @@ usage() { sed -n '2,13p' "$0" >&2; exit 2; }
 bench_embed() {
   local runs="${1:-50}"
   bash "$ROOT/pkg-scripts/setup.sh"
-  cargo build --release --locked --bin benefind
+  cargo build --release --locked --features full --bin benefind
   mkdir -p "$ROOT/target/bench"
   log "native embedding ($runs runs)"
   "$TARGET_DIR/release/benefind" bench embed --runs "$runs" >"$ROOT/target/bench/embed-native.json"
@@ -30,7 +30,7 @@ bench_embed() {
 
 bench_search() {
   bash "$ROOT/pkg-scripts/setup.sh"
-  cargo build --release --locked --bin benefind
+  cargo build --release --locked --features full --bin benefind
   "$TARGET_DIR/release/benefind" bench search "$@"
 }
 
@@ -43,7 +43,7 @@ bench_quality() {
 bench_browser() {
   local sizes="${1:-10000,100000}"
   bash "$ROOT/pkg-scripts/setup.sh"
-  cargo build --release --locked --bin benefind
+  cargo build --release --locked --features full --bin benefind
   bash "$ROOT/pkg-scripts/build.sh"
   local cache="$ROOT/target/bench-cache"
   mkdir -p "$cache"
@@ -58,7 +58,7 @@ bench_browser() {
 
 bench_proxy() {
   bash "$ROOT/pkg-scripts/setup.sh"
-  cargo build --release --locked --bins
+  cargo build --release --locked --features full --bins
   trap stop_cloud_stack EXIT
   # The per-token rate limit would throttle a load test: raised for this run only.
   start_cloud_stack "$TARGET_DIR/bench-proxy" "${FAKE_PORT:-8798}" "${PROXY_PORT:-8799}" \

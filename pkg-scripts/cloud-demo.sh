@@ -14,7 +14,7 @@ FAKE_PORT="${FAKE_PORT:-9100}"
 DIR="$TARGET_DIR/cloud-demo"
 mkdir -p "$DIR/www"
 
-native_bins
+native_bins --bins
 BIN="$BIN_DIR"
 trap stop_cloud_stack EXIT
 

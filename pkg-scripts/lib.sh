@@ -1,11 +1,12 @@
+# shellcheck shell=bash
 # Shared by the pkg-scripts: paths and small helpers. Source it; do not run it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-MODEL_DIR="$ROOT/models/all-MiniLM-L6-v2"
-# Debian's chromium + chromedriver (installed by setup.sh); wasm-pack and
-# wasm-bindgen-test-runner find the driver through these, so nothing is downloaded.
+export MODEL_DIR="$ROOT/models/all-MiniLM-L6-v2"
+# Debian's chromium + chromedriver (installed by setup.sh):
+# wasm-bindgen-test-runner finds the driver through these, so nothing is downloaded.
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROME_BIN="${CHROME_BIN:-/usr/bin/chromium}"
 
@@ -19,7 +20,7 @@ native_bins() {
   if [ -n "${BENEFIND_BIN_DIR:-}" ]; then
     BIN_DIR="$BENEFIND_BIN_DIR"
   else
-    cargo build --release --locked "${@:---bins}"
+    cargo build --release --locked --features full "${@:---bins}"
     BIN_DIR="$TARGET_DIR/release"
   fi
 }
@@ -42,7 +43,9 @@ start_server() {
 }
 stop_servers() {
   local pid
-  for pid in "${SERVER_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVER_PIDS[@]:-}"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  done
 }
 
 # start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [EXTRA_TOML] : starts
@@ -66,6 +69,7 @@ start_cloud_stack() {
   local search_hash ingest_hash
   search_hash="$(printf %s "$SEARCH_TOKEN" | "$bin/benefind-proxy" hash-token)"
   ingest_hash="$(printf %s "$INGEST_TOKEN" | "$bin/benefind-proxy" hash-token)"
+  # shellcheck disable=SC2016 # the ${...} are JavaScript template literals
   EXTRA="$extra" node -e '
     const fs = require("fs");
     const [src, out, fake, proxy, origin, sh, ih] = process.argv.slice(1);
@@ -87,7 +91,9 @@ start_cloud_stack() {
 }
 stop_cloud_stack() {
   local pid
-  for pid in "${CLOUD_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLOUD_PIDS[@]:-}"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  done
 }
 
 # fetch_wheel DIR NAME VERSION FILE SHA256 : downloads a PyPI wheel (no dependencies) into

@@ -9,8 +9,12 @@ trap stop_servers EXIT
 
 bash "$ROOT/pkg-scripts/setup.sh"
 
+log "quality gates: rustfmt, shellcheck"
+cargo fmt --check
+shellcheck -x -P SCRIPTDIR pkg-scripts/*.sh .ci/run
+
 log "native tests (the ci profile: optimised, without release's LTO; see Cargo.toml)"
-cargo test --profile ci --locked
+cargo test --profile ci --locked --features full
 # The binaries that build just made serve the rest of the run (bundles, the cloud stack).
 export BENEFIND_BIN_DIR="$TARGET_DIR/ci"
 export BENEFIND_BIN="$BENEFIND_BIN_DIR/benefind"

@@ -1,6 +1,11 @@
-//! The library's one error type. Every message is complete on its own: it says what
-//! was wrong and, where there is one, how to recover. The wasm facade adds a stable
-//! machine-readable code (see [`Error::code`]) when it turns these into JS errors.
+//! The library's one error type, and the one list of stable error codes.
+//!
+//! Every [`Error`] message is complete on its own: it says what was wrong and, where there
+//! is one, how to recover. [`Error::code`] gives its [`ErrorCode`], the code programs
+//! branch on. [`ErrorCode`] is the single list of codes for everything benefind answers
+//! with: the core's errors, the signing proxy's JSON errors, the wasm facade's and the JS
+//! layer's `BenefindError.code` (TypeScript's `ErrorCode` union in `src/js/benefind.d.ts`
+//! must equal it, and every code the JS files throw must be in it: `tests/error_codes.rs`).
 
 use thiserror::Error;
 
@@ -124,61 +129,176 @@ pub enum Error {
 impl Error {
     /// A stable code for programs (and the JS API) to branch on; the message may change,
     /// the code does not.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
         match self {
-            Error::ModelMissing { .. } => "MODEL_MISSING",
-            Error::BadModelFile { .. } => "MODEL_INVALID",
-            Error::ModelMismatch { .. } => "MODEL_MISMATCH",
-            Error::DimensionMismatch { .. } => "DIMENSION_MISMATCH",
-            Error::Tokenizer(_) => "TOKENIZER",
-            Error::Inference(_) => "INFERENCE",
-            Error::InvalidInput(_) => "INVALID_INPUT",
-            Error::BadIndex(_) => "BAD_BUNDLE",
-            Error::Bundle(crate::bundle::BundleError::DimsMismatch { .. }) => "DIMENSION_MISMATCH",
-            Error::Bundle(crate::bundle::BundleError::ModelMismatch { .. }) => "MODEL_MISMATCH",
-            Error::Bundle(_) => "BAD_BUNDLE",
-            Error::Filter(_) => "BAD_FILTER",
-            Error::StoredModelMismatch { .. } => "MODEL_MISMATCH",
-            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
-            Error::StoreCorrupt(_) => "STORE_CORRUPT",
-            Error::DatabaseClosed(_) => "DB_CLOSED",
-            Error::Storage(_) => "STORAGE",
-            Error::Cloud { code, .. } => cloud_code(code),
+            Error::ModelMissing { .. } => C::ModelMissing,
+            Error::BadModelFile { .. } => C::ModelInvalid,
+            Error::ModelMismatch { .. } => C::ModelMismatch,
+            Error::DimensionMismatch { .. } => C::DimensionMismatch,
+            Error::Tokenizer(_) => C::Tokenizer,
+            Error::Inference(_) => C::Inference,
+            Error::InvalidInput(_) => C::InvalidInput,
+            Error::BadIndex(_) => C::BadBundle,
+            Error::Bundle(crate::bundle::BundleError::DimsMismatch { .. }) => C::DimensionMismatch,
+            Error::Bundle(crate::bundle::BundleError::ModelMismatch { .. }) => C::ModelMismatch,
+            Error::Bundle(_) => C::BadBundle,
+            Error::Filter(_) => C::BadFilter,
+            Error::StoredModelMismatch { .. } => C::ModelMismatch,
+            Error::QuotaExceeded(_) => C::QuotaExceeded,
+            Error::StoreCorrupt(_) => C::StoreCorrupt,
+            Error::DatabaseClosed(_) => C::DbClosed,
+            Error::Storage(_) => C::Storage,
+            // A proxy code this build does not know is still a cloud failure.
+            Error::Cloud { code, .. } => ErrorCode::from_name(code).unwrap_or(C::Cloud),
             Error::CloudMismatch {
                 local_dims,
                 cloud_dims,
                 ..
-            } if local_dims != cloud_dims => "DIMENSION_MISMATCH",
-            Error::CloudMismatch { .. } => "MODEL_MISMATCH",
-            Error::Network(_) => "NETWORK",
+            } if local_dims != cloud_dims => C::DimensionMismatch,
+            Error::CloudMismatch { .. } => C::ModelMismatch,
+            Error::Network(_) => C::Network,
         }
     }
 }
 
-/// The proxy's error codes, as `&'static str` (anything else is `CLOUD`).
-pub const CLOUD_CODES: [&str; 16] = [
-    "BAD_REQUEST",
-    "BAD_FILTER",
-    "UNAUTHORIZED",
-    "FORBIDDEN",
-    "NOT_FOUND",
-    "METHOD_NOT_ALLOWED",
-    "PAYLOAD_TOO_LARGE",
-    "RATE_LIMITED",
-    "DIMENSION_MISMATCH",
-    "UPSTREAM_REJECTED",
-    "UPSTREAM_THROTTLED",
-    "UPSTREAM_UNAVAILABLE",
-    "UPSTREAM_TIMEOUT",
-    "UPSTREAM_ERROR",
-    "UPSTREAM_FORBIDDEN",
-    "BAD_RESPONSE",
-];
+/// Declares [`ErrorCode`] with each variant's wire name, once.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)*) => {
+        /// Every stable error code benefind answers with, in Rust, from the proxy, from the
+        /// wasm facade and from the JS layer. On the wire (JSON `code`, JS `err.code`) each
+        /// is its SCREAMING_SNAKE_CASE name ([`ErrorCode::as_str`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
 
-fn cloud_code(code: &str) -> &'static str {
-    CLOUD_CODES
-        .iter()
-        .find(|c| **c == code)
-        .copied()
-        .unwrap_or("CLOUD")
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The wire name, e.g. `"BAD_FILTER"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+
+            /// The code with this wire name, if there is one.
+            pub fn from_name(name: &str) -> Option<ErrorCode> {
+                match name {
+                    $($name => Some(ErrorCode::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The model.
+    /// A model file could not be fetched or read.
+    ModelMissing = "MODEL_MISSING",
+    /// A model file is not a usable safetensors / tokenizer / config file.
+    ModelInvalid = "MODEL_INVALID",
+    /// The model (or its size) differs from the one the data was made with.
+    ModelMismatch = "MODEL_MISMATCH",
+    /// A downloaded model file failed its pinned SHA-256 (JS).
+    ModelChecksum = "MODEL_CHECKSUM",
+    /// The tokenizer failed on a text.
+    Tokenizer = "TOKENIZER",
+    /// The encoder failed.
+    Inference = "INFERENCE",
+    // Input.
+    /// A vector's length differs from the index's; the message names both numbers.
+    DimensionMismatch = "DIMENSION_MISMATCH",
+    /// An argument is out of range or malformed.
+    InvalidInput = "INVALID_INPUT",
+    /// A metadata filter is malformed; the message points at the offending spot.
+    BadFilter = "BAD_FILTER",
+    /// A bundle is truncated, corrupt or of another version.
+    BadBundle = "BAD_BUNDLE",
+    // Browser storage and the worker.
+    /// The browser refused to store more (quota).
+    QuotaExceeded = "QUOTA_EXCEEDED",
+    /// Stored data failed its checks.
+    StoreCorrupt = "STORE_CORRUPT",
+    /// IndexedDB failed otherwise.
+    Storage = "STORAGE",
+    /// Another tab holds an older version of the database open (JS).
+    DbBlocked = "DB_BLOCKED",
+    /// The database connection was closed under the call.
+    DbClosed = "DB_CLOSED",
+    /// Another call is running on this database; retry when it settles (wasm facade).
+    Busy = "BUSY",
+    /// The `Benefind` handle was closed (JS).
+    Closed = "CLOSED",
+    /// A call came before `open` (JS worker).
+    NotOpen = "NOT_OPEN",
+    /// The operation does not exist on this kind of index, e.g. ingest on a cloud index (JS).
+    NotSupported = "NOT_SUPPORTED",
+    /// The Web Worker failed to start or crashed (JS).
+    Worker = "WORKER",
+    /// A failure with no code of its own (JS worker).
+    Internal = "INTERNAL",
+    // The cloud path, as the client sees it.
+    /// The proxy could not be reached.
+    Network = "NETWORK",
+    /// The proxy's answer was not what its API promises.
+    BadResponse = "BAD_RESPONSE",
+    /// The proxy answered with a code this client does not know.
+    Cloud = "CLOUD",
+    // The signing proxy's answers.
+    /// The request is malformed or breaks a limit (400).
+    BadRequest = "BAD_REQUEST",
+    /// No or an unknown bearer token (401).
+    Unauthorized = "UNAUTHORIZED",
+    /// The token's role or scope does not allow this, or the origin is not allowed (403).
+    Forbidden = "FORBIDDEN",
+    /// No such route (404).
+    NotFound = "NOT_FOUND",
+    /// Not a POST (405).
+    MethodNotAllowed = "METHOD_NOT_ALLOWED",
+    /// The body is over the proxy's cap (413).
+    PayloadTooLarge = "PAYLOAD_TOO_LARGE",
+    /// The token's rate limit is spent; see Retry-After (429).
+    RateLimited = "RATE_LIMITED",
+    /// AWS refused the request as invalid (502).
+    UpstreamRejected = "UPSTREAM_REJECTED",
+    /// AWS throttled the proxy after its retries (503).
+    UpstreamThrottled = "UPSTREAM_THROTTLED",
+    /// AWS was unavailable after the proxy's retries (503).
+    UpstreamUnavailable = "UPSTREAM_UNAVAILABLE",
+    /// AWS did not answer within the proxy's timeout (504).
+    UpstreamTimeout = "UPSTREAM_TIMEOUT",
+    /// AWS failed otherwise, or its answer could not be used (502).
+    UpstreamError = "UPSTREAM_ERROR",
+    /// AWS refused the proxy's credentials or signature (502).
+    UpstreamForbidden = "UPSTREAM_FORBIDDEN",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ErrorCode::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {name}")))
+    }
 }

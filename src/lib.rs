@@ -17,29 +17,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+//!
+//! # Layers
+//!
+//! - [`engine`](crate::Engine): the search engine in plain Rust, testable natively —
+//!   vectors, metadata filters, BM25 keywords, chunking, the HNSW index, bundles, and
+//!   the [`Collection`] / [`Engine`] on top (`src/engine/`);
+//! - `embed`: MiniLM on candle, f32 and int8 weights (`src/embed/`);
+//! - [`store`]: persistence of a collection (IndexedDB in the browser, memory in tests)
+//!   (`src/store/`);
+//! - [`cloud`]: the same API over AWS — the client, and behind features the AWS wire
+//!   shapes and SigV4 (`aws`), the signing proxy (`proxy`) and a local fake of the AWS
+//!   services (`fake-aws`) (`src/cloud/`);
+//! - `wasm`: the one layer that knows JavaScript, built only for `wasm32` (`src/wasm/`);
+//! - `testing` (feature `testing`): synthetic data for tests and benchmarks.
 
-mod bundle;
-mod chunk;
-pub mod cloud;
 mod embed;
 mod engine;
 mod error;
-mod filter;
-mod index;
-mod keyword;
+
+pub mod cloud;
 pub mod store;
-pub mod synthetic;
-mod vector;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod aws;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod fake_aws;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod proxy;
+// The engine's parts keep their short crate paths (`crate::bundle`, `crate::filter`, …).
+use engine::{bundle, chunk, filter, index, keyword, vector};
 
 pub use bundle::{
     inspect as inspect_bundle, Bundle, BundleError, BundleHeader, BundleInfo, Metric, Record,
@@ -56,7 +62,7 @@ pub use engine::{
     chunk_docs, Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit,
     SearchMode, DEFAULT_K, MAX_K,
 };
-pub use error::{Error, Result, CLOUD_CODES};
+pub use error::{Error, ErrorCode, Result};
 pub use filter::{
     Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
     MAX_NODES as FILTER_MAX_NODES,

@@ -247,13 +247,13 @@ fn int8_weights_match_the_reference_within_the_quantized_bar() {
     ]
     .iter()
     .flat_map(|f| f.lines())
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).expect("json")["question"]
-                .as_str()
-                .expect("question")
-                .to_string()
-        })
-        .collect();
+    .map(|l| {
+        serde_json::from_str::<serde_json::Value>(l).expect("json")["question"]
+            .as_str()
+            .expect("question")
+            .to_string()
+    })
+    .collect();
     let (a, b) = (
         int8.embed(&questions).expect("embeds"),
         embedder().embed(&questions).expect("embeds"),

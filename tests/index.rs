@@ -2,7 +2,7 @@
 //! bundle round trips with stored graphs, ingest/delete/compaction, all-or-nothing
 //! writes and the dimension contract.
 
-use benefind::synthetic::{brute_force, centres, clustered, metadata, Rng};
+use benefind::testing::synthetic::{brute_force, centres, clustered, metadata, Rng};
 use benefind::{Bundle, Collection, Error, Filter, IndexParams, Record, VectorEncoding};
 use serde_json::{json, Map, Value};
 
@@ -88,7 +88,10 @@ fn recall(f: &Fixture, k: usize, filter: Option<&Filter>) -> f64 {
         if stats.graph_segments == 0 && !stats.overview {
             let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
             let want: Vec<String> = exact.iter().map(|(i, _)| format!("row_{i:05}")).collect();
-            assert_eq!(ids, want, "an exact scan ({stats:?}) differs from brute force");
+            assert_eq!(
+                ids, want,
+                "an exact scan ({stats:?}) differs from brute force"
+            );
         }
         assert_eq!(hits.len(), exact.len(), "k results whenever k rows match");
         for h in &hits {

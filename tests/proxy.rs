@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use benefind::fake_aws::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
-use benefind::proxy::hash_token;
+use benefind::cloud::fake::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+use benefind::cloud::proxy::hash_token;
 use serde_json::{json, Value};
 
 const SEARCH_TOKEN: &str = "search-token-3f9a1c7e55d04b2a";
@@ -282,7 +282,7 @@ fn code(r: &Reply) -> &str {
 }
 
 fn unit(seed: usize) -> Vec<f32> {
-    let mut rng = benefind::synthetic::Rng::new(seed as u64 + 1);
+    let mut rng = benefind::testing::synthetic::Rng::new(seed as u64 + 1);
     let mut v: Vec<f32> = (0..DIMS).map(|_| rng.normal()).collect();
     benefind::l2_normalize(&mut v);
     v
@@ -648,10 +648,10 @@ impl Stack {
     fn fake_call(&self, operation: &str, body: Value) -> Reply {
         let url = format!("{}/{operation}", self.fake.url);
         let body = body.to_string();
-        let signed = benefind::aws::sign(
-            &benefind::fake_aws::test_credentials(),
+        let signed = benefind::cloud::aws::sign(
+            &benefind::cloud::fake::test_credentials(),
             "us-east-1",
-            benefind::aws::S3VECTORS,
+            benefind::cloud::aws::S3VECTORS,
             "POST",
             &url,
             &[("content-type", "application/json")],
@@ -664,7 +664,15 @@ impl Stack {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         rt().block_on(async {
-            send(&reqwest::Client::new(), reqwest::Method::POST, &url, None, &extra, body).await
+            send(
+                &reqwest::Client::new(),
+                reqwest::Method::POST,
+                &url,
+                None,
+                &extra,
+                body,
+            )
+            .await
         })
     }
 }
@@ -687,15 +695,31 @@ fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first(
     for (config, why) in [
         (json!({"nonFilterableMetadataKeys": []}), "no keys"),
         (json!({"nonFilterableMetadataKeys": eleven}), "11 keys"),
-        (json!({"nonFilterableMetadataKeys": ["x".repeat(64)]}), "a 64-character key"),
-        (json!({"nonFilterableMetadataKeys": ["a", "a"]}), "a repeated key"),
+        (
+            json!({"nonFilterableMetadataKeys": ["x".repeat(64)]}),
+            "a 64-character key",
+        ),
+        (
+            json!({"nonFilterableMetadataKeys": ["a", "a"]}),
+            "a repeated key",
+        ),
     ] {
         let r = create("bad", Some(config));
         assert_eq!(r.status, 400, "{why}: {:?}", r.body);
-        assert_eq!(r.headers["x-amzn-errortype"], "ValidationException", "{why}");
+        assert_eq!(
+            r.headers["x-amzn-errortype"], "ValidationException",
+            "{why}"
+        );
     }
     assert_eq!(create("plain", None).status, 200);
-    assert_eq!(create("texts", Some(json!({"nonFilterableMetadataKeys": ["chunk"]}))).status, 200);
+    assert_eq!(
+        create(
+            "texts",
+            Some(json!({"nonFilterableMetadataKeys": ["chunk"]}))
+        )
+        .status,
+        200
+    );
 
     let put = |index: &str, metadata: Value| {
         s.fake_call(
@@ -708,17 +732,28 @@ fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first(
     // 30,000 bytes of text: fine where `chunk` is non-filterable, refused where it is not
     // (filterable metadata is at most 2 KB).
     let text = "a".repeat(30_000);
-    assert_eq!(put("texts", json!({"chunk": text, "policy": "PPO"})).status, 200);
+    assert_eq!(
+        put("texts", json!({"chunk": text, "policy": "PPO"})).status,
+        200
+    );
     let r = put("plain", json!({"chunk": text, "policy": "PPO"}));
     assert_eq!(r.status, 400, "{:?}", r.body);
-    assert!(message(&r).contains("filterable metadata is 30027 bytes") && message(&r).contains("2048"), "{}", message(&r));
+    assert!(
+        message(&r).contains("filterable metadata is 30027 bytes") && message(&r).contains("2048"),
+        "{}",
+        message(&r)
+    );
     // 2,048 bytes of filterable metadata pass, 2,049 do not ({"p":"…"} is 8 bytes + text).
     assert_eq!(put("plain", json!({"p": "b".repeat(2040)})).status, 200);
     assert_eq!(put("plain", json!({"p": "b".repeat(2041)})).status, 400);
     // 40 KB in all, whatever is filterable.
     let r = put("texts", json!({"chunk": "c".repeat(41_000)}));
     assert_eq!(r.status, 400);
-    assert!(message(&r).contains("metadata is 41012 bytes") && message(&r).contains("40960"), "{}", message(&r));
+    assert!(
+        message(&r).contains("metadata is 41012 bytes") && message(&r).contains("40960"),
+        "{}",
+        message(&r)
+    );
     // At most 50 keys.
     let keys = |n: usize| Value::Object((0..n).map(|i| (format!("k{i}"), json!(i))).collect());
     assert_eq!(put("plain", keys(50)).status, 200);
@@ -736,15 +771,27 @@ fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first(
         json!({"vectors": [{"key": "big", "text": "word ".repeat(9_000)}]}),
     );
     assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
-    assert!(message(&r).contains("metadata is 45012 bytes"), "{}", message(&r));
+    assert!(
+        message(&r).contains("metadata is 45012 bytes"),
+        "{}",
+        message(&r)
+    );
     let r = s.post(
         "/v1/upsert",
         Some(INGEST_TOKEN),
         json!({"vectors": [{"key": "wide", "text": "dental", "metadata": {"note": "n".repeat(2100)}}]}),
     );
     assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
-    assert!(message(&r).contains("filterable metadata"), "{}", message(&r));
-    assert_eq!(s.calls("InvokeModel"), embeds, "Bedrock was called for a refused upsert");
+    assert!(
+        message(&r).contains("filterable metadata"),
+        "{}",
+        message(&r)
+    );
+    assert_eq!(
+        s.calls("InvokeModel"),
+        embeds,
+        "Bedrock was called for a refused upsert"
+    );
     // A long chunk text is stored (non-filterable) and found again.
     let r = s.post(
         "/v1/upsert",

@@ -14,10 +14,16 @@ use serde_json::{json, Map, Value};
 fn docs() -> Vec<(&'static str, Map<String, Value>)> {
     let obj = |v: Value| v.as_object().expect("object").clone();
     vec![
-        ("documentary-2020", obj(json!({"genre": "documentary", "year": 2020}))),
+        (
+            "documentary-2020",
+            obj(json!({"genre": "documentary", "year": 2020})),
+        ),
         ("drama-2019", obj(json!({"genre": "drama", "year": 2019}))),
         ("comedy-2021", obj(json!({"genre": "comedy", "year": 2021}))),
-        ("listed", obj(json!({"category": ["documentary", "romance"]}))),
+        (
+            "listed",
+            obj(json!({"category": ["documentary", "romance"]})),
+        ),
         ("bare", obj(json!({"title": "untitled"}))),
     ]
 }
@@ -26,23 +32,81 @@ fn docs() -> Vec<(&'static str, Map<String, Value>)> {
 /// not match.
 fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
     vec![
-        ("no operator means $eq", json!({"genre": "documentary"}), vec!["documentary-2020"]),
-        ("$eq: exact match", json!({"genre": {"$eq": "documentary"}}), vec!["documentary-2020"]),
-        ("$gt: greater than (numbers)", json!({"year": {"$gt": 2019}}), vec!["documentary-2020", "comedy-2021"]),
-        ("$gte: greater than or equal", json!({"year": {"$gte": 2020}}), vec!["documentary-2020", "comedy-2021"]),
-        ("$lt: less than", json!({"year": {"$lt": 2020}}), vec!["drama-2019"]),
-        ("$lte: less than or equal", json!({"year": {"$lte": 2020}}), vec!["documentary-2020", "drama-2019"]),
-        ("$in: any value in the array", json!({"genre": {"$in": ["comedy", "documentary"]}}),
-            vec!["documentary-2020", "comedy-2021"]),
-        ("$exists true: the field is present", json!({"genre": {"$exists": true}}),
-            vec!["documentary-2020", "drama-2019", "comedy-2021"]),
-        ("$exists false: the field is absent", json!({"genre": {"$exists": false}}), vec!["listed", "bare"]),
-        ("$eq on a list matches when any element matches", json!({"category": {"$eq": "documentary"}}), vec!["listed"]),
-        ("$eq on a list, no element matches", json!({"category": {"$eq": "drama"}}), vec![]),
-        ("$and: logical AND", json!({"$and": [{"genre": {"$eq": "drama"}}, {"year": {"$gte": 2019}}]}), vec!["drama-2019"]),
-        ("$and: logical AND, nothing satisfies both", json!({"$and": [{"genre": "drama"}, {"year": {"$gte": 2020}}]}), vec![]),
-        ("$or: logical OR", json!({"$or": [{"genre": "drama"}, {"genre": "comedy"}]}), vec!["drama-2019", "comedy-2021"]),
-        ("numeric range on one field", json!({"year": {"$gte": 2020, "$lte": 2020}}), vec!["documentary-2020"]),
+        (
+            "no operator means $eq",
+            json!({"genre": "documentary"}),
+            vec!["documentary-2020"],
+        ),
+        (
+            "$eq: exact match",
+            json!({"genre": {"$eq": "documentary"}}),
+            vec!["documentary-2020"],
+        ),
+        (
+            "$gt: greater than (numbers)",
+            json!({"year": {"$gt": 2019}}),
+            vec!["documentary-2020", "comedy-2021"],
+        ),
+        (
+            "$gte: greater than or equal",
+            json!({"year": {"$gte": 2020}}),
+            vec!["documentary-2020", "comedy-2021"],
+        ),
+        (
+            "$lt: less than",
+            json!({"year": {"$lt": 2020}}),
+            vec!["drama-2019"],
+        ),
+        (
+            "$lte: less than or equal",
+            json!({"year": {"$lte": 2020}}),
+            vec!["documentary-2020", "drama-2019"],
+        ),
+        (
+            "$in: any value in the array",
+            json!({"genre": {"$in": ["comedy", "documentary"]}}),
+            vec!["documentary-2020", "comedy-2021"],
+        ),
+        (
+            "$exists true: the field is present",
+            json!({"genre": {"$exists": true}}),
+            vec!["documentary-2020", "drama-2019", "comedy-2021"],
+        ),
+        (
+            "$exists false: the field is absent",
+            json!({"genre": {"$exists": false}}),
+            vec!["listed", "bare"],
+        ),
+        (
+            "$eq on a list matches when any element matches",
+            json!({"category": {"$eq": "documentary"}}),
+            vec!["listed"],
+        ),
+        (
+            "$eq on a list, no element matches",
+            json!({"category": {"$eq": "drama"}}),
+            vec![],
+        ),
+        (
+            "$and: logical AND",
+            json!({"$and": [{"genre": {"$eq": "drama"}}, {"year": {"$gte": 2019}}]}),
+            vec!["drama-2019"],
+        ),
+        (
+            "$and: logical AND, nothing satisfies both",
+            json!({"$and": [{"genre": "drama"}, {"year": {"$gte": 2020}}]}),
+            vec![],
+        ),
+        (
+            "$or: logical OR",
+            json!({"$or": [{"genre": "drama"}, {"genre": "comedy"}]}),
+            vec!["drama-2019", "comedy-2021"],
+        ),
+        (
+            "numeric range on one field",
+            json!({"year": {"$gte": 2020, "$lte": 2020}}),
+            vec!["documentary-2020"],
+        ),
     ]
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use benefind::aws;
+use benefind::cloud::aws;
 
 /// The vectors copied into tests/fixtures/sigv4/: plain GETs and POSTs, query ordering,
 /// header sorting, case and whitespace, a UTF-8 path and a signed form body.
@@ -36,7 +36,10 @@ fn parse_request(text: &str) -> Request {
     let mut lines = head.lines();
     let first = lines.next().expect("request line");
     let (method, rest) = first.split_once(' ').expect("method");
-    let path_and_query = rest.strip_suffix(" HTTP/1.1").expect("HTTP/1.1").to_string();
+    let path_and_query = rest
+        .strip_suffix(" HTTP/1.1")
+        .expect("HTTP/1.1")
+        .to_string();
     let headers = lines
         .map(|l| {
             let (n, v) = l.split_once(':').expect("Name:value");
@@ -62,7 +65,9 @@ struct Vector {
 }
 
 fn load(name: &'static str) -> Vector {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigv4").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sigv4")
+        .join(name);
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("fixture");
     let context: serde_json::Value = serde_json::from_str(&read("context.json")).unwrap();
     let c = &context["credentials"];
@@ -166,7 +171,9 @@ fn the_fake_accepts_aws_signed_requests_and_refuses_any_change() {
         let last = auth.1.pop().unwrap();
         auth.1.push(if last == '0' { '1' } else { '0' });
         assert!(
-            verify(&v, &tampered).unwrap_err().contains("does not match"),
+            verify(&v, &tampered)
+                .unwrap_err()
+                .contains("does not match"),
             "{}: a changed signature passed",
             v.name
         );
@@ -178,7 +185,11 @@ fn the_fake_accepts_aws_signed_requests_and_refuses_any_change() {
                 *val = "example.amazonaws.com.evil.example".into();
             }
         }
-        assert!(verify(&v, &moved).is_err(), "{}: another host passed", v.name);
+        assert!(
+            verify(&v, &moved).is_err(),
+            "{}: another host passed",
+            v.name
+        );
 
         // Another secret key.
         let wrong = Vector {

@@ -1,81 +1,68 @@
 //! A local fake of Bedrock (Titan V2) and S3 Vectors for tests and the cloud demo; see
-//! `benefind::fake_aws`. Prints `listening on http://ADDR` on its first stdout line.
+//! `benefind::cloud::fake`. Prints `listening on http://ADDR` on its first stdout line.
 
-// Native only: `cargo test --target wasm32-unknown-unknown` builds every binary.
-#[cfg(not(target_arch = "wasm32"))]
-mod native {
-    use std::io::Write;
-    use std::path::PathBuf;
-    use std::sync::Arc;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-    use anyhow::Context;
-    use benefind::fake_aws::{check_non_filterable_keys, router, IndexSpec};
-    use benefind::{Embedder, ModelFiles};
-    use clap::Parser;
+use anyhow::Context;
+use benefind::cloud::fake::{check_non_filterable_keys, router, IndexSpec};
+use benefind::{Embedder, ModelFiles};
+use clap::Parser;
 
-    #[derive(Parser)]
-    #[command(about = "Fake Bedrock Titan V2 + S3 Vectors (SigV4-checked) on loopback")]
-    struct Cli {
-        /// Address to listen on (port 0 picks a free one).
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: String,
-        /// MiniLM model folder (the Titan stand-in's meaning).
-        #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
-        model_dir: PathBuf,
-        /// Indexes to create at start, as BUCKET/INDEX/DIMS, optionally followed by
-        /// /KEY,KEY… for the keys declared non-filterable (repeatable).
-        #[arg(long = "index")]
-        indexes: Vec<String>,
-    }
+#[derive(Parser)]
+#[command(about = "Fake Bedrock Titan V2 + S3 Vectors (SigV4-checked) on loopback")]
+struct Cli {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// MiniLM model folder (the Titan stand-in's meaning).
+    #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
+    model_dir: PathBuf,
+    /// Indexes to create at start, as BUCKET/INDEX/DIMS, optionally followed by
+    /// /KEY,KEY… for the keys declared non-filterable (repeatable).
+    #[arg(long = "index")]
+    indexes: Vec<String>,
+}
 
-    #[tokio::main]
-    pub async fn main() -> anyhow::Result<()> {
-        let cli = Cli::parse();
-        anyhow::ensure!(
-            cli.listen.starts_with("127.") || cli.listen.starts_with("localhost"),
-            "the fake listens on loopback only"
-        );
-        let indexes = cli
-            .indexes
-            .iter()
-            .map(|s| {
-                let parts: Vec<&str> = s.split('/').collect();
-                anyhow::ensure!(
-                    parts.len() == 3 || parts.len() == 4,
-                    "--index {s}: expected BUCKET/INDEX/DIMS[/NON_FILTERABLE_KEYS]"
-                );
-                let non_filterable: Vec<String> = parts
-                    .get(3)
-                    .map(|k| k.split(',').map(String::from).collect())
-                    .unwrap_or_default();
-                if !non_filterable.is_empty() {
-                    check_non_filterable_keys(&non_filterable)
-                        .map_err(|e| anyhow::anyhow!("--index {s}: {e}"))?;
-                }
-                Ok(IndexSpec {
-                    bucket: parts[0].into(),
-                    index: parts[1].into(),
-                    dims: parts[2]
-                        .parse()
-                        .with_context(|| format!("--index {s}: dims"))?,
-                    non_filterable,
-                })
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    anyhow::ensure!(
+        cli.listen.starts_with("127.") || cli.listen.starts_with("localhost"),
+        "the fake listens on loopback only"
+    );
+    let indexes = cli
+        .indexes
+        .iter()
+        .map(|s| {
+            let parts: Vec<&str> = s.split('/').collect();
+            anyhow::ensure!(
+                parts.len() == 3 || parts.len() == 4,
+                "--index {s}: expected BUCKET/INDEX/DIMS[/NON_FILTERABLE_KEYS]"
+            );
+            let non_filterable: Vec<String> = parts
+                .get(3)
+                .map(|k| k.split(',').map(String::from).collect())
+                .unwrap_or_default();
+            if !non_filterable.is_empty() {
+                check_non_filterable_keys(&non_filterable)
+                    .map_err(|e| anyhow::anyhow!("--index {s}: {e}"))?;
+            }
+            Ok(IndexSpec {
+                bucket: parts[0].into(),
+                index: parts[1].into(),
+                dims: parts[2]
+                    .parse()
+                    .with_context(|| format!("--index {s}: dims"))?,
+                non_filterable,
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let embedder = Embedder::from_files(ModelFiles::read_dir(&cli.model_dir)?)?;
-        let listener = tokio::net::TcpListener::bind(&cli.listen).await?;
-        println!("listening on http://{}", listener.local_addr()?);
-        std::io::stdout().flush()?;
-        axum::serve(listener, router(Arc::new(embedder), &indexes)).await?;
-        Ok(())
-    }
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let embedder = Embedder::from_files(ModelFiles::read_dir(&cli.model_dir)?)?;
+    let listener = tokio::net::TcpListener::bind(&cli.listen).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    axum::serve(listener, router(Arc::new(embedder), &indexes)).await?;
+    Ok(())
 }
-
-#[cfg(not(target_arch = "wasm32"))]
-fn main() -> anyhow::Result<()> {
-    native::main()
-}
-
-/// The binary is native only; this keeps the wasm32 test build compiling.
-#[cfg(target_arch = "wasm32")]
-fn main() {}

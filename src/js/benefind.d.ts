@@ -10,14 +10,52 @@ export declare const MODEL_FILES_F32: Readonly<Record<"model.safetensors" | "tok
 export declare const DEFAULT_DB_NAME: string;
 
 /**
- * Every rejected call rejects with this. `code` is stable: BAD_FILTER, BAD_BUNDLE,
- * DIMENSION_MISMATCH, MODEL_MISMATCH, MODEL_MISSING, MODEL_CHECKSUM, INVALID_INPUT,
- * QUOTA_EXCEEDED, STORE_CORRUPT, DB_BLOCKED, DB_CLOSED, STORAGE, BUSY, CLOSED; on the
- * cloud path also the proxy's UNAUTHORIZED, FORBIDDEN, RATE_LIMITED, UPSTREAM_THROTTLED,
- * UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, …, NETWORK and NOT_SUPPORTED.
+ * The stable error codes, one list with the Rust `ErrorCode` enum (src/error.rs, where
+ * each is documented): the core's, the worker's, the JS layer's and, on the cloud path,
+ * the proxy's. tests/error_codes.rs fails when this list and Rust's differ.
  */
+export type ErrorCode =
+  | "MODEL_MISSING"
+  | "MODEL_INVALID"
+  | "MODEL_MISMATCH"
+  | "MODEL_CHECKSUM"
+  | "TOKENIZER"
+  | "INFERENCE"
+  | "DIMENSION_MISMATCH"
+  | "INVALID_INPUT"
+  | "BAD_FILTER"
+  | "BAD_BUNDLE"
+  | "QUOTA_EXCEEDED"
+  | "STORE_CORRUPT"
+  | "STORAGE"
+  | "DB_BLOCKED"
+  | "DB_CLOSED"
+  | "BUSY"
+  | "CLOSED"
+  | "NOT_OPEN"
+  | "NOT_SUPPORTED"
+  | "WORKER"
+  | "INTERNAL"
+  | "NETWORK"
+  | "BAD_RESPONSE"
+  | "CLOUD"
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "PAYLOAD_TOO_LARGE"
+  | "RATE_LIMITED"
+  | "UPSTREAM_REJECTED"
+  | "UPSTREAM_THROTTLED"
+  | "UPSTREAM_UNAVAILABLE"
+  | "UPSTREAM_TIMEOUT"
+  | "UPSTREAM_ERROR"
+  | "UPSTREAM_FORBIDDEN";
+
+/** Every rejected call rejects with this; branch on `code`, which is stable. */
 export declare class BenefindError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 }
 
 export interface ModelFromUrl {

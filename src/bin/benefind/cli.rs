@@ -417,7 +417,11 @@ pub fn main() -> ExitCode {
         } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
         Command::Bench {
             which:
-                BenchCommand::Quality { model, bundle, sets },
+                BenchCommand::Quality {
+                    model,
+                    bundle,
+                    sets,
+                },
         } => cmd_bench_quality::run(&model, &bundle, &sets),
         Command::Bench {
             which:

@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use benefind::aws::{
+use benefind::cloud::aws::test_credentials;
+use benefind::cloud::aws::{
     self, IndexRef, PutInputVector, PutVectorsInput, QueryVectorsInput, VectorData,
 };
-use benefind::fake_aws::test_credentials;
-use benefind::synthetic::Rng;
+use benefind::testing::synthetic::Rng;
 use serde_json::{json, Value};
 
 const DIMS: usize = 1024;

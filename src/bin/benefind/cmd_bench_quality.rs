@@ -100,16 +100,33 @@ fn read_set(spec: &str, engine: &benefind::Engine) -> anyhow::Result<Set> {
 /// The halves must stay apart: no question text and no relevant chunk in two sets.
 fn check_disjoint(sets: &[Set]) -> anyhow::Result<()> {
     for (i, a) in sets.iter().enumerate() {
-        let texts: HashSet<String> = a.questions.iter().map(|q| q.question.to_lowercase()).collect();
+        let texts: HashSet<String> = a
+            .questions
+            .iter()
+            .map(|q| q.question.to_lowercase())
+            .collect();
         let chunks: HashSet<&str> = a.questions.iter().map(|q| q.relevant.as_str()).collect();
         for b in &sets[i + 1..] {
-            if let Some(q) = b.questions.iter().find(|q| texts.contains(&q.question.to_lowercase())) {
+            if let Some(q) = b
+                .questions
+                .iter()
+                .find(|q| texts.contains(&q.question.to_lowercase()))
+            {
                 anyhow::bail!("{:?} is in both {} and {}", q.question, a.name, b.name);
             }
             // Fresh questions may ask about any chunk; the dev/held-out split may not share.
             if a.name != "fresh" && b.name != "fresh" {
-                if let Some(q) = b.questions.iter().find(|q| chunks.contains(q.relevant.as_str())) {
-                    anyhow::bail!("chunk {} is relevant in both {} and {}", q.relevant, a.name, b.name);
+                if let Some(q) = b
+                    .questions
+                    .iter()
+                    .find(|q| chunks.contains(q.relevant.as_str()))
+                {
+                    anyhow::bail!(
+                        "chunk {} is relevant in both {} and {}",
+                        q.relevant,
+                        a.name,
+                        b.name
+                    );
                 }
             }
         }
@@ -159,9 +176,14 @@ pub fn run(model: &ModelArgs, bundle: &Path, specs: &[String]) -> anyhow::Result
             let mut per_policy: BTreeMap<&str, Scores> = BTreeMap::new();
             for (q, v) in set.questions.iter().zip(vecs) {
                 let filter = Filter::field_eq("policy", &q.policy);
-                let hits = engine
-                    .collection()
-                    .query_text_with(&q.question, v, 10, Some(&filter), mode, expand)?;
+                let hits = engine.collection().query_text_with(
+                    &q.question,
+                    v,
+                    10,
+                    Some(&filter),
+                    mode,
+                    expand,
+                )?;
                 let rank = hits.iter().position(|h| h.id == q.relevant).map(|i| i + 1);
                 all.add(rank);
                 per_policy.entry(&q.policy).or_default().add(rank);
@@ -170,7 +192,10 @@ pub fn run(model: &ModelArgs, bundle: &Path, specs: &[String]) -> anyhow::Result
             line += &format!(" | {t:>6.3} {m:>6.3} {n:>6.3}  ");
             let policies: BTreeMap<&str, serde_json::Value> =
                 per_policy.iter().map(|(p, s)| (*p, s.json())).collect();
-            per_set.insert(set.name.clone(), json!({"all": all.json(), "per_policy": policies}));
+            per_set.insert(
+                set.name.clone(),
+                json!({"all": all.json(), "per_policy": policies}),
+            );
         }
         println!("{line}");
         report.insert(label, per_set);

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use benefind::synthetic::{
+use benefind::testing::synthetic::{
     benefit_sentences, brute_force, centres, clustered, mean_nearest_cosine, metadata, Rng,
 };
 use benefind::{Collection, Filter, IndexParams, Record, SearchMode, VectorEncoding};

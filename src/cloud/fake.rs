@@ -29,7 +29,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -39,28 +38,15 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::aws::{self, AwsError, VectorData, MAX_GET, MAX_PUT, MAX_TOP_K, TITAN_DIMS, TITAN_V2};
-use crate::synthetic::Rng;
+use crate::cloud::aws::{
+    self, AwsError, VectorData, MAX_GET, MAX_PUT, MAX_TOP_K, TITAN_DIMS, TITAN_V2,
+};
+use crate::testing::synthetic::Rng;
 use crate::vector::{dot, l2_normalize};
 use crate::{Embedder, Filter};
+use aws_credential_types::Credentials;
 
-/// The fake's fixed test credentials (also what the proxy's tests sign with).
-pub const TEST_ACCESS_KEY: &str = "AKIDBENEFINDFAKE";
-/// Secret of [`TEST_ACCESS_KEY`].
-pub const TEST_SECRET_KEY: &str = "benefind-fake-secret-key";
-/// Region the fake answers for.
-pub const TEST_REGION: &str = "us-east-1";
-
-/// The fake's test credentials.
-pub fn test_credentials() -> Credentials {
-    Credentials::new(
-        TEST_ACCESS_KEY,
-        TEST_SECRET_KEY,
-        None,
-        None,
-        "benefind-fake",
-    )
-}
+pub use crate::cloud::aws::{test_credentials, TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY};
 
 /// An index to create at start.
 #[derive(Debug, Clone)]
@@ -459,7 +445,9 @@ pub fn check_non_filterable_keys(keys: &[String]) -> Result<(), String> {
     }
     for (i, k) in keys.iter().enumerate() {
         if !(1..=63).contains(&k.chars().count()) {
-            return Err(format!("nonFilterableMetadataKeys[{i}] must have 1 to 63 characters"));
+            return Err(format!(
+                "nonFilterableMetadataKeys[{i}] must have 1 to 63 characters"
+            ));
         }
         if keys[..i].contains(k) {
             return Err(format!("nonFilterableMetadataKeys[{i}] repeats {k:?}"));

@@ -5,6 +5,13 @@
 //! Writes are all-or-nothing: every document is chunked and embedded, every record and
 //! vector validated, before the collection changes at all.
 
+pub(crate) mod bundle;
+pub(crate) mod chunk;
+pub(crate) mod filter;
+pub(crate) mod index;
+pub(crate) mod keyword;
+pub(crate) mod vector;
+
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,13 @@
 //! handed a vector of another length, fails with an error naming both sides — vectors
 //! of different models are never compared.
 
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "fake-aws")]
+pub mod fake;
+#[cfg(feature = "proxy")]
+pub mod proxy;
+
 use std::future::Future;
 use std::sync::Mutex;
 

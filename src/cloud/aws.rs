@@ -45,7 +45,10 @@ pub const MAX_NON_FILTERABLE_KEYS: usize = 10;
 /// its index declared non-filterable. Sizes are the UTF-8 bytes of the compact JSON of
 /// the keys and values concerned (AWS does not publish its exact measure; this one is
 /// what a client can compute and errs on the large side). The error names the sizes.
-pub fn check_metadata(metadata: &Map<String, Value>, non_filterable: &[String]) -> Result<(), String> {
+pub fn check_metadata(
+    metadata: &Map<String, Value>,
+    non_filterable: &[String],
+) -> Result<(), String> {
     if metadata.len() > MAX_METADATA_KEYS {
         return Err(format!(
             "metadata has {} keys; at most {MAX_METADATA_KEYS} are allowed",
@@ -73,6 +76,25 @@ pub fn check_metadata(metadata: &Map<String, Value>, non_filterable: &[String]) 
         ));
     }
     Ok(())
+}
+
+/// The local fake's fixed test credentials (`cloud::fake`; the proxy's tests, the demo and
+/// the proxy benchmark sign with them). Never valid on AWS.
+pub const TEST_ACCESS_KEY: &str = "AKIDBENEFINDFAKE";
+/// Secret of [`TEST_ACCESS_KEY`].
+pub const TEST_SECRET_KEY: &str = "benefind-fake-secret-key";
+/// Region the fake answers for.
+pub const TEST_REGION: &str = "us-east-1";
+
+/// The fake's test credentials.
+pub fn test_credentials() -> Credentials {
+    Credentials::new(
+        TEST_ACCESS_KEY,
+        TEST_SECRET_KEY,
+        None,
+        None,
+        "benefind-fake",
+    )
 }
 
 /// S3 Vectors' vector payload: `{"float32": [...]}`.

@@ -1,0 +1,156 @@
+//! The layers in front of the handlers: origin check and request log, bearer token,
+//! role and rate limit, and strict JSON bodies.
+
+use super::*;
+
+/// Refuses requests from origins not on the list (browsers send `Origin`; CORS headers
+/// alone would still let the request reach the upstream), and logs every request.
+pub(super) async fn log_and_check_origin(
+    State(s): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let response = match &origin {
+        Some(o) if !s.origins.contains(o) => ProxyError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this origin is not allowed to call the proxy",
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    };
+    let caller = response
+        .extensions()
+        .get::<CallerName>()
+        .map_or("-", |c| c.0.as_str())
+        .to_string();
+    // Route names only: client paths are logged only when they are one of ours.
+    let route = match path.as_str() {
+        "/v1/embed" | "/v1/query" | "/v1/upsert" | "/v1/delete" | "/healthz" => path.as_str(),
+        _ => "(other)",
+    };
+    tracing::info!(
+        method = %method, route, caller = %caller, status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64, "request"
+    );
+    response
+}
+
+#[derive(Clone)]
+pub(super) struct CallerName(String);
+
+/// Bearer token → caller; role and rate limit.
+pub(super) async fn authorize(
+    State((s, needed)): State<(Shared, Role)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(presented) = presented.filter(|t| !t.is_empty()) else {
+        return ProxyError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "missing bearer token",
+        )
+        .into_response();
+    };
+    let digest = Sha256::digest(presented.as_bytes());
+    // Compare against every token without stopping early.
+    let mut found: Option<&Token> = None;
+    for t in &s.tokens {
+        if bool::from(t.hash.ct_eq(digest.as_slice())) {
+            found = Some(t);
+        }
+    }
+    let Some(token) = found else {
+        return ProxyError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "unknown bearer token",
+        )
+        .into_response();
+    };
+    if needed == Role::Ingest && token.role != Role::Ingest {
+        let mut r = ProxyError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this token may only search",
+        )
+        .into_response();
+        r.extensions_mut().insert(CallerName(token.name.clone()));
+        return r;
+    }
+    if let Err(not_until) = s.limiter.check_key(&token.name) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        let mut r = ProxyError {
+            retry_after: Some(wait.as_secs().max(1)),
+            ..ProxyError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "too many requests for this token; retry later",
+            )
+        }
+        .into_response();
+        r.extensions_mut().insert(CallerName(token.name.clone()));
+        return r;
+    }
+    request.extensions_mut().insert(Caller {
+        name: token.name.clone(),
+        forced: token.forced.clone(),
+    });
+    let mut response = next.run(request).await;
+    response
+        .extensions_mut()
+        .insert(CallerName(token.name.clone()));
+    response
+}
+
+/// Reads the body under the cap and parses it strictly.
+pub(super) async fn read_json<T: for<'de> Deserialize<'de>>(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ProxyError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_type {
+        return Err(ProxyError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "send Content-Type: application/json",
+        ));
+    }
+    let limit = s.config.limits.max_body_bytes;
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ProxyError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("the body is over {limit} bytes"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ProxyError::bad(format!("invalid request: {e}")))
+}
+
+pub(super) fn caller(request_ext: &axum::http::Extensions) -> Caller {
+    request_ext
+        .get::<Caller>()
+        .cloned()
+        .expect("set by authorize")
+}

@@ -1,0 +1,267 @@
+//! The proxy's configuration (TOML), its validation, client tokens and where AWS
+//! credentials come from.
+
+use super::*;
+
+/// A client's role: `search` may embed and query; `ingest` may also upsert and delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// `/v1/embed`, `/v1/query`.
+    Search,
+    /// Also `/v1/upsert`, `/v1/delete`.
+    Ingest,
+}
+
+/// One client token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Name used in logs and rate limits (never the token).
+    pub name: String,
+    /// Hex SHA-256 of the token (`benefind-proxy hash-token` prints it).
+    pub sha256: String,
+    /// What it may do.
+    pub role: Role,
+    /// A filter AND-ed into every query of this token and required of every vector it
+    /// writes or deletes (e.g. `{"tenant": "acme"}` or `{"policy": {"$in": [...]}}`).
+    #[serde(default)]
+    pub forced_filter: Option<Value>,
+}
+
+/// Limits; every one has a safe default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Request body cap in bytes.
+    pub max_body_bytes: usize,
+    /// topK cap (S3 Vectors answers at most 100).
+    pub max_top_k: usize,
+    /// Filter nesting cap.
+    pub max_filter_depth: usize,
+    /// Filter size cap (JSON values).
+    pub max_filter_nodes: usize,
+    /// Texts per `/v1/embed`.
+    pub max_texts: usize,
+    /// Characters per text (Titan V2 takes up to 50,000).
+    pub max_text_chars: usize,
+    /// Vectors per `/v1/upsert` and keys per `/v1/delete` (PutVectors' own cap is 500).
+    pub max_vectors: usize,
+    /// Requests per minute per token.
+    pub requests_per_minute: u32,
+    /// Burst allowance per token.
+    pub burst: u32,
+    /// Per upstream call.
+    pub upstream_timeout_ms: u64,
+    /// Retries after the first attempt, on 429/503 of idempotent calls.
+    pub max_retries: u32,
+    /// First backoff; doubles per retry, ×(0.5..1.5) jitter.
+    pub retry_base_ms: u64,
+    /// Titan calls in flight per request.
+    pub embed_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_top_k: aws::MAX_TOP_K,
+            max_filter_depth: 6,
+            max_filter_nodes: 64,
+            max_texts: 32,
+            max_text_chars: 50_000,
+            max_vectors: aws::MAX_PUT,
+            requests_per_minute: 600,
+            burst: 60,
+            upstream_timeout_ms: 10_000,
+            max_retries: 3,
+            retry_base_ms: 100,
+            embed_concurrency: 4,
+        }
+    }
+}
+
+/// The proxy's configuration (TOML). The only source of upstream hosts and names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// AWS region, e.g. `us-east-1`.
+    pub region: String,
+    /// Bedrock Runtime endpoint; default `https://bedrock-runtime.{region}.amazonaws.com`.
+    #[serde(default)]
+    pub bedrock_endpoint: Option<String>,
+    /// S3 Vectors endpoint; default `https://s3vectors.{region}.api.aws`.
+    #[serde(default)]
+    pub s3vectors_endpoint: Option<String>,
+    /// Allow `http://` endpoints, only on loopback (the local fake).
+    #[serde(default)]
+    pub allow_loopback_http: bool,
+    /// Vector bucket name.
+    pub vector_bucket: String,
+    /// Index name.
+    pub index: String,
+    /// Embedding model id.
+    #[serde(default = "default_model")]
+    pub model_id: String,
+    /// Embedding size: 256, 512 or 1024 (the index's dimension).
+    #[serde(default = "default_dims")]
+    pub dims: usize,
+    /// Exact origins allowed to call from a browser.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Client tokens.
+    pub tokens: Vec<TokenConfig>,
+}
+
+pub(super) fn default_listen() -> String {
+    "127.0.0.1:9000".into()
+}
+pub(super) fn default_model() -> String {
+    aws::TITAN_V2.into()
+}
+pub(super) fn default_dims() -> usize {
+    1024
+}
+
+impl ProxyConfig {
+    /// Parses and validates a TOML config.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub(super) fn validate(&self) -> Result<(), String> {
+        if !aws::TITAN_DIMS.contains(&self.dims) {
+            return Err(format!(
+                "config: dims is {}; Titan V2 makes 256, 512 or 1024",
+                self.dims
+            ));
+        }
+        for (name, url) in [
+            ("bedrock_endpoint", self.bedrock_endpoint()),
+            ("s3vectors_endpoint", self.s3vectors_endpoint()),
+        ] {
+            let parsed = reqwest::Url::parse(&url).map_err(|e| format!("config: {name}: {e}"))?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            let ok_scheme = parsed.scheme() == "https"
+                || (parsed.scheme() == "http" && self.allow_loopback_http && loopback);
+            if !ok_scheme || parsed.path() != "/" || parsed.query().is_some() {
+                return Err(format!("config: {name} must be an https origin (http only on loopback with allow_loopback_http), without path or query: {url}"));
+            }
+        }
+        if self.tokens.is_empty() {
+            return Err("config: no tokens; every route but /healthz needs one".into());
+        }
+        for t in &self.tokens {
+            if t.sha256.len() != 64 || hex::decode(&t.sha256).is_err() {
+                return Err(format!(
+                    "config: token {} sha256 must be 64 hex digits",
+                    t.name
+                ));
+            }
+            if let Some(f) = &t.forced_filter {
+                Filter::parse(f)
+                    .map_err(|e| format!("config: token {} forced_filter: {e}", t.name))?;
+            }
+        }
+        let l = &self.limits;
+        if l.max_top_k == 0 || l.max_top_k > aws::MAX_TOP_K {
+            return Err(format!(
+                "config: limits.max_top_k must be 1 to {}",
+                aws::MAX_TOP_K
+            ));
+        }
+        if l.max_vectors == 0 || l.max_vectors > aws::MAX_PUT {
+            return Err(format!(
+                "config: limits.max_vectors must be 1 to {}",
+                aws::MAX_PUT
+            ));
+        }
+        if l.requests_per_minute == 0 || l.burst == 0 || l.embed_concurrency == 0 {
+            return Err("config: rate limits and embed_concurrency must be positive".into());
+        }
+        if l.max_text_chars > 50_000 {
+            return Err("config: limits.max_text_chars must be at most 50000 (Titan V2)".into());
+        }
+        Ok(())
+    }
+
+    /// Bedrock Runtime's origin.
+    pub fn bedrock_endpoint(&self) -> String {
+        self.bedrock_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://bedrock-runtime.{}.amazonaws.com", self.region))
+            .trim_end_matches('/')
+            .to_string()
+            + "/"
+    }
+
+    /// S3 Vectors' origin.
+    pub fn s3vectors_endpoint(&self) -> String {
+        self.s3vectors_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3vectors.{}.api.aws", self.region))
+            .trim_end_matches('/')
+            .to_string()
+            + "/"
+    }
+}
+
+/// Hex SHA-256 of a token, as the config stores it.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Where the proxy's AWS credentials come from.
+#[derive(Clone)]
+pub enum CredentialSource {
+    /// Fixed credentials (tests against the fake).
+    Static(Credentials),
+    /// A provider (the standard chain: env, profile, container and instance roles),
+    /// with the last credentials kept until five minutes before they expire (the
+    /// provider itself does not cache).
+    Provider(
+        SharedCredentialsProvider,
+        Arc<std::sync::Mutex<Option<Credentials>>>,
+    ),
+}
+
+impl CredentialSource {
+    /// The standard AWS chain, as the AWS SDKs resolve it.
+    pub async fn default_chain() -> Result<Self, String> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        config
+            .credentials_provider()
+            .map(|p| Self::Provider(p, Arc::default()))
+            .ok_or_else(|| "no AWS credentials provider is configured".into())
+    }
+
+    pub(super) async fn get(&self) -> Result<Credentials, String> {
+        match self {
+            Self::Static(c) => Ok(c.clone()),
+            Self::Provider(p, cache) => {
+                let fresh_until = SystemTime::now() + Duration::from_secs(300);
+                if let Some(c) = cache.lock().ok().and_then(|c| c.clone()) {
+                    if c.expiry().is_none_or(|e| e > fresh_until) {
+                        return Ok(c);
+                    }
+                }
+                let c = p
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| format!("AWS credentials unavailable: {e}"))?;
+                if let Ok(mut slot) = cache.lock() {
+                    *slot = Some(c.clone());
+                }
+                Ok(c)
+            }
+        }
+    }
+}

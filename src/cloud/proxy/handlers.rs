@@ -1,0 +1,321 @@
+//! The four routes' handlers and the checks they share.
+
+use super::*;
+
+/// Depth and value count of a JSON filter.
+pub(super) fn filter_shape(v: &Value) -> (usize, usize) {
+    match v {
+        Value::Object(m) => m
+            .values()
+            .map(filter_shape)
+            .fold((1, 1), |(d, n), (cd, cn)| (d.max(cd + 1), n + cn)),
+        Value::Array(a) => a
+            .iter()
+            .map(filter_shape)
+            .fold((1, 1), |(d, n), (cd, cn)| (d.max(cd + 1), n + cn)),
+        _ => (0, 1),
+    }
+}
+
+pub(super) fn check_text(s: &AppState, what: &str, text: &str) -> Result<(), ProxyError> {
+    let chars = text.chars().count();
+    if text.trim().is_empty() || chars > s.config.limits.max_text_chars {
+        return Err(ProxyError::bad(format!(
+            "{what} has {chars} characters; it must be non-blank and at most {}",
+            s.config.limits.max_text_chars
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn check_dims(s: &AppState, what: &str, v: &[f32]) -> Result<(), ProxyError> {
+    if v.len() != s.config.dims {
+        return Err(ProxyError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::DimensionMismatch,
+            format!(
+                "{what} has {} dimensions, but the index holds {} vectors of {} dimensions; vectors of different models cannot be compared",
+                v.len(), s.config.model_id, s.config.dims
+            ),
+        ));
+    }
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(ProxyError::bad(format!("{what} has a non-finite value")));
+    }
+    Ok(())
+}
+
+pub(super) fn index_ref(s: &AppState) -> aws::IndexRef {
+    aws::IndexRef {
+        vector_bucket_name: Some(s.config.vector_bucket.clone()),
+        index_name: Some(s.config.index.clone()),
+        index_arn: None,
+    }
+}
+
+pub(super) async fn embed_all(
+    s: &AppState,
+    texts: Vec<String>,
+) -> Result<Vec<Vec<f32>>, ProxyError> {
+    stream::iter(texts)
+        .map(|t| async move {
+            s.upstream
+                .embed(&s.config.model_id, s.config.dims, &t)
+                .await
+        })
+        .buffered(s.config.limits.embed_concurrency)
+        .try_collect()
+        .await
+}
+
+pub(super) async fn embed(
+    State(s): State<Shared>,
+    request: Request,
+) -> Result<Json<EmbedResponse>, ProxyError> {
+    let (parts, body) = request.into_parts();
+    let req: EmbedRequest = read_json(&s, &parts.headers, body).await?;
+    if req.texts.is_empty() || req.texts.len() > s.config.limits.max_texts {
+        return Err(ProxyError::bad(format!(
+            "texts has {} items; send 1 to {}",
+            req.texts.len(),
+            s.config.limits.max_texts
+        )));
+    }
+    for (i, t) in req.texts.iter().enumerate() {
+        check_text(&s, &format!("texts[{i}]"), t)?;
+    }
+    let embeddings = embed_all(&s, req.texts).await?;
+    Ok(Json(EmbedResponse {
+        embeddings,
+        model: s.config.model_id.clone(),
+        dims: s.config.dims,
+    }))
+}
+
+pub(super) async fn query(
+    State(s): State<Shared>,
+    request: Request,
+) -> Result<Json<QueryResponse>, ProxyError> {
+    let (parts, body) = request.into_parts();
+    let who = caller(&parts.extensions);
+    let req: QueryRequest = read_json(&s, &parts.headers, body).await?;
+    let limits = &s.config.limits;
+    if req.top_k == 0 || req.top_k > limits.max_top_k {
+        return Err(ProxyError::bad(format!(
+            "topK is {}; it must be 1 to {}",
+            req.top_k, limits.max_top_k
+        )));
+    }
+    if let Some(f) = &req.filter {
+        let (depth, nodes) = filter_shape(f);
+        if depth > limits.max_filter_depth || nodes > limits.max_filter_nodes {
+            return Err(ProxyError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadFilter,
+                format!(
+                "the filter is {depth} levels deep with {nodes} values; the limits are {} and {}",
+                limits.max_filter_depth, limits.max_filter_nodes
+            ),
+            ));
+        }
+        Filter::parse(f).map_err(|e| {
+            ProxyError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadFilter,
+                format!("invalid filter: {e}"),
+            )
+        })?;
+    }
+    let vector = match (req.question, req.vector) {
+        (Some(q), None) => {
+            check_text(&s, "question", &q)?;
+            s.upstream
+                .embed(&s.config.model_id, s.config.dims, &q)
+                .await?
+        }
+        (None, Some(v)) => {
+            check_dims(&s, "vector", &v)?;
+            v
+        }
+        _ => return Err(ProxyError::bad("send exactly one of question or vector")),
+    };
+    let filter = match (req.filter, who.forced) {
+        (Some(f), Some((forced, _))) => Some(json!({"$and": [f, forced]})),
+        (f, forced) => f.or(forced.map(|(v, _)| v)),
+    };
+    let upstream = aws::QueryVectorsInput {
+        index: index_ref(&s),
+        top_k: req.top_k,
+        query_vector: VectorData { float32: vector },
+        filter,
+        return_metadata: req.return_metadata,
+        return_distance: req.return_distance,
+    };
+    let out: aws::QueryVectorsOutput = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/QueryVectors", &upstream, "query")
+        .await?;
+    Ok(Json(QueryResponse {
+        vectors: out
+            .vectors
+            .into_iter()
+            .map(|v| CloudHit {
+                key: v.key,
+                distance: v.distance,
+                metadata: v.metadata,
+            })
+            .collect(),
+        model: s.config.model_id.clone(),
+        dims: s.config.dims,
+    }))
+}
+
+pub(super) fn check_keys(s: &AppState, keys: &[&str]) -> Result<(), ProxyError> {
+    if keys.is_empty() || keys.len() > s.config.limits.max_vectors {
+        return Err(ProxyError::bad(format!(
+            "send 1 to {} items, not {}",
+            s.config.limits.max_vectors,
+            keys.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for k in keys {
+        if k.is_empty() || k.chars().count() > 1024 {
+            return Err(ProxyError::bad("keys must have 1 to 1024 characters"));
+        }
+        if !seen.insert(*k) {
+            return Err(ProxyError::bad(format!("key {k:?} is repeated")));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn outside_scope(name: &str) -> ProxyError {
+    ProxyError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        format!(
+            "vectors outside token {name}'s scope (its forced filter) cannot be written or deleted"
+        ),
+    )
+}
+
+pub(super) async fn upsert(
+    State(s): State<Shared>,
+    request: Request,
+) -> Result<Json<UpsertResponse>, ProxyError> {
+    let (parts, body) = request.into_parts();
+    let who = caller(&parts.extensions);
+    let req: UpsertRequest = read_json(&s, &parts.headers, body).await?;
+    let keys: Vec<&str> = req.vectors.iter().map(|v| v.key.as_str()).collect();
+    check_keys(&s, &keys)?;
+    let mut texts = Vec::new();
+    for (i, v) in req.vectors.iter().enumerate() {
+        match (&v.text, &v.data) {
+            (Some(t), None) => {
+                check_text(&s, &format!("vectors[{i}].text"), t)?;
+                if v.metadata.contains_key(TEXT_KEY) {
+                    return Err(ProxyError::bad(format!(
+                        "vectors[{i}].metadata.{TEXT_KEY} is set from text; do not send both"
+                    )));
+                }
+                texts.push(t.clone());
+            }
+            (None, Some(d)) => check_dims(&s, &format!("vectors[{i}].data"), d)?,
+            _ => {
+                return Err(ProxyError::bad(format!(
+                    "vectors[{i}]: send exactly one of text or data"
+                )))
+            }
+        }
+        // The metadata as stored, checked against S3 Vectors' limits before Bedrock is
+        // paid for. The index must declare `chunk` non-filterable (README, "Cloud").
+        let mut m = v.metadata.clone();
+        if let Some(t) = &v.text {
+            m.insert(TEXT_KEY.into(), Value::String(t.clone()));
+        }
+        aws::check_metadata(&m, &[TEXT_KEY.to_string()])
+            .map_err(|e| ProxyError::bad(format!("vectors[{i}]: {e}")))?;
+        if let Some((_, forced)) = &who.forced {
+            if !forced.matches(&m) {
+                return Err(outside_scope(&who.name));
+            }
+        }
+    }
+    let mut embedded = embed_all(&s, texts).await?.into_iter();
+    let mut vectors = Vec::with_capacity(req.vectors.len());
+    for v in req.vectors {
+        let mut metadata: Map<String, Value> = v.metadata;
+        let data = match (v.text, v.data) {
+            (Some(t), _) => {
+                metadata.insert(TEXT_KEY.into(), Value::String(t));
+                embedded.next().expect("one embedding per text")
+            }
+            (None, Some(d)) => d,
+            (None, None) => unreachable!("checked above"),
+        };
+        vectors.push(aws::PutInputVector {
+            key: v.key,
+            data: VectorData { float32: data },
+            metadata: Some(metadata),
+        });
+    }
+    let count = vectors.len();
+    let put = aws::PutVectorsInput {
+        index: index_ref(&s),
+        vectors,
+    };
+    let _: IgnoredAny = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/PutVectors", &put, "put")
+        .await?;
+    Ok(Json(UpsertResponse {
+        upserted: count,
+        model: s.config.model_id.clone(),
+        dims: s.config.dims,
+    }))
+}
+
+pub(super) async fn delete(
+    State(s): State<Shared>,
+    request: Request,
+) -> Result<Json<DeleteResponse>, ProxyError> {
+    let (parts, body) = request.into_parts();
+    let who = caller(&parts.extensions);
+    let req: DeleteRequest = read_json(&s, &parts.headers, body).await?;
+    let keys: Vec<&str> = req.keys.iter().map(String::as_str).collect();
+    check_keys(&s, &keys)?;
+    if let Some((_, forced)) = &who.forced {
+        // A scoped token may delete only vectors inside its scope: look them up first.
+        for batch in req.keys.chunks(aws::MAX_GET) {
+            let get = aws::GetVectorsInput {
+                index: index_ref(&s),
+                keys: batch.to_vec(),
+                return_data: false,
+                return_metadata: true,
+            };
+            let found: aws::VectorsOutput = s
+                .upstream
+                .call_json(aws::S3VECTORS, "/GetVectors", &get, "lookup")
+                .await?;
+            let empty = Map::new();
+            if found
+                .vectors
+                .iter()
+                .any(|v| !forced.matches(v.metadata.as_ref().unwrap_or(&empty)))
+            {
+                return Err(outside_scope(&who.name));
+            }
+        }
+    }
+    let count = req.keys.len();
+    let del = aws::DeleteVectorsInput {
+        index: index_ref(&s),
+        keys: req.keys,
+    };
+    let _: IgnoredAny = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/DeleteVectors", &del, "delete")
+        .await?;
+    Ok(Json(DeleteResponse { deleted: count }))
+}

@@ -1,0 +1,217 @@
+//! Calls to AWS: built from scratch, signed with SigV4, timed out, retried with
+//! jittered backoff when idempotent, and mapped to stable codes.
+
+use super::*;
+
+pub(super) struct Upstream {
+    pub(super) http: reqwest::Client,
+    pub(super) credentials: CredentialSource,
+    pub(super) region: String,
+    pub(super) bedrock: String,
+    pub(super) s3vectors: String,
+    pub(super) limits: Limits,
+}
+
+impl Upstream {
+    /// One signed call with bounded retries; returns the body of a 2xx answer.
+    pub(super) async fn call(
+        &self,
+        service: &'static str,
+        path: &str,
+        body: Bytes,
+        idempotent: bool,
+    ) -> Result<Bytes, ProxyError> {
+        let base = if service == aws::BEDROCK {
+            &self.bedrock
+        } else {
+            &self.s3vectors
+        };
+        let url = format!("{}{}", base, path.trim_start_matches('/'));
+        let credentials = self.credentials.get().await.map_err(|e| {
+            tracing::error!(error = %e, "credentials");
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamForbidden,
+                "the proxy has no usable AWS credentials",
+            )
+        })?;
+        let mut attempt = 0;
+        loop {
+            let signed = aws::sign(
+                &credentials,
+                &self.region,
+                service,
+                "POST",
+                &url,
+                &[("content-type", "application/json")],
+                &body,
+                SystemTime::now(),
+            )
+            .map_err(|e| {
+                tracing::error!(error = %e, "signing");
+                ProxyError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::UpstreamError,
+                    "signing failed",
+                )
+            })?;
+            let mut request = self
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
+                .body(body.clone()); // Bytes: a reference count, not a copy
+            for (name, value) in &signed {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let started = Instant::now();
+            let outcome = request.send().await;
+            let response = match outcome {
+                Ok(r) => r,
+                Err(e) if e.is_timeout() => {
+                    tracing::warn!(service, path, attempt, "upstream timeout");
+                    return Err(ProxyError::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        ErrorCode::UpstreamTimeout,
+                        format!(
+                            "the {service} service did not answer in {} ms",
+                            self.limits.upstream_timeout_ms
+                        ),
+                    ));
+                }
+                Err(e) => {
+                    tracing::warn!(service, path, error = %e.without_url(), "upstream unreachable");
+                    return Err(ProxyError::new(
+                        StatusCode::BAD_GATEWAY,
+                        ErrorCode::UpstreamUnavailable,
+                        format!("the {service} service could not be reached"),
+                    ));
+                }
+            };
+            let status = response.status().as_u16();
+            let error_type = response
+                .headers()
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let bytes = response.bytes().await.map_err(|_| {
+                ProxyError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::UpstreamError,
+                    format!("the {service} answer was cut off"),
+                )
+            })?;
+            if (200..300).contains(&status) {
+                return Ok(bytes);
+            }
+            let e = AwsError::parse(status, error_type.as_deref(), &bytes);
+            tracing::warn!(
+                service, path, attempt, status, error_type = %e.error_type,
+                aws_message = %e.message, ms = started.elapsed().as_millis() as u64,
+                "upstream error"
+            );
+            let retryable = matches!(status, 429 | 503) && idempotent;
+            if retryable && attempt < self.limits.max_retries {
+                let backoff = self.limits.retry_base_ms * (1u64 << attempt.min(10));
+                let jitter = 0.5 + fastrand::f64();
+                tokio::time::sleep(Duration::from_millis((backoff as f64 * jitter) as u64)).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(map_upstream(service, &e, attempt));
+        }
+    }
+
+    /// One upstream operation, JSON in and out: `request` is sent (with retries: every
+    /// operation the proxy uses is idempotent) and the answer read as `Resp`; `what`
+    /// names it when the answer cannot be read.
+    pub(super) async fn call_json<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        service: &'static str,
+        path: &str,
+        request: &Req,
+        what: &str,
+    ) -> Result<Resp, ProxyError> {
+        let body = serde_json::to_vec(request).expect("request types serialise");
+        let bytes = self.call(service, path, body.into(), true).await?;
+        serde_json::from_slice(&bytes).map_err(|_| {
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                format!("unexpected {what} answer"),
+            )
+        })
+    }
+
+    pub(super) async fn embed(
+        &self,
+        model: &str,
+        dims: usize,
+        text: &str,
+    ) -> Result<Vec<f32>, ProxyError> {
+        let request = aws::TitanRequest {
+            input_text: text.into(),
+            dimensions: Some(dims),
+            normalize: Some(true),
+        };
+        // The model id is a path segment: ':' is percent-encoded as the AWS SDKs do.
+        let path = format!("/model/{}/invoke", model.replace(':', "%3A"));
+        let response: aws::TitanResponse = self
+            .call_json(aws::BEDROCK, &path, &request, "embedding")
+            .await?;
+        if response.embedding.len() != dims {
+            tracing::error!(got = response.embedding.len(), dims, "embedding size");
+            return Err(ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                format!(
+                    "the model answered {} dimensions, the index holds {dims}",
+                    response.embedding.len()
+                ),
+            ));
+        }
+        Ok(response.embedding)
+    }
+}
+
+pub(super) fn map_upstream(service: &str, e: &AwsError, retries: u32) -> ProxyError {
+    let what = if service == aws::BEDROCK {
+        "embedding"
+    } else {
+        "vector index"
+    };
+    match e.status {
+        429 => ProxyError {
+            retry_after: Some(1),
+            ..ProxyError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::UpstreamThrottled,
+                format!("the {what} service is throttling requests (after {retries} retries); retry later"),
+            )
+        },
+        503 => ProxyError {
+            retry_after: Some(1),
+            ..ProxyError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::UpstreamUnavailable,
+                format!("the {what} service is unavailable (after {retries} retries); retry later"),
+            )
+        },
+        400 | 413 => ProxyError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::UpstreamRejected,
+            format!("the {what} service rejected the request ({})", e.error_type),
+        ),
+        401 | 403 => ProxyError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamForbidden,
+            format!("the {what} service refused the proxy's credentials"),
+        ),
+        _ => ProxyError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamError,
+            format!("the {what} service failed ({})", e.error_type),
+        ),
+    }
+}

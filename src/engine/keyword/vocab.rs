@@ -1,0 +1,129 @@
+//! Member vocabulary: everyday and abbreviated words mapped to the words plan documents
+//! use, added to a query at reduced weight.
+
+use super::*;
+
+/// Member words → the words benefits documents use for the same thing. Applied to the
+/// query only (the index stays literal), each added term weighing [`EXPANSION_WEIGHT`] of
+/// a typed one.
+///
+/// **Frozen** (2026-12-01). Every group names the term of the SBC Uniform Glossary of
+/// Coverage and Medical Terms, or the row of the federal SBC template, whose wording it
+/// maps to; an entry is everyday or abbreviated wording for that term, never a word
+/// chosen because a test question uses it (misspellings and words such as "son" or
+/// "approval" were taken out for that reason). Keys are single tokens (a test checks).
+/// Its effect is measured by `pkg-scripts/bench.sh quality` with the table on and off,
+/// on the held-out topics and on questions written after it was frozen
+/// (tests/fixtures/questions-fresh.jsonl). Change it only from the glossary, and
+/// re-measure on questions written after the change.
+pub(super) const EXPANSIONS: &[(&str, &str)] = &[
+    // Glossary "Preventive Care"; SBC row "Preventive care/screening/immunization".
+    ("checkup", "physical preventive wellness"),
+    ("physical", "preventive wellness"),
+    ("vaccine", "immunization"),
+    ("vaccination", "immunization"),
+    ("shot", "immunization"),
+    // Glossary "Copayment" / "Cost Sharing": SBC cells say "No charge" or "$0".
+    ("free", "$0 no charge"),
+    ("copay", "copayment"),
+    ("copayment", "copay"),
+    // Glossary "Emergency Room Care / Emergency Services".
+    ("er", "emergency room"),
+    // Glossary "Out-of-network" and "Out-of-pocket Limit".
+    ("oon", "out-of-network"),
+    ("oop", "out-of-pocket maximum limit"),
+    // Glossary "Prescription Drug Coverage"; SBC row "If you need drugs to treat your
+    // illness or condition".
+    ("rx", "prescription drug pharmacy"),
+    ("med", "prescription drug"),
+    ("medication", "prescription drug"),
+    ("medicine", "prescription drug"),
+    ("pill", "prescription drug"),
+    ("pharmacy", "prescription drug"),
+    // SBC row "If you need mental health, behavioral health, or substance abuse services".
+    ("shrink", "mental behavioral therapy"),
+    ("therapist", "mental behavioral therapy"),
+    ("counselor", "mental behavioral counseling"),
+    ("counseling", "mental behavioral"),
+    ("psychiatrist", "mental behavioral psychiatry"),
+    ("psychologist", "mental behavioral"),
+    ("anxiety", "mental behavioral"),
+    ("depression", "mental behavioral"),
+    // SBC row "If you are pregnant"; glossary "Complications of Pregnancy".
+    ("pregnant", "maternity prenatal pregnancy"),
+    ("baby", "maternity newborn delivery"),
+    ("birth", "maternity delivery"),
+    // Telehealth (virtual visits) as SBCs list it under office visits.
+    ("video", "telehealth virtual"),
+    ("online", "telehealth virtual"),
+    ("virtual", "telehealth"),
+    ("telemedicine", "telehealth virtual"),
+    // Glossary "Diagnostic Test"; SBC row "If you have a test: Diagnostic test (x-ray,
+    // blood work); Imaging (CT/PET scans, MRIs)".
+    ("xray", "imaging x-ray"),
+    ("mri", "imaging"),
+    ("ct", "imaging"),
+    ("pet", "imaging"),
+    ("scan", "imaging"),
+    ("bloodwork", "lab diagnostic"),
+    ("blood", "lab diagnostic"),
+    // Glossary "Preauthorization".
+    ("preauthorization", "prior authorization"),
+    ("preauth", "prior authorization"),
+    ("precertification", "prior authorization"),
+    // Glossary "Specialist" ("a physician specialist focuses on a specific area of
+    // medicine"): the common specialties by name.
+    ("dermatologist", "specialist"),
+    ("cardiologist", "specialist"),
+    ("orthopedist", "specialist"),
+    ("allergist", "specialist"),
+    ("neurologist", "specialist"),
+    ("oncologist", "specialist"),
+    ("urologist", "specialist"),
+    ("podiatrist", "specialist"),
+    ("gastroenterologist", "specialist"),
+    ("endocrinologist", "specialist"),
+    // SBC row "If your child needs dental or eye care" (children's eye exam, glasses,
+    // dental check-up).
+    ("kid", "child children pediatric"),
+    ("dentist", "dental"),
+    ("teeth", "dental"),
+    ("tooth", "dental"),
+    ("glasses", "vision eyeglasses"),
+    ("eyeglasses", "vision"),
+    ("contacts", "vision lenses"),
+    ("optometrist", "vision exam"),
+    // Glossary "Rehabilitation Services" and "Chiropractic Care".
+    ("pt", "physical therapy rehabilitation"),
+    ("physio", "physical therapy rehabilitation"),
+    ("chiropractor", "chiropractic"),
+    // Glossary "Hospitalization" ("admission as an inpatient ... usually an overnight
+    // stay") and SBC row "If you have outpatient surgery / a hospital stay".
+    ("hospitalized", "inpatient hospital admission"),
+    ("admitted", "inpatient hospital admission"),
+    ("overnight", "inpatient hospital stay"),
+    ("operation", "surgery"),
+    // Glossary "Durable Medical Equipment (DME)".
+    ("wheelchair", "durable medical equipment"),
+    ("crutches", "durable medical equipment"),
+    // Glossary "Appeal", "Grievance" and "Balance Billing".
+    ("complaint", "grievance appeal"),
+    ("dispute", "appeal"),
+    ("surprise", "balance billing"),
+];
+/// What an expanded term weighs against a typed one.
+pub(super) const EXPANSION_WEIGHT: f32 = 0.5;
+
+/// The expansion table in token form (keys and values through [`tokenize`]).
+pub(super) fn expansions() -> &'static HashMap<String, Vec<String>> {
+    static TABLE: std::sync::OnceLock<HashMap<String, Vec<String>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: HashMap<String, Vec<String>> = HashMap::new();
+        for (word, terms) in EXPANSIONS {
+            for key in tokenize(word) {
+                table.entry(key).or_default().extend(tokenize(terms));
+            }
+        }
+        table
+    })
+}

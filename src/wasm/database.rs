@@ -1,0 +1,214 @@
+//! `Database` for JavaScript: the engine persisted in IndexedDB (or memory when the
+//! browser refuses storage), one async operation at a time.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::dto::{engine_stats, hits_to_js};
+use super::engine::model;
+use super::{from_js, js_error, progress_callback, to_js};
+use crate::store::{idb::BrowserStore, Database};
+use crate::{Error, ErrorCode, IngestDoc, Query};
+
+/// The database, or why it is not there: an async operation has it out (it is never
+/// borrowed across an await), or `close()` dropped it.
+enum Slot {
+    Ready(Box<Database<BrowserStore>>),
+    Busy,
+    Closed,
+}
+
+type Shared = Rc<RefCell<Slot>>;
+
+/// Takes the database out for an async operation; others get `BUSY` meanwhile.
+fn take(inner: &Shared) -> Result<Database<BrowserStore>, JsValue> {
+    let mut slot = inner.borrow_mut();
+    match std::mem::replace(&mut *slot, Slot::Busy) {
+        Slot::Ready(db) => Ok(*db),
+        Slot::Busy => Err(busy()),
+        Slot::Closed => {
+            *slot = Slot::Closed;
+            Err(closed())
+        }
+    }
+}
+
+/// Puts the database back, unless `close()` was called meanwhile.
+fn put_back(inner: &Shared, db: Database<BrowserStore>) {
+    let mut slot = inner.borrow_mut();
+    if !matches!(*slot, Slot::Closed) {
+        *slot = Slot::Ready(Box::new(db));
+    }
+}
+
+/// A persistent engine: the collection lives in IndexedDB and survives reloads. Every
+/// change is committed to storage before it becomes searchable; a failure changes
+/// neither. One operation at a time (the worker queues them); overlapping calls get a
+/// `BUSY` error rather than interleaving.
+#[wasm_bindgen(js_name = Database)]
+pub struct JsDatabase {
+    inner: Shared,
+}
+
+fn busy() -> JsValue {
+    let js = js_sys::Error::new("another database operation is still running");
+    js.set_name("BenefindError");
+    let _ = Reflect::set(&js, &"code".into(), &ErrorCode::Busy.as_str().into());
+    js.into()
+}
+
+fn closed() -> JsValue {
+    js_error(Error::DatabaseClosed("close() was called".into()))
+}
+
+#[wasm_bindgen(js_class = Database)]
+impl JsDatabase {
+    /// Opens the IndexedDB database `name` with the model's file bytes. `bundle`, if
+    /// given, is the current bundle file: imported on first use, replacing the stored
+    /// one when its bytes differ (ingested documents are kept). Without it the stored
+    /// bundle is used, so a reload works offline.
+    pub async fn open(
+        name: String,
+        weights: Vec<u8>,
+        tokenizer: Vec<u8>,
+        config: Vec<u8>,
+        bundle: Option<Vec<u8>>,
+    ) -> Result<JsDatabase, JsValue> {
+        let embedder = model(weights, tokenizer, config)?;
+        // A browser that refuses IndexedDB (private window, storage off) still gets a
+        // working database, in memory; stats() says so.
+        let store = BrowserStore::open(&name).await;
+        let db = Database::open(store, embedder, bundle)
+            .await
+            .map_err(js_error)?;
+        Ok(Self {
+            inner: Rc::new(RefCell::new(Slot::Ready(Box::new(db)))),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Database<BrowserStore>) -> Result<T, JsValue>,
+    ) -> Result<T, JsValue> {
+        match &*self.inner.borrow() {
+            Slot::Ready(db) => f(db),
+            Slot::Busy => Err(busy()),
+            Slot::Closed => Err(closed()),
+        }
+    }
+
+    /// The top 3 chunks of `policy` for a question.
+    #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
+    pub fn search(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
+        self.with(|db| hits_to_js(&db.engine().search(question, policy).map_err(js_error)?))
+    }
+
+    /// `{question | vector, k?, where?, mode?}` → hits.
+    #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
+    pub fn query(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query")] query: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        self.with(|db| hits_to_js(&db.engine().query(&query).map_err(js_error)?))
+    }
+
+    /// Chunks, embeds, stores and indexes documents, all or nothing. A document without
+    /// `id` gets a stable `doc-…` id. `onProgress(done, total)` after each batch.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IngestReport>")]
+    pub fn ingest(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
+        on_progress: Option<js_sys::Function>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        let docs: Result<Vec<IngestDoc>, JsValue> = from_js(docs, "documents");
+        future_to_promise(async move {
+            let docs = docs?;
+            let mut db = take(&inner)?;
+            let mut progress = progress_callback(on_progress);
+            let report = db.ingest(&docs, &mut progress).await;
+            put_back(&inner, db);
+            to_js(&report.map_err(js_error)?)
+        })
+    }
+
+    /// Deletes chunks or whole documents by id; resolves to how many chunks.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn delete(&self, ids: Vec<String>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let mut db = take(&inner)?;
+            let n = db.delete(&ids).await;
+            put_back(&inner, db);
+            Ok(JsValue::from(n.map_err(js_error)?))
+        })
+    }
+
+    /// Deletes everything stored and searchable.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn clear(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let mut db = take(&inner)?;
+            let cleared = db.clear().await;
+            put_back(&inner, db);
+            cleared.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Reads the stored state again (another tab changed it), keeping the loaded model.
+    #[wasm_bindgen(unchecked_return_type = "Promise<OpenReport>")]
+    pub fn reload(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            // On failure the model goes with the old state: the database is closed.
+            let db = take(&inner)?.reload().await.map_err(|e| {
+                *inner.borrow_mut() = Slot::Closed;
+                js_error(e)
+            })?;
+            let report = to_js(&db.store_stats().open);
+            put_back(&inner, db);
+            report
+        })
+    }
+
+    /// Documents the member added: `[{id, policy, source, chunks}]`.
+    #[wasm_bindgen(unchecked_return_type = "AddedDocument[]")]
+    pub fn documents(&self) -> Result<JsValue, JsValue> {
+        self.with(|db| to_js(&db.documents()))
+    }
+
+    /// Engine and storage figures together.
+    #[wasm_bindgen(unchecked_return_type = "DatabaseStats")]
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        self.with(|db| {
+            let mut stats = engine_stats(db.engine());
+            let store = serde_json::to_value(db.store_stats()).unwrap_or_default();
+            if let (Some(a), serde_json::Value::Object(b)) = (stats.as_object_mut(), store) {
+                a.extend(b);
+                let reason = db.store().memory_reason();
+                let kind = if reason.is_some() {
+                    "memory"
+                } else {
+                    "indexedDB"
+                };
+                a.insert("storage".into(), kind.into());
+                if let Some(reason) = reason {
+                    a.insert("storageError".into(), reason.into());
+                }
+            }
+            to_js(&stats)
+        })
+    }
+
+    /// Drops the database connection and the model; later calls fail with `DB_CLOSED`.
+    pub fn close(&self) {
+        *self.inner.borrow_mut() = Slot::Closed;
+    }
+}

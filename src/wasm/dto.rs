@@ -1,0 +1,78 @@
+//! The shapes JavaScript sees, and their TypeScript declarations.
+
+use wasm_bindgen::prelude::*;
+
+use super::to_js;
+use crate::{Engine, SearchHit};
+
+/// A search hit as JS sees it: highlight ranges in UTF-16 code units (JS string indices)
+/// instead of the core's UTF-8 byte offsets.
+#[derive(serde::Serialize)]
+struct HitDto<'a> {
+    id: &'a str,
+    score: f32,
+    distance: f32,
+    text: &'a str,
+    metadata: &'a serde_json::Map<String, serde_json::Value>,
+    highlights: Vec<[usize; 2]>,
+}
+
+impl<'a> From<&'a SearchHit> for HitDto<'a> {
+    fn from(h: &'a SearchHit) -> Self {
+        let utf16 = |byte: usize| h.text.get(..byte).map_or(0, |s| s.encode_utf16().count());
+        HitDto {
+            id: &h.id,
+            score: h.score,
+            distance: h.distance,
+            text: &h.text,
+            metadata: &h.metadata,
+            highlights: h
+                .highlights
+                .iter()
+                .map(|&(s, e)| [utf16(s), utf16(e)])
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
+    to_js(&hits.iter().map(HitDto::from).collect::<Vec<_>>())
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A where-filter in ChromaDB / S3 Vectors syntax, e.g. `{policy: "PPO_PLUS", chunk_index: {$lt: 5}}`. */
+export type Where = { [field: string]: unknown };
+/** vector: MiniLM only; keyword: BM25 only; hybrid (default): both, fused by normalised score. */
+export type SearchMode = "vector" | "keyword" | "hybrid";
+/** A query: exactly one of `question` or `vector` (384 numbers). `k` defaults to 3 (max 100). */
+export interface Query { question?: string; vector?: number[]; k?: number; where?: Where; mode?: SearchMode; }
+/** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
+export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
+/** A document to ingest; extra fields become metadata of every chunk. */
+export interface IngestDoc { text: string; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+export interface IngestReport { chunks: number; replaced: number; ids: string[]; }
+/** A document the member added, as listed by `documents()`. */
+export interface AddedDocument { id: string; policy: string; source: string; chunks: number; }
+/** What `Database.open` found: where the base bundle came from, chunks restored from storage, records that failed their checks. */
+export interface OpenReport { base: "none" | "stored" | "imported" | "updated"; restored: number; corrupt: string[]; }
+/** Storage figures of a persistent database. */
+export interface StoreStats { storedBytes: number; journalChunks: number; tombstones: number; textsEmbedded: number; open: OpenReport; }
+/** Engine and storage figures. `storage` is "memory" when the browser refused IndexedDB (`storageError` says how): nothing is kept after the page closes. */
+export interface DatabaseStats extends EngineStats, StoreStats { storage: "indexedDB" | "memory"; storageError?: string; }
+export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; }
+"#;
+
+pub(crate) fn engine_stats(engine: &Engine) -> serde_json::Value {
+    let c = engine.collection();
+    let (graph_rows, exact_rows) = c.segment_sizes();
+    serde_json::json!({
+        "modelId": c.model_id(),
+        "dims": c.dims(),
+        "chunks": c.len(),
+        "policies": c.counts_by_policy(),
+        "graphRows": graph_rows,
+        "exactRows": exact_rows,
+        "weights": engine.embedder().precision().as_str(),
+    })
+}
