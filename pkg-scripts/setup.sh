@@ -2,17 +2,17 @@
 # Installs everything benefind needs on a fresh Debian machine (run as root), and
 # nothing that is already there: re-running it is quick and changes nothing.
 #   - Rust target wasm32-unknown-unknown
-#   - wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version, and wasm-pack
-#     (both from crates.io; with them on PATH wasm-pack downloads nothing)
+#   - wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version (crates.io): build.sh
+#     and the wasm tests use it
 #   - the three browser engines the tests drive over WebDriver: Debian chromium +
 #     chromium-driver, firefox-esr + geckodriver (cargo install; no download elsewhere),
 #     webkit2gtk-driver (WebKitWebDriver + MiniBrowser) + xvfb to give WebKit a display
 #   - Node.js/npm and python3/pip if missing (Debian), npm dev packages from package-lock.json
+#   - the quality gates' tools: rustfmt and clippy (rustup), shellcheck (Debian)
 #   - the model weights (fetch-model.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-WASM_PACK_VERSION="0.15.1"
 GECKODRIVER_VERSION="0.37.1"
 
 apt_missing=()
@@ -26,6 +26,7 @@ python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
 [ -x /usr/bin/WebKitWebDriver ] || apt_missing+=(webkit2gtk-driver)
 command -v xvfb-run >/dev/null || apt_missing+=(xvfb xauth)
 command -v gzip >/dev/null || apt_missing+=(gzip)
+command -v shellcheck >/dev/null || apt_missing+=(shellcheck)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -33,6 +34,12 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
 
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    log "adding Rust component $component"
+    rustup component add "$component"
+  fi
+done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
@@ -45,10 +52,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   log "installing wasm-bindgen-cli $WB_VERSION (cargo install; a few minutes)"
   # Not --locked: its lockfile pins a webpki-roots version that is no longer available.
   cargo install --quiet --force wasm-bindgen-cli --version "$WB_VERSION"
-fi
-if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
-  log "installing wasm-pack $WASM_PACK_VERSION (cargo install; a few minutes)"
-  cargo install --quiet --force wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
 if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
