@@ -49,10 +49,14 @@ export function renderHit(doc, hit, rank) {
   const meta = doc.createElement("p");
   meta.className = "where";
   const m = hit.metadata ?? {};
-  const parts = [m.policy, m.source, m.section].filter((x) => typeof x === "string" && x.length);
-  parts.forEach((p, i) => {
+  // Each field keeps its own class: a hit without a policy must not have its source
+  // styled as the policy.
+  const parts = ["policy", "source", "section"]
+    .map((field) => [field, m[field]])
+    .filter(([, x]) => typeof x === "string" && x.length);
+  parts.forEach(([field, text], i) => {
     if (i) meta.append(doc.createTextNode(" · "));
-    meta.append(span(doc, ["policy", "source", "section"][i] ?? "meta", p));
+    meta.append(span(doc, field, text));
   });
   const passage = doc.createElement("p");
   passage.className = "passage";

@@ -219,6 +219,17 @@ for (const engine of ENGINES) {
       await tab.screenshot("page-xss-as-text");
     });
 
+    test("a result's origin line styles each field as what it is, whichever fields are missing", async () => {
+      const { tab } = await sessions.session();
+      await tab.goto(server.url);
+      const spans = await tab.evaluate(async () => {
+        const { renderHit } = await import("/render.js");
+        const li = renderHit(document, { id: "x", score: 0.5, text: "t", metadata: { source: "rider.md", section: "Acupuncture" } }, 1);
+        return [...li.querySelectorAll(".where span")].map((s) => [s.className, s.textContent]);
+      });
+      assert.deepEqual(spans, [["source", "rider.md"], ["section", "Acupuncture"]]);
+    });
+
     test("keyboard only, and readable at phone width", async () => {
       const { tab } = await sessions.session({ width: 800, height: 1000 });
       await tab.goto(`${server.url}tests/browser/phone.html`);
