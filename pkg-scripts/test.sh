@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: native (unit, integration, CLI), the wasm tests in headless Chromium
-# and Firefox, and the browser end-to-end tests in Chromium, Firefox and WebKit
-# (BENEFIND_BROWSERS=chromium,firefox,webkit picks engines). Installs what is missing
-# first (setup.sh).
+# Runs every test: the quality gates (rustfmt, shellcheck, clippy natively and for
+# wasm32, rustdoc; warnings denied), native (unit, integration, CLI, doctests), the wasm
+# tests in headless Chromium and Firefox, and the browser end-to-end tests in Chromium,
+# Firefox and WebKit (BENEFIND_BROWSERS=chromium,firefox,webkit picks engines). Installs
+# what is missing first (setup.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 trap stop_servers EXIT
@@ -19,6 +20,10 @@ cargo test --profile ci --locked --features full
 export BENEFIND_BIN_DIR="$TARGET_DIR/ci"
 export BENEFIND_BIN="$BENEFIND_BIN_DIR/benefind"
 
+log "quality gates: clippy (native, every target) and rustdoc, warnings denied"
+cargo clippy --profile ci --locked --features full --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --profile ci --locked --no-deps --features full
+
 log "wasm tests in headless Chromium, then Firefox"
 bash "$ROOT/pkg-scripts/default-bundle.sh"
 mkdir -p "$TARGET_DIR"
@@ -34,6 +39,8 @@ for f in "$ROOT"/tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); 
 env -u GECKODRIVER cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
 GECKODRIVER="$(command -v geckodriver)" \
   cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
+log "quality gate: clippy for wasm32 (the library and its browser tests), warnings denied"
+cargo clippy --release --locked --target wasm32-unknown-unknown --lib "${web_tests[@]}" -- -D warnings
 
 log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"

@@ -7,7 +7,8 @@
 //! The core is plain Rust; `wasm` (built only for `wasm32`) is the one layer that
 //! knows about JavaScript.
 //!
-//! ```no_run
+//! ```
+//! // Run from the crate root after pkg-scripts/fetch-model.sh (test.sh fetches it).
 //! use benefind::{Embedder, ModelFiles};
 //! let dir = std::path::Path::new("models/all-MiniLM-L6-v2");
 //! let files = ModelFiles::read_dir(dir)?;
@@ -16,11 +17,10 @@
 //! assert_eq!(vectors[0].len(), embedder.dims());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(missing_docs)]
 //!
 //! # Layers
 //!
-//! - [`engine`](crate::Engine): the search engine in plain Rust, testable natively —
+//! - `engine`: the search engine in plain Rust, testable natively —
 //!   vectors, metadata filters, BM25 keywords, chunking, the HNSW index, bundles, and
 //!   the [`Collection`] / [`Engine`] on top (`src/engine/`);
 //! - `embed`: MiniLM on candle, f32 and int8 weights (`src/embed/`);
@@ -31,6 +31,7 @@
 //!   services (`fake-aws`) (`src/cloud/`);
 //! - `wasm`: the one layer that knows JavaScript, built only for `wasm32` (`src/wasm/`);
 //! - `testing` (feature `testing`): synthetic data for tests and benchmarks.
+#![deny(missing_docs)]
 
 mod embed;
 mod engine;

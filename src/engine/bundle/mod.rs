@@ -110,7 +110,7 @@ const ENTRY_LEN: usize = 22;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
-    /// The file does not start with [`MAGIC`].
+    /// The file does not start with the magic bytes `BENEFIND`.
     #[error("not a benefind bundle: the file starts with b\"{}\" instead of b\"BENEFIND\"; pass a file written by `benefind bundle build`", .found.escape_ascii())]
     BadMagic {
         /// The file's first bytes (up to eight).
@@ -121,7 +121,7 @@ pub enum BundleError {
     UnsupportedVersion {
         /// The version in the file.
         got: u16,
-        /// The version this build reads ([`FORMAT_VERSION`]).
+        /// The version this build reads (the current format version).
         supported: u16,
     },
     /// The file ends before a header field does.
@@ -262,7 +262,7 @@ pub enum VectorEncoding {
 
 impl VectorEncoding {
     /// Bytes one `dims`-dimensional vector takes in the VECTORS section. Saturates at
-    /// `usize::MAX` for absurd `dims` (bundles allow at most [`MAX_DIMS`]).
+    /// `usize::MAX` for absurd `dims` (bundles allow at most 4096).
     pub fn bytes_per_vector(self, dims: usize) -> usize {
         match self {
             VectorEncoding::F32 => dims.saturating_mul(4),
@@ -325,7 +325,7 @@ impl FromStr for VectorEncoding {
 /// The header of a bundle: what the vectors are and how many there are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BundleHeader {
-    /// Format version ([`FORMAT_VERSION`] for every bundle this build reads or makes).
+    /// Format version (the current one for every bundle this build reads or makes).
     pub version: u16,
     /// The embedding model that produced the vectors (the dimension contract).
     pub model_id: String,
@@ -472,7 +472,7 @@ impl Bundle {
 
     /// Writes the bundle file, encoding the vectors with `header.encoding`.
     ///
-    /// Always writes [`FORMAT_VERSION`] and `records.len()` as the count. The output
+    /// Always writes the current format version and `records.len()` as the count. The output
     /// of a bundle from [`Bundle::new`] or [`Bundle::from_bytes`] always reads back.
     pub fn to_bytes(&self) -> Vec<u8> {
         let dims = usize::try_from(self.header.dims).unwrap_or(usize::MAX);

@@ -391,12 +391,13 @@ impl KeywordIndex {
     /// IDF is Lucene's `ln(1 + (N - df + 0.5) / (df + 0.5))`, always positive, so every
     /// row containing a query term scores above 0.
     ///
-    /// Member words are expanded to plan words ([`EXPANSIONS`]) at half weight.
+    /// Member words are expanded to plan words (the frozen table in `keyword/vocab.rs`) at
+    /// half weight.
     pub fn search(&self, query: &str, k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
         self.search_with(query, k, accept, true)
     }
 
-    /// [`search`](Self::search), with the member-vocabulary expansion ([`EXPANSIONS`]) on
+    /// [`search`](Self::search), with the member-vocabulary expansion (`keyword/vocab.rs`) on
     /// or off (off: plain BM25 of the typed words).
     pub fn search_with(
         &self,
