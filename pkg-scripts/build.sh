@@ -3,7 +3,7 @@
 # builds the wasm32 library, the wasm-bindgen CLI that setup.sh installed (Cargo.lock's
 # version) writes the JS glue and typings, and package.json is written here. That is all
 # wasm-pack did in its no-install mode, so it is not needed. No wasm-opt (see the
-# README's Toolchain notes: Debian's binaryen breaks wasm-bindgen's output).
+# Toolchain notes in the wasm module's docs: Debian's binaryen breaks wasm-bindgen's output).
 #   pkg-scripts/build.sh                 → pkg/, SIMD128 on (the default build)
 #   pkg-scripts/build.sh --no-simd DIR   → DIR, SIMD128 off (for the benchmark)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

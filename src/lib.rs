@@ -71,3 +71,9 @@ pub use filter::{
 pub use index::{IndexParams, Neighbor, SearchStats, VectorIndex};
 pub use keyword::{score_fusion, tokenize, Bm25Params, KeywordError, KeywordIndex};
 pub use vector::{cosine, dot, l2_normalize};
+
+/// The README's code blocks: its Rust example runs as a doctest (the others are shell,
+/// HTML and tables, which rustdoc does not compile).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,4 +1,4 @@
-//! benefind's signing proxy: see `benefind::cloud::proxy` and README ("Cloud path").
+//! benefind's signing proxy: see `benefind::cloud::proxy` (configuration, threat model).
 //!
 //! `benefind-proxy --config proxy.toml` serves; `benefind-proxy hash-token` reads a
 //! token on stdin and prints the SHA-256 the config stores. AWS credentials come from

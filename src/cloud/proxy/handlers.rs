@@ -229,7 +229,7 @@ pub(super) async fn upsert(
             }
         }
         // The metadata as stored, checked against S3 Vectors' limits before Bedrock is
-        // paid for. The index must declare `chunk` non-filterable (README, "Cloud").
+        // paid for. The index must declare `chunk` non-filterable (README, "The cloud path").
         let mut m = v.metadata.clone();
         if let Some(t) = &v.text {
             m.insert(TEXT_KEY.into(), Value::String(t.clone()));

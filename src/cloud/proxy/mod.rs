@@ -19,6 +19,174 @@
 //! are: InvokeModel is pure; PutVectors/DeleteVectors by key and QueryVectors give the
 //! same result when repeated). Upstream errors are mapped to stable codes without
 //! upstream internals; the details are logged server-side, secrets never.
+//!
+//! # The cloud path: configuration, deployment and threat model
+//!
+//!
+//! When a plan's corpus or its users outgrow one browser, the same API searches a managed
+//! index: Amazon Bedrock's Titan Text Embeddings V2 and an Amazon S3 Vectors index, reached by
+//! `fetch` through **benefind-proxy** (`src/cloud/proxy/`, `src/bin/benefind-proxy.rs`), the only
+//! component that holds AWS credentials.
+//!
+//! ```text
+//! page / widget ──fetch, Bearer token──▶ benefind-proxy ──SigV4──▶ bedrock-runtime (InvokeModel, one model)
+//!   (wasm CloudIndex in the worker)      fixed routes,      └──SigV4──▶ s3vectors (Query/Put/Get/DeleteVectors, one index)
+//!                                         limits, CORS
+//! ```
+//!
+//! **In the browser**: `Benefind.open({ cloud: { proxyUrl, token, expect?: { model, dims } },
+//! model?: { baseUrl } })` gives the same `search(question, policy)`, `query({question |
+//! vector, k, where})`, `ingest(docs)` and `delete(ids)` (keys), run by the wasm `CloudIndex`
+//! (`src/cloud/mod.rs` over `fetch`) in the worker. `ingest` chunks with the same code as the
+//! local engine (`chunk_docs`, MiniLM's tokenizer.json only — `model.baseUrl` is needed for
+//! it) and upserts in batches of 100 with idempotent keys (`{doc id}_chunk_{i:04}`; a
+//! re-sent document overwrites). `documents()` and `clear()` are local only (`NOT_SUPPORTED`);
+//! there is no keyword channel in S3 Vectors, so cloud search is vector-only.
+//!
+//! **The embedding contract.** Every proxy answer names its `model` and `dims`. The client
+//! pins the first answer's (or `expect`'s) pair; a different model or size later, a vector of
+//! another length (e.g. a 384-d MiniLM vector against a 1024-d index — refused before it is
+//! sent), or opening a local `bundleUrl` together with `cloud` fails with
+//! `DIMENSION_MISMATCH` / `MODEL_MISMATCH` naming both models and both sizes. The proxy checks
+//! every `vector`/`data` length against its configured `dims` (400 `DIMENSION_MISMATCH`, both
+//! numbers) and every Titan answer's length.
+//!
+//! **Proxy API** (S3 Vectors' naming; strict JSON: unknown fields are 400):
+//!
+//! | route | role | request | answer |
+//! |---|---|---|---|
+//! | `POST /v1/query` | search | `{"question": str}` or `{"vector": [f32]}`, `topK` (1–100, default 3), `filter`, `returnMetadata`, `returnDistance` | `{"vectors": [{"key", "distance", "metadata"}], "model", "dims"}` (chunk text in `metadata.chunk`) |
+//! | `POST /v1/embed` | search | `{"texts": [str]}` (1–32) | `{"embeddings": [[f32]], "model", "dims"}` |
+//! | `POST /v1/upsert` | ingest | `{"vectors": [{"key", "text" \| "data", "metadata"}]}` (1–500; text is embedded by the proxy and stored as `metadata.chunk`) | `{"upserted", "model", "dims"}` |
+//! | `POST /v1/delete` | ingest | `{"keys": [str]}` (1–500) | `{"deleted"}` |
+//! | `GET /healthz` | none | | `{"status": "ok"}` |
+//!
+//! Errors are `{"code", "message"}` with stable codes: `BAD_REQUEST`, `BAD_FILTER`,
+//! `UNAUTHORIZED` (401, `WWW-Authenticate: Bearer`), `FORBIDDEN` (role, origin or scope),
+//! `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE` (413), `RATE_LIMITED` (429 +
+//! `Retry-After`), `DIMENSION_MISMATCH`, and for AWS failures `UPSTREAM_REJECTED` (AWS 400 →
+//! 400), `UPSTREAM_THROTTLED` (429 + `Retry-After`), `UPSTREAM_UNAVAILABLE` (503),
+//! `UPSTREAM_TIMEOUT` (504), `UPSTREAM_FORBIDDEN` (AWS refused the proxy's credentials → 502),
+//! `UPSTREAM_ERROR` (502). Messages carry no upstream internals (AWS's text is logged, not
+//! returned).
+//!
+//! **Configuration** (`benefind-proxy --config proxy.toml`, or `BENEFIND_PROXY_CONFIG`; nothing
+//! else configures it, and no request can change any of it):
+//!
+//! ```toml
+//! listen = "127.0.0.1:9000"                # put TLS in front (load balancer / reverse proxy)
+//! region = "us-east-1"
+//! # bedrock_endpoint = "https://bedrock-runtime.us-east-1.amazonaws.com"   # default from region
+//! # s3vectors_endpoint = "https://s3vectors.us-east-1.api.aws"             # default from region
+//! # allow_loopback_http = false            # http:// endpoints only on 127.0.0.1/localhost (the fake)
+//! vector_bucket = "benefind"
+//! index = "benefits"
+//! model_id = "amazon.titan-embed-text-v2:0" # default
+//! dims = 1024                              # 256 | 512 | 1024, the index's dimension
+//! allowed_origins = ["https://intranet.example.com"]   # exact matches; others get 403
+//!
+//! [limits]                                 # defaults shown
+//! max_body_bytes = 1048576
+//! max_top_k = 100                          # ≤ 100 (S3 Vectors' own limit)
+//! max_filter_depth = 6
+//! max_filter_nodes = 64
+//! max_texts = 32
+//! max_text_chars = 50000                   # Titan V2's limit
+//! max_vectors = 500                        # per upsert/delete (PutVectors' limit)
+//! requests_per_minute = 600                # per token (GCRA), with
+//! burst = 60
+//! upstream_timeout_ms = 10000
+//! max_retries = 3                          # on 429/503 of idempotent calls, jittered exponential backoff
+//! retry_base_ms = 100
+//! embed_concurrency = 4                    # Titan calls in flight per request
+//!
+//! [[tokens]]
+//! name = "intranet-portal"                 # logged and rate-limited by name, never by value
+//! sha256 = "…"                             # printf %s "$TOKEN" | benefind-proxy hash-token
+//! role = "search"                          # search: /v1/query, /v1/embed; ingest: also upsert/delete
+//! forced_filter = { tenant = "acme" }      # optional: AND-ed into every query; required of every write/delete
+//! ```
+//!
+//! AWS credentials come from the standard chain (`aws-config`: environment, shared profile,
+//! web identity, ECS container role, EC2 instance role), are cached until five minutes before
+//! they expire, and are never logged or echoed. Logs are JSON lines on stderr (`BENEFIND_LOG`
+//! sets the level): method, route name, token *name*, status, milliseconds; upstream errors
+//! with AWS's error type and message. Never: token values, `Authorization`, signatures, keys,
+//! request bodies, or unknown request paths.
+//!
+//! **Threat model.** Assets: the AWS credentials (can spend money and read/write the index),
+//! the index's contents (plan documents), availability. Adversaries: anyone who can reach the
+//! proxy (internet or intranet), a malicious page in a member's browser, a leaked client token.
+//! - *Not an open forwarder*: four fixed routes, one upstream host per service from the
+//!   config, one model, one bucket/index. The client's `Host`, `X-Forwarded-*`, `X-Amz-*`
+//!   headers, query strings, path tricks (`..`, `%2e`, `//`) and absolute-form request lines
+//!   never reach the upstream request, which the proxy builds from scratch and signs itself;
+//!   redirects are not followed. Tested (`tests/proxy.rs`).
+//! - *Auth*: bearer tokens stored as SHA-256, compared in constant time against every
+//!   configured hash; roles separate searching from writing; a per-token forced filter scopes
+//!   a tenant's reads, writes and deletes (deletes are checked with `GetVectors` first).
+//! - *Browsers*: an exact origin list; a request carrying any other `Origin` is refused (not
+//!   merely left without CORS headers), so a hostile page cannot use a member's network
+//!   position. Tokens in pages are visible to their users: give pages `search` tokens, keep
+//!   `ingest` tokens for the CLI/back office.
+//! - *Abuse*: body cap, topK/filter/text/vector caps, per-token rate limit, upstream timeouts,
+//!   bounded retries — so one client cannot run up the Bedrock bill or tie up the proxy.
+//! - *Out of scope*: TLS termination (run it behind a TLS proxy or load balancer), token
+//!   issuance/rotation (edit the config and restart), per-member authorisation (the forced
+//!   filter is per token).
+//!
+//! **Least-privilege IAM policy** for the proxy's role (account, region, bucket and index are
+//! yours):
+//!
+//! ```json
+//! {
+//!   "Version": "2012-10-17",
+//!   "Statement": [
+//!     { "Effect": "Allow", "Action": "bedrock:InvokeModel",
+//!       "Resource": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0" },
+//!     { "Effect": "Allow",
+//!       "Action": ["s3vectors:QueryVectors", "s3vectors:GetVectors", "s3vectors:PutVectors", "s3vectors:DeleteVectors"],
+//!       "Resource": "arn:aws:s3vectors:us-east-1:123456789012:bucket/benefind/index/benefits" }
+//!   ]
+//! }
+//! ```
+//!
+//! (A proxy that only serves `search` tokens needs only `InvokeModel` and `QueryVectors`;
+//! `GetVectors` is used to check scoped deletes.) Create the index once, outside the proxy,
+//! with `chunk` (where the proxy stores each passage's text) declared non-filterable: S3
+//! Vectors allows only 2 KB of filterable metadata per vector (40 KB in all, 50 keys), and
+//! the proxy refuses an upsert over those limits before it calls Bedrock:
+//!
+//! ```sh
+//! aws s3vectors create-index --vector-bucket-name benefind --index-name benefits \
+//!   --data-type float32 --dimension 1024 --distance-metric cosine \
+//!   --metadata-configuration '{"nonFilterableMetadataKeys": ["chunk"]}'
+//! ```
+//!
+//! **The local fake** (`src/cloud/fake.rs`, `benefind-fake-aws`; tests and the demo only) speaks
+//! S3 Vectors' REST-JSON API — `POST /CreateIndex`, `/PutVectors`, `/QueryVectors`,
+//! `/GetVectors`, `/DeleteVectors`, `/ListVectors` with the request/response shapes of
+//! botocore's `s3vectors/2025-07-15` model, its limits and its error shape
+//! (`x-amzn-ErrorType` + `{"__type", "message"}`) — with exact cosine search and the full
+//! filter grammar, and Bedrock's `POST /model/{modelId}/invoke` for Titan V2
+//! (`{inputText, dimensions: 256|512|1024, normalize}` → `{embedding, inputTextTokenCount}`).
+//! Its embeddings keep meaning: the MiniLM vector mapped into the requested size by a fixed
+//! orthogonal map (cosines are exact at 512 and 1024), so cloud answers can be checked against
+//! local exact search. It verifies every SigV4 signature (fixed test credentials
+//! `AKIDBENEFINDFAKE`, services `bedrock` and `s3vectors`, 5-minute clock skew) by re-signing
+//! with AWS's `aws-sigv4` and comparing in constant time; unsigned or wrongly signed requests
+//! get 403; AWS's published SigV4 test vectors check both sides (`tests/sigv4.rs`). It enforces
+//! S3 Vectors' metadata limits, with non-filterable keys from `CreateIndex` or
+//! `--index BUCKET/INDEX/DIMS/chunk`, and its filters are checked against AWS's documented cases
+//! (`tests/s3vectors_filter.rs`). Unsigned `/_fake/faults` (inject 429/503/500 or delays) and `/_fake/stats` serve the
+//! tests.
+//!
+//! **CLI**: `benefind cloud upload --bundle FILE [--proxy URL] [--batch-size 100]` re-embeds a
+//! bundle's chunks with the index's model through the proxy (token in `$BENEFIND_TOKEN`, never
+//! on the command line), with a progress bar; progress is saved after each batch in
+//! `FILE.upload-state.json`, so a re-run after a failure skips the batches already done and a
+//! replayed batch overwrites (nothing lost, nothing duplicated). `benefind cloud search
+//! [--policy P] [-k 3] QUESTION` prints `{"results": [...]}` like `search`.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
