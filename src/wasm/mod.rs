@@ -42,13 +42,13 @@
 //! ```
 //!
 //! The same calls against a cloud index (Titan V2 + S3 Vectors through `benefind-proxy`; see
-//! "Cloud path"): `Benefind.open({ cloud: { proxyUrl, token }, model: { baseUrl } })` — then
+//! `cloud::proxy`): `Benefind.open({ cloud: { proxyUrl, token }, model: { baseUrl } })` — then
 //! `search`, `query`, `ingest` and `delete` as above, vector-only.
 //!
 //! All model, index and storage work runs in a dedicated Web Worker, one operation at a time;
 //! the page's main thread only posts messages (measured: no task over 50 ms on the main thread
-//! during a 500-chunk ingest). The model files (`model.int8.safetensors` by default, see "The
-//! model"; `MODEL_FILES_F32` with `weights: "f32"`) are fetched with progress, checked against pinned
+//! during a 500-chunk ingest). The model files (`model.int8.safetensors` by default, see the
+//! embed module; `MODEL_FILES_F32` with `weights: "f32"`) are fetched with progress, checked against pinned
 //! SHA-256 sums (`MODEL_FILES`; a mismatch rejects with `MODEL_CHECKSUM` and is never cached)
 //! and kept in the Cache API, so the next open reads them from the cache
 //! (`db.opened.modelSource` says `"network"`, `"cache"`, `"files"` or `"network-uncached"`:

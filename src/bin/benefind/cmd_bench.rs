@@ -8,7 +8,7 @@
 //! this 2-core machine, quiet; f32 weights (`model.safetensors`) on every side; one 10-word
 //! question × 30 runs after warm-up, and a batch of 32 chunk-length texts (48–150 tokens,
 //! `tests/fixtures/bench-embed.json`). Since benefind's own encoder (packed rows, SIMD128 dense
-//! kernel; "The model"):
+//! kernel; see the embed module):
 //!
 //! | | native (2 threads) | wasm + SIMD128 (Chromium, 1 thread) | wasm, no SIMD |
 //! |---|---|---|---|
