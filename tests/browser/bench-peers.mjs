@@ -16,6 +16,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { ROOT, startServer, launchBrowser } from "./helpers.mjs";
+import { meanRecall } from "./bench-exact.js";
 
 const PEERS = path.join(ROOT, "target/peers");
 const PEER_MODEL_DIR = path.join(PEERS, "models/sentence-transformers/all-MiniLM-L6-v2");
@@ -35,7 +36,6 @@ if (!sizes.includes(100000)) console.log("note: 100k skipped (not asked for, or 
 for (const f of ["onnx/model.onnx", "precision.json"]) {
   if (!existsSync(path.join(PEER_MODEL_DIR, f))) { console.error(`missing ${PEER_MODEL_DIR}/${f}: run pkg-scripts/fetch-peers.sh`); process.exit(1); }
 }
-const fp32 = true;
 /**
  * Each side's precision, read from its model files rather than stated: the peer's from
  * the operator counts fetch-peers.sh took from each ONNX graph (precision.json), and
@@ -112,7 +112,7 @@ const errors = [];
 try {
   const context = await browser.newContext();
   context.on("request", (r) => { const u = new URL(r.url()); if (u.origin === new URL(server.url).origin) requested.add(u.pathname); });
-  const query = new URLSearchParams({ sizes: sizes.join(","), fp32: fp32 ? "1" : "0" });
+  const query = new URLSearchParams({ sizes: sizes.join(","), fp32: "1" });
   const phases = (process.env.BENCH_PEERS_PHASES || "embed,benefind,benefind-warm,peer,peer-warm").split(",");
   for (const phase of phases) {
     const before = new Set(rendererPeaks(browserPid).keys());
@@ -190,7 +190,6 @@ const results = {
   embed_p95_ms: both(pct(e.embed_ms.benefind, 0.95), pct(e.embed_ms.transformers_js, 0.95)),
 };
 // Recall@10 of benefind's timed answers against the exact scan of the same queries.
-const meanRecall = (got, exact) => exact.reduce((sum, want, i) => sum + got[i].filter((id) => want.includes(id)).length / want.length, 0) / exact.length;
 for (const n of sizes) {
   results[`search_p50_ms_${n / 1000}k`] = {
     benefind: pct(bf.query_ms[n], 0.5), js_scan: pct(pr.scan_ms[n], 0.5),
@@ -229,18 +228,16 @@ Object.assign(results, {
 });
 results.f32 = {
   precision: { benefind: PRECISION.benefind_f32, transformers_js: PRECISION.transformers_js_fp32 },
-  embed_p50_ms: both(pct(e.embed_ms.benefind_f32, 0.5), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.5) : null),
-  embed_p95_ms: both(pct(e.embed_ms.benefind_f32, 0.95), fp32 ? pct(e.embed_ms.transformers_js_fp32, 0.95) : null),
+  embed_p50_ms: both(pct(e.embed_ms.benefind_f32, 0.5), pct(e.embed_ms.transformers_js_fp32, 0.5)),
+  embed_p95_ms: both(pct(e.embed_ms.benefind_f32, 0.95), pct(e.embed_ms.transformers_js_fp32, 0.95)),
   int8_vs_f32: e.agreement.int8_vs_f32,
 };
-if (fp32) {
-  results.fp32_peer = {
-    precision: PRECISION.transformers_js_fp32,
-    embed_p50_ms: pct(e.embed_ms.transformers_js_fp32, 0.5), embed_p95_ms: pct(e.embed_ms.transformers_js_fp32, 0.95),
-    top3_agreement: e.agreement.transformers_js_fp32.top3_equal,
-    weights_gzip_bytes: gz([path.join(PEER_MODEL_DIR, "onnx/model.onnx")]),
-  };
-}
+results.fp32_peer = {
+  precision: PRECISION.transformers_js_fp32,
+  embed_p50_ms: pct(e.embed_ms.transformers_js_fp32, 0.5), embed_p95_ms: pct(e.embed_ms.transformers_js_fp32, 0.95),
+  top3_agreement: e.agreement.transformers_js_fp32.top3_equal,
+  weights_gzip_bytes: gz([path.join(PEER_MODEL_DIR, "onnx/model.onnx")]),
+};
 
 // The table: benefind, the peer, benefind ÷ peer (below 1: benefind is smaller/faster,
 // except for the throughput row, where above 1 is better).
@@ -250,10 +247,8 @@ const rows = [["", "benefind", "peer", "benefind ÷ peer"]];
 const row = (label, b, p, fmt = (x) => f(x, 2)) => rows.push([label, fmt(b), fmt(p), typeof b === "number" && typeof p === "number" ? `${(b / p).toFixed(2)}x` : "-"]);
 row("query embedding p50 ms, int8 (vs transformers.js q8)", results.embed_p50_ms.benefind, results.embed_p50_ms.transformers_js);
 row("query embedding p95 ms, int8 (vs q8)", results.embed_p95_ms.benefind, results.embed_p95_ms.transformers_js);
-if (fp32) {
-  row("query embedding p50 ms, f32 (vs transformers.js fp32)", results.f32.embed_p50_ms.benefind, results.f32.embed_p50_ms.transformers_js);
-  row("query embedding p95 ms, f32 (vs fp32)", results.f32.embed_p95_ms.benefind, results.f32.embed_p95_ms.transformers_js);
-}
+row("query embedding p50 ms, f32 (vs transformers.js fp32)", results.f32.embed_p50_ms.benefind, results.f32.embed_p50_ms.transformers_js);
+row("query embedding p95 ms, f32 (vs fp32)", results.f32.embed_p95_ms.benefind, results.f32.embed_p95_ms.transformers_js);
 row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_ms, undefined, (x) => (x === undefined ? "-" : `${f(x, 2)} / ${f(results.details.search_e2e_p95_ms, 2)}`));
 for (const n of sizes) row(`search by vector k=10, ${n / 1000}k, p50 ms (vs JS scan)`, results[`search_p50_ms_${n / 1000}k`].benefind, results[`search_p50_ms_${n / 1000}k`].js_scan);
 for (const n of sizes) row(`  recall@10 of those answers vs the exact scan, ${n / 1000}k`, results[`search_p50_ms_${n / 1000}k`].benefind_recall_at_10, 1, (x) => f(x, 4));
@@ -278,7 +273,7 @@ const iv = e.agreement.int8_vs_f32;
 console.log(`benefind int8 vs f32 weights (${iv.questions} questions vs the bundle's f32 vectors): same top-3 in order ${f(iv.top3_equal, 3)}; question cosine mean ${f(iv.question_cosine_mean, 5)}, min ${f(iv.question_cosine_min, 5)}`);
 console.log(`top-3 agreement (${e.agreement.questions} questions, ${e.agreement.chunks} chunks of the default bundle, vector-only, policy filter): ` +
   `q8 ${f(agreement.top3_equal, 2)} (top-1 ${f(agreement.top1_equal, 2)}; chunk cosine mean ${f(agreement.chunk_cosine_mean, 4)}, min ${f(agreement.chunk_cosine_min, 4)})` +
-  (fp32 ? `; fp32 ${f(e.agreement.transformers_js_fp32.top3_equal, 2)} (chunk cosine mean ${f(e.agreement.transformers_js_fp32.chunk_cosine_mean, 6)})` : ""));
+  `; fp32 ${f(e.agreement.transformers_js_fp32.top3_equal, 2)} (chunk cosine mean ${f(e.agreement.transformers_js_fp32.chunk_cosine_mean, 6)})`);
 console.log(`warm reload: benefind ${f(raw["benefind-warm"].first_answer_ms, 0)} ms (open ${f(raw["benefind-warm"].open_ms, 0)} ms, model from ${raw["benefind-warm"].model_source}, base ${raw["benefind-warm"].base}); ` +
   `transformers.js ${f(raw["peer-warm"].first_answer_ms, 0)} ms (pipeline ${f(raw["peer-warm"].pipeline_ms, 0)} ms with ${raw["peer-warm"].cached_model_files.length} files in its Cache API store, store rebuild ${f(raw["peer-warm"].store_ms, 0)} ms, concurrently)`);
 console.log(`ingest: the default bundle's ${bf.ingest.docs} chunk texts; benefind: Benefind.ingest (chunking, embedding in the worker, IndexedDB) → ${bf.ingest.chunks} chunks; transformers.js: embedding in batches of 32 into a Float32Array store`);
