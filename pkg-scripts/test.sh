@@ -41,6 +41,9 @@ GECKODRIVER="$(command -v geckodriver)" \
   cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
 log "quality gate: clippy for wasm32 (the library and its browser tests), warnings denied"
 cargo clippy --release --locked --target wasm32-unknown-unknown --lib "${web_tests[@]}" -- -D warnings
+# The relaxed-SIMD build's kernel compiles only with that target feature (build.sh).
+cargo clippy --release --locked --target wasm32-unknown-unknown --lib -- -D warnings \
+  -C target-feature=+simd128,+relaxed-simd
 
 log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"

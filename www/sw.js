@@ -3,11 +3,21 @@
 // visit always gets the current app and bundle, and replaces the cached copies), the
 // cached copy when the network fails. The model files are not handled here: benefind's
 // worker keeps them, SHA-256-verified, in its own Cache API store.
-const VERSION = "benefind-app-v1";
+const VERSION = "benefind-app-v2";
+// pkg/loader.js's RELAXED_SIMD_PROBE (a test keeps the two equal): the worker loads the
+// relaxed-SIMD wasm build exactly where this validates, so only that build is kept.
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11,
+]);
+const relaxedSimd = (() => {
+  try { return WebAssembly.validate(RELAXED_SIMD_PROBE); } catch { return false; }
+})();
 const SHELL = [
   "./", "index.html", "app.js", "render.js", "style.css", "favicon.svg",
   "benefind-widget.js", "embed-example.html", "portal.css", "portal.js",
-  "pkg/benefind.js", "pkg/worker.js", "pkg/model.js", "pkg/benefind_wasm.js", "pkg/benefind_wasm_bg.wasm",
+  "pkg/benefind.js", "pkg/worker.js", "pkg/loader.js", "pkg/model.js", "pkg/benefind_wasm.js",
+  relaxedSimd ? "pkg/benefind_wasm_relaxed_bg.wasm" : "pkg/benefind_wasm_bg.wasm",
   "data/default.bundle",
 ];
 

@@ -9,7 +9,13 @@
 //!   look like — a handful of token rows against a weight matrix read once — where
 //!   candle's general matmul spends more time packing than multiplying (measured in
 //!   Node, 10 token rows, weights in cache: 6 layers of dense 8.6 ms with candle, 4.5 ms
-//!   here); with int8 weights it runs 16-bit integer dot products instead.
+//!   here); with int8 weights it runs integer dot products instead: 16-bit
+//!   (`i32x4.dot_i16x8_s`) in the SIMD128 build, 8-bit (`i32x4.relaxed_dot_i8x16_i7x16_add_s`,
+//!   `vpdpbusd` on CPUs with VNNI) in the relaxed-SIMD build, which the page loads where
+//!   the engine has relaxed SIMD (Chromium, Firefox; `src/js/loader.js`). The two builds
+//!   are one source: the relaxed kernel is the `split` module, compiled when the
+//!   `relaxed-simd` target feature is on (`pkg-scripts/build.sh` turns it on for
+//!   benefind alone).
 //!
 //! Everything else is plain element-wise Rust, written as loops the compiler
 //! vectorises (no floating-point reductions in the inner loops).
@@ -125,16 +131,29 @@ mod dense_impl {
 
 #[cfg(target_arch = "wasm32")]
 mod dense_impl {
-    use super::{with_f32, Matrix};
+    use super::{with_f32, Int8Matrix, Matrix};
     use crate::error::Result;
 
     /// A dense layer's weight, `n × k`, kept as loaded: f32, or int8 (a quarter of
     /// the bytes to stream per question, and integer dot products; see [`dense`]).
-    pub(crate) struct DenseWeight(Matrix);
+    pub(crate) struct DenseWeight {
+        m: Matrix,
+        /// With relaxed SIMD, `8192 · Σw` of each int8 row (the split inputs' offset,
+        /// taken back out of each sum; |·| ≤ 8192 · 1536 · 127 < 2³¹); empty otherwise.
+        offsets: Vec<i32>,
+    }
 
     impl DenseWeight {
         pub(crate) fn new(m: Matrix) -> Result<Self> {
-            Ok(Self(m))
+            let offsets = match &m {
+                Matrix::Int8(q) if cfg!(target_feature = "relaxed-simd") => {
+                    q.q.chunks_exact(q.cols)
+                        .map(|row| 8192 * row.iter().map(|&v| i32::from(v)).sum::<i32>())
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(Self { m, offsets })
         }
     }
 
@@ -143,9 +162,10 @@ mod dense_impl {
     /// With int8 weights the input rows are quantized too, to 15-bit integers with one
     /// scale per row (relative error ≤ 3·10⁻⁵ of the row's largest value, far below the
     /// weights' 8 bits), and the products run as 16-bit integer dot products: twice the
-    /// multiply-adds per instruction of f32, exact 32-bit sums.
+    /// multiply-adds per instruction of f32, exact 32-bit sums. The relaxed-SIMD build
+    /// quantizes to 14 bits and runs 8-bit dot products instead (`split`).
     pub(crate) fn dense(x: &[f32], w: &DenseWeight, b: &[f32]) -> Result<Vec<f32>> {
-        match &w.0 {
+        match &w.m {
             Matrix::F32(t) => {
                 let k = t.dim(1)?;
                 let row = |i: usize| &x[i * k..(i + 1) * k];
@@ -160,38 +180,48 @@ mod dense_impl {
                     })
                 })
             }
-            Matrix::Int8(m) => {
-                let k = m.cols;
-                let (xq, xs) = quantize_rows(x, k);
-                let row = |i: usize| &xq[i * k..(i + 1) * k];
-                let weight = |j: usize| &m.q[j * k..(j + 1) * k];
-                Ok(drive(x.len() / k, b, |i, j, j1| {
-                    let sums = micro::dot_int(
-                        [row(i[0]), row(i[1]), row(i[2]), row(i[3])],
-                        weight(j),
-                        weight(j1),
-                    );
-                    let (sj, sj1) = (f64::from(m.scale[j]), f64::from(m.scale[j1]));
-                    let mut out = [[0.0f32; 2]; 4];
-                    for r in 0..4 {
-                        let s = f64::from(xs[i[r]]);
-                        out[r] = [
-                            (sums[r][0] as f64 * s * sj) as f32,
-                            (sums[r][1] as f64 * s * sj1) as f32,
-                        ];
-                    }
-                    out
-                }))
-            }
+            Matrix::Int8(m) => Ok(int8(x, m, &w.offsets, b)),
         }
     }
 
-    /// Largest magnitude of a quantized input: with int8 weights (|q| ≤ 127) and the
+    /// Int8 weights where relaxed SIMD is missing: inputs quantized to 15 bits,
+    /// `i32x4.dot_i16x8_s`.
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    fn int8(x: &[f32], m: &Int8Matrix, _offsets: &[i32], b: &[f32]) -> Vec<f32> {
+        let k = m.cols;
+        let (xq, xs) = quantize_rows(x, k);
+        let row = |i: usize| &xq[i * k..(i + 1) * k];
+        let weight = |j: usize| &m.q[j * k..(j + 1) * k];
+        drive(x.len() / k, b, |i, j, j1| {
+            let sums = micro::dot_int(
+                [row(i[0]), row(i[1]), row(i[2]), row(i[3])],
+                weight(j),
+                weight(j1),
+            );
+            let (sj, sj1) = (f64::from(m.scale[j]), f64::from(m.scale[j1]));
+            let mut out = [[0.0f32; 2]; 4];
+            for r in 0..4 {
+                let s = f64::from(xs[i[r]]);
+                out[r] = [
+                    (sums[r][0] as f64 * s * sj) as f32,
+                    (sums[r][1] as f64 * s * sj1) as f32,
+                ];
+            }
+            out
+        })
+    }
+
+    #[cfg(target_feature = "relaxed-simd")]
+    use split::dense as int8;
+
+    /// Largest magnitude of a 15-bit quantized input: with int8 weights (|q| ≤ 127) and the
     /// widest MiniLM layer (k = 1536), each 32-bit lane sums k/4 products, so
     /// 384 · 16383 · 127 ≈ 8·10⁸ stays below 2³¹.
+    #[cfg(not(target_feature = "relaxed-simd"))]
     const INPUT_MAX: f32 = 16383.0;
 
     /// Each row of `x` (`k` wide) as `round(x / s)` in 16 bits, with its scale `s`.
+    #[cfg(not(target_feature = "relaxed-simd"))]
     fn quantize_rows(x: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
         assert!(k <= 1536, "input width {k} would overflow the 32-bit sums");
         let mut q = Vec::with_capacity(x.len());
@@ -214,6 +244,7 @@ mod dense_impl {
     /// in cache while every weight row streams past once per tile), the weight rows in
     /// pairs (the last of an odd count pairs with itself), input rows by four (a short
     /// tail repeats its last row; only real rows are written). Adds the bias.
+    #[inline(always)]
     fn drive(
         rows: usize,
         b: &[f32],
@@ -286,6 +317,7 @@ mod dense_impl {
 
         /// The integer version: 16-bit inputs, int8 weights sign-extended to 16 bits as
         /// they load (`i16x8.load8x8_s`), `i32x4.dot_i16x8_s` (8 multiply-adds each).
+        #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
         pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i64; 2]; 4] {
             let k = w0.len();
@@ -325,6 +357,152 @@ mod dense_impl {
         }
     }
 
+    /// The int8 path on engines with relaxed SIMD (the `relaxed` build; see the wasm
+    /// module's docs for how the page picks it): 8-bit dot products,
+    /// `i32x4.relaxed_dot_i8x16_i7x16_add_s`, 16 multiply-adds per instruction
+    /// (`vpdpbusd` where the CPU has VNNI), twice the 16-bit dot's.
+    ///
+    /// The instruction's second operand must fit in 7 bits unsigned (beyond that engines
+    /// may differ), so each input is quantized to 14 bits (`|q| ≤ 8191`, one scale per
+    /// row, relative error ≤ 6·10⁻⁵ of the row's largest value) and split into two such
+    /// bytes: `q = 128 · (hi − 64) + lo` with `hi, lo ∈ [0, 127]`. Then
+    /// `w·q = 128 · (w·hi) + w·lo − 8192 · Σw`, all exact in integers: every engine
+    /// computes the same sums, and they equal the scalar [`split_dot`] below.
+    #[cfg(target_feature = "relaxed-simd")]
+    mod split {
+        use core::arch::wasm32::*;
+
+        use super::Int8Matrix;
+
+        const INPUT_MAX: f32 = 8191.0;
+
+        /// Each row of `x` (`k` wide) quantized to 14 bits and split into its high and
+        /// low 7-bit bytes (row after row, `k` each), with one scale per row.
+        struct Split {
+            hi: Vec<u8>,
+            lo: Vec<u8>,
+            scales: Vec<f32>,
+        }
+
+        fn split_rows(x: &[f32], k: usize) -> Split {
+            let mut out = Split {
+                hi: vec![0; x.len()],
+                lo: vec![0; x.len()],
+                scales: Vec::with_capacity(x.len() / k),
+            };
+            let rows = x
+                .chunks_exact(k)
+                .zip(out.hi.chunks_exact_mut(k))
+                .zip(out.lo.chunks_exact_mut(k));
+            for ((row, hi), lo) in rows {
+                // Comparisons and f32.nearest, not f32::max / round (libm calls in
+                // wasm); the loop below compiles to SIMD.
+                let max = row
+                    .iter()
+                    .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
+                let s = if max > 0.0 { max / INPUT_MAX } else { 1.0 };
+                let inv = 1.0 / s;
+                for ((v, h), l) in row.iter().zip(hi.iter_mut()).zip(lo.iter_mut()) {
+                    (*h, *l) = super::super::split_value((v * inv).round_ties_even() as i32);
+                }
+                out.scales.push(s);
+            }
+            out
+        }
+
+        /// The layer: [`super::drive`] over [`dot`], each sum corrected by its weight
+        /// row's offset (`8192 · Σw`) and scaled back to f32.
+        pub(in super::super) fn dense(
+            x: &[f32],
+            m: &Int8Matrix,
+            offsets: &[i32],
+            b: &[f32],
+        ) -> Vec<f32> {
+            let k = m.cols;
+            let xs = split_rows(x, k);
+            let hi = |i: usize| &xs.hi[i * k..(i + 1) * k];
+            let lo = |i: usize| &xs.lo[i * k..(i + 1) * k];
+            let weight = |j: usize| &m.q[j * k..(j + 1) * k];
+            super::drive(x.len() / k, b, |i, j, j1| {
+                let (w0, w1) = (weight(j), weight(j1));
+                let pairs = [(i[0], i[1]), (i[2], i[3])];
+                let sums = pairs.map(|(a, c)| dot([hi(a), hi(c)], [lo(a), lo(c)], w0, w1));
+                let (sj, sj1) = (f64::from(m.scale[j]), f64::from(m.scale[j1]));
+                let mut out = [[0.0f32; 2]; 4];
+                for (r, o) in out.iter_mut().enumerate() {
+                    let s = f64::from(xs.scales[i[r]]);
+                    let [w0_sum, w1_sum] = sums[r / 2][r % 2];
+                    *o = [
+                        (f64::from(w0_sum.wrapping_sub(offsets[j])) * s * sj) as f32,
+                        (f64::from(w1_sum.wrapping_sub(offsets[j1])) * s * sj1) as f32,
+                    ];
+                }
+                out
+            })
+        }
+
+        /// `128 · (w·hi) + w·lo` for two input rows and two weight rows, as
+        /// `[[row 0 · w0, row 0 · w1], [row 1 · w0, row 1 · w1]]`.
+        ///
+        /// Eight 4-lane accumulators, two weight and two input registers per step. The
+        /// sums are taken modulo 2³² (wrapping): `128 · (w·hi)` alone can pass 2³¹ for
+        /// k = 1536, but the true product `w·q` fits in 32 bits, so the caller's
+        /// wrapping subtraction of the offset lands on it exactly.
+        #[inline(always)]
+        fn dot(hi: [&[u8]; 2], lo: [&[u8]; 2], w0: &[i8], w1: &[i8]) -> [[i32; 2]; 2] {
+            let k = w0.len();
+            assert!(hi.iter().chain(&lo).all(|x| x.len() == k) && w1.len() == k);
+            let mut acc = [i32x4_splat(0); 8];
+            let mut p = 0;
+            // SAFETY: reads 16 bytes of each slice at p with p + 16 ≤ k; all slices
+            // have length k (asserted above); loads may be unaligned.
+            unsafe {
+                while p + 16 <= k {
+                    let a = v128_load(w0.as_ptr().add(p) as *const v128);
+                    let c = v128_load(w1.as_ptr().add(p) as *const v128);
+                    for r in 0..2 {
+                        let h = v128_load(hi[r].as_ptr().add(p) as *const v128);
+                        let l = v128_load(lo[r].as_ptr().add(p) as *const v128);
+                        acc[4 * r] = i32x4_relaxed_dot_i8x16_i7x16_add(a, h, acc[4 * r]);
+                        acc[4 * r + 1] = i32x4_relaxed_dot_i8x16_i7x16_add(a, l, acc[4 * r + 1]);
+                        acc[4 * r + 2] = i32x4_relaxed_dot_i8x16_i7x16_add(c, h, acc[4 * r + 2]);
+                        acc[4 * r + 3] = i32x4_relaxed_dot_i8x16_i7x16_add(c, l, acc[4 * r + 3]);
+                    }
+                    p += 16;
+                }
+            }
+            // 128 · hi + lo per lane, then the four vectors' lane sums as one vector
+            // (two rounds of pairwise shuffles and adds).
+            let v: [v128; 4] =
+                core::array::from_fn(|i| i32x4_add(i32x4_shl(acc[2 * i], 7), acc[2 * i + 1]));
+            let s01 = i32x4_add(
+                i32x4_shuffle::<0, 4, 1, 5>(v[0], v[1]),
+                i32x4_shuffle::<2, 6, 3, 7>(v[0], v[1]),
+            );
+            let s23 = i32x4_add(
+                i32x4_shuffle::<0, 4, 1, 5>(v[2], v[3]),
+                i32x4_shuffle::<2, 6, 3, 7>(v[2], v[3]),
+            );
+            let t = i32x4_add(
+                i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
+                i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
+            );
+            let tail = |r: usize, w: &[i8]| {
+                super::super::split_dot(&hi[r][p..], &lo[r][p..], &w[p..]) as i32
+            };
+            [
+                [
+                    i32x4_extract_lane::<0>(t).wrapping_add(tail(0, w0)),
+                    i32x4_extract_lane::<1>(t).wrapping_add(tail(0, w1)),
+                ],
+                [
+                    i32x4_extract_lane::<2>(t).wrapping_add(tail(1, w0)),
+                    i32x4_extract_lane::<3>(t).wrapping_add(tail(1, w1)),
+                ],
+            ]
+        }
+    }
+
     /// The same products without SIMD (the `--no-simd` comparison build).
     #[cfg(not(target_feature = "simd128"))]
     mod micro {
@@ -342,6 +520,24 @@ mod dense_impl {
             xs.map(|x| [dot(x, w0), dot(x, w1)])
         }
     }
+}
+
+/// A 14-bit integer (`|q| ≤ 8191`) as the relaxed-SIMD kernel's two 7-bit unsigned
+/// bytes: `q = 128 · (hi − 64) + lo`.
+#[cfg(any(test, target_feature = "relaxed-simd"))]
+fn split_value(q: i32) -> (u8, u8) {
+    (((q >> 7) + 64) as u8, (q & 127) as u8)
+}
+
+/// `128 · (w·hi) + w·lo`, as the relaxed-SIMD kernel sums it (its tail, and the
+/// reference its tests check the split against).
+#[cfg(any(test, target_feature = "relaxed-simd"))]
+fn split_dot(hi: &[u8], lo: &[u8], w: &[i8]) -> i64 {
+    hi.iter()
+        .zip(lo)
+        .zip(w)
+        .map(|((&h, &l), &w)| 128 * i64::from(h) * i64::from(w) + i64::from(l) * i64::from(w))
+        .sum()
 }
 
 /// `x[i] = LayerNorm(x[i] + residual[i])` row by row, with `gamma`/`beta` of the
@@ -460,6 +656,50 @@ pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32
 
 #[cfg(test)]
 mod tests {
+    /// The relaxed-SIMD kernel's arithmetic: the split is lossless, its bytes fit the
+    /// instruction's 7-bit operand, and `split_dot − 8192 · Σw` is the exact dot product
+    /// (extremes included: 1536 products of 8191 · 127 would overflow a 32-bit lane sum
+    /// of unsplit values).
+    #[test]
+    fn split_inputs_give_exact_dot_products() {
+        for q in -8191..=8191 {
+            let (hi, lo) = super::split_value(q);
+            assert!(hi <= 127 && lo <= 127, "{q} → {hi}, {lo}");
+            assert_eq!(128 * (i32::from(hi) - 64) + i32::from(lo), q);
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let extremes = [(8191, 127), (-8191, -127), (8191, -127), (-8191, 127)];
+        for case in 0..40 {
+            let k = [384, 1536, 17][case % 3];
+            let (q, w): (Vec<i32>, Vec<i8>) = (0..k)
+                .map(|i| match case {
+                    0..=3 => extremes[case],
+                    _ if i % 5 == 0 => extremes[i % 4],
+                    _ => ((next() % 16383) as i32 - 8191, (next() % 255) as i8),
+                })
+                .map(|(q, w)| (q, w.clamp(-127, 127)))
+                .unzip();
+            let (hi, lo): (Vec<u8>, Vec<u8>) = q.iter().map(|&q| super::split_value(q)).unzip();
+            let sum_w: i64 = w.iter().map(|&w| i64::from(w)).sum();
+            let exact: i64 = q
+                .iter()
+                .zip(&w)
+                .map(|(&q, &w)| i64::from(q) * i64::from(w))
+                .sum();
+            assert_eq!(
+                super::split_dot(&hi, &lo, &w) - 8192 * sum_w,
+                exact,
+                "case {case}"
+            );
+        }
+    }
+
     #[test]
     fn erf_is_within_its_stated_error_everywhere() {
         let mut worst = 0.0f64;

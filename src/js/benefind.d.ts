@@ -1,6 +1,13 @@
 import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
 export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode } from "./benefind_wasm.js";
-export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, CloudIndex } from "./benefind_wasm.js";
+import type { InitInput, InitOutput } from "./benefind_wasm.js";
+/** Initialises the wasm module (once); by default the build for this engine (`wasmUrl()`). */
+export function initWasm(input?: { module_or_path: InitInput | Promise<InitInput> }): Promise<InitOutput>;
+/** Whether this engine has WebAssembly relaxed SIMD (then the relaxed-SIMD build loads). */
+export function hasRelaxedSimd(): boolean;
+/** The URL of the wasm build for this engine: benefind_wasm_relaxed_bg.wasm or benefind_wasm_bg.wasm. */
+export function wasmUrl(): URL;
 
 /** The default model files (int8 weights) and their pinned SHA-256 sums. */
 export declare const MODEL_FILES: Readonly<Record<"model.int8.safetensors" | "tokenizer.json" | "config.json", string>>;

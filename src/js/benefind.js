@@ -5,7 +5,8 @@
 import { BenefindError, MODEL_FILES, MODEL_FILES_F32 } from "./model.js";
 
 export { BenefindError, MODEL_FILES, MODEL_FILES_F32 };
-export { Engine, Embedder, Database, CloudIndex, default as initWasm } from "./benefind_wasm.js";
+export { Engine, Embedder, Database, CloudIndex } from "./benefind_wasm.js";
+export { initWasm, hasRelaxedSimd, wasmUrl } from "./loader.js";
 
 /** The IndexedDB database name used when `open()` is given none. */
 export const DEFAULT_DB_NAME = "benefind";

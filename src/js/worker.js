@@ -2,7 +2,8 @@
 // so the page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result}
 // or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
 // and ingesting. Operations run one at a time, in arrival order.
-import init, { Database, CloudIndex } from "./benefind_wasm.js";
+import { Database, CloudIndex } from "./benefind_wasm.js";
+import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
 
 
@@ -43,7 +44,7 @@ async function openCloud({ model, bundleUrl, cloud: opts }) {
       `(${opts.expect ? `${opts.expect.model}, ${opts.expect.dims} dimensions` : "Titan V2"}): vectors of different models cannot be compared; open with either bundleUrl or cloud`);
   }
   if (!opts.proxyUrl || !opts.token) throw new BenefindError("INVALID_INPUT", "cloud needs {proxyUrl, token}");
-  wasmMemory = (await init()).memory;
+  wasmMemory = (await initWasm()).memory;
   // Only tokenizer.json (to chunk documents for ingest), checked and cached like the model.
   const sums = modelSums(model);
   const tokenizer = model?.baseUrl
@@ -82,7 +83,7 @@ function changed() {
 const ops = {
   async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts }) {
     if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
-    wasmMemory = (await init()).memory;
+    wasmMemory = (await initWasm()).memory;
     let files, modelSource;
     if (model && model.files) {
       files = [model.files.weights, model.files.tokenizer, model.files.config].map((f) => new Uint8Array(f));

@@ -60,7 +60,7 @@ export interface OpenReport { base: "none" | "stored" | "imported" | "updated"; 
 export interface StoreStats { storedBytes: number; journalChunks: number; tombstones: number; textsEmbedded: number; open: OpenReport; }
 /** Engine and storage figures. `storage` is "memory" when the browser refused IndexedDB (`storageError` says how): nothing is kept after the page closes. */
 export interface DatabaseStats extends EngineStats, StoreStats { storage: "indexedDB" | "memory"; storageError?: string; }
-export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; }
+export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; /** The wasm build's SIMD level: "relaxed-simd" (8-bit dot products, where the engine has relaxed SIMD), "simd128", or "none". */ simd: "relaxed-simd" | "simd128" | "none"; }
 "#;
 
 pub(crate) fn engine_stats(engine: &Engine) -> serde_json::Value {
@@ -74,5 +74,6 @@ pub(crate) fn engine_stats(engine: &Engine) -> serde_json::Value {
         "graphRows": graph_rows,
         "exactRows": exact_rows,
         "weights": engine.embedder().precision().as_str(),
+        "simd": super::simd_level(),
     })
 }

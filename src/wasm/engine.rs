@@ -51,6 +51,15 @@ impl JsEmbedder {
         self.inner.precision().as_str().to_string()
     }
 
+    /// The SIMD level of the loaded wasm build: "relaxed-simd", "simd128" or "none".
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"relaxed-simd\" | \"simd128\" | \"none\""
+    )]
+    pub fn simd(&self) -> String {
+        super::simd_level().to_string()
+    }
+
     /// Embeds one text into a unit-length `Float32Array`.
     #[wasm_bindgen(js_name = embedOne)]
     pub fn embed_one(&self, text: &str) -> Result<Float32Array, JsValue> {

@@ -188,6 +188,23 @@
 //!
 //! SIMD128 is on for wasm32 (`.cargo/config.toml`); `pkg-scripts/build.sh --no-simd DIR` builds
 //! the comparison package. Release profile: thin LTO, one codegen unit.
+//!
+//! # Two builds: SIMD128 and relaxed SIMD
+//!
+//! `pkg/` holds the module twice, behind one JS glue: `benefind_wasm_bg.wasm` (SIMD128) and
+//! `benefind_wasm_relaxed_bg.wasm` (SIMD128 + relaxed SIMD: int8 weights run 8-bit dot
+//! products, ≈ 0.8× the SIMD128 build's query time; see `embed`'s kernels). An engine
+//! without relaxed SIMD rejects a module that contains any relaxed instruction, so there is
+//! no switching inside one module: `src/js/loader.js` validates a 40-byte probe module and
+//! loads the matching file (Chromium and Firefox: relaxed; WebKit: SIMD128), and the service
+//! worker keeps that same file for offline use. `Embedder.simd` and `stats().simd` say
+//! which build runs. The relaxed build is `cargo rustc … -- -C
+//! target-feature=+simd128,+relaxed-simd`: the flag reaches benefind alone, so the second
+//! build reuses every dependency's artifacts (about 45 s more per `build.sh`). Relaxed
+//! SIMD's dot product is exact integer arithmetic when its second operand fits in 7 bits
+//! (which the kernel guarantees), so both builds compute the same numbers on every engine
+//! and CPU, up to their 14- vs 15-bit activations (cosine > 0.99999 between them, tested in
+//! each engine).
 
 mod cloud;
 mod database;
@@ -204,6 +221,19 @@ use crate::Error;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+/// The SIMD level this module was built with: "relaxed-simd" (int8 weights run 8-bit dot
+/// products; `loader.js` picks this build where the engine validates relaxed SIMD),
+/// "simd128" (every other engine) or "none" (the `--no-simd` comparison build).
+pub(crate) fn simd_level() -> &'static str {
+    if cfg!(target_feature = "relaxed-simd") {
+        "relaxed-simd"
+    } else if cfg!(target_feature = "simd128") {
+        "simd128"
+    } else {
+        "none"
+    }
 }
 
 /// Converts a core error into a JS `Error` with `code` and `message`.

@@ -1,6 +1,8 @@
 // The JS-facing engine (pkg/benefind_wasm.js `Engine`) in Chromium, Firefox and WebKit: results are plain
 // objects with the documented fields, highlights index the JS string, errors are JS
-// Errors with stable codes, and a failed ingest leaves stored chunks searchable.
+// Errors with stable codes, and a failed ingest leaves stored chunks searchable. The
+// engine loads the wasm build pkg/loader.js picks for it (relaxed SIMD where validated),
+// and that build's int8 embeddings meet the reference.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -18,8 +20,8 @@ for (const engine of ENGINES) {
       errors = session.errors;
       await page.goto(`${server.url}tests/browser/blank.html`);
       await page.evaluate(async () => {
-        const { default: init, Engine } = await import("/pkg/benefind_wasm.js");
-        await init();
+        const { Engine } = await import("/pkg/benefind_wasm.js");
+        await (await import("/pkg/loader.js")).initWasm();
         const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
         const base = "/models/all-MiniLM-L6-v2/";
         window.files = await Promise.all(["model.safetensors", "tokenizer.json", "config.json"].map((f) => get(base + f)));
@@ -72,6 +74,46 @@ for (const engine of ENGINES) {
       const hits = await page.evaluate(() => engine.search("ER copay", "HMO_SELECT"));
       assert.equal(hits.length, 3);
       assert.deepEqual(errors, []);
+    });
+
+    test("the engine runs the wasm build loader.js picks, and its int8 vectors meet the reference", async (t) => {
+      const out = await page.evaluate(async () => {
+        // (Firefox may hand each script evaluation its own module instances: init again.)
+        const { hasRelaxedSimd, initWasm } = await import("/pkg/loader.js");
+        await initWasm();
+        const { Embedder } = await import("/pkg/benefind_wasm.js");
+        // The SIMD128-only build in a second instance of the glue, for comparison.
+        const simd128 = await import("/pkg/benefind_wasm.js?simd128");
+        await simd128.default({ module_or_path: "/pkg/benefind_wasm_bg.wasm" });
+        const int8 = await (await fetch("/models/all-MiniLM-L6-v2/model.int8.safetensors")).arrayBuffer();
+        const args = [new Uint8Array(int8), window.files[1], window.files[2]];
+        const [picked, baseline] = [new Embedder(...args), new simd128.Embedder(...args)];
+        const rows = (await (await fetch("/tests/fixtures/minilm-parity.jsonl")).text())
+          .split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+        const cos = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) /
+          Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+        const toReference = [], betweenBuilds = [];
+        for (const r of rows) {
+          const v = picked.embedOne(r.text);
+          toReference.push(cos(v, r.embedding));
+          betweenBuilds.push(cos(v, baseline.embedOne(r.text)));
+        }
+        return {
+          relaxed: hasRelaxedSimd(), simd: picked.simd, baselineSimd: baseline.simd, stats: engine.stats().simd,
+          rows: rows.length, minToReference: Math.min(...toReference), minBetweenBuilds: Math.min(...betweenBuilds),
+        };
+      });
+      t.diagnostic(`${engine} runs the ${out.simd} build`);
+      assert.equal(out.simd, out.relaxed ? "relaxed-simd" : "simd128");
+      assert.equal(out.stats, out.simd, "stats() reports the build that runs");
+      assert.equal(out.baselineSimd, "simd128");
+      // Chromium has shipped relaxed SIMD since version 114: the probe must find it there.
+      if (engine === "chromium") assert.equal(out.simd, "relaxed-simd");
+      assert.ok(out.rows >= 10);
+      // The int8 bar of tests/common/parity.rs (MIN_COSINE_INT8), in this engine's build.
+      assert.ok(out.minToReference >= 0.995, `int8 cosine to the reference ${out.minToReference}`);
+      // 14-bit (relaxed) and 15-bit (SIMD128) activations: the same vectors to quantization.
+      assert.ok(out.minBetweenBuilds > 0.99999, `cosine between the two builds ${out.minBetweenBuilds}`);
     });
 
     test("ingest is all-or-nothing and delete removes a document", async () => {

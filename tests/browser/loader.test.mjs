@@ -1,0 +1,26 @@
+// pkg/loader.js and the service worker choose the wasm build with the same probe: if the
+// two byte lists drifted apart, an engine could run one build and keep the other offline.
+// (The engine-api tests check the choice itself in each engine.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./helpers.mjs";
+
+test("the service worker's relaxed-SIMD probe is loader.js's", async () => {
+  const { RELAXED_SIMD_PROBE } = await import(path.join(ROOT, "pkg/loader.js"));
+  const sw = readFileSync(path.join(ROOT, "www/sw.js"), "utf8");
+  const list = sw.match(/const RELAXED_SIMD_PROBE = new Uint8Array\(\[([^\]]*)\]\)/);
+  assert.ok(list, "www/sw.js declares RELAXED_SIMD_PROBE");
+  const bytes = list[1].replace(/\/\/[^\n]*/g, "").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  assert.deepEqual(bytes, [...RELAXED_SIMD_PROBE]);
+  // With a SIMD128 instruction of the same shape (v128.bitselect: three v128 in, one out)
+  // in place of the relaxed one, the module validates in any SIMD engine, Node's
+  // included: the probe is well-formed, and only relaxed SIMD decides its validity.
+  const control = [...RELAXED_SIMD_PROBE];
+  assert.deepEqual(control.slice(-4), [253, 147, 2, 11]);
+  control.splice(-4, 3, 253, 82); // one byte shorter: shrink the code section and the body
+  control[control.indexOf(10, 8) + 1] -= 1;
+  control[control.indexOf(10, 8) + 3] -= 1;
+  assert.ok(WebAssembly.validate(new Uint8Array(control)), "the control module validates");
+});
