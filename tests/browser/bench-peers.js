@@ -82,11 +82,16 @@ async function peerPipeline(dtype) {
 /**
  * Loads the benefind wasm module and an Embedder in this page (no worker), from bytes:
  * `weights` is "model.int8.safetensors" (what Benefind.open downloads by default) or
- * "model.safetensors" (f32).
+ * "model.safetensors" (f32). `build` "auto" loads the build Benefind.open picks for this
+ * engine (pkg/loader.js); "simd128" loads the SIMD128-only build into a second instance of
+ * the JS glue, the baseline of the relaxed-SIMD kernel in the same run.
  */
-async function benefindEmbedder(weights) {
-  const wasm = await import("/pkg/benefind_wasm.js");
-  await wasm.default();
+async function benefindEmbedder(weights, build = "auto") {
+  // The baseline's files carry "?baseline" (its own instance of the glue, and left out
+  // of the download figures).
+  const wasm = await import(build === "auto" ? "/pkg/benefind_wasm.js" : "/pkg/benefind_wasm.js?baseline");
+  if (build === "auto") await (await import("/pkg/loader.js")).initWasm();
+  else await wasm.default({ module_or_path: "/pkg/benefind_wasm_bg.wasm?baseline" });
   const [w, t, c] = await Promise.all(
     [weights, "tokenizer.json", "config.json"].map((f) => bytes(MODEL.baseUrl + f)));
   const t0 = now();
@@ -107,6 +112,9 @@ async function phaseEmbed() {
   out.load_ms.benefind_f32 = now() - t0;
   out.load_ms.benefind_f32_from_bytes = bf.fromBytesMs;
   out.weights = { benefind: b.embedder.weights, benefind_f32: bf.embedder.weights };
+  out.simd = b.embedder.simd;
+  // Where the engine runs the relaxed-SIMD build, the int8 embedder on the SIMD128 build too.
+  const b128 = out.simd === "relaxed-simd" ? (await benefindEmbedder("model.int8.safetensors", "simd128")).embedder : null;
   t0 = now();
   const q8 = await peerPipeline("q8");
   out.load_ms.transformers_js = now() - t0;
@@ -121,15 +129,16 @@ async function phaseEmbed() {
   // Warm-up, then each question through each embedder in turn (the first of the pair
   // alternates), so both see the same machine state.
   for (const q of questions.slice(0, 3)) {
-    b.embedder.embedOne(q.question); bf.embedder.embedOne(q.question); await q8.embed(q.question); await fp32?.embed(q.question);
+    b.embedder.embedOne(q.question); b128?.embedOne(q.question); bf.embedder.embedOne(q.question); await q8.embed(q.question); await fp32?.embed(q.question);
   }
-  const times = { benefind: [], benefind_f32: [], transformers_js: [], transformers_js_fp32: [] };
+  const times = { benefind: [], benefind_simd128: [], benefind_f32: [], transformers_js: [], transformers_js_fp32: [] };
   const timeOne = async (name, f) => { const s = now(); await f(); times[name].push(now() - s); };
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, { question }] of questions.entries()) {
       const pair = [["benefind", () => b.embedder.embedOne(question)], ["transformers_js", () => q8.embed(question)],
         ["benefind_f32", () => bf.embedder.embedOne(question)]];
       if (fp32) pair.push(["transformers_js_fp32", () => fp32.embed(question)]);
+      if (b128) pair.push(["benefind_simd128", () => b128.embedOne(question)]);
       if ((i + r) % 2) pair.reverse();
       for (const [name, f] of pair) await timeOne(name, f);
     }

@@ -54,8 +54,9 @@ function benefindPrecision(file) {
   const d = safetensorsDtypes(path.join(ROOT, "models/all-MiniLM-L6-v2", file));
   const list = Object.entries(d).sort().map(([k, v]) => `${v} ${k}`).join(", ");
   // benefind's embedder runs integer kernels exactly when the file holds I8 matrices
-  // (src/embed/quant.rs): 15-bit per-row activations, i32x4.dot_i16x8_s.
-  return d.I8 ? `int8 weights, integer matmuls on 15-bit per-row activations (${file}: ${list} tensors)`
+  // (src/embed/quant.rs): per-row activations, 14-bit on 8-bit dot products with relaxed
+  // SIMD, 15-bit on i32x4.dot_i16x8_s without.
+  return d.I8 ? `int8 weights, integer matmuls on per-row activations (14-bit with relaxed SIMD, 15-bit without) (${file}: ${list} tensors)`
     : `f32 (${file}: ${list} tensors)`;
 }
 const PRECISION = {
@@ -111,7 +112,12 @@ const requested = new Set(); // URL paths the pages (and benefind's worker) fetc
 const errors = [];
 try {
   const context = await browser.newContext();
-  context.on("request", (r) => { const u = new URL(r.url()); if (u.origin === new URL(server.url).origin) requested.add(u.pathname); });
+  // "?baseline" marks what the page loads only to compare with (the SIMD128 build beside
+  // the relaxed one): not part of what a member downloads.
+  context.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.origin === new URL(server.url).origin && !u.searchParams.has("baseline")) requested.add(u.pathname);
+  });
   const query = new URLSearchParams({ sizes: sizes.join(","), fp32: "1" });
   const phases = (process.env.BENCH_PEERS_PHASES || "embed,benefind,benefind-warm,peer,peer-warm").split(",");
   for (const phase of phases) {
@@ -144,7 +150,7 @@ try {
 if (!raw.benefind) {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [side, ms] of Object.entries(raw.embed?.embed_ms ?? {})) if (ms.length) console.log(`${side}: query embedding p50 ${median(ms).toFixed(2)} ms`);
-  console.log(JSON.stringify(raw.embed?.agreement?.int8_vs_f32));
+  console.log(`wasm build: ${raw.embed?.simd}; int8 vs f32: ${JSON.stringify(raw.embed?.agreement?.int8_vs_f32)}`);
   process.exit(errors.length ? 1 : 0);
 }
 
@@ -188,6 +194,10 @@ const version = (pkg) => JSON.parse(readFileSync(path.join(PEERS, "npm/node_modu
 const results = {
   embed_p50_ms: both(pct(e.embed_ms.benefind, 0.5), pct(e.embed_ms.transformers_js, 0.5)),
   embed_p95_ms: both(pct(e.embed_ms.benefind, 0.95), pct(e.embed_ms.transformers_js, 0.95)),
+  // Which wasm build the engine loaded; with relaxed SIMD, the SIMD128 build as a baseline.
+  simd: e.simd,
+  embed_p50_ms_simd128: e.embed_ms.benefind_simd128?.length
+    ? both(pct(e.embed_ms.benefind_simd128, 0.5), pct(e.embed_ms.transformers_js, 0.5)) : undefined,
 };
 // Recall@10 of benefind's timed answers against the exact scan of the same queries.
 for (const n of sizes) {
@@ -247,6 +257,7 @@ const rows = [["", "benefind", "peer", "benefind ÷ peer"]];
 const row = (label, b, p, fmt = (x) => f(x, 2)) => rows.push([label, fmt(b), fmt(p), typeof b === "number" && typeof p === "number" ? `${(b / p).toFixed(2)}x` : "-"]);
 row("query embedding p50 ms, int8 (vs transformers.js q8)", results.embed_p50_ms.benefind, results.embed_p50_ms.transformers_js);
 row("query embedding p95 ms, int8 (vs q8)", results.embed_p95_ms.benefind, results.embed_p95_ms.transformers_js);
+if (e.embed_ms.benefind_simd128?.length) row("  the same, int8 on the SIMD128-only build (vs q8)", results.embed_p50_ms_simd128.benefind, results.embed_p50_ms_simd128.transformers_js);
 row("query embedding p50 ms, f32 (vs transformers.js fp32)", results.f32.embed_p50_ms.benefind, results.f32.embed_p50_ms.transformers_js);
 row("query embedding p95 ms, f32 (vs fp32)", results.f32.embed_p95_ms.benefind, results.f32.embed_p95_ms.transformers_js);
 row("search(question) end to end p50 / p95 ms", results.details.search_e2e_p50_ms, undefined, (x) => (x === undefined ? "-" : `${f(x, 2)} / ${f(results.details.search_e2e_p95_ms, 2)}`));
@@ -265,7 +276,7 @@ const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log("");
 for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  "));
 console.log(`\npeer: transformers.js ${results.details.versions.transformers_js} (onnxruntime-web ${results.details.versions.onnxruntime_web}); both one thread. Precision, read from the model files:`);
-console.log(`  benefind int8:        ${PRECISION.benefind}`);
+console.log(`  benefind int8:        ${PRECISION.benefind}; wasm build: ${results.simd}`);
 console.log(`  transformers.js q8:   ${PRECISION.transformers_js}`);
 console.log(`  benefind f32:         ${PRECISION.benefind_f32}`);
 console.log(`  transformers.js fp32: ${PRECISION.transformers_js_fp32}`);
