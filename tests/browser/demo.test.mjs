@@ -91,7 +91,10 @@ for (const engine of ENGINES) {
         assert.ok(got.every((r) => r.policy === policy), `${policy}: another plan's passage was shown`);
         const cli = nativeSearch(SEED, policy);
         assert.deepEqual(got.map((r) => r.id), cli.map((r) => r.id), "page and CLI rank alike");
-        got.forEach((r, i) => assert.ok(Math.abs(r.score - cli[i].score) < 1e-4, `${r.id}: ${r.score} vs ${cli[i].score}`));
+        // Same int8 weights; the CLI multiplies in f32, the page on integer activations
+        // (14-bit in the relaxed-SIMD build, 15-bit in the SIMD128 one): scores agree to
+        // a few 1e-4 (1.2e-4 seen), rankings exactly.
+        got.forEach((r, i) => assert.ok(Math.abs(r.score - cli[i].score) < 5e-4, `${r.id}: ${r.score} vs ${cli[i].score}`));
         assert.ok(got[0].marks.length > 0, "matched words are highlighted");
       }
       await tab.screenshot("page-results");
