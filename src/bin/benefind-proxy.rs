@@ -54,10 +54,8 @@ async fn main() -> anyhow::Result<()> {
         .context("give --config FILE (or BENEFIND_PROXY_CONFIG)")?;
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let config = ProxyConfig::from_toml(&text).map_err(anyhow::Error::msg)?;
-    let credentials = CredentialSource::default_chain()
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let config = ProxyConfig::from_toml(&text)?;
+    let credentials = CredentialSource::default_chain().await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -129,66 +129,110 @@ pub(super) fn default_dims() -> usize {
     1024
 }
 
+/// Why the proxy refuses a configuration; each names the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML, an unknown setting, or a value of the wrong type.
+    #[error("config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A setting outside what the proxy accepts.
+    #[error("config: {setting}: {problem}")]
+    Invalid {
+        /// The setting, as written in the TOML file (`limits.max_top_k`, `token NAME sha256`).
+        setting: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The upstream HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The standard AWS chain found no credentials provider.
+    #[error("no AWS credentials provider is configured")]
+    NoCredentials,
+}
+
+impl ConfigError {
+    pub(super) fn invalid(setting: impl Into<String>, problem: impl ToString) -> Self {
+        Self::Invalid {
+            setting: setting.into(),
+            problem: problem.to_string(),
+        }
+    }
+}
+
 impl ProxyConfig {
     /// Parses and validates a TOML config.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        let config: Self = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
         config.validate()?;
         Ok(config)
     }
 
-    pub(super) fn validate(&self) -> Result<(), String> {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        use ConfigError as E;
         if !aws::TITAN_DIMS.contains(&self.dims) {
-            return Err(format!(
-                "config: dims is {}; Titan V2 makes 256, 512 or 1024",
-                self.dims
+            return Err(E::invalid(
+                "dims",
+                format!("{}; Titan V2 makes 256, 512 or 1024", self.dims),
             ));
         }
         for (name, url) in [
             ("bedrock_endpoint", self.bedrock_endpoint()),
             ("s3vectors_endpoint", self.s3vectors_endpoint()),
         ] {
-            let parsed = reqwest::Url::parse(&url).map_err(|e| format!("config: {name}: {e}"))?;
+            let parsed = reqwest::Url::parse(&url).map_err(|e| E::invalid(name, e))?;
             let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
             let ok_scheme = parsed.scheme() == "https"
                 || (parsed.scheme() == "http" && self.allow_loopback_http && loopback);
             if !ok_scheme || parsed.path() != "/" || parsed.query().is_some() {
-                return Err(format!("config: {name} must be an https origin (http only on loopback with allow_loopback_http), without path or query: {url}"));
+                return Err(E::invalid(name, format!("must be an https origin (http only on loopback with allow_loopback_http), without path or query: {url}")));
             }
         }
         if self.tokens.is_empty() {
-            return Err("config: no tokens; every route but /healthz needs one".into());
+            return Err(E::invalid(
+                "tokens",
+                "none configured; every route but /healthz needs one",
+            ));
         }
         for t in &self.tokens {
             if t.sha256.len() != 64 || hex::decode(&t.sha256).is_err() {
-                return Err(format!(
-                    "config: token {} sha256 must be 64 hex digits",
-                    t.name
+                return Err(E::invalid(
+                    format!("token {} sha256", t.name),
+                    "must be 64 hex digits",
                 ));
             }
             if let Some(f) = &t.forced_filter {
                 Filter::parse(f)
-                    .map_err(|e| format!("config: token {} forced_filter: {e}", t.name))?;
+                    .map_err(|e| E::invalid(format!("token {} forced_filter", t.name), e))?;
             }
         }
         let l = &self.limits;
         if l.max_top_k == 0 || l.max_top_k > aws::MAX_TOP_K {
-            return Err(format!(
-                "config: limits.max_top_k must be 1 to {}",
-                aws::MAX_TOP_K
+            return Err(E::invalid(
+                "limits.max_top_k",
+                format!("{}; it must be 1 to {}", l.max_top_k, aws::MAX_TOP_K),
             ));
         }
         if l.max_vectors == 0 || l.max_vectors > aws::MAX_PUT {
-            return Err(format!(
-                "config: limits.max_vectors must be 1 to {}",
-                aws::MAX_PUT
+            return Err(E::invalid(
+                "limits.max_vectors",
+                format!("{}; it must be 1 to {}", l.max_vectors, aws::MAX_PUT),
             ));
         }
-        if l.requests_per_minute == 0 || l.burst == 0 || l.embed_concurrency == 0 {
-            return Err("config: rate limits and embed_concurrency must be positive".into());
+        for (setting, n) in [
+            ("limits.requests_per_minute", l.requests_per_minute as usize),
+            ("limits.burst", l.burst as usize),
+            ("limits.embed_concurrency", l.embed_concurrency),
+        ] {
+            if n == 0 {
+                return Err(E::invalid(setting, "must be positive"));
+            }
         }
         if l.max_text_chars > 50_000 {
-            return Err("config: limits.max_text_chars must be at most 50000 (Titan V2)".into());
+            return Err(E::invalid(
+                "limits.max_text_chars",
+                format!("{}; at most 50000 (Titan V2)", l.max_text_chars),
+            ));
         }
         Ok(())
     }
@@ -235,12 +279,12 @@ pub enum CredentialSource {
 
 impl CredentialSource {
     /// The standard AWS chain, as the AWS SDKs resolve it.
-    pub async fn default_chain() -> Result<Self, String> {
+    pub async fn default_chain() -> Result<Self, ConfigError> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         config
             .credentials_provider()
             .map(|p| Self::Provider(p, Arc::default()))
-            .ok_or_else(|| "no AWS credentials provider is configured".into())
+            .ok_or(ConfigError::NoCredentials)
     }
 
     pub(super) async fn get(&self) -> Result<Credentials, String> {

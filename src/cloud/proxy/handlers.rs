@@ -70,10 +70,8 @@ pub(super) async fn embed_all(
 
 pub(super) async fn embed(
     State(s): State<Shared>,
-    request: Request,
+    StrictJson(req): StrictJson<EmbedRequest>,
 ) -> Result<Json<EmbedResponse>, ProxyError> {
-    let (parts, body) = request.into_parts();
-    let req: EmbedRequest = read_json(&s, &parts.headers, body).await?;
     if req.texts.is_empty() || req.texts.len() > s.config.limits.max_texts {
         return Err(ProxyError::bad(format!(
             "texts has {} items; send 1 to {}",
@@ -94,11 +92,9 @@ pub(super) async fn embed(
 
 pub(super) async fn query(
     State(s): State<Shared>,
-    request: Request,
+    who: Caller,
+    StrictJson(req): StrictJson<QueryRequest>,
 ) -> Result<Json<QueryResponse>, ProxyError> {
-    let (parts, body) = request.into_parts();
-    let who = caller(&parts.extensions);
-    let req: QueryRequest = read_json(&s, &parts.headers, body).await?;
     let limits = &s.config.limits;
     if req.top_k == 0 || req.top_k > limits.max_top_k {
         return Err(ProxyError::bad(format!(
@@ -202,11 +198,9 @@ pub(super) fn outside_scope(name: &str) -> ProxyError {
 
 pub(super) async fn upsert(
     State(s): State<Shared>,
-    request: Request,
+    who: Caller,
+    StrictJson(req): StrictJson<UpsertRequest>,
 ) -> Result<Json<UpsertResponse>, ProxyError> {
-    let (parts, body) = request.into_parts();
-    let who = caller(&parts.extensions);
-    let req: UpsertRequest = read_json(&s, &parts.headers, body).await?;
     let keys: Vec<&str> = req.vectors.iter().map(|v| v.key.as_str()).collect();
     check_keys(&s, &keys)?;
     let mut texts = Vec::new();
@@ -278,11 +272,9 @@ pub(super) async fn upsert(
 
 pub(super) async fn delete(
     State(s): State<Shared>,
-    request: Request,
+    who: Caller,
+    StrictJson(req): StrictJson<DeleteRequest>,
 ) -> Result<Json<DeleteResponse>, ProxyError> {
-    let (parts, body) = request.into_parts();
-    let who = caller(&parts.extensions);
-    let req: DeleteRequest = read_json(&s, &parts.headers, body).await?;
     let keys: Vec<&str> = req.keys.iter().map(String::as_str).collect();
     check_keys(&s, &keys)?;
     if let Some((_, forced)) = &who.forced {

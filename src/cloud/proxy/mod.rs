@@ -14,6 +14,15 @@
 //! size, texts, vectors, key length), the token's forced filter AND-ed into every query
 //! and checked against every write, and the dimension contract.
 //!
+//! In code: [`router`] checks the configuration into an `AppState` (a typed
+//! [`ConfigError`] names the setting at fault) and `app(state)` lays out the routes. The
+//! `authorize` middleware admits a `Caller` (token name and forced filter), which the scoped
+//! handlers take as an extractor, so none can run without it; request bodies arrive through
+//! the `StrictJson` extractor; every refusal is a [`ProxyError`], which renders as
+//! `{code, message}` with its status. The rules are tested in process (the router as a tower
+//! service, `oneshot`, against a closed upstream port); signing and the upstream protocol are
+//! tested end to end against the fake (`tests/proxy.rs`).
+//!
 //! Upstream calls are signed with SigV4, time out, and are retried with jittered
 //! exponential backoff on 429/503 only when idempotent (all four upstream operations
 //! are: InvokeModel is pure; PutVectors/DeleteVectors by key and QueryVectors give the
@@ -195,9 +204,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::body::{to_bytes, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -255,55 +265,81 @@ struct Caller {
     forced: Option<(Value, Filter)>,
 }
 
-/// Builds the proxy's router.
-pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Router, String> {
-    config.validate()?;
-    let tokens = config
-        .tokens
-        .iter()
-        .map(|t| {
-            let mut hash = [0u8; 32];
-            hex::decode_to_slice(&t.sha256, &mut hash)
-                .map_err(|e| format!("token {}: {e}", t.name))?;
-            let forced = match &t.forced_filter {
-                Some(v) => Some((v.clone(), Filter::parse(v).map_err(|e| e.to_string())?)),
-                None => None,
-            };
-            Ok(Token {
-                name: t.name.clone(),
-                hash,
-                role: t.role,
-                forced,
+impl AppState {
+    /// Checks `config` and prepares what the handlers share: token hashes and forced
+    /// filters, the origin list, the rate limiter and the upstream client.
+    fn new(config: ProxyConfig, credentials: CredentialSource) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let tokens = config
+            .tokens
+            .iter()
+            .map(|t| {
+                let setting = || format!("token {}", t.name);
+                let mut hash = [0u8; 32];
+                hex::decode_to_slice(&t.sha256, &mut hash)
+                    .map_err(|e| ConfigError::invalid(format!("{} sha256", setting()), e))?;
+                let forced = match &t.forced_filter {
+                    Some(v) => Some((
+                        v.clone(),
+                        Filter::parse(v).map_err(|e| {
+                            ConfigError::invalid(format!("{} forced_filter", setting()), e)
+                        })?,
+                    )),
+                    None => None,
+                };
+                Ok(Token {
+                    name: t.name.clone(),
+                    hash,
+                    role: t.role,
+                    forced,
+                })
             })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let origins = config
+            .allowed_origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o)
+                    .map_err(|e| ConfigError::invalid(format!("allowed_origins {o}"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let positive = |setting: &str, n: u32| {
+            NonZeroU32::new(n).ok_or_else(|| ConfigError::invalid(setting, "must be positive"))
+        };
+        let quota = Quota::per_minute(positive(
+            "limits.requests_per_minute",
+            config.limits.requests_per_minute,
+        )?)
+        .allow_burst(positive("limits.burst", config.limits.burst)?);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(ConfigError::Client)?;
+        let upstream = Upstream {
+            http,
+            credentials,
+            region: config.region.clone(),
+            bedrock: config.bedrock_endpoint(),
+            s3vectors: config.s3vectors_endpoint(),
+            limits: config.limits.clone(),
+        };
+        Ok(Self {
+            limiter: RateLimiter::keyed(quota),
+            tokens,
+            upstream,
+            origins,
+            config,
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    let origins = config
-        .allowed_origins
-        .iter()
-        .map(|o| HeaderValue::from_str(o).map_err(|e| format!("allowed_origins {o}: {e}")))
-        .collect::<Result<Vec<_>, String>>()?;
-    let quota =
-        Quota::per_minute(NonZeroU32::new(config.limits.requests_per_minute).expect("validated"))
-            .allow_burst(NonZeroU32::new(config.limits.burst).expect("validated"));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
-    let upstream = Upstream {
-        http,
-        credentials,
-        region: config.region.clone(),
-        bedrock: config.bedrock_endpoint(),
-        s3vectors: config.s3vectors_endpoint(),
-        limits: config.limits.clone(),
-    };
-    let state = Arc::new(AppState {
-        limiter: RateLimiter::keyed(quota),
-        tokens,
-        upstream,
-        origins: origins.clone(),
-        config,
-    });
+    }
+}
+
+/// Builds the proxy's router from a configuration and the credentials it signs with.
+pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Router, ConfigError> {
+    Ok(app(Arc::new(AppState::new(config, credentials)?)))
+}
+
+/// The routes and their layers over a prepared state.
+fn app(state: Shared) -> Router {
     let search = Router::new()
         .route("/v1/embed", post(embed))
         .route("/v1/query", post(query))
@@ -319,11 +355,11 @@ pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Rout
             authorize,
         ));
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::list(state.origins.clone()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600));
-    Ok(Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .merge(search)
         .merge(ingest)
@@ -334,7 +370,7 @@ pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Rout
             log_and_check_origin,
         ))
         .layer(cors)
-        .with_state(state))
+        .with_state(state)
 }
 
 /// Serves until the process ends.
@@ -369,6 +405,278 @@ async fn method_not_allowed() -> ProxyError {
         ErrorCode::MethodNotAllowed,
         "use POST (GET for /healthz)",
     )
+}
+
+/// The auth, role, limit and shape rules, in process: the router is called as a tower
+/// service (`oneshot`), without a socket. Its upstream is a closed loopback port, so a
+/// request that got past every rule ends in an upstream error, never in a 200.
+#[cfg(test)]
+mod in_process {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::HeaderMap;
+    use tower::ServiceExt;
+
+    const READ: &str = "read-token";
+    const WRITE: &str = "write-token";
+    const PORTAL: &str = "https://portal.example";
+
+    fn app_with(limits: &str) -> Router {
+        let toml = format!(
+            "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n\
+             allow_loopback_http = true\nbedrock_endpoint = \"http://127.0.0.1:9\"\n\
+             s3vectors_endpoint = \"http://127.0.0.1:9\"\nallowed_origins = [\"{PORTAL}\"]\n\
+             [limits]\n{limits}\n\
+             [[tokens]]\nname = \"reader\"\nsha256 = \"{}\"\nrole = \"search\"\n\
+             [[tokens]]\nname = \"writer\"\nsha256 = \"{}\"\nrole = \"ingest\"\n",
+            hash_token(READ),
+            hash_token(WRITE)
+        );
+        let config = ProxyConfig::from_toml(&toml).expect("test config");
+        let credentials =
+            CredentialSource::Static(Credentials::new("AKIDTEST", "secret", None, None, "test"));
+        app(Arc::new(AppState::new(config, credentials).expect("state")))
+    }
+
+    struct Sent<'a> {
+        method: Method,
+        path: &'a str,
+        token: Option<&'a str>,
+        content_type: Option<&'a str>,
+        origin: Option<&'a str>,
+        body: String,
+    }
+
+    fn post(path: &'static str, token: Option<&'static str>, body: Value) -> Sent<'static> {
+        Sent {
+            method: Method::POST,
+            path,
+            token,
+            content_type: Some("application/json"),
+            origin: None,
+            body: body.to_string(),
+        }
+    }
+
+    /// Sends one request; returns the status, the headers and the JSON body.
+    async fn send(app: &Router, sent: Sent<'_>) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::builder().method(sent.method).uri(sent.path);
+        if let Some(t) = sent.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(c) = sent.content_type {
+            request = request.header(header::CONTENT_TYPE, c);
+        }
+        if let Some(o) = sent.origin {
+            request = request.header(header::ORIGIN, o);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::from(sent.body)).expect("request"))
+            .await
+            .expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, 1 << 20).await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (parts.status, parts.headers, json)
+    }
+
+    fn code(body: &Value) -> &str {
+        body["code"].as_str().unwrap_or("")
+    }
+
+    #[tokio::test]
+    async fn tokens_and_roles() {
+        let app = app_with("");
+        let query = || json!({"question": "is a checkup free?", "topK": 3});
+        let (status, headers, body) = send(&app, post("/v1/query", None, query())).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+        );
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+        let (status, _, body) = send(&app, post("/v1/query", Some("guess"), query())).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+        );
+        let upsert = json!({"vectors": [{"key": "k", "text": "t", "metadata": {}}]});
+        let (status, _, body) = send(&app, post("/v1/upsert", Some(READ), upsert)).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+        assert!(body["message"].as_str().unwrap().contains("only search"));
+        // The ingest token may search; past every rule, the closed upstream answers.
+        let (status, _, body) = send(&app, post("/v1/query", Some(WRITE), query())).await;
+        assert!(
+            status.is_server_error() && code(&body).starts_with("UPSTREAM"),
+            "{status} {body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_are_strict_json_under_the_cap() {
+        let app = app_with("max_body_bytes = 200\nmax_top_k = 10\nmax_filter_depth = 2");
+        let mut text = post("/v1/query", Some(READ), json!({"question": "q"}));
+        text.content_type = Some("text/plain");
+        let (status, _, body) = send(&app, text).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST")
+        );
+        let long = json!({"question": "x".repeat(300)});
+        let (status, _, body) = send(&app, post("/v1/query", Some(READ), long)).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+        );
+        let unknown = json!({"question": "q", "policy": "PPO"});
+        let (status, _, body) = send(&app, post("/v1/query", Some(READ), unknown)).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "BAD_REQUEST")
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("policy"),
+            "{body}"
+        );
+        let mut broken = post("/v1/query", Some(READ), json!({}));
+        broken.body = "{\"question\": ".into();
+        let (status, _, body) = send(&app, broken).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "BAD_REQUEST")
+        );
+        for top_k in [0, 11] {
+            let q = json!({"question": "q", "topK": top_k});
+            let (status, _, body) = send(&app, post("/v1/query", Some(READ), q)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(body["message"].as_str().unwrap().contains("topK"), "{body}");
+        }
+        let deep = json!({"question": "q", "filter": {"$and": [{"$or": [{"$and": [{"$or": [{"$and": [{"a": 1}]}]}]}]}]}});
+        let (status, _, _) = send(&app, post("/v1/query", Some(READ), deep)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let dims = json!({"vector": [0.5, 0.5], "topK": 1});
+        let (status, _, body) = send(&app, post("/v1/query", Some(READ), dims)).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "DIMENSION_MISMATCH")
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains('2') && message.contains("1024"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn each_token_has_its_own_rate_limit() {
+        let app = app_with("requests_per_minute = 1\nburst = 2");
+        let q = || json!({"question": "q", "topK": 0});
+        for _ in 0..2 {
+            let (status, _, _) = send(&app, post("/v1/query", Some(READ), q())).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "under the limit, the body is judged"
+            );
+        }
+        let (status, headers, body) = send(&app, post("/v1/query", Some(READ), q())).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+        );
+        let wait: u64 = headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
+        let (status, _, _) = send(&app, post("/v1/query", Some(WRITE), q())).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "another token is not limited"
+        );
+    }
+
+    #[tokio::test]
+    async fn origins_routes_and_methods() {
+        let app = app_with("");
+        let mut foreign = post("/v1/query", Some(READ), json!({"question": "q"}));
+        foreign.origin = Some("https://evil.example");
+        let (status, _, body) = send(&app, foreign).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+        let mut portal = post("/v1/query", Some(READ), json!({"question": "q", "topK": 0}));
+        portal.origin = Some(PORTAL);
+        let (status, headers, _) = send(&app, portal).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], PORTAL);
+        let (status, _, body) = send(&app, post("/v1/forward", Some(READ), json!({}))).await;
+        assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "NOT_FOUND"));
+        let mut get = post("/v1/query", Some(READ), json!({}));
+        get.method = Method::GET;
+        let (status, _, body) = send(&app, get).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED")
+        );
+        let mut health = post("/healthz", None, json!({}));
+        health.method = Method::GET;
+        let (status, _, body) = send(&app, health).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("ok"))
+        );
+    }
+
+    /// A handler that needs the caller cannot run unscoped: routed without `authorize`
+    /// (a wiring mistake), it refuses instead of querying without the token's filter.
+    #[tokio::test]
+    async fn a_scoped_handler_without_authorize_refuses() {
+        let config = ProxyConfig::from_toml(&format!(
+            "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n\
+             [[tokens]]\nname = \"t\"\nsha256 = \"{}\"\nrole = \"search\"\n",
+            hash_token(READ)
+        ))
+        .expect("config");
+        let credentials =
+            CredentialSource::Static(Credentials::new("AKIDTEST", "secret", None, None, "test"));
+        let state = Arc::new(AppState::new(config, credentials).expect("state"));
+        let unguarded = Router::new()
+            .route("/v1/query", axum::routing::post(query))
+            .with_state(state);
+        let (status, _, body) = send(
+            &unguarded,
+            post("/v1/query", None, json!({"question": "q"})),
+        )
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
+        );
+    }
+
+    #[test]
+    fn config_errors_name_the_setting() {
+        let err = |limits: &str| {
+            let toml = format!(
+                "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n[limits]\n{limits}\n\
+                 [[tokens]]\nname = \"t\"\nsha256 = \"{}\"\nrole = \"search\"\n",
+                hash_token(READ)
+            );
+            ProxyConfig::from_toml(&toml).expect_err(limits)
+        };
+        match err("max_top_k = 0") {
+            ConfigError::Invalid { setting, problem } => {
+                assert_eq!(setting, "limits.max_top_k");
+                assert!(problem.contains("1 to 100"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(err("burst = 0"), ConfigError::Invalid { setting, .. } if setting == "limits.burst")
+        );
+        assert!(matches!(err("surprise = 1"), ConfigError::Parse(_)));
+    }
 }
 
 #[cfg(test)]
