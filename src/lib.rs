@@ -18,12 +18,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The crate root holds what most callers use: [`Engine`] and [`Collection`] with their
+//! [`Query`], [`SearchHit`] and [`IngestDoc`] / [`IngestReport`], the [`Embedder`], a
+//! [`Bundle`], a [`Document`] to chunk, a [`Filter`], and [`Error`] with its stable
+//! [`ErrorCode`]. Everything else lives in its layer's module.
+//!
 //! # Layers
 //!
-//! - `engine`: the search engine in plain Rust, testable natively —
-//!   vectors, metadata filters, BM25 keywords, chunking, the HNSW index, bundles, and
-//!   the [`Collection`] / [`Engine`] on top (`src/engine/`);
-//! - `embed`: MiniLM on candle, f32 and int8 weights (`src/embed/`);
+//! - [`engine`]: the search engine in plain Rust, testable natively — [`engine::vector`],
+//!   metadata filters ([`engine::filter`]), BM25 keywords ([`engine::keyword`]), chunking
+//!   ([`engine::chunk`]), the HNSW index ([`engine::index`]), bundles ([`engine::bundle`]),
+//!   and the [`Collection`] / [`Engine`] on top (`src/engine/`);
+//! - [`embed`]: MiniLM on candle, f32 and int8 weights (`src/embed/`);
 //! - [`store`]: persistence of a collection (IndexedDB in the browser, memory in tests)
 //!   (`src/store/`);
 //! - [`cloud`]: the same API over AWS — the client, and behind features the AWS wire
@@ -33,8 +39,8 @@
 //! - `testing` (feature `testing`): synthetic data for tests and benchmarks.
 #![deny(missing_docs)]
 
-mod embed;
-mod engine;
+pub mod embed;
+pub mod engine;
 mod error;
 
 pub mod cloud;
@@ -45,35 +51,18 @@ pub mod testing;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-// The engine's parts keep their short crate paths (`crate::bundle`, `crate::filter`, …).
+// Short paths inside the crate (`crate::bundle`, `crate::filter`, …).
 use engine::{bundle, chunk, filter, index, keyword, vector};
 
-pub use bundle::{
-    inspect as inspect_bundle, Bundle, BundleError, BundleHeader, BundleInfo, Metric, Record,
-    SectionInfo, VectorEncoding,
-};
-pub use chunk::{
-    chunk_document, default_id, split_front_matter, Chunk, ChunkOptions, Document, TokenCounter,
-};
-pub use embed::{
-    quantize_safetensors, Embedder, ModelFiles, Precision, TokenLength, INT8_WEIGHTS_FILE,
-    MAX_TOKENS, MODEL_ID,
-};
+pub use bundle::Bundle;
+pub use chunk::Document;
+pub use embed::{Embedder, ModelFiles, Precision, MODEL_ID};
 pub use engine::{
-    chunk_docs, Collection, Engine, IngestDoc, IngestReport, PreparedIngest, Query, SearchHit,
-    SearchMode, DEFAULT_K, MAX_K,
+    Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, SearchMode, DEFAULT_K,
 };
 pub use error::{Error, ErrorCode, Result};
-pub use filter::{
-    Condition, Filter, FilterError, Scalar, MAX_DEPTH as FILTER_MAX_DEPTH,
-    MAX_NODES as FILTER_MAX_NODES,
-};
-pub use index::{IndexParams, Neighbor, SearchStats, VectorIndex};
-pub use keyword::{score_fusion, tokenize, Bm25Params, KeywordError, KeywordIndex};
-pub use vector::{cosine, dot, l2_normalize};
+pub use filter::Filter;
 
-/// The README's code blocks: its Rust example runs as a doctest (the others are shell,
-/// HTML and tables, which rustdoc does not compile).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -2,9 +2,9 @@
 
 mod common;
 
-use benefind::{
-    cosine, quantize_safetensors, Embedder, Error, ModelFiles, Precision, MAX_TOKENS, MODEL_ID,
-};
+use benefind::embed::{quantize_safetensors, MAX_TOKENS};
+use benefind::engine::vector::cosine;
+use benefind::{Embedder, Error, ModelFiles, Precision, MODEL_ID};
 use common::{embedder, model_files, parity};
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -120,7 +120,7 @@ fn every_vector_is_unit_length_and_model_reports_contract() {
     for text in ["", " \n\t", "🦷", "医疗", "a"] {
         let v = e.embed_one(text).expect("embeds");
         assert_eq!(v.len(), 384);
-        let norm = benefind::dot(&v, &v).sqrt();
+        let norm = benefind::engine::vector::dot(&v, &v).sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "{text:?} has norm {norm}");
     }
     let empty: [&str; 0] = [];

@@ -3,7 +3,8 @@
 
 mod common;
 
-use benefind::{Collection, Embedder, Engine, Error, IndexParams, IngestDoc, Query};
+use benefind::engine::index::IndexParams;
+use benefind::{Collection, Embedder, Engine, Error, IngestDoc, Query};
 use serde_json::{json, Map};
 
 fn engine() -> Engine {

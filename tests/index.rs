@@ -2,8 +2,10 @@
 //! bundle round trips with stored graphs, ingest/delete/compaction, all-or-nothing
 //! writes and the dimension contract.
 
+use benefind::engine::bundle::{Record, VectorEncoding};
+use benefind::engine::index::IndexParams;
 use benefind::testing::synthetic::{brute_force, centres, clustered, metadata, Rng};
-use benefind::{Bundle, Collection, Error, Filter, IndexParams, Record, VectorEncoding};
+use benefind::{Bundle, Collection, Error, Filter};
 use serde_json::{json, Map, Value};
 
 const SEED: u64 = 20261128;

@@ -284,7 +284,7 @@ fn code(r: &Reply) -> &str {
 fn unit(seed: usize) -> Vec<f32> {
     let mut rng = benefind::testing::synthetic::Rng::new(seed as u64 + 1);
     let mut v: Vec<f32> = (0..DIMS).map(|_| rng.normal()).collect();
-    benefind::l2_normalize(&mut v);
+    benefind::engine::vector::l2_normalize(&mut v);
     v
 }
 

@@ -6,10 +6,10 @@
 
 mod common;
 
+use benefind::engine::bundle::{Record, VectorEncoding};
+use benefind::engine::index::IndexParams;
 use benefind::store::{encode_chunk, BaseSource, Database, MemoryStore};
-use benefind::{
-    Collection, Embedder, Error, IndexParams, IngestDoc, Record, VectorEncoding, MODEL_ID,
-};
+use benefind::{Collection, Embedder, Error, IngestDoc, MODEL_ID};
 use pollster::block_on;
 use serde_json::{json, Map, Value};
 

@@ -12,7 +12,9 @@ mod parity;
 #[path = "common/web.rs"]
 mod web;
 
-use benefind::{cosine, Precision, MAX_TOKENS};
+use benefind::embed::MAX_TOKENS;
+use benefind::engine::vector::cosine;
+use benefind::Precision;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

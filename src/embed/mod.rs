@@ -3,7 +3,7 @@
 //! It owns the whole text → vector recipe so that the CLI, the index and the browser
 //! all get the same numbers as the Python reference: tokenizer.json's normalisation,
 //! `[CLS] … [SEP]`, truncation to [`MAX_TOKENS`] tokens in total, the encoder
-//! ([`minilm`], texts packed without padding), mean pooling over every token
+//! (`minilm`, texts packed without padding), mean pooling over every token
 //! (special tokens included), and L2 normalisation.
 //!
 //! The embedder is built from the model files' *bytes* ([`ModelFiles`]), so the

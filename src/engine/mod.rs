@@ -70,12 +70,12 @@
 //! checked against its layer before the real `Hnsw` is decoded — a crafted bundle gets an
 //! error, never a panic.
 
-pub(crate) mod bundle;
-pub(crate) mod chunk;
-pub(crate) mod filter;
-pub(crate) mod index;
-pub(crate) mod keyword;
-pub(crate) mod vector;
+pub mod bundle;
+pub mod chunk;
+pub mod filter;
+pub mod index;
+pub mod keyword;
+pub mod vector;
 
 use std::collections::{HashMap, HashSet};
 

@@ -193,8 +193,8 @@ pub trait Store {
 }
 
 /// A store in memory: the native and test backend. Clones share the same data (a clone
-/// stands for the same database opened again). [`fail_commits`](Self::fail_commits)
-/// makes commits fail, as a full disk or a closed tab would.
+/// stands for the same database opened again). With the `testing` feature,
+/// `fail_commits` makes commits fail, as a full disk or a closed tab would.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     data: Rc<RefCell<Snapshot>>,
@@ -208,6 +208,7 @@ impl MemoryStore {
     }
 
     /// From now on every commit fails with a quota error naming `why` (None: succeed).
+    #[cfg(any(test, feature = "testing"))]
     pub fn fail_commits(&self, why: Option<&str>) {
         *self.failing.borrow_mut() = why.map(str::to_string);
     }

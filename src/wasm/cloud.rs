@@ -68,7 +68,7 @@ impl crate::cloud::Transport for FetchTransport {
 #[wasm_bindgen(js_name = CloudIndex)]
 pub struct JsCloudIndex {
     client: Rc<crate::cloud::CloudClient<FetchTransport>>,
-    tokens: Option<Rc<crate::TokenLength>>,
+    tokens: Option<Rc<crate::embed::TokenLength>>,
 }
 
 #[wasm_bindgen(js_class = CloudIndex)]
@@ -99,7 +99,7 @@ impl JsCloudIndex {
             }
         };
         let tokens = tokenizer
-            .map(|t| crate::TokenLength::from_bytes(&t).map(Rc::new))
+            .map(|t| crate::embed::TokenLength::from_bytes(&t).map(Rc::new))
             .transpose()
             .map_err(js_error)?;
         let transport = FetchTransport {
@@ -157,10 +157,10 @@ impl JsCloudIndex {
                     d.source.get_or_insert_with(|| "added document".into());
                 }
             }
-            let records = crate::chunk_docs(
+            let records = crate::engine::chunk_docs(
                 &docs,
                 tokens.as_ref(),
-                &crate::ChunkOptions::default(),
+                &crate::chunk::ChunkOptions::default(),
                 &mut |_| 0,
             )
             .map_err(js_error)?;

@@ -61,7 +61,7 @@ fn failures_within(
             ));
             continue;
         }
-        let cos = benefind::cosine(v, &row.embedding);
+        let cos = benefind::engine::vector::cosine(v, &row.embedding);
         let max_abs = v
             .iter()
             .zip(&row.embedding)

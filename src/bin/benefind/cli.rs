@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use benefind::{
-    Embedder, IndexParams, ModelFiles, Precision, SearchMode, VectorEncoding, DEFAULT_K,
-};
+use benefind::engine::bundle::VectorEncoding;
+use benefind::engine::index::IndexParams;
+use benefind::{Embedder, ModelFiles, Precision, SearchMode, DEFAULT_K};
 use clap::{Parser, Subcommand};
 
 use crate::cmd_bundle::BuildOptions;
@@ -484,7 +484,7 @@ fn quantize(model_dir: &std::path::Path, out: Option<PathBuf>) -> anyhow::Result
             source.display()
         )
     })?;
-    let int8 = benefind::quantize_safetensors(&bytes)?;
+    let int8 = benefind::embed::quantize_safetensors(&bytes)?;
     let out = out.unwrap_or_else(|| model_dir.join(Precision::Int8.weights_file()));
     let partial = out.with_extension("partial");
     std::fs::write(&partial, &int8).with_context(|| format!("writing {}", partial.display()))?;

@@ -18,7 +18,7 @@ const DIMS: usize = 1024;
 fn vector(seed: usize) -> Vec<f32> {
     let mut rng = Rng::new(seed as u64 + 7);
     let mut v: Vec<f32> = (0..DIMS).map(|_| rng.normal()).collect();
-    benefind::l2_normalize(&mut v);
+    benefind::engine::vector::l2_normalize(&mut v);
     v
 }
 

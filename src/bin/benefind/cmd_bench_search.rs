@@ -7,10 +7,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
+use benefind::engine::bundle::{Record, VectorEncoding};
+use benefind::engine::index::IndexParams;
 use benefind::testing::synthetic::{
     benefit_sentences, brute_force, centres, clustered, mean_nearest_cosine, metadata, Rng,
 };
-use benefind::{Collection, Filter, IndexParams, Record, SearchMode, VectorEncoding};
+use benefind::{Collection, Filter, SearchMode};
 use serde_json::{json, Map, Value};
 
 use crate::cli::ModelArgs;

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
-use benefind::{
-    inspect_bundle, split_front_matter, Bundle, Collection, Engine, IndexParams, IngestDoc, Record,
-    VectorEncoding,
-};
+use benefind::engine::bundle::{inspect as inspect_bundle, Record, VectorEncoding};
+use benefind::engine::chunk::split_front_matter;
+use benefind::engine::index::IndexParams;
+use benefind::{Bundle, Collection, Engine, IngestDoc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
