@@ -1,4 +1,12 @@
 //! The shapes JavaScript sees, and their TypeScript declarations.
+//!
+//! The declarations are written here by hand, beside the code that builds the objects,
+//! and held to them by test: the engine-api and benefind-api browser tests compare the
+//! keys of real results, reports and stats in each engine with the interfaces in the
+//! generated `benefind_wasm.d.ts` (`tests/browser/dto-shapes.mjs`), and fail on a field
+//! returned but not declared or declared but not returned. (`tsify` would generate them,
+//! but from the serde types, while several shapes are JSON built in `engine_stats` and the
+//! store; a second derive stack for the same answer.)
 
 use wasm_bindgen::prelude::*;
 

@@ -1,11 +1,14 @@
 // The package's entry API (pkg/benefind.js `Benefind`) in Chromium, Firefox and WebKit: open() runs
 // the engine in a Web Worker, loads the model with progress and SHA-256 checks, serves it
 // from the Cache API on the next open, takes the model as bytes ({files}) too, and
-// forwards results and coded errors; opening never waits for a permission prompt.
+// forwards results and coded errors; opening never waits for a permission prompt. What it
+// returns has the shapes its typings declare.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, startServer } from "./helpers.mjs";
+import { shapeProblems } from "./dto-shapes.mjs";
 import { ENGINES, sessionsFor } from "./engines.mjs";
 
 for (const engine of ENGINES) {
@@ -115,6 +118,27 @@ for (const engine of ENGINES) {
       // the prompt was really up, unanswered, while the search above was answered.
       if (engine === "firefox") assert.equal(out.state, "pending");
       else assert.match(out.state, /^(answered (true|false)|pending)$/);
+    });
+
+    test("results, reports and stats have the fields the package's typings declare", async () => {
+      const { page } = await freshPage();
+      const out = await page.evaluate(async () => {
+        const db = await api.Benefind.open({ ...opts, dbName: "shapes" });
+        const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
+        const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year.", policy: "PPO_PLUS", id: "rider", source: "rider.md" }]);
+        const documents = await db.documents();
+        const stats = await db.stats();
+        await db.clear();
+        db.close();
+        return { hit: hits[0], report, document: documents[0], stats, open: stats.open };
+      });
+      // Both files: benefind.d.ts's Stats extends benefind_wasm.d.ts's DatabaseStats.
+      const dts = ["benefind_wasm.d.ts", "benefind.d.ts"].map((f) => readFileSync(path.join(ROOT, "pkg", f), "utf8")).join("\n");
+      assert.deepEqual([
+        ...shapeProblems(dts, "SearchHit", out.hit), ...shapeProblems(dts, "IngestReport", out.report),
+        ...shapeProblems(dts, "AddedDocument", out.document), ...shapeProblems(dts, "Stats", out.stats),
+        ...shapeProblems(dts, "OpenReport", out.open),
+      ], []);
     });
 
     test("a model file that fails its SHA-256 check is refused with MODEL_CHECKSUM", async () => {

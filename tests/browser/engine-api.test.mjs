@@ -5,8 +5,10 @@
 // and that build's int8 embeddings meet the reference.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, startServer } from "./helpers.mjs";
+import { shapeProblems } from "./dto-shapes.mjs";
 import { ENGINES, sessionsFor } from "./engines.mjs";
 
 for (const engine of ENGINES) {
@@ -114,6 +116,20 @@ for (const engine of ENGINES) {
       assert.ok(out.minToReference >= 0.995, `int8 cosine to the reference ${out.minToReference}`);
       // 14-bit (relaxed) and 15-bit (SIMD128) activations: the same vectors to quantization.
       assert.ok(out.minBetweenBuilds > 0.99999, `cosine between the two builds ${out.minBetweenBuilds}`);
+    });
+
+    test("hits, reports and stats have the fields benefind_wasm.d.ts declares", async () => {
+      const out = await page.evaluate(() => {
+        const hit = engine.search("Is my annual checkup free?", "PPO_PLUS")[0];
+        const report = engine.ingest([{ text: "## Dental\nTwo cleanings a year.", policy: "PPO_PLUS", id: "shape" }]);
+        engine.delete(["shape"]);
+        return { hit, report, stats: engine.stats() };
+      });
+      const dts = readFileSync(path.join(ROOT, "pkg/benefind_wasm.d.ts"), "utf8");
+      assert.deepEqual([
+        ...shapeProblems(dts, "SearchHit", out.hit), ...shapeProblems(dts, "IngestReport", out.report),
+        ...shapeProblems(dts, "EngineStats", out.stats),
+      ], []);
     });
 
     test("ingest is all-or-nothing and delete removes a document", async () => {
