@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the quality gates (rustfmt, shellcheck, clippy natively and for
-# wasm32, rustdoc; warnings denied), native (unit, integration, CLI, doctests), the wasm
+# wasm32, rustdoc; warnings denied; tsc --checkJs over the shipped JS), native (unit, integration, CLI, doctests), the wasm
 # tests in headless Chromium and Firefox, and the browser end-to-end tests in Chromium,
 # Firefox and WebKit (BENEFIND_BROWSERS=chromium,firefox,webkit picks engines). Installs
 # what is missing first (setup.sh).
@@ -47,8 +47,12 @@ cargo clippy --release --locked --target wasm32-unknown-unknown --lib -- -D warn
 
 log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"
-log "TypeScript: the package's typings describe the documented API"
+log "TypeScript: the package's typings describe the documented API; the shipped JS type-checks"
 npx --no-install tsc --noEmit --strict --target es2022 --module es2022 \
   --moduleResolution bundler --lib esnext,dom tests/browser/types-check.ts
+npx --no-install tsc -p tests/browser/tsconfig.checkjs.json
+# The service worker has its own global scope (the webworker library, not the DOM's).
+npx --no-install tsc --noEmit --allowJs --checkJs --skipLibCheck --target es2022 \
+  --module es2022 --lib esnext,webworker www/sw.js
 export GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}"
 xvfb-run -a -s "-screen 0 1280x1024x24" node --test --test-concurrency=1 tests/browser/

@@ -8,7 +8,21 @@ const MODEL = { baseUrl: "./models/all-MiniLM-L6-v2/" };
 const BUNDLE = "./data/default.bundle";
 const DB_NAME = "benefind-demo";
 const POLICY_KEY = "benefind.policy";
+/** @param {string} id */
 const $ = (id) => document.getElementById(id);
+/** The page's form controls by id, with their element types (index.html). */
+const CONTROLS = /** @type {const} */ ({
+  "progress-model": "progress", "progress-ingest": "progress", "progress-index": "progress",
+  policy: "select", "doc-policy": "input", question: "input", "doc-files": "input",
+  "doc-text": "textarea", "add-go": "button", keep: "button", go: "button",
+});
+/**
+ * A form control, typed by its tag.
+ * @template {keyof typeof CONTROLS} K
+ * @param {K} id
+ * @returns {HTMLElementTagNameMap[(typeof CONTROLS)[K]]}
+ */
+const control = (id) => /** @type {any} */ ($(id));
 
 let db = null;
 
@@ -44,14 +58,14 @@ function progressHandler() {
       files.set(p.file, p);
       let loaded = 0, total = 0;
       for (const f of files.values()) { loaded += f.loaded ?? 0; total += f.total || f.loaded || 0; }
-      const bar = $("progress-model");
+      const bar = control("progress-model");
       bar.max = Math.max(total, 1);
       bar.value = loaded;
       $("progress-model-text").textContent = `${megabytes(loaded)} / ${megabytes(total)}`;
       $("status").textContent = `Loading the language model (${p.file})…`;
     } else if (p.phase === "index") {
-      $("progress-model").value = $("progress-model").max;
-      $("progress-index").removeAttribute("value");
+      control("progress-model").value = control("progress-model").max;
+      control("progress-index").removeAttribute("value");
       $("progress-index-text").textContent = "loading";
       $("status").textContent = "Loading your plan's passages…";
     }
@@ -59,12 +73,12 @@ function progressHandler() {
 }
 
 function fillPolicies(policies) {
-  const select = $("policy");
+  const select = control("policy");
   const current = select.value || remembered.get(POLICY_KEY);
   select.replaceChildren(...policies.map((p) => new Option(p, p)));
   if (policies.includes(current)) select.value = current;
   $("policy-list").replaceChildren(...policies.map((p) => new Option(p)));
-  if (!$("doc-policy").value && select.value) $("doc-policy").value = select.value;
+  if (!control("doc-policy").value && select.value) control("doc-policy").value = select.value;
 }
 
 async function refresh() {
@@ -101,8 +115,8 @@ async function refresh() {
 
 async function search(event) {
   event?.preventDefault();
-  const question = $("question").value.trim();
-  const policy = $("policy").value;
+  const question = control("question").value.trim();
+  const policy = control("policy").value;
   if (!question || !policy) return;
   remembered.set(POLICY_KEY, policy);
   const t0 = performance.now();
@@ -120,11 +134,11 @@ async function search(event) {
 }
 
 async function readDocuments() {
-  const policy = $("doc-policy").value.trim();
+  const policy = control("doc-policy").value.trim();
   const docs = [];
-  const pasted = $("doc-text").value;
+  const pasted = control("doc-text").value;
   if (pasted.trim()) docs.push({ text: pasted, policy, source: "pasted text" });
-  for (const file of $("doc-files").files) {
+  for (const file of control("doc-files").files) {
     docs.push({ text: await file.text(), policy, source: file.name, id: `file:${policy}:${file.name}` });
   }
   return docs;
@@ -137,10 +151,10 @@ async function add(event) {
     $("add-status").textContent = "Paste some text or choose a file first.";
     return;
   }
-  const bar = $("progress-ingest");
+  const bar = control("progress-ingest");
   bar.hidden = false;
   bar.removeAttribute("value");
-  $("add-go").disabled = true;
+  control("add-go").disabled = true;
   $("add-status").textContent = "Reading and embedding…";
   try {
     const report = await db.ingest(docs, ({ done, total }) => {
@@ -149,13 +163,13 @@ async function add(event) {
       $("add-status").textContent = `Embedded ${done} of ${total} passages…`;
     });
     $("add-status").textContent = `Added ${report.chunks} passage${report.chunks === 1 ? "" : "s"}; they are saved in this browser.`;
-    $("doc-text").value = "";
-    $("doc-files").value = "";
+    control("doc-text").value = "";
+    control("doc-files").value = "";
   } catch (e) {
     $("add-status").textContent = `Nothing was added: ${e.message}`;
   } finally {
     bar.hidden = true;
-    $("add-go").disabled = false;
+    control("add-go").disabled = false;
   }
   await refresh();
 }
@@ -166,7 +180,7 @@ async function add(event) {
  */
 function showStorage(stats) {
   const note = $("storage-note");
-  const keep = $("keep");
+  const keep = control("keep");
   note.dataset.state = stats.storage === "memory" ? "memory" : stats.persisted ? "persistent" : "best-effort";
   keep.hidden = true;
   if (stats.storage === "memory") {
@@ -181,10 +195,10 @@ function showStorage(stats) {
 }
 
 async function keepDocuments() {
-  $("keep").disabled = true;
+  control("keep").disabled = true;
   $("storage-note").textContent = "Waiting for your browser's answer…";
   const kept = await db.persist();
-  $("keep").disabled = false;
+  control("keep").disabled = false;
   showStorage({ ...(await db.stats()), persisted: kept });
   if (!kept) $("storage-note").textContent = "Your browser did not agree to keep them for good; they are saved for now, and it may clear them if it runs low on space.";
 }
@@ -209,8 +223,8 @@ async function main() {
   const stats = await refresh();
   // The offline copy needs storage: where the browser refuses it, do not ask.
   if (stats.storage !== "memory") registerServiceWorker();
-  $("progress-index").max = 1;
-  $("progress-index").value = 1;
+  control("progress-index").max = 1;
+  control("progress-index").value = 1;
   $("progress-index-text").textContent = `${stats.chunks} passages`;
   const warm = db.opened.modelSource === "cache" && db.opened.open.base === "stored";
   $("status").textContent = warm
@@ -219,15 +233,15 @@ async function main() {
       ? `Ready: ${stats.chunks} passages indexed (this browser keeps nothing after you close the page).`
       : `Ready: ${stats.chunks} passages indexed (${megabytes(db.opened.storedBytes)} saved in this browser).`;
   showStorage(stats);
-  $("keep").addEventListener("click", keepDocuments);
+  control("keep").addEventListener("click", keepDocuments);
   // Later visits are ready at once: the loading panel is not worth showing.
   $("loading").hidden = warm;
   $("loading").dataset.warm = String(warm);
   $("ask").addEventListener("submit", search);
-  $("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
+  control("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, control("policy").value); if (control("question").value.trim()) search(); });
   $("add").addEventListener("submit", add);
-  $("go").disabled = false;
-  $("add-go").disabled = false;
+  control("go").disabled = false;
+  control("add-go").disabled = false;
   setOfflineBadge();
   document.body.dataset.ready = "true";
 }
@@ -243,8 +257,8 @@ async function mainCloud() {
   $("status").textContent = `Ready: searching the cloud index through ${cloud.proxyUrl}.`;
   $("loading").hidden = false;
   $("ask").addEventListener("submit", search);
-  $("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, $("policy").value); if ($("question").value.trim()) search(); });
-  $("go").disabled = false;
+  control("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, control("policy").value); if (control("question").value.trim()) search(); });
+  control("go").disabled = false;
   document.body.dataset.ready = "true";
   document.body.dataset.mode = "cloud";
 }

@@ -4,6 +4,8 @@
 // cached copy when the network fails. The model files are not handled here: benefind's
 // worker keeps them, SHA-256-verified, in its own Cache API store.
 const VERSION = "benefind-app-v2";
+/** This worker's global scope, typed (for tsc --checkJs). @type {ServiceWorkerGlobalScope} */
+const sw = /** @type {any} */ (self);
 // pkg/loader.js's RELAXED_SIMD_PROBE (a test keeps the two equal): the worker loads the
 // relaxed-SIMD wasm build exactly where this validates, so only that build is kept.
 const RELAXED_SIMD_PROBE = new Uint8Array([
@@ -21,22 +23,22 @@ const SHELL = [
   "data/default.bundle",
 ];
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+sw.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => sw.skipWaiting()));
 });
 
-self.addEventListener("activate", (event) => {
+sw.addEventListener("activate", (event) => {
   // Caches of older versions of this worker go: no mix of old and new files.
   event.waitUntil(
     caches.keys()
       .then((keys) => Promise.all(keys.filter((k) => k.startsWith("benefind-app-") && k !== VERSION).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
+      .then(() => sw.clients.claim()),
   );
 });
 
-self.addEventListener("fetch", (event) => {
+sw.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.includes("/models/")) return;
+  if (event.request.method !== "GET" || url.origin !== sw.location.origin || url.pathname.includes("/models/")) return;
   event.respondWith((async () => {
     const cache = await caches.open(VERSION);
     try {

@@ -27,6 +27,8 @@ function startWorker() {
 
 export class Benefind {
   #worker;
+  /** What open() found (`stats()` at open). @type {import("./benefind.d.ts").OpenInfo | import("./benefind.d.ts").CloudStats} */
+  opened;
   #pending = new Map();
   #next = 1;
   #onProgress;
@@ -77,13 +79,14 @@ export class Benefind {
    * and only its tokenizer is fetched (to chunk documents for `ingest`). A cloud index
    * cannot be opened together with a local `bundleUrl` (different models).
    */
+  /** @param {import("./benefind.d.ts").OpenOptions} [options] */
   static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud } = {}) {
     const { worker, shim } = startWorker();
     const db = new Benefind(worker, onProgress);
     try {
       db.opened = await db.#call("open", {
         // Relative URLs mean relative to the page, not to the worker's script.
-        model: model?.baseUrl ? { ...model, baseUrl: new URL(model.baseUrl, location.href).href } : model,
+        model: model && "baseUrl" in model && model.baseUrl ? { ...model, baseUrl: new URL(model.baseUrl, location.href).href } : model,
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
         dbName,
         blockedTimeoutMs,
@@ -134,7 +137,7 @@ export class Benefind {
    * data (another model's vectors, unreadable records). Waits until other tabs close it.
    */
   static deleteDatabase(dbName = DEFAULT_DB_NAME) {
-    return new Promise((resolve, reject) => {
+    return new Promise(/** @param {(value?: void) => void} resolve */ (resolve, reject) => {
       const request = indexedDB.deleteDatabase(dbName);
       request.onsuccess = () => resolve();
       request.onerror = () => reject(new BenefindError("STORAGE", String(request.error)));

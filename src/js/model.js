@@ -78,6 +78,9 @@ async function openCache() {
 /**
  * Loads the three files from `baseUrl` (cache first), verifies each one's SHA-256 and
  * returns {files: [weights, tokenizer, config], source: "cache" | "network"}.
+ * @param {string} baseUrl
+ * @param {Record<string, string>} [sums] file name → SHA-256 (hex), weights first
+ * @param {(p: {phase: "model", file: string, loaded: number, total: number}) => void} [onProgress]
  */
 export async function loadModel(baseUrl, sums = MODEL_FILES, onProgress = () => {}) {
   const cache = await openCache();
