@@ -62,7 +62,7 @@ bench_proxy() {
   trap stop_cloud_stack EXIT
   # The per-token rate limit would throttle a load test: raised for this run only.
   start_cloud_stack "$TARGET_DIR/bench-proxy" "${FAKE_PORT:-8798}" "${PROXY_PORT:-8799}" \
-    "http://127.0.0.1" $'[limits]\nrequests_per_minute = 100000000\nburst = 1000000'
+    "http://127.0.0.1" --set limits.requests_per_minute=100000000 --set limits.burst=1000000
   BENEFIND_SEARCH_TOKEN="$SEARCH_TOKEN" BENEFIND_INGEST_TOKEN="$INGEST_TOKEN" \
     "$TARGET_DIR/release/benefind" bench proxy --proxy "http://127.0.0.1:${PROXY_PORT:-8799}" \
     --fake "http://127.0.0.1:${FAKE_PORT:-8798}" "$@"

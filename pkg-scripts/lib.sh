@@ -48,16 +48,19 @@ stop_servers() {
   done
 }
 
-# start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [EXTRA_TOML] : starts
+# start_cloud_stack DIR FAKE_PORT PROXY_PORT ORIGIN [--set KEY=VALUE …] : starts
 # benefind-fake-aws (indexes benefind/benefits and, for benchmarks, benefind/baseline, of
 # 1024 dimensions) and benefind-proxy in front of it, configured from
 # pkg-scripts/example.toml with these ports and origin and the tokens in
 # $BENEFIND_SEARCH_TOKEN / $BENEFIND_INGEST_TOKEN (default: the demo's published ones,
-# printed). SEARCH_TOKEN and INGEST_TOKEN are set. EXTRA_TOML (e.g. a [limits] table)
-# replaces the example's [limits]. Logs and the config go to DIR. stop_cloud_stack stops both.
+# printed); `benefind-proxy config` edits the settings as TOML values, and further --set
+# arguments (e.g. limits.burst=1000) go to it too. The proxy signs with the credentials
+# the fake prints. SEARCH_TOKEN and INGEST_TOKEN are set. Logs and the config go to DIR.
+# stop_cloud_stack stops both.
 CLOUD_PIDS=()
 start_cloud_stack() {
-  local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" extra="${5:-}" bin="${BIN_DIR:-$TARGET_DIR/release}"
+  local dir="$1" fake_port="$2" proxy_port="$3" origin="$4" bin="${BIN_DIR:-$TARGET_DIR/release}"
+  shift 4
   mkdir -p "$dir"
   SEARCH_TOKEN="${BENEFIND_SEARCH_TOKEN:-benefind-demo-search-token}"
   INGEST_TOKEN="${BENEFIND_INGEST_TOKEN:-benefind-demo-ingest-token}"
@@ -69,21 +72,17 @@ start_cloud_stack() {
   local search_hash ingest_hash
   search_hash="$(printf %s "$SEARCH_TOKEN" | "$bin/benefind-proxy" hash-token)"
   ingest_hash="$(printf %s "$INGEST_TOKEN" | "$bin/benefind-proxy" hash-token)"
-  # shellcheck disable=SC2016 # the ${...} are JavaScript template literals
-  EXTRA="$extra" node -e '
-    const fs = require("fs");
-    const [src, out, fake, proxy, origin, sh, ih] = process.argv.slice(1);
-    let t = fs.readFileSync(src, "utf8")
-      .replaceAll("127.0.0.1:9100", `127.0.0.1:${fake}`)
-      .replace(/^listen = .*$/m, `listen = "127.0.0.1:${proxy}"`)
-      .replace(/allowed_origins = .*/, `allowed_origins = ["${origin}"]`)
-      .replace(/(name = "demo-page"\nsha256 = )"[0-9a-f]+"/, `$1"${sh}"`)
-      .replace(/(name = "demo-loader"\nsha256 = )"[0-9a-f]+"/, `$1"${ih}"`);
-    if (process.env.EXTRA) t = t.replace(/\[limits\]\n(?:[^\[\n][^\n]*\n)*/, process.env.EXTRA + "\n\n");
-    fs.writeFileSync(out, t);' "$ROOT/pkg-scripts/example.toml" "$dir/proxy.toml" \
-    "$fake_port" "$proxy_port" "$origin" "$search_hash" "$ingest_hash"
+  "$bin/benefind-proxy" --config "$ROOT/pkg-scripts/example.toml" config \
+    --set "listen=\"127.0.0.1:$proxy_port\"" \
+    --set "bedrock_endpoint=\"http://127.0.0.1:$fake_port\"" \
+    --set "s3vectors_endpoint=\"http://127.0.0.1:$fake_port\"" \
+    --set "allowed_origins=[\"$origin\"]" \
+    --token-hash "demo-page=$search_hash" --token-hash "demo-loader=$ingest_hash" \
+    "$@" >"$dir/proxy.toml"
+  local key secret
+  read -r key secret < <("$bin/benefind-fake-aws" --print-credentials)
   for _ in $(seq 1 100); do grep -q "listening on" "$dir/fake.log" && break; sleep 0.1; done
-  AWS_ACCESS_KEY_ID=AKIDBENEFINDFAKE AWS_SECRET_ACCESS_KEY=benefind-fake-secret-key AWS_REGION=us-east-1 \
+  AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 \
     AWS_EC2_METADATA_DISABLED=true "$bin/benefind-proxy" --config "$dir/proxy.toml" >"$dir/proxy.out" 2>"$dir/proxy.log" &
   CLOUD_PIDS+=($!)
   for _ in $(seq 1 100); do grep -q "listening on" "$dir/proxy.out" && break; sleep 0.1; done

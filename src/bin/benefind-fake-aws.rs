@@ -23,11 +23,23 @@ struct Cli {
     /// /KEY,KEY… for the keys declared non-filterable (repeatable).
     #[arg(long = "index")]
     indexes: Vec<String>,
+    /// Print the access key id and secret the fake accepts (one line, space-separated)
+    /// and exit: the proxy in front of it signs with these.
+    #[arg(long)]
+    print_credentials: bool,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.print_credentials {
+        println!(
+            "{} {}",
+            benefind::cloud::fake::TEST_ACCESS_KEY,
+            benefind::cloud::fake::TEST_SECRET_KEY
+        );
+        return Ok(());
+    }
     anyhow::ensure!(
         cli.listen.starts_with("127.") || cli.listen.starts_with("localhost"),
         "the fake listens on loopback only"

@@ -1,8 +1,11 @@
 //! benefind's signing proxy: see `benefind::cloud::proxy` (configuration, threat model).
 //!
 //! `benefind-proxy --config proxy.toml` serves; `benefind-proxy hash-token` reads a
-//! token on stdin and prints the SHA-256 the config stores. AWS credentials come from
-//! the standard chain (environment, profile, container or instance role).
+//! token on stdin and prints the SHA-256 the config stores; `benefind-proxy --config
+//! FILE config --set KEY=VALUE --token-hash NAME=SHA256` prints FILE with those settings
+//! replaced (as TOML values, and checked as a whole), e.g. to give a deployment its
+//! ports and tokens without editing the file's text. AWS credentials come from the
+//! standard chain (environment, profile, container or instance role).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -28,18 +31,88 @@ struct Cli {
 enum Command {
     /// Reads a client token on stdin and prints its SHA-256 for the config's tokens.
     HashToken,
+    /// Prints the --config file with settings replaced, after checking the result.
+    Config {
+        /// KEY=VALUE, VALUE in TOML syntax: a top-level setting (`listen="127.0.0.1:9000"`)
+        /// or one of a table (`limits.burst=100`). Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// NAME=SHA256: the hash of the token named NAME. Repeatable.
+        #[arg(long = "token-hash", value_name = "NAME=SHA256")]
+        token_hash: Vec<String>,
+    },
+}
+
+/// The config file's settings with `set` and `token_hash` applied, as TOML text that
+/// [`ProxyConfig::from_toml`] accepts.
+fn edited_config(text: &str, set: &[String], token_hash: &[String]) -> anyhow::Result<String> {
+    let mut config: toml::Table = text.parse().context("the config is not TOML")?;
+    for item in set {
+        let (key, value) = item
+            .split_once('=')
+            .with_context(|| format!("--set {item}: use KEY=VALUE"))?;
+        // A TOML value parses as the right-hand side of a key.
+        let value = format!("v = {value}")
+            .parse::<toml::Table>()
+            .with_context(|| format!("--set {item}: the value is not TOML"))?
+            .remove("v")
+            .context("a value")?;
+        let mut table = &mut config;
+        let mut path: Vec<&str> = key.trim().split('.').collect();
+        let last = path.pop().context("a key")?;
+        for part in path {
+            table = table
+                .entry(part)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .with_context(|| format!("--set {item}: {part} is not a table"))?;
+        }
+        table.insert(last.to_string(), value);
+    }
+    for item in token_hash {
+        let (name, hash) = item
+            .split_once('=')
+            .with_context(|| format!("--token-hash {item}: use NAME=SHA256"))?;
+        let token = config
+            .get_mut("tokens")
+            .and_then(toml::Value::as_array_mut)
+            .and_then(|tokens| {
+                tokens
+                    .iter_mut()
+                    .filter_map(toml::Value::as_table_mut)
+                    .find(|t| t.get("name").and_then(toml::Value::as_str) == Some(name))
+            })
+            .with_context(|| format!("--token-hash: the config has no token named {name}"))?;
+        token.insert("sha256".into(), toml::Value::String(hash.into()));
+    }
+    let text = toml::to_string(&config)?;
+    ProxyConfig::from_toml(&text)?;
+    Ok(text)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::HashToken) = cli.command {
-        let mut token = String::new();
-        std::io::stdin().read_to_string(&mut token)?;
-        let token = token.trim();
-        anyhow::ensure!(token.len() >= 16, "use a token of at least 16 characters");
-        println!("{}", hash_token(token));
-        return Ok(());
+    match &cli.command {
+        Some(Command::HashToken) => {
+            let mut token = String::new();
+            std::io::stdin().read_to_string(&mut token)?;
+            let token = token.trim();
+            anyhow::ensure!(token.len() >= 16, "use a token of at least 16 characters");
+            println!("{}", hash_token(token));
+            return Ok(());
+        }
+        Some(Command::Config { set, token_hash }) => {
+            let path = cli
+                .config
+                .as_ref()
+                .context("give --config FILE to start from")?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            print!("{}", edited_config(&text, set, token_hash)?);
+            return Ok(());
+        }
+        None => {}
     }
     tracing_subscriber::fmt()
         .json()

@@ -70,8 +70,10 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
   sha256 = "${sha(INGEST)}"
   role = "ingest"
   `);
+    // The proxy signs with the credentials the fake accepts, as the fake reports them.
+    const [keyId, secret] = execFileSync(path.join(BIN_DIR, "benefind-fake-aws"), ["--print-credentials"], { encoding: "utf8" }).trim().split(" ");
     proxyUrl = await startBinary(path.join(BIN_DIR, "benefind-proxy"), ["--config", config], {
-      AWS_ACCESS_KEY_ID: "AKIDBENEFINDFAKE", AWS_SECRET_ACCESS_KEY: "benefind-fake-secret-key",
+      AWS_ACCESS_KEY_ID: keyId, AWS_SECRET_ACCESS_KEY: secret,
       AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true",
     }, "listening on ");
     // The sample corpus goes up through the proxy, re-embedded by "Titan".
