@@ -239,17 +239,21 @@ enum BenchCommand {
         /// The bundle built from the sample corpus.
         #[arg(long, default_value = "www/data/default.bundle")]
         bundle: PathBuf,
-        /// Question sets as NAME=PATH (repeatable), each JSON lines {"question", "policy",
-        /// "relevant"}; the first is the headline.
+        /// The split question sets as NAME=PATH (repeatable), each JSON lines {"question",
+        /// "policy", "relevant"}; the first is the headline. No two share a question
+        /// text or a relevant chunk.
         #[arg(
             long = "set",
             default_values = [
                 "held-out=tests/fixtures/questions-heldout.jsonl",
                 "dev=tests/fixtures/questions-dev.jsonl",
-                "fresh=tests/fixtures/questions-fresh.jsonl",
             ]
         )]
         sets: Vec<String>,
+        /// Sets written later, as NAME=PATH (repeatable): new question texts about any
+        /// chunk (e.g. written after the expansion table was frozen).
+        #[arg(long = "later", default_values = ["fresh=tests/fixtures/questions-fresh.jsonl"])]
+        later: Vec<String>,
     },
     /// Index build/load/query/recall at several sizes, vs brute force; writes target/bench/search.json.
     Search {
@@ -421,8 +425,9 @@ pub fn main() -> ExitCode {
                     model,
                     bundle,
                     sets,
+                    later,
                 },
-        } => cmd_bench_quality::run(&model, &bundle, &sets),
+        } => cmd_bench_quality::run(&model, &bundle, &sets, &later),
         Command::Bench {
             which:
                 BenchCommand::Search {
