@@ -40,12 +40,33 @@ pub(super) fn read_u64(bytes: &[u8], at: usize, field: &'static str) -> Result<u
     read(bytes, at, field).map(u64::from_le_bytes)
 }
 
-/// Validates everything but the sections' contents.
-pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
-    let file_len = bytes.len() as u64;
+/// A section table entry: where the section is, its length and checksum, and its kind.
+type Placed = (u64, u64, u32, SectionKind);
 
-    // Magic and version first: a file from a newer format must be reported as such,
-    // whatever the rest of its header looks like.
+/// Validates everything but the sections' contents, in the order that makes each error
+/// the most telling: magic and version, the header checksum (before any field is
+/// trusted), the header's fields, the section table, the tiling of the file, and each
+/// section's checksum.
+pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
+    let version = check_magic_and_version(bytes)?;
+    let extent = checked_header(bytes)?;
+    let header = header_fields(bytes, version, extent.count_at)?;
+    let placed = section_table(bytes, &extent)?;
+    check_tiling(placed, extent.data_start as u64, bytes.len() as u64)?;
+    let mut sections: [&[u8]; 5] = [&[]; 5];
+    for (slot, entry) in sections.iter_mut().zip(placed) {
+        *slot = checked_section(bytes, entry)?;
+    }
+    Ok(Layout {
+        header,
+        sections,
+        data_start: extent.data_start,
+    })
+}
+
+/// Magic and version first: a file from a newer format must be reported as such,
+/// whatever the rest of its header looks like.
+fn check_magic_and_version(bytes: &[u8]) -> Result<u16, BundleError> {
     let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
     if !MAGIC.starts_with(head) {
         return Err(BundleError::BadMagic {
@@ -60,9 +81,23 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
             supported: FORMAT_VERSION,
         });
     }
+    Ok(version)
+}
 
-    // Find the end of the header and table (all bounded by u16 lengths, so no overflow,
-    // but checked anyway) and verify the checksum before trusting any field.
+/// Where the header's variable parts are.
+struct HeaderExtent {
+    /// Offset of the section count (right after the model id).
+    count_at: usize,
+    section_count: usize,
+    /// Offset of the section table.
+    table_at: usize,
+    /// Where the first section starts.
+    data_start: usize,
+}
+
+/// Finds the end of the header and table (all bounded by u16 lengths, so no overflow,
+/// but checked anyway) and verifies the header checksum.
+fn checked_header(bytes: &[u8]) -> Result<HeaderExtent, BundleError> {
     let model_id_len = usize::from(read_u16(bytes, OFF_MODEL_ID_LEN, "header")?);
     let count_at = OFF_MODEL_ID + model_id_len;
     read::<0>(bytes, count_at, "model id")?;
@@ -74,11 +109,10 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
         .ok_or(BundleError::Truncated {
             field: "section table",
             needed: u64::MAX,
-            available: file_len,
+            available: bytes.len() as u64,
         })?;
     read::<0>(bytes, crc_at, "section table")?;
     let stored_crc = read_u32(bytes, crc_at, "header checksum")?;
-    let data_start = crc_at + 4;
     let covered = bytes.get(..crc_at).unwrap_or_default();
     let computed = crc32fast::hash(covered);
     if computed != stored_crc {
@@ -88,7 +122,16 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
             got: computed,
         });
     }
+    Ok(HeaderExtent {
+        count_at,
+        section_count,
+        table_at,
+        data_start: crc_at + 4,
+    })
+}
 
+/// The header's fixed fields and model id, each checked.
+fn header_fields(bytes: &[u8], version: u16, count_at: usize) -> Result<BundleHeader, BundleError> {
     let flags = read_u16(bytes, OFF_FLAGS, "header")?;
     if flags != 0 {
         return Err(BundleError::invalid(
@@ -108,11 +151,23 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
         BundleError::invalid("model id", format!("not valid UTF-8 ({e}); {REBUILD}"))
     })?;
     check_model_id(model_id)?;
+    Ok(BundleHeader {
+        version,
+        model_id: model_id.to_owned(),
+        dims,
+        metric,
+        encoding,
+        count,
+    })
+}
 
-    // The section table: each known kind once, inside the file.
+/// The section table: each known kind exactly once, inside the file; returned in slot
+/// order.
+fn section_table(bytes: &[u8], extent: &HeaderExtent) -> Result<[Placed; 5], BundleError> {
+    let file_len = bytes.len() as u64;
     let mut entries: [Option<(u64, u64, u32)>; 5] = [None; 5];
-    for i in 0..section_count {
-        let at = table_at + i * ENTRY_LEN;
+    for i in 0..extent.section_count {
+        let at = extent.table_at + i * ENTRY_LEN;
         let code = read_u16(bytes, at, "section table")?;
         let offset = read_u64(bytes, at + 2, "section table")?;
         let len = read_u64(bytes, at + 10, "section table")?;
@@ -156,13 +211,16 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
         })?;
         *place = (offset, len, crc, kind);
     }
+    Ok(placed)
+}
 
-    // The sections must tile the rest of the file, so no byte escapes a checksum.
-    // Sorting by (offset, len) puts an empty section before a non-empty one at the
-    // same offset, so both tile.
+/// The sections must tile the rest of the file, so no byte escapes a checksum. Sorting
+/// by (offset, len) puts an empty section before a non-empty one at the same offset, so
+/// both tile.
+fn check_tiling(placed: [Placed; 5], data_start: u64, file_len: u64) -> Result<(), BundleError> {
     let mut by_offset = placed;
     by_offset.sort_unstable_by_key(|&(offset, len, _, _)| (offset, len));
-    let mut expected_at = data_start as u64;
+    let mut expected_at = data_start;
     for (offset, len, _, kind) in by_offset {
         if offset != expected_at {
             return Err(BundleError::invalid(
@@ -173,7 +231,7 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
                 ),
             ));
         }
-        // Cannot overflow: offset + len <= file_len was checked above.
+        // Cannot overflow: offset + len <= file_len was checked with the table.
         expected_at = offset + len;
     }
     if expected_at != file_len {
@@ -185,41 +243,29 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
             ),
         ));
     }
+    Ok(())
+}
 
-    let mut sections: [&[u8]; 5] = [&[]; 5];
-    for (slot, (offset, len, crc, kind)) in sections.iter_mut().zip(placed) {
-        let out_of_bounds = || BundleError::SectionOutOfBounds {
+/// One section's bytes, after its checksum matched.
+fn checked_section(bytes: &[u8], (offset, len, crc, kind): Placed) -> Result<&[u8], BundleError> {
+    let out_of_bounds = || BundleError::SectionOutOfBounds {
+        section: kind.name(),
+        offset,
+        len,
+        file_len: bytes.len() as u64,
+    };
+    let start = usize::try_from(offset).map_err(|_| out_of_bounds())?;
+    let end = usize::try_from(offset + len).map_err(|_| out_of_bounds())?;
+    let section = bytes.get(start..end).ok_or_else(out_of_bounds)?;
+    let computed = crc32fast::hash(section);
+    if computed != crc {
+        return Err(BundleError::ChecksumMismatch {
             section: kind.name(),
-            offset,
-            len,
-            file_len,
-        };
-        let start = usize::try_from(offset).map_err(|_| out_of_bounds())?;
-        let end = usize::try_from(offset + len).map_err(|_| out_of_bounds())?;
-        let section = bytes.get(start..end).ok_or_else(out_of_bounds)?;
-        let computed = crc32fast::hash(section);
-        if computed != crc {
-            return Err(BundleError::ChecksumMismatch {
-                section: kind.name(),
-                expected: crc,
-                got: computed,
-            });
-        }
-        *slot = section;
+            expected: crc,
+            got: computed,
+        });
     }
-
-    Ok(Layout {
-        header: BundleHeader {
-            version,
-            model_id: model_id.to_owned(),
-            dims,
-            metric,
-            encoding,
-            count,
-        },
-        sections,
-        data_start,
-    })
+    Ok(section)
 }
 
 /// Decodes validated sections into a `Bundle`, validating their contents.
