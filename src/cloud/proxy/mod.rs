@@ -421,7 +421,8 @@ mod in_process {
     const WRITE: &str = "write-token";
     const PORTAL: &str = "https://portal.example";
 
-    fn app_with(limits: &str) -> Router {
+    /// The state of a proxy with a reader and a writer token, `limits` in its [limits].
+    fn state_with(limits: &str) -> Shared {
         let toml = format!(
             "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n\
              allow_loopback_http = true\nbedrock_endpoint = \"http://127.0.0.1:9\"\n\
@@ -435,7 +436,11 @@ mod in_process {
         let config = ProxyConfig::from_toml(&toml).expect("test config");
         let credentials =
             CredentialSource::Static(Credentials::new("AKIDTEST", "secret", None, None, "test"));
-        app(Arc::new(AppState::new(config, credentials).expect("state")))
+        Arc::new(AppState::new(config, credentials).expect("state"))
+    }
+
+    fn app_with(limits: &str) -> Router {
+        app(state_with(limits))
     }
 
     struct Sent<'a> {
@@ -632,18 +637,9 @@ mod in_process {
     /// (a wiring mistake), it refuses instead of querying without the token's filter.
     #[tokio::test]
     async fn a_scoped_handler_without_authorize_refuses() {
-        let config = ProxyConfig::from_toml(&format!(
-            "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n\
-             [[tokens]]\nname = \"t\"\nsha256 = \"{}\"\nrole = \"search\"\n",
-            hash_token(READ)
-        ))
-        .expect("config");
-        let credentials =
-            CredentialSource::Static(Credentials::new("AKIDTEST", "secret", None, None, "test"));
-        let state = Arc::new(AppState::new(config, credentials).expect("state"));
         let unguarded = Router::new()
             .route("/v1/query", axum::routing::post(query))
-            .with_state(state);
+            .with_state(state_with(""));
         let (status, _, body) = send(
             &unguarded,
             post("/v1/query", None, json!({"question": "q"})),
