@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use benefind::cloud::fake::{check_non_filterable_keys, router, IndexSpec};
+use benefind::cloud::aws::check_non_filterable_keys;
+use benefind::cloud::fake::{router, IndexSpec};
 use benefind::{Embedder, ModelFiles};
 use clap::Parser;
 

@@ -14,6 +14,7 @@ use aws_sigv4::sign::v4;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
+use thiserror::Error;
 
 /// Signing name of Amazon S3 Vectors.
 pub const S3VECTORS: &str = "s3vectors";
@@ -41,6 +42,31 @@ pub const MAX_METADATA_KEYS: usize = 50;
 /// Non-filterable keys an index may declare.
 pub const MAX_NON_FILTERABLE_KEYS: usize = 10;
 
+/// A vector's metadata, or an index's declared keys, break one of S3 Vectors' limits.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MetadataError {
+    /// More than [`MAX_METADATA_KEYS`] keys.
+    #[error("metadata has {0} keys; at most {MAX_METADATA_KEYS} are allowed")]
+    TooManyKeys(usize),
+    /// More than [`MAX_METADATA_BYTES`] in all.
+    #[error("metadata is {0} bytes; at most {MAX_METADATA_BYTES} are allowed")]
+    TooLarge(usize),
+    /// More than [`MAX_FILTERABLE_METADATA_BYTES`] in filterable keys.
+    #[error("filterable metadata is {0} bytes; at most {MAX_FILTERABLE_METADATA_BYTES} are allowed (declare large keys non-filterable when creating the index)")]
+    FilterableTooLarge(usize),
+    /// `CreateIndex` declared no or too many non-filterable keys.
+    #[error(
+        "nonFilterableMetadataKeys has {0} items; it must have 1 to {MAX_NON_FILTERABLE_KEYS}"
+    )]
+    NonFilterableCount(usize),
+    /// A declared non-filterable key is empty or longer than 63 characters.
+    #[error("nonFilterableMetadataKeys[{0}] must have 1 to 63 characters")]
+    NonFilterableLength(usize),
+    /// A declared non-filterable key repeats an earlier one.
+    #[error("nonFilterableMetadataKeys[{0}] repeats {1:?}")]
+    NonFilterableRepeated(usize, String),
+}
+
 /// Checks one vector's metadata against S3 Vectors' per-vector limits, given the keys
 /// its index declared non-filterable. Sizes are the UTF-8 bytes of the compact JSON of
 /// the keys and values concerned (AWS does not publish its exact measure; this one is
@@ -48,12 +74,9 @@ pub const MAX_NON_FILTERABLE_KEYS: usize = 10;
 pub fn check_metadata(
     metadata: &Map<String, Value>,
     non_filterable: &[String],
-) -> Result<(), String> {
+) -> Result<(), MetadataError> {
     if metadata.len() > MAX_METADATA_KEYS {
-        return Err(format!(
-            "metadata has {} keys; at most {MAX_METADATA_KEYS} are allowed",
-            metadata.len()
-        ));
+        return Err(MetadataError::TooManyKeys(metadata.len()));
     }
     let size = |filterable: Option<bool>| {
         let part: Map<String, Value> = metadata
@@ -65,15 +88,28 @@ pub fn check_metadata(
     };
     let total = size(None);
     if total > MAX_METADATA_BYTES {
-        return Err(format!(
-            "metadata is {total} bytes; at most {MAX_METADATA_BYTES} are allowed"
-        ));
+        return Err(MetadataError::TooLarge(total));
     }
     let filterable = size(Some(true));
     if filterable > MAX_FILTERABLE_METADATA_BYTES {
-        return Err(format!(
-            "filterable metadata is {filterable} bytes; at most {MAX_FILTERABLE_METADATA_BYTES} are allowed (declare large keys non-filterable when creating the index)"
-        ));
+        return Err(MetadataError::FilterableTooLarge(filterable));
+    }
+    Ok(())
+}
+
+/// Checks `CreateIndex`'s non-filterable keys: 1 to [`MAX_NON_FILTERABLE_KEYS`] distinct
+/// keys of 1 to 63 characters.
+pub fn check_non_filterable_keys(keys: &[String]) -> Result<(), MetadataError> {
+    if keys.is_empty() || keys.len() > MAX_NON_FILTERABLE_KEYS {
+        return Err(MetadataError::NonFilterableCount(keys.len()));
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if !(1..=63).contains(&k.chars().count()) {
+            return Err(MetadataError::NonFilterableLength(i));
+        }
+        if keys[..i].contains(k) {
+            return Err(MetadataError::NonFilterableRepeated(i, k.clone()));
+        }
     }
     Ok(())
 }
@@ -360,6 +396,56 @@ impl AwsError {
     }
 }
 
+/// Why a request could not be signed, or why a received signature is refused (the
+/// fake's `MissingAuthenticationTokenException` for [`SignatureError::NotSigned`],
+/// `InvalidSignatureException` for the rest).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SignatureError {
+    /// `aws-sigv4` refused the parameters or the request.
+    #[error("request cannot be signed: {0}")]
+    Sign(String),
+    /// No `Authorization` header.
+    #[error("request is not signed")]
+    NotSigned,
+    /// The `Authorization` header is not a well-formed SigV4 header.
+    #[error("Authorization is malformed: {0}")]
+    Malformed(&'static str),
+    /// The credential scope does not have five parts ending in `aws4_request`.
+    #[error("credential scope {0:?} is malformed")]
+    BadScope(String),
+    /// The access key is not the one these credentials hold.
+    #[error("the access key is not known")]
+    UnknownAccessKey,
+    /// The scope names another region or service.
+    #[error("credential scope is {got}, expected {expected}")]
+    WrongScope {
+        /// `region/service` the request was signed for.
+        got: String,
+        /// `region/service` this endpoint serves.
+        expected: String,
+    },
+    /// A header the check needs is absent.
+    #[error("{0} is missing")]
+    MissingHeader(String),
+    /// `X-Amz-Date` is not `yyyymmddThhmmssZ`, or not the scope's date.
+    #[error("X-Amz-Date {0:?} is malformed or does not match the credential scope date")]
+    BadDate(String),
+    /// The signing time is more than 5 minutes from now.
+    #[error("signature time {date} is {seconds} s from now")]
+    Skewed {
+        /// `X-Amz-Date`.
+        date: String,
+        /// Distance from now.
+        seconds: u64,
+    },
+    /// `host` or `x-amz-date` is not among the signed headers.
+    #[error("{0} is not among the signed headers")]
+    Unsigned(&'static str),
+    /// The signature is not the one these credentials make.
+    #[error("the request signature we calculated does not match the signature provided")]
+    Mismatch,
+}
+
 /// Signs a request; returns the headers to add (`authorization`, `x-amz-date`, and
 /// `x-amz-security-token` for temporary credentials). `headers` must be every header
 /// that will be sent and should be signed (at least `content-type`); `host` is taken
@@ -374,7 +460,7 @@ pub fn sign(
     headers: &[(&str, &str)],
     body: &[u8],
     time: SystemTime,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, SignatureError> {
     let identity = credentials.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -383,7 +469,7 @@ pub fn sign(
         .time(time)
         .settings(SigningSettings::default())
         .build()
-        .map_err(|e| format!("signing parameters: {e}"))?
+        .map_err(|e| SignatureError::Sign(e.to_string()))?
         .into();
     let request = SignableRequest::new(
         method,
@@ -391,9 +477,9 @@ pub fn sign(
         headers.iter().copied(),
         SignableBody::Bytes(body),
     )
-    .map_err(|e| format!("request cannot be signed: {e}"))?;
+    .map_err(|e| SignatureError::Sign(e.to_string()))?;
     let (instructions, _) = sigv4_sign(request, &params)
-        .map_err(|e| format!("signing failed: {e}"))?
+        .map_err(|e| SignatureError::Sign(e.to_string()))?
         .into_parts();
     let (headers, _) = instructions.into_parts();
     Ok(headers
@@ -412,10 +498,10 @@ struct Authorization<'a> {
     signature: &'a str,
 }
 
-fn parse_authorization(value: &str) -> Result<Authorization<'_>, String> {
+fn parse_authorization(value: &str) -> Result<Authorization<'_>, SignatureError> {
     let rest = value
         .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or("Authorization is not AWS4-HMAC-SHA256")?;
+        .ok_or(SignatureError::Malformed("not AWS4-HMAC-SHA256"))?;
     let mut credential = None;
     let mut signed = None;
     let mut signature = None;
@@ -429,10 +515,10 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, String> {
             signature = Some(v);
         }
     }
-    let credential = credential.ok_or("Authorization has no Credential")?;
+    let credential = credential.ok_or(SignatureError::Malformed("no Credential"))?;
     let scope: Vec<&str> = credential.split('/').collect();
     if scope.len() != 5 || scope[4] != "aws4_request" {
-        return Err(format!("credential scope {credential:?} is malformed"));
+        return Err(SignatureError::BadScope(credential.into()));
     }
     Ok(Authorization {
         access_key: scope[0],
@@ -440,16 +526,16 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, String> {
         region: scope[2],
         service: scope[3],
         signed_headers: signed
-            .ok_or("Authorization has no SignedHeaders")?
+            .ok_or(SignatureError::Malformed("no SignedHeaders"))?
             .split(';')
             .collect(),
-        signature: signature.ok_or("Authorization has no Signature")?,
+        signature: signature.ok_or(SignatureError::Malformed("no Signature"))?,
     })
 }
 
 /// Parses `X-Amz-Date` (`20261128T101500Z`).
-fn parse_amz_date(value: &str) -> Result<SystemTime, String> {
-    let bad = || format!("X-Amz-Date {value:?} is not yyyymmddThhmmssZ");
+fn parse_amz_date(value: &str) -> Result<SystemTime, SignatureError> {
+    let bad = || SignatureError::BadDate(value.into());
     if value.len() != 16 || &value[8..9] != "T" || !value.ends_with('Z') {
         return Err(bad());
     }
@@ -486,46 +572,48 @@ pub fn verify(
     headers: &[(String, String)],
     body: &[u8],
     now: SystemTime,
-) -> Result<(), String> {
+) -> Result<(), SignatureError> {
     let header = |name: &str| {
         headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
-    let auth = parse_authorization(header("authorization").ok_or("request is not signed")?)?;
+    let missing = |name: &str| SignatureError::MissingHeader(name.into());
+    let auth = parse_authorization(header("authorization").ok_or(SignatureError::NotSigned)?)?;
     if auth.access_key != credentials.access_key_id() {
-        return Err("the access key is not known".into());
+        return Err(SignatureError::UnknownAccessKey);
     }
     if auth.region != region || auth.service != service {
-        return Err(format!(
-            "credential scope is {}/{}, expected {region}/{service}",
-            auth.region, auth.service
-        ));
+        return Err(SignatureError::WrongScope {
+            got: format!("{}/{}", auth.region, auth.service),
+            expected: format!("{region}/{service}"),
+        });
     }
-    let amz_date = header("x-amz-date").ok_or("X-Amz-Date is missing")?;
+    let amz_date = header("x-amz-date").ok_or_else(|| missing("X-Amz-Date"))?;
     if !amz_date.starts_with(auth.date) {
-        return Err("X-Amz-Date does not match the credential scope date".into());
+        return Err(SignatureError::BadDate(amz_date.into()));
     }
     let time = parse_amz_date(amz_date)?;
     let skew = now
         .duration_since(time)
-        .or_else(|e| Ok::<_, String>(e.duration()))?;
-    if skew.as_secs() > 300 {
-        return Err(format!(
-            "signature time {amz_date} is {} s from now",
-            skew.as_secs()
-        ));
+        .unwrap_or_else(|e| e.duration())
+        .as_secs();
+    if skew > 300 {
+        return Err(SignatureError::Skewed {
+            date: amz_date.into(),
+            seconds: skew,
+        });
     }
     for required in ["host", "x-amz-date"] {
         if !auth.signed_headers.contains(&required) {
-            return Err(format!("{required} is not among the signed headers"));
+            return Err(SignatureError::Unsigned(required));
         }
     }
-    let host = header("host").ok_or("Host is missing")?;
+    let host = header("host").ok_or_else(|| missing("Host"))?;
     let mut signed: Vec<(&str, &str)> = Vec::new();
     for name in &auth.signed_headers {
-        let value = header(name).ok_or_else(|| format!("signed header {name} is missing"))?;
+        let value = header(name).ok_or_else(|| missing(name))?;
         signed.push((name, value));
     }
     let url = format!("http://{host}{path_and_query}");
@@ -543,7 +631,9 @@ pub fn verify(
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
         .map(|(_, v)| v.as_str())
-        .ok_or("signer produced no Authorization")?;
+        .ok_or(SignatureError::Sign(
+            "the signer made no Authorization".into(),
+        ))?;
     let expected_sig = parse_authorization(expected_auth)?.signature;
     if expected_sig
         .as_bytes()
@@ -552,7 +642,7 @@ pub fn verify(
     {
         Ok(())
     } else {
-        Err("the request signature we calculated does not match the signature provided".into())
+        Err(SignatureError::Mismatch)
     }
 }
 
@@ -615,21 +705,23 @@ mod tests {
             .collect();
         assert_eq!(
             check("/QueryVectors", &unsigned, body, S3VECTORS),
-            Err("request is not signed".into())
+            Err(SignatureError::NotSigned)
         );
         let wrong = Credentials::new("AKIDTEST", "other-secret", None, None, "test");
-        assert!(verify(
-            &wrong,
-            "us-east-1",
-            S3VECTORS,
-            "POST",
-            "/QueryVectors",
-            &headers,
-            body,
-            now
-        )
-        .unwrap_err()
-        .contains("does not match"));
+        assert!(
+            verify(
+                &wrong,
+                "us-east-1",
+                S3VECTORS,
+                "POST",
+                "/QueryVectors",
+                &headers,
+                body,
+                now
+            )
+            .unwrap_err()
+                == SignatureError::Mismatch
+        );
         let late = now + std::time::Duration::from_secs(600);
         assert!(verify(
             &creds(),
@@ -642,6 +734,7 @@ mod tests {
             late
         )
         .unwrap_err()
+        .to_string()
         .contains("from now"));
     }
 

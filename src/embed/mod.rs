@@ -135,14 +135,16 @@ impl Precision {
 }
 
 impl std::str::FromStr for Precision {
-    type Err = String;
+    type Err = Error;
 
     /// The inverse of [`Precision::as_str`] (the CLI's `--weights`).
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self> {
         [Precision::F32, Precision::Int8]
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("weights must be \"f32\" or \"int8\", got {s:?}"))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("weights must be \"f32\" or \"int8\", got {s:?}"))
+            })
     }
 }
 

@@ -108,8 +108,7 @@ async fn request(
                 &[("content-type", "application/json")],
                 &body,
                 SystemTime::now(),
-            )
-            .map_err(anyhow::Error::msg)?;
+            )?;
             (full, body, signed)
         }
     };

@@ -287,7 +287,7 @@ impl CredentialSource {
             .ok_or(ConfigError::NoCredentials)
     }
 
-    pub(super) async fn get(&self) -> Result<Credentials, String> {
+    pub(super) async fn get(&self) -> Result<Credentials, CredentialsError> {
         match self {
             Self::Static(c) => Ok(c.clone()),
             Self::Provider(p, cache) => {
@@ -297,10 +297,7 @@ impl CredentialSource {
                         return Ok(c);
                     }
                 }
-                let c = p
-                    .provide_credentials()
-                    .await
-                    .map_err(|e| format!("AWS credentials unavailable: {e}"))?;
+                let c = p.provide_credentials().await?;
                 if let Ok(mut slot) = cache.lock() {
                     *slot = Some(c.clone());
                 }
