@@ -213,49 +213,13 @@ async fn service_call(
     } else {
         (aws::S3VECTORS, path.trim_start_matches('/').to_string())
     };
-    let header_list: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-    if let Err(why) = aws::verify(
-        &s.credentials,
-        &s.region,
-        service,
-        method.as_str(),
-        path_and_query,
-        &header_list,
-        &body,
-        SystemTime::now(),
-    ) {
-        let mut stats = s.stats.lock().expect("lock");
-        stats.rejected_signatures += 1;
-        stats.last_rejection = Some(why.clone());
-        let kind = if why == "request is not signed" {
-            "MissingAuthenticationTokenException"
-        } else {
-            "InvalidSignatureException"
-        };
-        return aws_error(403, kind, why);
+    if let Err(refused) = check_signature(&s, service, &method, &uri, &headers, &body) {
+        return refused;
     }
     if method != Method::POST {
         return aws_error(405, "MethodNotAllowedException", "only POST is served");
     }
-    let fault = {
-        let mut faults = s.faults.lock().expect("lock");
-        let at = faults
-            .iter()
-            .position(|f| f.service.as_deref().is_none_or(|x| x == service));
-        at.map(|i| {
-            let f = &mut faults[i];
-            f.times = f.times.saturating_sub(1);
-            let served = f.clone();
-            if f.times == 0 {
-                faults.remove(i);
-            }
-            served
-        })
-    };
+    let fault = take_fault(&s, service);
     let op_name = operation.split(':').next().unwrap_or("").to_string();
     *s.stats
         .lock()
@@ -264,16 +228,8 @@ async fn service_call(
         .entry(op_name.clone())
         .or_default() += 1;
     if let Some(f) = fault {
-        s.stats.lock().expect("lock").faults_served += 1;
-        tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
-        if let Some(status) = f.status {
-            let kind = match (status, service) {
-                (429, aws::BEDROCK) => "ThrottlingException",
-                (429, _) => "TooManyRequestsException",
-                (503, _) => "ServiceUnavailableException",
-                _ => "InternalServerException",
-            };
-            return aws_error(status, kind, "injected fault");
+        if let Some(refused) = serve_fault(&s, service, f).await {
+            return refused;
         }
     }
     let json: Value = match serde_json::from_slice(&body) {
@@ -299,6 +255,76 @@ async fn service_call(
         }
     };
     answer.unwrap_or_else(|error| error)
+}
+
+/// Checks the request's SigV4 signature as AWS would ([`aws::verify`]); a refusal is
+/// counted in the stats and answered as AWS answers it.
+fn check_signature(
+    s: &Inner,
+    service: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Response> {
+    let header_list: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    let Err(why) = aws::verify(
+        &s.credentials,
+        &s.region,
+        service,
+        method.as_str(),
+        path_and_query,
+        &header_list,
+        body,
+        SystemTime::now(),
+    ) else {
+        return Ok(());
+    };
+    let mut stats = s.stats.lock().expect("lock");
+    stats.rejected_signatures += 1;
+    stats.last_rejection = Some(why.to_string());
+    let kind = if why == aws::SignatureError::NotSigned {
+        "MissingAuthenticationTokenException"
+    } else {
+        "InvalidSignatureException"
+    };
+    Err(aws_error(403, kind, why.to_string()))
+}
+
+/// The next queued fault for `service`, if any (a fault with `times` left stays queued).
+fn take_fault(s: &Inner, service: &str) -> Option<Fault> {
+    let mut faults = s.faults.lock().expect("lock");
+    let at = faults
+        .iter()
+        .position(|f| f.service.as_deref().is_none_or(|x| x == service));
+    at.map(|i| {
+        let f = &mut faults[i];
+        f.times = f.times.saturating_sub(1);
+        let served = f.clone();
+        if f.times == 0 {
+            faults.remove(i);
+        }
+        served
+    })
+}
+
+/// Serves an injected fault: waits its delay, then answers its status as AWS would
+/// (`None`: only a delay, the call proceeds).
+async fn serve_fault(s: &Inner, service: &str, f: Fault) -> Option<Response> {
+    s.stats.lock().expect("lock").faults_served += 1;
+    tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+    let status = f.status?;
+    let kind = match (status, service) {
+        (429, aws::BEDROCK) => "ThrottlingException",
+        (429, _) => "TooManyRequestsException",
+        (503, _) => "ServiceUnavailableException",
+        _ => "InternalServerException",
+    };
+    Some(aws_error(status, kind, "injected fault"))
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(json: Value) -> Result<T, Response> {
@@ -434,28 +460,6 @@ fn respond<T: Serialize>(value: T) -> Answer {
     Ok(Json(value).into_response())
 }
 
-/// Checks `CreateIndex`'s non-filterable keys: 1 to 10 distinct keys of 1 to 63 characters.
-pub fn check_non_filterable_keys(keys: &[String]) -> Result<(), String> {
-    if keys.is_empty() || keys.len() > aws::MAX_NON_FILTERABLE_KEYS {
-        return Err(format!(
-            "nonFilterableMetadataKeys has {} items; it must have 1 to {}",
-            keys.len(),
-            aws::MAX_NON_FILTERABLE_KEYS
-        ));
-    }
-    for (i, k) in keys.iter().enumerate() {
-        if !(1..=63).contains(&k.chars().count()) {
-            return Err(format!(
-                "nonFilterableMetadataKeys[{i}] must have 1 to 63 characters"
-            ));
-        }
-        if keys[..i].contains(k) {
-            return Err(format!("nonFilterableMetadataKeys[{i}] repeats {k:?}"));
-        }
-    }
-    Ok(())
-}
-
 fn create_index(s: &Inner, json: Value) -> Answer {
     let req: aws::CreateIndexInput = parse(json)?;
     if req.data_type != "float32" || !(1..=4096).contains(&req.dimension) {
@@ -468,7 +472,8 @@ fn create_index(s: &Inner, json: Value) -> Answer {
     }
     let non_filterable = match req.metadata_configuration {
         Some(c) => {
-            check_non_filterable_keys(&c.non_filterable_metadata_keys).map_err(validation)?;
+            aws::check_non_filterable_keys(&c.non_filterable_metadata_keys)
+                .map_err(|e| validation(e.to_string()))?;
             c.non_filterable_metadata_keys
         }
         None => Vec::new(),

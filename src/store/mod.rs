@@ -391,6 +391,84 @@ pub fn document_id(policy: &str, text: &str) -> String {
     format!("doc-{:08x}", h.finalize())
 }
 
+/// The base collection to open with, its stamp and where it came from. A bundle passed
+/// in replaces a stored one whose bytes differ (recorded in `commit`); without one the
+/// stored bundle is used, and a stored bundle that no longer decodes or matches its
+/// stamp is set aside (recorded in `corrupt`) so that ingested documents stay searchable.
+fn choose_base(
+    bundle: Option<Vec<u8>>,
+    snapshot: &Snapshot,
+    stored_stamp: Option<BundleStamp>,
+    embedder: &Embedder,
+    commit: &mut Commit,
+    corrupt: &mut BTreeSet<String>,
+) -> Result<(Collection, Option<BundleStamp>, BaseSource)> {
+    Ok(match bundle {
+        Some(bytes) => {
+            let stamp = BundleStamp {
+                fingerprint: fingerprint(&bytes),
+                bytes: bytes.len(),
+            };
+            let collection =
+                Collection::from_bundle_bytes(&bytes, embedder.model_id(), embedder.dims())?;
+            let same = stored_stamp.as_ref() == Some(&stamp) && snapshot.base.is_some();
+            let source = if same {
+                BaseSource::Stored
+            } else {
+                commit.clear_tombstones = stored_stamp.is_some();
+                commit.base = Some(bytes);
+                if stored_stamp.is_some() {
+                    BaseSource::Updated
+                } else {
+                    BaseSource::Imported
+                }
+            };
+            (collection, Some(stamp), source)
+        }
+        None => match (&snapshot.base, &stored_stamp) {
+            (Some(bytes), Some(stamp)) => {
+                match Collection::from_bundle_bytes(bytes, embedder.model_id(), embedder.dims()) {
+                    Ok(c) if fingerprint(bytes) == stamp.fingerprint => {
+                        (c, Some(stamp.clone()), BaseSource::Stored)
+                    }
+                    _ => {
+                        // Keep the member's own documents searchable; the bundle comes
+                        // back with the next open that passes its URL.
+                        corrupt.insert("bundle".to_string());
+                        (empty_collection(embedder)?, None, BaseSource::None)
+                    }
+                }
+            }
+            _ => (empty_collection(embedder)?, None, BaseSource::None),
+        },
+    })
+}
+
+/// Decodes the journal's chunks: their records, vectors (row-major) and journal sizes.
+/// A chunk that fails to decode is named in `corrupt` and left out.
+fn restore_chunks(
+    chunks: &BTreeMap<String, Vec<u8>>,
+    dims: usize,
+    corrupt: &mut BTreeSet<String>,
+) -> (Vec<Record>, Vec<f32>, BTreeMap<String, usize>) {
+    let mut journal = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut vectors = Vec::new();
+    for (key, blob) in chunks {
+        match decode_chunk(key, blob, dims) {
+            Ok((record, vector)) => {
+                records.push(record);
+                vectors.extend_from_slice(&vector);
+                journal.insert(key.clone(), key.len() + blob.len());
+            }
+            Err(_) => {
+                corrupt.insert(key.clone());
+            }
+        }
+    }
+    (records, vectors, journal)
+}
+
 impl<S: Store> Database<S> {
     /// Opens the database in `store` for `embedder`. `bundle`, if given, is the current
     /// base bundle file (e.g. just fetched): stored once, and replacing the stored base
@@ -407,46 +485,14 @@ impl<S: Store> Database<S> {
         let mut corrupt = BTreeSet::new();
         let mut commit = Commit::default();
 
-        let (collection, base, source) = match bundle {
-            Some(bytes) => {
-                let stamp = BundleStamp {
-                    fingerprint: fingerprint(&bytes),
-                    bytes: bytes.len(),
-                };
-                let collection =
-                    Collection::from_bundle_bytes(&bytes, embedder.model_id(), embedder.dims())?;
-                let same = stored_stamp.as_ref() == Some(&stamp) && snapshot.base.is_some();
-                let source = if same {
-                    BaseSource::Stored
-                } else {
-                    commit.clear_tombstones = stored_stamp.is_some();
-                    commit.base = Some(bytes);
-                    if stored_stamp.is_some() {
-                        BaseSource::Updated
-                    } else {
-                        BaseSource::Imported
-                    }
-                };
-                (collection, Some(stamp), source)
-            }
-            None => match (&snapshot.base, &stored_stamp) {
-                (Some(bytes), Some(stamp)) => {
-                    match Collection::from_bundle_bytes(bytes, embedder.model_id(), embedder.dims())
-                    {
-                        Ok(c) if fingerprint(bytes) == stamp.fingerprint => {
-                            (c, Some(stamp.clone()), BaseSource::Stored)
-                        }
-                        _ => {
-                            // Keep the member's own documents searchable; the bundle comes
-                            // back with the next open that passes its URL.
-                            corrupt.insert("bundle".to_string());
-                            (empty_collection(&embedder)?, None, BaseSource::None)
-                        }
-                    }
-                }
-                _ => (empty_collection(&embedder)?, None, BaseSource::None),
-            },
-        };
+        let (collection, base, source) = choose_base(
+            bundle,
+            &snapshot,
+            stored_stamp,
+            &embedder,
+            &mut commit,
+            &mut corrupt,
+        )?;
         let identity = Identity::of(&embedder, base.clone());
         let identity_json = serde_json::to_vec(&identity).unwrap_or_default();
         if stored.as_ref() != Some(&identity) {
@@ -465,21 +511,7 @@ impl<S: Store> Database<S> {
         let dims = engine.embedder().dims();
         let ids: Vec<String> = tombstones.iter().cloned().collect();
         engine.collection_mut().delete(&ids);
-        let mut journal = BTreeMap::new();
-        let mut records = Vec::new();
-        let mut vectors = Vec::new();
-        for (key, blob) in &snapshot.chunks {
-            match decode_chunk(key, blob, dims) {
-                Ok((record, vector)) => {
-                    records.push(record);
-                    vectors.extend_from_slice(&vector);
-                    journal.insert(key.clone(), key.len() + blob.len());
-                }
-                Err(_) => {
-                    corrupt.insert(key.clone());
-                }
-            }
-        }
+        let (records, vectors, journal) = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
         let restored = records.len();
         engine.collection_mut().upsert(records, vectors)?;
         Ok(Self {

@@ -359,30 +359,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Embed { model } => cmd_embed::run(&model),
-        Command::Bundle { which } => match which {
-            BundleCommand::Build {
-                model,
-                input,
-                out,
-                build,
-            } => cmd_bundle::build(&model, &input, &out, build.options()),
-            BundleCommand::Inspect { file } => cmd_bundle::inspect(&file),
-            BundleCommand::Export {
-                bundle,
-                out,
-                bucket,
-                index,
-                ..
-            } => cmd_bundle::export_s3vectors(&bundle, &out, &bucket, &index),
-            BundleCommand::Import {
-                inputs,
-                out,
-                model_id,
-                dims,
-                build,
-                ..
-            } => cmd_bundle::import_s3vectors(&inputs, &out, &model_id, dims, build.options()),
-        },
+        Command::Bundle { which } => which.run(),
         Command::Search {
             model,
             bundle,
@@ -407,74 +384,99 @@ pub fn main() -> ExitCode {
         Command::Model {
             which: ModelCommand::Quantize { model_dir, out },
         } => quantize(&model_dir, out),
-        Command::Bench {
-            which: BenchCommand::Embed { model, runs },
-        } => cmd_bench::embed(&model, runs),
-        Command::Bench {
-            which:
-                BenchCommand::Proxy {
-                    proxy,
-                    fake,
-                    clients,
-                    requests,
-                },
-        } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
-        Command::Bench {
-            which:
-                BenchCommand::Quality {
-                    model,
-                    bundle,
-                    sets,
-                    later,
-                },
-        } => cmd_bench_quality::run(&model, &bundle, &sets, &later),
-        Command::Bench {
-            which:
-                BenchCommand::Search {
-                    model,
-                    sizes,
-                    queries,
-                    cache,
-                    build,
-                },
-        } => cmd_bench_search::run(&model, &sizes, queries, &cache, build.options().params),
-        Command::Bench {
-            which:
-                BenchCommand::Bundle {
-                    model,
-                    size,
-                    queries,
-                    cache,
-                    out,
-                    build,
-                },
-        } => cmd_bench_search::bundle(&model, size, queries, &cache, &out, build.options()),
-        Command::Cloud {
-            which:
-                CloudCommand::Upload {
-                    bundle,
-                    state,
-                    batch_size,
-                    proxy,
-                },
-        } => cmd_cloud::token(&proxy.token_env)
-            .and_then(|t| cmd_cloud::upload(&bundle, &proxy.proxy, t, state, batch_size)),
-        Command::Cloud {
-            which:
-                CloudCommand::Search {
-                    policy,
-                    k,
-                    proxy,
-                    question,
-                },
-        } => cmd_cloud::token(&proxy.token_env)
-            .and_then(|t| cmd_cloud::search(&proxy.proxy, t, policy.as_deref(), k, &question)),
+        Command::Bench { which } => which.run(),
+        Command::Cloud { which } => which.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("benefind: error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl BundleCommand {
+    fn run(self) -> anyhow::Result<()> {
+        match self {
+            Self::Build {
+                model,
+                input,
+                out,
+                build,
+            } => cmd_bundle::build(&model, &input, &out, build.options()),
+            Self::Inspect { file } => cmd_bundle::inspect(&file),
+            Self::Export {
+                bundle,
+                out,
+                bucket,
+                index,
+                ..
+            } => cmd_bundle::export_s3vectors(&bundle, &out, &bucket, &index),
+            Self::Import {
+                inputs,
+                out,
+                model_id,
+                dims,
+                build,
+                ..
+            } => cmd_bundle::import_s3vectors(&inputs, &out, &model_id, dims, build.options()),
+        }
+    }
+}
+
+impl BenchCommand {
+    fn run(self) -> anyhow::Result<()> {
+        match self {
+            Self::Embed { model, runs } => cmd_bench::embed(&model, runs),
+            Self::Proxy {
+                proxy,
+                fake,
+                clients,
+                requests,
+            } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
+            Self::Quality {
+                model,
+                bundle,
+                sets,
+                later,
+            } => cmd_bench_quality::run(&model, &bundle, &sets, &later),
+            Self::Search {
+                model,
+                sizes,
+                queries,
+                cache,
+                build,
+            } => cmd_bench_search::run(&model, &sizes, queries, &cache, build.options().params),
+            Self::Bundle {
+                model,
+                size,
+                queries,
+                cache,
+                out,
+                build,
+            } => cmd_bench_search::bundle(&model, size, queries, &cache, &out, build.options()),
+        }
+    }
+}
+
+impl CloudCommand {
+    fn run(self) -> anyhow::Result<()> {
+        match self {
+            Self::Upload {
+                bundle,
+                state,
+                batch_size,
+                proxy,
+            } => cmd_cloud::token(&proxy.token_env)
+                .and_then(|t| cmd_cloud::upload(&bundle, &proxy.proxy, t, state, batch_size)),
+            Self::Search {
+                policy,
+                k,
+                proxy,
+                question,
+            } => cmd_cloud::token(&proxy.token_env)
+                .and_then(|t| cmd_cloud::search(&proxy.proxy, t, policy.as_deref(), k, &question)),
         }
     }
 }

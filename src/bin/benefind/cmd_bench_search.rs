@@ -89,6 +89,9 @@ struct Dataset {
     query_texts: Vec<String>,
 }
 
+/// Figures by label (encoding or filter), as they go into the JSON report.
+type Figures = Map<String, Value>;
+
 fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
     let n = ds.meta.len();
     let records: Vec<Record> = ds
@@ -105,26 +108,7 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
     let collection = Collection::build("bench", DIMS, records, ds.vectors.clone(), params.clone())?;
     let build_s = started.elapsed().as_secs_f64();
 
-    let mut bytes_per_vector = Map::new();
-    let mut recall_by_encoding = Map::new();
-    let mut load_ms = 0.0;
-    for encoding in [
-        VectorEncoding::F32,
-        VectorEncoding::F16,
-        VectorEncoding::Int8,
-    ] {
-        let bytes = collection.to_bundle(encoding)?.to_bytes();
-        let started = Instant::now();
-        let loaded = Collection::from_bundle_bytes(&bytes, "bench", DIMS)?;
-        let ms = started.elapsed().as_secs_f64() * 1e3;
-        if encoding == VectorEncoding::F32 {
-            load_ms = ms;
-        }
-        bytes_per_vector.insert(encoding.to_string(), json!(encoding.bytes_per_vector(DIMS)));
-        let (recall, _, _) = run_queries(&loaded, ds, None)?;
-        recall_by_encoding.insert(encoding.to_string(), json!(recall));
-    }
-
+    let (bytes_per_vector, recall_by_encoding, load_ms) = by_encoding(&collection, ds)?;
     let (recall, p50, p99) = run_queries(&collection, ds, None)?;
     let mut queries = ds.queries.iter().cycle();
     let brute = timed_ms(ds.queries.len(), || -> anyhow::Result<()> {
@@ -134,48 +118,9 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
     })?;
     let brute_p50 = percentile(&brute, 0.5);
 
-    let mut filtered = Map::new();
-    let mut filtered_p50 = Map::new();
-    let mut non_matching = 0usize;
-    for (label, filter) in [
-        ("0.01", json!({"bucket": {"$lt": 1}})),
-        ("0.1", json!({"bucket": {"$lt": 10}})),
-        ("0.5", json!({"bucket": {"$lt": 50}})),
-        ("policy", json!({"policy": "HMO_SELECT"})),
-    ] {
-        let f = Filter::parse(&filter)?;
-        let (r, p50f, _) = run_queries(&collection, ds, Some(&f))?;
-        for q in &ds.queries {
-            non_matching += collection
-                .query_vector(q, K, Some(&f))?
-                .iter()
-                .filter(|h| !f.matches(&h.metadata))
-                .count();
-        }
-        filtered.insert(label.into(), json!(r));
-        filtered_p50.insert(label.into(), json!(p50f));
-    }
-    // Hybrid (the default mode) against vector-only, both under the policy filter a
-    // member's search carries, the question already embedded.
-    let mut hybrid = Value::Null;
-    if !ds.query_texts.is_empty() {
-        let f = Filter::parse(&json!({"policy": "HMO_SELECT"}))?;
-        let mut texts = ds.query_texts.iter().zip(&ds.queries).cycle();
-        let times = timed_ms(ds.queries.len(), || -> anyhow::Result<()> {
-            let (text, q) = texts.next().context("no queries")?;
-            std::hint::black_box(collection.query_text(
-                text,
-                q,
-                K,
-                Some(&f),
-                SearchMode::Hybrid,
-            )?);
-            Ok(())
-        })?;
-        let vector_p50 = filtered_p50["policy"].as_f64().unwrap_or(f64::NAN);
-        let hybrid_p50 = percentile(&times, 0.5);
-        hybrid = json!({"hybrid_policy_p50_ms": hybrid_p50, "vector_policy_p50_ms": vector_p50, "ratio": hybrid_p50 / vector_p50});
-    }
+    let (filtered, filtered_p50, non_matching) = by_filter(&collection, ds)?;
+    let vector_p50 = filtered_p50["policy"].as_f64().unwrap_or(f64::NAN);
+    let hybrid = hybrid_vs_vector(&collection, ds, vector_p50)?;
     let (graph_rows, exact_rows) = collection.segment_sizes();
     Ok(json!({
         "hybrid_vs_vector": hybrid,
@@ -198,6 +143,82 @@ fn measure(ds: &Dataset, params: &IndexParams) -> anyhow::Result<Value> {
         "recall_at_10_by_encoding": recall_by_encoding,
         "peak_rss_mb": peak_rss_mb(),
     }))
+}
+
+/// Per vector encoding: bytes per vector and recall@10 after a round trip through the
+/// bundle, and the f32 bundle's load time in ms.
+fn by_encoding(collection: &Collection, ds: &Dataset) -> anyhow::Result<(Figures, Figures, f64)> {
+    let mut bytes_per_vector = Map::new();
+    let mut recall_by_encoding = Map::new();
+    let mut load_ms = 0.0;
+    for encoding in [
+        VectorEncoding::F32,
+        VectorEncoding::F16,
+        VectorEncoding::Int8,
+    ] {
+        let bytes = collection.to_bundle(encoding)?.to_bytes();
+        let started = Instant::now();
+        let loaded = Collection::from_bundle_bytes(&bytes, "bench", DIMS)?;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        if encoding == VectorEncoding::F32 {
+            load_ms = ms;
+        }
+        bytes_per_vector.insert(encoding.to_string(), json!(encoding.bytes_per_vector(DIMS)));
+        let (recall, _, _) = run_queries(&loaded, ds, None)?;
+        recall_by_encoding.insert(encoding.to_string(), json!(recall));
+    }
+
+    Ok((bytes_per_vector, recall_by_encoding, load_ms))
+}
+
+/// Per filter (selectivity 1 %, 10 %, 50 % and a policy): recall@10 and p50, and the
+/// number of returned hits that do not match their filter (must be 0).
+fn by_filter(collection: &Collection, ds: &Dataset) -> anyhow::Result<(Figures, Figures, usize)> {
+    let mut filtered = Map::new();
+    let mut filtered_p50 = Map::new();
+    let mut non_matching = 0usize;
+    for (label, filter) in [
+        ("0.01", json!({"bucket": {"$lt": 1}})),
+        ("0.1", json!({"bucket": {"$lt": 10}})),
+        ("0.5", json!({"bucket": {"$lt": 50}})),
+        ("policy", json!({"policy": "HMO_SELECT"})),
+    ] {
+        let f = Filter::parse(&filter)?;
+        let (r, p50f, _) = run_queries(collection, ds, Some(&f))?;
+        for q in &ds.queries {
+            non_matching += collection
+                .query_vector(q, K, Some(&f))?
+                .iter()
+                .filter(|h| !f.matches(&h.metadata))
+                .count();
+        }
+        filtered.insert(label.into(), json!(r));
+        filtered_p50.insert(label.into(), json!(p50f));
+    }
+    Ok((filtered, filtered_p50, non_matching))
+}
+
+/// Hybrid (the default mode) against vector-only, both under the policy filter a
+/// member's search carries, the question already embedded (`null` without texts).
+fn hybrid_vs_vector(
+    collection: &Collection,
+    ds: &Dataset,
+    vector_p50: f64,
+) -> anyhow::Result<Value> {
+    if ds.query_texts.is_empty() {
+        return Ok(Value::Null);
+    }
+    let f = Filter::parse(&json!({"policy": "HMO_SELECT"}))?;
+    let mut texts = ds.query_texts.iter().zip(&ds.queries).cycle();
+    let times = timed_ms(ds.queries.len(), || -> anyhow::Result<()> {
+        let (text, q) = texts.next().context("no queries")?;
+        std::hint::black_box(collection.query_text(text, q, K, Some(&f), SearchMode::Hybrid)?);
+        Ok(())
+    })?;
+    let hybrid_p50 = percentile(&times, 0.5);
+    Ok(
+        json!({"hybrid_policy_p50_ms": hybrid_p50, "vector_policy_p50_ms": vector_p50, "ratio": hybrid_p50 / vector_p50}),
+    )
 }
 
 /// Recall@K against brute force on the f32 vectors, and latency p50/p99 in ms.

@@ -37,75 +37,14 @@ impl Upstream {
         })?;
         let mut attempt = 0;
         loop {
-            let signed = aws::sign(
-                &credentials,
-                &self.region,
-                service,
-                "POST",
-                &url,
-                &[("content-type", "application/json")],
-                &body,
-                SystemTime::now(),
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "signing");
-                ProxyError::new(
-                    StatusCode::BAD_GATEWAY,
-                    ErrorCode::UpstreamError,
-                    "signing failed",
-                )
-            })?;
-            let mut request = self
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
-                .body(body.clone()); // Bytes: a reference count, not a copy
-            for (name, value) in &signed {
-                request = request.header(name.as_str(), value.as_str());
-            }
             let started = Instant::now();
-            let outcome = request.send().await;
-            let response = match outcome {
-                Ok(r) => r,
-                Err(e) if e.is_timeout() => {
-                    tracing::warn!(service, path, attempt, "upstream timeout");
-                    return Err(ProxyError::new(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        ErrorCode::UpstreamTimeout,
-                        format!(
-                            "the {service} service did not answer in {} ms",
-                            self.limits.upstream_timeout_ms
-                        ),
-                    ));
-                }
-                Err(e) => {
-                    tracing::warn!(service, path, error = %e.without_url(), "upstream unreachable");
-                    return Err(ProxyError::new(
-                        StatusCode::BAD_GATEWAY,
-                        ErrorCode::UpstreamUnavailable,
-                        format!("the {service} service could not be reached"),
-                    ));
-                }
+            let (status, e) = match self
+                .attempt(service, path, &url, &credentials, &body)
+                .await?
+            {
+                Ok(bytes) => return Ok(bytes),
+                Err(failure) => failure,
             };
-            let status = response.status().as_u16();
-            let error_type = response
-                .headers()
-                .get("x-amzn-errortype")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let bytes = response.bytes().await.map_err(|_| {
-                ProxyError::new(
-                    StatusCode::BAD_GATEWAY,
-                    ErrorCode::UpstreamError,
-                    format!("the {service} answer was cut off"),
-                )
-            })?;
-            if (200..300).contains(&status) {
-                return Ok(bytes);
-            }
-            let e = AwsError::parse(status, error_type.as_deref(), &bytes);
             tracing::warn!(
                 service, path, attempt, status, error_type = %e.error_type,
                 aws_message = %e.message, ms = started.elapsed().as_millis() as u64,
@@ -121,6 +60,88 @@ impl Upstream {
             }
             return Err(map_upstream(service, &e, attempt));
         }
+    }
+
+    /// One signed request: the body of a 2xx answer, or AWS's status and error (which
+    /// the caller may retry). Timeouts, unreachable hosts and cut-off answers are final.
+    async fn attempt(
+        &self,
+        service: &'static str,
+        path: &str,
+        url: &str,
+        credentials: &Credentials,
+        body: &Bytes,
+    ) -> Result<Result<Bytes, (u16, AwsError)>, ProxyError> {
+        let signed = aws::sign(
+            credentials,
+            &self.region,
+            service,
+            "POST",
+            url,
+            &[("content-type", "application/json")],
+            body,
+            SystemTime::now(),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "signing");
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                "signing failed",
+            )
+        })?;
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
+            .body(body.clone()); // Bytes: a reference count, not a copy
+        for (name, value) in &signed {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => {
+                tracing::warn!(service, path, "upstream timeout");
+                return Err(ProxyError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    ErrorCode::UpstreamTimeout,
+                    format!(
+                        "the {service} service did not answer in {} ms",
+                        self.limits.upstream_timeout_ms
+                    ),
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(service, path, error = %e.without_url(), "upstream unreachable");
+                return Err(ProxyError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::UpstreamUnavailable,
+                    format!("the {service} service could not be reached"),
+                ));
+            }
+        };
+        let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = response.bytes().await.map_err(|_| {
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                format!("the {service} answer was cut off"),
+            )
+        })?;
+        if (200..300).contains(&status) {
+            return Ok(Ok(bytes));
+        }
+        Ok(Err((
+            status,
+            AwsError::parse(status, error_type.as_deref(), &bytes),
+        )))
     }
 
     /// One upstream operation, JSON in and out: `request` is sent (with retries: every

@@ -19,6 +19,51 @@ pub(super) struct Atom<'a> {
     pub(super) table: Option<usize>,
 }
 
+impl<'a> Atom<'a> {
+    /// The trimmed byte range `range` of this atom as an atom of its own: the first part
+    /// keeps this atom's separator, later ones are joined by `sep`.
+    fn part(
+        &self,
+        range: (usize, usize),
+        first: bool,
+        sep: &'static str,
+        kind: Kind,
+        table: Option<usize>,
+    ) -> Atom<'a> {
+        Atom {
+            text: self.text[range.0..range.1].trim(),
+            sep: if first { self.sep } else { sep },
+            kind,
+            table,
+        }
+    }
+}
+
+/// A code block's non-blank lines; one line is cut into words.
+fn code_parts(atom: Atom<'_>) -> Option<Vec<Atom<'_>>> {
+    let lines: Vec<&str> = atom
+        .text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if lines.len() < 2 {
+        return text_parts(atom, Level::Words);
+    }
+    Some(
+        lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| Atom {
+                text: line,
+                sep: if i == 0 { atom.sep } else { "\n" },
+                kind: Kind::Text(Level::Words),
+                table: atom.table,
+            })
+            .collect(),
+    )
+}
+
 /// How an atom is cut when it does not fit.
 #[derive(Clone, Copy)]
 pub(super) enum Kind {
@@ -216,130 +261,95 @@ impl<'a> Packer<'_, 'a> {
 
     /// The parts an atom is cut into, or `None` when it is a single word.
     pub(super) fn parts(&mut self, atom: Atom<'a>) -> Result<Option<Vec<Atom<'a>>>> {
-        let text = atom.text;
-        let part =
-            |range: (usize, usize), first: bool, sep: &'static str, kind: Kind, table| Atom {
-                text: text[range.0..range.1].trim(),
-                sep: if first { atom.sep } else { sep },
-                kind,
-                table,
-            };
         match atom.kind {
             Kind::Text(level) => Ok(text_parts(atom, level)),
             Kind::Glued { head } => Ok(Some(vec![
-                part(
+                atom.part(
                     (0, head),
                     true,
                     "",
                     Kind::Text(Level::Sentences),
                     atom.table,
                 ),
-                part(
-                    (head, text.len()),
+                atom.part(
+                    (head, atom.text.len()),
                     false,
                     "\n",
                     Kind::Text(Level::Sentences),
                     atom.table,
                 ),
             ])),
-            Kind::Code => {
-                let lines: Vec<&str> = text
-                    .lines()
-                    .map(str::trim_end)
-                    .filter(|l| !l.trim().is_empty())
-                    .collect();
-                if lines.len() < 2 {
-                    return Ok(text_parts(atom, Level::Words));
-                }
-                Ok(Some(
-                    lines
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, line)| Atom {
-                            text: line,
-                            sep: if i == 0 { atom.sep } else { "\n" },
-                            kind: Kind::Text(Level::Words),
-                            table: atom.table,
-                        })
-                        .collect(),
-                ))
-            }
-            Kind::Block => {
-                let segs = segments(text);
-                if let [Seg::Prose(..) | Seg::Item(..)] = segs.as_slice() {
-                    return Ok(text_parts(atom, Level::Sentences));
-                }
-                let mut parts = Vec::new();
-                let mut iter = segs.into_iter().peekable();
-                while let Some(seg) = iter.next() {
-                    let first = parts.is_empty();
-                    match seg {
-                        Seg::Prose(start, end) => {
-                            if let Some(&Seg::Item(_, item_end)) = iter.peek() {
-                                iter.next();
-                                // Both slices are trimmed from the same first character, so
-                                // the lead-in's trimmed length is where the item starts.
-                                let glued = Kind::Glued {
-                                    head: text[start..end].trim().len(),
-                                };
-                                parts.push(part((start, item_end), first, "\n", glued, atom.table));
-                            } else {
-                                parts.push(part(
-                                    (start, end),
-                                    first,
-                                    "\n",
-                                    Kind::Text(Level::Sentences),
-                                    atom.table,
-                                ));
-                            }
-                        }
-                        Seg::Item(start, end) => {
-                            parts.push(part(
-                                (start, end),
-                                first,
-                                "\n",
-                                Kind::Text(Level::Sentences),
-                                atom.table,
-                            ));
-                        }
-                        Seg::Table { header, rows } => {
-                            let header_text = text[header.0..header.1].trim();
-                            // A header that would leave less than a quarter of the window for
-                            // rows is not repeated; it stays as plain lines before them.
-                            let table = if !rows.is_empty()
-                                && self
-                                    .counter
-                                    .count_tokens(&compose(&self.heading, header_text))?
-                                    <= self.max - self.max / 4
-                            {
-                                self.headers.push(header_text);
-                                Some(self.headers.len() - 1)
-                            } else {
-                                parts.push(part(
-                                    header,
-                                    first,
-                                    "\n",
-                                    Kind::Text(Level::Lines),
-                                    atom.table,
-                                ));
-                                None
-                            };
-                            for row in rows {
-                                let first = parts.is_empty();
-                                parts.push(part(
-                                    row,
-                                    first,
-                                    "\n",
-                                    Kind::Text(Level::Sentences),
-                                    table,
-                                ));
-                            }
-                        }
+            Kind::Code => Ok(code_parts(atom)),
+            Kind::Block => self.block_parts(atom),
+        }
+    }
+
+    /// A block's parts: its paragraphs, list items (a lead-in glued to the item after
+    /// it) and table rows; a block of one paragraph or item is cut into sentences.
+    fn block_parts(&mut self, atom: Atom<'a>) -> Result<Option<Vec<Atom<'a>>>> {
+        let text = atom.text;
+        let segs = segments(text);
+        if let [Seg::Prose(..) | Seg::Item(..)] = segs.as_slice() {
+            return Ok(text_parts(atom, Level::Sentences));
+        }
+        let sentences = Kind::Text(Level::Sentences);
+        let mut parts = Vec::new();
+        let mut iter = segs.into_iter().peekable();
+        while let Some(seg) = iter.next() {
+            let first = parts.is_empty();
+            match seg {
+                Seg::Prose(start, end) => {
+                    if let Some(&Seg::Item(_, item_end)) = iter.peek() {
+                        iter.next();
+                        // Both slices are trimmed from the same first character, so
+                        // the lead-in's trimmed length is where the item starts.
+                        let glued = Kind::Glued {
+                            head: text[start..end].trim().len(),
+                        };
+                        parts.push(atom.part((start, item_end), first, "\n", glued, atom.table));
+                    } else {
+                        parts.push(atom.part((start, end), first, "\n", sentences, atom.table));
                     }
                 }
-                Ok(Some(parts))
+                Seg::Item(start, end) => {
+                    parts.push(atom.part((start, end), first, "\n", sentences, atom.table));
+                }
+                Seg::Table { header, rows } => self.table_parts(atom, header, rows, &mut parts)?,
             }
         }
+        Ok(Some(parts))
+    }
+
+    /// Appends a table's rows to `parts`, each tagged with the table's header so that
+    /// every run of rows in a chunk repeats it. A header that would leave less than a
+    /// quarter of the window for rows is not repeated; it stays as plain lines before
+    /// them.
+    fn table_parts(
+        &mut self,
+        atom: Atom<'a>,
+        header: (usize, usize),
+        rows: Vec<(usize, usize)>,
+        parts: &mut Vec<Atom<'a>>,
+    ) -> Result<()> {
+        let header_text = atom.text[header.0..header.1].trim();
+        let table = if !rows.is_empty()
+            && self
+                .counter
+                .count_tokens(&compose(&self.heading, header_text))?
+                <= self.max - self.max / 4
+        {
+            self.headers.push(header_text);
+            Some(self.headers.len() - 1)
+        } else {
+            let first = parts.is_empty();
+            parts.push(atom.part(header, first, "\n", Kind::Text(Level::Lines), atom.table));
+            None
+        };
+        for row in rows {
+            let first = parts.is_empty();
+            parts.push(atom.part(row, first, "\n", Kind::Text(Level::Sentences), table));
+        }
+        Ok(())
     }
 
     /// The start of the next piece: the tail of `piece` worth about `overlap` tokens,

@@ -409,6 +409,16 @@ impl KeywordIndex {
         if k == 0 || self.live == 0 {
             return Vec::new();
         }
+        let query_terms = self.query_terms(query, expand);
+        if query_terms.is_empty() {
+            return Vec::new();
+        }
+        top_accepted(&self.scores(&query_terms), k, accept)
+    }
+
+    /// The query's term ids with their weights (occurrences; [`EXPANSION_WEIGHT`] for
+    /// plan words added by the member vocabulary).
+    fn query_terms(&self, query: &str, expand: bool) -> Vec<(u32, f32)> {
         // Query terms in order of first occurrence, with counts: the summation order then
         // depends on the query alone, so equal indexes give bit-identical scores however
         // their term ids were assigned.
@@ -440,10 +450,11 @@ impl KeywordIndex {
                 }
             }
         }
-        if query_terms.is_empty() {
-            return Vec::new();
-        }
+        query_terms
+    }
 
+    /// Every row's BM25 score for these weighted terms (0 for rows matching none).
+    fn scores(&self, query_terms: &[(u32, f32)]) -> Vec<f32> {
         let Bm25Params { k1, b } = self.params;
         let n = self.live as f32;
         let avgdl = (self.total_len as f64 / self.live as f64) as f32;
@@ -454,7 +465,7 @@ impl KeywordIndex {
 
         // A dense accumulator: a few hundred KiB at most, cheaper than hashing per posting.
         let mut scores = vec![0f32; self.doc_lens.len()];
-        for &(id, qtf) in &query_terms {
+        for &(id, qtf) in query_terms {
             let Some(list) = self.postings.get(id as usize) else {
                 continue;
             };
@@ -476,56 +487,7 @@ impl KeywordIndex {
                 *score += weight * tf / (tf + fixed + per_token * dl);
             }
         }
-
-        // `accept` (a metadata filter) can cost far more than scoring: ask it in score
-        // order, best rows first, until k are accepted. The best `block` rows are found
-        // in one pass (a buffer cut back to `block` whenever it fills, keeping a floor
-        // score), without collecting every row that scored.
-        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        let block = k.saturating_mul(8).max(64).min(scores.len().max(1));
-        let mut best: Vec<(u32, f32)> = Vec::with_capacity(block.saturating_mul(2));
-        let mut floor = 0.0f32;
-        let mut scored = 0usize;
-        for (row, &score) in scores.iter().enumerate() {
-            if score > 0.0 {
-                scored += 1;
-            }
-            // Rows come in increasing order, so a later row tying the floor ranks below
-            // the kept ones: strictly greater is right.
-            if score > floor {
-                best.push((row as u32, score));
-                if best.len() == block.saturating_mul(2) {
-                    best.select_nth_unstable_by(block - 1, order);
-                    best.truncate(block);
-                    floor = best[block - 1].1;
-                }
-            }
-        }
-        best.sort_unstable_by(order);
-        let mut out = Vec::with_capacity(k.min(best.len()));
-        for &hit in best.iter().take(block) {
-            if accept(hit.0) {
-                out.push(hit);
-                if out.len() == k {
-                    return out;
-                }
-            }
-        }
-        if scored <= block {
-            return out;
-        }
-        // Matches are sparse among the best rows: go through all of them in order.
-        let mut hits: Vec<(u32, f32)> = scores
-            .iter()
-            .enumerate()
-            .filter(|&(_, &s)| s > 0.0)
-            .map(|(row, &s)| (row as u32, s))
-            .collect();
-        hits.sort_unstable_by(order);
-        hits.into_iter()
-            .filter(|&(row, _)| accept(row))
-            .take(k)
-            .collect()
+        scores
     }
 
     /// Byte spans of `text` whose token matches a query token (for highlighting);
@@ -564,6 +526,60 @@ impl KeywordIndex {
         self.live -= 1;
         self.total_len -= u64::from(length);
     }
+}
+
+/// The best `k` rows with a positive score that `accept` takes, best first (ties: lower
+/// row first).
+fn top_accepted(scores: &[f32], k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+    // `accept` (a metadata filter) can cost far more than scoring: ask it in score
+    // order, best rows first, until k are accepted. The best `block` rows are found
+    // in one pass (a buffer cut back to `block` whenever it fills, keeping a floor
+    // score), without collecting every row that scored.
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    let block = k.saturating_mul(8).max(64).min(scores.len().max(1));
+    let mut best: Vec<(u32, f32)> = Vec::with_capacity(block.saturating_mul(2));
+    let mut floor = 0.0f32;
+    let mut scored = 0usize;
+    for (row, &score) in scores.iter().enumerate() {
+        if score > 0.0 {
+            scored += 1;
+        }
+        // Rows come in increasing order, so a later row tying the floor ranks below
+        // the kept ones: strictly greater is right.
+        if score > floor {
+            best.push((row as u32, score));
+            if best.len() == block.saturating_mul(2) {
+                best.select_nth_unstable_by(block - 1, order);
+                best.truncate(block);
+                floor = best[block - 1].1;
+            }
+        }
+    }
+    best.sort_unstable_by(order);
+    let mut out = Vec::with_capacity(k.min(best.len()));
+    for &hit in best.iter().take(block) {
+        if accept(hit.0) {
+            out.push(hit);
+            if out.len() == k {
+                return out;
+            }
+        }
+    }
+    if scored <= block {
+        return out;
+    }
+    // Matches are sparse among the best rows: go through all of them in order.
+    let mut hits: Vec<(u32, f32)> = scores
+        .iter()
+        .enumerate()
+        .filter(|&(_, &s)| s > 0.0)
+        .map(|(row, &s)| (row as u32, s))
+        .collect();
+    hits.sort_unstable_by(order);
+    hits.into_iter()
+        .filter(|&(row, _)| accept(row))
+        .take(k)
+        .collect()
 }
 
 /// Fuses rankings by their scores: each list's scores are min-max normalised to [0, 1]

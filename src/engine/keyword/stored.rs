@@ -99,23 +99,7 @@ impl KeywordIndex {
             });
         }
         let doc_lens = stored.doc_lens.into_owned();
-        let live = doc_lens.iter().filter(|&&l| l != 0).count() as u64;
-        let total_len: u64 = doc_lens
-            .iter()
-            .map(|&l| u64::from(l.saturating_sub(1)))
-            .sum();
-        for (what, stored, actual) in [
-            ("live rows", stored.live, live),
-            ("total length", stored.total_len, total_len),
-        ] {
-            if stored != actual {
-                return Err(KeywordError::Stats {
-                    what,
-                    stored,
-                    actual,
-                });
-            }
-        }
+        let (live, total_len) = check_stats(&doc_lens, stored.live, stored.total_len)?;
 
         // Per row: sum of term frequencies, and whether one saturated at u16::MAX.
         let mut tf_sums = vec![(0u64, false); doc_lens.len()];
@@ -135,58 +119,12 @@ impl KeywordIndex {
                     previous: previous.unwrap_or_default(),
                 });
             }
-            if gaps.is_empty() {
-                return Err(KeywordError::EmptyPostings { term });
-            }
-            let mut list = Vec::with_capacity(gaps.len());
-            let mut prev: Option<u32> = None;
-            for (gap, tf) in gaps {
-                let row = match prev {
-                    None => gap,
-                    Some(p) if gap == 0 => {
-                        return Err(KeywordError::DuplicatePosting { term, row: p })
-                    }
-                    Some(p) => p.checked_add(gap).ok_or_else(|| KeywordError::MissingRow {
-                        term: term.clone(),
-                        row: u64::from(p) + u64::from(gap),
-                    })?,
-                };
-                let Some(sum) = tf_sums
-                    .get_mut(row as usize)
-                    .filter(|_| doc_lens[row as usize] != 0)
-                else {
-                    return Err(KeywordError::MissingRow {
-                        term,
-                        row: u64::from(row),
-                    });
-                };
-                if tf == 0 {
-                    return Err(KeywordError::ZeroFrequency { term, row });
-                }
-                sum.0 += u64::from(tf);
-                sum.1 |= tf == u16::MAX;
-                list.push((row, tf));
-                prev = Some(row);
-            }
+            let list = decode_postings(&term, gaps, &doc_lens, &mut tf_sums)?;
             terms.insert(term.clone(), postings.len() as u32);
             postings.push(list);
             previous = Some(term);
         }
-        for (row, (&len1, &(sum, saturated))) in doc_lens.iter().zip(&tf_sums).enumerate() {
-            let length = len1.saturating_sub(1);
-            let consistent = if saturated {
-                sum <= u64::from(length)
-            } else {
-                sum == u64::from(length)
-            };
-            if len1 != 0 && !consistent {
-                return Err(KeywordError::RowLength {
-                    row: row as u32,
-                    length,
-                    postings: sum,
-                });
-            }
-        }
+        check_row_lengths(&doc_lens, &tf_sums)?;
         Ok(Self {
             params,
             terms,
@@ -196,4 +134,100 @@ impl KeywordIndex {
             total_len,
         })
     }
+}
+
+/// Recounts live rows and total length from the row lengths; both must match what was
+/// stored.
+fn check_stats(
+    doc_lens: &[u32],
+    stored_live: u64,
+    stored_total: u64,
+) -> Result<(u64, u64), KeywordError> {
+    let live = doc_lens.iter().filter(|&&l| l != 0).count() as u64;
+    let total_len: u64 = doc_lens
+        .iter()
+        .map(|&l| u64::from(l.saturating_sub(1)))
+        .sum();
+    for (what, stored, actual) in [
+        ("live rows", stored_live, live),
+        ("total length", stored_total, total_len),
+    ] {
+        if stored != actual {
+            return Err(KeywordError::Stats {
+                what,
+                stored,
+                actual,
+            });
+        }
+    }
+    Ok((live, total_len))
+}
+
+/// One term's gap-coded postings as `(row, tf)`: non-empty, rows strictly increasing and
+/// present, frequencies above 0. Adds each frequency to its row's `(sum, saturated)`.
+fn decode_postings(
+    term: &str,
+    gaps: StoredPostings,
+    doc_lens: &[u32],
+    tf_sums: &mut [(u64, bool)],
+) -> Result<Vec<(u32, u16)>, KeywordError> {
+    let term = || term.to_string();
+    if gaps.is_empty() {
+        return Err(KeywordError::EmptyPostings { term: term() });
+    }
+    let mut list = Vec::with_capacity(gaps.len());
+    let mut prev: Option<u32> = None;
+    for (gap, tf) in gaps {
+        let row = match prev {
+            None => gap,
+            Some(p) if gap == 0 => {
+                return Err(KeywordError::DuplicatePosting {
+                    term: term(),
+                    row: p,
+                })
+            }
+            Some(p) => p.checked_add(gap).ok_or_else(|| KeywordError::MissingRow {
+                term: term(),
+                row: u64::from(p) + u64::from(gap),
+            })?,
+        };
+        let Some(sum) = tf_sums
+            .get_mut(row as usize)
+            .filter(|_| doc_lens[row as usize] != 0)
+        else {
+            return Err(KeywordError::MissingRow {
+                term: term(),
+                row: u64::from(row),
+            });
+        };
+        if tf == 0 {
+            return Err(KeywordError::ZeroFrequency { term: term(), row });
+        }
+        sum.0 += u64::from(tf);
+        sum.1 |= tf == u16::MAX;
+        list.push((row, tf));
+        prev = Some(row);
+    }
+    Ok(list)
+}
+
+/// Each live row's term frequencies add up to its length (or to at most it, when one
+/// frequency saturated at `u16::MAX`).
+fn check_row_lengths(doc_lens: &[u32], tf_sums: &[(u64, bool)]) -> Result<(), KeywordError> {
+    for (row, (&len1, &(sum, saturated))) in doc_lens.iter().zip(tf_sums).enumerate() {
+        let length = len1.saturating_sub(1);
+        let consistent = if saturated {
+            sum <= u64::from(length)
+        } else {
+            sum == u64::from(length)
+        };
+        if len1 != 0 && !consistent {
+            return Err(KeywordError::RowLength {
+                row: row as u32,
+                length,
+                postings: sum,
+            });
+        }
+    }
+    Ok(())
 }
