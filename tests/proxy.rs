@@ -21,6 +21,8 @@ const SEARCH_TOKEN: &str = "search-token-3f9a1c7e55d04b2a";
 const INGEST_TOKEN: &str = "ingest-token-8e21b6d94c7f0a13";
 const ACME_SEARCH: &str = "acme-search-token-51c0d2e7a9b4";
 const ACME_INGEST: &str = "acme-ingest-token-a7e3f9c1d265";
+const GLOBEX_SEARCH: &str = "globex-search-token-0b8d4e6f2a17";
+const GLOBEX_INGEST: &str = "globex-ingest-token-93c5a1e7f40d";
 const ORIGIN: &str = "http://127.0.0.1:8080";
 const DIMS: usize = 1024;
 
@@ -144,6 +146,18 @@ name = "acme-loader"
 sha256 = "{ai}"
 role = "ingest"
 forced_filter = {{ tenant = "acme" }}
+
+[[tokens]]
+name = "globex-portal"
+sha256 = "{gs}"
+role = "search"
+forced_filter = {{ tenant = "globex" }}
+
+[[tokens]]
+name = "globex-loader"
+sha256 = "{gi}"
+role = "ingest"
+forced_filter = {{ tenant = "globex" }}
 "#,
         fake = fake.url,
         max_body = opts.max_body,
@@ -154,6 +168,8 @@ forced_filter = {{ tenant = "acme" }}
         i = hash_token(INGEST_TOKEN),
         as_ = hash_token(ACME_SEARCH),
         ai = hash_token(ACME_INGEST),
+        gs = hash_token(GLOBEX_SEARCH),
+        gi = hash_token(GLOBEX_INGEST),
     );
     let path = dir.join("proxy.toml");
     std::fs::write(&path, config).expect("config written");
@@ -841,11 +857,73 @@ fn forced_filters_scope_tokens() {
         json!({"vectors": [{"key": "x", "data": unit(1), "metadata": {"tenant": "other"}}]}),
     );
     assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"));
-    let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": ["t1"]}));
-    assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"));
-    let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": ["t0"]}));
+    // Its keys live in its own namespace: deleting the unscoped loader's "t0" or "t1"
+    // removes nothing of theirs.
+    for key in ["t0", "t1"] {
+        let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": [key]}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    assert_eq!(s.fake_stats()["vectors"]["benefind/benefits"], 6);
+}
+
+/// Findings 1 and 2 of the cloud-hardening review, reproduced: a scoped loader that
+/// writes another tenant's predictable key, or a list-valued scope field.
+#[test]
+fn scoped_writes_cannot_reach_another_tenant() {
+    let s = stack("tenants", Opts::default());
+    let key = "GLOBEX_PPO_chunk_0000";
+    let put = |token, data: Vec<f32>, metadata: Value| {
+        s.post(
+            "/v1/upsert",
+            Some(token),
+            json!({"vectors": [{"key": key, "data": data, "metadata": metadata}]}),
+        )
+    };
+    let top = |token, seed| {
+        let r = s.post(
+            "/v1/query",
+            Some(token),
+            json!({"vector": unit(seed), "topK": 3, "returnMetadata": true, "returnDistance": true}),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["vectors"].as_array().expect("vectors").clone()
+    };
+    let r = put(GLOBEX_INGEST, unit(20), json!({"policy": "PPO"}));
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(s.fake_stats()["vectors"]["benefind/benefits"], 5);
+    // 1. The same key from acme lands in acme's namespace: globex's vector is untouched.
+    let r = put(
+        ACME_INGEST,
+        unit(21),
+        json!({"tenant": "acme", "policy": "PPO"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let globex = top(GLOBEX_SEARCH, 20);
+    assert_eq!(globex.len(), 1, "{globex:?}");
+    assert_eq!(globex[0]["key"], key);
+    assert_eq!(
+        globex[0]["metadata"]["tenant"], "globex",
+        "the proxy set the field"
+    );
+    assert!(globex[0]["distance"].as_f64().expect("distance") < 1e-4);
+    let acme = top(ACME_SEARCH, 21);
+    assert_eq!((acme.len(), &acme[0]["key"]), (1, &json!(key)));
+    assert_eq!(acme[0]["metadata"]["tenant"], "acme");
+    // Nor can acme delete it.
+    let r = s.post("/v1/delete", Some(ACME_INGEST), json!({"keys": [key]}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(top(GLOBEX_SEARCH, 20).len(), 1);
+    assert!(top(ACME_SEARCH, 21).is_empty());
+    // 2. A list-valued (or any other) tenant is refused, before anything is written.
+    for tenant in [json!(["acme", "globex"]), json!(["acme"]), json!("globex")] {
+        let r = put(ACME_INGEST, unit(22), json!({"tenant": tenant}));
+        assert_eq!((r.status, code(&r)), (403, "FORBIDDEN"), "{tenant}");
+    }
+    assert_eq!(
+        top(GLOBEX_SEARCH, 22).len(),
+        1,
+        "globex still sees only its own"
+    );
+    assert_eq!(s.calls("PutVectors"), 2, "refused writes never reach AWS");
 }
 
 #[test]

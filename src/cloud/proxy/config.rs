@@ -23,8 +23,10 @@ pub struct TokenConfig {
     pub sha256: String,
     /// What it may do.
     pub role: Role,
-    /// A filter AND-ed into every query of this token and required of every vector it
-    /// writes or deletes (e.g. `{"tenant": "acme"}` or `{"policy": {"$in": [...]}}`).
+    /// The token's scope: a filter AND-ed into every query (e.g. `{"tenant": "acme"}`, or
+    /// for a search token any filter, `{"policy": {"$in": [...]}}`). An ingest token's must
+    /// be exact fields, which the proxy sets on every vector it writes, in a key namespace
+    /// of their own (see `scope.rs`).
     #[serde(default)]
     pub forced_filter: Option<Value>,
 }
@@ -202,7 +204,7 @@ impl ProxyConfig {
                 ));
             }
             if let Some(f) = &t.forced_filter {
-                Filter::parse(f)
+                Scope::new(f, t.role)
                     .map_err(|e| E::invalid(format!("token {} forced_filter", t.name), e))?;
             }
         }

@@ -135,9 +135,9 @@ pub(super) async fn query(
         }
         _ => return Err(ProxyError::bad("send exactly one of question or vector")),
     };
-    let filter = match (req.filter, who.forced) {
-        (Some(f), Some((forced, _))) => Some(json!({"$and": [f, forced]})),
-        (f, forced) => f.or(forced.map(|(v, _)| v)),
+    let filter = match (req.filter, &who.forced) {
+        (Some(f), Some(scope)) => Some(json!({"$and": [f, scope.filter]})),
+        (f, scope) => f.or(scope.as_ref().map(|s| s.filter.clone())),
     };
     let upstream = aws::QueryVectorsInput {
         index: index_ref(&s),
@@ -156,7 +156,10 @@ pub(super) async fn query(
             .vectors
             .into_iter()
             .map(|v| CloudHit {
-                key: v.key,
+                key: match &who.forced {
+                    Some(scope) => scope.client_key(v.key),
+                    None => v.key,
+                },
                 distance: v.distance,
                 metadata: v.metadata,
             })
@@ -166,7 +169,10 @@ pub(super) async fn query(
     }))
 }
 
-pub(super) fn check_keys(s: &AppState, keys: &[&str]) -> Result<(), ProxyError> {
+/// 1 to `max_vectors` distinct keys, each short enough for S3 Vectors (1,024 characters)
+/// once in the caller's key namespace.
+pub(super) fn check_keys(s: &AppState, keys: &[&str], who: &Caller) -> Result<(), ProxyError> {
+    let room = 1024 - who.forced.as_ref().map_or(0, |scope| scope.prefix.len());
     if keys.is_empty() || keys.len() > s.config.limits.max_vectors {
         return Err(ProxyError::bad(format!(
             "send 1 to {} items, not {}",
@@ -176,8 +182,10 @@ pub(super) fn check_keys(s: &AppState, keys: &[&str]) -> Result<(), ProxyError> 
     }
     let mut seen = std::collections::HashSet::new();
     for k in keys {
-        if k.is_empty() || k.chars().count() > 1024 {
-            return Err(ProxyError::bad("keys must have 1 to 1024 characters"));
+        if k.is_empty() || k.chars().count() > room {
+            return Err(ProxyError::bad(format!(
+                "keys must have 1 to {room} characters"
+            )));
         }
         if !seen.insert(*k) {
             return Err(ProxyError::bad(format!("key {k:?} is repeated")));
@@ -186,12 +194,12 @@ pub(super) fn check_keys(s: &AppState, keys: &[&str]) -> Result<(), ProxyError> 
     Ok(())
 }
 
-pub(super) fn outside_scope(name: &str) -> ProxyError {
+pub(super) fn outside_scope(name: &str, why: &str) -> ProxyError {
     ProxyError::new(
         StatusCode::FORBIDDEN,
         ErrorCode::Forbidden,
         format!(
-            "vectors outside token {name}'s scope (its forced filter) cannot be written or deleted"
+            "vectors outside token {name}'s scope (its forced filter) cannot be written or deleted: {why}"
         ),
     )
 }
@@ -202,9 +210,10 @@ pub(super) async fn upsert(
     StrictJson(req): StrictJson<UpsertRequest>,
 ) -> Result<Json<UpsertResponse>, ProxyError> {
     let keys: Vec<&str> = req.vectors.iter().map(|v| v.key.as_str()).collect();
-    check_keys(&s, &keys)?;
+    check_keys(&s, &keys, &who)?;
     let mut texts = Vec::new();
-    for (i, v) in req.vectors.iter().enumerate() {
+    let mut req = req;
+    for (i, v) in req.vectors.iter_mut().enumerate() {
         match (&v.text, &v.data) {
             (Some(t), None) => {
                 check_text(&s, &format!("vectors[{i}].text"), t)?;
@@ -222,19 +231,20 @@ pub(super) async fn upsert(
                 )))
             }
         }
-        // The metadata as stored, checked against S3 Vectors' limits before Bedrock is
-        // paid for. The index must declare `chunk` non-filterable (README, "The cloud path").
+        // The metadata as stored: the scope's fields set by the proxy, then checked
+        // against S3 Vectors' limits before Bedrock is paid for. The index must declare
+        // `chunk` non-filterable (see the module docs).
+        if let Some(scope) = &who.forced {
+            scope
+                .stamp(&mut v.metadata)
+                .map_err(|e| outside_scope(&who.name, &format!("vectors[{i}].metadata.{e}")))?;
+        }
         let mut m = v.metadata.clone();
         if let Some(t) = &v.text {
             m.insert(TEXT_KEY.into(), Value::String(t.clone()));
         }
         aws::check_metadata(&m, &[TEXT_KEY.to_string()])
             .map_err(|e| ProxyError::bad(format!("vectors[{i}]: {e}")))?;
-        if let Some((_, forced)) = &who.forced {
-            if !forced.matches(&m) {
-                return Err(outside_scope(&who.name));
-            }
-        }
     }
     let mut embedded = embed_all(&s, texts).await?.into_iter();
     let mut vectors = Vec::with_capacity(req.vectors.len());
@@ -249,7 +259,10 @@ pub(super) async fn upsert(
             (None, None) => unreachable!("checked above"),
         };
         vectors.push(aws::PutInputVector {
-            key: v.key,
+            key: match &who.forced {
+                Some(scope) => scope.stored_key(&v.key),
+                None => v.key,
+            },
             data: VectorData { float32: data },
             metadata: Some(metadata),
         });
@@ -276,10 +289,15 @@ pub(super) async fn delete(
     StrictJson(req): StrictJson<DeleteRequest>,
 ) -> Result<Json<DeleteResponse>, ProxyError> {
     let keys: Vec<&str> = req.keys.iter().map(String::as_str).collect();
-    check_keys(&s, &keys)?;
-    if let Some((_, forced)) = &who.forced {
-        // A scoped token may delete only vectors inside its scope: look them up first.
-        for batch in req.keys.chunks(aws::MAX_GET) {
+    check_keys(&s, &keys, &who)?;
+    let keys: Vec<String> = match &who.forced {
+        Some(scope) => req.keys.iter().map(|k| scope.stored_key(k)).collect(),
+        None => req.keys,
+    };
+    if let Some(scope) = &who.forced {
+        // Keys are in the scope's namespace; vectors there that an unscoped token wrote
+        // outside the scope are still refused: look them up first.
+        for batch in keys.chunks(aws::MAX_GET) {
             let get = aws::GetVectorsInput {
                 index: index_ref(&s),
                 keys: batch.to_vec(),
@@ -294,16 +312,19 @@ pub(super) async fn delete(
             if found
                 .vectors
                 .iter()
-                .any(|v| !forced.matches(v.metadata.as_ref().unwrap_or(&empty)))
+                .any(|v| !scope.parsed.matches(v.metadata.as_ref().unwrap_or(&empty)))
             {
-                return Err(outside_scope(&who.name));
+                return Err(outside_scope(
+                    &who.name,
+                    "a vector under these keys is outside it",
+                ));
             }
         }
     }
-    let count = req.keys.len();
+    let count = keys.len();
     let del = aws::DeleteVectorsInput {
         index: index_ref(&s),
-        keys: req.keys,
+        keys,
     };
     let _: IgnoredAny = s
         .upstream

@@ -233,12 +233,14 @@ mod auth;
 mod config;
 mod error;
 mod handlers;
+mod scope;
 mod upstream;
 
 use auth::*;
 pub use config::*;
 pub use error::ProxyError;
 use handlers::*;
+use scope::Scope;
 use upstream::*;
 
 /// A configured token, hashed.
@@ -246,7 +248,7 @@ struct Token {
     name: String,
     hash: [u8; 32],
     role: Role,
-    forced: Option<(Value, Filter)>,
+    forced: Option<Scope>,
 }
 
 struct AppState {
@@ -263,7 +265,7 @@ type Shared = Arc<AppState>;
 #[derive(Clone)]
 struct Caller {
     name: String,
-    forced: Option<(Value, Filter)>,
+    forced: Option<Scope>,
 }
 
 impl AppState {
@@ -279,15 +281,12 @@ impl AppState {
                 let mut hash = [0u8; 32];
                 hex::decode_to_slice(&t.sha256, &mut hash)
                     .map_err(|e| ConfigError::invalid(format!("{} sha256", setting()), e))?;
-                let forced = match &t.forced_filter {
-                    Some(v) => Some((
-                        v.clone(),
-                        Filter::parse(v).map_err(|e| {
-                            ConfigError::invalid(format!("{} forced_filter", setting()), e)
-                        })?,
-                    )),
-                    None => None,
-                };
+                let forced = t
+                    .forced_filter
+                    .as_ref()
+                    .map(|v| Scope::new(v, t.role))
+                    .transpose()
+                    .map_err(|e| ConfigError::invalid(format!("{} forced_filter", setting()), e))?;
                 Ok(Token {
                     name: t.name.clone(),
                     hash,
