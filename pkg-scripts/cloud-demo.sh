@@ -2,8 +2,8 @@
 # The cloud path on this machine, with no AWS account: starts the local fake of Bedrock
 # Titan V2 + S3 Vectors (SigV4-checked) on 127.0.0.1:$FAKE_PORT (9100) and benefind-proxy
 # in front of it on 127.0.0.1:$PROXY_PORT (9000), configured from pkg-scripts/example.toml
-# with the tokens in $BENEFIND_SEARCH_TOKEN / $BENEFIND_INGEST_TOKEN (the demo's published
-# defaults, printed, when unset), uploads the default bundle through the proxy (re-embedded by "Titan"), and
+# with the tokens in $BENEFIND_SEARCH_TOKEN (default: the demo's published one, printed) and
+# $BENEFIND_INGEST_TOKEN (default: one made for the run), uploads the default bundle through the proxy (re-embedded by "Titan"), and
 # serves the demo page in cloud mode at http://127.0.0.1:$PORT/?cloud . Run by
 # `pkg-scripts/demo.sh --cloud`. Ctrl-C stops everything.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

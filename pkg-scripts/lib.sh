@@ -52,8 +52,9 @@ stop_servers() {
 # benefind-fake-aws (indexes benefind/benefits and, for benchmarks, benefind/baseline, of
 # 1024 dimensions) and benefind-proxy in front of it, configured from
 # pkg-scripts/example.toml with these ports and origin and the tokens in
-# $BENEFIND_SEARCH_TOKEN / $BENEFIND_INGEST_TOKEN (default: the demo's published ones,
-# printed); `benefind-proxy config` edits the settings as TOML values, and further --set
+# $BENEFIND_SEARCH_TOKEN (default: the demo's published one, printed) and
+# $BENEFIND_INGEST_TOKEN (default: a random one made for this run, never published);
+# `benefind-proxy config` edits the settings as TOML values, and further --set
 # arguments (e.g. limits.burst=1000) go to it too. The proxy signs with the credentials
 # the fake prints. SEARCH_TOKEN and INGEST_TOKEN are set. Logs and the config go to DIR.
 # stop_cloud_stack stops both.
@@ -63,9 +64,13 @@ start_cloud_stack() {
   shift 4
   mkdir -p "$dir"
   SEARCH_TOKEN="${BENEFIND_SEARCH_TOKEN:-benefind-demo-search-token}"
-  INGEST_TOKEN="${BENEFIND_INGEST_TOKEN:-benefind-demo-ingest-token}"
   [ -n "${BENEFIND_SEARCH_TOKEN:-}" ] || log "search token (role search): $SEARCH_TOKEN (set \$BENEFIND_SEARCH_TOKEN for another)"
-  [ -n "${BENEFIND_INGEST_TOKEN:-}" ] || log "ingest token (role ingest): $INGEST_TOKEN (set \$BENEFIND_INGEST_TOKEN for another)"
+  if [ -n "${BENEFIND_INGEST_TOKEN:-}" ]; then
+    INGEST_TOKEN="$BENEFIND_INGEST_TOKEN"
+  else
+    read -r INGEST_TOKEN _ < <("$bin/benefind-proxy" hash-token --generate)
+    log "ingest token (role ingest): made for this run (set \$BENEFIND_INGEST_TOKEN to choose one)"
+  fi
   "$bin/benefind-fake-aws" --listen "127.0.0.1:$fake_port" --index benefind/benefits/1024/chunk \
     --index benefind/baseline/1024 >"$dir/fake.log" 2>&1 &
   CLOUD_PIDS+=($!)
@@ -77,7 +82,7 @@ start_cloud_stack() {
     --set "bedrock_endpoint=\"http://127.0.0.1:$fake_port\"" \
     --set "s3vectors_endpoint=\"http://127.0.0.1:$fake_port\"" \
     --set "allowed_origins=[\"$origin\"]" \
-    --token-hash "demo-page=$search_hash" --token-hash "demo-loader=$ingest_hash" \
+    --token-hash "demo-page=$search_hash" --token "demo-loader:ingest=$ingest_hash" \
     "$@" >"$dir/proxy.toml"
   local key secret
   read -r key secret < <("$bin/benefind-fake-aws" --print-credentials)

@@ -1186,3 +1186,51 @@ fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
         }
     }
 }
+
+/// `hash-token --generate` makes a fresh 256-bit token each time, with its hash; `config
+/// --token` adds a token, and the edited config is checked as a whole (the published demo
+/// token is refused once the endpoints are AWS's).
+#[test]
+fn tokens_are_generated_added_and_demo_tokens_stay_local() {
+    let proxy = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_benefind-proxy"))
+            .args(args)
+            .output()
+            .expect("benefind-proxy runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let generated = |_| {
+        let (ok, out, err) = proxy(&["hash-token", "--generate"]);
+        assert!(ok, "{err}");
+        let (token, hash) = out.trim().split_once(' ').expect("TOKEN HASH");
+        assert_eq!(token.len(), 64);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(hash, hash_token(token));
+        (token.to_string(), hash.to_string())
+    };
+    let (a, hash) = generated(0);
+    let (b, _) = generated(1);
+    assert_ne!(a, b);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg-scripts/example.toml");
+    let text = std::fs::read_to_string(example).expect("example.toml");
+    assert!(
+        !text.contains(&hash_token("benefind-demo-ingest-token")),
+        "no ingest token is published"
+    );
+    let add = format!("loader:ingest={hash}");
+    let (ok, out, err) = proxy(&["--config", example, "config", "--token", &add]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&hash) && out.contains("\"loader\""), "{out}");
+    let (ok, _, err) = proxy(&[
+        "--config",
+        example,
+        "config",
+        "--set",
+        "bedrock_endpoint=\"https://bedrock-runtime.us-east-1.amazonaws.com\"",
+    ]);
+    assert!(!ok && err.contains("published demo token"), "{err}");
+}

@@ -1,10 +1,11 @@
 //! benefind's signing proxy: see `benefind::cloud::proxy` (configuration, threat model).
 //!
 //! `benefind-proxy --config proxy.toml` serves; `benefind-proxy hash-token` reads a
-//! token on stdin and prints the SHA-256 the config stores; `benefind-proxy --config
-//! FILE config --set KEY=VALUE --token-hash NAME=SHA256` prints FILE with those settings
-//! replaced (as TOML values, and checked as a whole), e.g. to give a deployment its
-//! ports and tokens without editing the file's text. AWS credentials come from the
+//! token on stdin and prints the SHA-256 the config stores (`--generate`: makes a random
+//! 256-bit token and prints it and its hash); `benefind-proxy --config FILE config --set
+//! KEY=VALUE --token-hash NAME=SHA256 --token NAME:ROLE=SHA256` prints FILE with those
+//! settings replaced or tokens added (as TOML values, and checked as a whole), e.g. to
+//! give a deployment its ports and tokens without editing the file's text. AWS credentials come from the
 //! standard chain (environment, profile, container or instance role).
 
 use std::io::{Read, Write};
@@ -30,7 +31,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Reads a client token on stdin and prints its SHA-256 for the config's tokens.
-    HashToken,
+    HashToken {
+        /// Instead: make a random 256-bit token (64 hex digits) and print `TOKEN SHA256`.
+        #[arg(long)]
+        generate: bool,
+    },
     /// Prints the --config file with settings replaced, after checking the result.
     Config {
         /// KEY=VALUE, VALUE in TOML syntax: a top-level setting (`listen="127.0.0.1:9000"`)
@@ -40,12 +45,20 @@ enum Command {
         /// NAME=SHA256: the hash of the token named NAME. Repeatable.
         #[arg(long = "token-hash", value_name = "NAME=SHA256")]
         token_hash: Vec<String>,
+        /// NAME:ROLE=SHA256: adds a token (role search or ingest). Repeatable.
+        #[arg(long = "token", value_name = "NAME:ROLE=SHA256")]
+        token: Vec<String>,
     },
 }
 
 /// The config file's settings with `set` and `token_hash` applied, as TOML text that
 /// [`ProxyConfig::from_toml`] accepts.
-fn edited_config(text: &str, set: &[String], token_hash: &[String]) -> anyhow::Result<String> {
+fn edited_config(
+    text: &str,
+    set: &[String],
+    token_hash: &[String],
+    token: &[String],
+) -> anyhow::Result<String> {
     let mut config: toml::Table = text.parse().context("the config is not TOML")?;
     for item in set {
         let (key, value) = item
@@ -85,6 +98,24 @@ fn edited_config(text: &str, set: &[String], token_hash: &[String]) -> anyhow::R
             .with_context(|| format!("--token-hash: the config has no token named {name}"))?;
         token.insert("sha256".into(), toml::Value::String(hash.into()));
     }
+    for item in token {
+        let (name_role, hash) = item
+            .split_once('=')
+            .with_context(|| format!("--token {item}: use NAME:ROLE=SHA256"))?;
+        let (name, role) = name_role
+            .split_once(':')
+            .with_context(|| format!("--token {item}: use NAME:ROLE=SHA256"))?;
+        let mut entry = toml::Table::new();
+        entry.insert("name".into(), name.into());
+        entry.insert("sha256".into(), hash.into());
+        entry.insert("role".into(), role.into());
+        config
+            .entry("tokens")
+            .or_insert_with(|| toml::Value::Array(Vec::new()))
+            .as_array_mut()
+            .context("tokens is not an array")?
+            .push(toml::Value::Table(entry));
+    }
     let text = toml::to_string(&config)?;
     ProxyConfig::from_toml(&text)?;
     Ok(text)
@@ -94,7 +125,15 @@ fn edited_config(text: &str, set: &[String], token_hash: &[String]) -> anyhow::R
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
-        Some(Command::HashToken) => {
+        Some(Command::HashToken { generate: true }) => {
+            let mut secret = [0u8; 32];
+            getrandom_os::fill(&mut secret)
+                .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+            let token = hex::encode(secret);
+            println!("{token} {}", hash_token(&token));
+            return Ok(());
+        }
+        Some(Command::HashToken { generate: false }) => {
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
             let token = token.trim();
@@ -102,14 +141,18 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", hash_token(token));
             return Ok(());
         }
-        Some(Command::Config { set, token_hash }) => {
+        Some(Command::Config {
+            set,
+            token_hash,
+            token,
+        }) => {
             let path = cli
                 .config
                 .as_ref()
                 .context("give --config FILE to start from")?;
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            print!("{}", edited_config(&text, set, token_hash)?);
+            print!("{}", edited_config(&text, set, token_hash, token)?);
             return Ok(());
         }
         None => {}

@@ -131,6 +131,14 @@ pub(super) fn default_dims() -> usize {
     1024
 }
 
+/// SHA-256 of the tokens published with the local demo (`benefind-demo-search-token`,
+/// and `benefind-demo-ingest-token` of earlier versions): accepted only when every
+/// upstream endpoint is loopback (the fake), never in front of real AWS.
+pub const PUBLISHED_DEMO_TOKEN_HASHES: [&str; 2] = [
+    "b1f95e54125f9caeaf3d781e63d352c13e0e57ca17dbd037088e59eeb4b6cbf6",
+    "7e1ead2f90cfc2ffec4aa371737f17d8d2bebdec0042a216856d5205a4b1d770",
+];
+
 /// Why the proxy refuses a configuration; each names the setting at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -178,12 +186,14 @@ impl ProxyConfig {
                 format!("{}; Titan V2 makes 256, 512 or 1024", self.dims),
             ));
         }
+        let mut all_loopback = true;
         for (name, url) in [
             ("bedrock_endpoint", self.bedrock_endpoint()),
             ("s3vectors_endpoint", self.s3vectors_endpoint()),
         ] {
             let parsed = reqwest::Url::parse(&url).map_err(|e| E::invalid(name, e))?;
             let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            all_loopback &= loopback;
             let ok_scheme = parsed.scheme() == "https"
                 || (parsed.scheme() == "http" && self.allow_loopback_http && loopback);
             if !ok_scheme || parsed.path() != "/" || parsed.query().is_some() {
@@ -196,11 +206,34 @@ impl ProxyConfig {
                 "none configured; every route but /healthz needs one",
             ));
         }
-        for t in &self.tokens {
+        for (i, t) in self.tokens.iter().enumerate() {
+            let setting = || format!("token {} sha256", t.name);
             if t.sha256.len() != 64 || hex::decode(&t.sha256).is_err() {
+                return Err(E::invalid(setting(), "must be 64 hex digits"));
+            }
+            let earlier = &self.tokens[..i];
+            if earlier.iter().any(|e| e.name == t.name) {
                 return Err(E::invalid(
-                    format!("token {} sha256", t.name),
-                    "must be 64 hex digits",
+                    format!("token {}", t.name),
+                    "the name is used twice; names key the logs and rate limits",
+                ));
+            }
+            if earlier
+                .iter()
+                .any(|e| e.sha256.eq_ignore_ascii_case(&t.sha256))
+            {
+                return Err(E::invalid(
+                    setting(),
+                    "the same hash is given to two tokens",
+                ));
+            }
+            let published = PUBLISHED_DEMO_TOKEN_HASHES
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&t.sha256));
+            if published && !all_loopback {
+                return Err(E::invalid(
+                    setting(),
+                    "this is a published demo token, accepted only in front of the local fake (loopback endpoints); make one with benefind-proxy hash-token --generate",
                 ));
             }
             if let Some(f) = &t.forced_filter {

@@ -673,6 +673,50 @@ mod in_process {
         );
         assert!(matches!(err("surprise = 1"), ConfigError::Parse(_)));
     }
+
+    /// Review finding 3: the published demo token only in front of the fake, no token
+    /// name or hash twice, and an ingest token's scope only as exact fields.
+    #[test]
+    fn config_refuses_demo_tokens_against_aws_and_duplicate_tokens() {
+        let config = |endpoints: &str, tokens: &str| {
+            ProxyConfig::from_toml(&format!(
+                "region = \"us-east-1\"\nvector_bucket = \"b\"\nindex = \"i\"\n{endpoints}\n{tokens}"
+            ))
+        };
+        let token = |name: &str, sha: &str, role: &str| {
+            format!("[[tokens]]\nname = \"{name}\"\nsha256 = \"{sha}\"\nrole = \"{role}\"\n")
+        };
+        let loopback = "allow_loopback_http = true\nbedrock_endpoint = \"http://127.0.0.1:9\"\n\
+                        s3vectors_endpoint = \"http://127.0.0.1:9\"";
+        let half = "allow_loopback_http = true\nbedrock_endpoint = \"http://127.0.0.1:9\"";
+        let demo = hash_token("benefind-demo-search-token");
+        assert_eq!(demo, PUBLISHED_DEMO_TOKEN_HASHES[0]);
+        let old_ingest = hash_token("benefind-demo-ingest-token");
+        assert_eq!(old_ingest, PUBLISHED_DEMO_TOKEN_HASHES[1]);
+        config(loopback, &token("demo", &demo, "search")).expect("demo token on loopback");
+        for endpoints in ["", half] {
+            for sha in [&demo, &old_ingest, &demo.to_uppercase()] {
+                let e = config(endpoints, &token("demo", sha, "ingest")).expect_err("real AWS");
+                assert!(e.to_string().contains("published demo token"), "{e}");
+            }
+        }
+        let e = config(
+            loopback,
+            &(token("a", &hash_token(READ), "search") + &token("a", &hash_token(WRITE), "ingest")),
+        )
+        .expect_err("a name twice");
+        assert!(e.to_string().contains("token a:"), "{e}");
+        let e = config(
+            loopback,
+            &(token("a", &hash_token(READ), "search") + &token("b", &hash_token(READ), "ingest")),
+        )
+        .expect_err("a hash twice");
+        assert!(e.to_string().contains("token b sha256"), "{e}");
+        let scoped = token("w", &hash_token(WRITE), "ingest")
+            + "forced_filter = { policy = { \"$in\" = [\"A\", \"B\"] } }\n";
+        let e = config(loopback, &scoped).expect_err("a writer's scope must be exact");
+        assert!(e.to_string().contains("token w forced_filter"), "{e}");
+    }
 }
 
 #[cfg(test)]
