@@ -83,6 +83,8 @@ struct Opts {
     timeout_ms: u64,
     max_body: usize,
     secret: &'static str,
+    /// More `[limits]` lines.
+    limits: &'static str,
 }
 
 impl Default for Opts {
@@ -93,6 +95,7 @@ impl Default for Opts {
             timeout_ms: 1500,
             max_body: 262_144,
             secret: TEST_SECRET_KEY,
+            limits: "",
         }
     }
 }
@@ -124,6 +127,7 @@ burst = {burst}
 upstream_timeout_ms = {timeout}
 max_retries = 2
 retry_base_ms = 20
+{more_limits}
 
 [[tokens]]
 name = "portal"
@@ -164,6 +168,7 @@ forced_filter = {{ tenant = "globex" }}
         rpm = opts.rpm,
         burst = opts.burst,
         timeout = opts.timeout_ms,
+        more_limits = opts.limits,
         s = hash_token(SEARCH_TOKEN),
         i = hash_token(INGEST_TOKEN),
         as_ = hash_token(ACME_SEARCH),
@@ -291,6 +296,10 @@ impl Stack {
     fn proxy_log(&self) -> Vec<String> {
         self.proxy.stderr.lock().expect("lock").clone()
     }
+}
+
+fn message(r: &Reply) -> String {
+    r.body["message"].as_str().unwrap_or("").to_string()
 }
 
 fn code(r: &Reply) -> &str {
@@ -744,7 +753,6 @@ fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first(
                 "vectors": [{"key": "k", "data": {"float32": [1.0, 0.0, 0.0, 0.0]}, "metadata": metadata}]}),
         )
     };
-    let message = |r: &Reply| r.body["message"].as_str().unwrap_or("").to_string();
     // 30,000 bytes of text: fine where `chunk` is non-filterable, refused where it is not
     // (filterable metadata is at most 2 KB).
     let text = "a".repeat(30_000);
@@ -803,6 +811,30 @@ fn the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first(
         "{}",
         message(&r)
     );
+    // S3 Vectors' types only: no objects, no nested lists (review finding 6 sent a
+    // 120-level nesting through).
+    let mut deep = json!("x");
+    for _ in 0..120 {
+        deep = json!([deep]);
+    }
+    for metadata in [
+        json!({"deep": deep}),
+        json!({"o": {"a": 1}}),
+        json!({"l": [1, [2]]}),
+        json!({"n": null}),
+    ] {
+        let r = s.post(
+            "/v1/upsert",
+            Some(INGEST_TOKEN),
+            json!({"vectors": [{"key": "odd", "text": "dental", "metadata": metadata}]}),
+        );
+        assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
+        assert!(
+            message(&r).contains("not a string, number, boolean or list"),
+            "{}",
+            message(&r)
+        );
+    }
     assert_eq!(
         s.calls("InvokeModel"),
         embeds,
@@ -1233,4 +1265,42 @@ fn tokens_are_generated_added_and_demo_tokens_stay_local() {
         "bedrock_endpoint=\"https://bedrock-runtime.us-east-1.amazonaws.com\"",
     ]);
     assert!(!ok && err.contains("published demo token"), "{err}");
+}
+
+/// Review finding 6: an upstream answer over `limits.max_upstream_bytes` is refused, not
+/// buffered.
+#[test]
+fn upstream_answers_are_read_under_a_cap() {
+    let s = stack(
+        "upstream-cap",
+        Opts {
+            limits: "max_upstream_bytes = 4000",
+            ..Opts::default()
+        },
+    );
+    let vectors: Vec<Value> = (0..3)
+        .map(|n| json!({"key": format!("v{n}"), "data": unit(30 + n), "metadata": {"chunk": "x".repeat(1500)}}))
+        .collect();
+    let r = s.post(
+        "/v1/upsert",
+        Some(INGEST_TOKEN),
+        json!({"vectors": vectors}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let query = |metadata: bool| {
+        s.post(
+            "/v1/query",
+            Some(SEARCH_TOKEN),
+            json!({"vector": unit(30), "topK": 3, "returnMetadata": metadata}),
+        )
+    };
+    assert_eq!(query(false).status, 200, "a small answer passes");
+    let r = query(true);
+    assert_eq!(
+        (r.status, code(&r)),
+        (502, "UPSTREAM_ERROR"),
+        "{:?}",
+        r.body
+    );
+    assert!(message(&r).contains("over 4000 bytes"), "{}", message(&r));
 }

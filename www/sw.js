@@ -2,8 +2,9 @@
 // without a network. Strategy: network first for everything of this origin (so an online
 // visit always gets the current app and bundle, and replaces the cached copies), the
 // cached copy when the network fails. The model files are not handled here: benefind's
-// worker keeps them, SHA-256-verified, in its own Cache API store.
-const VERSION = "benefind-app-v2";
+// worker keeps them, SHA-256-verified, in its own Cache API store. Nor is cloud/config.json,
+// which holds the proxy's bearer token: secrets never go into a cache.
+const VERSION = "benefind-app-v3";
 /** This worker's global scope, typed (for tsc --checkJs). @type {ServiceWorkerGlobalScope} */
 const sw = /** @type {any} */ (self);
 // pkg/loader.js's RELAXED_SIMD_PROBE (a test keeps the two equal): the worker loads the
@@ -38,7 +39,10 @@ sw.addEventListener("activate", (event) => {
 
 sw.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== sw.location.origin || url.pathname.includes("/models/")) return;
+  // Not handled (so never cached): other origins, the model files, and the cloud path's
+  // config and anything asked for with `cache: "no-store"`, which may carry a bearer token.
+  const skip = url.pathname.includes("/models/") || url.pathname.includes("/cloud/") || event.request.cache === "no-store";
+  if (event.request.method !== "GET" || url.origin !== sw.location.origin || skip) return;
   event.respondWith((async () => {
     const cache = await caches.open(VERSION);
     try {

@@ -54,6 +54,10 @@ pub enum MetadataError {
     /// More than [`MAX_FILTERABLE_METADATA_BYTES`] in filterable keys.
     #[error("filterable metadata is {0} bytes; at most {MAX_FILTERABLE_METADATA_BYTES} are allowed (declare large keys non-filterable when creating the index)")]
     FilterableTooLarge(usize),
+    /// A value that is not a string, number, boolean or list of them (S3 Vectors'
+    /// metadata types): objects and nested lists.
+    #[error("metadata {0:?} is not a string, number, boolean or list of them")]
+    Nested(String),
     /// `CreateIndex` declared no or too many non-filterable keys.
     #[error(
         "nonFilterableMetadataKeys has {0} items; it must have 1 to {MAX_NON_FILTERABLE_KEYS}"
@@ -67,8 +71,9 @@ pub enum MetadataError {
     NonFilterableRepeated(usize, String),
 }
 
-/// Checks one vector's metadata against S3 Vectors' per-vector limits, given the keys
-/// its index declared non-filterable. Sizes are the UTF-8 bytes of the compact JSON of
+/// Checks one vector's metadata against S3 Vectors' types (string, number, boolean and
+/// lists of them: no objects, no nesting) and per-vector limits, given the keys its index
+/// declared non-filterable. Sizes are the UTF-8 bytes of the compact JSON of
 /// the keys and values concerned (AWS does not publish its exact measure; this one is
 /// what a client can compute and errs on the large side). The error names the sizes.
 pub fn check_metadata(
@@ -77,6 +82,13 @@ pub fn check_metadata(
 ) -> Result<(), MetadataError> {
     if metadata.len() > MAX_METADATA_KEYS {
         return Err(MetadataError::TooManyKeys(metadata.len()));
+    }
+    let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+    if let Some((key, _)) = metadata.iter().find(|(_, v)| match v {
+        Value::Array(items) => !items.iter().all(scalar),
+        v => !scalar(v),
+    }) {
+        return Err(MetadataError::Nested(key.clone()));
     }
     let size = |filterable: Option<bool>| {
         let part: Map<String, Value> = metadata

@@ -24,3 +24,32 @@ test("the service worker's relaxed-SIMD probe is loader.js's", async () => {
   control[control.indexOf(10, 8) + 3] -= 1;
   assert.ok(WebAssembly.validate(new Uint8Array(control)), "the control module validates");
 });
+
+// The service worker runs in a stand-in global: which fetches it answers (and so caches).
+test("the service worker never handles the cloud config or no-store requests", async () => {
+  const { runInNewContext } = await import("node:vm");
+  const listeners = {};
+  const origin = "http://127.0.0.1:8080";
+  const scope = {
+    self: null,
+    location: new URL(`${origin}/sw.js`),
+    addEventListener: (type, fn) => { listeners[type] = fn; },
+    caches: {},
+    WebAssembly,
+    URL,
+    Uint8Array,
+  };
+  scope.self = scope;
+  runInNewContext(readFileSync(path.join(ROOT, "www/sw.js"), "utf8"), scope);
+  const handled = (pathname, cache = "default") => {
+    let responded = false;
+    listeners.fetch({ request: { url: `${origin}${pathname}`, method: "GET", cache }, respondWith: (answer) => { responded = true; answer.catch(() => {}); } });
+    return responded;
+  };
+  assert.equal(handled("/index.html"), true, "the shell is handled (and cached)");
+  assert.equal(handled("/data/default.bundle"), true);
+  assert.equal(handled("/cloud/config.json"), false, "the bearer token's file is never cached");
+  assert.equal(handled("/app/cloud/config.json"), false);
+  assert.equal(handled("/index.html", "no-store"), false);
+  assert.equal(handled("/models/all-MiniLM-L6-v2/model.int8.safetensors"), false);
+});

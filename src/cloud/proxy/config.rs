@@ -61,6 +61,9 @@ pub struct Limits {
     pub retry_base_ms: u64,
     /// Titan calls in flight per request.
     pub embed_concurrency: usize,
+    /// Largest upstream answer read, in bytes (a QueryVectors answer of 100 vectors with
+    /// 40 KB of metadata each is about 4 MB).
+    pub max_upstream_bytes: usize,
 }
 
 impl Default for Limits {
@@ -79,6 +82,7 @@ impl Default for Limits {
             max_retries: 3,
             retry_base_ms: 100,
             embed_concurrency: 4,
+            max_upstream_bytes: 8 << 20,
         }
     }
 }
@@ -258,6 +262,7 @@ impl ProxyConfig {
             ("limits.requests_per_minute", l.requests_per_minute as usize),
             ("limits.burst", l.burst as usize),
             ("limits.embed_concurrency", l.embed_concurrency),
+            ("limits.max_upstream_bytes", l.max_upstream_bytes),
         ] {
             if n == 0 {
                 return Err(E::invalid(setting, "must be positive"));

@@ -358,6 +358,8 @@ fn app(state: Shared) -> Router {
         .allow_origin(AllowOrigin::list(state.origins.clone()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // A page must be able to read how long to wait after a 429.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     Router::new()
         .route("/healthz", get(healthz))
@@ -449,6 +451,8 @@ mod in_process {
         token: Option<&'a str>,
         content_type: Option<&'a str>,
         origin: Option<&'a str>,
+        /// The Authorization scheme sent with `token`.
+        scheme: &'a str,
         body: String,
     }
 
@@ -459,6 +463,7 @@ mod in_process {
             token,
             content_type: Some("application/json"),
             origin: None,
+            scheme: "Bearer",
             body: body.to_string(),
         }
     }
@@ -467,7 +472,7 @@ mod in_process {
     async fn send(app: &Router, sent: Sent<'_>) -> (StatusCode, HeaderMap, Value) {
         let mut request = Request::builder().method(sent.method).uri(sent.path);
         if let Some(t) = sent.token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            request = request.header(header::AUTHORIZATION, format!("{} {t}", sent.scheme));
         }
         if let Some(c) = sent.content_type {
             request = request.header(header::CONTENT_TYPE, c);
@@ -509,12 +514,24 @@ mod in_process {
         let (status, _, body) = send(&app, post("/v1/upsert", Some(READ), upsert)).await;
         assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
         assert!(body["message"].as_str().unwrap().contains("only search"));
-        // The ingest token may search; past every rule, the closed upstream answers.
-        let (status, _, body) = send(&app, post("/v1/query", Some(WRITE), query())).await;
-        assert!(
-            status.is_server_error() && code(&body).starts_with("UPSTREAM"),
-            "{status} {body}"
-        );
+        // The ingest token may search; past every rule, the closed upstream answers. The
+        // scheme is case-insensitive (review finding 6); another scheme is no token.
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let sent = Sent {
+                scheme,
+                ..post("/v1/query", Some(WRITE), query())
+            };
+            let (status, _, body) = send(&app, sent).await;
+            assert!(
+                status.is_server_error() && code(&body).starts_with("UPSTREAM"),
+                "{scheme}: {status} {body}"
+            );
+        }
+        let sent = Sent {
+            scheme: "Basic",
+            ..post("/v1/query", Some(WRITE), query())
+        };
+        assert_eq!(send(&app, sent).await.0, StatusCode::UNAUTHORIZED);
     }
 
     #[tokio::test]
@@ -584,10 +601,22 @@ mod in_process {
                 "under the limit, the body is judged"
             );
         }
-        let (status, headers, body) = send(&app, post("/v1/query", Some(READ), q())).await;
+        let from_portal = Sent {
+            origin: Some(PORTAL),
+            ..post("/v1/query", Some(READ), q())
+        };
+        let (status, headers, body) = send(&app, from_portal).await;
         assert_eq!(
             (status, code(&body)),
             (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+        );
+        // The page may read Retry-After (review finding 6).
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase(),
+            "retry-after"
         );
         let wait: u64 = headers[header::RETRY_AFTER]
             .to_str()

@@ -128,13 +128,7 @@ impl Upstream {
             .get("x-amzn-errortype")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = response.bytes().await.map_err(|_| {
-            ProxyError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::UpstreamError,
-                format!("the {service} answer was cut off"),
-            )
-        })?;
+        let bytes = self.read_capped(service, path, response).await?;
         if (200..300).contains(&status) {
             return Ok(Ok(bytes));
         }
@@ -142,6 +136,43 @@ impl Upstream {
             status,
             AwsError::parse(status, error_type.as_deref(), &bytes),
         )))
+    }
+
+    /// The answer's body, refused once it passes `limits.max_upstream_bytes` (an upstream
+    /// cannot make the proxy buffer without bound).
+    async fn read_capped(
+        &self,
+        service: &'static str,
+        path: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Bytes, ProxyError> {
+        let cap = self.limits.max_upstream_bytes;
+        let cut_off = || {
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                format!("the {service} answer was cut off"),
+            )
+        };
+        let too_large = |size: u64| {
+            tracing::warn!(service, path, size, cap, "upstream answer over the cap");
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamError,
+                format!("the {service} answer is over {cap} bytes"),
+            )
+        };
+        if let Some(length) = response.content_length().filter(|&l| l > cap as u64) {
+            return Err(too_large(length));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|_| cut_off())? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large((body.len() + chunk.len()) as u64));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
     }
 
     /// One upstream operation, JSON in and out: `request` is sent (with retries: every
