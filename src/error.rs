@@ -261,8 +261,14 @@ error_codes! {
     MethodNotAllowed = "METHOD_NOT_ALLOWED",
     /// The body is over the proxy's cap (413).
     PayloadTooLarge = "PAYLOAD_TOO_LARGE",
-    /// The token's rate limit is spent; see Retry-After (429).
+    /// A rate limit or budget is spent (the token's, the client address's, or the proxy's
+    /// daily embedding budget); see Retry-After (429).
     RateLimited = "RATE_LIMITED",
+    /// The client sent its body too slowly (408), or the request passed the proxy's
+    /// per-request deadline (504).
+    RequestTimeout = "REQUEST_TIMEOUT",
+    /// The proxy has as many requests in flight as it allows; retry shortly (503).
+    Overloaded = "OVERLOADED",
     /// AWS refused the request as invalid (502).
     UpstreamRejected = "UPSTREAM_REJECTED",
     /// AWS throttled the proxy after its retries (503).

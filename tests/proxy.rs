@@ -85,6 +85,11 @@ struct Opts {
     secret: &'static str,
     /// More `[limits]` lines.
     limits: &'static str,
+    /// Requests per minute and burst per client address (every test client is 127.0.0.1).
+    client_rpm: u32,
+    client_burst: u32,
+    /// Titan calls per minute and burst, per token and per address.
+    embeddings: (u32, u32),
 }
 
 impl Default for Opts {
@@ -96,6 +101,9 @@ impl Default for Opts {
             max_body: 262_144,
             secret: TEST_SECRET_KEY,
             limits: "",
+            client_rpm: 100_000,
+            client_burst: 10_000,
+            embeddings: (100_000, 10_000),
         }
     }
 }
@@ -127,6 +135,10 @@ burst = {burst}
 upstream_timeout_ms = {timeout}
 max_retries = 2
 retry_base_ms = 20
+client_requests_per_minute = {client_rpm}
+client_burst = {client_burst}
+embeddings_per_minute = {embeddings_rpm}
+embeddings_burst = {embeddings_burst}
 {more_limits}
 
 [[tokens]]
@@ -169,6 +181,10 @@ forced_filter = {{ tenant = "globex" }}
         burst = opts.burst,
         timeout = opts.timeout_ms,
         more_limits = opts.limits,
+        embeddings_rpm = opts.embeddings.0,
+        embeddings_burst = opts.embeddings.1,
+        client_rpm = opts.client_rpm,
+        client_burst = opts.client_burst,
         s = hash_token(SEARCH_TOKEN),
         i = hash_token(INGEST_TOKEN),
         as_ = hash_token(ACME_SEARCH),
@@ -416,8 +432,9 @@ fn strict_input_and_every_limit_stop_before_aws() {
         ("/v1/query", json!({"question": "q", "filter": {"$and": [{"$or": [{"$and": [{"$or": [{"$and": [{"a": 1}]}]}]}]}]}}).to_string(), 400, "BAD_FILTER"),
         ("/v1/query", json!({"vector": vec![0.1f32; 384]}).to_string(), 400, "DIMENSION_MISMATCH"),
         ("/v1/query", json!({"question": "x".repeat(50_001)}).to_string(), 400, "BAD_REQUEST"),
-        ("/v1/embed", json!({"texts": []}).to_string(), 400, "BAD_REQUEST"),
-        ("/v1/embed", json!({"texts": vec!["a"; 33]}).to_string(), 400, "BAD_REQUEST"),
+        // /v1/embed is the ingest role's (review finding 5): a page's search token
+        // costs at most one Titan call per request.
+        ("/v1/embed", json!({"texts": ["a"]}).to_string(), 403, "FORBIDDEN"),
         ("/v1/query", "x".repeat(300_000), 413, "PAYLOAD_TOO_LARGE"),
     ];
     for (path, body, status, want) in &cases {
@@ -480,6 +497,10 @@ fn strict_input_and_every_limit_stop_before_aws() {
     for (body, want) in upserts {
         let r = s.post("/v1/upsert", i, body);
         assert_eq!((r.status, code(&r)), (400, want), "{:?}", r.body);
+    }
+    for texts in [json!([]), json!(vec!["a"; 33])] {
+        let r = s.post("/v1/embed", i, json!({ "texts": texts }));
+        assert_eq!((r.status, code(&r)), (400, "BAD_REQUEST"), "{:?}", r.body);
     }
     let stats = s.fake_stats();
     assert!(
@@ -1303,4 +1324,244 @@ fn upstream_answers_are_read_under_a_cap() {
         r.body
     );
     assert!(message(&r).contains("over 4000 bytes"), "{}", message(&r));
+}
+
+/// Whether the server closed `stream` (EOF or reset) within `wait`; bytes it sent, if any.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> (bool, String) {
+    stream.set_read_timeout(Some(wait)).expect("timeout");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&out).into()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (true, String::from_utf8_lossy(&out).into())
+            }
+            Err(_) => return (false, String::from_utf8_lossy(&out).into()),
+        }
+    }
+}
+
+/// Review finding 4: idle sockets, half-sent headers and slow bodies were all still open
+/// after 75 s, and 300 idle connections starved /healthz. Now each has a timeout and
+/// connections a cap; clients that behave keep being served meanwhile.
+#[test]
+fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
+    let s = stack(
+        "slow",
+        Opts {
+            limits: "header_read_timeout_ms = 800\nbody_timeout_ms = 800\nmax_connections = 12",
+            ..Opts::default()
+        },
+    );
+    let addr = s.proxy.url.trim_start_matches("http://").to_string();
+    let connect = || TcpStream::connect(&addr).expect("connect");
+    let healthz = || {
+        let out = raw_http(
+            &s.proxy.url,
+            "GET /healthz HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n",
+        );
+        out.starts_with("HTTP/1.1 200")
+    };
+    let started = Instant::now();
+    let mut idle: Vec<TcpStream> = (0..8).map(|_| connect()).collect();
+    let mut half_headers = connect();
+    half_headers
+        .write_all(b"POST /v1/query HTTP/1.1\r\nHost: p\r\nAuthorization: Bearer ")
+        .expect("write");
+    let body = json!({"vector": unit(1), "topK": 1}).to_string();
+    let mut slow_body = connect();
+    slow_body
+        .write_all(
+            format!(
+                "POST /v1/query HTTP/1.1\r\nHost: p\r\nAuthorization: Bearer {SEARCH_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                body.len(),
+                &body[..10]
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    // 10 of 12 connections are taken by slow clients: a real client is still served.
+    assert!(healthz(), "a well-behaved client is served");
+    let r = s.post(
+        "/v1/query",
+        Some(SEARCH_TOKEN),
+        json!({"vector": unit(1), "topK": 1}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // The slow body gets 408, the rest are closed, all within a few seconds.
+    let (closed, answer) = closed_within(&mut slow_body, Duration::from_secs(5));
+    assert!(closed && answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+    let (closed, _) = closed_within(&mut half_headers, Duration::from_secs(5));
+    assert!(closed, "half-sent headers were not cut off");
+    for conn in &mut idle {
+        assert!(
+            closed_within(conn, Duration::from_secs(5)).0,
+            "an idle socket stayed open"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The cap: 12 idle connections fill it, the 13th is closed at once, and once the
+    // idle ones time out a new client is served again.
+    let mut held: Vec<TcpStream> = (0..12).map(|_| connect()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut over = connect();
+    let (closed, answer) = closed_within(&mut over, Duration::from_millis(700));
+    assert!(
+        closed && answer.is_empty(),
+        "the connection over the cap was kept: {answer:?}"
+    );
+    for conn in &mut held {
+        assert!(closed_within(conn, Duration::from_secs(5)).0);
+    }
+    assert!(healthz(), "served again once the idle connections are gone");
+}
+
+/// Review finding 4, the per-request side: a request in flight past
+/// `request_timeout_ms` ends with 504, and one over `max_in_flight` gets 503 at once.
+#[test]
+fn requests_have_a_deadline_and_a_concurrency_cap() {
+    let s = stack(
+        "deadline",
+        Opts {
+            timeout_ms: 5_000,
+            limits: "request_timeout_ms = 700\nmax_in_flight = 1",
+            ..Opts::default()
+        },
+    );
+    let q = json!({"vector": unit(1), "topK": 1});
+    s.faults(json!([{"service": "s3vectors", "delayMs": 2000, "times": 1}]));
+    let started = Instant::now();
+    let slow = std::thread::scope(|scope| {
+        let slow = scope.spawn(|| s.post("/v1/query", Some(SEARCH_TOKEN), q.clone()));
+        std::thread::sleep(Duration::from_millis(250));
+        let r = s.post("/v1/query", Some(SEARCH_TOKEN), q.clone());
+        assert_eq!((r.status, code(&r)), (503, "OVERLOADED"), "{:?}", r.body);
+        assert!(r.headers.contains_key("retry-after"));
+        slow.join().expect("thread")
+    });
+    assert_eq!(
+        (slow.status, code(&slow)),
+        (504, "REQUEST_TIMEOUT"),
+        "{:?}",
+        slow.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1_800),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = s.post("/v1/query", Some(SEARCH_TOKEN), q);
+    assert_eq!(r.status, 200, "the permit came back: {:?}", r.body);
+}
+
+/// Review finding 5: the page's search token is public, so limits follow the client
+/// address as well as the token, Titan calls are charged per text, and the whole proxy
+/// has a daily ceiling.
+#[test]
+fn cost_is_capped_per_address_per_token_and_per_day() {
+    // Per address: every test client is 127.0.0.1, whatever token it holds.
+    let s = stack(
+        "per-address",
+        Opts {
+            client_rpm: 60,
+            client_burst: 3,
+            ..Opts::default()
+        },
+    );
+    let q = json!({"vector": unit(1), "topK": 1});
+    for token in [SEARCH_TOKEN, INGEST_TOKEN, ACME_SEARCH] {
+        assert_eq!(s.post("/v1/query", Some(token), q.clone()).status, 200);
+    }
+    let r = s.post("/v1/query", Some(GLOBEX_SEARCH), q.clone());
+    assert_eq!((r.status, code(&r)), (429, "RATE_LIMITED"), "{:?}", r.body);
+    assert!(message(&r).contains("this address"), "{}", message(&r));
+    drop(s);
+
+    // Titan calls per token and address, charged per text: a burst of 4 embeddings.
+    let s = stack(
+        "per-embedding",
+        Opts {
+            embeddings: (1, 4),
+            limits: "max_texts = 4\nmax_vectors = 4\nmax_embeddings_per_day = 6",
+            ..Opts::default()
+        },
+    );
+    let embed = |n: usize| {
+        s.post(
+            "/v1/embed",
+            Some(INGEST_TOKEN),
+            json!({"texts": vec!["dental cleaning"; n]}),
+        )
+    };
+    assert_eq!(embed(3).status, 200);
+    let r = embed(2);
+    assert_eq!(
+        (r.status, code(&r)),
+        (429, "RATE_LIMITED"),
+        "two more than the burst left"
+    );
+    assert_eq!(
+        s.calls("InvokeModel"),
+        3,
+        "the refused texts were not embedded"
+    );
+    // Another token from the same address: its own token budget is full, the address
+    // has one embedding left, which the question takes.
+    let r = s.post(
+        "/v1/query",
+        Some(ACME_SEARCH),
+        json!({"question": "dental", "topK": 1}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // The loader's token still has one, but the address has none.
+    let r = embed(1);
+    assert_eq!((r.status, code(&r)), (429, "RATE_LIMITED"), "{:?}", r.body);
+    assert_eq!(s.calls("InvokeModel"), 4);
+    drop(s);
+
+    // The daily ceiling for the whole proxy, whatever token or address.
+    let s = stack(
+        "per-day",
+        Opts {
+            limits: "max_embeddings_per_day = 3",
+            ..Opts::default()
+        },
+    );
+    let ask = |token| {
+        s.post(
+            "/v1/query",
+            Some(token),
+            json!({"question": "dental", "topK": 1}),
+        )
+    };
+    assert_eq!(embed_n(&s, 2).status, 200);
+    assert_eq!(ask(SEARCH_TOKEN).status, 200);
+    let r = ask(ACME_SEARCH);
+    assert_eq!((r.status, code(&r)), (429, "RATE_LIMITED"), "{:?}", r.body);
+    assert!(
+        message(&r).contains("daily embedding budget"),
+        "{}",
+        message(&r)
+    );
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    assert_eq!(s.calls("InvokeModel"), 3);
+    // Searching by vector costs no Titan call and still works.
+    assert_eq!(s.post("/v1/query", Some(SEARCH_TOKEN), q).status, 200);
+}
+
+fn embed_n(s: &Stack, n: usize) -> Reply {
+    s.post(
+        "/v1/embed",
+        Some(INGEST_TOKEN),
+        json!({"texts": vec!["dental cleaning"; n]}),
+    )
 }

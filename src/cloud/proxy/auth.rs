@@ -49,6 +49,10 @@ pub(super) async fn authorize(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let client = client_address(&s, &request);
+    if let Err(e) = s.budget.admit_client(client) {
+        return e.into_response();
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -92,24 +96,15 @@ pub(super) async fn authorize(
         return r;
     }
     if let Err(not_until) = s.limiter.check_key(&token.name) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        let mut r = ProxyError {
-            retry_after: Some(wait.as_secs().max(1)),
-            ..ProxyError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::RateLimited,
-                "too many requests for this token; retry later",
-            )
-        }
-        .into_response();
+        let mut r =
+            limited(&not_until, "too many requests for this token; retry later").into_response();
         r.extensions_mut().insert(CallerName(token.name.clone()));
         return r;
     }
     request.extensions_mut().insert(Caller {
         name: token.name.clone(),
         forced: token.forced.clone(),
+        client,
     });
     let mut response = next.run(request).await;
     response
@@ -144,13 +139,24 @@ impl<T: DeserializeOwned> FromRequest<Shared> for StrictJson<T> {
             ));
         }
         let limit = s.config.limits.max_body_bytes;
-        let bytes = to_bytes(request.into_body(), limit).await.map_err(|_| {
-            ProxyError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                format!("the body is over {limit} bytes"),
-            )
-        })?;
+        let timeout = s.config.limits.body_timeout_ms;
+        let read = to_bytes(request.into_body(), limit);
+        let bytes = tokio::time::timeout(Duration::from_millis(timeout), read)
+            .await
+            .map_err(|_| {
+                ProxyError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorCode::RequestTimeout,
+                    format!("the body did not arrive within {timeout} ms"),
+                )
+            })?
+            .map_err(|_| {
+                ProxyError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is over {limit} bytes"),
+                )
+            })?;
         serde_json::from_slice(&bytes)
             .map(StrictJson)
             .map_err(|e| ProxyError::bad(format!("invalid request: {e}")))

@@ -64,6 +64,34 @@ pub struct Limits {
     /// Largest upstream answer read, in bytes (a QueryVectors answer of 100 vectors with
     /// 40 KB of metadata each is about 4 MB).
     pub max_upstream_bytes: usize,
+    /// Reading a request's headers, and an idle connection's wait for its next request.
+    pub header_read_timeout_ms: u64,
+    /// Reading a request's body (408 `REQUEST_TIMEOUT`).
+    pub body_timeout_ms: u64,
+    /// A whole request, upstream calls and retries included (504 `REQUEST_TIMEOUT`).
+    pub request_timeout_ms: u64,
+    /// Open connections; one more is closed at once. Keep it under the process's
+    /// open-file limit (`ulimit -n`) with room for upstream connections.
+    pub max_connections: usize,
+    /// Requests handled at once; one more gets 503 `OVERLOADED`.
+    pub max_in_flight: usize,
+    /// Requests per minute per client address (GCRA), checked before the token: a
+    /// visitor who holds the public search token is still one visitor.
+    pub client_requests_per_minute: u32,
+    /// Burst allowance per client address.
+    pub client_burst: u32,
+    /// Titan calls per minute, charged per text to the token and to the client address.
+    pub embeddings_per_minute: u32,
+    /// Titan calls a token or address may spend at once (at least `max_vectors`, so one
+    /// full upsert fits).
+    pub embeddings_burst: u32,
+    /// Titan calls per UTC day for the whole proxy: the cost ceiling (see the threat
+    /// model). Past it every call that would embed gets 429 until midnight UTC.
+    pub max_embeddings_per_day: u64,
+    /// A header your load balancer sets to the client's address (`X-Forwarded-For`: its
+    /// last entry is used). Unset: the TCP peer. Set it only behind such a balancer, or
+    /// clients choose their own address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Limits {
@@ -83,6 +111,17 @@ impl Default for Limits {
             retry_base_ms: 100,
             embed_concurrency: 4,
             max_upstream_bytes: 8 << 20,
+            header_read_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            max_connections: 200,
+            max_in_flight: 64,
+            client_requests_per_minute: 120,
+            client_burst: 30,
+            embeddings_per_minute: 600,
+            embeddings_burst: 500,
+            max_embeddings_per_day: 50_000,
+            client_ip_header: None,
         }
     }
 }
@@ -263,10 +302,45 @@ impl ProxyConfig {
             ("limits.burst", l.burst as usize),
             ("limits.embed_concurrency", l.embed_concurrency),
             ("limits.max_upstream_bytes", l.max_upstream_bytes),
+            (
+                "limits.header_read_timeout_ms",
+                l.header_read_timeout_ms as usize,
+            ),
+            ("limits.body_timeout_ms", l.body_timeout_ms as usize),
+            ("limits.request_timeout_ms", l.request_timeout_ms as usize),
+            ("limits.max_connections", l.max_connections),
+            ("limits.max_in_flight", l.max_in_flight),
+            (
+                "limits.client_requests_per_minute",
+                l.client_requests_per_minute as usize,
+            ),
+            ("limits.client_burst", l.client_burst as usize),
+            (
+                "limits.embeddings_per_minute",
+                l.embeddings_per_minute as usize,
+            ),
+            (
+                "limits.max_embeddings_per_day",
+                l.max_embeddings_per_day as usize,
+            ),
         ] {
             if n == 0 {
                 return Err(E::invalid(setting, "must be positive"));
             }
+        }
+        if (l.embeddings_burst as usize) < l.max_vectors.max(l.max_texts) {
+            return Err(E::invalid(
+                "limits.embeddings_burst",
+                format!(
+                    "{}; at least max_vectors and max_texts ({}), or a full request could never pass",
+                    l.embeddings_burst,
+                    l.max_vectors.max(l.max_texts)
+                ),
+            ));
+        }
+        if let Some(h) = &l.client_ip_header {
+            axum::http::HeaderName::try_from(h.as_str())
+                .map_err(|e| E::invalid("limits.client_ip_header", e))?;
         }
         if l.max_text_chars > 50_000 {
             return Err(E::invalid(

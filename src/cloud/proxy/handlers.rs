@@ -70,6 +70,7 @@ pub(super) async fn embed_all(
 
 pub(super) async fn embed(
     State(s): State<Shared>,
+    who: Caller,
     StrictJson(req): StrictJson<EmbedRequest>,
 ) -> Result<Json<EmbedResponse>, ProxyError> {
     if req.texts.is_empty() || req.texts.len() > s.config.limits.max_texts {
@@ -82,6 +83,7 @@ pub(super) async fn embed(
     for (i, t) in req.texts.iter().enumerate() {
         check_text(&s, &format!("texts[{i}]"), t)?;
     }
+    s.budget.charge(&s, &who, req.texts.len())?;
     let embeddings = embed_all(&s, req.texts).await?;
     Ok(Json(EmbedResponse {
         embeddings,
@@ -125,6 +127,7 @@ pub(super) async fn query(
     let vector = match (req.question, req.vector) {
         (Some(q), None) => {
             check_text(&s, "question", &q)?;
+            s.budget.charge(&s, &who, 1)?;
             s.upstream
                 .embed(&s.config.model_id, s.config.dims, &q)
                 .await?
@@ -246,6 +249,7 @@ pub(super) async fn upsert(
         aws::check_metadata(&m, &[TEXT_KEY.to_string()])
             .map_err(|e| ProxyError::bad(format!("vectors[{i}]: {e}")))?;
     }
+    s.budget.charge(&s, &who, texts.len())?;
     let mut embedded = embed_all(&s, texts).await?.into_iter();
     let mut vectors = Vec::with_capacity(req.vectors.len());
     for v in req.vectors {

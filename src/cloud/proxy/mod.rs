@@ -230,17 +230,21 @@ use crate::cloud::{
 use crate::{ErrorCode, Filter};
 
 mod auth;
+mod budget;
 mod config;
 mod error;
 mod handlers;
 mod scope;
+mod serve;
 mod upstream;
 
 use auth::*;
+use budget::*;
 pub use config::*;
 pub use error::ProxyError;
 use handlers::*;
 use scope::Scope;
+pub use serve::serve;
 use upstream::*;
 
 /// A configured token, hashed.
@@ -256,6 +260,7 @@ struct AppState {
     tokens: Vec<Token>,
     upstream: Upstream,
     limiter: DefaultKeyedRateLimiter<String>,
+    budget: Budget,
     origins: Vec<HeaderValue>,
 }
 
@@ -266,6 +271,8 @@ type Shared = Arc<AppState>;
 struct Caller {
     name: String,
     forced: Option<Scope>,
+    /// The client's address (see `limits.client_ip_header`).
+    client: std::net::IpAddr,
 }
 
 impl AppState {
@@ -325,6 +332,7 @@ impl AppState {
         };
         Ok(Self {
             limiter: RateLimiter::keyed(quota),
+            budget: Budget::new(&config.limits)?,
             tokens,
             upstream,
             origins,
@@ -340,20 +348,25 @@ pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Rout
 
 /// The routes and their layers over a prepared state.
 fn app(state: Shared) -> Router {
+    let guard = middleware::from_fn_with_state(state.clone(), in_flight_and_deadline);
     let search = Router::new()
-        .route("/v1/embed", post(embed))
         .route("/v1/query", post(query))
         .route_layer(middleware::from_fn_with_state(
             (state.clone(), Role::Search),
             authorize,
-        ));
+        ))
+        .route_layer(guard.clone());
+    // /v1/embed is the ingest role's: a page's (public) search token costs one Titan call
+    // per request at most.
     let ingest = Router::new()
+        .route("/v1/embed", post(embed))
         .route("/v1/upsert", post(upsert))
         .route("/v1/delete", post(delete))
         .route_layer(middleware::from_fn_with_state(
             (state.clone(), Role::Ingest),
             authorize,
-        ));
+        ))
+        .route_layer(guard);
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(state.origins.clone()))
         .allow_methods([Method::GET, Method::POST])
@@ -373,20 +386,6 @@ fn app(state: Shared) -> Router {
         ))
         .layer(cors)
         .with_state(state)
-}
-
-/// Serves until the process ends.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    config: ProxyConfig,
-    credentials: CredentialSource,
-) -> std::io::Result<()> {
-    let app = router(config, credentials).map_err(std::io::Error::other)?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
 }
 
 async fn healthz() -> Json<Value> {
