@@ -7,8 +7,11 @@
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
-#   pkg-scripts/bench.sh proxy [--clients N --requests M]  benefind-proxy under load (default
-#                                       50 x 200) vs the same calls straight to the fake AWS
+#   pkg-scripts/bench.sh proxy [--clients N --requests M --idle N --abuse-seconds S]
+#                                       benefind-proxy under load (default 50 x 200) vs the same
+#                                       calls straight to the fake AWS; the same load with 150
+#                                       slow clients holding connections open; and the Titan
+#                                       calls per minute one address can cause (default limits)
 #   pkg-scripts/bench.sh peers [SIZES]  benefind vs transformers.js (same MiniLM) and a JS cosine scan, in Chromium
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -60,12 +63,24 @@ bench_proxy() {
   bash "$ROOT/pkg-scripts/setup.sh"
   cargo build --release --locked --features full --bins
   trap stop_cloud_stack EXIT
-  # The per-token rate limit would throttle a load test: raised for this run only.
-  start_cloud_stack "$TARGET_DIR/bench-proxy" "${FAKE_PORT:-8798}" "${PROXY_PORT:-8799}" \
-    "http://127.0.0.1" --set limits.requests_per_minute=100000000 --set limits.burst=1000000
+  # One ingest token for both stacks, made for this run.
+  if [ -z "${BENEFIND_INGEST_TOKEN:-}" ]; then
+    read -r BENEFIND_INGEST_TOKEN _ < <("$TARGET_DIR/release/benefind-proxy" hash-token --generate)
+    export BENEFIND_INGEST_TOKEN
+  fi
+  local fake="${FAKE_PORT:-8798}" proxy="${PROXY_PORT:-8799}"
+  # The load test's stack: the per-token and per-address rate limits would throttle a
+  # load test from one address, so they are raised for this run only (timeouts and caps
+  # keep their defaults, for the slow-client test).
+  start_cloud_stack "$TARGET_DIR/bench-proxy" "$fake" "$proxy" "http://127.0.0.1" \
+    --set limits.requests_per_minute=100000000 --set limits.burst=1000000 \
+    --set limits.client_requests_per_minute=100000000 --set limits.client_burst=1000000
+  # The cost-abuse test's stack: every limit at its default.
+  start_cloud_stack "$TARGET_DIR/bench-proxy-guarded" "$((fake + 2))" "$((proxy + 2))" "http://127.0.0.1"
   BENEFIND_SEARCH_TOKEN="$SEARCH_TOKEN" BENEFIND_INGEST_TOKEN="$INGEST_TOKEN" \
-    "$TARGET_DIR/release/benefind" bench proxy --proxy "http://127.0.0.1:${PROXY_PORT:-8799}" \
-    --fake "http://127.0.0.1:${FAKE_PORT:-8798}" "$@"
+    "$TARGET_DIR/release/benefind" bench proxy --proxy "http://127.0.0.1:$proxy" \
+    --fake "http://127.0.0.1:$fake" --guarded "http://127.0.0.1:$((proxy + 2))" \
+    --guarded-fake "http://127.0.0.1:$((fake + 2))" "$@"
 }
 
 bench_peers() {

@@ -1172,7 +1172,7 @@ fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
     assert_eq!(stored(&s), total, "overwrites, no duplicates, nothing lost");
 
     // Answers keep meaning: the fake's Titan is MiniLM under an orthogonal map, so the
-    // cloud's exact top 3 equals the local exact vector-only top 3 for each plan.
+    // cloud's exact vector top 3 equals the local exact vector-only top 3 for each plan.
     let search_env = [("BENEFIND_TOKEN", SEARCH_TOKEN)];
     for (policy, question) in [
         ("PPO_PLUS", "How much is an emergency room visit?"),
@@ -1187,6 +1187,8 @@ fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
                 &s.proxy.url,
                 "--policy",
                 policy,
+                "--mode",
+                "vector",
                 "-k",
                 "3",
                 question,
@@ -1237,6 +1239,37 @@ fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
                 "the chunk text comes back"
             );
         }
+    }
+    // Hybrid by default, as locally: the seed question's preventive-care chunk comes
+    // first for every plan, where the vector order alone does not always put it there.
+    for policy in ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"] {
+        let question = "Is my annual checkup free?";
+        let args = |mode| {
+            vec![
+                "cloud",
+                "search",
+                "--proxy",
+                &s.proxy.url,
+                "--policy",
+                policy,
+                "--mode",
+                mode,
+                "-k",
+                "3",
+                question,
+            ]
+        };
+        let top = |mode| {
+            let o = benefind(&args(mode), &search_env);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+            v["results"][0]["metadata"]["section"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(top("hybrid"), "Preventive care", "{policy}");
+        eprintln!("{policy}: vector-only top 1 is {:?}", top("vector"));
     }
 }
 

@@ -56,6 +56,12 @@ pub struct QueryRequest {
     /// Return distances.
     #[serde(default)]
     pub return_distance: bool,
+    /// How a question is ranked: `hybrid` (the default, as locally: S3 Vectors' best
+    /// [`RERANK_CANDIDATES`](crate::engine::RERANK_CANDIDATES) re-ranked with their words
+    /// by the proxy) or `vector` (S3 Vectors' order). A vector query is always `vector`;
+    /// `keyword` is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SearchMode>,
 }
 
 fn default_top_k() -> usize {
@@ -280,8 +286,10 @@ impl<T: Transport> CloudClient<T> {
         .await
     }
 
-    /// A general query: question or vector, k, where-filter. The cloud index has no
-    /// keyword channel, so `mode: keyword` is refused and hybrid means vector here.
+    /// A general query: question or vector, k, where-filter, mode. A question is ranked
+    /// hybrid by default, as locally: the proxy re-ranks S3 Vectors' best candidates with
+    /// their words ([`hybrid_rerank`](crate::engine::hybrid_rerank)). S3 Vectors has no
+    /// keyword search, so `mode: keyword` is refused.
     pub async fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
         let k = query.k.unwrap_or(DEFAULT_K);
         if k == 0 || k > MAX_K {
@@ -327,6 +335,7 @@ impl<T: Transport> CloudClient<T> {
         let request = QueryRequest {
             top_k: k,
             filter: query.filter.clone(),
+            mode: query.mode,
             return_metadata: true,
             return_distance: true,
             ..request

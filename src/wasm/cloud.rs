@@ -121,7 +121,8 @@ impl JsCloudIndex {
         })
     }
 
-    /// `{question | vector, k?, where?}` → hits (vector search; no keyword channel).
+    /// `{question | vector, k?, where?, mode?}` → hits: a question ranks hybrid (S3
+    /// Vectors' best re-ranked with their words by the proxy) unless `mode: "vector"`.
     #[wasm_bindgen(unchecked_return_type = "Promise<SearchHit[]>")]
     pub fn query(&self, #[wasm_bindgen(unchecked_param_type = "Query")] query: JsValue) -> Promise {
         let client = self.client.clone();

@@ -43,7 +43,8 @@
 //!
 //! The same calls against a cloud index (Titan V2 + S3 Vectors through `benefind-proxy`; see
 //! `cloud::proxy`): `Benefind.open({ cloud: { proxyUrl, token }, model: { baseUrl } })` — then
-//! `search`, `query`, `ingest` and `delete` as above, vector-only.
+//! `search`, `query`, `ingest` and `delete` as above (a question ranks hybrid: the proxy
+//! re-ranks S3 Vectors' best with their words).
 //!
 //! All model, index and storage work runs in a dedicated Web Worker, one operation at a time;
 //! the page's main thread only posts messages (measured: no task over 50 ms on the main thread

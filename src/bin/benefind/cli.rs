@@ -119,6 +119,9 @@ enum CloudCommand {
         /// Results.
         #[arg(short = 'k', default_value_t = DEFAULT_K)]
         k: usize,
+        /// hybrid (S3 Vectors' best 100 re-ranked with their words by the proxy) or vector.
+        #[arg(long, default_value = "hybrid")]
+        mode: SearchMode,
         #[command(flatten)]
         proxy: ProxyArgs,
         /// The member's question.
@@ -305,6 +308,18 @@ enum BenchCommand {
         /// Requests per client.
         #[arg(long, default_value_t = 200)]
         requests: usize,
+        /// A second proxy, with the default limits, for the cost-abuse test.
+        #[arg(long)]
+        guarded: String,
+        /// The fake behind --guarded (its Titan calls are counted).
+        #[arg(long)]
+        guarded_fake: String,
+        /// Hostile connections (idle, or half-sent headers) in the slow-client test.
+        #[arg(long, default_value_t = 150)]
+        idle: usize,
+        /// Seconds of each cost-abuse run.
+        #[arg(long, default_value_t = 15)]
+        abuse_seconds: u64,
     },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
@@ -434,7 +449,22 @@ impl BenchCommand {
                 fake,
                 clients,
                 requests,
-            } => cmd_bench_proxy::run(&proxy, &fake, clients, requests),
+                guarded,
+                guarded_fake,
+                idle,
+                abuse_seconds,
+            } => cmd_bench_proxy::run(
+                &proxy,
+                &fake,
+                clients,
+                requests,
+                &cmd_bench_proxy::Hostile {
+                    guarded: &guarded,
+                    guarded_fake: &guarded_fake,
+                    idle,
+                    abuse_seconds,
+                },
+            ),
             Self::Quality {
                 model,
                 bundle,
@@ -473,10 +503,12 @@ impl CloudCommand {
             Self::Search {
                 policy,
                 k,
+                mode,
                 proxy,
                 question,
-            } => cmd_cloud::token(&proxy.token_env)
-                .and_then(|t| cmd_cloud::search(&proxy.proxy, t, policy.as_deref(), k, &question)),
+            } => cmd_cloud::token(&proxy.token_env).and_then(|t| {
+                cmd_cloud::search(&proxy.proxy, t, policy.as_deref(), k, mode, &question)
+            }),
         }
     }
 }

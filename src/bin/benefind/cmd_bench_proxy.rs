@@ -11,6 +11,8 @@ use benefind::cloud::aws::{
     self, IndexRef, PutInputVector, PutVectorsInput, QueryVectorsInput, VectorData,
 };
 use benefind::testing::synthetic::Rng;
+
+use crate::cmd_bench_abuse;
 use serde_json::{json, Value};
 
 const DIMS: usize = 1024;
@@ -23,7 +25,7 @@ fn vector(seed: usize) -> Vec<f32> {
 }
 
 /// One request of the mix: even = upsert one vector, odd = query by vector.
-enum Target<'a> {
+pub enum Target<'a> {
     Proxy {
         url: &'a str,
         search: &'a str,
@@ -129,10 +131,10 @@ async fn request(
     Ok(())
 }
 
-struct Run {
-    seconds: f64,
-    latencies: Vec<Duration>,
-    errors: Vec<String>,
+pub struct Run {
+    pub seconds: f64,
+    pub latencies: Vec<Duration>,
+    pub errors: Vec<String>,
 }
 
 impl Run {
@@ -154,7 +156,7 @@ impl Run {
 /// `clients` concurrent clients sending `per_client` requests each; request numbers start
 /// at `first` (keys and vectors derive from them, so runs with disjoint ranges never
 /// write the same key).
-async fn load(
+pub async fn load(
     target: &Target<'_>,
     clients: usize,
     per_client: usize,
@@ -194,13 +196,31 @@ async fn load(
     }
 }
 
-fn pct(v: &[Duration], p: f64) -> f64 {
+pub fn pct(v: &[Duration], p: f64) -> f64 {
     v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
         .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// Runs the load test; tokens come from the environment (never the command line).
-pub fn run(proxy: &str, fake: &str, clients: usize, per_client: usize) -> anyhow::Result<()> {
+/// What `bench proxy` measures besides the load test.
+pub struct Hostile<'a> {
+    /// A proxy with the default limits, and its fake (the cost-abuse test).
+    pub guarded: &'a str,
+    pub guarded_fake: &'a str,
+    /// Hostile connections held open during the slow-client test.
+    pub idle: usize,
+    /// Seconds of each cost-abuse run.
+    pub abuse_seconds: u64,
+}
+
+/// Runs the load test, then the slow-client and cost-abuse tests; tokens come from the
+/// environment (never the command line).
+pub fn run(
+    proxy: &str,
+    fake: &str,
+    clients: usize,
+    per_client: usize,
+    hostile: &Hostile,
+) -> anyhow::Result<()> {
     let search = std::env::var("BENEFIND_SEARCH_TOKEN").context("set BENEFIND_SEARCH_TOKEN")?;
     let ingest = std::env::var("BENEFIND_INGEST_TOKEN").context("set BENEFIND_INGEST_TOKEN")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -265,13 +285,29 @@ pub fn run(proxy: &str, fake: &str, clients: usize, per_client: usize) -> anyhow
         );
     }
     println!("  proxy / direct: throughput {:.2}x, p99 {:.2}x; upserts not queryable afterwards: {missing}", base.seconds / prox.seconds, pct(&prox.latencies, 0.99) / pct(&base.latencies, 0.99));
-    std::fs::create_dir_all("target/bench")?;
-    std::fs::write("target/bench/proxy.json", serde_json::to_vec_pretty(&out)?)?;
     anyhow::ensure!(
         prox.errors.is_empty() && base.errors.is_empty() && missing == 0,
         "errors: {:?} {:?}, missing {missing}",
         prox.errors.first(),
         base.errors.first()
     );
+    let addr = proxy.trim_start_matches("http://").trim_end_matches('/');
+    let slow = rt.block_on(cmd_bench_abuse::slow_clients(
+        &via_proxy,
+        addr,
+        hostile.idle,
+    ))?;
+    let cost = rt.block_on(cmd_bench_abuse::cost_abuse(
+        hostile.guarded,
+        hostile.guarded_fake,
+        &search,
+        &ingest,
+        hostile.abuse_seconds,
+    ))?;
+    let mut out = out;
+    out["slow_clients"] = slow;
+    out["cost_abuse"] = cost;
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write("target/bench/proxy.json", serde_json::to_vec_pretty(&out)?)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
 use benefind::{Filter, SearchMode};
 use serde::Deserialize;
 use serde_json::json;
@@ -138,13 +139,16 @@ fn check_disjoint(sets: &[Set]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The rows of the table: a mode, and whether the expansion table is on.
-const VARIANTS: [(&str, SearchMode, bool); 5] = [
-    ("vector", SearchMode::Vector, true),
-    ("keyword", SearchMode::Keyword, true),
-    ("keyword, no expansion", SearchMode::Keyword, false),
-    ("hybrid (default)", SearchMode::Hybrid, true),
-    ("hybrid, no expansion", SearchMode::Hybrid, false),
+/// The rows of the table: a mode and whether the expansion table is on, or (`None`) the
+/// cloud path's ranking: the vector search's best [`RERANK_CANDIDATES`] under the plan
+/// (what S3 Vectors answers the proxy) re-ranked by [`hybrid_rerank`].
+const VARIANTS: [(&str, Option<SearchMode>, bool); 6] = [
+    ("vector", Some(SearchMode::Vector), true),
+    ("keyword", Some(SearchMode::Keyword), true),
+    ("keyword, no expansion", Some(SearchMode::Keyword), false),
+    ("hybrid (default)", Some(SearchMode::Hybrid), true),
+    ("hybrid, no expansion", Some(SearchMode::Hybrid), false),
+    ("cloud hybrid (re-rank)", None, true),
 ];
 
 pub fn run(
@@ -186,15 +190,28 @@ pub fn run(
             let mut per_policy: BTreeMap<&str, Scores> = BTreeMap::new();
             for (q, v) in set.questions.iter().zip(vecs) {
                 let filter = Filter::field_eq("policy", &q.policy);
-                let hits = engine.collection().query_text_with(
-                    &q.question,
-                    v,
-                    10,
-                    Some(&filter),
-                    mode,
-                    expand,
-                )?;
-                let rank = hits.iter().position(|h| h.id == q.relevant).map(|i| i + 1);
+                let ids: Vec<String> = match mode {
+                    Some(mode) => engine
+                        .collection()
+                        .query_text_with(&q.question, v, 10, Some(&filter), mode, expand)?
+                        .into_iter()
+                        .map(|h| h.id)
+                        .collect(),
+                    None => {
+                        let near = engine.collection().query_vector(
+                            v,
+                            RERANK_CANDIDATES,
+                            Some(&filter),
+                        )?;
+                        let candidates: Vec<(&str, f32)> =
+                            near.iter().map(|h| (h.text.as_str(), h.score)).collect();
+                        hybrid_rerank(&q.question, &candidates, 10)
+                            .into_iter()
+                            .map(|i| near[i].id.clone())
+                            .collect()
+                    }
+                };
+                let rank = ids.iter().position(|id| *id == q.relevant).map(|i| i + 1);
                 all.add(rank);
                 per_policy.entry(&q.policy).or_default().add(rank);
             }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use benefind::cloud::{CloudClient, Contract, Transport, UPSERT_BATCH};
-use benefind::{Bundle, Error, Query};
+use benefind::{Bundle, Error, Query, SearchMode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -153,12 +153,14 @@ pub fn search(
     token: String,
     policy: Option<&str>,
     k: usize,
+    mode: SearchMode,
     question: &str,
 ) -> anyhow::Result<()> {
     let client = CloudClient::new(HttpTransport::new(proxy, token)?, None);
     let query = Query {
         question: Some(question.into()),
         k: Some(k),
+        mode: Some(mode),
         filter: policy.map(|p| json!({ "policy": p })),
         ..Query::default()
     };

@@ -45,6 +45,7 @@
 
 mod cli;
 mod cmd_bench;
+mod cmd_bench_abuse;
 mod cmd_bench_proxy;
 mod cmd_bench_quality;
 mod cmd_bench_search;

@@ -124,6 +124,17 @@ pub(super) async fn query(
             )
         })?;
     }
+    if req.mode == Some(SearchMode::Keyword) {
+        return Err(ProxyError::bad(
+            "mode keyword: S3 Vectors has no word search; use hybrid or vector",
+        ));
+    }
+    // A question is ranked hybrid unless vector is asked for: its words re-rank S3
+    // Vectors' best candidates (engine::hybrid_rerank, the local fusion).
+    let rerank = match (&req.question, req.mode) {
+        (Some(q), None | Some(SearchMode::Hybrid)) => Some(q.clone()),
+        _ => None,
+    };
     let vector = match (req.question, req.vector) {
         (Some(q), None) => {
             check_text(&s, "question", &q)?;
@@ -144,27 +155,34 @@ pub(super) async fn query(
     };
     let upstream = aws::QueryVectorsInput {
         index: index_ref(&s),
-        top_k: req.top_k,
+        top_k: if rerank.is_some() {
+            RERANK_CANDIDATES.max(req.top_k).min(aws::MAX_TOP_K)
+        } else {
+            req.top_k
+        },
         query_vector: VectorData { float32: vector },
         filter,
-        return_metadata: req.return_metadata,
-        return_distance: req.return_distance,
+        return_metadata: req.return_metadata || rerank.is_some(),
+        return_distance: req.return_distance || rerank.is_some(),
     };
     let out: aws::QueryVectorsOutput = s
         .upstream
         .call_json(aws::S3VECTORS, "/QueryVectors", &upstream, "query")
         .await?;
+    let mut found = out.vectors;
+    if let Some(question) = rerank {
+        found = reranked(&question, found, req.top_k);
+    }
     Ok(Json(QueryResponse {
-        vectors: out
-            .vectors
+        vectors: found
             .into_iter()
             .map(|v| CloudHit {
                 key: match &who.forced {
                     Some(scope) => scope.client_key(v.key),
                     None => v.key,
                 },
-                distance: v.distance,
-                metadata: v.metadata,
+                distance: v.distance.filter(|_| req.return_distance),
+                metadata: v.metadata.filter(|_| req.return_metadata),
             })
             .collect(),
         model: s.config.model_id.clone(),
@@ -174,6 +192,30 @@ pub(super) async fn query(
 
 /// 1 to `max_vectors` distinct keys, each short enough for S3 Vectors (1,024 characters)
 /// once in the caller's key namespace.
+/// S3 Vectors' candidates in hybrid order, the best `k`: each candidate's text is its
+/// `chunk` metadata, its similarity 1 − its cosine distance.
+fn reranked(
+    question: &str,
+    found: Vec<aws::QueryOutputVector>,
+    k: usize,
+) -> Vec<aws::QueryOutputVector> {
+    let candidates: Vec<(&str, f32)> = found
+        .iter()
+        .map(|v| {
+            let text = v
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get(TEXT_KEY))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            (text, 1.0 - v.distance.unwrap_or(1.0))
+        })
+        .collect();
+    let order = hybrid_rerank(question, &candidates, k);
+    let mut slots: Vec<Option<aws::QueryOutputVector>> = found.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 pub(super) fn check_keys(s: &AppState, keys: &[&str], who: &Caller) -> Result<(), ProxyError> {
     let room = 1024 - who.forced.as_ref().map_or(0, |scope| scope.prefix.len());
     if keys.is_empty() || keys.len() > s.config.limits.max_vectors {

@@ -4,15 +4,18 @@
 //! index, and answers in S3 Vectors' naming. It is not a forwarder: nothing a client
 //! sends chooses the upstream host, path, region, index or credentials.
 //!
-//! Routes: `POST /v1/embed`, `/v1/query` (role `search`), `/v1/upsert`, `/v1/delete`
+//! Routes: `POST /v1/query` (role `search`), `/v1/embed`, `/v1/upsert`, `/v1/delete`
 //! (role `ingest`), `GET /healthz` (no token). Everything else is 404/405 JSON.
 //!
-//! Layers, outermost first: CORS (exact origin list; a request from another origin is
-//! refused, not just left without headers), then per route: bearer token (SHA-256
-//! compared in constant time against every configured hash), role, per-token rate limit
-//! (GCRA), body cap, strict JSON (`deny_unknown_fields`), limits (topK, filter depth and
-//! size, texts, vectors, key length), the token's forced filter AND-ed into every query
-//! and checked against every write, and the dimension contract.
+//! Layers, outermost first: the accept loop (`serve.rs`: connection cap, header-read
+//! timeout), CORS (exact origin list; a request from another origin is refused, not just
+//! left without headers), then per route: requests in flight and the request deadline,
+//! a per-address rate limit, bearer token (SHA-256 compared in constant time against
+//! every configured hash), role, per-token rate limit (GCRA), body cap and body timeout,
+//! strict JSON (`deny_unknown_fields`), limits (topK, filter depth and size, texts,
+//! vectors, key length, S3 Vectors' metadata types and sizes), the token's scope
+//! (`scope.rs`: AND-ed into every query; for writes, fields set by the proxy and a key
+//! namespace), Titan calls charged per text (`budget.rs`), and the dimension contract.
 //!
 //! In code: [`router`] checks the configuration into an `AppState` (a typed
 //! [`ConfigError`] names the setting at fault) and `app(state)` lays out the routes. The
@@ -49,8 +52,20 @@
 //! (`src/cloud/mod.rs` over `fetch`) in the worker. `ingest` chunks with the same code as the
 //! local engine (`chunk_docs`, MiniLM's tokenizer.json only — `model.baseUrl` is needed for
 //! it) and upserts in batches of 100 with idempotent keys (`{doc id}_chunk_{i:04}`; a
-//! re-sent document overwrites). `documents()` and `clear()` are local only (`NOT_SUPPORTED`);
-//! there is no keyword channel in S3 Vectors, so cloud search is vector-only.
+//! re-sent document overwrites). `documents()` and `clear()` are local only (`NOT_SUPPORTED`).
+//!
+//! **Hybrid ranking in the cloud.** S3 Vectors searches only by vector, so the proxy asks it
+//! for the best [`RERANK_CANDIDATES`] (100) under the member's filter, with their text, and
+//! re-ranks them with [`hybrid_rerank`]: their words are indexed on the spot (BM25 with the
+//! member vocabulary) and fused with the vector scores exactly as the local hybrid does.
+//! A question is ranked so unless `mode: "vector"` asks for S3 Vectors' own order.
+//! Measured (`bench.sh quality`, top-1 on held-out / dev / fresh questions): vector-only
+//! 0.824 / 0.672 / 0.857, local hybrid 0.838 / 0.851 / 0.750, this re-rank 0.838 / 0.866 /
+//! 0.750. The alternative, shipping each plan's keyword index and texts to the client to
+//! fuse there, equals the local hybrid by construction but sends a plan's whole text to
+//! every member and needs a second artifact kept in step with the index; the re-rank needs
+//! nothing beyond S3 Vectors and its cost does not grow with the corpus (one topK-100 query
+//! per question, 100 texts scored in the proxy).
 //!
 //! **The embedding contract.** Every proxy answer names its `model` and `dims`. The client
 //! pins the first answer's (or `expect`'s) pair; a different model or size later, a vector of
@@ -65,7 +80,7 @@
 //! | route | role | request | answer |
 //! |---|---|---|---|
 //! | `POST /v1/query` | search | `{"question": str}` or `{"vector": [f32]}`, `topK` (1–100, default 3), `filter`, `returnMetadata`, `returnDistance` | `{"vectors": [{"key", "distance", "metadata"}], "model", "dims"}` (chunk text in `metadata.chunk`) |
-//! | `POST /v1/embed` | search | `{"texts": [str]}` (1–32) | `{"embeddings": [[f32]], "model", "dims"}` |
+//! | `POST /v1/embed` | ingest | `{"texts": [str]}` (1–32) | `{"embeddings": [[f32]], "model", "dims"}` |
 //! | `POST /v1/upsert` | ingest | `{"vectors": [{"key", "text" \| "data", "metadata"}]}` (1–500; text is embedded by the proxy and stored as `metadata.chunk`) | `{"upserted", "model", "dims"}` |
 //! | `POST /v1/delete` | ingest | `{"keys": [str]}` (1–500) | `{"deleted"}` |
 //! | `GET /healthz` | none | | `{"status": "ok"}` |
@@ -73,7 +88,9 @@
 //! Errors are `{"code", "message"}` with stable codes: `BAD_REQUEST`, `BAD_FILTER`,
 //! `UNAUTHORIZED` (401, `WWW-Authenticate: Bearer`), `FORBIDDEN` (role, origin or scope),
 //! `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE` (413), `RATE_LIMITED` (429 +
-//! `Retry-After`), `DIMENSION_MISMATCH`, and for AWS failures `UPSTREAM_REJECTED` (AWS 400 →
+//! `Retry-After`: the token's, the address's or the day's budget), `REQUEST_TIMEOUT` (408
+//! slow body, 504 past the deadline), `OVERLOADED` (503 + `Retry-After`),
+//! `DIMENSION_MISMATCH`, and for AWS failures `UPSTREAM_REJECTED` (AWS 400 →
 //! 400), `UPSTREAM_THROTTLED` (429 + `Retry-After`), `UPSTREAM_UNAVAILABLE` (503),
 //! `UPSTREAM_TIMEOUT` (504), `UPSTREAM_FORBIDDEN` (AWS refused the proxy's credentials → 502),
 //! `UPSTREAM_ERROR` (502). Messages carry no upstream internals (AWS's text is logged, not
@@ -104,17 +121,32 @@
 //! max_vectors = 500                        # per upsert/delete (PutVectors' limit)
 //! requests_per_minute = 600                # per token (GCRA), with
 //! burst = 60
+//! client_requests_per_minute = 120         # per client address, checked before the token, with
+//! client_burst = 30
+//! # client_ip_header = "X-Forwarded-For"   # only behind a balancer that sets it (last entry used)
+//! embeddings_per_minute = 600              # Titan calls, charged per text to the token and the address
+//! embeddings_burst = 500                   # ≥ max_vectors and max_texts
+//! max_embeddings_per_day = 50000           # the whole proxy's Titan ceiling (UTC day)
 //! upstream_timeout_ms = 10000
 //! max_retries = 3                          # on 429/503 of idempotent calls, jittered exponential backoff
 //! retry_base_ms = 100
 //! embed_concurrency = 4                    # Titan calls in flight per request
+//! max_upstream_bytes = 8388608             # largest AWS answer read
+//! header_read_timeout_ms = 10000           # headers, and an idle connection's next request
+//! body_timeout_ms = 10000
+//! request_timeout_ms = 30000               # the whole request, retries included
+//! max_connections = 200                    # keep under `ulimit -n`
+//! max_in_flight = 64
 //!
 //! [[tokens]]
-//! name = "intranet-portal"                 # logged and rate-limited by name, never by value
-//! sha256 = "…"                             # printf %s "$TOKEN" | benefind-proxy hash-token
-//! role = "search"                          # search: /v1/query, /v1/embed; ingest: also upsert/delete
-//! forced_filter = { tenant = "acme" }      # optional: AND-ed into every query; required of every write/delete
+//! name = "intranet-portal"                 # logged and rate-limited by name, never by value; unique
+//! sha256 = "…"                             # benefind-proxy hash-token --generate prints a token and this
+//! role = "search"                          # search: /v1/query; ingest: also /v1/embed, upsert, delete
+//! forced_filter = { tenant = "acme" }      # optional scope; an ingest token's must be exact fields
 //! ```
+//!
+//! The proxy refuses the published demo token's hash unless both endpoints are loopback
+//! (the fake), and a token name or hash given twice.
 //!
 //! AWS credentials come from the standard chain (`aws-config`: environment, shared profile,
 //! web identity, ECS container role, EC2 instance role), are cached until five minutes before
@@ -124,25 +156,42 @@
 //! request bodies, or unknown request paths.
 //!
 //! **Threat model.** Assets: the AWS credentials (can spend money and read/write the index),
-//! the index's contents (plan documents), availability. Adversaries: anyone who can reach the
-//! proxy (internet or intranet), a malicious page in a member's browser, a leaked client token.
-//! - *Not an open forwarder*: four fixed routes, one upstream host per service from the
-//!   config, one model, one bucket/index. The client's `Host`, `X-Forwarded-*`, `X-Amz-*`
-//!   headers, query strings, path tricks (`..`, `%2e`, `//`) and absolute-form request lines
-//!   never reach the upstream request, which the proxy builds from scratch and signs itself;
-//!   redirects are not followed. Tested (`tests/proxy.rs`).
-//! - *Auth*: bearer tokens stored as SHA-256, compared in constant time against every
-//!   configured hash; roles separate searching from writing; a per-token forced filter scopes
-//!   a tenant's reads, writes and deletes (deletes are checked with `GetVectors` first).
-//! - *Browsers*: an exact origin list; a request carrying any other `Origin` is refused (not
-//!   merely left without CORS headers), so a hostile page cannot use a member's network
-//!   position. Tokens in pages are visible to their users: give pages `search` tokens, keep
-//!   `ingest` tokens for the CLI/back office.
-//! - *Abuse*: body cap, topK/filter/text/vector caps, per-token rate limit, upstream timeouts,
-//!   bounded retries — so one client cannot run up the Bedrock bill or tie up the proxy.
-//! - *Out of scope*: TLS termination (run it behind a TLS proxy or load balancer), token
-//!   issuance/rotation (edit the config and restart), per-member authorisation (the forced
-//!   filter is per token).
+//! the index's contents (plan documents), availability, the budget. Adversaries: anyone who
+//! can reach the proxy (internet or intranet), a malicious page in a member's browser, a
+//! leaked or public client token (a page's search token ships in its config: treat it as
+//! public), a tenant's loader that targets another tenant. Each attack and its defence, with
+//! the test that shows it (`tests/proxy.rs` unless named):
+//!
+//! | attack | defence | test |
+//! |---|---|---|
+//! | Redirect the upstream (Host, absolute URI, `X-Forwarded-*`, `X-Amz-*`, `..`/`%2e`/`//` paths, bucket/index/model fields) | four fixed routes; the upstream request is built from scratch from the config and signed by the proxy; no redirects followed | `clients_cannot_redirect_the_upstream` |
+//! | Guess or replay a token | SHA-256 hashes compared in constant time against every token; unknown → 401 | `auth_roles_cors_and_routes` |
+//! | Use a search token to write | roles: `search` may only query | `auth_roles_cors_and_routes` |
+//! | Overwrite or delete another tenant's vectors by key (keys are predictable) | an ingest token's scope is exact fields; its keys are stored under a namespace of its own (`scope.rs`), so scopes never share a key; deletes also look vectors up first | `scoped_writes_cannot_reach_another_tenant` |
+//! | Write a list-valued scope field (`tenant: ["acme", "globex"]`, which `$eq` matches for both) | the proxy sets the scope's fields itself as scalars; a differing client value, lists included, is 403 | `scoped_writes_cannot_reach_another_tenant` |
+//! | Read another tenant's vectors | the scope is AND-ed into every query | `forced_filters_scope_tokens` |
+//! | Call from a hostile page with a member's network position | exact origin list; another `Origin` is refused, not merely left without CORS headers | `auth_roles_cors_and_routes` |
+//! | Use the published demo tokens against real AWS | their hashes are refused unless both endpoints are loopback; no ingest token is published | `config_refuses_demo_tokens_against_aws_and_duplicate_tokens`, `tokens_are_generated_added_and_demo_tokens_stay_local` |
+//! | Hold connections open (idle sockets, half-sent headers, slow bodies) | header-read timeout (also for idle keep-alive), body timeout (408), connection cap, accept errors back off | `slow_and_idle_clients_are_cut_off_while_others_are_served` |
+//! | Tie the proxy up with slow work | requests in flight capped (503 `OVERLOADED`); every request ends at its deadline (504) | `requests_have_a_deadline_and_a_concurrency_cap` |
+//! | Run up the bill with the public search token | per-address request limit before the token; Titan calls charged per text to token and address; the search role has no `/v1/embed` (one Titan call per request at most); a daily ceiling for the whole proxy | `cost_is_capped_per_address_per_token_and_per_day`; `bench.sh proxy` measures the calls per minute one address gets |
+//! | Huge or deep input (bodies, filters, texts, metadata, nesting) | body cap (413), topK/filter/text/vector caps, S3 Vectors' metadata types and limits, all checked before any AWS call | `strict_input_and_every_limit_stop_before_aws`, `the_fake_enforces_s3_vectors_metadata_limits_and_the_proxy_checks_them_first` |
+//! | A huge or slow AWS answer | upstream timeout, bounded jittered retries, answers read under `max_upstream_bytes` | `upstream_throttling_outage_and_timeouts_are_bounded`, `upstream_answers_are_read_under_a_cap` |
+//! | Secrets in logs or caches | logs carry token names, never values, `Authorization`, signatures or bodies; the service worker never caches `cloud/` or no-store requests | `load_50_clients_no_errors_no_lost_upserts_and_no_secrets_in_logs`, `tests/browser/loader.test.mjs` |
+//!
+//! **The cost ceiling.** Every Titan call embeds one text of at most `max_text_chars`
+//! characters, so the proxy's Bedrock spend per UTC day is at most `max_embeddings_per_day`
+//! calls of `max_text_chars` characters each: with the defaults 50,000 × 50,000 characters,
+//! about 625 M tokens at Titan V2's ~4 characters per token. Real questions are ~15 tokens, so
+//! a day of questions costs far less; set `max_embeddings_per_day` from your price per 1,000
+//! tokens and your budget (check current Bedrock pricing). One address is held to
+//! `client_requests_per_minute` requests and `embeddings_per_minute` Titan calls a minute.
+//!
+//! *Out of scope*: TLS termination (run it behind a TLS proxy or load balancer, and set
+//! `client_ip_header` there), token issuance/rotation (edit the config and restart),
+//! per-member authorisation (the scope is per token), distributed attacks from many
+//! addresses (the daily ceiling bounds their cost; a WAF or the balancer's limits bound
+//! their rate).
 //!
 //! **Least-privilege IAM policy** for the proxy's role (account, region, bucket and index are
 //! yours):
@@ -227,7 +276,8 @@ use crate::cloud::{
     ApiError, CloudHit, DeleteRequest, DeleteResponse, EmbedRequest, EmbedResponse, QueryRequest,
     QueryResponse, UpsertRequest, UpsertResponse, TEXT_KEY,
 };
-use crate::{ErrorCode, Filter};
+use crate::engine::{hybrid_rerank, RERANK_CANDIDATES};
+use crate::{ErrorCode, Filter, SearchMode};
 
 mod auth;
 mod budget;
