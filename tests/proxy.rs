@@ -108,6 +108,29 @@ impl Default for Opts {
     }
 }
 
+/// The tokens every stack has: a reader and a loader, unscoped and for two tenants.
+fn tokens_toml() -> String {
+    [
+        ("portal", SEARCH_TOKEN, "search", None),
+        ("loader", INGEST_TOKEN, "ingest", None),
+        ("acme-portal", ACME_SEARCH, "search", Some("acme")),
+        ("acme-loader", ACME_INGEST, "ingest", Some("acme")),
+        ("globex-portal", GLOBEX_SEARCH, "search", Some("globex")),
+        ("globex-loader", GLOBEX_INGEST, "ingest", Some("globex")),
+    ]
+    .iter()
+    .map(|(name, token, role, tenant)| {
+        let scope = tenant.map_or(String::new(), |t| {
+            format!("forced_filter = {{ tenant = \"{t}\" }}\n")
+        });
+        format!(
+            "\n[[tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nrole = \"{role}\"\n{scope}",
+            hash_token(token)
+        )
+    })
+    .collect()
+}
+
 fn stack(name: &str, opts: Opts) -> Stack {
     common::model_files(); // fetched from PyPI when absent
     let mut fake = Command::new(env!("CARGO_BIN_EXE_benefind-fake-aws"));
@@ -141,41 +164,9 @@ embeddings_per_minute = {embeddings_rpm}
 embeddings_burst = {embeddings_burst}
 {more_limits}
 
-[[tokens]]
-name = "portal"
-sha256 = "{s}"
-role = "search"
-
-[[tokens]]
-name = "loader"
-sha256 = "{i}"
-role = "ingest"
-
-[[tokens]]
-name = "acme-portal"
-sha256 = "{as_}"
-role = "search"
-forced_filter = {{ tenant = "acme" }}
-
-[[tokens]]
-name = "acme-loader"
-sha256 = "{ai}"
-role = "ingest"
-forced_filter = {{ tenant = "acme" }}
-
-[[tokens]]
-name = "globex-portal"
-sha256 = "{gs}"
-role = "search"
-forced_filter = {{ tenant = "globex" }}
-
-[[tokens]]
-name = "globex-loader"
-sha256 = "{gi}"
-role = "ingest"
-forced_filter = {{ tenant = "globex" }}
-"#,
+{tokens}"#,
         fake = fake.url,
+        tokens = tokens_toml(),
         max_body = opts.max_body,
         rpm = opts.rpm,
         burst = opts.burst,
@@ -185,12 +176,6 @@ forced_filter = {{ tenant = "globex" }}
         embeddings_burst = opts.embeddings.1,
         client_rpm = opts.client_rpm,
         client_burst = opts.client_burst,
-        s = hash_token(SEARCH_TOKEN),
-        i = hash_token(INGEST_TOKEN),
-        as_ = hash_token(ACME_SEARCH),
-        ai = hash_token(ACME_INGEST),
-        gs = hash_token(GLOBEX_SEARCH),
-        gi = hash_token(GLOBEX_INGEST),
     );
     let path = dir.join("proxy.toml");
     std::fs::write(&path, config).expect("config written");
