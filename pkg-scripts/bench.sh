@@ -3,7 +3,8 @@
 # same run, and writes target/bench/<name>.json.
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
-#   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh question sets
+#   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh
+#                                       question sets, locally and through benefind-proxy to the fake
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
@@ -40,7 +41,20 @@ bench_search() {
 bench_quality() {
   bash "$ROOT/pkg-scripts/setup.sh"
   bash "$ROOT/pkg-scripts/default-bundle.sh"
-  "$TARGET_DIR/release/benefind" bench quality "$@"
+  cargo build --release --locked --features full --bins
+  # The cloud rows: the default bundle uploaded through a proxy to the fake (its Titan is
+  # MiniLM under an orthogonal map), every question asked through the proxy.
+  local dir="$TARGET_DIR/bench-quality-cloud" fake="${FAKE_PORT:-8796}" proxy="${PROXY_PORT:-8797}"
+  rm -rf "$dir"
+  trap stop_cloud_stack EXIT
+  start_cloud_stack "$dir" "$fake" "$proxy" "http://127.0.0.1" \
+    --set limits.requests_per_minute=100000 --set limits.burst=10000 \
+    --set limits.client_requests_per_minute=100000 --set limits.client_burst=10000 \
+    --set limits.embeddings_per_minute=100000
+  BENEFIND_TOKEN="$INGEST_TOKEN" "$TARGET_DIR/release/benefind" cloud upload \
+    --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
+  BENEFIND_TOKEN="$SEARCH_TOKEN" "$TARGET_DIR/release/benefind" bench quality \
+    --cloud "http://127.0.0.1:$proxy" "$@"
 }
 
 bench_browser() {

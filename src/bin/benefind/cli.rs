@@ -257,6 +257,10 @@ enum BenchCommand {
         /// chunk (e.g. written after the expansion table was frozen).
         #[arg(long = "later", default_values = ["fresh=tests/fixtures/questions-fresh.jsonl"])]
         later: Vec<String>,
+        /// Also ask every question through this benefind-proxy (the bundle uploaded to its
+        /// index; token in $BENEFIND_TOKEN), hybrid and vector.
+        #[arg(long)]
+        cloud: Option<String>,
     },
     /// Index build/load/query/recall at several sizes, vs brute force; writes target/bench/search.json.
     Search {
@@ -470,7 +474,8 @@ impl BenchCommand {
                 bundle,
                 sets,
                 later,
-            } => cmd_bench_quality::run(&model, &bundle, &sets, &later),
+                cloud,
+            } => cmd_bench_quality::run(&model, &bundle, &sets, &later, cloud.as_deref()),
             Self::Search {
                 model,
                 sizes,

@@ -19,12 +19,14 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use benefind::cloud::CloudClient;
 use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
-use benefind::{Filter, SearchMode};
+use benefind::{Filter, Query, SearchMode};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::cli::ModelArgs;
+use crate::cmd_cloud::{self, HttpTransport};
 use crate::cmd_search;
 
 #[derive(Deserialize)]
@@ -139,16 +141,34 @@ fn check_disjoint(sets: &[Set]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The rows of the table: a mode and whether the expansion table is on, or (`None`) the
-/// cloud path's ranking: the vector search's best [`RERANK_CANDIDATES`] under the plan
-/// (what S3 Vectors answers the proxy) re-ranked by [`hybrid_rerank`].
-const VARIANTS: [(&str, Option<SearchMode>, bool); 6] = [
-    ("vector", Some(SearchMode::Vector), true),
-    ("keyword", Some(SearchMode::Keyword), true),
-    ("keyword, no expansion", Some(SearchMode::Keyword), false),
-    ("hybrid (default)", Some(SearchMode::Hybrid), true),
-    ("hybrid, no expansion", Some(SearchMode::Hybrid), false),
-    ("cloud hybrid (re-rank)", None, true),
+/// How a row of the table ranks.
+#[derive(Clone, Copy)]
+enum Ranker {
+    /// The local collection in this mode, the expansion table on or off.
+    Local(SearchMode, bool),
+    /// The cloud path's ranking simulated locally: the vector search's best
+    /// [`RERANK_CANDIDATES`] under the plan (what S3 Vectors answers the proxy) re-ranked
+    /// by [`hybrid_rerank`].
+    Rerank,
+    /// A real benefind-proxy (`--cloud`) in this mode.
+    Cloud(SearchMode),
+}
+
+const VARIANTS: [(&str, Ranker); 8] = [
+    ("vector", Ranker::Local(SearchMode::Vector, true)),
+    ("keyword", Ranker::Local(SearchMode::Keyword, true)),
+    (
+        "keyword, no expansion",
+        Ranker::Local(SearchMode::Keyword, false),
+    ),
+    ("hybrid (default)", Ranker::Local(SearchMode::Hybrid, true)),
+    (
+        "hybrid, no expansion",
+        Ranker::Local(SearchMode::Hybrid, false),
+    ),
+    ("re-rank, simulated", Ranker::Rerank),
+    ("cloud, vector", Ranker::Cloud(SearchMode::Vector)),
+    ("cloud, hybrid", Ranker::Cloud(SearchMode::Hybrid)),
 ];
 
 pub fn run(
@@ -156,8 +176,19 @@ pub fn run(
     bundle: &Path,
     split: &[String],
     later: &[String],
+    cloud: Option<&str>,
 ) -> anyhow::Result<()> {
     let engine = cmd_search::open(model, bundle)?;
+    let cloud = match cloud {
+        Some(url) => Some((
+            CloudClient::new(
+                HttpTransport::new(url, cmd_cloud::token("BENEFIND_TOKEN")?)?,
+                None,
+            ),
+            cmd_cloud::runtime()?,
+        )),
+        None => None,
+    };
     let sets = split
         .iter()
         .map(|s| read_set(s, true, &engine))
@@ -182,7 +213,10 @@ pub fn run(
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
-    for (label, mode, expand) in VARIANTS {
+    for (label, ranker) in VARIANTS {
+        if matches!(ranker, Ranker::Cloud(_)) && cloud.is_none() {
+            continue;
+        }
         let mut line = format!("{label:<22}");
         let mut per_set = BTreeMap::new();
         for (set, vecs) in sets.iter().zip(&vectors) {
@@ -190,14 +224,28 @@ pub fn run(
             let mut per_policy: BTreeMap<&str, Scores> = BTreeMap::new();
             for (q, v) in set.questions.iter().zip(vecs) {
                 let filter = Filter::field_eq("policy", &q.policy);
-                let ids: Vec<String> = match mode {
-                    Some(mode) => engine
+                let ids: Vec<String> = match ranker {
+                    Ranker::Local(mode, expand) => engine
                         .collection()
                         .query_text_with(&q.question, v, 10, Some(&filter), mode, expand)?
                         .into_iter()
                         .map(|h| h.id)
                         .collect(),
-                    None => {
+                    Ranker::Cloud(mode) => {
+                        let (client, rt) = cloud.as_ref().context("--cloud")?;
+                        let query = Query {
+                            question: Some(q.question.clone()),
+                            k: Some(10),
+                            filter: Some(json!({ "policy": q.policy })),
+                            mode: Some(mode),
+                            ..Query::default()
+                        };
+                        rt.block_on(client.query(&query))?
+                            .into_iter()
+                            .map(|h| h.id)
+                            .collect()
+                    }
+                    Ranker::Rerank => {
                         let near = engine.collection().query_vector(
                             v,
                             RERANK_CANDIDATES,

@@ -50,6 +50,15 @@ impl Budget {
         })
     }
 
+    /// Drops the rate-limit state of keys whose allowance is full again (governor's
+    /// `retain_recent`): they behave as new.
+    pub(super) fn forget_quiet(&self) {
+        self.clients.retain_recent();
+        self.clients.shrink_to_fit();
+        self.embeddings.retain_recent();
+        self.embeddings.shrink_to_fit();
+    }
+
     /// One more request from `client`.
     pub(super) fn admit_client(&self, client: IpAddr) -> Result<(), ProxyError> {
         self.clients

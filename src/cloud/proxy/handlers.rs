@@ -190,8 +190,6 @@ pub(super) async fn query(
     }))
 }
 
-/// 1 to `max_vectors` distinct keys, each short enough for S3 Vectors (1,024 characters)
-/// once in the caller's key namespace.
 /// S3 Vectors' candidates in hybrid order, the best `k`: each candidate's text is its
 /// `chunk` metadata, its similarity 1 − its cosine distance.
 fn reranked(
@@ -216,6 +214,8 @@ fn reranked(
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// 1 to `max_vectors` distinct keys, each short enough for S3 Vectors (1,024 characters)
+/// once in the caller's key namespace.
 pub(super) fn check_keys(s: &AppState, keys: &[&str], who: &Caller) -> Result<(), ProxyError> {
     let room = 1024 - who.forced.as_ref().map_or(0, |scope| scope.prefix.len());
     if keys.is_empty() || keys.len() > s.config.limits.max_vectors {

@@ -391,6 +391,14 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// See [`Budget::forget_quiet`].
+    fn forget_quiet_clients(&self) {
+        self.budget.forget_quiet();
+        self.limiter.retain_recent();
+    }
+}
+
 /// Builds the proxy's router from a configuration and the credentials it signs with.
 pub fn router(config: ProxyConfig, credentials: CredentialSource) -> Result<Router, ConfigError> {
     Ok(app(Arc::new(AppState::new(config, credentials)?)))

@@ -20,7 +20,17 @@ pub async fn serve(
     credentials: CredentialSource,
 ) -> std::io::Result<()> {
     let limits = config.limits.clone();
-    let app = router(config, credentials).map_err(std::io::Error::other)?;
+    let state = Arc::new(AppState::new(config, credentials).map_err(std::io::Error::other)?);
+    let app = app(state.clone());
+    // Rate-limit state is kept per token and per client address: forget the addresses
+    // that have been quiet for a while, so many addresses cannot grow memory without end.
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            state.forget_quiet_clients();
+        }
+    });
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = Duration::from_millis(limits.header_read_timeout_ms);
     loop {
