@@ -510,6 +510,8 @@ mod in_process {
         origin: Option<&'a str>,
         /// The Authorization scheme sent with `token`.
         scheme: &'a str,
+        /// An `X-Forwarded-For` header.
+        forwarded: Option<&'a str>,
         body: String,
     }
 
@@ -521,6 +523,7 @@ mod in_process {
             content_type: Some("application/json"),
             origin: None,
             scheme: "Bearer",
+            forwarded: None,
             body: body.to_string(),
         }
     }
@@ -536,6 +539,9 @@ mod in_process {
         }
         if let Some(o) = sent.origin {
             request = request.header(header::ORIGIN, o);
+        }
+        if let Some(f) = sent.forwarded {
+            request = request.header("x-forwarded-for", f);
         }
         let response = app
             .clone()
@@ -686,6 +692,33 @@ mod in_process {
             status,
             StatusCode::BAD_REQUEST,
             "another token is not limited"
+        );
+    }
+
+    /// Behind a balancer, the address is the last `X-Forwarded-For` entry (the one the
+    /// balancer added; earlier ones are the client's to choose).
+    #[tokio::test]
+    async fn client_addresses_come_from_the_configured_header() {
+        let app = app_with(
+            "client_requests_per_minute = 1\nclient_burst = 1\nclient_ip_header = \"X-Forwarded-For\"",
+        );
+        let q = || json!({"question": "q", "topK": 0});
+        let from = |forwarded| Sent {
+            forwarded: Some(forwarded),
+            ..post("/v1/query", Some(READ), q())
+        };
+        let status = |r: (StatusCode, HeaderMap, Value)| (r.0, code(&r.2).to_string());
+        let judged = (StatusCode::BAD_REQUEST, "BAD_REQUEST".to_string());
+        let limited = (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED".to_string());
+        assert_eq!(status(send(&app, from("203.0.113.7")).await), judged);
+        assert_eq!(
+            status(send(&app, from("198.51.100.1, 203.0.113.8")).await),
+            judged
+        );
+        // A spoofed first entry does not make a new client.
+        assert_eq!(
+            status(send(&app, from("192.0.2.99, 203.0.113.7")).await),
+            limited
         );
     }
 
