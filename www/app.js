@@ -38,7 +38,11 @@ function setOfflineBadge() {
   const badge = $("offline");
   let controlled = false;
   try { controlled = Boolean(navigator.serviceWorker?.controller); } catch { /* refused */ }
-  if (!navigator.onLine) {
+  if (cloud) {
+    // The cloud index is searched over the network: no offline copy to promise.
+    badge.textContent = "Offline — the plan search service needs a connection";
+    badge.hidden = navigator.onLine;
+  } else if (!navigator.onLine) {
     badge.textContent = "Offline — searching the copy saved in this browser";
     badge.hidden = false;
   } else if (controlled && db) {
@@ -251,6 +255,10 @@ async function mainCloud() {
   const response = await fetch("./cloud/config.json", { cache: "no-store" });
   if (!response.ok) throw new Error("no cloud configuration here; start the page with pkg-scripts/demo.sh --cloud");
   cloud = await response.json();
+  // Say where questions go: in this mode they leave the device, to the plan's search service.
+  $("tagline").textContent = `Ask about your plan. Your questions are sent to your plan's search service (${new URL(cloud.proxyUrl).host}) and answered from its documents.`;
+  $("engine").textContent = "Titan Text Embeddings V2 and S3 Vectors, through benefind-proxy";
+  for (const bar of document.querySelectorAll("#loading .bar")) /** @type {HTMLElement} */ (bar).hidden = true;
   db = await Benefind.open({ cloud: { proxyUrl: cloud.proxyUrl, token: cloud.token } });
   await refresh();
   $("add-section").hidden = true;
@@ -259,6 +267,7 @@ async function mainCloud() {
   $("ask").addEventListener("submit", search);
   control("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, control("policy").value); if (control("question").value.trim()) search(); });
   control("go").disabled = false;
+  setOfflineBadge();
   document.body.dataset.ready = "true";
   document.body.dataset.mode = "cloud";
 }

@@ -210,6 +210,11 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
       await p.goto(`http://127.0.0.1:${PORT}/?cloud`);
       await p.waitForSelector("body[data-ready=true][data-mode=cloud]");
       assert.equal(await p.isHidden("#add-section"), true, "search only: the page's token cannot write");
+      // Honest about where questions go: no on-device or offline promise in this mode.
+      assert.doesNotMatch(await p.textContent("#tagline"), /never leave your device/);
+      assert.match(await p.textContent("#tagline"), new RegExp(`search service \\(127\\.0\\.0\\.1:${PROXY_PORT}\\)`));
+      assert.equal(await p.isHidden("#offline"), true, "no 'Works offline' badge");
+      assert.equal(await p.isHidden("#progress-model"), true, "no model download in this mode");
       await p.selectOption("#policy", "PPO_PLUS");
       await p.fill("#question", "How much is an emergency room visit?");
       await p.click("#go");
@@ -217,6 +222,13 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
       const text = await p.textContent("#answers");
       assert.match(text, /3 passages from PPO_PLUS/);
       assert.match(text, /emergency room visit costs a \$250 copay/i);
+      // The seed question, ranked hybrid through the proxy: preventive care first.
+      await p.fill("#question", "Is my annual checkup free?");
+      await p.click("#go");
+      await p.waitForFunction(() => /checkup/.test(document.querySelector("#answers")?.textContent ?? ""));
+      assert.match(await p.textContent("#answers li:first-child"), /Preventive care/);
+      mkdirSync(path.join(ROOT, "screenshots"), { recursive: true });
+      await p.screenshot({ path: path.join(ROOT, "screenshots/chromium-cloud-page-results.png"), fullPage: true });
       assert.deepEqual(errors.filter((e) => !e.includes("favicon")), []);
       await context.close();
     } finally {
