@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use benefind::cloud::CloudClient;
 use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
-use benefind::{Filter, Query, SearchMode};
+use benefind::{Engine, Filter, Query, SearchMode};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -171,6 +171,50 @@ const VARIANTS: [(&str, Ranker); 8] = [
     ("cloud, hybrid", Ranker::Cloud(SearchMode::Hybrid)),
 ];
 
+/// The ids `ranker` gives `q` (asked as the vector `v`), best first, at most 10.
+fn rank(
+    ranker: Ranker,
+    engine: &Engine,
+    cloud: Option<&(CloudClient<HttpTransport>, tokio::runtime::Runtime)>,
+    q: &Labelled,
+    v: &[f32],
+) -> anyhow::Result<Vec<String>> {
+    let filter = Filter::field_eq("policy", &q.policy);
+    Ok(match ranker {
+        Ranker::Local(mode, expand) => engine
+            .collection()
+            .query_text_with(&q.question, v, 10, Some(&filter), mode, expand)?
+            .into_iter()
+            .map(|h| h.id)
+            .collect(),
+        Ranker::Cloud(mode) => {
+            let (client, rt) = cloud.context("--cloud")?;
+            let query = Query {
+                question: Some(q.question.clone()),
+                k: Some(10),
+                filter: Some(json!({ "policy": q.policy })),
+                mode: Some(mode),
+                ..Query::default()
+            };
+            rt.block_on(client.query(&query))?
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        }
+        Ranker::Rerank => {
+            let near = engine
+                .collection()
+                .query_vector(v, RERANK_CANDIDATES, Some(&filter))?;
+            let candidates: Vec<(&str, f32)> =
+                near.iter().map(|h| (h.text.as_str(), h.score)).collect();
+            hybrid_rerank(&q.question, &candidates, 10)
+                .into_iter()
+                .map(|i| near[i].id.clone())
+                .collect()
+        }
+    })
+}
+
 pub fn run(
     model: &ModelArgs,
     bundle: &Path,
@@ -223,42 +267,7 @@ pub fn run(
             let mut all = Scores::default();
             let mut per_policy: BTreeMap<&str, Scores> = BTreeMap::new();
             for (q, v) in set.questions.iter().zip(vecs) {
-                let filter = Filter::field_eq("policy", &q.policy);
-                let ids: Vec<String> = match ranker {
-                    Ranker::Local(mode, expand) => engine
-                        .collection()
-                        .query_text_with(&q.question, v, 10, Some(&filter), mode, expand)?
-                        .into_iter()
-                        .map(|h| h.id)
-                        .collect(),
-                    Ranker::Cloud(mode) => {
-                        let (client, rt) = cloud.as_ref().context("--cloud")?;
-                        let query = Query {
-                            question: Some(q.question.clone()),
-                            k: Some(10),
-                            filter: Some(json!({ "policy": q.policy })),
-                            mode: Some(mode),
-                            ..Query::default()
-                        };
-                        rt.block_on(client.query(&query))?
-                            .into_iter()
-                            .map(|h| h.id)
-                            .collect()
-                    }
-                    Ranker::Rerank => {
-                        let near = engine.collection().query_vector(
-                            v,
-                            RERANK_CANDIDATES,
-                            Some(&filter),
-                        )?;
-                        let candidates: Vec<(&str, f32)> =
-                            near.iter().map(|h| (h.text.as_str(), h.score)).collect();
-                        hybrid_rerank(&q.question, &candidates, 10)
-                            .into_iter()
-                            .map(|i| near[i].id.clone())
-                            .collect()
-                    }
-                };
+                let ids = rank(ranker, &engine, cloud.as_ref(), q, v)?;
                 let rank = ids.iter().position(|id| *id == q.relevant).map(|i| i + 1);
                 all.add(rank);
                 per_policy.entry(&q.policy).or_default().add(rank);

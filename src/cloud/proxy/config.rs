@@ -229,6 +229,15 @@ impl ProxyConfig {
                 format!("{}; Titan V2 makes 256, 512 or 1024", self.dims),
             ));
         }
+        let all_loopback = self.validate_endpoints()?;
+        self.validate_tokens(all_loopback)?;
+        self.validate_limits()
+    }
+
+    /// Both endpoints https origins (http only on loopback with `allow_loopback_http`);
+    /// returns whether both are loopback (the fake).
+    fn validate_endpoints(&self) -> Result<bool, ConfigError> {
+        use ConfigError as E;
         let mut all_loopback = true;
         for (name, url) in [
             ("bedrock_endpoint", self.bedrock_endpoint()),
@@ -243,6 +252,13 @@ impl ProxyConfig {
                 return Err(E::invalid(name, format!("must be an https origin (http only on loopback with allow_loopback_http), without path or query: {url}")));
             }
         }
+        Ok(all_loopback)
+    }
+
+    /// Tokens: some, each hash 64 hex digits, no name or hash twice, no published demo
+    /// token in front of real AWS, scopes that parse (exact fields for ingest tokens).
+    fn validate_tokens(&self, all_loopback: bool) -> Result<(), ConfigError> {
+        use ConfigError as E;
         if self.tokens.is_empty() {
             return Err(E::invalid(
                 "tokens",
@@ -284,6 +300,12 @@ impl ProxyConfig {
                     .map_err(|e| E::invalid(format!("token {} forced_filter", t.name), e))?;
             }
         }
+        Ok(())
+    }
+
+    /// Every limit in range.
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        use ConfigError as E;
         let l = &self.limits;
         if l.max_top_k == 0 || l.max_top_k > aws::MAX_TOP_K {
             return Err(E::invalid(
