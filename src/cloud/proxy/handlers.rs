@@ -177,10 +177,7 @@ pub(super) async fn query(
         vectors: found
             .into_iter()
             .map(|v| CloudHit {
-                key: match &who.forced {
-                    Some(scope) => scope.client_key(v.key),
-                    None => v.key,
-                },
+                key: who.client_key(v.key),
                 distance: v.distance.filter(|_| req.return_distance),
                 metadata: v.metadata.filter(|_| req.return_metadata),
             })
@@ -305,10 +302,7 @@ pub(super) async fn upsert(
             (None, None) => unreachable!("checked above"),
         };
         vectors.push(aws::PutInputVector {
-            key: match &who.forced {
-                Some(scope) => scope.stored_key(&v.key),
-                None => v.key,
-            },
+            key: who.stored_key(v.key),
             data: VectorData { float32: data },
             metadata: Some(metadata),
         });
@@ -336,10 +330,7 @@ pub(super) async fn delete(
 ) -> Result<Json<DeleteResponse>, ProxyError> {
     let keys: Vec<&str> = req.keys.iter().map(String::as_str).collect();
     check_keys(&s, &keys, &who)?;
-    let keys: Vec<String> = match &who.forced {
-        Some(scope) => req.keys.iter().map(|k| scope.stored_key(k)).collect(),
-        None => req.keys,
-    };
+    let keys: Vec<String> = req.keys.into_iter().map(|k| who.stored_key(k)).collect();
     if let Some(scope) = &who.forced {
         // Keys are in the scope's namespace; vectors there that an unscoped token wrote
         // outside the scope are still refused: look them up first.

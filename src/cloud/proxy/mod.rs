@@ -389,13 +389,29 @@ impl AppState {
             config,
         })
     }
-}
 
-impl AppState {
     /// See [`Budget::forget_quiet`].
     fn forget_quiet_clients(&self) {
         self.budget.forget_quiet();
         self.limiter.retain_recent();
+    }
+}
+
+impl Caller {
+    /// A client's key as stored upstream: in the scope's namespace, if it has one.
+    fn stored_key(&self, key: String) -> String {
+        match &self.forced {
+            Some(scope) => scope.stored_key(&key),
+            None => key,
+        }
+    }
+
+    /// A stored key as the client knows it.
+    fn client_key(&self, key: String) -> String {
+        match &self.forced {
+            Some(scope) => scope.client_key(key),
+            None => key,
+        }
     }
 }
 
