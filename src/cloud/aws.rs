@@ -83,10 +83,9 @@ pub fn check_metadata(
     if metadata.len() > MAX_METADATA_KEYS {
         return Err(MetadataError::TooManyKeys(metadata.len()));
     }
-    let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
     if let Some((key, _)) = metadata.iter().find(|(_, v)| match v {
-        Value::Array(items) => !items.iter().all(scalar),
-        v => !scalar(v),
+        Value::Array(items) => !items.iter().all(is_scalar),
+        v => !is_scalar(v),
     }) {
         return Err(MetadataError::Nested(key.clone()));
     }
@@ -107,6 +106,11 @@ pub fn check_metadata(
         return Err(MetadataError::FilterableTooLarge(filterable));
     }
     Ok(())
+}
+
+/// A string, number or boolean: S3 Vectors' scalar metadata types.
+pub fn is_scalar(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
 
 /// Checks `CreateIndex`'s non-filterable keys: 1 to [`MAX_NON_FILTERABLE_KEYS`] distinct

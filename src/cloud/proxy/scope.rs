@@ -88,7 +88,6 @@ impl Scope {
 /// `{field: scalar}` or `{field: {"$eq": scalar}}` pairs as `field → scalar`; `None` for
 /// any other filter.
 fn exact_fields(filter: &Value) -> Option<Map<String, Value>> {
-    let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
     let object = filter.as_object().filter(|o| !o.is_empty())?;
     object
         .iter()
@@ -100,7 +99,7 @@ fn exact_fields(filter: &Value) -> Option<Map<String, Value>> {
                 Value::Object(op) if op.len() == 1 => op.get("$eq")?,
                 v => v,
             };
-            scalar(value).then(|| (field.clone(), value.clone()))
+            aws::is_scalar(value).then(|| (field.clone(), value.clone()))
         })
         .collect()
 }
