@@ -9,6 +9,8 @@
 
 use thiserror::Error;
 
+use crate::pdf::PdfError;
+
 /// Result alias used throughout benefind.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -124,6 +126,9 @@ pub enum Error {
     /// The proxy could not be reached.
     #[error("network error: {0}")]
     Network(String),
+    /// A PDF could not be read (see [`crate::pdf::PdfError`]).
+    #[error(transparent)]
+    Pdf(#[from] crate::pdf::PdfError),
 }
 
 impl Error {
@@ -158,6 +163,12 @@ impl Error {
             } if local_dims != cloud_dims => C::DimensionMismatch,
             Error::CloudMismatch { .. } => C::ModelMismatch,
             Error::Network(_) => C::Network,
+            Error::Pdf(e) => match e {
+                PdfError::Encrypted { .. } => C::PdfEncrypted,
+                PdfError::NoText { .. } => C::PdfNoText,
+                PdfError::TooLarge { .. } => C::PdfTooLarge,
+                _ => C::PdfInvalid,
+            },
         }
     }
 }
@@ -218,6 +229,14 @@ error_codes! {
     BadFilter = "BAD_FILTER",
     /// A bundle is truncated, corrupt or of another version.
     BadBundle = "BAD_BUNDLE",
+    /// A file named .pdf is not a PDF, or the PDF is truncated or damaged.
+    PdfInvalid = "PDF_INVALID",
+    /// The PDF needs a password.
+    PdfEncrypted = "PDF_ENCRYPTED",
+    /// The PDF has no text layer (a scan; OCR is not supported).
+    PdfNoText = "PDF_NO_TEXT",
+    /// The PDF is over the size or page limit.
+    PdfTooLarge = "PDF_TOO_LARGE",
     // Browser storage and the worker.
     /// The browser refused to store more (quota).
     QuotaExceeded = "QUOTA_EXCEEDED",

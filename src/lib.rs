@@ -44,6 +44,7 @@ pub mod engine;
 mod error;
 
 pub mod cloud;
+pub mod pdf;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

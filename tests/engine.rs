@@ -14,6 +14,7 @@ fn engine() -> Engine {
 
 fn doc(text: &str, policy: &str, id: Option<&str>) -> IngestDoc {
     IngestDoc {
+        layout: None,
         text: text.into(),
         policy: policy.into(),
         source: None,

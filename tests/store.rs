@@ -19,6 +19,7 @@ fn embedder() -> Embedder {
 
 fn doc(text: &str, policy: &str, id: Option<&str>) -> IngestDoc {
     IngestDoc {
+        layout: None,
         text: text.into(),
         policy: policy.into(),
         source: Some("member-notes.md".into()),

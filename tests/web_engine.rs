@@ -48,6 +48,7 @@ async fn default_bundle_searches_ingests_and_refuses_bad_bundles() {
     }
 
     let doc = IngestDoc {
+        layout: None,
         text: "## Acupuncture\nUp to 12 acupuncture visits a year, $15 copay each.".into(),
         policy: "PPO_PLUS".into(),
         source: Some("rider.md".into()),

@@ -83,7 +83,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bundle::{Bundle, Record, VectorEncoding};
-use crate::chunk::{chunk_document, default_id, ChunkOptions, Document, TokenCounter};
+use crate::chunk::{
+    chunk_document, chunk_layout, default_id, ChunkOptions, Document, Layout, LayoutBlock,
+    TokenCounter,
+};
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
@@ -205,8 +208,13 @@ pub struct SearchHit {
 /// A document to ingest: text plus metadata (`policy` required).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct IngestDoc {
-    /// Plain text or Markdown.
+    /// Plain text or Markdown (empty when `layout` is given).
+    #[serde(default)]
     pub text: String,
+    /// A document read with its pages and structure (a PDF, see [`crate::pdf`]): chunked
+    /// by [`chunk_layout`](crate::chunk::chunk_layout), each chunk's metadata gets `page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
     /// The plan the document belongs to.
     pub policy: String,
     /// Where it came from (file name); defaults to the id or "ingested".
@@ -219,6 +227,32 @@ pub struct IngestDoc {
     /// Any other metadata, copied to every chunk.
     #[serde(flatten)]
     pub metadata: Map<String, Value>,
+}
+
+impl IngestDoc {
+    /// The document's words: its text, or its layout's blocks joined (for size limits
+    /// and content ids).
+    pub fn content(&self) -> std::borrow::Cow<'_, str> {
+        let Some(layout) = &self.layout else {
+            return std::borrow::Cow::Borrowed(&self.text);
+        };
+        let mut out = String::new();
+        for block in &layout.blocks {
+            match block {
+                LayoutBlock::Heading { text, .. } | LayoutBlock::Paragraph { text, .. } => {
+                    out.push_str(text);
+                }
+                LayoutBlock::Row { cells, .. } => {
+                    for (header, value) in cells {
+                        out.push_str(header);
+                        out.push_str(value);
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        std::borrow::Cow::Owned(out)
+    }
 }
 
 /// What an ingest did.
@@ -700,10 +734,15 @@ pub fn chunk_docs(
     let mut seen_docs = HashSet::new();
     for (n, doc) in docs.iter().enumerate() {
         let policy = doc.policy.trim();
-        if doc.text.len() > MAX_DOCUMENT_BYTES {
+        let size = doc.content().len();
+        if size > MAX_DOCUMENT_BYTES {
             return Err(Error::InvalidInput(format!(
-                "document {n} has {} bytes of text; the limit is {MAX_DOCUMENT_BYTES} (split it into smaller documents)",
-                doc.text.len()
+                "document {n} has {size} bytes of text; the limit is {MAX_DOCUMENT_BYTES} (split it into smaller documents)"
+            )));
+        }
+        if doc.layout.is_some() && !doc.text.trim().is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "document {n} has both text and a layout; give one"
             )));
         }
         if policy.is_empty() {
@@ -723,15 +762,15 @@ pub fn chunk_docs(
             .clone()
             .or_else(|| doc.id.clone())
             .unwrap_or_else(|| "ingested".into());
-        let chunks = chunk_document(
-            &Document {
-                text: &doc.text,
-                policy,
-                source: &source,
-            },
-            counter,
-            chunking,
-        )?;
+        let document = Document {
+            text: &doc.text,
+            policy,
+            source: &source,
+        };
+        let chunks = match &doc.layout {
+            Some(layout) => chunk_layout(layout, &document, counter, chunking)?,
+            None => chunk_document(&document, counter, chunking)?,
+        };
         if chunks.is_empty() {
             return Err(Error::InvalidInput(format!(
                 "document {n} ({source}) has no text"
@@ -754,6 +793,9 @@ pub fn chunk_docs(
             metadata.insert("source".into(), source.clone().into());
             metadata.insert("chunk_index".into(), chunk.chunk_index.into());
             metadata.insert("section".into(), chunk.section.into());
+            if let Some(page) = chunk.page {
+                metadata.insert("page".into(), page.into());
+            }
             if let Some(doc_id) = &doc.id {
                 metadata.insert("doc_id".into(), doc_id.clone().into());
             }

@@ -547,7 +547,7 @@ impl<S: Store> Database<S> {
             .map(|d| {
                 let mut d = d.clone();
                 if d.id.is_none() {
-                    d.id = Some(document_id(d.policy.trim(), &d.text));
+                    d.id = Some(document_id(d.policy.trim(), &d.content()));
                     d.source.get_or_insert_with(|| "added document".into());
                 }
                 d

@@ -131,13 +131,19 @@ enum CloudCommand {
 
 #[derive(Subcommand)]
 enum BundleCommand {
-    /// Build a bundle from a folder of .md/.txt documents or a JSONL file of ready chunks.
+    /// Build a bundle from .pdf/.md/.txt documents (a file or a folder) or a JSONL file of
+    /// ready chunks.
     Build {
         #[command(flatten)]
         model: ModelArgs,
-        /// Folder of documents (policy from front matter or file name), or chunks.jsonl.
+        /// A document (.pdf, .md, .txt), a folder of them, or chunks.jsonl. A document's
+        /// policy comes from its front matter, else --policy, else its file name
+        /// ("Healthfirst Gold (2025 SBC).pdf" → HEALTHFIRST_GOLD__2025_SBC_).
         #[arg(long)]
         input: PathBuf,
+        /// The policy of every document without front matter (every PDF).
+        #[arg(long)]
+        policy: Option<String>,
         /// Bundle file to write.
         #[arg(long)]
         out: PathBuf,
@@ -421,9 +427,10 @@ impl BundleCommand {
             Self::Build {
                 model,
                 input,
+                policy,
                 out,
                 build,
-            } => cmd_bundle::build(&model, &input, &out, build.options()),
+            } => cmd_bundle::build(&model, &input, policy.as_deref(), &out, build.options()),
             Self::Inspect { file } => cmd_bundle::inspect(&file),
             Self::Export {
                 bundle,

@@ -9,6 +9,7 @@ use anyhow::{bail, ensure, Context};
 use benefind::engine::bundle::{inspect as inspect_bundle, Record, VectorEncoding};
 use benefind::engine::chunk::split_front_matter;
 use benefind::engine::index::IndexParams;
+use benefind::pdf::{read_pdf, PdfLimits};
 use benefind::{Bundle, Collection, Engine, IngestDoc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
@@ -39,51 +40,90 @@ pub fn policy_from_file_name(path: &Path) -> String {
         .collect()
 }
 
-/// Reads a folder of .md/.txt documents into ingest documents (sorted by file name, so
-/// builds are reproducible). Front matter `policy`/`source` win over the file-name rule;
-/// other front-matter keys become metadata.
-pub fn read_documents(dir: &Path) -> anyhow::Result<Vec<IngestDoc>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading folder {}", dir.display()))?
+/// The document files an input names: the file itself, or a folder's .pdf/.md/.txt files
+/// (README.md left out), sorted by name so builds are reproducible.
+fn document_paths(input: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !input.is_dir() {
+        return Ok(vec![input.to_path_buf()]);
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(input)
+        .with_context(|| format!("reading folder {}", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "txt")))
+        .filter(|p| is_document(p))
         .filter(|p| p.file_name().and_then(|n| n.to_str()) != Some("README.md"))
         .collect();
     paths.sort();
     ensure!(
         !paths.is_empty(),
-        "{} has no .md or .txt documents",
-        dir.display()
+        "{} has no .pdf, .md or .txt documents",
+        input.display()
     );
-    paths
+    Ok(paths)
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Whether a path names a document file (.pdf, .md, .txt).
+pub fn is_document(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("pdf" | "md" | "txt"))
+}
+
+/// Reads documents (see [`document_paths`]) into ingest documents. PDFs are read with
+/// `benefind::pdf` into layouts (pages, headings, table rows). Front matter
+/// `policy`/`source` win; other front-matter keys become metadata. A document without a
+/// policy in front matter takes `policy`, else its file name's
+/// ([`policy_from_file_name`]).
+pub fn read_documents(input: &Path, policy: Option<&str>) -> anyhow::Result<Vec<IngestDoc>> {
+    document_paths(input)?
         .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let (front, _) = split_front_matter(&text);
-            let mut metadata = Map::new();
-            for (k, v) in &front {
-                if k != "policy" && k != "source" {
-                    metadata.insert(k.clone(), Value::from(v.as_str()));
-                }
-            }
-            let file_name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("document")
-                .to_string();
-            Ok(IngestDoc {
-                policy: front
-                    .get("policy")
-                    .cloned()
-                    .unwrap_or_else(|| policy_from_file_name(path)),
-                source: Some(front.get("source").cloned().unwrap_or(file_name)),
-                id: None,
-                metadata,
-                text,
-            })
-        })
+        .map(|path| read_document(path, policy))
         .collect()
+}
+
+fn read_document(path: &Path, policy: Option<&str>) -> anyhow::Result<IngestDoc> {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("document")
+        .to_string();
+    let fallback_policy = || {
+        policy
+            .map(str::to_owned)
+            .unwrap_or_else(|| policy_from_file_name(path))
+    };
+    if extension(path).as_deref() == Some("pdf") {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let layout = read_pdf(&bytes, &file_name, PdfLimits::default())?;
+        return Ok(IngestDoc {
+            text: String::new(),
+            layout: Some(layout),
+            policy: fallback_policy(),
+            source: Some(file_name),
+            id: None,
+            metadata: Map::new(),
+        });
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (front, _) = split_front_matter(&text);
+    let mut metadata = Map::new();
+    for (k, v) in &front {
+        if k != "policy" && k != "source" {
+            metadata.insert(k.clone(), Value::from(v.as_str()));
+        }
+    }
+    Ok(IngestDoc {
+        layout: None,
+        policy: front.get("policy").cloned().unwrap_or_else(fallback_policy),
+        source: Some(front.get("source").cloned().unwrap_or(file_name)),
+        id: None,
+        metadata,
+        text,
+    })
 }
 
 /// Reads ready chunks from JSON lines `{"id", "text", "policy", ...metadata}`.
@@ -137,13 +177,14 @@ pub fn progress_bar(total: usize, what: &str) -> ProgressBar {
 pub fn build(
     model: &ModelArgs,
     input: &Path,
+    policy: Option<&str>,
     out: &Path,
     opts: BuildOptions,
 ) -> anyhow::Result<()> {
     let embedder = model.load()?;
     let engine = Engine::empty(embedder)?;
-    let records = if input.is_dir() {
-        engine.chunk(&read_documents(input)?)?
+    let records = if input.is_dir() || is_document(input) {
+        engine.chunk(&read_documents(input, policy)?)?
     } else {
         read_chunks(input)?
     };

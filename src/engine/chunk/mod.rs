@@ -50,9 +50,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod layout;
 mod outline;
 mod pack;
 mod text;
+
+pub use layout::{chunk_layout, Layout, LayoutBlock};
 
 use outline::*;
 use pack::*;
@@ -159,6 +162,10 @@ pub struct Chunk {
     /// The heading path joined with ` > `, e.g. `Prescription drugs > Copays by tier`;
     /// empty for text outside any heading.
     pub section: String,
+    /// The page the chunk starts on (1-based), for documents with pages (PDFs, see
+    /// [`chunk_layout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
 }
 
 /// The id of a document's `index`-th chunk: `{policy}_chunk_{index:04}`, the key
@@ -246,13 +253,27 @@ pub fn chunk_document(
         Cow::Borrowed(body)
     };
     let sections = parse_sections(&body);
+    Ok(chunk_sections(&sections, doc, counter, opts)?
+        .into_iter()
+        .map(|(_, chunk)| chunk)
+        .collect())
+}
+
+/// Packs each section into chunks (the rules in the module docs), numbering them in
+/// document order; each chunk comes with the index of its section.
+fn chunk_sections(
+    sections: &[Section<'_>],
+    doc: &Document<'_>,
+    counter: &dyn TokenCounter,
+    opts: &ChunkOptions,
+) -> Result<Vec<(usize, Chunk)>> {
     let mut chunks = Vec::new();
     if sections.is_empty() {
         return Ok(chunks);
     }
     // What the counter adds for [CLS]/[SEP]; overlap budgets are in text tokens.
     let special = counter.count_tokens("")?;
-    for section in &sections {
+    for (n, section) in sections.iter().enumerate() {
         let heading = if opts.include_heading_path && !section.path.is_empty() {
             heading_line(&section.path, counter, opts.max_tokens)?
         } else {
@@ -269,14 +290,18 @@ pub fn chunk_document(
         let label = section.path.join(" > ");
         for body in packer.pack(&section.blocks)? {
             let chunk_index = chunks.len();
-            chunks.push(Chunk {
-                id: default_id(doc.policy, chunk_index),
-                text: compose(&packer.heading, &body),
-                policy: doc.policy.to_owned(),
-                source: doc.source.to_owned(),
-                chunk_index,
-                section: label.clone(),
-            });
+            chunks.push((
+                n,
+                Chunk {
+                    id: default_id(doc.policy, chunk_index),
+                    text: compose(&packer.heading, &body),
+                    policy: doc.policy.to_owned(),
+                    source: doc.source.to_owned(),
+                    chunk_index,
+                    section: label.clone(),
+                    page: None,
+                },
+            ));
         }
     }
     Ok(chunks)

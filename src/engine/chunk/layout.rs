@@ -1,0 +1,342 @@
+//! Documents that arrive with pages and structure (a PDF, read by `crate::pdf`): headings,
+//! paragraphs and table rows, each with its page, chunked with the same packer as text.
+//!
+//! * Headings open sections as Markdown headings do; paragraphs under a heading are
+//!   packed together by the module's rules.
+//! * Every table row is a section of its own, so it becomes one chunk (more only if it
+//!   is longer than the window): its path is the headings above the table plus
+//!   `first column header: first cell` (an SBC row's "Common Medical Event"), and its
+//!   body is one `header: value` line per other non-empty cell. A row is a
+//!   self-contained passage that names what each figure means.
+//! * A chunk's `page` is the page of the block its text starts in.
+
+use super::*;
+
+/// A document as a reader of paged files lays it out: blocks in reading order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layout {
+    /// Pages the file has (including pages without text).
+    pub pages: u32,
+    /// Headings, paragraphs and table rows, in reading order.
+    pub blocks: Vec<LayoutBlock>,
+}
+
+/// One block of a [`Layout`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LayoutBlock {
+    /// A heading; `level` 1 is the largest.
+    Heading {
+        /// 1..=6.
+        level: u8,
+        /// The heading's text.
+        text: String,
+        /// The page it is on, from 1.
+        page: u32,
+    },
+    /// A paragraph of running text.
+    Paragraph {
+        /// The paragraph's text, lines joined with spaces.
+        text: String,
+        /// The page it starts on, from 1.
+        page: u32,
+    },
+    /// One row of a table, each cell with its column's header.
+    Row {
+        /// `(column header, cell text)` pairs, left to right.
+        cells: Vec<(String, String)>,
+        /// The page the row is on, from 1.
+        page: u32,
+    },
+}
+
+impl LayoutBlock {
+    /// The page the block starts on.
+    pub fn page(&self) -> u32 {
+        match self {
+            Self::Heading { page, .. } | Self::Paragraph { page, .. } | Self::Row { page, .. } => {
+                *page
+            }
+        }
+    }
+}
+
+/// An owned section: its path and its blocks' texts with their pages.
+struct OwnedSection {
+    path: Vec<String>,
+    blocks: Vec<(String, u32)>,
+}
+
+/// Cuts a laid-out document into chunks (see the module docs for rows and pages).
+/// `doc.text` is not read; `policy` and `source` are.
+///
+/// Errors as [`chunk_document`].
+pub fn chunk_layout(
+    layout: &Layout,
+    doc: &Document<'_>,
+    counter: &dyn TokenCounter,
+    opts: &ChunkOptions,
+) -> Result<Vec<Chunk>> {
+    opts.validate()?;
+    let owned = sections_of(layout);
+    let sections: Vec<Section<'_>> = owned
+        .iter()
+        .map(|s| Section {
+            path: s.path.iter().map(String::as_str).collect(),
+            blocks: s
+                .blocks
+                .iter()
+                .map(|(text, _)| Block { text, code: false })
+                .collect(),
+        })
+        .collect();
+    let chunks = chunk_sections(&sections, doc, counter, opts)?;
+    Ok(with_pages(&owned, chunks))
+}
+
+/// Groups the blocks into sections: paragraphs under their heading path, each row alone.
+fn sections_of(layout: &Layout) -> Vec<OwnedSection> {
+    let mut stack: Vec<(u8, String)> = Vec::new();
+    let mut out: Vec<OwnedSection> = Vec::new();
+    // Whether the last section takes more paragraphs (not a row's, not closed by a heading).
+    let mut open = false;
+    let path = |stack: &[(u8, String)]| stack.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>();
+    for block in &layout.blocks {
+        match block {
+            LayoutBlock::Heading { level, text, .. } => {
+                let text = text.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                while stack.last().is_some_and(|(l, _)| l >= level) {
+                    stack.pop();
+                }
+                stack.push((*level, text.to_owned()));
+                open = false;
+            }
+            LayoutBlock::Paragraph { text, page } => {
+                let text = text.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                if !open {
+                    out.push(OwnedSection {
+                        path: path(&stack),
+                        blocks: Vec::new(),
+                    });
+                    open = true;
+                }
+                if let Some(section) = out.last_mut() {
+                    section.blocks.push((text.to_owned(), *page));
+                }
+            }
+            LayoutBlock::Row { cells, page } => {
+                let cells: Vec<(&str, &str)> = cells
+                    .iter()
+                    .map(|(h, v)| (h.trim(), v.trim()))
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect();
+                let Some(((head, first), rest)) = cells.split_first() else {
+                    continue;
+                };
+                let mut path = path(&stack);
+                let body = if rest.is_empty() {
+                    labelled(head, first)
+                } else {
+                    path.push(labelled(head, first));
+                    let lines: Vec<String> = rest.iter().map(|(h, v)| labelled(h, v)).collect();
+                    lines.join("\n")
+                };
+                out.push(OwnedSection {
+                    path,
+                    blocks: vec![(body, *page)],
+                });
+                open = false;
+            }
+        }
+    }
+    out
+}
+
+/// `header: value`, or the value alone when the column has no header.
+fn labelled(header: &str, value: &str) -> String {
+    if header.is_empty() {
+        value.to_owned()
+    } else {
+        format!("{header}: {value}")
+    }
+}
+
+/// Sets each chunk's page: the page of the block its body starts in, the first block
+/// (from the previous chunk's in the same section) that contains the start of its body.
+fn with_pages(sections: &[OwnedSection], chunks: Vec<(usize, Chunk)>) -> Vec<Chunk> {
+    let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cursor = (usize::MAX, 0);
+    chunks
+        .into_iter()
+        .map(|(n, mut chunk)| {
+            let section = &sections[n];
+            if cursor.0 != n {
+                cursor = (n, 0);
+            }
+            let body = chunk
+                .text
+                .strip_prefix(&section.path.join(" — "))
+                .unwrap_or(&chunk.text);
+            let probe = squash(body)
+                .split(' ')
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(k) = section.blocks[cursor.1..]
+                .iter()
+                .position(|(text, _)| squash(text).contains(&probe))
+            {
+                cursor.1 += k;
+            }
+            chunk.page = section.blocks.get(cursor.1).map(|(_, page)| *page);
+            chunk
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Words;
+
+    impl TokenCounter for Words {
+        fn count_tokens(&self, text: &str) -> Result<usize> {
+            Ok(text.split_whitespace().count() + 2)
+        }
+    }
+
+    fn row(cells: &[(&str, &str)], page: u32) -> LayoutBlock {
+        LayoutBlock::Row {
+            cells: cells
+                .iter()
+                .map(|(h, v)| ((*h).to_owned(), (*v).to_owned()))
+                .collect(),
+            page,
+        }
+    }
+
+    fn para(text: &str, page: u32) -> LayoutBlock {
+        LayoutBlock::Paragraph {
+            text: text.into(),
+            page,
+        }
+    }
+
+    fn chunks(layout: &Layout, max_tokens: usize) -> Vec<Chunk> {
+        let doc = Document {
+            text: "",
+            policy: "SBC",
+            source: "sbc.pdf",
+        };
+        let opts = ChunkOptions {
+            max_tokens,
+            overlap_tokens: 4,
+            include_heading_path: true,
+        };
+        match chunk_layout(layout, &doc, &Words, &opts) {
+            Ok(chunks) => chunks,
+            Err(e) => panic!("chunking failed: {e}"),
+        }
+    }
+
+    #[test]
+    fn each_row_is_one_chunk_with_its_headers_and_section() {
+        let event = "Common Medical Event";
+        let layout = Layout {
+            pages: 3,
+            blocks: vec![
+                LayoutBlock::Heading {
+                    level: 1,
+                    text: "Summary of Benefits and Coverage".into(),
+                    page: 1,
+                },
+                para("This is only a summary.", 1),
+                row(
+                    &[
+                        (event, "If you visit a health care provider's office"),
+                        ("Services You May Need", "Specialist visit"),
+                        ("Network Provider", "$50 copay/visit"),
+                        ("Out-of-Network Provider", "40% coinsurance"),
+                        ("Limitations", ""),
+                    ],
+                    2,
+                ),
+                row(
+                    &[
+                        (event, "If you visit a health care provider's office"),
+                        ("Services You May Need", "Preventive care"),
+                        ("Network Provider", "No charge"),
+                    ],
+                    3,
+                ),
+            ],
+        };
+        let got = chunks(&layout, 256);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[0].page, Some(1));
+        assert_eq!(
+            got[1].text,
+            "Summary of Benefits and Coverage — Common Medical Event: If you visit a health care \
+             provider's office\nServices You May Need: Specialist visit\nNetwork Provider: \
+             $50 copay/visit\nOut-of-Network Provider: 40% coinsurance"
+        );
+        assert_eq!(
+            got[1].section,
+            "Summary of Benefits and Coverage > Common Medical Event: If you visit a health \
+             care provider's office"
+        );
+        assert_eq!((got[1].page, got[2].page), (Some(2), Some(3)));
+        assert_eq!(
+            got.iter().map(|c| c.chunk_index).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn long_sections_cut_across_pages_keep_the_page_each_piece_starts_on() {
+        let words = |n: usize, w: &str| vec![w; n].join(" ");
+        let layout = Layout {
+            pages: 2,
+            blocks: vec![
+                LayoutBlock::Heading {
+                    level: 2,
+                    text: "Appeals".into(),
+                    page: 1,
+                },
+                para(&format!("{}.", words(36, "alpha")), 1),
+                para(&format!("{}.", words(36, "beta")), 2),
+            ],
+        };
+        let got = chunks(&layout, 40);
+        assert!(got.len() >= 2, "{got:#?}");
+        assert_eq!(got.first().and_then(|c| c.page), Some(1));
+        let beta = got
+            .iter()
+            .find(|c| c.text.starts_with("Appeals\nbeta"))
+            .unwrap_or_else(|| panic!("no chunk starts with beta: {got:#?}"));
+        assert_eq!(beta.page, Some(2));
+        assert!(got.iter().all(|c| c.section == "Appeals"));
+    }
+
+    #[test]
+    fn empty_cells_and_blocks_are_skipped() {
+        let layout = Layout {
+            pages: 1,
+            blocks: vec![
+                para("   ", 1),
+                row(&[("A", ""), ("B", "")], 1),
+                row(&[("", "only value")], 1),
+            ],
+        };
+        let got = chunks(&layout, 64);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(got[0].text, "only value");
+    }
+}

@@ -1,0 +1,644 @@
+//! From pages of ink to a [`Layout`]: lines, repeated page headers and footers dropped,
+//! headings told by size, paragraphs, and ruled tables as rows that carry their headers
+//! (across page breaks too).
+
+use std::collections::{HashMap, HashSet};
+
+use super::grid::{self, Grid};
+use super::ink::{Glyph, PageInk};
+use crate::chunk::{Layout, LayoutBlock};
+
+/// A line of text outside tables.
+#[derive(Debug, Clone)]
+struct Line {
+    /// Baseline.
+    y: f64,
+    /// Largest glyph size on the line.
+    size: f64,
+    text: String,
+}
+
+/// Share of the page height at the top and at the bottom where running headers and
+/// footers live.
+const MARGIN: f64 = 0.1;
+/// A line this much larger than the body text is a heading.
+const HEADING_RATIO: f64 = 1.18;
+/// Longest heading, in characters; longer large text is a paragraph (a banner, a quote).
+const MAX_HEADING_CHARS: usize = 150;
+/// Column boundaries within this distance continue a table from the previous page.
+const SAME_COLUMNS: f64 = 3.0;
+
+/// Builds the document's layout from its pages (in page order).
+pub fn layout(pages: &[PageInk]) -> Layout {
+    let body = body_size(pages);
+    let margins = repeated_margin_lines(pages);
+    let heading_sizes = heading_sizes(pages, body);
+    let mut out = Assembler::default();
+    for page in pages {
+        out.page(page, body, &margins, &heading_sizes);
+    }
+    out.flush_paragraph();
+    Layout {
+        pages: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+        blocks: out.blocks,
+    }
+}
+
+/// The most common glyph size (rounded to half a point): the body text's.
+fn body_size(pages: &[PageInk]) -> f64 {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for g in pages.iter().flat_map(|p| &p.glyphs) {
+        if !g.text.trim().is_empty() {
+            *counts.entry((g.size * 2.0).round() as i64).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(size, n)| (n, -size))
+        .map_or(10.0, |(size, _)| size as f64 / 2.0)
+}
+
+/// A table and the glyphs of each of its cells.
+type Table<'p> = (Grid, Vec<Vec<&'p Glyph>>);
+
+/// Ink outside every table of its page, and the tables.
+fn split_page(page: &PageInk) -> (Vec<&Glyph>, Vec<Table<'_>>) {
+    let grids = grid::find(&page.horizontal, &page.vertical);
+    let mut outside = Vec::new();
+    let mut inside: Vec<Vec<&Glyph>> = vec![Vec::new(); grids.len()];
+    for g in &page.glyphs {
+        match grids.iter().position(|grid| grid.contains(g.center())) {
+            Some(i) => inside[i].push(g),
+            None => outside.push(g),
+        }
+    }
+    let tables = grids
+        .into_iter()
+        .zip(inside)
+        .map(|(grid, glyphs)| {
+            let cells = grid::split_cells(&grid, &glyphs);
+            (grid, cells)
+        })
+        .collect();
+    (outside, tables)
+}
+
+/// Groups glyphs into lines, top to bottom, with spaces where the gaps are.
+fn lines(glyphs: &[&Glyph]) -> Vec<Line> {
+    let mut sorted: Vec<&Glyph> = glyphs.to_vec();
+    sorted.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x.total_cmp(&b.x)));
+    let mut rows: Vec<Vec<&Glyph>> = Vec::new();
+    for g in sorted {
+        match rows.last_mut() {
+            Some(row)
+                if row.first().is_some_and(|first| {
+                    (first.y - g.y).abs() <= 0.45 * first.size.max(g.size)
+                }) =>
+            {
+                row.push(g)
+            }
+            _ => rows.push(vec![g]),
+        }
+    }
+    rows.into_iter()
+        .filter_map(|mut row| {
+            row.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let y = row.first()?.y;
+            let size = row.iter().map(|g| g.size).fold(0.0, f64::max);
+            let text = line_text(&row);
+            (!text.is_empty()).then_some(Line { y, size, text })
+        })
+        .collect()
+}
+
+/// A line's text: glyphs left to right, a space where a gap or a space glyph is, a
+/// glyph drawn twice at the same place (fake bold) once.
+fn line_text(row: &[&Glyph]) -> String {
+    let mut text = String::new();
+    let mut end: Option<f64> = None;
+    let mut last: Option<&Glyph> = None;
+    let mut space = false;
+    for &g in row {
+        let t = normalize(&g.text);
+        if t.trim().is_empty() {
+            space = true;
+            continue;
+        }
+        if last.is_some_and(|l| l.text == g.text && (l.x - g.x).abs() < 0.3 * l.width) {
+            continue;
+        }
+        if let Some(e) = end {
+            if space || g.x - e > 0.18 * g.size {
+                text.push(' ');
+            }
+        }
+        text.push_str(&t);
+        end = Some(g.x + g.width);
+        last = Some(g);
+        space = false;
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Ligatures spelled out, no-break and other spaces made plain, soft hyphens dropped.
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{00AD}' | '\u{0000}' => {}
+            c if c.is_whitespace() => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The key that makes a running header or footer the same on every page: lower case,
+/// digits as `#`.
+fn margin_key(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                '#'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// Whether a line is only a page number ("3", "Page 3 of 8", "- 3 -").
+fn is_page_number(text: &str) -> bool {
+    let rest = text.to_lowercase().replace("page", "").replace("of", "");
+    rest.chars().any(|c| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace() || "-–—|/.".contains(c))
+}
+
+fn in_margin(line: &Line, height: f64) -> bool {
+    height > 0.0 && (line.y > height * (1.0 - MARGIN) || line.y < height * MARGIN)
+}
+
+/// Margin lines that repeat on at least two pages and at least a third of them: running
+/// headers and footers, dropped everywhere.
+fn repeated_margin_lines(pages: &[PageInk]) -> HashSet<String> {
+    let mut seen: HashMap<String, Vec<u32>> = HashMap::new();
+    for page in pages {
+        let (outside, _) = split_page(page);
+        for line in lines(&outside) {
+            if in_margin(&line, page.height) {
+                let pages = seen.entry(margin_key(&line.text)).or_default();
+                if pages.last() != Some(&page.page) {
+                    pages.push(page.page);
+                }
+            }
+        }
+    }
+    let needed = 2.max(pages.len().div_ceil(3));
+    seen.into_iter()
+        .filter(|(_, on)| on.len() >= needed)
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// Sizes of heading lines, largest first (index + 1 is the heading level).
+fn heading_sizes(pages: &[PageInk], body: f64) -> Vec<i64> {
+    let mut sizes: Vec<i64> = Vec::new();
+    for page in pages {
+        let (outside, _) = split_page(page);
+        for line in lines(&outside) {
+            if is_heading(&line, body) {
+                sizes.push((line.size * 2.0).round() as i64);
+            }
+        }
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+    sizes
+}
+
+fn is_heading(line: &Line, body: f64) -> bool {
+    line.size >= body * HEADING_RATIO
+        && line.text.chars().count() <= MAX_HEADING_CHARS
+        && line.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+}
+
+/// What the previous table was, for a table that continues on the next page.
+struct OpenTable {
+    page: u32,
+    xs: Vec<f64>,
+    headers: Vec<String>,
+    first: String,
+}
+
+/// Builds blocks page by page.
+#[derive(Default)]
+struct Assembler {
+    blocks: Vec<LayoutBlock>,
+    /// The paragraph being read.
+    paragraph: Option<Paragraph>,
+    table: Option<OpenTable>,
+}
+
+/// A paragraph being read: its text, first page, and its last line's page, baseline
+/// and size.
+struct Paragraph {
+    text: String,
+    page: u32,
+    last_page: u32,
+    y: f64,
+    size: f64,
+}
+
+/// A page's content in reading order.
+enum Item<'p> {
+    Line(Line),
+    Table(Grid, Vec<Vec<&'p Glyph>>),
+}
+
+impl Assembler {
+    fn page(
+        &mut self,
+        page: &PageInk,
+        body: f64,
+        margins: &HashSet<String>,
+        heading_sizes: &[i64],
+    ) {
+        let (outside, tables) = split_page(page);
+        let mut items: Vec<(f64, Item<'_>)> = lines(&outside)
+            .into_iter()
+            .filter(|line| {
+                !(in_margin(line, page.height)
+                    && (is_page_number(&line.text) || margins.contains(&margin_key(&line.text))))
+            })
+            .map(|line| (line.y, Item::Line(line)))
+            .collect();
+        items.extend(
+            tables
+                .into_iter()
+                .map(|(g, cells)| (g.top(), Item::Table(g, cells))),
+        );
+        items.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut first_item = true;
+        for (_, item) in items {
+            match item {
+                Item::Line(line) => {
+                    if is_heading(&line, body) {
+                        self.flush_paragraph();
+                        let size = (line.size * 2.0).round() as i64;
+                        let rank = heading_sizes.iter().position(|&s| s == size).unwrap_or(0);
+                        let level = u8::try_from(rank + 1).unwrap_or(6).min(6);
+                        self.heading(level, line.text, page.page);
+                        self.table = None;
+                    } else {
+                        self.line(line, page.page);
+                        self.table = None;
+                    }
+                }
+                Item::Table(grid, cells) => {
+                    self.flush_paragraph();
+                    self.rows(&grid, &cells, page.page, first_item);
+                }
+            }
+            first_item = false;
+        }
+    }
+
+    /// A heading; consecutive lines of the same heading (same level, no text between)
+    /// are one heading.
+    fn heading(&mut self, level: u8, text: String, page: u32) {
+        if let Some(LayoutBlock::Heading {
+            level: l,
+            text: t,
+            page: p,
+        }) = self.blocks.last_mut()
+        {
+            if *l == level && *p == page {
+                t.push(' ');
+                t.push_str(&text);
+                return;
+            }
+        }
+        self.blocks.push(LayoutBlock::Heading { level, text, page });
+    }
+
+    /// A body line: continues the open paragraph unless a gap or a size change starts a
+    /// new one. A paragraph cut by a page break continues on the next page when it had
+    /// not ended a sentence.
+    fn line(&mut self, line: Line, page: u32) {
+        if let Some(p) = self.paragraph.as_mut() {
+            let continues = if p.last_page == page {
+                line.y < p.y
+                    && (p.y - line.y) <= 1.7 * p.size.max(line.size)
+                    && (line.size - p.size).abs() <= 0.15 * p.size
+            } else {
+                // The first line of the next page continues an unfinished sentence.
+                p.last_page + 1 == page && !p.text.ends_with(['.', ':', '!', '?'])
+            };
+            if continues {
+                join_line(&mut p.text, &line.text);
+                (p.last_page, p.y, p.size) = (page, line.y, line.size);
+                return;
+            }
+        }
+        self.flush_paragraph();
+        self.paragraph = Some(Paragraph {
+            text: line.text,
+            page,
+            last_page: page,
+            y: line.y,
+            size: line.size,
+        });
+    }
+
+    fn flush_paragraph(&mut self) {
+        if let Some(Paragraph { text, page, .. }) = self.paragraph.take() {
+            self.blocks.push(LayoutBlock::Paragraph { text, page });
+        }
+    }
+
+    /// The rows of a table, each with its column headers. A table at the top of a page
+    /// with the previous page's columns continues that table: a repeated header row is
+    /// dropped, and without one the rows take the previous header.
+    fn rows(&mut self, grid: &Grid, cells: &[Vec<&Glyph>], page: u32, first_on_page: bool) {
+        let texts: Vec<String> = cells.iter().map(|c| cell_text(c)).collect();
+        let cols = grid.xs.len() - 1;
+        let own_headers: Vec<String> = (0..cols)
+            .map(|col| {
+                let mut parts: Vec<&str> = Vec::new();
+                for band in 0..grid.header_bands {
+                    let t = texts[grid.cell_of[band][col]].as_str();
+                    if !t.is_empty() && parts.last() != Some(&t) {
+                        parts.push(t);
+                    }
+                }
+                parts
+                    .join(" — ")
+                    .trim_end_matches(':')
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect();
+        let continued = self.table.as_ref().filter(|open| {
+            first_on_page
+                && open.page + 1 == page
+                && open.xs.len() == grid.xs.len()
+                && open
+                    .xs
+                    .iter()
+                    .zip(&grid.xs)
+                    .all(|(a, b)| (a - b).abs() <= SAME_COLUMNS)
+        });
+        let (headers, first_band, mut first) = match continued {
+            Some(open) if open.headers == own_headers => {
+                (own_headers, grid.header_bands, open.first.clone())
+            }
+            Some(open) => (open.headers.clone(), 0, open.first.clone()),
+            None => (own_headers, grid.header_bands, String::new()),
+        };
+        for band in first_band..grid.cell_of.len() {
+            let mut row: Vec<(String, String)> = Vec::new();
+            let mut prev_cell = usize::MAX;
+            for (col, header) in headers.iter().enumerate() {
+                let cell = grid.cell_of[band][col];
+                if cell == prev_cell {
+                    continue;
+                }
+                prev_cell = cell;
+                row.push((header.clone(), texts[cell].clone()));
+            }
+            if row.iter().all(|(_, v)| v.is_empty()) {
+                continue;
+            }
+            // An empty first cell continues the cell above (merged across a page break).
+            if let Some((_, v)) = row.first_mut() {
+                if v.is_empty() {
+                    v.clone_from(&first);
+                } else {
+                    first.clone_from(v);
+                }
+            }
+            self.blocks.push(LayoutBlock::Row { cells: row, page });
+        }
+        self.table = Some(OpenTable {
+            page,
+            xs: grid.xs.clone(),
+            headers,
+            first,
+        });
+    }
+}
+
+/// A cell's text: its lines joined.
+fn cell_text(glyphs: &[&Glyph]) -> String {
+    let mut out = String::new();
+    for line in lines(glyphs) {
+        join_line(&mut out, &line.text);
+    }
+    out
+}
+
+/// Appends a line to text: after a space, or directly after a line-end hyphen (kept:
+/// in benefits documents it is nearly always a compound's, as in "out-of-network").
+fn join_line(text: &mut String, line: &str) {
+    if !text.is_empty() && !text.ends_with('-') {
+        text.push(' ');
+    }
+    text.push_str(line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::ink::Rule;
+
+    /// Glyphs for `text` starting at `x` on baseline `y`, 0.5 em per character.
+    fn words(text: &str, x: f64, y: f64, size: f64) -> Vec<Glyph> {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                x: x + i as f64 * size * 0.5,
+                y,
+                width: size * 0.5,
+                size,
+                text: c.to_string(),
+            })
+            .collect()
+    }
+
+    fn page(n: u32, glyphs: Vec<Vec<Glyph>>) -> PageInk {
+        PageInk {
+            page: n,
+            height: 800.0,
+            glyphs: glyphs.concat(),
+            ..PageInk::default()
+        }
+    }
+
+    #[test]
+    fn headings_paragraphs_and_running_footers() {
+        let footer = |n: u32| words(&format!("Plan document {n} Page {n} of 3"), 50.0, 30.0, 8.0);
+        let pages = vec![
+            page(
+                1,
+                vec![
+                    words("Your Benefits", 50.0, 700.0, 18.0),
+                    words("Office visits cost a copay.", 50.0, 660.0, 10.0),
+                    words("Specialists need a referral", 50.0, 648.0, 10.0),
+                    footer(1),
+                ],
+            ),
+            page(
+                2,
+                vec![
+                    words("and a prior authorization.", 50.0, 700.0, 10.0),
+                    words("Appeals", 50.0, 600.0, 18.0),
+                    words("Write to us.", 50.0, 570.0, 10.0),
+                    footer(2),
+                ],
+            ),
+            page(3, vec![words("Call us.", 50.0, 700.0, 10.0), footer(3)]),
+        ];
+        let got = layout(&pages);
+        assert_eq!(got.pages, 3);
+        let texts: Vec<String> = got
+            .blocks
+            .iter()
+            .map(|b| match b {
+                LayoutBlock::Heading { level, text, page } => format!("H{level}@{page} {text}"),
+                LayoutBlock::Paragraph { text, page } => format!("P@{page} {text}"),
+                LayoutBlock::Row { .. } => "row".into(),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "H1@1 Your Benefits",
+                "P@1 Office visits cost a copay. Specialists need a referral and a prior authorization.",
+                "H1@2 Appeals",
+                "P@2 Write to us.",
+                "P@3 Call us.",
+            ],
+            "the footer goes, a sentence cut by the page break stays whole"
+        );
+    }
+
+    fn rule(at: f64, from: f64, to: f64) -> Rule {
+        Rule { at, from, to }
+    }
+
+    /// A 3-column ruled table: header band, then `rows` bands of 40 units, top at 700.
+    fn table_page(n: u32, header: Option<[&str; 3]>, rows: &[[&str; 3]]) -> PageInk {
+        let xs = [50.0, 200.0, 350.0, 500.0];
+        let mut ys = vec![700.0];
+        let mut glyphs = Vec::new();
+        let mut top = 700.0;
+        if let Some(h) = header {
+            for (c, t) in h.iter().enumerate() {
+                glyphs.push(words(t, xs[c] + 5.0, top - 15.0, 9.0));
+            }
+            top -= 30.0;
+            ys.push(top);
+        }
+        for r in rows {
+            for (c, t) in r.iter().enumerate() {
+                glyphs.push(words(t, xs[c] + 5.0, top - 15.0, 9.0));
+            }
+            top -= 40.0;
+            ys.push(top);
+        }
+        PageInk {
+            page: n,
+            height: 800.0,
+            glyphs: glyphs.concat(),
+            horizontal: ys.iter().map(|&y| rule(y, 50.0, 500.0)).collect(),
+            vertical: xs.iter().map(|&x| rule(x, top, 700.0)).collect(),
+        }
+    }
+
+    #[test]
+    fn table_rows_carry_headers_and_continue_across_pages() {
+        let header = ["Event", "Service", "You pay"];
+        let pages = vec![
+            table_page(
+                1,
+                Some(header),
+                &[["If you visit", "Specialist", "$50 copay"]],
+            ),
+            // Repeated header on page 2; no header at all on page 3.
+            table_page(2, Some(header), &[["", "Preventive care", "No charge"]]),
+            table_page(
+                3,
+                None,
+                &[
+                    ["If you have a test", "Imaging", "$100"],
+                    ["", "Blood work", "$10"],
+                ],
+            ),
+        ];
+        let got = layout(&pages);
+        let rows: Vec<(u32, Vec<(String, String)>)> = got
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                LayoutBlock::Row { cells, page } => Some((*page, cells.clone())),
+                _ => None,
+            })
+            .collect();
+        let pair = |h: &str, v: &str| (h.to_owned(), v.to_owned());
+        assert_eq!(
+            rows,
+            [
+                (
+                    1,
+                    vec![
+                        pair("Event", "If you visit"),
+                        pair("Service", "Specialist"),
+                        pair("You pay", "$50 copay")
+                    ]
+                ),
+                (
+                    2,
+                    vec![
+                        pair("Event", "If you visit"),
+                        pair("Service", "Preventive care"),
+                        pair("You pay", "No charge")
+                    ]
+                ),
+                (
+                    3,
+                    vec![
+                        pair("Event", "If you have a test"),
+                        pair("Service", "Imaging"),
+                        pair("You pay", "$100")
+                    ]
+                ),
+                (
+                    3,
+                    vec![
+                        pair("Event", "If you have a test"),
+                        pair("Service", "Blood work"),
+                        pair("You pay", "$10")
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn page_numbers_are_recognised() {
+        for text in ["3", "Page 3 of 8", "- 3 -", "page 12"] {
+            assert!(is_page_number(text), "{text}");
+        }
+        for text in ["Page two", "3 visits per year", "Of note"] {
+            assert!(!is_page_number(text), "{text}");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Ruled tables: the grid a page's rules draw, its cells (merged where a rule is
+//! missing), and the header rows.
+//!
+//! Rules are snapped together, grouped into tables (rules that touch), and each table's
+//! distinct x and y positions cut it into grid units. Two neighbouring units belong to
+//! one cell unless a rule separates them, so a "Common Medical Event" spanning five
+//! service rows, or "What You Will Pay" spanning two columns, is one cell. The header is
+//! the bands the top-left cell spans.
+
+use super::ink::{Glyph, Rule};
+
+/// Positions closer than this are the same line (page units).
+const SNAP: f64 = 2.0;
+
+/// A ruled table on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// Column boundaries, left to right.
+    pub xs: Vec<f64>,
+    /// Row boundaries, top to bottom (descending y).
+    pub ys: Vec<f64>,
+    /// For each band (row of units) and column, the cell id.
+    pub cell_of: Vec<Vec<usize>>,
+    /// Bands at the top that form the header.
+    pub header_bands: usize,
+}
+
+impl Grid {
+    /// Whether a point lies inside the table.
+    pub fn contains(&self, (x, y): (f64, f64)) -> bool {
+        self.locate((x, y)).is_some()
+    }
+
+    /// The `(band, column)` of a point inside the table.
+    pub fn locate(&self, (x, y): (f64, f64)) -> Option<(usize, usize)> {
+        let col = self.xs.windows(2).position(|w| x >= w[0] && x < w[1])?;
+        let band = self.ys.windows(2).position(|w| y <= w[0] && y > w[1])?;
+        Some((band, col))
+    }
+
+    /// The top edge.
+    pub fn top(&self) -> f64 {
+        self.ys.first().copied().unwrap_or_default()
+    }
+
+    /// Number of cells.
+    pub fn cells(&self) -> usize {
+        self.cell_of
+            .iter()
+            .flatten()
+            .max()
+            .map_or(0, |&max| max + 1)
+    }
+}
+
+/// Joins nearly collinear, overlapping or touching rules.
+fn merge(mut rules: Vec<Rule>) -> Vec<Rule> {
+    rules.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.from.total_cmp(&b.from)));
+    let mut out: Vec<Rule> = Vec::new();
+    for rule in rules {
+        match out
+            .iter_mut()
+            .rev()
+            .take_while(|r| (rule.at - r.at).abs() <= SNAP)
+            .find(|r| rule.from <= r.to + SNAP && rule.to >= r.from - SNAP)
+        {
+            Some(r) => {
+                r.from = r.from.min(rule.from);
+                r.to = r.to.max(rule.to);
+            }
+            None => out.push(rule),
+        }
+    }
+    out
+}
+
+/// Whether a horizontal and a vertical rule touch.
+fn touch(h: &Rule, v: &Rule) -> bool {
+    v.at >= h.from - SNAP && v.at <= h.to + SNAP && h.at >= v.from - SNAP && h.at <= v.to + SNAP
+}
+
+/// Distinct positions, snapped: the mean of each run of close values.
+fn distinct(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    let mut groups: Vec<Vec<f64>> = Vec::new();
+    for v in values {
+        match groups.last_mut() {
+            Some(g) if g.last().is_some_and(|&last| v - last <= SNAP) => g.push(v),
+            _ => groups.push(vec![v]),
+        }
+    }
+    groups
+        .iter()
+        .map(|g| g.iter().sum::<f64>() / g.len() as f64)
+        .collect()
+}
+
+/// Whether some rule at `at` covers the point `along` (within the snap distance).
+fn covered(rules: &[&Rule], at: f64, along: f64) -> bool {
+    rules
+        .iter()
+        .any(|r| (r.at - at).abs() <= SNAP && along >= r.from - SNAP && along <= r.to + SNAP)
+}
+
+/// Union-find root.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// The ruled tables a page draws, top to bottom. A table needs at least two columns and
+/// two rows of units; rules that frame a single box are not a table.
+pub fn find(horizontal: &[Rule], vertical: &[Rule]) -> Vec<Grid> {
+    let (hs, vs) = (merge(horizontal.to_vec()), merge(vertical.to_vec()));
+    // Group rules that touch: union-find over horizontals then verticals.
+    let n = hs.len() + vs.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (i, h) in hs.iter().enumerate() {
+        for (j, v) in vs.iter().enumerate() {
+            if touch(h, v) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, hs.len() + j));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, (Vec<&Rule>, Vec<&Rule>)> =
+        std::collections::BTreeMap::new();
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        let entry = groups.entry(r).or_default();
+        if i < hs.len() {
+            entry.0.push(&hs[i]);
+        } else {
+            entry.1.push(&vs[i - hs.len()]);
+        }
+    }
+    let mut grids: Vec<Grid> = groups.values().filter_map(|(h, v)| grid(h, v)).collect();
+    grids.sort_by(|a, b| b.top().total_cmp(&a.top()));
+    grids
+}
+
+/// The grid of one group of touching rules, if it is a table.
+fn grid(hs: &[&Rule], vs: &[&Rule]) -> Option<Grid> {
+    if hs.len() < 2 || vs.len() < 2 {
+        return None;
+    }
+    let xs = distinct(vs.iter().map(|r| r.at).collect());
+    let mut ys = distinct(hs.iter().map(|r| r.at).collect());
+    ys.reverse();
+    let (cols, bands) = (xs.len().checked_sub(1)?, ys.len().checked_sub(1)?);
+    if cols < 2 || bands < 2 {
+        return None;
+    }
+    let unit = |band: usize, col: usize| band * cols + col;
+    let mut parent: Vec<usize> = (0..bands * cols).collect();
+    for band in 0..bands {
+        let mid_y = (ys[band] + ys[band + 1]) / 2.0;
+        for col in 0..cols {
+            let mid_x = (xs[col] + xs[col + 1]) / 2.0;
+            if col + 1 < cols && !covered(vs, xs[col + 1], mid_y) {
+                let (a, b) = (
+                    root(&mut parent, unit(band, col)),
+                    root(&mut parent, unit(band, col + 1)),
+                );
+                parent[a] = b;
+            }
+            if band + 1 < bands && !covered(hs, ys[band + 1], mid_x) {
+                let (a, b) = (
+                    root(&mut parent, unit(band, col)),
+                    root(&mut parent, unit(band + 1, col)),
+                );
+                parent[a] = b;
+            }
+        }
+    }
+    // Number cells in reading order of their first unit.
+    let mut ids = vec![usize::MAX; bands * cols];
+    let mut next = 0;
+    let mut cell_of = vec![vec![0; cols]; bands];
+    for (band, row) in cell_of.iter_mut().enumerate() {
+        for (col, id) in row.iter_mut().enumerate() {
+            let r = root(&mut parent, unit(band, col));
+            if ids[r] == usize::MAX {
+                ids[r] = next;
+                next += 1;
+            }
+            *id = ids[r];
+        }
+    }
+    // A table whose units all merged into one box is a frame, not a table.
+    if next < 4 {
+        return None;
+    }
+    let corner = cell_of[0][0];
+    let header_bands = cell_of
+        .iter()
+        .take_while(|row| row[0] == corner)
+        .count()
+        .min(bands - 1);
+    Some(Grid {
+        xs,
+        ys,
+        cell_of,
+        header_bands,
+    })
+}
+
+/// The glyphs of each cell, in the order given.
+pub fn split_cells<'g>(grid: &Grid, glyphs: &[&'g Glyph]) -> Vec<Vec<&'g Glyph>> {
+    let mut cells = vec![Vec::new(); grid.cells()];
+    for &g in glyphs {
+        if let Some((band, col)) = grid.locate(g.center()) {
+            cells[grid.cell_of[band][col]].push(g);
+        }
+    }
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(y: f64, from: f64, to: f64) -> Rule {
+        Rule { at: y, from, to }
+    }
+
+    #[test]
+    fn merged_cells_and_a_two_band_header() {
+        // Columns at 0, 100, 200, 300; the header's first cell spans two bands and the
+        // last two columns share a "What You Will Pay" cell on the first band.
+        let horizontal = vec![
+            h(100.0, 0.0, 300.0),
+            h(90.0, 100.0, 300.0), // under "What You Will Pay" and beside it
+            h(80.0, 0.0, 300.0),   // end of header
+            h(60.0, 100.0, 300.0), // the first column's cell spans two rows
+            h(40.0, 0.0, 300.0),
+        ];
+        let vertical = vec![
+            h(0.0, 40.0, 100.0),
+            h(100.0, 40.0, 100.0),
+            h(200.0, 40.0, 90.0), // not through "What You Will Pay"
+            h(300.0, 40.0, 100.0),
+        ];
+        let grids = find(&horizontal, &vertical);
+        assert_eq!(grids.len(), 1);
+        let g = &grids[0];
+        assert_eq!(g.xs, [0.0, 100.0, 200.0, 300.0]);
+        assert_eq!(g.ys, [100.0, 90.0, 80.0, 60.0, 40.0]);
+        assert_eq!(g.header_bands, 2);
+        assert_eq!(g.cell_of[0][1], g.cell_of[0][2], "spanning header cell");
+        assert_eq!(g.cell_of[0][0], g.cell_of[1][0]);
+        assert_eq!(g.cell_of[2][0], g.cell_of[3][0], "merged first column");
+        assert_ne!(g.cell_of[2][1], g.cell_of[3][1]);
+        assert_eq!(g.locate((150.0, 70.0)), Some((2, 1)));
+        assert_eq!(g.locate((150.0, 30.0)), None);
+    }
+
+    #[test]
+    fn a_frame_or_lone_lines_are_not_tables() {
+        let frame = find(
+            &[h(100.0, 0.0, 300.0), h(0.0, 0.0, 300.0)],
+            &[h(0.0, 0.0, 100.0), h(300.0, 0.0, 100.0)],
+        );
+        assert!(frame.is_empty());
+        assert!(find(&[h(10.0, 0.0, 100.0)], &[]).is_empty());
+    }
+}

@@ -1,0 +1,181 @@
+//! Opening a PDF and reading it page by page.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pdf_extract::{output_doc_page, Document};
+
+use super::assemble::layout;
+use super::ink::{Collector, PageInk};
+use super::PdfError;
+use crate::chunk::Layout;
+
+/// Size limits for one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PdfLimits {
+    /// Largest file, in bytes (default 64 MiB).
+    pub max_bytes: usize,
+    /// Most pages (default 1000: a long evidence of coverage has 200–300).
+    pub max_pages: u32,
+}
+
+impl Default for PdfLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 << 20,
+            max_pages: 1000,
+        }
+    }
+}
+
+/// How far into the file the `%PDF-` header may start.
+const HEADER_WINDOW: usize = 1024;
+
+/// A PDF being read, one page at a time.
+pub struct PdfReader {
+    name: String,
+    doc: Document,
+    pages: Vec<u32>,
+    ink: Vec<PageInk>,
+}
+
+impl std::fmt::Debug for PdfReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfReader")
+            .field("name", &self.name)
+            .field("pages", &self.pages.len())
+            .field("read", &self.ink.len())
+            .finish()
+    }
+}
+
+/// The parser's message for a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the parser failed".into())
+}
+
+impl PdfReader {
+    /// Opens a PDF held in memory: checks the header and the limits, parses the file's
+    /// structure and opens an encrypted file that has no user password. `name` (the file
+    /// name) appears in every error.
+    pub fn open(bytes: &[u8], name: &str, limits: PdfLimits) -> Result<Self, PdfError> {
+        let name = name.to_owned();
+        if bytes.len() > limits.max_bytes {
+            return Err(PdfError::TooLarge {
+                name,
+                what: "size in bytes",
+                got: bytes.len() as u64,
+                limit: limits.max_bytes as u64,
+            });
+        }
+        let window = &bytes[..bytes.len().min(HEADER_WINDOW)];
+        let Some(start) = window.windows(5).position(|w| w == b"%PDF-") else {
+            return Err(PdfError::NotPdf { name });
+        };
+        let bytes = &bytes[start..];
+        let corrupt = |reason: String| PdfError::Corrupt {
+            name: name.clone(),
+            reason,
+        };
+        let mut doc = match catch_unwind(|| Document::load_mem(bytes)) {
+            Ok(Ok(doc)) => doc,
+            Ok(Err(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword)) => {
+                return Err(PdfError::Encrypted { name })
+            }
+            Ok(Err(e)) => return Err(corrupt(e.to_string())),
+            Err(panic) => return Err(corrupt(panic_message(panic.as_ref()))),
+        };
+        if doc.is_encrypted() {
+            let opened = catch_unwind(AssertUnwindSafe(|| doc.decrypt("")));
+            if !matches!(opened, Ok(Ok(()))) {
+                return Err(PdfError::Encrypted { name });
+            }
+        }
+        let pages = catch_unwind(AssertUnwindSafe(|| {
+            doc.get_pages().keys().copied().collect::<Vec<u32>>()
+        }))
+        .map_err(|panic| corrupt(panic_message(panic.as_ref())))?;
+        if pages.is_empty() {
+            return Err(corrupt("it has no pages".into()));
+        }
+        if pages.len() > limits.max_pages as usize {
+            return Err(PdfError::TooLarge {
+                name,
+                what: "page count",
+                got: pages.len() as u64,
+                limit: u64::from(limits.max_pages),
+            });
+        }
+        Ok(Self {
+            name,
+            doc,
+            pages,
+            ink: Vec::new(),
+        })
+    }
+
+    /// Pages in the file.
+    pub fn pages(&self) -> u32 {
+        u32::try_from(self.pages.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Pages read so far.
+    pub fn pages_read(&self) -> u32 {
+        u32::try_from(self.ink.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Reads the next page; returns `false` when every page has been read. A page the
+    /// parser cannot read fails the file as damaged.
+    pub fn read_next_page(&mut self) -> Result<bool, PdfError> {
+        let Some(&number) = self.pages.get(self.ink.len()) else {
+            return Ok(false);
+        };
+        let page = self.ink.len() as u32 + 1;
+        let mut collector = Collector::new(page);
+        let doc = &self.doc;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            output_doc_page(doc, &mut collector, number)
+        }));
+        let reason = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("page {page}: {e:?}")),
+            Err(panic) => Some(format!("page {page}: {}", panic_message(panic.as_ref()))),
+        };
+        if let Some(reason) = reason {
+            return Err(PdfError::Corrupt {
+                name: self.name.clone(),
+                reason,
+            });
+        }
+        self.ink.push(collector.ink);
+        Ok(true)
+    }
+
+    /// Lays out the pages read (all of them, normally). Errors with
+    /// [`PdfError::NoText`] when no page has any text.
+    pub fn finish(self) -> Result<Layout, PdfError> {
+        let has_text = self
+            .ink
+            .iter()
+            .flat_map(|p| &p.glyphs)
+            .any(|g| g.text.chars().any(char::is_alphanumeric));
+        if !has_text {
+            let pages = self.pages();
+            return Err(PdfError::NoText {
+                name: self.name,
+                pages,
+            });
+        }
+        Ok(layout(&self.ink))
+    }
+}
+
+/// Reads a whole PDF (see [`PdfReader`]).
+pub fn read_pdf(bytes: &[u8], name: &str, limits: PdfLimits) -> Result<Layout, PdfError> {
+    let mut reader = PdfReader::open(bytes, name, limits)?;
+    while reader.read_next_page()? {}
+    reader.finish()
+}
