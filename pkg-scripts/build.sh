@@ -43,6 +43,13 @@ if [ "$relaxed" = 1 ]; then
   mv "$tmp/benefind_wasm_bg.wasm" "$ROOT/$out/benefind_wasm_relaxed_bg.wasm"
   rm -rf "$tmp"
 fi
+if [ "$relaxed" = 1 ]; then
+  # The PDF module: the same crate built as the PDF reader only (feature pdf-module), a
+  # separate .wasm the worker imports when a member first adds a PDF.
+  log "building the PDF module"
+  cargo build --quiet --release --locked --lib --target wasm32-unknown-unknown --features pdf-module
+  wasm-bindgen --target web --out-dir "$ROOT/$out" --out-name benefind_pdf "$wasm"
+fi
 # The package's entry is the Web Worker API (src/js), which wraps wasm-bindgen's module.
 cp "$ROOT"/src/js/*.js "$ROOT"/src/js/*.d.ts "$ROOT/$out/"
 node - "$ROOT/Cargo.toml" "$ROOT/$out/package.json" <<'JS'
@@ -52,7 +59,7 @@ const field = (name) => fs.readFileSync(cargo, "utf8").match(new RegExp(`^${name
 const pkg = {
   name: field("name"), type: "module", description: field("description"), version: field("version"),
   license: field("license"),
-  files: ["benefind.js", "benefind.d.ts", "loader.js", "model.js", "worker.js", "benefind_wasm.js", "benefind_wasm.d.ts", "benefind_wasm_bg.wasm", "benefind_wasm_relaxed_bg.wasm", "benefind_wasm_bg.wasm.d.ts"],
+  files: ["benefind.js", "benefind.d.ts", "loader.js", "model.js", "worker.js", "benefind_wasm.js", "benefind_wasm.d.ts", "benefind_wasm_bg.wasm", "benefind_wasm_relaxed_bg.wasm", "benefind_wasm_bg.wasm.d.ts", "benefind_pdf.js", "benefind_pdf.d.ts", "benefind_pdf_bg.wasm", "benefind_pdf_bg.wasm.d.ts"],
   main: "benefind.js", module: "benefind.js", types: "benefind.d.ts", sideEffects: ["./snippets/*"],
   exports: { ".": { types: "./benefind.d.ts", default: "./benefind.js" }, "./wasm": { types: "./benefind_wasm.d.ts", default: "./benefind_wasm.js" } },
 };

@@ -6,7 +6,8 @@
 //
 // ROOT (default www/) is served at "/"; each --mount serves another folder under a
 // URL prefix (e.g. --mount /pkg=pkg --mount /models=models). --port 0 picks a free
-// port. The first line printed is "serving <ROOT> on <URL>".
+// port. The first line printed is "serving <ROOT> on <URL>"; with --log, one line per
+// request follows ("GET /path"), for tests that check what a page fetched.
 import { createServer } from "node:http";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
@@ -31,6 +32,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--port") opts.port = Number(argv[++i]);
+    else if (a === "--log") opts.log = true;
     else if (a === "--mount") {
       const [prefix, dir] = argv[++i].split("=");
       if (!prefix.startsWith("/") || !dir) throw new Error(`bad --mount ${argv[i]}: use /prefix=dir`);
@@ -62,6 +64,7 @@ function resolve(mounts, urlPath) {
 
 const opts = parseArgs(process.argv.slice(2));
 const server = createServer(async (req, res) => {
+  if (opts.log) console.log(`${req.method} ${req.url}`);
   // The wasm tests run on wasm-bindgen-test-runner's own origin and fetch the model
   // from here, so reads are allowed cross-origin (this server only serves public files).
   res.setHeader("Access-Control-Allow-Origin", "*");

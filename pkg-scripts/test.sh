@@ -44,6 +44,8 @@ cargo clippy --release --locked --target wasm32-unknown-unknown --lib "${web_tes
 # The relaxed-SIMD build's kernel compiles only with that target feature (build.sh).
 cargo clippy --release --locked --target wasm32-unknown-unknown --lib -- -D warnings \
   -C target-feature=+simd128,+relaxed-simd
+# The PDF module (build.sh builds it from the same crate with this feature).
+cargo clippy --release --locked --target wasm32-unknown-unknown --lib --features pdf-module -- -D warnings
 
 log "browser end-to-end tests in ${BENEFIND_BROWSERS:-chromium,firefox,webkit} (WebDriver; WebKit under Xvfb)"
 bash "$ROOT/pkg-scripts/build.sh"

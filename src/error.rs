@@ -252,6 +252,8 @@ error_codes! {
     Busy = "BUSY",
     /// The `Benefind` handle was closed (JS).
     Closed = "CLOSED",
+    /// The caller cancelled the operation; nothing was changed (JS).
+    Cancelled = "CANCELLED",
     /// A call came before `open` (JS worker).
     NotOpen = "NOT_OPEN",
     /// The operation does not exist on this kind of index, e.g. ingest on a cloud index (JS).

@@ -336,3 +336,73 @@ fn modes_are_selectable_and_differ() {
     ]);
     assert!(!bad.status.success());
 }
+
+/// A real SBC PDF (pages 1–3 of CMS's 2025 example) goes in with `--policy`; its table
+/// rows are chunks with pages, and the seed question finds the preventive care row.
+#[test]
+fn pdf_sbc_builds_with_policy_and_answers_from_its_row_with_page() {
+    common::model_files();
+    let pdf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pdf/sbc-cms-example-2025-p1-3.pdf");
+    let out = scratch().join("sbc.bundle");
+    let o = benefind(&[
+        "bundle",
+        "build",
+        "--input",
+        pdf.to_str().expect("utf8"),
+        "--policy",
+        "CMS_EXAMPLE",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = out.to_str().expect("utf8");
+    let hits = ok_json(benefind(&[
+        "search",
+        "--bundle",
+        bundle,
+        "--policy",
+        "CMS_EXAMPLE",
+        "Is my annual checkup free?",
+    ]))["results"]
+        .as_array()
+        .expect("results")
+        .clone();
+    let top = &hits[0];
+    let text = top["text"].as_str().expect("text");
+    assert!(
+        text.contains("Services You May Need: Preventive care/screening/ immunization"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Network Provider (You will pay the least): No charge"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Specialist visit"),
+        "one row per chunk: {text}"
+    );
+    assert_eq!(top["metadata"]["page"], 2);
+    assert_eq!(top["metadata"]["source"], "sbc-cms-example-2025-p1-3.pdf");
+    assert_eq!(top["metadata"]["policy"], "CMS_EXAMPLE");
+
+    // A PDF that is not one fails the build with the reader's message, and no bundle.
+    let fake = scratch().join("letter.pdf");
+    std::fs::write(&fake, "Dear member, your plan changes on January 1.").expect("write");
+    let bad_out = scratch().join("bad.bundle");
+    let o = benefind(&[
+        "bundle",
+        "build",
+        "--input",
+        fake.to_str().expect("utf8"),
+        "--out",
+        bad_out.to_str().expect("utf8"),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("letter.pdf is not a PDF file"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!bad_out.exists());
+}

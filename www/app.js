@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const CONTROLS = /** @type {const} */ ({
   "progress-model": "progress", "progress-ingest": "progress", "progress-index": "progress",
   policy: "select", "doc-policy": "input", question: "input", "doc-files": "input",
-  "doc-text": "textarea", "add-go": "button", keep: "button", go: "button",
+  "doc-text": "textarea", "add-go": "button", "add-cancel": "button", keep: "button", go: "button",
 });
 /**
  * A form control, typed by its tag.
@@ -137,16 +137,35 @@ async function search(event) {
   }
 }
 
+const isPdf = (file) => file.type === "application/pdf" || /\.pdf$/i.test(file.name);
+
 async function readDocuments() {
   const policy = control("doc-policy").value.trim();
   const docs = [];
   const pasted = control("doc-text").value;
   if (pasted.trim()) docs.push({ text: pasted, policy, source: "pasted text" });
   for (const file of control("doc-files").files) {
-    docs.push({ text: await file.text(), policy, source: file.name, id: `file:${policy}:${file.name}` });
+    const id = `file:${policy}:${file.name}`;
+    docs.push(isPdf(file)
+      ? { pdf: file, name: file.name, policy, id }
+      : { text: await file.text(), policy, source: file.name, id });
   }
   return docs;
 }
+
+/** One line per file being added: its name and what happened to it (text only). */
+function fileLines(docs) {
+  const lines = new Map();
+  $("add-files").replaceChildren(...docs.filter((d) => d.id).map((d) => {
+    const li = document.createElement("li");
+    li.textContent = `${d.name ?? d.source}: waiting`;
+    lines.set(d.name ?? d.source, li);
+    return li;
+  }));
+  return lines;
+}
+
+let adding = null;
 
 async function add(event) {
   event.preventDefault();
@@ -159,21 +178,47 @@ async function add(event) {
   bar.hidden = false;
   bar.removeAttribute("value");
   control("add-go").disabled = true;
+  control("add-cancel").hidden = false;
+  adding = new AbortController();
+  const lines = fileLines(docs);
+  const pages = new Map();
   $("add-status").textContent = "Reading and embedding…";
   try {
-    const report = await db.ingest(docs, ({ done, total }) => {
-      bar.max = total;
-      bar.value = done;
-      $("add-status").textContent = `Embedded ${done} of ${total} passages…`;
-    });
+    const report = await db.ingest(docs, (p) => {
+      if (p.phase === "pdf") {
+        pages.set(p.file, p.pages);
+        bar.max = p.pages || 1;
+        bar.value = p.page;
+        const line = lines.get(p.file);
+        if (line) line.textContent = `${p.file}: reading page ${p.page} of ${p.pages}`;
+        $("add-status").textContent = `Reading ${p.file}: page ${p.page} of ${p.pages}…`;
+        return;
+      }
+      bar.max = p.total;
+      bar.value = p.done;
+      $("add-status").textContent = `Embedded ${p.done} of ${p.total} passages…`;
+    }, { signal: adding.signal });
+    const added = new Map((await db.documents()).map((d) => [d.id, d.chunks]));
+    for (const doc of docs) {
+      const line = lines.get(doc.name ?? doc.source);
+      if (!line) continue;
+      const n = added.get(doc.id) ?? 0;
+      const read = pages.has(doc.name) ? `${pages.get(doc.name)} page${pages.get(doc.name) === 1 ? "" : "s"}, ` : "";
+      line.textContent = `${doc.name ?? doc.source}: ${read}${n} passage${n === 1 ? "" : "s"}`;
+    }
     $("add-status").textContent = `Added ${report.chunks} passage${report.chunks === 1 ? "" : "s"}; they are saved in this browser.`;
     control("doc-text").value = "";
     control("doc-files").value = "";
   } catch (e) {
-    $("add-status").textContent = `Nothing was added: ${e.message}`;
+    $("add-status").textContent = e.code === "CANCELLED"
+      ? "Cancelled: nothing was added."
+      : `Nothing was added: ${e.message}`;
+    for (const line of lines.values()) if (!/passage/.test(line.textContent ?? "")) line.textContent = `${line.textContent?.split(":")[0]}: not added`;
   } finally {
     bar.hidden = true;
     control("add-go").disabled = false;
+    control("add-cancel").hidden = true;
+    adding = null;
   }
   await refresh();
 }
@@ -244,6 +289,7 @@ async function main() {
   $("ask").addEventListener("submit", search);
   control("policy").addEventListener("change", () => { remembered.set(POLICY_KEY, control("policy").value); if (control("question").value.trim()) search(); });
   $("add").addEventListener("submit", add);
+  control("add-cancel").addEventListener("click", () => adding?.abort());
   control("go").disabled = false;
   control("add-go").disabled = false;
   setOfflineBadge();

@@ -38,7 +38,7 @@ function span(doc, cls, text) {
 }
 
 /**
- * One result as an <li>: where it comes from (policy · source · section), the passage with
+ * One result as an <li>: where it comes from (policy · source · page N · section), the passage with
  * matched words highlighted, and the score as a meter with a label.
  */
 export function renderHit(doc, hit, rank) {
@@ -51,8 +51,8 @@ export function renderHit(doc, hit, rank) {
   const m = hit.metadata ?? {};
   // Each field keeps its own class: a hit without a policy must not have its source
   // styled as the policy.
-  const parts = ["policy", "source", "section"]
-    .map((field) => [field, m[field]])
+  const page = Number.isInteger(m.page) ? `page ${m.page}` : undefined;
+  const parts = [["policy", m.policy], ["source", m.source], ["page", page], ["section", m.section]]
     .filter(([, x]) => typeof x === "string" && x.length);
   parts.forEach(([field, text], i) => {
     if (i) meta.append(doc.createTextNode(" · "));

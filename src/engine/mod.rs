@@ -212,7 +212,7 @@ pub struct IngestDoc {
     #[serde(default)]
     pub text: String,
     /// A document read with its pages and structure (a PDF, see [`crate::pdf`]): chunked
-    /// by [`chunk_layout`](crate::chunk::chunk_layout), each chunk's metadata gets `page`.
+    /// by [`chunk_layout`], each chunk's metadata gets `page`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
     /// The plan the document belongs to.

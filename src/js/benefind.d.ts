@@ -1,5 +1,5 @@
 import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
-export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode } from "./benefind_wasm.js";
+export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode, Layout } from "./benefind_wasm.js";
 export { Engine, Embedder, Database, CloudIndex } from "./benefind_wasm.js";
 import type { InitInput, InitOutput } from "./benefind_wasm.js";
 /** Initialises the wasm module (once); by default the build for this engine (`wasmUrl()`). */
@@ -43,6 +43,7 @@ export type ErrorCode =
   | "DB_CLOSED"
   | "BUSY"
   | "CLOSED"
+  | "CANCELLED"
   | "NOT_OPEN"
   | "NOT_SUPPORTED"
   | "WORKER"
@@ -79,8 +80,15 @@ export interface ModelFromUrl {
   sha256?: Record<string, string>;
 }
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
-/** Progress while opening (model download, index load) and while ingesting (chunks embedded). */
-export interface Progress { phase: "model" | "index" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; }
+/** Progress while opening (model download, index load) and while ingesting (PDF pages read, chunks embedded). */
+export interface Progress { phase: "model" | "index" | "pdf" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; /** phase "pdf": pages read so far, of `pages`. */ page?: number; pages?: number; }
+/**
+ * A PDF to ingest: its bytes, read in the worker by the PDF module (loaded on the first
+ * PDF). Chunks carry `page` and `source` (the file name); SBC table rows are chunks of
+ * their own. Rejects with PDF_INVALID, PDF_ENCRYPTED, PDF_NO_TEXT or PDF_TOO_LARGE.
+ */
+export interface PdfDoc { pdf: File | Blob | ArrayBuffer | Uint8Array; /** File name (a File's own by default). */ name?: string; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+export interface IngestOptions { /** Aborting rejects with CANCELLED; nothing is added. */ signal?: AbortSignal; }
 /** The cloud path: benefind-proxy in front of Bedrock Titan V2 + S3 Vectors. */
 export interface CloudOptions {
   /** The proxy's origin, e.g. "https://benefind-proxy.intranet.example". */
@@ -147,7 +155,7 @@ export declare class Benefind {
   persist(): Promise<boolean>;
   search(question: string, policy: string): Promise<SearchHit[]>;
   query(query: Query): Promise<SearchHit[]>;
-  ingest(docs: IngestDoc[], onProgress?: (p: Progress) => void): Promise<IngestReport>;
+  ingest(docs: (IngestDoc | PdfDoc)[], onProgress?: (p: Progress) => void, options?: IngestOptions): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;
   documents(): Promise<AddedDocument[]>;
   stats(): Promise<Stats | CloudStats>;

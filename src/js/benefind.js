@@ -34,12 +34,18 @@ export class Benefind {
   #onProgress;
   #ingestProgress;
 
+  #openArgs;
+
   constructor(worker, onProgress) {
     this.#worker = worker;
     this.#onProgress = onProgress;
+    this.#listen(worker);
+  }
+
+  #listen(worker) {
     worker.onmessage = ({ data }) => {
       if (data.type === "progress") {
-        if (data.phase === "ingest" && this.#ingestProgress) this.#ingestProgress(data);
+        if ((data.phase === "ingest" || data.phase === "pdf") && this.#ingestProgress) this.#ingestProgress(data);
         else this.#onProgress?.(data);
         return;
       }
@@ -84,14 +90,15 @@ export class Benefind {
     const { worker, shim } = startWorker();
     const db = new Benefind(worker, onProgress);
     try {
-      db.opened = await db.#call("open", {
+      db.#openArgs = {
         // Relative URLs mean relative to the page, not to the worker's script.
         model: model && "baseUrl" in model && model.baseUrl ? { ...model, baseUrl: new URL(model.baseUrl, location.href).href } : model,
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
         dbName,
         blockedTimeoutMs,
         cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
-      });
+      };
+      db.opened = await db.#call("open", db.#openArgs);
     } catch (e) {
       db.close();
       throw e;
@@ -117,14 +124,51 @@ export class Benefind {
 
   search(question, policy) { return this.#call("search", question, policy); }
   query(q) { return this.#call("query", q); }
-  /** Adds documents, all or nothing; `onProgress({done, total})` after each embedded batch. */
-  async ingest(docs, onProgress) {
+  /**
+   * Adds documents, all or nothing. A document is `{text, policy, …}` or, for a PDF,
+   * `{pdf: File | Blob | ArrayBuffer | Uint8Array, name?, policy, …}` (read in the worker
+   * by the PDF module, loaded on first use). `onProgress` gets `{phase: "pdf", file, page,
+   * pages}` while a PDF is read and `{phase: "ingest", done, total}` after each embedded
+   * batch. Aborting `signal` rejects with `CANCELLED` and nothing is added: the worker is
+   * stopped (its write is one transaction, so stored data is as before) and the next call
+   * opens the database again.
+   */
+  /** @param {any[]} docs @param {(p: any) => void} [onProgress] @param {{signal?: AbortSignal}} [options] */
+  async ingest(docs, onProgress, { signal } = {}) {
+    if (signal?.aborted) throw new BenefindError("CANCELLED", "the ingest was cancelled; nothing was added");
+    const prepared = await Promise.all((Array.isArray(docs) ? docs : []).map(async (doc) => {
+      if (!doc || doc.pdf === undefined) return doc;
+      const pdf = doc.pdf;
+      const bytes = pdf instanceof Blob ? await pdf.arrayBuffer()
+        : pdf instanceof Uint8Array ? pdf.slice().buffer
+        : pdf instanceof ArrayBuffer ? pdf.slice(0) : pdf;
+      const name = doc.name ?? (typeof File !== "undefined" && pdf instanceof File ? pdf.name : undefined);
+      return { ...doc, pdf: bytes, name };
+    }));
     this.#ingestProgress = onProgress;
+    const cancel = () => this.#restart(new BenefindError("CANCELLED", "the ingest was cancelled; nothing was added"));
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
-      return await this.#call("ingest", docs);
+      return await this.#call("ingest", Array.isArray(docs) ? prepared : docs);
     } finally {
+      signal?.removeEventListener("abort", cancel);
       this.#ingestProgress = undefined;
     }
+  }
+
+  /**
+   * Stops the worker mid-operation (pending calls reject with `error`) and starts a new
+   * one that opens the database again with the same options.
+   */
+  #restart(error) {
+    this.#worker?.terminate();
+    for (const call of this.#pending.values()) call.reject(error);
+    this.#pending.clear();
+    const { worker } = startWorker();
+    this.#worker = worker;
+    this.#listen(worker);
+    // Queued first in the new worker, so later calls run on the reopened database.
+    this.#call("open", this.#openArgs).catch(() => {});
   }
   delete(ids) { return this.#call("delete", ids); }
   documents() { return this.#call("documents"); }

@@ -18,6 +18,67 @@ let stale = false;
 
 const progress = (p) => self.postMessage({ type: "progress", ...p });
 
+// The PDF module (benefind_pdf.js + its wasm): imported on the first PDF, never before.
+let pdfModule = null;
+
+async function loadPdfModule() {
+  if (!pdfModule) {
+    pdfModule = import("./benefind_pdf.js").then(async (m) => {
+      await m.default({ module_or_path: new URL("./benefind_pdf_bg.wasm", import.meta.url) });
+      return m;
+    });
+    pdfModule.catch(() => { pdfModule = null; });
+  }
+  return pdfModule;
+}
+
+/** Lets queued messages (a cancel) run between pages. */
+const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Reads a PDF into the layout `ingest` takes, page by page with progress. A parser trap
+ * (malformed file) leaves that wasm instance unusable: it is dropped and reported as a
+ * damaged file.
+ */
+async function readPdf(bytes, name) {
+  const m = await loadPdfModule();
+  let file;
+  try {
+    file = new m.PdfFile(new Uint8Array(bytes), name);
+    const pages = file.pages;
+    progress({ phase: "pdf", file: name, page: 0, pages });
+    let page = 0;
+    while (file.readNextPage()) {
+      page += 1;
+      progress({ phase: "pdf", file: name, page, pages });
+      await yieldToEvents();
+    }
+    return file.finish();
+  } catch (e) {
+    if (e?.code) throw e;
+    pdfModule = null;
+    throw new BenefindError("PDF_INVALID", `${name} could not be read as a PDF (${e?.message ?? e}); the file may be truncated or damaged: download it again, or paste its text`);
+  } finally {
+    try { file?.free(); } catch { /* a trapped instance */ }
+  }
+}
+
+/** Documents with `pdf` bytes become documents with `layout`; others pass through. */
+async function readDocuments(docs) {
+  if (!Array.isArray(docs)) return docs;
+  const out = [];
+  for (const doc of docs) {
+    if (doc && doc.pdf !== undefined) {
+      const { pdf, name, ...rest } = doc;
+      const fileName = name ?? rest.source ?? "document.pdf";
+      out.push({ ...rest, source: rest.source ?? fileName, layout: await readPdf(pdf, fileName) });
+    } else {
+      out.push(doc);
+    }
+  }
+  return out;
+}
+
 /**
  * `promise`'s value, or `fallback` if it fails or has not settled within `ms`: storage
  * queries must never hold up an answer (some browsers leave them pending).
@@ -126,7 +187,8 @@ const ops = {
     await sync();
     return need().query(q);
   },
-  async ingest(docs) {
+  async ingest(input) {
+    const docs = await readDocuments(input);
     if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
     await sync();
     const report = await need().ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));

@@ -1,4 +1,4 @@
-//! Reading members' PDFs (SBCs, handbooks, riders) into a [`Layout`] the chunker cuts
+//! Reading members' PDFs (SBCs, handbooks, riders) into a [`Layout`](crate::engine::chunk::Layout) the chunker cuts
 //! the same way natively (`benefind bundle build`) and in the browser (the lazily
 //! loaded PDF module, see `pkg-scripts/build.sh`).
 //!
@@ -15,7 +15,7 @@
 //! * lines clearly larger than the body text are headings, levels by size;
 //! * other lines form paragraphs (a paragraph cut by a page break continues);
 //! * thin filled bars and stroked lines rule tables: each table's cells (merged where a
-//!   rule is missing) give rows, and each row becomes a [`LayoutBlock::Row`] carrying its
+//!   rule is missing) give rows, and each row becomes a [`LayoutBlock::Row`](crate::engine::chunk::LayoutBlock::Row) carrying its
 //!   column headers. A table that continues on the next page (same columns, at the top of
 //!   the page) keeps its header, repeated or not, and an empty first cell continues the
 //!   cell above. The SBC template's table ("Common Medical Event | Services You May Need

@@ -57,8 +57,10 @@ export type SearchMode = "vector" | "keyword" | "hybrid";
 export interface Query { question?: string; vector?: number[]; k?: number; where?: Where; mode?: SearchMode; }
 /** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
 export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
-/** A document to ingest; extra fields become metadata of every chunk. */
-export interface IngestDoc { text: string; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+/** A document to ingest: `text` (plain or Markdown) or `layout` (a read PDF); extra fields become metadata of every chunk. */
+export interface IngestDoc { text?: string; layout?: Layout; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+/** A document read with its pages: headings, paragraphs and table rows (`[header, value]` cells). */
+export interface Layout { pages: number; blocks: ({ kind: "heading"; level: number; text: string; page: number } | { kind: "paragraph"; text: string; page: number } | { kind: "row"; cells: [string, string][]; page: number })[]; }
 export interface IngestReport { chunks: number; replaced: number; ids: string[]; }
 /** A document the member added, as listed by `documents()`. */
 export interface AddedDocument { id: string; policy: string; source: string; chunks: number; }

@@ -33,6 +33,9 @@
 //!   await db.query({ vector: myVector, k: 10 });        // 384 numbers
 //!   await db.ingest([{ text: "## Acupuncture\n12 visits a year…", policy: "PPO_PLUS", id: "rider", source: "rider.md" }],
 //!                   ({ done, total }) => console.log(done, "/", total));   // all or nothing, stored
+//!   await db.ingest([{ pdf: fileInput.files[0], policy: "PPO_PLUS" }],     // a PDF: File, Blob, ArrayBuffer or Uint8Array
+//!                   (p) => console.log(p.phase, p.page ?? p.done, p.pages ?? p.total),
+//!                   { signal: controller.signal });                     // abort → CANCELLED, nothing added
 //!   await db.documents();         // [{id: "rider", policy, source, chunks}] — what the member added
 //!   await db.delete(["rider"]);   // chunk ids or document ids
 //!   await db.stats();             // {modelId, dims, weights: "int8", chunks, policies, storedBytes, usage, quota, textsEmbedded, open, …}
@@ -60,6 +63,7 @@
 //! Rejections are `BenefindError`s with a stable `code` and a message naming what was wrong:
 //! `BAD_FILTER`, `DIMENSION_MISMATCH`, `BAD_BUNDLE`, `MODEL_MISMATCH`, `MODEL_INVALID`,
 //! `MODEL_MISSING`, `MODEL_CHECKSUM`, `INVALID_INPUT` (also a document over 2 MiB of text),
+//! `PDF_INVALID`, `PDF_ENCRYPTED`, `PDF_NO_TEXT`, `PDF_TOO_LARGE` (see the `pdf` module), `CANCELLED`,
 //! `QUOTA_EXCEEDED`, `STORE_CORRUPT`, `DB_BLOCKED`, `DB_CLOSED`, `STORAGE`, `BUSY`, `CLOSED`,
 //! `NOT_OPEN`, `WORKER`, `TOKENIZER`, `INFERENCE`, `INTERNAL`; a misspelt
 //! option (`wher`) is an error, not ignored. `highlights` are JS string indices (UTF-16).
@@ -118,8 +122,11 @@
 //! and a relevance meter (cosine ≥ 0.45 "strong", ≥ 0.25 "good", else "weak": MiniLM's
 //! cosines are low in absolute terms — the seed question's right answer scores 0.29). The
 //! first visit shows the model download (bytes) and indexing; later visits are ready at once
-//! and say "Works offline". **Add your documents**: paste text or choose .txt/.md files, pick
-//! or type a policy, watch the embedding progress; they are stored in this browser, searchable
+//! and say "Works offline". **Add your documents**: paste text or choose PDF/.txt/.md files, pick
+//! or type a policy, watch each PDF's pages being read and the embedding progress (Cancel
+//! stops it, nothing added), see each file's pages and passages; a refused PDF (password,
+//! scan, damaged, not a PDF) says why and adds nothing. A PDF's passages are cited as
+//! "plan · file · page N · section"; they are stored in this browser, searchable
 //! with the plan's passages, listed with a Delete button, and still there after a reload.
 //!
 //! Offline: `www/sw.js` caches the page, its modules, the wasm package and the default bundle
@@ -207,10 +214,19 @@
 //! and CPU, up to their 14- vs 15-bit activations (cosine > 0.99999 between them, tested in
 //! each engine).
 
+// The main module (engine, database, cloud) and the PDF module are two builds of this
+// crate: the PDF module (feature `pdf-module`) exports only the reader, so PDF support
+// costs nothing until a member adds a PDF.
+#[cfg(not(feature = "pdf-module"))]
 mod cloud;
+#[cfg(not(feature = "pdf-module"))]
 mod database;
+#[cfg(not(feature = "pdf-module"))]
 mod dto;
+#[cfg(not(feature = "pdf-module"))]
 mod engine;
+#[cfg(feature = "pdf-module")]
+mod pdf;
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -227,6 +243,7 @@ pub fn start() {
 /// The SIMD level this module was built with: "relaxed-simd" (int8 weights run 8-bit dot
 /// products; `loader.js` picks this build where the engine validates relaxed SIMD),
 /// "simd128" (every other engine) or "none" (the `--no-simd` comparison build).
+#[cfg_attr(feature = "pdf-module", allow(dead_code))]
 pub(crate) fn simd_level() -> &'static str {
     if cfg!(target_feature = "relaxed-simd") {
         "relaxed-simd"
@@ -253,6 +270,7 @@ pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> 
         .map_err(|e| js_error(Error::InvalidInput(e.to_string())))
 }
 
+#[cfg_attr(feature = "pdf-module", allow(dead_code))]
 /// Reads a JS argument into a core type, naming what was expected on failure.
 ///
 /// Goes through `serde_json::Value`: serde-wasm-bindgen reads only the fields a struct
@@ -267,6 +285,7 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
     serde_json::from_value(json).map_err(|e| bad(&e))
 }
 
+#[cfg_attr(feature = "pdf-module", allow(dead_code))]
 /// Calls `onProgress(done, total)` when given; a throwing callback must not abort the
 /// work half-way, so its exceptions are dropped.
 pub(crate) fn progress_callback(on_progress: Option<js_sys::Function>) -> impl FnMut(usize, usize) {

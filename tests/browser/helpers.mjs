@@ -17,9 +17,9 @@ export const SHOTS = path.join(ROOT, "screenshots");
  * close() resolves once the server has exited. `port` 0 picks a free one; a test that
  * takes the server down (offline) starts it again on the same port, the same origin.
  */
-export function startServer(extraMounts = [], { port = 0, root = path.join(ROOT, "www") } = {}) {
+export function startServer(extraMounts = [], { port = 0, root = path.join(ROOT, "www"), log = false } = {}) {
   const args = [
-    path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", String(port),
+    path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", String(port), ...(log ? ["--log"] : []),
     "--mount", `/pkg=${path.join(ROOT, "pkg")}`,
     "--mount", `/models=${path.join(ROOT, "models")}`,
     ...extraMounts.flatMap((m) => ["--mount", m]),
@@ -33,7 +33,8 @@ export function startServer(extraMounts = [], { port = 0, root = path.join(ROOT,
     child.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/ on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve({ url: m[1], close: () => { child.kill(); return exited; } });
+      // With `log`, `requests()` lists the request lines so far ("GET /pkg/…").
+      if (m) resolve({ url: m[1], close: () => { child.kill(); return exited; }, requests: () => out.split("\n").filter((l) => /^[A-Z]+ \//.test(l)) });
     });
   });
 }
