@@ -14,10 +14,12 @@
 #                                       slow clients holding connections open; and the Titan
 #                                       calls per minute one address can cause (default limits)
 #   pkg-scripts/bench.sh peers [SIZES]  benefind vs transformers.js (same MiniLM) and a JS cosine scan, in Chromium
+#   pkg-scripts/bench.sh pdf [FILE.pdf…] PDFs to searchable, natively and in Chromium: extraction, pages,
+#                                       chunks/s, time to searchable, memory; 1 worker vs one per core
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,13p' "$0" >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -97,6 +99,27 @@ bench_proxy() {
     --guarded-fake "http://127.0.0.1:$((fake + 2))" "$@"
 }
 
+# PDFs from bytes to searchable, natively and in headless Chromium: extraction, pages,
+# chunks, chunks/s, time to searchable and memory, one embedding worker (the sequential
+# baseline) next to one per core. Default files: the committed SBC excerpt and an 83-page
+# handbook made from the sample plans (tests/browser/make-pdf.mjs); give your own PDFs
+# (e.g. a real handbook) as arguments.
+bench_pdf() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  cargo build --release --locked --features full --bin benefind
+  local files=("$@")
+  if [ "${#files[@]}" = 0 ]; then
+    mkdir -p "$ROOT/target/bench"
+    node "$ROOT/tests/browser/make-pdf.mjs" "$ROOT/target/bench/handbook-83.pdf" 83
+    files=("$ROOT/tests/fixtures/pdf/sbc-cms-example-2025-p1-3.pdf" "$ROOT/target/bench/handbook-83.pdf")
+  fi
+  log "natively (benefind bench pdf)"
+  "$TARGET_DIR/release/benefind" bench pdf --weights int8 "${files[@]}"
+  bash "$ROOT/pkg-scripts/build.sh"
+  log "in headless Chromium (the Benefind API, int8 weights)"
+  node "$ROOT/tests/browser/bench-pdf.mjs" "${files[@]}"
+}
+
 bench_peers() {
   bash "$ROOT/pkg-scripts/setup.sh"
   bash "$ROOT/pkg-scripts/fetch-peers.sh"
@@ -122,5 +145,6 @@ case "${1:-}" in
   browser) shift; bench_browser "$@" ;;
   proxy) shift; bench_proxy "$@" ;;
   peers) shift; bench_peers "$@" ;;
+  pdf) shift; bench_pdf "$@" ;;
   *) usage ;;
 esac

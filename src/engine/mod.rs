@@ -944,6 +944,38 @@ impl Engine {
     ) -> Result<PreparedIngest> {
         let records = self.chunk(docs)?;
         let vectors = self.embed_records(&records, progress)?;
+        self.prepared(docs, records, vectors)
+    }
+
+    /// [`prepare_ingest`](Self::prepare_ingest) with the vectors embedded elsewhere (the
+    /// browser embeds in several workers): `vectors` holds one vector of this engine's
+    /// dimension for each chunk of [`chunk(docs)`](Self::chunk), in order. Errors with
+    /// [`Error::InvalidInput`] naming both counts when the numbers do not match.
+    pub fn prepare_ingest_embedded(
+        &self,
+        docs: &[IngestDoc],
+        vectors: Vec<f32>,
+    ) -> Result<PreparedIngest> {
+        let records = self.chunk(docs)?;
+        let dims = self.embedder.dims();
+        if vectors.len() != records.len() * dims {
+            return Err(Error::InvalidInput(format!(
+                "{} vector values were given for {} chunks of {dims} dimensions; {} were expected",
+                vectors.len(),
+                records.len(),
+                records.len() * dims
+            )));
+        }
+        self.prepared(docs, records, vectors)
+    }
+
+    /// Validates chunks and their vectors into a prepared ingest.
+    fn prepared(
+        &self,
+        docs: &[IngestDoc],
+        records: Vec<Record>,
+        vectors: Vec<f32>,
+    ) -> Result<PreparedIngest> {
         // Replacing a document replaces all its old chunks, not only same-numbered ones.
         let doc_ids: Vec<String> = docs.iter().filter_map(|d| d.id.clone()).collect();
         let new_ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();

@@ -108,6 +108,12 @@ export interface OpenOptions {
   /** IndexedDB database name (default "benefind"). */
   dbName?: string;
   onProgress?: (p: Progress) => void;
+  /**
+   * How many workers embed during an ingest: the database's worker plus helper workers,
+   * each with its own wasm instance and model copy (about 60 MB each). Default: one per
+   * core (`navigator.hardwareConcurrency`), at most 4; 1 embeds in the database's worker only.
+   */
+  ingestWorkers?: number;
   /** How long to wait for other tabs to release an old version of the database before failing with DB_BLOCKED (default 15000). */
   blockedTimeoutMs?: number;
   /**

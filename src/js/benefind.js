@@ -86,7 +86,7 @@ export class Benefind {
    * cannot be opened together with a local `bundleUrl` (different models).
    */
   /** @param {import("./benefind.d.ts").OpenOptions} [options] */
-  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud } = {}) {
+  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud, ingestWorkers } = {}) {
     const { worker, shim } = startWorker();
     const db = new Benefind(worker, onProgress);
     try {
@@ -96,6 +96,7 @@ export class Benefind {
         bundleUrl: bundleUrl && new URL(bundleUrl, location.href).href,
         dbName,
         blockedTimeoutMs,
+        ingestWorkers,
         cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
       };
       db.opened = await db.#call("open", db.#openArgs);

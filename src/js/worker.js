@@ -8,6 +8,8 @@ import { loadModel, modelSums, BenefindError } from "./model.js";
 
 
 let db = null;
+// The model files the database was opened with, for the ingest helpers.
+let modelFiles = null;
 // Cloud mode: the same operations answered by benefind-proxy (Titan V2 + S3 Vectors).
 let cloud = null;
 let info = {};
@@ -61,6 +63,90 @@ async function readPdf(bytes, name) {
   } finally {
     try { file?.free(); } catch { /* a trapped instance */ }
   }
+}
+
+// Parallel ingest: batches of chunk texts go to this worker's embedder and to helper
+// workers (embedder-worker.js), one per further core (at most 3), each with its own wasm
+// instance; this worker keeps the store and writes everything in one transaction.
+const BATCH = 8;
+const MAX_HELPERS = 3;
+const HELPER_START_MS = 30000;
+
+// open({ingestWorkers}): how many workers may embed (default: one per core, at most 4).
+let ingestWorkers = undefined;
+
+/** How many helpers an ingest of `chunks` chunks gets. */
+function helperCount(chunks) {
+  const workers = ingestWorkers ?? navigator.hardwareConcurrency ?? 1;
+  return Math.max(0, Math.min(workers - 1, MAX_HELPERS, Math.floor(chunks / BATCH) - 1));
+}
+
+/** A ready helper, or null where one cannot start (no nested workers, offline, no memory). */
+function startHelper() {
+  return new Promise((resolve) => {
+    let helper;
+    try {
+      helper = new Worker(new URL("./embedder-worker.js", import.meta.url), { type: "module" });
+    } catch {
+      resolve(null);
+      return;
+    }
+    const fail = () => { clearTimeout(timer); helper.terminate(); resolve(null); };
+    const timer = setTimeout(fail, HELPER_START_MS);
+    helper.onerror = fail;
+    helper.onmessage = ({ data }) => {
+      if (!data.ok) return fail();
+      clearTimeout(timer);
+      resolve(helper);
+    };
+    helper.postMessage({ op: "init", files: modelFiles.map((f) => f.slice()) });
+  });
+}
+
+/**
+ * Embeds `texts` on this worker and its helpers; one flat Float32Array in order. A helper
+ * that fails gives its batch back and stops; this worker finishes whatever is left.
+ */
+async function embedParallel(texts, dims, onProgress) {
+  const helpers = (await Promise.all(Array.from({ length: helperCount(texts.length) }, startHelper))).filter(Boolean);
+  const out = new Float32Array(texts.length * dims);
+  const queue = [];
+  for (let start = 0; start < texts.length; start += BATCH) queue.push(start);
+  let done = 0;
+  const record = (start, vectors) => {
+    out.set(vectors, start * dims);
+    done += vectors.length / dims;
+    onProgress(done, texts.length);
+  };
+  const runHelper = (helper) => new Promise(/** @param {(value?: void) => void} resolve */ (resolve) => {
+    const step = () => {
+      const start = queue.shift();
+      if (start === undefined) return resolve();
+      const giveBack = () => { queue.unshift(start); helper.terminate(); resolve(); };
+      helper.onerror = giveBack;
+      helper.onmessage = ({ data }) => {
+        if (!data.ok) return giveBack();
+        record(start, data.vectors);
+        step();
+      };
+      helper.postMessage({ op: "embed", texts: texts.slice(start, start + BATCH) });
+    };
+    step();
+  });
+  const runHere = async () => {
+    for (let start = queue.shift(); start !== undefined; start = queue.shift()) {
+      record(start, need().embed(texts.slice(start, start + BATCH)));
+      await yieldToEvents();
+    }
+  };
+  try {
+    await Promise.all([runHere(), ...helpers.map(runHelper)]);
+    // Batches given back after this worker ran dry.
+    await runHere();
+  } finally {
+    for (const helper of helpers) helper.terminate();
+  }
+  return { vectors: out, workers: helpers.length + 1 };
 }
 
 /** Documents with `pdf` bytes become documents with `layout`; others pass through. */
@@ -142,7 +228,8 @@ function changed() {
 }
 
 const ops = {
-  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts }) {
+  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers }) {
+    ingestWorkers = workers;
     if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
     wasmMemory = (await initWasm()).memory;
     let files, modelSource;
@@ -154,6 +241,7 @@ const ops = {
     } else {
       throw new BenefindError("MODEL_MISSING", "open() needs model: {baseUrl} or {files: {weights, tokenizer, config}}");
     }
+    modelFiles = files;
     info = { modelSource, dbName };
     const bundle = bundleUrl ? await fetchBundle(bundleUrl) : undefined;
     progress({ phase: "index" });
@@ -191,7 +279,15 @@ const ops = {
     const docs = await readDocuments(input);
     if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
     await sync();
-    const report = await need().ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
+    const onProgress = (done, total) => progress({ phase: "ingest", done, total });
+    const texts = need().chunkTexts(docs);
+    let report;
+    if (modelFiles && helperCount(texts.length) > 0) {
+      const { vectors, workers } = await embedParallel(texts, need().stats().dims, onProgress);
+      report = { ...(await need().ingestEmbedded(docs, vectors)), workers };
+    } else {
+      report = { ...(await need().ingest(docs, onProgress)), workers: 1 };
+    }
     changed();
     return report;
   },

@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
-use crate::engine::{Collection, Engine, IngestDoc, IngestReport};
+use crate::engine::{Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
 use crate::error::{Error, Result};
 
 /// The stored layout's version; bumped when the meaning of stored records changes.
@@ -382,6 +382,20 @@ fn empty_collection(embedder: &Embedder) -> Result<Collection> {
 }
 
 /// The id given to an ingested document that has none: stable for the same text and
+/// `docs` with an id each: a document without one gets [`document_id`] (and a source).
+fn with_ids(docs: &[IngestDoc]) -> Vec<IngestDoc> {
+    docs.iter()
+        .map(|d| {
+            let mut d = d.clone();
+            if d.id.is_none() {
+                d.id = Some(document_id(d.policy.trim(), &d.content()));
+                d.source.get_or_insert_with(|| "added document".into());
+            }
+            d
+        })
+        .collect()
+}
+
 /// policy, so adding a document twice replaces it instead of duplicating it.
 pub fn document_id(policy: &str, text: &str) -> String {
     let mut h = crc32fast::Hasher::new();
@@ -542,18 +556,37 @@ impl<S: Store> Database<S> {
         docs: &[IngestDoc],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<IngestReport> {
-        let docs: Vec<IngestDoc> = docs
-            .iter()
-            .map(|d| {
-                let mut d = d.clone();
-                if d.id.is_none() {
-                    d.id = Some(document_id(d.policy.trim(), &d.content()));
-                    d.source.get_or_insert_with(|| "added document".into());
-                }
-                d
-            })
-            .collect();
-        let prepared = self.engine.prepare_ingest(&docs, progress)?;
+        let prepared = self.engine.prepare_ingest(&with_ids(docs), progress)?;
+        self.commit_ingest(prepared).await
+    }
+
+    /// The texts [`ingest`](Self::ingest) would embed for `docs`, in order: embed them
+    /// elsewhere (several workers) and pass the vectors to
+    /// [`ingest_embedded`](Self::ingest_embedded).
+    pub fn chunk_texts(&self, docs: &[IngestDoc]) -> Result<Vec<String>> {
+        Ok(self
+            .engine
+            .chunk(&with_ids(docs))?
+            .into_iter()
+            .map(|r| r.text)
+            .collect())
+    }
+
+    /// [`ingest`](Self::ingest) with the vectors of [`chunk_texts`](Self::chunk_texts)
+    /// (flat, in order); all or nothing, checked as if embedded here.
+    pub async fn ingest_embedded(
+        &mut self,
+        docs: &[IngestDoc],
+        vectors: Vec<f32>,
+    ) -> Result<IngestReport> {
+        let prepared = self
+            .engine
+            .prepare_ingest_embedded(&with_ids(docs), vectors)?;
+        self.commit_ingest(prepared).await
+    }
+
+    /// Writes a prepared ingest in one transaction, then makes it searchable.
+    async fn commit_ingest(&mut self, prepared: PreparedIngest) -> Result<IngestReport> {
         let dims = self.engine.embedder().dims();
         let put: Vec<(String, Vec<u8>)> = prepared
             .records

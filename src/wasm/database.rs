@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect};
+use js_sys::{Float32Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -132,6 +132,44 @@ impl JsDatabase {
             let mut db = take(&inner)?;
             let mut progress = progress_callback(on_progress);
             let report = db.ingest(&docs, &mut progress).await;
+            put_back(&inner, db);
+            to_js(&report.map_err(js_error)?)
+        })
+    }
+
+    /// The texts `ingest(docs)` would embed, in order (to embed them in several workers).
+    #[wasm_bindgen(js_name = chunkTexts)]
+    pub fn chunk_texts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
+    ) -> Result<Vec<String>, JsValue> {
+        let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
+        self.with(|db| db.chunk_texts(&docs).map_err(js_error))
+    }
+
+    /// Embeds texts with this database's embedder: one flat `Float32Array`.
+    pub fn embed(&self, texts: Vec<String>) -> Result<Float32Array, JsValue> {
+        self.with(|db| {
+            let vectors = db.engine().embedder().embed(&texts).map_err(js_error)?;
+            let flat: Vec<f32> = vectors.into_iter().flatten().collect();
+            Ok(Float32Array::from(flat.as_slice()))
+        })
+    }
+
+    /// `ingest` with the vectors of `chunkTexts(docs)` embedded elsewhere (flat, in
+    /// order); all or nothing, checked as if embedded here.
+    #[wasm_bindgen(js_name = ingestEmbedded, unchecked_return_type = "Promise<IngestReport>")]
+    pub fn ingest_embedded(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
+        vectors: Vec<f32>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        let docs: Result<Vec<IngestDoc>, JsValue> = from_js(docs, "documents");
+        future_to_promise(async move {
+            let docs = docs?;
+            let mut db = take(&inner)?;
+            let report = db.ingest_embedded(&docs, vectors).await;
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)
         })

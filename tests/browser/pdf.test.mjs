@@ -10,35 +10,15 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT, SHOTS, startServer } from "./helpers.mjs";
 import { ENGINES, sessionsFor } from "./engines.mjs";
+import { pdfFromPages } from "./make-pdf.mjs";
 
 const FIXTURES = path.join(ROOT, "tests/fixtures/pdf");
 const SBC = "sbc-cms-example-2025-p1-3.pdf";
 
-/** A plain PDF of `pages` pages, one line of text each (a long handbook stand-in). */
-function longPdf(pages) {
-  const objs = ["<< /Type /Catalog /Pages 2 0 R >>", null, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"];
-  const kids = [];
-  for (let p = 1; p <= pages; p++) {
-    const lines = Array.from({ length: 8 }, (_, i) => `(Section ${p}.${i + 1}: members pay a $${p} copay for service number ${p} in this part of the handbook.) Tj 0 -14 Td`);
-    const text = `BT /F1 11 Tf 72 700 Td ${lines.join(" ")} ET`;
-    objs.push(`<< /Length ${text.length} >>\nstream\n${text}\nendstream`);
-    const contents = objs.length;
-    objs.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contents} 0 R >>`);
-    kids.push(`${objs.length} 0 R`);
-  }
-  objs[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${pages} >>`;
-  let out = "%PDF-1.4\n";
-  const offsets = objs.map((o, i) => {
-    const at = out.length;
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-    return at;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
-  for (const at of offsets) out += `${String(at).padStart(10, "0")} 00000 n \n`;
-  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return out;
-}
+/** A plain PDF of `pages` pages, eight lines of text each (a long handbook stand-in). */
+const longPdf = (pages) => pdfFromPages(Array.from({ length: pages }, (_, p) => Array.from({ length: 8 }, (_, i) => ({
+  text: `Section ${p + 1}.${i + 1}: members pay a $${p + 1} copay for service number ${p + 1} in this part of the handbook.`, size: 11,
+}))));
 
 const ready = (tab) => tab.waitFor(() => document.body.dataset.ready === "true" || document.body.dataset.ready === "error")
   .then(async () => assert.equal(await tab.evaluate(() => document.body.dataset.ready), "true",

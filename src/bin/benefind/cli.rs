@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
 use crate::{
-    cmd_bench, cmd_bench_proxy, cmd_bench_quality, cmd_bench_search, cmd_bundle, cmd_cloud,
-    cmd_embed, cmd_search,
+    cmd_bench, cmd_bench_pdf, cmd_bench_proxy, cmd_bench_quality, cmd_bench_sbc, cmd_bench_search,
+    cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
 };
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
@@ -331,6 +331,30 @@ enum BenchCommand {
         #[arg(long, default_value_t = 15)]
         abuse_seconds: u64,
     },
+    /// PDFs from bytes to searchable: extraction, pages, chunks, sequential vs parallel
+    /// embedding, time to searchable, peak memory; writes target/bench/pdf-native.json.
+    Pdf {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Threads for the parallel figure, each with its own embedder (default: cores, ≤ 4).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// The PDF files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Retrieval on real SBC PDFs before (plain text chunks) and after (one chunk per
+    /// table row) row-aware chunking: top-1 and MRR@10 per half; writes target/bench/sbc.json.
+    Sbc {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// JSON lines {"half", "question", "answers": [row label, …]}.
+        #[arg(long)]
+        questions: PathBuf,
+        /// The SBC PDFs; every question is asked of each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
         #[command(flatten)]
@@ -455,6 +479,16 @@ impl BenchCommand {
     fn run(self) -> anyhow::Result<()> {
         match self {
             Self::Embed { model, runs } => cmd_bench::embed(&model, runs),
+            Self::Pdf {
+                model,
+                threads,
+                files,
+            } => cmd_bench_pdf::run(&model, &files, threads),
+            Self::Sbc {
+                model,
+                questions,
+                files,
+            } => cmd_bench_sbc::run(&model, &questions, &files),
             Self::Proxy {
                 proxy,
                 fake,

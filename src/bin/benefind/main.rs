@@ -46,8 +46,10 @@
 mod cli;
 mod cmd_bench;
 mod cmd_bench_abuse;
+mod cmd_bench_pdf;
 mod cmd_bench_proxy;
 mod cmd_bench_quality;
+mod cmd_bench_sbc;
 mod cmd_bench_search;
 mod cmd_bundle;
 mod cmd_cloud;

@@ -1,0 +1,197 @@
+//! `benefind bench sbc --questions FILE PDF…`: retrieval on real SBCs, before and after
+//! row-aware chunking. "Before" is what a plain pipeline does: pdf-extract's plain text,
+//! cut by the text chunker (900-character-like chunks that mix table rows); "after" is
+//! `benefind::pdf`'s layout, one chunk per table row, with pages. Each question is asked
+//! of each file (hybrid ranking, k = 10); a hit is relevant when its text contains one of
+//! the question's `answers` (case and spacing ignored: a row label such as "Specialist
+//! visit" — lenient towards "before", whose chunks hold many rows). Prints top-1 and
+//! MRR@10 per half (dev, heldout) and file; writes target/bench/sbc.json.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::{ensure, Context};
+use benefind::pdf::{read_pdf, PdfLimits};
+use benefind::{Engine, IngestDoc, Query};
+use serde::Deserialize;
+use serde_json::{json, Map};
+
+use crate::cli::ModelArgs;
+
+#[derive(Deserialize)]
+struct Question {
+    half: String,
+    question: String,
+    answers: Vec<String>,
+}
+
+/// Lower case without whitespace: "Preventive care /screening" ~ "preventive care/screening".
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{} line {}", path.display(), n + 1))?,
+        );
+    }
+    ensure!(!out.is_empty(), "{} has no questions", path.display());
+    Ok(out)
+}
+
+/// An engine holding one document, chunked one of the two ways.
+fn engine_for(model: &ModelArgs, doc: IngestDoc) -> anyhow::Result<Engine> {
+    let mut engine = Engine::empty(model.load()?)?;
+    engine.ingest(&[doc])?;
+    Ok(engine)
+}
+
+/// The 1-based rank of the first relevant hit in the top 10, if any.
+fn rank(engine: &Engine, q: &Question) -> anyhow::Result<Option<usize>> {
+    let hits = engine.query(&Query {
+        question: Some(q.question.clone()),
+        k: Some(10),
+        ..Query::default()
+    })?;
+    let answers: Vec<String> = q.answers.iter().map(|a| squash(a)).collect();
+    Ok(hits
+        .iter()
+        .position(|h| {
+            let text = squash(&h.text);
+            answers.iter().any(|a| text.contains(a.as_str()))
+        })
+        .map(|i| i + 1))
+}
+
+#[derive(Default, Clone, Copy)]
+struct Score {
+    n: usize,
+    top1: usize,
+    rr: f64,
+}
+
+impl Score {
+    fn add(&mut self, rank: Option<usize>) {
+        self.n += 1;
+        if rank == Some(1) {
+            self.top1 += 1;
+        }
+        self.rr += rank.map_or(0.0, |r| 1.0 / r as f64);
+    }
+
+    fn json(self) -> serde_json::Value {
+        json!({
+            "questions": self.n,
+            "top1": self.top1 as f64 / self.n.max(1) as f64,
+            "mrr10": self.rr / self.n.max(1) as f64,
+        })
+    }
+}
+
+pub fn run(model: &ModelArgs, questions: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
+    let questions = read_questions(questions)?;
+    // (half, way) → score, and (file, way) → score.
+    let mut by_half: BTreeMap<(String, &str), Score> = BTreeMap::new();
+    let mut by_file: BTreeMap<(String, &str), Score> = BTreeMap::new();
+    let mut chunks: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for path in files {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("sbc.pdf")
+            .to_string();
+        let plain = pdf_extract::extract_text_from_mem(&bytes)
+            .map_err(|e| anyhow::anyhow!("{name}: pdf-extract: {e:?}"))?;
+        let layout = read_pdf(&bytes, &name, PdfLimits::default())?;
+        let doc = |text: String, layout| IngestDoc {
+            text,
+            layout,
+            policy: "SBC".into(),
+            source: Some(name.clone()),
+            id: Some("sbc".into()),
+            metadata: Map::new(),
+        };
+        for (way, engine) in [
+            ("before", engine_for(model, doc(plain.clone(), None))?),
+            (
+                "after",
+                engine_for(model, doc(String::new(), Some(layout.clone())))?,
+            ),
+        ] {
+            chunks.insert((name.clone(), way), engine.collection().len());
+            for q in &questions {
+                let r = rank(&engine, q)?;
+                by_half.entry((q.half.clone(), way)).or_default().add(r);
+                by_file.entry((name.clone(), way)).or_default().add(r);
+            }
+        }
+    }
+    println!(
+        "{:<44} {:>7} {:>9} {:>9} {:>9} {:>9}",
+        "set", "chunks", "top-1 bef", "top-1 aft", "MRR bef", "MRR aft"
+    );
+    let line = |label: &str, chunks: String, before: Score, after: Score| {
+        let (b, a) = (before.json(), after.json());
+        println!(
+            "{label:<44} {chunks:>7} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            b["top1"].as_f64().unwrap_or(0.0),
+            a["top1"].as_f64().unwrap_or(0.0),
+            b["mrr10"].as_f64().unwrap_or(0.0),
+            a["mrr10"].as_f64().unwrap_or(0.0),
+        );
+    };
+    let halves: Vec<String> = {
+        let mut h: Vec<String> = questions.iter().map(|q| q.half.clone()).collect();
+        h.dedup();
+        h
+    };
+    let mut report = serde_json::Map::new();
+    for half in &halves {
+        let (b, a) = (
+            by_half[&(half.clone(), "before")],
+            by_half[&(half.clone(), "after")],
+        );
+        line(
+            &format!("{half} ({} question × file pairs)", b.n),
+            String::new(),
+            b,
+            a,
+        );
+        report.insert(half.clone(), json!({"before": b.json(), "after": a.json()}));
+    }
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("sbc.pdf")
+            .to_string();
+        let (b, a) = (
+            by_file[&(name.clone(), "before")],
+            by_file[&(name.clone(), "after")],
+        );
+        let c = format!(
+            "{}→{}",
+            chunks[&(name.clone(), "before")],
+            chunks[&(name.clone(), "after")]
+        );
+        line(&name, c, b, a);
+        report.insert(name, json!({"before": b.json(), "after": a.json()}));
+    }
+    let out = Path::new("target/bench");
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("sbc.json"), serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}
