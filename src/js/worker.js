@@ -118,20 +118,31 @@ async function embedParallel(texts, dims, onProgress) {
     done += vectors.length / dims;
     onProgress(done, texts.length);
   };
+  // Each helper keeps two batches queued, so it never waits for this worker (busy with
+  // its own batch) to hand it the next one.
   const runHelper = (helper) => new Promise(/** @param {(value?: void) => void} resolve */ (resolve) => {
-    const step = () => {
+    const inFlight = [];
+    const send = () => {
       const start = queue.shift();
-      if (start === undefined) return resolve();
-      const giveBack = () => { queue.unshift(start); helper.terminate(); resolve(); };
-      helper.onerror = giveBack;
-      helper.onmessage = ({ data }) => {
-        if (!data.ok) return giveBack();
-        record(start, data.vectors);
-        step();
-      };
+      if (start === undefined) return;
+      inFlight.push(start);
       helper.postMessage({ op: "embed", texts: texts.slice(start, start + BATCH) });
     };
-    step();
+    const giveBack = () => {
+      queue.unshift(...inFlight.splice(0));
+      helper.terminate();
+      resolve();
+    };
+    helper.onerror = giveBack;
+    helper.onmessage = ({ data }) => {
+      if (!data.ok) return giveBack();
+      record(inFlight.shift(), data.vectors);
+      send();
+      if (!inFlight.length) resolve();
+    };
+    send();
+    send();
+    if (!inFlight.length) resolve();
   });
   const runHere = async () => {
     for (let start = queue.shift(); start !== undefined; start = queue.shift()) {

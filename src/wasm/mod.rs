@@ -49,6 +49,12 @@
 //! `search`, `query`, `ingest` and `delete` as above (a question ranks hybrid: the proxy
 //! re-ranks S3 Vectors' best with their words).
 //!
+//! An ingest uses every core without cross-origin isolation: the worker chunks, then embeds
+//! batches itself while helper workers (`embedder-worker.js`, one per further core, each its
+//! own wasm instance and model copy) embed others, and writes all vectors in one transaction
+//! (`Database.chunkTexts` / `embed` / `ingestEmbedded`; `open({ingestWorkers: 1})` keeps it
+//! to the one worker).
+//!
 //! All model, index and storage work runs in a dedicated Web Worker, one operation at a time;
 //! the page's main thread only posts messages (measured: no task over 50 ms on the main thread
 //! during a 500-chunk ingest). The model files (`model.int8.safetensors` by default, see the
