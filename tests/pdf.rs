@@ -178,6 +178,14 @@ fn bad_files_get_typed_errors_and_codes() {
     assert!(truncated.to_string().contains("truncated or damaged"));
     assert_eq!(code(truncated), ErrorCode::PdfInvalid);
 
+    // pdf-extract panics on this operator; the reader reports a damaged file.
+    let panicky = read(&fixture("bad-operator.pdf")).unwrap_err();
+    assert!(matches!(panicky, PdfError::Corrupt { .. }), "{panicky}");
+    assert!(
+        panicky.to_string().contains("page 1: assertion failed"),
+        "{panicky}"
+    );
+
     let locked = read(&fixture("locked.pdf")).unwrap_err();
     assert!(matches!(locked, PdfError::Encrypted { .. }), "{locked}");
     assert!(locked.to_string().contains("password-protected"));

@@ -22,10 +22,14 @@ const progress = (p) => self.postMessage({ type: "progress", ...p });
 
 // The PDF module (benefind_pdf.js + its wasm): imported on the first PDF, never before.
 let pdfModule = null;
+// Bumped when the module traps: a new URL is a new module instance with a fresh wasm
+// instance (the same URL would give back the cached, trapped one).
+let pdfGeneration = 0;
 
 async function loadPdfModule() {
   if (!pdfModule) {
-    pdfModule = import("./benefind_pdf.js").then(async (m) => {
+    const url = pdfGeneration ? `./benefind_pdf.js?instance=${pdfGeneration}` : "./benefind_pdf.js";
+    pdfModule = import(url).then(async (m) => {
       await m.default({ module_or_path: new URL("./benefind_pdf_bg.wasm", import.meta.url) });
       return m;
     });
@@ -59,6 +63,7 @@ async function readPdf(bytes, name) {
   } catch (e) {
     if (e?.code) throw e;
     pdfModule = null;
+    pdfGeneration += 1;
     throw new BenefindError("PDF_INVALID", `${name} could not be read as a PDF (${e?.message ?? e}); the file may be truncated or damaged: download it again, or paste its text`);
   } finally {
     try { file?.free(); } catch { /* a trapped instance */ }

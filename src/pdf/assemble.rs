@@ -25,6 +25,8 @@ const MARGIN: f64 = 0.1;
 const HEADING_RATIO: f64 = 1.18;
 /// Longest heading, in characters; longer large text is a paragraph (a banner, a quote).
 const MAX_HEADING_CHARS: usize = 150;
+/// Most words in a heading.
+const MAX_HEADING_WORDS: usize = 16;
 /// Column boundaries within this distance continue a table from the previous page.
 const SAME_COLUMNS: f64 = 3.0;
 
@@ -224,10 +226,19 @@ fn heading_sizes(pages: &[PageInk], body: f64) -> Vec<i64> {
     sizes
 }
 
+/// A heading: clearly larger than the body, short, starting like a title (a capital or a
+/// number, not a sentence's continuation) and not ending like a sentence or a clause.
 fn is_heading(line: &Line, body: f64) -> bool {
+    let text = line.text.as_str();
     line.size >= body * HEADING_RATIO
-        && line.text.chars().count() <= MAX_HEADING_CHARS
-        && line.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && text.chars().count() <= MAX_HEADING_CHARS
+        && text.split_whitespace().count() <= MAX_HEADING_WORDS
+        && text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        && !text.ends_with(['.', ',', ';'])
 }
 
 /// What the previous table was, for a table that continues on the next page.
@@ -630,6 +641,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn large_text_that_reads_like_a_sentence_is_not_a_heading() {
+        let line = |text: &str| Line {
+            y: 0.0,
+            size: 14.0,
+            text: text.into(),
+        };
+        assert!(is_heading(&line("Your Rights to Continue Coverage"), 10.0));
+        assert!(is_heading(&line("3. Prescription drugs"), 10.0));
+        assert!(
+            !is_heading(&line("Your Rights to Continue Coverage"), 13.0),
+            "not larger"
+        );
+        for text in [
+            "document at www.example.com or by calling (855) 555-1214.",
+            "services?",
+            "Coinsurance is your share of the costs of a covered service, calculated as a percent of the allowed amount",
+            "This is only a summary.",
+        ] {
+            assert!(!is_heading(&line(text), 10.0), "{text}");
+        }
     }
 
     #[test]

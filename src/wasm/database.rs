@@ -14,6 +14,12 @@ use super::{from_js, js_error, progress_callback, to_js};
 use crate::store::{idb::BrowserStore, Database};
 use crate::{Error, ErrorCode, IngestDoc, Query};
 
+/// Where an ingest's vectors come from: embedded here (with progress), or given.
+enum Vectors {
+    Embed(Option<js_sys::Function>),
+    Given(Vec<f32>),
+}
+
 /// The database, or why it is not there: an async operation has it out (it is never
 /// borrowed across an await), or `close()` dropped it.
 enum Slot {
@@ -125,16 +131,7 @@ impl JsDatabase {
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
         on_progress: Option<js_sys::Function>,
     ) -> Promise {
-        let inner = self.inner.clone();
-        let docs: Result<Vec<IngestDoc>, JsValue> = from_js(docs, "documents");
-        future_to_promise(async move {
-            let docs = docs?;
-            let mut db = take(&inner)?;
-            let mut progress = progress_callback(on_progress);
-            let report = db.ingest(&docs, &mut progress).await;
-            put_back(&inner, db);
-            to_js(&report.map_err(js_error)?)
-        })
+        self.run_ingest(docs, Vectors::Embed(on_progress))
     }
 
     /// The texts `ingest(docs)` would embed, in order (to embed them in several workers).
@@ -164,12 +161,23 @@ impl JsDatabase {
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
         vectors: Vec<f32>,
     ) -> Promise {
+        self.run_ingest(docs, Vectors::Given(vectors))
+    }
+
+    /// An ingest, one operation at a time: the database is taken for its duration.
+    fn run_ingest(&self, docs: JsValue, vectors: Vectors) -> Promise {
         let inner = self.inner.clone();
         let docs: Result<Vec<IngestDoc>, JsValue> = from_js(docs, "documents");
         future_to_promise(async move {
             let docs = docs?;
             let mut db = take(&inner)?;
-            let report = db.ingest_embedded(&docs, vectors).await;
+            let report = match vectors {
+                Vectors::Embed(on_progress) => {
+                    let mut progress = progress_callback(on_progress);
+                    db.ingest(&docs, &mut progress).await
+                }
+                Vectors::Given(vectors) => db.ingest_embedded(&docs, vectors).await,
+            };
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)
         })

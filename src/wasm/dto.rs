@@ -58,7 +58,7 @@ export interface Query { question?: string; vector?: number[]; k?: number; where
 /** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
 export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
 /** A document to ingest: `text` (plain or Markdown) or `layout` (a read PDF); extra fields become metadata of every chunk. */
-export interface IngestDoc { text?: string; layout?: Layout; policy: string; source?: string; id?: string; [metadata: string]: unknown; }
+export type IngestDoc = ({ text: string; layout?: undefined } | { layout: Layout; text?: undefined }) & { policy: string; source?: string; id?: string; [metadata: string]: unknown };
 /** A document read with its pages: headings, paragraphs and table rows (`[header, value]` cells). */
 export interface Layout { pages: number; blocks: ({ kind: "heading"; level: number; text: string; page: number } | { kind: "paragraph"; text: string; page: number } | { kind: "row"; cells: [string, string][]; page: number })[]; }
 export interface IngestReport { chunks: number; replaced: number; ids: string[]; /** How many workers embedded the chunks (the database's worker plus helpers, one per further core); local databases in the worker only. */ workers?: number; }

@@ -10,6 +10,14 @@ export async function viaWorker(): Promise<number> {
   try { await db.query({ question: "q", where: { policy: { $gt: "x" } } }); } catch (e) { if (e instanceof BenefindError) return e.code.length; }
   const added: AddedDocument[] = await db.documents();
   await db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }], (p) => void p.done);
+  // A PDF as bytes, with page progress and cancel; its chunks carry `page`.
+  const controller = new AbortController();
+  const pdf: IngestReport = await db.ingest([{ pdf: new Uint8Array(8), name: "sbc.pdf", policy: "PPO_PLUS" }],
+    (p) => void (p.phase === "pdf" ? p.page! / p.pages! : p.done), { signal: controller.signal });
+  const workers: number | undefined = pdf.workers;
+  // @ts-expect-error: a PDF is bytes, not a URL
+  await db.ingest([{ pdf: "sbc.pdf", policy: "PPO_PLUS" }]);
+  await Benefind.open({ model: { baseUrl: "/m/" }, ingestWorkers: 1 });
   const any = await db.stats();
   if ("mode" in any) return 0;
   const stats: Stats = any;
@@ -22,7 +30,7 @@ export async function viaWorker(): Promise<number> {
   await Benefind.deleteDatabase("benefind");
   // @ts-expect-error: dbName is a string
   await Benefind.open({ model: { baseUrl: "/m/" }, dbName: 7 });
-  return hits.length + db.opened.dims + added.length + restored;
+  return hits.length + db.opened.dims + added.length + restored + (workers ?? 0);
 }
 
 export async function viaCloud(): Promise<string> {

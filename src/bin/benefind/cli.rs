@@ -354,6 +354,10 @@ enum BenchCommand {
         /// The SBC PDFs; every question is asked of each.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print each question's rank for this half (look at dev only: held-out is for
+        /// measuring, not tuning).
+        #[arg(long)]
+        show: Option<String>,
     },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
@@ -488,7 +492,8 @@ impl BenchCommand {
                 model,
                 questions,
                 files,
-            } => cmd_bench_sbc::run(&model, &questions, &files),
+                show,
+            } => cmd_bench_sbc::run(&model, &questions, &files, show.as_deref()),
             Self::Proxy {
                 proxy,
                 fake,

@@ -100,12 +100,19 @@ impl Score {
     }
 }
 
-pub fn run(model: &ModelArgs, questions: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
+pub fn run(
+    model: &ModelArgs,
+    questions: &Path,
+    files: &[PathBuf],
+    show: Option<&str>,
+) -> anyhow::Result<()> {
     let questions = read_questions(questions)?;
     // (half, way) → score, and (file, way) → score.
     let mut by_half: BTreeMap<(String, &str), Score> = BTreeMap::new();
     let mut by_file: BTreeMap<(String, &str), Score> = BTreeMap::new();
     let mut chunks: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    // Mean characters per chunk: how much a member reads to find the figure.
+    let mut mean_chars: BTreeMap<(String, &str), usize> = BTreeMap::new();
     for path in files {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path
@@ -132,8 +139,20 @@ pub fn run(model: &ModelArgs, questions: &Path, files: &[PathBuf]) -> anyhow::Re
             ),
         ] {
             chunks.insert((name.clone(), way), engine.collection().len());
+            let chars: usize = engine
+                .collection()
+                .records()
+                .map(|r| r.text.chars().count())
+                .sum();
+            mean_chars.insert(
+                (name.clone(), way),
+                chars / engine.collection().len().max(1),
+            );
             for q in &questions {
                 let r = rank(&engine, q)?;
+                if show == Some(q.half.as_str()) {
+                    eprintln!("{name} {way}: {:?} {}", r, q.question);
+                }
                 by_half.entry((q.half.clone(), way)).or_default().add(r);
                 by_file.entry((name.clone(), way)).or_default().add(r);
             }
@@ -146,7 +165,7 @@ pub fn run(model: &ModelArgs, questions: &Path, files: &[PathBuf]) -> anyhow::Re
     let line = |label: &str, chunks: String, before: Score, after: Score| {
         let (b, a) = (before.json(), after.json());
         println!(
-            "{label:<44} {chunks:>7} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
             b["top1"].as_f64().unwrap_or(0.0),
             a["top1"].as_f64().unwrap_or(0.0),
             b["mrr10"].as_f64().unwrap_or(0.0),
@@ -183,12 +202,19 @@ pub fn run(model: &ModelArgs, questions: &Path, files: &[PathBuf]) -> anyhow::Re
             by_file[&(name.clone(), "after")],
         );
         let c = format!(
-            "{}→{}",
+            "{}→{} ({}→{})",
             chunks[&(name.clone(), "before")],
-            chunks[&(name.clone(), "after")]
+            chunks[&(name.clone(), "after")],
+            mean_chars[&(name.clone(), "before")],
+            mean_chars[&(name.clone(), "after")]
         );
         line(&name, c, b, a);
-        report.insert(name, json!({"before": b.json(), "after": a.json()}));
+        let mean = |way| mean_chars[&(name.clone(), way)];
+        report.insert(
+            name.clone(),
+            json!({"before": b.json(), "after": a.json(),
+                   "mean_chars": {"before": mean("before"), "after": mean("after")}}),
+        );
     }
     let out = Path::new("target/bench");
     std::fs::create_dir_all(out)?;

@@ -202,15 +202,8 @@ fn with_pages(sections: &[OwnedSection], chunks: Vec<(usize, Chunk)>) -> Vec<Chu
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Words;
     use super::*;
-
-    struct Words;
-
-    impl TokenCounter for Words {
-        fn count_tokens(&self, text: &str) -> Result<usize> {
-            Ok(text.split_whitespace().count() + 2)
-        }
-    }
 
     fn row(cells: &[(&str, &str)], page: u32) -> LayoutBlock {
         LayoutBlock::Row {

@@ -313,7 +313,7 @@ mod tests {
     use std::cell::Cell;
 
     /// The stand-in tokenizer: one token per whitespace-separated word, plus [CLS]/[SEP].
-    struct Words;
+    pub(super) struct Words;
 
     impl TokenCounter for Words {
         fn count_tokens(&self, text: &str) -> Result<usize> {
