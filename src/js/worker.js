@@ -38,7 +38,7 @@ async function loadPdfModule() {
   return pdfModule;
 }
 
-/** Lets queued messages (a cancel) run between pages. */
+/** Gives the worker's other events (another tab's change notice, helpers' results) a turn. */
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -47,7 +47,12 @@ const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
  * damaged file.
  */
 async function readPdf(bytes, name) {
-  const m = await loadPdfModule();
+  let m;
+  try {
+    m = await loadPdfModule();
+  } catch (e) {
+    throw new BenefindError("NETWORK", `PDF support could not be loaded (${e?.message ?? e}); it is fetched the first time a PDF is added, so connect to the network once, or paste the document's text`);
+  }
   let file;
   try {
     file = new m.PdfFile(new Uint8Array(bytes), name);
