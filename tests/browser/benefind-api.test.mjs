@@ -58,11 +58,16 @@ for (const engine of ENGINES) {
         db.close();
         const closed = await settle(db.stats());
         const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
-        return { big: big.chunks, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
+        return { big: big.chunks, bigWorkers: big.workers, cores: navigator.hardwareConcurrency, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
       });
       assert.equal(first.opened.modelSource, "network");
       assert.equal(first.big, 40);
-      assert.deepEqual(first.ingestProgress, [[32, 40], [40, 40]]);
+      // Progress after each embedded batch (8 texts when helper workers embed, else 32),
+      // counting up to the total; one worker per core embeds (at most 4).
+      assert.deepEqual(first.ingestProgress.at(-1), [40, 40]);
+      assert.ok(first.ingestProgress.every(([done, total], i, all) => total === 40 && done > (all[i - 1]?.[0] ?? 0)
+        && done - (all[i - 1]?.[0] ?? 0) <= 32), JSON.stringify(first.ingestProgress));
+      assert.equal(first.bigWorkers, Math.min(Math.max(first.cores, 1), 4), `cores: ${first.cores}`);
       assert.deepEqual(first.phases, ["model", "index"]);
       assert.equal(first.modelBytes.loaded, 23469832, "progress reports the bytes of model.int8.safetensors (the default weights)");
       assert.equal(first.stats.weights, "int8");
