@@ -33,11 +33,19 @@ const SAME_COLUMNS: f64 = 3.0;
 /// Builds the document's layout from its pages (in page order).
 pub fn layout(pages: &[PageInk]) -> Layout {
     let body = body_size(pages);
-    let margins = repeated_margin_lines(pages);
-    let heading_sizes = heading_sizes(pages, body);
+    // Each page's tables found and lines built once, for all three passes below.
+    let read: Vec<(Vec<Line>, Vec<Table<'_>>)> = pages
+        .iter()
+        .map(|page| {
+            let (outside, tables) = split_page(page);
+            (lines(&outside), tables)
+        })
+        .collect();
+    let margins = repeated_margin_lines(pages, &read);
+    let heading_sizes = heading_sizes(&read, body);
     let mut out = Assembler::default();
-    for page in pages {
-        out.page(page, body, &margins, &heading_sizes);
+    for (page, (lines, tables)) in pages.iter().zip(read) {
+        out.page(page, lines, tables, body, &margins, &heading_sizes);
     }
     out.flush_paragraph();
     Layout {
@@ -190,12 +198,14 @@ fn in_margin(line: &Line, height: f64) -> bool {
 
 /// Margin lines that repeat on at least two pages and at least a third of them: running
 /// headers and footers, dropped everywhere.
-fn repeated_margin_lines(pages: &[PageInk]) -> HashSet<String> {
+fn repeated_margin_lines(
+    pages: &[PageInk],
+    read: &[(Vec<Line>, Vec<Table<'_>>)],
+) -> HashSet<String> {
     let mut seen: HashMap<String, Vec<u32>> = HashMap::new();
-    for page in pages {
-        let (outside, _) = split_page(page);
-        for line in lines(&outside) {
-            if in_margin(&line, page.height) {
+    for (page, (lines, _)) in pages.iter().zip(read) {
+        for line in lines {
+            if in_margin(line, page.height) {
                 let pages = seen.entry(margin_key(&line.text)).or_default();
                 if pages.last() != Some(&page.page) {
                     pages.push(page.page);
@@ -211,12 +221,11 @@ fn repeated_margin_lines(pages: &[PageInk]) -> HashSet<String> {
 }
 
 /// Sizes of heading lines, largest first (index + 1 is the heading level).
-fn heading_sizes(pages: &[PageInk], body: f64) -> Vec<i64> {
+fn heading_sizes(read: &[(Vec<Line>, Vec<Table<'_>>)], body: f64) -> Vec<i64> {
     let mut sizes: Vec<i64> = Vec::new();
-    for page in pages {
-        let (outside, _) = split_page(page);
-        for line in lines(&outside) {
-            if is_heading(&line, body) {
+    for (lines, _) in read {
+        for line in lines {
+            if is_heading(line, body) {
                 sizes.push((line.size * 2.0).round() as i64);
             }
         }
@@ -275,15 +284,16 @@ enum Item<'p> {
 }
 
 impl Assembler {
-    fn page(
+    fn page<'p>(
         &mut self,
         page: &PageInk,
+        lines: Vec<Line>,
+        tables: Vec<Table<'p>>,
         body: f64,
         margins: &HashSet<String>,
         heading_sizes: &[i64],
     ) {
-        let (outside, tables) = split_page(page);
-        let mut items: Vec<(f64, Item<'_>)> = lines(&outside)
+        let mut items: Vec<(f64, Item<'p>)> = lines
             .into_iter()
             .filter(|line| {
                 !(in_margin(line, page.height)
