@@ -206,6 +206,8 @@ async function add(event) {
       const read = pages.has(doc.name) ? `${pages.get(doc.name)} page${pages.get(doc.name) === 1 ? "" : "s"}, ` : "";
       line.textContent = `${doc.name ?? doc.source}: ${read}${n} passage${n === 1 ? "" : "s"}`;
     }
+    // The list shows the new documents before the status says they were added.
+    await refresh();
     $("add-status").textContent = `Added ${report.chunks} passage${report.chunks === 1 ? "" : "s"}; they are saved in this browser.`;
     control("doc-text").value = "";
     control("doc-files").value = "";
@@ -214,13 +216,13 @@ async function add(event) {
       ? "Cancelled: nothing was added."
       : `Nothing was added: ${e.message}`;
     for (const line of lines.values()) if (!/passage/.test(line.textContent ?? "")) line.textContent = `${line.textContent?.split(":")[0]}: not added`;
+    await refresh();
   } finally {
     bar.hidden = true;
     control("add-go").disabled = false;
     control("add-cancel").hidden = true;
     adding = null;
   }
-  await refresh();
 }
 
 /**
