@@ -240,7 +240,8 @@ function showStorage(stats) {
   } else if (stats.persisted) {
     note.textContent = "Your documents are saved in this browser and kept until you delete them.";
   } else {
-    note.textContent = "Your documents are saved in this browser, which may clear them if it runs low on space.";
+    note.textContent = "Your documents are saved in this browser, which may clear them if it runs low on space "
+      + "(a private window clears them when it closes).";
     keep.hidden = false;
   }
 }

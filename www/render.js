@@ -60,7 +60,11 @@ export function renderHit(doc, hit, rank) {
   });
   const passage = doc.createElement("p");
   passage.className = "passage";
-  appendHighlighted(doc, passage, hit.text, hit.highlights);
+  // A PDF row or section passage starts with its section's line (kept in the text for
+  // search); the origin line above already shows it, so the passage starts after it.
+  const lead = typeof m.section === "string" && m.section && hit.text.startsWith(`${m.section}\n`) ? m.section.length + 1 : 0;
+  const highlights = (hit.highlights ?? []).filter(([start]) => start >= lead).map(([start, end]) => [start - lead, end - lead]);
+  appendHighlighted(doc, passage, hit.text.slice(lead), highlights);
   const rel = doc.createElement("p");
   rel.className = "relevance";
   const meter = doc.createElement("meter");

@@ -51,7 +51,7 @@ async function readPdf(bytes, name) {
   try {
     m = await loadPdfModule();
   } catch (e) {
-    throw new BenefindError("NETWORK", `PDF support could not be loaded (${e?.message ?? e}); it is fetched the first time a PDF is added, so connect to the network once, or paste the document's text`);
+    throw new BenefindError("NETWORK", `Reading PDFs needs the network the first time: the PDF reader is downloaded when a PDF is first added. Connect once, or paste the document's text instead. (${e?.message ?? e})`);
   }
   let file;
   try {

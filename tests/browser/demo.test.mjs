@@ -150,6 +150,8 @@ for (const engine of ENGINES) {
         // A file the service worker has not cached must fail: the network is really gone.
         assert.equal(await tab.evaluate(async () => fetch(`/not-cached-${Date.now()}`).then(() => "reached", () => "unreachable")),
           "unreachable", "the server is really down");
+        assert.ok(await tab.evaluate(async () => !!(await caches.match("/pkg/embedder-worker.js"))),
+          "the ingest helpers' script is cached, so adding documents offline uses every core");
         got = await ask(tab, SEED, "PPO_PLUS");
         assert.equal(got[0].section, "Preventive care");
         got = await ask(tab, "gym membership reimbursement", "PPO_PLUS");
@@ -231,6 +233,22 @@ for (const engine of ENGINES) {
         return [...li.querySelectorAll(".where span")].map((s) => [s.className, s.textContent]);
       });
       assert.deepEqual(spans, [["source", "rider.md"], ["section", "Acupuncture"]]);
+    });
+
+    test("a passage that starts with its section's line (a PDF row) is shown from the line after it", async () => {
+      const { tab } = await sessions.session();
+      await tab.goto(server.url);
+      const shown = await tab.evaluate(async () => {
+        const { renderHit } = await import("/render.js");
+        const section = "Common Medical Event: If you visit a provider’s office";
+        const text = `${section}\nServices You May Need: Specialist visit — $50 copay`;
+        const at = (w) => [text.indexOf(w), text.indexOf(w) + w.length];
+        const hit = { id: "r", score: 0.5, text, metadata: { section }, highlights: [at("office"), at("Specialist"), at("copay")] };
+        const passage = renderHit(document, hit, 1).querySelector(".passage");
+        const other = renderHit(document, { ...hit, metadata: { section: "Preventive care" } }, 2).querySelector(".passage");
+        return [passage.textContent, [...passage.querySelectorAll("mark")].map((m) => m.textContent), other.textContent === text];
+      });
+      assert.deepEqual(shown, ["Services You May Need: Specialist visit — $50 copay", ["Specialist", "copay"], true]);
     });
 
     test("keyboard only, and readable at phone width", async () => {
