@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::grid::{self, Grid};
 use super::ink::{Glyph, PageInk};
+use super::stream;
 use crate::chunk::{Layout, LayoutBlock};
 
 /// A line of text outside tables.
@@ -29,6 +30,9 @@ const MAX_HEADING_CHARS: usize = 150;
 const MAX_HEADING_WORDS: usize = 16;
 /// Column boundaries within this distance continue a table from the previous page.
 const SAME_COLUMNS: f64 = 3.0;
+/// The same for tables without rules, whose boundaries are gutters' middles and
+/// compared inside the table only (its outer edges follow the text).
+const SAME_TEXT_COLUMNS: f64 = 15.0;
 
 /// Builds the document's layout from its pages (in page order).
 pub fn layout(pages: &[PageInk]) -> Layout {
@@ -37,7 +41,7 @@ pub fn layout(pages: &[PageInk]) -> Layout {
     let read: Vec<(Vec<Line>, Vec<Table<'_>>)> = pages
         .iter()
         .map(|page| {
-            let (outside, tables) = split_page(page);
+            let (outside, tables) = split_page(page, body);
             (lines(&outside), tables)
         })
         .collect();
@@ -71,8 +75,9 @@ fn body_size(pages: &[PageInk]) -> f64 {
 /// A table and the glyphs of each of its cells.
 type Table<'p> = (Grid, Vec<Vec<&'p Glyph>>);
 
-/// Ink outside every table of its page, and the tables.
-fn split_page(page: &PageInk) -> (Vec<&Glyph>, Vec<Table<'_>>) {
+/// Ink outside every table of its page, and the tables: ruled ones, then tables of
+/// text alone among the rest.
+fn split_page(page: &PageInk, body: f64) -> (Vec<&Glyph>, Vec<Table<'_>>) {
     let grids = grid::find(&page.horizontal, &page.vertical);
     let mut outside = Vec::new();
     let mut inside: Vec<Vec<&Glyph>> = vec![Vec::new(); grids.len()];
@@ -82,7 +87,7 @@ fn split_page(page: &PageInk) -> (Vec<&Glyph>, Vec<Table<'_>>) {
             None => outside.push(g),
         }
     }
-    let tables = grids
+    let mut tables: Vec<Table<'_>> = grids
         .into_iter()
         .zip(inside)
         .map(|(grid, glyphs)| {
@@ -90,11 +95,13 @@ fn split_page(page: &PageInk) -> (Vec<&Glyph>, Vec<Table<'_>>) {
             (grid, cells)
         })
         .collect();
+    let (outside, text_tables) = stream::find(glyph_rows(&outside), body);
+    tables.extend(text_tables);
     (outside, tables)
 }
 
-/// Groups glyphs into lines, top to bottom, with spaces where the gaps are.
-fn lines(glyphs: &[&Glyph]) -> Vec<Line> {
+/// Groups glyphs into lines by baseline, top to bottom, each left to right.
+fn glyph_rows<'p>(glyphs: &[&'p Glyph]) -> Vec<Vec<&'p Glyph>> {
     let mut sorted: Vec<&Glyph> = glyphs.to_vec();
     sorted.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x.total_cmp(&b.x)));
     let mut rows: Vec<Vec<&Glyph>> = Vec::new();
@@ -110,9 +117,17 @@ fn lines(glyphs: &[&Glyph]) -> Vec<Line> {
             _ => rows.push(vec![g]),
         }
     }
-    rows.into_iter()
-        .filter_map(|mut row| {
-            row.sort_by(|a, b| a.x.total_cmp(&b.x));
+    for row in &mut rows {
+        row.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    rows
+}
+
+/// Groups glyphs into lines, top to bottom, with spaces where the gaps are.
+fn lines(glyphs: &[&Glyph]) -> Vec<Line> {
+    glyph_rows(glyphs)
+        .into_iter()
+        .filter_map(|row| {
             let y = row.first()?.y;
             let size = row.iter().map(|g| g.size).fold(0.0, f64::max);
             let text = line_text(&row);
@@ -407,16 +422,29 @@ impl Assembler {
                     .to_owned()
             })
             .collect();
+        let same_columns = |open: &OpenTable| {
+            let n = grid.xs.len();
+            open.xs.len() == n
+                && if grid.ruled {
+                    open.xs
+                        .iter()
+                        .zip(&grid.xs)
+                        .all(|(a, b)| (a - b).abs() <= SAME_COLUMNS)
+                } else {
+                    open.xs[1..n - 1]
+                        .iter()
+                        .zip(&grid.xs[1..n - 1])
+                        .all(|(a, b)| (a - b).abs() <= SAME_TEXT_COLUMNS)
+                }
+        };
+        // The previous page's table at the top of this page, or (text tables) the same
+        // page's table right above, cut where a wide gap opened.
         let continued = self.table.as_ref().filter(|open| {
-            first_on_page
-                && open.page + 1 == page
-                && open.xs.len() == grid.xs.len()
-                && open
-                    .xs
-                    .iter()
-                    .zip(&grid.xs)
-                    .all(|(a, b)| (a - b).abs() <= SAME_COLUMNS)
+            same_columns(open)
+                && ((first_on_page && open.page + 1 == page) || (!grid.ruled && open.page == page))
         });
+        // Only the table's first row here can finish the previous page's first cell.
+        let mut finishes = continued.is_some();
         let (headers, first_band, mut first) = match continued {
             Some(open) if open.headers == own_headers => {
                 (own_headers, grid.header_bands, open.first.clone())
@@ -438,14 +466,20 @@ impl Assembler {
             if row.iter().all(|(_, v)| v.is_empty()) {
                 continue;
             }
-            // An empty first cell continues the cell above (merged across a page break).
+            // An empty first cell continues the cell above (merged across a page break);
+            // one that starts in lower case finishes it ("If you have mental" | "health,
+            // or substance abuse needs").
             if let Some((_, v)) = row.first_mut() {
                 if v.is_empty() {
+                    v.clone_from(&first);
+                } else if finishes && !first.is_empty() && v.starts_with(char::is_lowercase) {
+                    join_line(&mut first, v);
                     v.clone_from(&first);
                 } else {
                     first.clone_from(v);
                 }
             }
+            finishes = false;
             self.blocks.push(LayoutBlock::Row { cells: row, page });
         }
         self.table = Some(OpenTable {
@@ -651,6 +685,319 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// Lines of `(x, text)` runs on baseline `y`, 10 pt.
+    fn runs(y: f64, parts: &[(f64, &str)]) -> Vec<Glyph> {
+        parts
+            .iter()
+            .flat_map(|&(x, t)| words(t, x, y, 10.0))
+            .collect()
+    }
+
+    fn rows_of(layout: &Layout) -> Vec<(u32, Vec<(&str, &str)>)> {
+        layout
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                LayoutBlock::Row { cells, page } => Some((
+                    *page,
+                    cells
+                        .iter()
+                        .map(|(h, v)| (h.as_str(), v.as_str()))
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The 2012–2016 SBC template's layout without a single rule: four columns, a
+    /// two-line header, a wrapped service name with its price set beside its middle, an
+    /// event spanning two services, prose above and below.
+    #[test]
+    fn a_table_without_rules_reads_as_rows_and_continues_across_pages() {
+        let header = |y: f64| {
+            vec![
+                runs(
+                    y,
+                    &[
+                        (40.0, "Common Medical"),
+                        (150.0, "Services You May Need"),
+                        (330.0, "Your Cost In-Network"),
+                        (460.0, "Limitations"),
+                    ],
+                ),
+                runs(y - 13.0, &[(40.0, "Event"), (330.0, "Provider")]),
+            ]
+        };
+        let mut one = vec![runs(740.0, &[(40.0, "This is only a summary. If you want more detail about your coverage and costs, see the plan.")])];
+        one.extend(header(700.0));
+        one.extend([
+            runs(
+                660.0,
+                &[(40.0, "If you visit a"), (150.0, "Primary care visit to")],
+            ),
+            runs(653.0, &[(330.0, "$10 copay"), (460.0, "none")]),
+            runs(
+                647.0,
+                &[(40.0, "doctor's office"), (150.0, "treat an illness")],
+            ),
+            runs(
+                625.0,
+                &[
+                    (150.0, "Specialist visit"),
+                    (330.0, "$20 copay"),
+                    (460.0, "Referral required"),
+                ],
+            ),
+            runs(
+                600.0,
+                &[
+                    (40.0, "If you need care"),
+                    (150.0, "Urgent care"),
+                    (330.0, "$50 copay"),
+                ],
+            ),
+        ]);
+        let mut two = header(700.0);
+        two.extend([
+            runs(660.0, &[(40.0, "right away"), (150.0, "Emergency room"), (330.0, "$250 copay"), (460.0, "none")]),
+            runs(635.0, &[(150.0, "Ambulance"), (330.0, "$100 copay")]),
+            runs(590.0, &[(40.0, "Prices are what you pay after the deductible, for services from network providers.")]),
+        ]);
+        let layout = layout(&[page(1, one), page(2, two)]);
+        let event = "Common Medical Event";
+        let service = "Services You May Need";
+        let cost = "Your Cost In-Network Provider";
+        let limits = "Limitations";
+        assert_eq!(
+            rows_of(&layout),
+            [
+                (
+                    1,
+                    vec![
+                        (event, "If you visit a doctor's office"),
+                        (service, "Primary care visit to treat an illness"),
+                        (cost, "$10 copay"),
+                        (limits, "none")
+                    ]
+                ),
+                (
+                    1,
+                    vec![
+                        (event, "If you visit a doctor's office"),
+                        (service, "Specialist visit"),
+                        (cost, "$20 copay"),
+                        (limits, "Referral required")
+                    ]
+                ),
+                (
+                    1,
+                    vec![
+                        (event, "If you need care"),
+                        (service, "Urgent care"),
+                        (cost, "$50 copay"),
+                        (limits, "")
+                    ]
+                ),
+                // The repeated header is dropped; the event cut by the page break is finished.
+                (
+                    2,
+                    vec![
+                        (event, "If you need care right away"),
+                        (service, "Emergency room"),
+                        (cost, "$250 copay"),
+                        (limits, "none")
+                    ]
+                ),
+                (
+                    2,
+                    vec![
+                        (event, "If you need care right away"),
+                        (service, "Ambulance"),
+                        (cost, "$100 copay"),
+                        (limits, "")
+                    ]
+                ),
+            ]
+        );
+        let paragraphs: Vec<&str> = layout
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                LayoutBlock::Paragraph { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            paragraphs.len(),
+            2,
+            "the prose around the table stays prose: {paragraphs:?}"
+        );
+        assert!(
+            paragraphs[0].starts_with("This is only a summary")
+                && paragraphs[1].starts_with("Prices are")
+        );
+    }
+
+    /// Some SBCs set each "Common Medical Event" in the middle of the rows it groups, so
+    /// its first rows have none beside them.
+    #[test]
+    fn a_group_label_set_in_the_middle_of_its_rows_labels_all_of_them() {
+        let lines = vec![
+            runs(
+                700.0,
+                &[
+                    (40.0, "Medical Event"),
+                    (150.0, "Services You May Need"),
+                    (330.0, "In-Network"),
+                    (460.0, "Out-of-Network"),
+                ],
+            ),
+            runs(
+                675.0,
+                &[
+                    (150.0, "Primary care visit"),
+                    (330.0, "$10 copay"),
+                    (460.0, "40%"),
+                ],
+            ),
+            runs(
+                655.0,
+                &[
+                    (40.0, "If you visit a"),
+                    (150.0, "Specialist visit"),
+                    (330.0, "$20 copay"),
+                    (460.0, "40%"),
+                ],
+            ),
+            runs(642.0, &[(40.0, "doctor's office")]),
+            runs(
+                622.0,
+                &[
+                    (150.0, "Preventive care"),
+                    (330.0, "No charge"),
+                    (460.0, "40%"),
+                ],
+            ),
+            runs(
+                602.0,
+                &[(150.0, "Blood work"), (330.0, "10%"), (460.0, "40%")],
+            ),
+            runs(592.0, &[(40.0, "If you have a test")]),
+            runs(582.0, &[(150.0, "Imaging"), (330.0, "20%"), (460.0, "40%")]),
+        ];
+        let got: Vec<(String, String)> = rows_of(&layout(&[page(1, lines)]))
+            .into_iter()
+            .map(|(_, cells)| (cells[0].1.to_owned(), cells[1].1.to_owned()))
+            .collect();
+        let office = "If you visit a doctor's office";
+        let test = "If you have a test";
+        assert_eq!(
+            got,
+            [
+                (office, "Primary care visit"),
+                (office, "Specialist visit"),
+                (office, "Preventive care"),
+                (test, "Blood work"),
+                (test, "Imaging")
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+    }
+
+    #[test]
+    fn two_columns_a_form_line_and_prose_stay_text() {
+        let mut lines: Vec<Vec<Glyph>> =
+            ["Deductibles", "Copays", "Appeals", "Claims", "Definitions"]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    runs(
+                        700.0 - 14.0 * i as f64,
+                        &[(50.0, t), (400.0, &format!("{}", i + 3))],
+                    )
+                })
+                .collect();
+        lines.extend([
+            runs(
+                600.0,
+                &[(
+                    50.0,
+                    "Send the claim form within ninety days of the service, signed and dated.",
+                )],
+            ),
+            runs(
+                587.0,
+                &[(50.0, "Name:"), (200.0, "Date:"), (350.0, "Signature:")],
+            ),
+            runs(
+                574.0,
+                &[(
+                    50.0,
+                    "We answer within thirty days and tell you why if we do not pay the claim.",
+                )],
+            ),
+        ]);
+        let layout = layout(&[page(1, lines)]);
+        assert!(rows_of(&layout).is_empty(), "{:?}", layout.blocks);
+    }
+
+    /// Random pages of words on a loose grid (so that gutters, blocks and tables form
+    /// and break in every way): the layout never panics, and every word is kept in some
+    /// block.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn word() -> impl Strategy<Value = (u8, u8, String, u8)> {
+            // Column slot, line slot, the word, size in half points over 6 pt: at most
+            // 8 characters of 5 pt, so that words never overlap the next slot.
+            (0u8..12, 0u8..50, "[a-z$%0-9]{1,8}", 0u8..8)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn random_pages_keep_every_word(pages in proptest::collection::vec(proptest::collection::vec(word(), 0..120), 1..4)) {
+                let inks: Vec<PageInk> = pages
+                    .iter()
+                    .enumerate()
+                    .map(|(n, ws)| {
+                        let mut slots = HashSet::new();
+                        let glyphs = ws
+                            .iter()
+                            .filter(|(col, line, ..)| slots.insert((*col, *line)))
+                            .map(|(col, line, w, half)| {
+                                words(w, 30.0 + f64::from(*col) * 48.0, 700.0 - f64::from(*line) * 12.0, 6.0 + f64::from(*half) / 2.0)
+                            })
+                            .collect();
+                        page(u32::try_from(n + 1).unwrap(), glyphs)
+                    })
+                    .collect();
+                let layout = layout(&inks);
+                let mut text = String::new();
+                for b in &layout.blocks {
+                    match b {
+                        LayoutBlock::Heading { text: t, .. } | LayoutBlock::Paragraph { text: t, .. } => text.push_str(t),
+                        LayoutBlock::Row { cells, .. } => cells.iter().for_each(|(h, v)| { text.push_str(h); text.push_str(v) }),
+                    }
+                    text.push(' ');
+                }
+                let squashed: String = text.split_whitespace().collect();
+                for page in &pages {
+                    let mut slots = HashSet::new();
+                    for (_, _, w, _) in page.iter().filter(|(col, line, ..)| slots.insert((*col, *line))) {
+                        // No line is in a page margin; a word like "page3" is a page number.
+                        if !w.contains("page") {
+                            prop_assert!(squashed.contains(w.as_str()), "{w} lost from {squashed}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Grid {
     pub cell_of: Vec<Vec<usize>>,
     /// Bands at the top that form the header.
     pub header_bands: usize,
+    /// Drawn with rules (exact column boundaries), or read from text alone
+    /// (boundaries in the gutters, which move a little from page to page).
+    pub ruled: bool,
 }
 
 impl Grid {
@@ -205,6 +208,7 @@ fn grid(hs: &[&Rule], vs: &[&Rule]) -> Option<Grid> {
         ys,
         cell_of,
         header_bands,
+        ruled: true,
     })
 }
 

@@ -21,7 +21,11 @@
 //!   cell above. The SBC template's table ("Common Medical Event | Services You May Need
 //!   | What You Will Pay | Limitations…") comes out one row per service.
 //!
-//! Tables drawn without rules are read as lines.
+//! * tables drawn without rules (the 2012–2016 SBC template, schedules of benefits,
+//!   the coverage examples set side by side) are found from their white gutters, their
+//!   rows from the column whose cells stand apart, and read the same way; a group label
+//!   ("Common Medical Event") set in the middle of its rows labels all of them. Two
+//!   columns (a contents list) and prose stay text. See `stream.rs` for the rules.
 //!
 //! # Limits and failures
 //!
@@ -49,6 +53,8 @@ mod grid;
 mod ink;
 #[cfg(feature = "pdf")]
 mod reader;
+#[cfg(feature = "pdf")]
+mod stream;
 
 #[cfg(feature = "pdf")]
 pub use reader::{read_pdf, PdfLimits, PdfReader};

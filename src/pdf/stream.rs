@@ -1,0 +1,425 @@
+//! Tables drawn without rules (the 2012–2016 SBC template, many insurers' own layouts):
+//! columns from the white gutters between text, rows from the column whose cells stand
+//! apart, as a [`Grid`] the layout reads like a ruled table.
+//!
+//! * **Where a table is.** Each line is cut into runs at gaps wider than its text size.
+//!   A line with three or more runs seeds a table; lines above and below join while
+//!   they leave every gutter open (a paragraph across the page closes them) and no
+//!   wider gap than a blank line separates them. A table has at least three columns and
+//!   four lines; two columns (a list with page numbers, a form) stay text.
+//! * **Columns.** The gutters are the x ranges no glyph of the table covers.
+//! * **Header.** In each column, lines at normal spacing form blocks. The header ends
+//!   where the first column with header text starts its second block (its first row).
+//! * **Rows.** Below the header, the column after the first with the most blocks (in an
+//!   SBC, what a member pays in-network: "$10 copay", then "$20 copay") sets the rows,
+//!   one per block. A row ends in the widest white band between two such blocks, so a
+//!   service's wrapped name stays with its price.
+//! * **Cells.** A line that starts in lower case continues the previous row's cell in its
+//!   column (a name wrapped past the row's end). The first column groups rows (the
+//!   SBC's "Common Medical Event"): each of its blocks is one cell, in the row where it
+//!   starts, and the rows below it continue it.
+
+use super::grid::Grid;
+use super::ink::Glyph;
+
+/// A gap this many times the text size or wider separates columns.
+const COLUMN_GAP: f64 = 1.0;
+/// Narrowest gutter, in text sizes, that still separates two columns.
+const MIN_GUTTER: f64 = 0.6;
+/// Lines further apart than this (baseline to baseline, in text sizes) are in
+/// different blocks of a column.
+const BLOCK_SPACING: f64 = 1.5;
+/// A blank line: rows further apart than this (in text sizes) end a table.
+const MAX_LINE_GAP: f64 = 4.0;
+/// Runs a line needs to start a table.
+const SEED_RUNS: usize = 3;
+/// Fewest columns and lines a table has.
+const MIN_COLUMNS: usize = 3;
+const MIN_LINES: usize = 4;
+/// Pages with more lines than this (no real page has) are read as text: looking for
+/// tables costs up to the square of the lines.
+const MAX_LINES: usize = 2_000;
+/// Text this much larger than the body is a heading, never part of a table.
+const HEADING_RATIO: f64 = 1.18;
+
+/// A line of glyphs (left to right) with its baseline, size and the x extents of its
+/// runs.
+struct Row<'p> {
+    y: f64,
+    size: f64,
+    glyphs: Vec<&'p Glyph>,
+    runs: Vec<(f64, f64)>,
+}
+
+impl Row<'_> {
+    fn left(&self) -> f64 {
+        self.runs.first().map_or(0.0, |r| r.0)
+    }
+
+    fn right(&self) -> f64 {
+        self.runs.last().map_or(0.0, |r| r.1)
+    }
+}
+
+/// A text table and the glyphs of each of its cells (ids as in the grid).
+pub type TextTable<'p> = (Grid, Vec<Vec<&'p Glyph>>);
+
+/// The text tables among `rows` (glyph lines, top to bottom, each left to right), and
+/// the glyphs outside them.
+pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<TextTable<'p>>) {
+    if rows.len() > MAX_LINES {
+        return (rows.into_iter().flatten().collect(), Vec::new());
+    }
+    let rows: Vec<Row<'p>> = rows.into_iter().filter_map(row).collect();
+    let mut taken = vec![false; rows.len()];
+    let mut tables = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        if taken[i] || rows[i].runs.len() < SEED_RUNS || rows[i].size > body * HEADING_RATIO {
+            i += 1;
+            continue;
+        }
+        let (start, end) = grow(&rows, &taken, i, body);
+        let table = build(&rows[start..end]);
+        match table {
+            Some(t) => {
+                taken[start..end].iter_mut().for_each(|t| *t = true);
+                tables.push(t);
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    let outside = rows
+        .into_iter()
+        .zip(taken)
+        .filter(|(_, t)| !t)
+        .flat_map(|(r, _)| r.glyphs)
+        .collect();
+    (outside, tables)
+}
+
+/// A glyph line with its runs; `None` for a line of blanks.
+fn row(glyphs: Vec<&Glyph>) -> Option<Row<'_>> {
+    let ink: Vec<&&Glyph> = glyphs
+        .iter()
+        .filter(|g| !g.text.trim().is_empty())
+        .collect();
+    let size = ink.iter().map(|g| g.size).fold(0.0, f64::max);
+    let y = ink.first()?.y;
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    for g in &ink {
+        let (from, to) = (g.x, g.x + g.width.max(0.0));
+        match runs.last_mut() {
+            Some(last) if from - last.1 < COLUMN_GAP * size => last.1 = last.1.max(to),
+            _ => runs.push((from, to)),
+        }
+    }
+    Some(Row {
+        y,
+        size,
+        glyphs,
+        runs,
+    })
+}
+
+/// The x ranges `runs` cover, merged, left to right: `cover` with more runs added.
+fn covered(cover: &[(f64, f64)], runs: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut all: Vec<(f64, f64)> = cover.iter().chain(runs).copied().collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(all.len());
+    for (from, to) in all {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+/// The open ranges (gutters) at least `min` wide between covered ranges.
+fn gutters(cover: &[(f64, f64)], min: f64) -> Vec<(f64, f64)> {
+    cover
+        .windows(2)
+        .filter(|w| w[1].0 - w[0].1 >= min)
+        .map(|w| (w[0].1, w[1].0))
+        .collect()
+}
+
+/// The rows `start..end` around seed `i` that share its gutters. The covered ranges are
+/// kept merged, so each candidate line costs its runs plus the gutters, not the table.
+fn grow(rows: &[Row<'_>], taken: &[bool], i: usize, body: f64) -> (usize, usize) {
+    let min = MIN_GUTTER * rows[i].size;
+    let mut cover = covered(&[], &rows[i].runs);
+    // The merged cover with `r` added, if `r` belongs to the table.
+    let fits = |cover: &[(f64, f64)], r: &Row<'_>, neighbour: &Row<'_>| {
+        if r.size > body * HEADING_RATIO
+            || (neighbour.y - r.y).abs() > MAX_LINE_GAP * r.size.max(neighbour.size)
+        {
+            return None;
+        }
+        let after_cover = covered(cover, &r.runs);
+        let after = gutters(&after_cover, min);
+        // Every gutter inside the new line's reach stays open (narrower is fine).
+        gutters(cover, min)
+            .iter()
+            .filter(|g| g.1 > r.left() && g.0 < r.right())
+            .all(|g| after.iter().any(|a| a.0 < g.1 && a.1 > g.0))
+            .then_some(after_cover)
+    };
+    let mut start = i;
+    while start > 0 && !taken[start - 1] {
+        match fits(&cover, &rows[start - 1], &rows[start]) {
+            Some(c) => (cover, start) = (c, start - 1),
+            None => break,
+        }
+    }
+    let mut end = i + 1;
+    while end < rows.len() && !taken[end] {
+        match fits(&cover, &rows[end], &rows[end - 1]) {
+            Some(c) => (cover, end) = (c, end + 1),
+            None => break,
+        }
+    }
+    (start, end)
+}
+
+/// One column's line: its baseline, size and glyphs.
+#[derive(Clone)]
+struct ColumnLine<'p> {
+    y: f64,
+    size: f64,
+    glyphs: Vec<&'p Glyph>,
+}
+
+impl ColumnLine<'_> {
+    fn top(&self) -> f64 {
+        self.y + 0.85 * self.size
+    }
+
+    fn bottom(&self) -> f64 {
+        self.y - 0.25 * self.size
+    }
+
+    fn starts_lower_case(&self) -> bool {
+        self.glyphs
+            .iter()
+            .flat_map(|g| g.text.chars())
+            .find(|c| !c.is_whitespace())
+            .is_some_and(char::is_lowercase)
+    }
+}
+
+/// Blocks of consecutive lines at normal spacing (indices into `lines`).
+fn blocks(lines: &[ColumnLine<'_>]) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match out.last_mut() {
+            Some(b)
+                if lines[i - 1].y - line.y <= BLOCK_SPACING * line.size.max(lines[i - 1].size) =>
+            {
+                b.end = i + 1
+            }
+            _ => out.push(i..i + 1),
+        }
+    }
+    out
+}
+
+/// The table the rows make, if they make one.
+fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
+    if rows.len() < MIN_LINES {
+        return None;
+    }
+    let size = rows.iter().map(|r| r.size).fold(0.0, f64::max);
+    let cover = rows.iter().fold(Vec::new(), |c, r| covered(&c, &r.runs));
+    let gutters = gutters(&cover, MIN_GUTTER * size);
+    if gutters.len() + 1 < MIN_COLUMNS {
+        return None;
+    }
+    let left = rows.iter().map(Row::left).fold(f64::INFINITY, f64::min) - 1.0;
+    let right = rows
+        .iter()
+        .map(Row::right)
+        .fold(f64::NEG_INFINITY, f64::max)
+        + 1.0;
+    let mut xs = vec![left];
+    xs.extend(gutters.iter().map(|g| (g.0 + g.1) / 2.0));
+    xs.push(right);
+    let cols = xs.len() - 1;
+
+    // Each column's lines, top to bottom.
+    let mut columns: Vec<Vec<ColumnLine<'p>>> = (0..cols).map(|_| Vec::new()).collect();
+    for r in rows {
+        let mut parts: Vec<Vec<&'p Glyph>> = vec![Vec::new(); cols];
+        for &g in &r.glyphs {
+            let x = g.center().0;
+            let col = xs.windows(2).position(|w| x < w[1]).unwrap_or(cols - 1);
+            parts[col].push(g);
+        }
+        for (col, glyphs) in parts.into_iter().enumerate() {
+            if glyphs.iter().any(|g| !g.text.trim().is_empty()) {
+                let size = glyphs.iter().map(|g| g.size).fold(0.0, f64::max);
+                columns[col].push(ColumnLine {
+                    y: r.y,
+                    size,
+                    glyphs,
+                });
+            }
+        }
+    }
+
+    // The header: down to the highest second block of a column whose first block is
+    // at the top (below it a column has moved on to its first row).
+    let head_top = rows[0].y - 2.0 * size;
+    let header_end = columns
+        .iter()
+        .filter(|lines| lines.first().is_some_and(|l| l.y >= head_top))
+        .filter_map(|lines| blocks(lines).get(1).map(|b| lines[b.start].y))
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !header_end.is_finite() {
+        return None;
+    }
+    let above = rows.iter().rev().find(|r| r.y > header_end)?;
+    let header_cut = (above.y - 0.25 * above.size + header_end + 0.85 * size) / 2.0;
+
+    // The rows below it: one per block of the anchor column.
+    let body: Vec<Vec<ColumnLine<'p>>> = columns
+        .iter()
+        .map(|lines| lines.iter().filter(|l| l.y < header_cut).cloned().collect())
+        .collect();
+    let anchor = (1..cols).max_by_key(|&c| (blocks(&body[c]).len(), std::cmp::Reverse(c)))?;
+    let anchor_blocks = blocks(&body[anchor]);
+    if anchor_blocks.len() < 2 {
+        return None;
+    }
+    let others: Vec<&ColumnLine<'_>> = body[1..].iter().flatten().collect();
+    let top = rows[0].y + size;
+    let bottom = rows[rows.len() - 1].y - size;
+    let mut ys = vec![top, header_cut];
+    for pair in anchor_blocks.windows(2) {
+        let upper = body[anchor][pair[0].end - 1].bottom();
+        let lower = body[anchor][pair[1].start].top();
+        ys.push(cut(&others, lower, upper));
+    }
+    ys.push(bottom);
+    let bands = ys.len() - 1;
+    let band_of = |y: f64| ys.windows(2).position(|w| y > w[1]).unwrap_or(bands - 1);
+
+    // Cells: band × column, row-major.
+    let mut cells: Vec<Vec<&'p Glyph>> = vec![Vec::new(); bands * cols];
+    for (col, lines) in columns.iter().enumerate() {
+        if col == 0 {
+            for (band, glyphs) in group_cells(lines, &ys, band_of) {
+                cells[band * cols].extend(glyphs);
+            }
+            continue;
+        }
+        let mut prev: Option<(usize, f64, f64)> = None;
+        for line in lines {
+            let mut band = band_of(line.y);
+            if let Some((b, y, s)) = prev {
+                let wrapped = b + 1 == band
+                    && b > 0
+                    && line.starts_lower_case()
+                    && y - line.y <= BLOCK_SPACING * s.max(line.size);
+                if wrapped {
+                    band = b;
+                }
+            }
+            cells[band * cols + col].extend(&line.glyphs);
+            prev = Some((band, line.y, line.size));
+        }
+    }
+    let cell_of = (0..bands)
+        .map(|b| (0..cols).map(|c| b * cols + c).collect())
+        .collect();
+    Some((
+        Grid {
+            xs,
+            ys,
+            cell_of,
+            header_bands: 1,
+            ruled: false,
+        },
+        cells,
+    ))
+}
+
+/// The first column's cells, each in the band where the rows it groups start. The
+/// header's lines are the first band's. Below, each block of lines is one cell. Set at
+/// the top of its group (its first row has it), a block starts where its first line is;
+/// set in the middle (the first row has none), its group is the run of rows, from where
+/// the previous group ended, whose middle is nearest the block's.
+fn group_cells<'l, 'p>(
+    lines: &'l [ColumnLine<'p>],
+    ys: &[f64],
+    band_of: impl Fn(f64) -> usize,
+) -> Vec<(usize, &'l [&'p Glyph])> {
+    let mut out: Vec<(usize, &'l [&'p Glyph])> = Vec::new();
+    let split = lines
+        .iter()
+        .position(|l| band_of(l.y) > 0)
+        .unwrap_or(lines.len());
+    out.extend(lines[..split].iter().map(|l| (0, l.glyphs.as_slice())));
+    let body = &lines[split..];
+    let groups = blocks(body);
+    let centred = groups.first().is_some_and(|b| band_of(body[b.start].y) > 1);
+    let mut start = ys.get(1).copied().unwrap_or_default();
+    for (i, block) in groups.iter().enumerate() {
+        let band = if centred {
+            let middle = (body[block.start].top() + body[block.end - 1].bottom()) / 2.0;
+            let next = groups.get(i + 1).map_or(f64::NEG_INFINITY, |b| {
+                (body[b.start].top() + body[b.end - 1].bottom()) / 2.0
+            });
+            let first = band_of(start - 0.01);
+            // The group's end: a row boundary between this middle and the next.
+            let end = ys
+                .iter()
+                .copied()
+                .filter(|&y| y < middle && y >= next)
+                .min_by(|a, b| {
+                    ((start + a) / 2.0 - middle)
+                        .abs()
+                        .total_cmp(&((start + b) / 2.0 - middle).abs())
+                });
+            if let Some(end) = end {
+                start = end;
+            }
+            first
+        } else {
+            band_of(body[block.start].y)
+        };
+        out.extend(
+            body[block.clone()]
+                .iter()
+                .map(|l| (band, l.glyphs.as_slice())),
+        );
+    }
+    out
+}
+
+/// Where a row ends between `upper` (the bottom of one anchor block) and `lower` (the
+/// top of the next): the middle of the widest white band there between `lines`, or
+/// halfway when text fills it.
+fn cut(lines: &[&ColumnLine<'_>], lower: f64, upper: f64) -> f64 {
+    let (lo, hi) = (lower.min(upper), lower.max(upper));
+    let mut ink: Vec<(f64, f64)> = lines
+        .iter()
+        .map(|l| (l.bottom().max(lo), l.top().min(hi)))
+        .filter(|(b, t)| t > b)
+        .collect();
+    ink.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut best = (0.0, (lo + hi) / 2.0);
+    let mut reach = lo;
+    for (b, t) in ink {
+        if b - reach > best.0 {
+            best = (b - reach, (b + reach) / 2.0);
+        }
+        reach = reach.max(t);
+    }
+    if hi - reach > best.0 {
+        best = (hi - reach, (hi + reach) / 2.0);
+    }
+    best.1
+}
