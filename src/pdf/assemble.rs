@@ -340,7 +340,12 @@ impl Assembler {
                 }
                 Item::Table(grid, cells) => {
                     self.flush_paragraph();
-                    self.rows(&grid, &cells, page.page, first_item);
+                    let texts: Vec<String> = cells.iter().map(|c| cell_text(c)).collect();
+                    if grid.even && parallel(&grid, &texts) {
+                        self.panels(&grid, &texts, page.page);
+                    } else {
+                        self.rows(&grid, &texts, page.page, first_item);
+                    }
                 }
             }
             first_item = false;
@@ -400,11 +405,44 @@ impl Assembler {
         }
     }
 
+    /// Side-by-side panels, column by column: each column one block of its own, a
+    /// one-cell row headed by the column's header (its title), so that each panel is
+    /// one passage and no title carries over to what follows.
+    fn panels(&mut self, grid: &Grid, texts: &[String], page: u32) {
+        for col in 0..grid.xs.len() - 1 {
+            let mut body = String::new();
+            let mut last = usize::MAX;
+            for band in grid.header_bands..grid.cell_of.len() {
+                let cell = grid.cell_of[band][col];
+                if cell != last && !texts[cell].is_empty() {
+                    join_line(&mut body, &texts[cell]);
+                }
+                last = cell;
+            }
+            let mut header = texts[grid.cell_of[0][col]]
+                .trim_end_matches(':')
+                .trim()
+                .to_owned();
+            // A header too long for a title (the panel's title was above the table) is
+            // the start of its text.
+            if header.split_whitespace().count() > MAX_HEADING_WORDS {
+                body = format!("{header} {body}");
+                header.clear();
+            }
+            if !body.is_empty() {
+                self.blocks.push(LayoutBlock::Row {
+                    cells: vec![(header, body)],
+                    page,
+                });
+            }
+        }
+        self.table = None;
+    }
+
     /// The rows of a table, each with its column headers. A table at the top of a page
     /// with the previous page's columns continues that table: a repeated header row is
     /// dropped, and without one the rows take the previous header.
-    fn rows(&mut self, grid: &Grid, cells: &[Vec<&Glyph>], page: u32, first_on_page: bool) {
-        let texts: Vec<String> = cells.iter().map(|c| cell_text(c)).collect();
+    fn rows(&mut self, grid: &Grid, texts: &[String], page: u32, first_on_page: bool) {
         let cols = grid.xs.len() - 1;
         let own_headers: Vec<String> = (0..cols)
             .map(|col| {
@@ -489,6 +527,33 @@ impl Assembler {
             first,
         });
     }
+}
+
+/// Share of a table's full rows (every cell filled) whose cells all start with the same
+/// word, from which its columns are parallel panels: the coverage
+/// examples' "Total Example Cost $12,700 | Total Example Cost $5,600 | …". A table's
+/// columns hold different things (a label, then its price).
+const PARALLEL_ROWS: f64 = 0.4;
+
+/// Whether the columns say the same things about different subjects, row by row.
+fn parallel(grid: &Grid, texts: &[String]) -> bool {
+    let first_word = |t: &str| {
+        t.split_whitespace()
+            .find(|w| w.chars().any(char::is_alphanumeric))
+            .map(str::to_lowercase)
+    };
+    let (mut same, mut rows) = (0usize, 0usize);
+    for band in grid.header_bands..grid.cell_of.len() {
+        let words: Vec<String> = grid.cell_of[band]
+            .iter()
+            .filter_map(|&c| first_word(&texts[c]))
+            .collect();
+        if words.len() == grid.cell_of[band].len() {
+            rows += 1;
+            same += usize::from(words.iter().all(|w| *w == words[0]));
+        }
+    }
+    rows > 0 && same as f64 >= PARALLEL_ROWS * rows as f64
 }
 
 /// A cell's text: its lines joined.
@@ -904,6 +969,116 @@ mod tests {
                 (test, "Imaging")
             ]
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+    }
+
+    /// Coverage examples: three panels of even width saying the same things about
+    /// different cases read panel by panel, one passage each; an even-width table whose columns say
+    /// different things (a label, then prices) stays rows.
+    #[test]
+    fn parallel_panels_read_column_by_column_and_even_tables_stay_rows() {
+        let panels = vec![
+            runs(760.0, &[(40.0, "Coverage Examples")]),
+            runs(
+                720.0,
+                &[
+                    (40.0, "Having a baby"),
+                    (240.0, "Managing diabetes"),
+                    (440.0, "A simple fracture"),
+                ],
+            ),
+            runs(
+                695.0,
+                &[
+                    (40.0, "Total cost $12,700"),
+                    (240.0, "Total cost $5,600"),
+                    (440.0, "Total cost $2,800"),
+                ],
+            ),
+            runs(
+                670.0,
+                &[
+                    (40.0, "Deductibles $500"),
+                    (240.0, "Deductibles $800"),
+                    (440.0, "Deductibles $500"),
+                ],
+            ),
+            runs(
+                645.0,
+                &[
+                    (40.0, "Copayments $200"),
+                    (240.0, "Copayments $900"),
+                    (440.0, "Copayments $200"),
+                ],
+            ),
+            runs(
+                620.0,
+                &[
+                    (40.0, "You pay $2,560"),
+                    (240.0, "You pay $1,820"),
+                    (440.0, "You pay $1,100"),
+                ],
+            ),
+        ];
+        let mut first = page(1, panels);
+        first
+            .glyphs
+            .extend(words("Coverage Examples", 40.0, 780.0, 16.0));
+        first.glyphs.retain(|g| g.y != 760.0);
+        let table = vec![
+            runs(
+                700.0,
+                &[
+                    (40.0, "Provision"),
+                    (240.0, "In-network"),
+                    (440.0, "Out-of-network"),
+                ],
+            ),
+            runs(
+                675.0,
+                &[
+                    (40.0, "Claim forms"),
+                    (240.0, "None to file"),
+                    (440.0, "File a claim"),
+                ],
+            ),
+            runs(
+                650.0,
+                &[
+                    (40.0, "Office visit"),
+                    (240.0, "$20 copay"),
+                    (440.0, "40% coinsurance"),
+                ],
+            ),
+            runs(
+                625.0,
+                &[(40.0, "Deductible"), (240.0, "$250"), (440.0, "$1,000")],
+            ),
+        ];
+        let layout = layout(&[first, page(2, table)]);
+        let kinds: Vec<String> = layout
+            .blocks
+            .iter()
+            .map(|b| match b {
+                LayoutBlock::Heading { level, text, .. } => format!("H{level} {text}"),
+                LayoutBlock::Paragraph { text, .. } => format!("P {text}"),
+                LayoutBlock::Row { cells, .. } if cells.len() == 1 => {
+                    format!("R {}: {}", cells[0].0, cells[0].1)
+                }
+                LayoutBlock::Row { cells, .. } => format!("R {}", cells[0].1),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "H1 Coverage Examples",
+                "R Having a baby: Total cost $12,700 Deductibles $500 Copayments $200 You pay $2,560",
+                "R Managing diabetes: Total cost $5,600 Deductibles $800 Copayments $900 You pay $1,820",
+                "R A simple fracture: Total cost $2,800 Deductibles $500 Copayments $200 You pay $1,100",
+                "R Claim forms",
+                "R Office visit",
+                "R Deductible",
+            ]
         );
     }
 

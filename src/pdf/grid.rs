@@ -26,6 +26,10 @@ pub struct Grid {
     /// Drawn with rules (exact column boundaries), or read from text alone
     /// (boundaries in the gutters, which move a little from page to page).
     pub ruled: bool,
+    /// Drawn without rules, in columns set at an even pitch: side-by-side panels (the
+    /// SBC's coverage examples) look like this; most tables' columns differ (a narrow
+    /// label, a wide note).
+    pub even: bool,
 }
 
 impl Grid {
@@ -209,6 +213,7 @@ fn grid(hs: &[&Rule], vs: &[&Rule]) -> Option<Grid> {
         cell_of,
         header_bands,
         ruled: true,
+        even: false,
     })
 }
 

@@ -39,6 +39,8 @@ const MIN_LINES: usize = 4;
 /// Pages with more lines than this (no real page has) are read as text: looking for
 /// tables costs up to the square of the lines.
 const MAX_LINES: usize = 2_000;
+/// Column starts whose steps are all within this ratio are at an even pitch.
+const EVEN_PITCH: f64 = 1.3;
 /// Text this much larger than the body is a heading, never part of a table.
 const HEADING_RATIO: f64 = 1.18;
 
@@ -341,6 +343,7 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
             cell_of,
             header_bands: 1,
             ruled: false,
+            even: even_pitch(&columns, right),
         },
         cells,
     ))
@@ -397,6 +400,31 @@ fn group_cells<'l, 'p>(
         );
     }
     out
+}
+
+/// Whether the columns start at an even pitch (each step, and the last column's width,
+/// within [`EVEN_PITCH`] of the others).
+fn even_pitch(columns: &[Vec<ColumnLine<'_>>], right: f64) -> bool {
+    let starts: Vec<f64> = columns
+        .iter()
+        .map(|lines| {
+            lines
+                .iter()
+                .flat_map(|l| &l.glyphs)
+                .filter(|g| !g.text.trim().is_empty())
+                .map(|g| g.x)
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    let mut steps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    let (min, max) = steps.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &w| {
+        (lo.min(w), hi.max(w))
+    });
+    steps.push(right - starts.last().copied().unwrap_or(right));
+    min.is_finite()
+        && min > 0.0
+        && max <= EVEN_PITCH * min
+        && steps.last().is_some_and(|&w| w <= EVEN_PITCH * max)
 }
 
 /// Where a row ends between `upper` (the bottom of one anchor block) and `lower` (the
