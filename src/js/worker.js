@@ -123,6 +123,8 @@ async function embedParallel(texts, dims, onProgress) {
   const queue = [];
   for (let start = 0; start < texts.length; start += BATCH) queue.push(start);
   let done = 0;
+  // Each helper's largest wasm memory seen, for the report.
+  const helperMemory = new Map();
   const record = (start, vectors) => {
     out.set(vectors, start * dims);
     done += vectors.length / dims;
@@ -146,6 +148,7 @@ async function embedParallel(texts, dims, onProgress) {
     helper.onerror = giveBack;
     helper.onmessage = ({ data }) => {
       if (!data.ok) return giveBack();
+      helperMemory.set(helper, Math.max(helperMemory.get(helper) ?? 0, data.memoryBytes ?? 0));
       record(inFlight.shift(), data.vectors);
       send();
       if (!inFlight.length) resolve();
@@ -167,7 +170,9 @@ async function embedParallel(texts, dims, onProgress) {
   } finally {
     for (const helper of helpers) helper.terminate();
   }
-  return { vectors: out, workers: helpers.length + 1 };
+  let helperMemoryBytes = 0;
+  for (const bytes of helperMemory.values()) helperMemoryBytes += bytes;
+  return { vectors: out, workers: helpers.length + 1, helperMemoryBytes };
 }
 
 /** Documents with `pdf` bytes become documents with `layout`; others pass through. */
@@ -304,10 +309,10 @@ const ops = {
     const texts = need().chunkTexts(docs);
     let report;
     if (modelFiles && helperCount(texts.length) > 0) {
-      const { vectors, workers } = await embedParallel(texts, need().stats().dims, onProgress);
-      report = { ...(await need().ingestEmbedded(docs, vectors)), workers };
+      const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress);
+      report = { ...(await need().ingestEmbedded(docs, vectors)), workers, helperMemoryBytes };
     } else {
-      report = { ...(await need().ingest(docs, onProgress)), workers: 1 };
+      report = { ...(await need().ingest(docs, onProgress)), workers: 1, helperMemoryBytes: 0 };
     }
     changed();
     return report;

@@ -61,7 +61,7 @@ export interface SearchHit { id: string; score: number; distance: number; text: 
 export type IngestDoc = ({ text: string; layout?: undefined } | { layout: Layout; text?: undefined }) & { policy: string; source?: string; id?: string; [metadata: string]: unknown };
 /** A document read with its pages: headings, paragraphs and table rows (`[header, value]` cells). */
 export interface Layout { pages: number; blocks: ({ kind: "heading"; level: number; text: string; page: number } | { kind: "paragraph"; text: string; page: number } | { kind: "row"; cells: [string, string][]; page: number })[]; }
-export interface IngestReport { chunks: number; replaced: number; ids: string[]; /** How many workers embedded the chunks (the database's worker plus helpers, one per further core); local databases in the worker only. */ workers?: number; }
+export interface IngestReport { chunks: number; replaced: number; ids: string[]; /** How many workers embedded the chunks (the database's worker plus helpers, one per further core); local databases in the worker only. */ workers?: number; /** The helper workers' wasm memory at its largest during this ingest, summed (0 without helpers). */ helperMemoryBytes?: number; }
 /** A document the member added, as listed by `documents()`. */
 export interface AddedDocument { id: string; policy: string; source: string; chunks: number; }
 /** What `Database.open` found: where the base bundle came from, chunks restored from storage, records that failed their checks. */

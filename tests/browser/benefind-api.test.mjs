@@ -58,7 +58,7 @@ for (const engine of ENGINES) {
         db.close();
         const closed = await settle(db.stats());
         const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
-        return { big: big.chunks, bigWorkers: big.workers, cores: navigator.hardwareConcurrency, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
+        return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
       });
       assert.equal(first.opened.modelSource, "network");
       assert.equal(first.big, 40);
@@ -68,6 +68,10 @@ for (const engine of ENGINES) {
       assert.ok(first.ingestProgress.every(([done, total], i, all) => total === 40 && done > (all[i - 1]?.[0] ?? 0)
         && done - (all[i - 1]?.[0] ?? 0) <= 32), JSON.stringify(first.ingestProgress));
       assert.equal(first.bigWorkers, Math.min(Math.max(first.cores, 1), 4), `cores: ${first.cores}`);
+      // The helpers' wasm memory is reported (each holds a model: tens of MB); a one-chunk
+      // ingest has no helper.
+      assert.ok(first.bigWorkers === 1 ? first.helperMemory === 0 : first.helperMemory > 20e6 * (first.bigWorkers - 1), String(first.helperMemory));
+      assert.equal(first.singleMemory, 0);
       assert.deepEqual(first.phases, ["model", "index"]);
       assert.equal(first.modelBytes.loaded, 23469832, "progress reports the bytes of model.int8.safetensors (the default weights)");
       assert.equal(first.stats.weights, "int8");
