@@ -62,7 +62,7 @@ pub fn layout(pages: &[PageInk]) -> Layout {
 fn body_size(pages: &[PageInk]) -> f64 {
     let mut counts: HashMap<i64, usize> = HashMap::new();
     for g in pages.iter().flat_map(|p| &p.glyphs) {
-        if !g.text.trim().is_empty() {
+        if !g.is_blank() {
             *counts.entry((g.size * 2.0).round() as i64).or_default() += 1;
         }
     }

@@ -16,6 +16,11 @@ pub struct Glyph {
 }
 
 impl Glyph {
+    /// Whether it leaves no ink (a space): it separates words but is no text.
+    pub fn is_blank(&self) -> bool {
+        self.text.trim().is_empty()
+    }
+
     /// The point that decides which cell or line the glyph belongs to.
     pub fn center(&self) -> (f64, f64) {
         (self.x + self.width / 2.0, self.y + self.size * 0.3)

@@ -103,10 +103,7 @@ pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<Te
 
 /// A glyph line with its runs; `None` for a line of blanks.
 fn row(glyphs: Vec<&Glyph>) -> Option<Row<'_>> {
-    let ink: Vec<&&Glyph> = glyphs
-        .iter()
-        .filter(|g| !g.text.trim().is_empty())
-        .collect();
+    let ink: Vec<&&Glyph> = glyphs.iter().filter(|g| !g.is_blank()).collect();
     let size = ink.iter().map(|g| g.size).fold(0.0, f64::max);
     let y = ink.first()?.y;
     let mut runs: Vec<(f64, f64)> = Vec::new();
@@ -153,8 +150,9 @@ fn gutters(cover: &[(f64, f64)], min: f64) -> Vec<(f64, f64)> {
 fn grow(rows: &[Row<'_>], taken: &[bool], i: usize, body: f64) -> (usize, usize) {
     let min = MIN_GUTTER * rows[i].size;
     let mut cover = covered(&[], &rows[i].runs);
-    // The merged cover with `r` added, if `r` belongs to the table.
-    let fits = |cover: &[(f64, f64)], r: &Row<'_>, neighbour: &Row<'_>| {
+    let mut open = gutters(&cover, min);
+    // The merged cover and its gutters with `r` added, if `r` belongs to the table.
+    let fits = |cover: &[(f64, f64)], open: &[(f64, f64)], r: &Row<'_>, neighbour: &Row<'_>| {
         if r.size > body * HEADING_RATIO
             || (neighbour.y - r.y).abs() > MAX_LINE_GAP * r.size.max(neighbour.size)
         {
@@ -163,23 +161,22 @@ fn grow(rows: &[Row<'_>], taken: &[bool], i: usize, body: f64) -> (usize, usize)
         let after_cover = covered(cover, &r.runs);
         let after = gutters(&after_cover, min);
         // Every gutter inside the new line's reach stays open (narrower is fine).
-        gutters(cover, min)
-            .iter()
+        open.iter()
             .filter(|g| g.1 > r.left() && g.0 < r.right())
             .all(|g| after.iter().any(|a| a.0 < g.1 && a.1 > g.0))
-            .then_some(after_cover)
+            .then_some((after_cover, after))
     };
     let mut start = i;
     while start > 0 && !taken[start - 1] {
-        match fits(&cover, &rows[start - 1], &rows[start]) {
-            Some(c) => (cover, start) = (c, start - 1),
+        match fits(&cover, &open, &rows[start - 1], &rows[start]) {
+            Some((c, g)) => (cover, open, start) = (c, g, start - 1),
             None => break,
         }
     }
     let mut end = i + 1;
     while end < rows.len() && !taken[end] {
-        match fits(&cover, &rows[end], &rows[end - 1]) {
-            Some(c) => (cover, end) = (c, end + 1),
+        match fits(&cover, &open, &rows[end], &rows[end - 1]) {
+            Some((c, g)) => (cover, open, end) = (c, g, end + 1),
             None => break,
         }
     }
@@ -239,12 +236,9 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
     if gutters.len() + 1 < MIN_COLUMNS {
         return None;
     }
-    let left = rows.iter().map(Row::left).fold(f64::INFINITY, f64::min) - 1.0;
-    let right = rows
-        .iter()
-        .map(Row::right)
-        .fold(f64::NEG_INFINITY, f64::max)
-        + 1.0;
+    // The table's extent is its cover's (non-empty: every row has a run).
+    let left = cover.first()?.0 - 1.0;
+    let right = cover.last()?.1 + 1.0;
     let mut xs = vec![left];
     xs.extend(gutters.iter().map(|g| (g.0 + g.1) / 2.0));
     xs.push(right);
@@ -260,7 +254,7 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
             parts[col].push(g);
         }
         for (col, glyphs) in parts.into_iter().enumerate() {
-            if glyphs.iter().any(|g| !g.text.trim().is_empty()) {
+            if glyphs.iter().any(|g| !g.is_blank()) {
                 let size = glyphs.iter().map(|g| g.size).fold(0.0, f64::max);
                 columns[col].push(ColumnLine {
                     y: r.y,
@@ -411,7 +405,7 @@ fn even_pitch(columns: &[Vec<ColumnLine<'_>>], right: f64) -> bool {
             lines
                 .iter()
                 .flat_map(|l| &l.glyphs)
-                .filter(|g| !g.text.trim().is_empty())
+                .filter(|g| !g.is_blank())
                 .map(|g| g.x)
                 .fold(f64::INFINITY, f64::min)
         })
