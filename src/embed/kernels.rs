@@ -25,7 +25,7 @@ use candle_core::Tensor;
 use super::quant::Int8Matrix;
 use crate::error::Result;
 
-pub(crate) use dense_impl::{dense, DenseWeight};
+pub(crate) use dense_impl::{dense, products, DenseWeight};
 
 /// A weight matrix as loaded: f32 (a candle tensor) or row-quantized int8.
 pub(crate) enum Matrix {
@@ -113,6 +113,16 @@ mod dense_impl {
         }
     }
 
+    /// `a · bᵀ` for `a` of `m × k` and `b` of `n × k`, as `m × n` (attention's
+    /// products): one dot product per output, AVX2 where the CPU has it.
+    pub(crate) fn products(a: &[f32], b: &[f32], k: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity((a.len() / k.max(1)) * (b.len() / k.max(1)));
+        for x in a.chunks_exact(k) {
+            out.extend(b.chunks_exact(k).map(|y| crate::vector::dot(x, y)));
+        }
+        out
+    }
+
     /// `out[m·n + j] = x[m]·w[j] + b[j]` for `x` of `rows × k`: candle's matmul
     /// against the transposed weight.
     pub(crate) fn dense(x: &[f32], w: &DenseWeight, b: &[f32]) -> Result<Vec<f32>> {
@@ -182,6 +192,20 @@ mod dense_impl {
             }
             Matrix::Int8(m) => Ok(int8(x, m, &w.offsets, b)),
         }
+    }
+
+    /// `a · bᵀ` for `a` of `m × k` and `b` of `n × k`, as `m × n` (attention's
+    /// products), on the f32 kernel of [`dense`].
+    pub(crate) fn products(a: &[f32], b: &[f32], k: usize) -> Vec<f32> {
+        let row = |i: usize| &a[i * k..(i + 1) * k];
+        let col = |j: usize| &b[j * k..(j + 1) * k];
+        drive(a.len() / k, &vec![0.0; b.len() / k], |i, j, j1| {
+            micro::dot_f32(
+                [row(i[0]), row(i[1]), row(i[2]), row(i[3])],
+                col(j),
+                col(j1),
+            )
+        })
     }
 
     /// Int8 weights where relaxed SIMD is missing: inputs quantized to 15 bits,
@@ -602,56 +626,77 @@ fn erf(x: f32) -> f32 {
 /// `[q | k | v]` (3 × `hidden`); writes `len` rows of `hidden` context into `out`.
 /// Every row is a real token, so no mask is needed: packing without padding is what
 /// makes the result equal to the padded, masked batch.
+///
+/// Per head, both products are matrix products run by [`products`] (the dense layer's
+/// register-blocked kernel in the browser): scores `= (q/√d)·kᵀ`, then, after an
+/// unnormalised softmax, context `= p·v` divided by each row's total. With `d = 64`
+/// the scaling is by a power of two, exact.
 pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32]) {
     let len = qkv.len() / (3 * hidden);
-    let head_dim = hidden / heads;
-    let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut keys_t = vec![0.0f32; head_dim * len]; // one head's keys, transposed
-    let mut scores = vec![0.0f32; len];
+    if len == 0 {
+        return;
+    }
+    let d = hidden / heads;
+    let scale = 1.0 / (d as f32).sqrt();
+    let mut q = vec![0.0f32; len * d];
+    let mut k = vec![0.0f32; len * d];
+    let mut v_t = vec![0.0f32; d * len]; // this head's values, transposed
     for h in 0..heads {
-        let (q_at, k_at, v_at) = (
-            h * head_dim,
-            hidden + h * head_dim,
-            2 * hidden + h * head_dim,
-        );
-        for t in 0..len {
-            for d in 0..head_dim {
-                keys_t[d * len + t] = qkv[t * 3 * hidden + k_at + d];
+        for (t, row) in qkv.chunks_exact(3 * hidden).enumerate() {
+            let at = h * d;
+            for (x, y) in q[t * d..(t + 1) * d].iter_mut().zip(&row[at..at + d]) {
+                *x = y * scale;
+            }
+            k[t * d..(t + 1) * d].copy_from_slice(&row[hidden + at..hidden + at + d]);
+            for (i, &v) in row[2 * hidden + at..2 * hidden + at + d].iter().enumerate() {
+                v_t[i * len + t] = v;
             }
         }
-        for i in 0..len {
-            let q = &qkv[i * 3 * hidden + q_at..i * 3 * hidden + q_at + head_dim];
-            scores.fill(0.0);
-            for (d, &qd) in q.iter().enumerate() {
-                let kd = &keys_t[d * len..(d + 1) * len];
-                for (s, k) in scores.iter_mut().zip(kd) {
-                    *s += qd * k;
-                }
-            }
+        let mut scores = products(&q, &k, d);
+        let mut totals = Vec::with_capacity(len);
+        for row in scores.chunks_exact_mut(len) {
             // Comparisons, not f32::max (a libm call per value in wasm).
-            let max =
-                scores.iter().fold(
-                    f32::NEG_INFINITY,
-                    |m, &s| if s * scale > m { s * scale } else { m },
-                );
-            let mut total = 0.0;
-            for s in scores.iter_mut() {
-                *s = (*s * scale - max).exp();
-                total += *s;
+            let max = row
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
+            for s in row.iter_mut() {
+                *s = exp(*s - max);
             }
-            let ctx = &mut out[i * hidden + q_at..i * hidden + q_at + head_dim];
-            ctx.fill(0.0);
-            for (t, &p) in scores.iter().enumerate() {
-                let v = &qkv[t * 3 * hidden + v_at..t * 3 * hidden + v_at + head_dim];
-                for (c, v) in ctx.iter_mut().zip(v) {
-                    *c += p * v;
-                }
-            }
-            for c in ctx.iter_mut() {
-                *c /= total;
+            totals.push(row.iter().sum::<f32>());
+        }
+        let context = products(&scores, &v_t, len);
+        for ((o, c), total) in out
+            .chunks_exact_mut(hidden)
+            .zip(context.chunks_exact(d))
+            .zip(&totals)
+        {
+            for (o, c) in o[h * d..(h + 1) * d].iter_mut().zip(c) {
+                *o = c / total;
             }
         }
     }
+}
+
+/// eˣ for finite `x` (attention's softmax, where `x ≤ 0`), within 2 ulp: Cody–Waite
+/// reduction to `x = n·ln 2 + r`, `|r| ≤ ln 2 / 2`, Cephes' `expf` polynomial for eʳ,
+/// and 2ⁿ put in the exponent bits. Branch-free arithmetic the compiler vectorises
+/// (libm's `expf` is a function call per value in wasm); rounding to `n` is the
+/// add-and-subtract of 1.5·2²³, which needs no rounding instruction.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the published coefficients, as published
+fn exp(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_150_0e-4f32;
+    p = p * r + 1.398_199_950_7e-3;
+    p = p * r + 8.333_451_907_3e-3;
+    p = p * r + 4.166_579_589_4e-2;
+    p = p * r + 1.666_666_545_9e-1;
+    p = p * r + 5.000_000_120_1e-1;
+    let e = p * r * r + r + 1.0;
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 #[cfg(test)]
@@ -698,6 +743,19 @@ mod tests {
                 "case {case}"
             );
         }
+    }
+
+    #[test]
+    fn exp_is_within_two_ulp_where_softmax_uses_it() {
+        let mut worst = 0.0f64;
+        for i in -870_000..=880_000 {
+            let x = i as f32 * 1e-4;
+            let want = f64::from(x).exp();
+            worst = worst.max((f64::from(super::exp(x)) - want).abs() / want);
+        }
+        assert!(worst < 2.5e-7, "max relative exp error {worst:e}");
+        assert_eq!(super::exp(0.0), 1.0);
+        assert!(super::exp(-1e30) < 1e-37);
     }
 
     #[test]
