@@ -4,7 +4,9 @@
 #   pkg-scripts/bench.sh embed [RUNS]   native vs headless-Chromium embedding, SIMD128 vs not
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
 #   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh
-#                                       question sets, locally and through benefind-proxy to the fake
+#                                       question sets, locally and through benefind-proxy to the fake;
+#                                       then the answer span: abstention recall/precision, answer
+#                                       accuracy, query latency with and without the answer
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
@@ -19,7 +21,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,19p' "$0" >&2; exit 2; }
+usage() { sed -n '2,20p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -57,6 +59,8 @@ bench_quality() {
     --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
   BENEFIND_TOKEN="$SEARCH_TOKEN" "$TARGET_DIR/release/benefind" bench quality \
     --cloud "http://127.0.0.1:$proxy" "$@"
+  log "answers: abstention and the answer span (tests/fixtures/answers.jsonl, int8 weights)"
+  "$TARGET_DIR/release/benefind" bench answers --weights int8
 }
 
 bench_browser() {

@@ -58,6 +58,7 @@ use engine::{bundle, chunk, filter, index, keyword, vector};
 pub use bundle::Bundle;
 pub use chunk::Document;
 pub use embed::{Embedder, ModelFiles, Precision, MODEL_ID};
+pub use engine::answer::{Answer, Answered};
 pub use engine::{
     Collection, Engine, IngestDoc, IngestReport, Query, SearchHit, SearchMode, DEFAULT_K,
 };

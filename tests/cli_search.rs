@@ -211,6 +211,12 @@ fn where_filter_and_batch_queries() {
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
     assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert!(
+            line.get("answer").is_some(),
+            "every line has an answer (or null): {line}"
+        );
+    }
     assert_eq!(lines[0]["results"][0]["metadata"]["policy"], "HMO_SELECT");
     assert_eq!(lines[1]["results"].as_array().expect("arr").len(), 1);
     assert_eq!(lines[1]["results"][0]["metadata"]["policy"], "HDHP_SAVER");
@@ -405,4 +411,69 @@ fn pdf_sbc_builds_with_policy_and_answers_from_its_row_with_page() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!bad_out.exists());
+}
+
+/// The seed question of each plan is answered by a sentence stating its figure, cited by
+/// its chunk, with offsets into that chunk's text; a question about a service no plan
+/// document mentions gets `"answer": null` and names the service.
+#[test]
+fn answers_the_seed_question_and_abstains_on_an_absent_service() {
+    let bundle = sample_bundle().to_str().expect("utf8").to_string();
+    for policy in ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"] {
+        let out = ok_json(benefind(&[
+            "search",
+            "--bundle",
+            &bundle,
+            "--policy",
+            policy,
+            "Is my annual checkup free?",
+        ]));
+        let answer = &out["answer"];
+        let id = answer["id"].as_str().expect("an answer id");
+        let hit = out["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|h| h["id"] == id)
+            .expect("the answer cites one of the results");
+        let text = hit["text"].as_str().expect("text");
+        let (start, end) = (
+            answer["start"].as_u64().expect("start") as usize,
+            answer["end"].as_u64().expect("end") as usize,
+        );
+        assert_eq!(
+            &text[start..end],
+            answer["text"].as_str().expect("answer text")
+        );
+        let said = answer["text"].as_str().expect("text").to_lowercase();
+        assert!(
+            said.contains("100%")
+                || said.contains("$0")
+                || said.contains("no cost")
+                || said.contains("no charge"),
+            "{policy}: the answer should state the cost: {said}"
+        );
+        assert_eq!(
+            hit["metadata"]["section"]
+                .as_str()
+                .map(|s| s.contains("Preventive")),
+            Some(true),
+            "{policy}: {hit}"
+        );
+    }
+    let out = ok_json(benefind(&[
+        "search",
+        "--bundle",
+        &bundle,
+        "--policy",
+        "PPO_PLUS",
+        "Is acupuncture covered?",
+    ]));
+    assert!(out["answer"].is_null(), "{out}");
+    assert_eq!(out["missing"], serde_json::json!(["acupuncture"]));
+    assert_eq!(
+        out["results"].as_array().map(Vec::len),
+        Some(3),
+        "the closest topics stay"
+    );
 }

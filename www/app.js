@@ -2,7 +2,7 @@
 // index work runs in benefind's Web Worker; this module only handles the page. Text from
 // documents is rendered as text (render.js), never as HTML.
 import { Benefind } from "./pkg/benefind.js";
-import { renderHit, megabytes } from "./render.js";
+import { renderAnswer, renderHit, megabytes } from "./render.js";
 
 const MODEL = { baseUrl: "./models/all-MiniLM-L6-v2/" };
 const BUNDLE = "./data/default.bundle";
@@ -125,13 +125,17 @@ async function search(event) {
   remembered.set(POLICY_KEY, policy);
   const t0 = performance.now();
   try {
-    const hits = await db.search(question, policy);
+    const answered = await db.ask(question, policy);
+    const hits = answered.results;
     const ms = performance.now() - t0;
+    $("answer").replaceChildren(renderAnswer(document, answered));
     $("results").replaceChildren(...hits.map((h, i) => renderHit(document, h, i + 1)));
+    const what = answered.answer ? "passage" : "closest passage";
     $("summary").textContent = hits.length
-      ? `${hits.length} passage${hits.length === 1 ? "" : "s"} from ${policy} for “${question}” (${ms.toFixed(0)} ms).`
+      ? `${hits.length} ${what}${hits.length === 1 ? "" : "s"} from ${policy} for “${question}” (${ms.toFixed(0)} ms).`
       : `Nothing found in ${policy} for “${question}”.`;
   } catch (e) {
+    $("answer").replaceChildren();
     $("results").replaceChildren();
     $("summary").textContent = `Search failed: ${e.message}`;
   }

@@ -37,18 +37,11 @@ function span(doc, cls, text) {
   return el;
 }
 
-/**
- * One result as an <li>: where it comes from (policy · source · page N · section), the passage with
- * matched words highlighted, and the score as a meter with a label.
- */
-export function renderHit(doc, hit, rank) {
-  const li = doc.createElement("li");
-  li.className = "hit";
-  li.dataset.id = hit.id;
-  li.dataset.score = String(hit.score);
+/** The origin line of a passage: policy · source · page N · section. */
+function origin(doc, metadata) {
   const meta = doc.createElement("p");
   meta.className = "where";
-  const m = hit.metadata ?? {};
+  const m = metadata ?? {};
   // Each field keeps its own class: a hit without a policy must not have its source
   // styled as the policy.
   const page = Number.isInteger(m.page) ? `page ${m.page}` : undefined;
@@ -58,6 +51,64 @@ export function renderHit(doc, hit, rank) {
     if (i) meta.append(doc.createTextNode(" · "));
     meta.append(span(doc, field, text));
   });
+  return meta;
+}
+
+/**
+ * The answer block shown before the passages (`ask()`'s result): the answering sentence,
+ * highlighted, with its citation; or, when the documents do not answer, a plain sentence
+ * saying so that names what they never mention and the closest topics they do cover.
+ */
+export function renderAnswer(doc, answered) {
+  const box = doc.createElement("section");
+  box.className = "answer";
+  box.setAttribute("aria-label", "Answer");
+  const a = answered.answer;
+  if (a) {
+    const hit = answered.results.find((h) => h.id === a.id);
+    const text = doc.createElement("p");
+    text.className = "answer-text";
+    const mark = doc.createElement("mark");
+    mark.textContent = a.text;
+    text.append(mark);
+    box.dataset.id = a.id;
+    box.append(text, origin(doc, hit?.metadata));
+    return box;
+  }
+  box.classList.add("none");
+  const said = doc.createElement("p");
+  said.className = "answer-text";
+  const missing = answered.missing ?? [];
+  said.textContent = missing.length
+    ? `Your plan's documents don't mention ${listed(missing)}.`
+    : "Your plan's documents don't answer this clearly.";
+  box.append(said);
+  const topics = [...new Set(answered.results.map((h) => h.metadata?.section).filter((s) => typeof s === "string" && s))];
+  if (topics.length) {
+    const near = doc.createElement("p");
+    near.className = "closest";
+    near.textContent = `Closest topics they cover: ${listed(topics)}.`;
+    box.append(near);
+  }
+  return box;
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(items) {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/**
+ * One result as an <li>: where it comes from (policy · source · page N · section), the passage with
+ * matched words highlighted, and the score as a meter with a label.
+ */
+export function renderHit(doc, hit, rank) {
+  const li = doc.createElement("li");
+  li.className = "hit";
+  li.dataset.id = hit.id;
+  li.dataset.score = String(hit.score);
+  const meta = origin(doc, hit.metadata);
+  const m = hit.metadata ?? {};
   const passage = doc.createElement("p");
   passage.className = "passage";
   // A PDF row or section passage starts with its section's line (kept in the text for

@@ -286,6 +286,20 @@ impl<T: Transport> CloudClient<T> {
         .await
     }
 
+    /// [`search`](Self::search) with the answer read from the results
+    /// ([`answer`](crate::engine::answer)). Abstention reads word evidence only
+    /// ([`AbstainPolicy::words_only`](crate::engine::answer::AbstainPolicy::words_only)):
+    /// its cosine thresholds are MiniLM's, not Titan's.
+    pub async fn ask(&self, question: &str, policy: &str) -> Result<crate::Answered> {
+        let hits = self.search(question, policy).await?;
+        Ok(crate::engine::answer::answer(
+            question,
+            hits,
+            &|_| Some(1.0),
+            crate::engine::answer::AbstainPolicy::words_only(),
+        ))
+    }
+
     /// A general query: question or vector, k, where-filter, mode. A question is ranked
     /// hybrid by default, as locally: the proxy re-ranks S3 Vectors' best candidates with
     /// their words ([`hybrid_rerank`](crate::engine::hybrid_rerank)). S3 Vectors has no

@@ -70,6 +70,7 @@
 //! checked against its layer before the real `Hnsw` is decoded — a crafted bundle gets an
 //! error, never a panic.
 
+pub mod answer;
 pub mod bundle;
 pub mod chunk;
 pub mod filter;
@@ -670,6 +671,17 @@ impl Collection {
         Ok(hits)
     }
 
+    /// The answer to `question` among `hits` (this collection's ranked results for it),
+    /// or an abstention: see [`answer`](mod@answer). Word rarity is this collection's.
+    pub fn answer(&self, question: &str, hits: Vec<SearchHit>) -> answer::Answered {
+        answer::answer(
+            question,
+            hits,
+            &|word| self.keywords.idf(word),
+            answer::AbstainPolicy::default(),
+        )
+    }
+
     fn check_query(&self, vector: &[f32], k: usize) -> Result<()> {
         check_dims("query vector", vector.len(), self.dims, &self.model_id)?;
         if k == 0 || k > MAX_K {
@@ -840,6 +852,22 @@ pub struct Query {
     /// vector, keyword or hybrid (default); a vector query is always vector-only.
     #[serde(default)]
     pub mode: Option<SearchMode>,
+}
+
+impl Query {
+    /// `question` over one plan's chunks, k = [`DEFAULT_K`], the default (hybrid) mode:
+    /// what [`Engine::search`] and [`Engine::ask`] run.
+    pub fn for_policy(question: &str, policy: &str) -> Self {
+        Self {
+            question: Some(question.to_string()),
+            k: Some(DEFAULT_K),
+            filter: Some(Value::Object(Map::from_iter([(
+                POLICY_FIELD.to_string(),
+                Value::from(policy),
+            )]))),
+            ..Self::default()
+        }
+    }
 }
 
 /// The embedder and a collection: what `ingest` and `search` need.
@@ -1038,14 +1066,26 @@ impl Engine {
 
     /// The top [`DEFAULT_K`] chunks of `policy` for a member's question.
     pub fn search(&self, question: &str, policy: &str) -> Result<Vec<SearchHit>> {
-        self.query(&Query {
-            question: Some(question.to_string()),
-            k: Some(DEFAULT_K),
-            filter: Some(Value::Object(Map::from_iter([(
-                POLICY_FIELD.to_string(),
-                Value::from(policy),
-            )]))),
-            ..Query::default()
+        self.query(&Query::for_policy(question, policy))
+    }
+
+    /// [`search`](Self::search) with the answer read from the results (or `None`
+    /// when the plan's documents do not answer; see [`answer`](mod@answer)).
+    pub fn ask(&self, question: &str, policy: &str) -> Result<answer::Answered> {
+        self.ask_query(&Query::for_policy(question, policy))
+    }
+
+    /// [`query`](Self::query) with the answer. A vector query has no words to answer
+    /// with: its `answer` is always `None`.
+    pub fn ask_query(&self, query: &Query) -> Result<answer::Answered> {
+        let hits = self.query(query)?;
+        Ok(match &query.question {
+            Some(q) => self.collection.answer(q, hits),
+            None => answer::Answered {
+                answer: None,
+                missing: Vec::new(),
+                results: hits,
+            },
         })
     }
 

@@ -1,5 +1,5 @@
-import type { Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
-export type { Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode, Layout } from "./benefind_wasm.js";
+import type { Answered, Query, SearchHit, IngestDoc, IngestReport, DatabaseStats, AddedDocument } from "./benefind_wasm.js";
+export type { Answer, Answered, Query, SearchHit, IngestDoc, IngestReport, EngineStats, DatabaseStats, StoreStats, OpenReport, AddedDocument, Where, SearchMode, Layout } from "./benefind_wasm.js";
 export { Engine, Embedder, Database, CloudIndex } from "./benefind_wasm.js";
 import type { InitInput, InitOutput } from "./benefind_wasm.js";
 /** Initialises the wasm module (once); by default the build for this engine (`wasmUrl()`). */
@@ -160,6 +160,12 @@ export declare class Benefind {
    */
   persist(): Promise<boolean>;
   search(question: string, policy: string): Promise<SearchHit[]>;
+  /**
+   * `search` with the answer read from the results: the sentence, list item or table line
+   * that answers, with its passage id and JS string offsets, or `answer: null` when the
+   * plan's documents do not answer (`missing` names what they never mention).
+   */
+  ask(question: string, policy: string): Promise<Answered>;
   query(query: Query): Promise<SearchHit[]>;
   ingest(docs: (IngestDoc | PdfDoc)[], onProgress?: (p: Progress) => void, options?: IngestOptions): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;

@@ -296,6 +296,11 @@ const ops = {
     await sync();
     return need().search(question, policy);
   },
+  async ask(question, policy) {
+    if (cloud) return cloud.ask(question, policy);
+    await sync();
+    return need().ask(question, policy);
+  },
   async query(q) {
     if (cloud) return cloud.query(q);
     await sync();

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::dto::hits_to_js;
+use super::dto::{answered_to_js, hits_to_js};
 use super::{from_js, js_error, progress_callback, to_js};
 use crate::{Error, IngestDoc, Query};
 
@@ -118,6 +118,16 @@ impl JsCloudIndex {
         let client = self.client.clone();
         future_to_promise(async move {
             hits_to_js(&client.search(&question, &policy).await.map_err(js_error)?)
+        })
+    }
+
+    /// The top 3 chunks of `policy` with the answer read from them (word evidence only:
+    /// see `CloudClient::ask`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Answered>")]
+    pub fn ask(&self, question: String, policy: String) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            answered_to_js(&client.ask(&question, &policy).await.map_err(js_error)?)
         })
     }
 

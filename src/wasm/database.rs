@@ -8,7 +8,7 @@ use js_sys::{Float32Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::dto::{engine_stats, hits_to_js};
+use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::engine::model;
 use super::{from_js, js_error, progress_callback, to_js};
 use crate::store::{idb::BrowserStore, Database};
@@ -111,6 +111,13 @@ impl JsDatabase {
     #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
     pub fn search(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
         self.with(|db| hits_to_js(&db.engine().search(question, policy).map_err(js_error)?))
+    }
+
+    /// The top 3 chunks of `policy` for a question with the answer read from them, or
+    /// `answer: null` when they do not answer it.
+    #[wasm_bindgen(unchecked_return_type = "Answered")]
+    pub fn ask(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
+        self.with(|db| answered_to_js(&db.engine().ask(question, policy).map_err(js_error)?))
     }
 
     /// `{question | vector, k?, where?, mode?}` → hits.

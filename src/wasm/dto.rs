@@ -11,7 +11,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::to_js;
-use crate::{Engine, SearchHit};
+use crate::{Answered, Engine, SearchHit};
 
 /// A search hit as JS sees it: highlight ranges in UTF-16 code units (JS string indices)
 /// instead of the core's UTF-8 byte offsets.
@@ -47,6 +47,44 @@ pub(crate) fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
     to_js(&hits.iter().map(HitDto::from).collect::<Vec<_>>())
 }
 
+/// The answer's span in UTF-16 code units of its passage's text (JS string indices).
+#[derive(serde::Serialize)]
+struct AnswerDto<'a> {
+    text: &'a str,
+    id: &'a str,
+    start: usize,
+    end: usize,
+}
+
+#[derive(serde::Serialize)]
+struct AnsweredDto<'a> {
+    answer: Option<AnswerDto<'a>>,
+    missing: &'a [String],
+    results: Vec<HitDto<'a>>,
+}
+
+pub(crate) fn answered_to_js(a: &Answered) -> Result<JsValue, JsValue> {
+    let answer = a.answer.as_ref().map(|ans| {
+        let text = a
+            .results
+            .iter()
+            .find(|h| h.id == ans.id)
+            .map_or("", |h| h.text.as_str());
+        let utf16 = |byte: usize| text.get(..byte).map_or(0, |s| s.encode_utf16().count());
+        AnswerDto {
+            text: &ans.text,
+            id: &ans.id,
+            start: utf16(ans.start),
+            end: utf16(ans.end),
+        }
+    });
+    to_js(&AnsweredDto {
+        answer,
+        missing: &a.missing,
+        results: a.results.iter().map(HitDto::from).collect(),
+    })
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** A where-filter in ChromaDB / S3 Vectors syntax, e.g. `{policy: "PPO_PLUS", chunk_index: {$lt: 5}}`. */
@@ -57,6 +95,10 @@ export type SearchMode = "vector" | "keyword" | "hybrid";
 export interface Query { question?: string; vector?: number[]; k?: number; where?: Where; mode?: SearchMode; }
 /** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
 export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
+/** The sentence, list item or table line that answers a question: `text` is `results[i].text.slice(start, end)` for the result whose `id` it names. */
+export interface Answer { text: string; id: string; start: number; end: number; }
+/** `answer` is null when the plan's documents do not answer; `missing` then names the question's topic words no result mentions. `results` are the passages, best first (when abstaining: the closest topics found). */
+export interface Answered { answer: Answer | null; missing: string[]; results: SearchHit[]; }
 /** A document to ingest: `text` (plain or Markdown) or `layout` (a read PDF); extra fields become metadata of every chunk. */
 export type IngestDoc = ({ text: string; layout?: undefined } | { layout: Layout; text?: undefined }) & { policy: string; source?: string; id?: string; [metadata: string]: unknown };
 /** A document read with its pages: headings, paragraphs and table rows (`[header, value]` cells). */

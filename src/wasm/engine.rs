@@ -4,7 +4,7 @@
 use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
-use super::dto::{engine_stats, hits_to_js};
+use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::{from_js, js_error, to_js};
 use crate::{Collection, Embedder, Engine, IngestDoc, ModelFiles, Query};
 
@@ -117,6 +117,12 @@ impl JsEngine {
     #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
     pub fn search(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
         hits_to_js(&self.inner.search(question, policy).map_err(js_error)?)
+    }
+
+    /// The top 3 chunks of `policy` with the answer read from them: `{answer, missing, results}`.
+    #[wasm_bindgen(unchecked_return_type = "Answered")]
+    pub fn ask(&self, question: &str, policy: &str) -> Result<JsValue, JsValue> {
+        answered_to_js(&self.inner.ask(question, policy).map_err(js_error)?)
     }
 
     /// `{question | vector, k?, where?, mode?}` → hits.

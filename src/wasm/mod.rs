@@ -29,6 +29,10 @@
 //!   });
 //!   const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
 //!   // → [{id, score, distance, text, metadata: {policy, source, chunk_index, section, …}, highlights: [[start, end]]}]
+//!   const { answer, missing, results } = await db.ask("Is my annual checkup free?", "PPO_PLUS");
+//!   // answer: {text, id, start, end} — the answering sentence, list item or table line of the result
+//!   // `id` (results[i].text.slice(start, end)), or null when the plan's documents don't answer;
+//!   // missing: the question's topic words no result mentions (["acupuncture"]). See engine::answer.
 //!   await db.query({ question: "MRI cost", k: 5, where: { policy: "HMO_SELECT" }, mode: "hybrid" });
 //!   await db.query({ vector: myVector, k: 10 });        // 384 numbers
 //!   await db.ingest([{ text: "## Acupuncture\n12 visits a year…", policy: "PPO_PLUS", id: "rider", source: "rider.md" }],

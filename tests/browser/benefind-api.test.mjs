@@ -150,6 +150,40 @@ for (const engine of ENGINES) {
       ], []);
     });
 
+    test("ask: the answering sentence with its passage and JS string offsets, or null naming what the documents never mention", async () => {
+      const { page } = await freshPage();
+      const out = await page.evaluate(async () => {
+        const db = await api.Benefind.open({ ...opts, dbName: "answers" });
+        const seed = {};
+        for (const plan of ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"]) seed[plan] = await db.ask("Is my annual checkup free?", plan);
+        const absent = await db.ask("Is acupuncture covered?", "PPO_PLUS");
+        // Offsets past text that is not ASCII: accents, guillemets, an emoji (two UTF-16 units).
+        await db.ingest([{ text: "## Soins 🩺 préventifs\nLe bilan annuel « complet » : 0 € — gratuit. Le dépistage 🩺 du diabète coûte 20 % après franchise.", policy: "FR_PLAN", id: "fr" }]);
+        const fr = await db.ask("Combien coûte le dépistage du diabète ?", "FR_PLAN");
+        await db.clear();
+        db.close();
+        const sliced = (a) => a.answer && a.results.find((h) => h.id === a.answer.id)?.text.slice(a.answer.start, a.answer.end);
+        return { seed, absent, fr, slices: Object.fromEntries([...Object.entries(seed), ["fr", fr]].map(([k, a]) => [k, sliced(a)])) };
+      });
+      for (const plan of ["PPO_PLUS", "HMO_SELECT", "HDHP_SAVER"]) {
+        const a = out.seed[plan];
+        assert.ok(a.answer, `${plan}: answered`);
+        assert.equal(out.slices[plan], a.answer.text, `${plan}: start/end are JS string indices into the cited passage`);
+        assert.match(a.answer.text, /100%|\$0|no copay/, `${plan}: ${a.answer.text}`);
+        assert.equal(a.results.find((h) => h.id === a.answer.id).metadata.section, "Preventive care");
+      }
+      assert.equal(out.absent.answer, null);
+      assert.deepEqual(out.absent.missing, ["acupuncture"]);
+      assert.equal(out.absent.results.length, 3, "the closest passages are still returned");
+      assert.equal(out.slices.fr, out.fr.answer.text);
+      assert.equal(out.fr.answer.text, "Le dépistage 🩺 du diabète coûte 20 % après franchise.");
+      const dts = ["benefind_wasm.d.ts", "benefind.d.ts"].map((f) => readFileSync(path.join(ROOT, "pkg", f), "utf8")).join("\n");
+      assert.deepEqual([
+        ...shapeProblems(dts, "Answered", out.absent), ...shapeProblems(dts, "Answered", out.fr),
+        ...shapeProblems(dts, "Answer", out.fr.answer), ...shapeProblems(dts, "SearchHit", out.fr.results[0]),
+      ], []);
+    });
+
     test("a model file that fails its SHA-256 check is refused with MODEL_CHECKSUM", async () => {
       const { page } = await freshPage();
       const out = await page.evaluate(async () => {

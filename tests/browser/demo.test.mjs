@@ -27,10 +27,20 @@ function nativeSearch(question, policy) {
   if (!native.has(key)) {
     const out = execFileSync(BIN, ["search", "--bundle", path.join(ROOT, "www/data/default.bundle"),
       "--model-dir", path.join(ROOT, "models/all-MiniLM-L6-v2"), "--weights", "int8", "--policy", policy, question]);
-    native.set(key, JSON.parse(out.toString()).results);
+    native.set(key, JSON.parse(out.toString()));
   }
-  return native.get(key);
+  return native.get(key).results;
 }
+/** The CLI's answer (or null) for a question it was asked by nativeSearch. */
+const nativeAnswer = (question, policy) => native.get(`${policy}\n${question}`).answer;
+
+/** The page's answer block: the highlighted sentence and its citation, or the plain "don't mention". */
+const answerShown = (tab) => tab.evaluate(() => {
+  const box = document.querySelector("#answer .answer");
+  return box && { none: box.classList.contains("none"), text: box.querySelector(".answer-text").textContent,
+    marked: box.querySelector(".answer-text mark")?.textContent ?? null, id: box.dataset.id ?? null,
+    section: box.querySelector(".where .section")?.textContent ?? null, closest: box.querySelector(".closest")?.textContent ?? null };
+});
 
 const results = (tab) => tab.evaluate(() => [...document.querySelectorAll("#results li")].map((li) => ({
   id: li.dataset.id,
@@ -96,8 +106,20 @@ for (const engine of ENGINES) {
         // a few 1e-4 (1.2e-4 seen), rankings exactly.
         got.forEach((r, i) => assert.ok(Math.abs(r.score - cli[i].score) < 5e-4, `${r.id}: ${r.score} vs ${cli[i].score}`));
         assert.ok(got[0].marks.length > 0, "matched words are highlighted");
+        // The answer comes first: the CLI's answering sentence, highlighted, cited.
+        const shown = await answerShown(tab);
+        const cliAnswer = nativeAnswer(SEED, policy);
+        assert.ok(cliAnswer, `${policy}: the CLI answers the seed question`);
+        assert.deepEqual([shown.none, shown.marked, shown.id, shown.section], [false, cliAnswer.text, cliAnswer.id, "Preventive care"]);
       }
       await tab.screenshot("page-results");
+      // A question about something no plan document mentions is answered plainly.
+      await ask(tab, "Is acupuncture covered?", "HDHP_SAVER");
+      const none = await answerShown(tab);
+      assert.equal(none.none, true);
+      assert.equal(none.text, "Your plan's documents don't mention acupuncture.");
+      assert.match(none.closest, /^Closest topics they cover: /);
+      await tab.screenshot("page-no-answer");
 
       // Later visit: the policy is remembered, the model and passages come from this browser.
       await tab.waitFor(() => navigator.serviceWorker.controller !== null);

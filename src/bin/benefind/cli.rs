@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
 use crate::{
-    cmd_bench, cmd_bench_pdf, cmd_bench_proxy, cmd_bench_quality, cmd_bench_sbc, cmd_bench_search,
-    cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
+    cmd_bench, cmd_bench_answers, cmd_bench_pdf, cmd_bench_proxy, cmd_bench_quality, cmd_bench_sbc,
+    cmd_bench_search, cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
 };
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
@@ -359,6 +359,22 @@ enum BenchCommand {
         #[arg(long)]
         show: Option<String>,
     },
+    /// The answer span and abstention on labelled answerable and unanswerable questions:
+    /// abstention recall and precision, answer accuracy per half, and query latency with
+    /// the answer and without; writes target/bench/answers.json.
+    Answers {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The bundle built from the sample corpus.
+        #[arg(long, default_value = "www/data/default.bundle")]
+        bundle: PathBuf,
+        /// JSON lines {"question", "policy", "answerable", "relevant"?, "contains"?, "split"}.
+        #[arg(long, default_value = "tests/fixtures/answers.jsonl")]
+        set: PathBuf,
+        /// Print the misses of this half (look at dev only: held-out is for measuring).
+        #[arg(long)]
+        show: Option<String>,
+    },
     /// Latency of one question and throughput of 32-text batches; prints JSON.
     Embed {
         #[command(flatten)]
@@ -494,6 +510,12 @@ impl BenchCommand {
                 files,
                 show,
             } => cmd_bench_sbc::run(&model, &questions, &files, show.as_deref()),
+            Self::Answers {
+                model,
+                bundle,
+                set,
+                show,
+            } => cmd_bench_answers::run(&model, &bundle, &set, show.as_deref()),
             Self::Proxy {
                 proxy,
                 fake,

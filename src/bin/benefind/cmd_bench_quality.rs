@@ -74,25 +74,37 @@ struct Set {
     split: bool,
 }
 
-fn read_set(spec: &str, split: bool, engine: &benefind::Engine) -> anyhow::Result<Set> {
-    let (name, path) = spec
-        .split_once('=')
-        .with_context(|| format!("--set {spec}: expected NAME=PATH"))?;
-    let path = PathBuf::from(path);
-    let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let mut questions = Vec::new();
+/// The objects of a JSON-lines file with their 1-based line numbers (blank lines
+/// skipped); a line that is not a `T` fails with its number.
+pub fn read_json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> anyhow::Result<Vec<(usize, T)>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let q: Labelled = serde_json::from_str(&line)
+        let value = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}", path.display(), n + 1))?;
+        out.push((n + 1, value));
+    }
+    Ok(out)
+}
+
+fn read_set(spec: &str, split: bool, engine: &benefind::Engine) -> anyhow::Result<Set> {
+    let (name, path) = spec
+        .split_once('=')
+        .with_context(|| format!("--set {spec}: expected NAME=PATH"))?;
+    let path = PathBuf::from(path);
+    let mut questions = Vec::new();
+    for (n, q) in read_json_lines::<Labelled>(&path)? {
         anyhow::ensure!(
             engine.collection().get(&q.relevant).is_some(),
             "{} line {}: relevant chunk {} is not in the bundle (was the corpus or the chunker changed?)",
             path.display(),
-            n + 1,
+            n,
             q.relevant
         );
         questions.push(q);

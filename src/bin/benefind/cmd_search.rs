@@ -83,10 +83,10 @@ pub fn run(model: &ModelArgs, bundle: &Path, args: SearchArgs) -> anyhow::Result
                 vector: None,
                 mode: Some(q.mode.unwrap_or(args.mode)),
             };
-            let results = engine
-                .query(&query)
+            let answered = engine
+                .ask_query(&query)
                 .with_context(|| format!("query on line {line_no}"))?;
-            serde_json::to_writer(&mut out, &json!({ "results": results }))?;
+            serde_json::to_writer(&mut out, &answered)?;
             out.write_all(b"\n")?;
         }
     } else {
@@ -102,8 +102,8 @@ pub fn run(model: &ModelArgs, bundle: &Path, args: SearchArgs) -> anyhow::Result
             vector: None,
             mode: Some(args.mode),
         };
-        let results = engine.query(&query)?;
-        serde_json::to_writer_pretty(&mut out, &json!({ "results": results }))?;
+        let answered = engine.ask_query(&query)?;
+        serde_json::to_writer_pretty(&mut out, &answered)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -29,9 +29,13 @@
 //! other keys, e.g. `plan_name`) from a front-matter block `---\npolicy: PPO_PLUS\n---`, else
 //! from the file name (`ppo-plus.md` → `PPO_PLUS`) — or a JSONL file of ready chunks
 //! `{"id", "text", "policy", ...metadata}` stored as given. `search` prints
-//! `{"results": [{id, score, distance, text, metadata, highlights}]}`, best first (score =
-//! cosine similarity to the question, distance = 1 − score, highlights = byte ranges of the
-//! words that matched); `--queries` prints one such line per query, in order. The default
+//! `{"answer", "missing", "results": [{id, score, distance, text, metadata, highlights}]}`:
+//! `answer` is `{"text", "id", "start", "end"}` (the answering sentence, list item or table
+//! line of a result, `start`/`end` byte offsets into that result's text) or `null` when the
+//! plan's documents do not answer, `missing` the question's topic words no result mentions
+//! (when abstaining), `results` best first (score = cosine similarity to the question,
+//! distance = 1 − score, highlights = byte ranges of the words that matched); `--queries`
+//! prints one such line per query, in order. The default
 //! `--mode hybrid` ranks by the fused order, so scores need not be descending; `--mode vector`
 //! ranks by score.
 //! `export` writes S3 Vectors `PutVectors` bodies (≤ 500 vectors each; text in
@@ -46,6 +50,7 @@
 mod cli;
 mod cmd_bench;
 mod cmd_bench_abuse;
+mod cmd_bench_answers;
 mod cmd_bench_pdf;
 mod cmd_bench_proxy;
 mod cmd_bench_quality;

@@ -490,6 +490,18 @@ impl KeywordIndex {
         scores
     }
 
+    /// How rare a token is among the live rows: BM25's inverse document frequency, or
+    /// `None` when no live row has it.
+    pub fn idf(&self, token: &str) -> Option<f32> {
+        let df = self
+            .terms
+            .get(token)
+            .and_then(|&id| self.postings.get(id as usize))
+            .map_or(0, Vec::len);
+        let (n, df) = (self.live as f32, df as f32);
+        (df > 0.0).then(|| (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+    }
+
     /// Byte spans of `text` whose token matches a query token (for highlighting);
     /// sorted, non-overlapping.
     ///
@@ -526,6 +538,12 @@ impl KeywordIndex {
         self.live -= 1;
         self.total_len -= u64::from(length);
     }
+}
+
+/// The plan words the member vocabulary (`keyword/vocab.rs`) adds for a query token;
+/// empty for most words.
+pub fn expansion_of(token: &str) -> &'static [String] {
+    expansions().get(token).map_or(&[], Vec::as_slice)
 }
 
 /// The best `k` rows with a positive score that `accept` takes, best first (ties: lower

@@ -1,0 +1,648 @@
+//! The answer span: the sentence, list item or table line of the top passages that
+//! answers the question, or an honest "the documents don't say".
+//!
+//! Runs after ranking, on the passages already found, with the words already at hand
+//! (no second model pass: embedding even a dozen sentences per question would cost
+//! more than the whole query in the browser). It works as a careful reader does:
+//!
+//! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
+//!    stemming) minus general benefits wording that names no service ("covered",
+//!    "cost", "plan", "pay" and the like, [`GENERIC`]). "Is acupuncture covered?" has
+//!    one topic word, `acupuncture`.
+//! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
+//!    sentences; a table row's `Header: value` lines are units of their own, so the
+//!    answer to "how much is a specialist visit" is the `In-network: $50 copay` line, not
+//!    the whole row. The section line a passage starts with is context, not a unit.
+//! 3. **Score.** Each unit scores the share of the question's topic weight it mentions
+//!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
+//!    each word weighted by its rarity in the collection), plus its passage's rank, plus
+//!    a bonus when the question asks about cost or coverage and the unit states one (a
+//!    dollar amount, a percentage, "no charge", "not covered", a copay…). "Not covered"
+//!    is an answer: an exclusions list that names the service answers with "no".
+//! 4. **Abstain** when the words say the passages are not about the question — none
+//!    mentions any topic word (nor a vocabulary equivalent), or the question names a
+//!    service ([`SERVICES`]) none of them mentions by any of its names — and the best
+//!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]);
+//!    or when the best passage's cosine is below [`AbstainPolicy::floor`] whatever the
+//!    words. The reply then names the topic words
+//!    no passage mentions ([`Answered::missing`]) and the sections it did find, so the
+//!    page can say "Your plan's documents don't mention acupuncture" and offer the
+//!    closest topics.
+//!
+//! The thresholds are calibrated on the labelled answerable/unanswerable questions of
+//! `tests/fixtures/answers.jsonl` (dev half; `benefind bench answers` reports both
+//! halves) and are general: they read cosine similarity and word evidence, never a
+//! question's text.
+//!
+//! Offsets are byte offsets into the hit's text here and in the CLI's JSON; the wasm
+//! facade turns them into JS string (UTF-16) indices.
+
+use serde::Serialize;
+
+use super::keyword::{expansion_of, tokenize};
+use super::SearchHit;
+
+/// How many of the top passages an answer may come from.
+pub const PASSAGES: usize = 3;
+
+/// The answering unit of a passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// The unit's text, exactly `hit.text[start..end]`.
+    pub text: String,
+    /// The id of the passage (hit) it comes from.
+    pub id: String,
+    /// Byte offset of the unit in the passage's text.
+    pub start: usize,
+    /// Byte offset of its end.
+    pub end: usize,
+}
+
+/// A question's answer (or none) with the passages it was read from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answered {
+    /// The answering unit; `None` when the documents do not answer.
+    pub answer: Option<Answer>,
+    /// When abstaining: the question's topic words that no passage mentions.
+    pub missing: Vec<String>,
+    /// The ranked passages (kept when abstaining: the closest topics found).
+    pub results: Vec<SearchHit>,
+}
+
+/// When to say "the documents don't say". Both thresholds are cosine similarities
+/// between the question and the best passage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AbstainPolicy {
+    /// Without any topic word in the passages, a passage this close still answers
+    /// (paraphrase: "my regular doctor" for "primary care").
+    pub close: f32,
+    /// Below this nothing answers, whatever words match.
+    pub floor: f32,
+}
+
+impl AbstainPolicy {
+    /// Word evidence alone, for scores of another embedding model (the cloud path's
+    /// Titan), whose cosines these thresholds were not calibrated on: abstain exactly
+    /// when the passages mention none of the question's topic words or not the service
+    /// it names.
+    pub fn words_only() -> Self {
+        Self {
+            close: f32::INFINITY,
+            floor: f32::NEG_INFINITY,
+        }
+    }
+}
+
+impl Default for AbstainPolicy {
+    fn default() -> Self {
+        Self {
+            close: 0.55,
+            floor: 0.2,
+        }
+    }
+}
+
+/// General benefits wording that names no service: a question made only of these has
+/// no topic of its own ("How much will I pay?"). General vocabulary, not any
+/// question's words.
+const GENERIC: &[&str] = &[
+    "cover",
+    "covered",
+    "coverage",
+    "plan",
+    "plans",
+    "pay",
+    "paid",
+    "cost",
+    "costs",
+    "much",
+    "price",
+    "charge",
+    "charged",
+    "owe",
+    "bill",
+    "billed",
+    "benefit",
+    "insurance",
+    "insured",
+    "need",
+    "get",
+    "getting",
+    "go",
+    "going",
+    "use",
+    "using",
+    "want",
+    "help",
+    "free",
+    "include",
+    "included",
+    "includ",
+    "allowed",
+    "allow",
+    "able",
+    "ok",
+    "okay",
+    "still",
+    "also",
+    "really",
+    "thing",
+    "kind",
+    "type",
+    "service",
+    "care",
+    "doctor",
+    "health",
+    "medical",
+    "member",
+    "year",
+    "time",
+    "visit",
+    "tell",
+    "know",
+    "happen",
+    "work",
+    "mean",
+    "much",
+    "many",
+    "anything",
+    "something",
+    "everything",
+    "whole",
+    "every",
+    "each",
+    "any",
+    "some",
+    "need",
+];
+
+/// Services by the names plans and members give them, one group per service: a
+/// question that names one is about that service, and passages that never mention it
+/// (by any of its names) do not answer it. The groups are the services the federal SBC
+/// template lists under "Services your plan generally does NOT cover" and "Other covered
+/// services", and the SBC Uniform Glossary's service terms, each with its everyday
+/// names (plus LASIK, which real SBCs' exclusion lists name) — general benefits
+/// vocabulary, not any question's words. Like the member vocabulary, change it only
+/// from those sources, and re-measure on questions written after the change.
+const SERVICES: &[&[&str]] = &[
+    &["abortion"],
+    &["acupuncture", "acupuncturist"],
+    &[
+        "bariatric surgery",
+        "weight loss surgery",
+        "gastric bypass",
+        "lap band",
+    ],
+    &["chiropractic", "chiropractor"],
+    &["cosmetic surgery", "plastic surgery", "cosmetic"],
+    &[
+        "dental",
+        "dentist",
+        "teeth",
+        "tooth",
+        "orthodontic",
+        "braces",
+    ],
+    &["hearing aid", "hearing test", "hearing exam", "audiologist"],
+    &["infertility", "fertility", "ivf", "vitro", "egg freezing"],
+    &["long term care", "nursing home", "custodial care"],
+    &["private duty nursing"],
+    &[
+        "eye exam",
+        "eye care",
+        "glasses",
+        "contact lenses",
+        "optometrist",
+        "vision",
+    ],
+    &["lasik", "laser eye surgery", "refractive surgery"],
+    &["foot care"],
+    &[
+        "weight loss program",
+        "diet program",
+        "nutritionist",
+        "weight watchers",
+    ],
+    &["hospice"],
+    &["home health"],
+    &[
+        "rehabilitation",
+        "rehab",
+        "physical therapy",
+        "occupational therapy",
+    ],
+    &["habilitation"],
+    &["skilled nursing"],
+    &[
+        "durable medical equipment",
+        "wheelchair",
+        "crutches",
+        "walker",
+        "cpap",
+        "dme",
+    ],
+    &["ambulance", "emergency transportation"],
+];
+
+/// Whether every token of `phrase` is among `tokens`.
+fn contains_all(tokens: &[String], phrase: &str) -> bool {
+    let wanted = tokenize(phrase);
+    !wanted.is_empty() && wanted.iter().all(|w| tokens.contains(w))
+}
+
+/// Words that make a question about cost or coverage.
+const COST_WORDS: &[&str] = &[
+    "cost",
+    "pay",
+    "paid",
+    "price",
+    "charge",
+    "free",
+    "covered",
+    "cover",
+    "coverage",
+    "copay",
+    "copayment",
+    "coinsurance",
+    "deductible",
+    "much",
+    "owe",
+    "bill",
+    "expensive",
+    "cheap",
+];
+
+/// Whether a unit states a cost or coverage: a dollar figure, a percentage, or the
+/// words plans use for one.
+fn states_cost(unit: &str) -> bool {
+    let lower = unit.to_lowercase();
+    let digit_after = |mark: char| {
+        lower
+            .match_indices(mark)
+            .any(|(i, _)| lower[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let digit_before_percent = lower.match_indices('%').any(|(i, _)| {
+        lower[..i]
+            .trim_end()
+            .ends_with(|c: char| c.is_ascii_digit())
+    });
+    digit_after('$')
+        || digit_before_percent
+        || [
+            "no charge",
+            "not covered",
+            "covered",
+            "copay",
+            "coinsurance",
+            "deductible",
+            "free",
+            "no cost",
+            "excluded",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// The units of a passage: byte ranges of its lines and sentences, without the
+/// section line it starts with when it has more lines, and without bullets or
+/// surrounding space.
+fn units(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((at, line));
+        at += line.len();
+    }
+    let skip = usize::from(lines.len() > 1);
+    for &(offset, line) in &lines[skip..] {
+        for (s, e) in sentences(line) {
+            let piece = &line[s..e];
+            let lead = piece.len()
+                - piece
+                    .trim_start_matches(|c: char| {
+                        c.is_whitespace() || matches!(c, '-' | '*' | '•' | '#' | '>')
+                    })
+                    .len();
+            let piece = piece[lead..].trim_end();
+            if !piece.is_empty() {
+                let start = offset + s + lead;
+                out.push((start, start + piece.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
+/// capital letter, digit or `$` (so "e.g. the" and "$12.50" stay whole).
+fn sentences(line: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    for w in chars.windows(3) {
+        let [(_, a), (_, b), (k, c)] = [w[0], w[1], w[2]];
+        if matches!(a, '.' | '!' | '?')
+            && b == ' '
+            && (c.is_uppercase() || c.is_ascii_digit() || c == '$')
+        {
+            out.push((start, k));
+            start = k;
+        }
+    }
+    out.push((start, line.len()));
+    out
+}
+
+/// A topic word, with the plan words the member vocabulary maps it to.
+struct Topic {
+    word: String,
+    related: &'static [String],
+    weight: f32,
+}
+
+/// The weight of a word no document uses: as rare as a word can be in a collection of
+/// a few thousand chunks (BM25's idf of a word in none of 3000).
+const UNSEEN_WEIGHT: f32 = 8.7;
+
+/// Whether `tokens` (a unit's or passage's) mention the topic: 1 for the word itself,
+/// ½ for a vocabulary equivalent, 0 otherwise.
+fn mention(topic: &Topic, tokens: &[String]) -> f32 {
+    if tokens.contains(&topic.word) {
+        1.0
+    } else if topic.related.iter().any(|r| tokens.contains(r)) {
+        0.5
+    } else {
+        0.0
+    }
+}
+
+/// Picks the answer among the top passages of `hits` (ranked best first, `score` the
+/// cosine similarity), or abstains. `rarity(word)` weighs a topic word by how rare it
+/// is in the collection (its inverse document frequency), `None` for a word no
+/// document uses.
+pub fn answer(
+    question: &str,
+    hits: Vec<SearchHit>,
+    rarity: &dyn Fn(&str) -> Option<f32>,
+    policy: AbstainPolicy,
+) -> Answered {
+    let words = tokenize(question);
+    let cost_question = words.iter().any(|w| COST_WORDS.contains(&w.as_str()));
+    let mut topics: Vec<Topic> = Vec::new();
+    for w in &words {
+        if GENERIC.contains(&w.as_str()) || topics.iter().any(|t| t.word == *w) {
+            continue;
+        }
+        topics.push(Topic {
+            word: w.clone(),
+            related: expansion_of(w),
+            weight: rarity(w).unwrap_or(UNSEEN_WEIGHT).max(0.1),
+        });
+    }
+    let top = &hits[..hits.len().min(PASSAGES)];
+    let best_cosine = top
+        .iter()
+        .map(|h| h.score)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let passage_tokens: Vec<Vec<String>> = top.iter().map(|h| tokenize(&h.text)).collect();
+    let missing: Vec<String> = topics
+        .iter()
+        .filter(|t| passage_tokens.iter().all(|p| mention(t, p) == 0.0))
+        .map(|t| t.word.clone())
+        .collect();
+    let nothing_mentioned = !topics.is_empty() && missing.len() == topics.len();
+    // Services the question names that no passage mentions.
+    let absent: Vec<&[&str]> = SERVICES
+        .iter()
+        .filter_map(|names| {
+            let named = names.iter().find(|n| contains_all(&words, n))?;
+            let said = passage_tokens
+                .iter()
+                .any(|p| names.iter().any(|n| contains_all(p, n)));
+            (!said).then_some(*names).filter(|_| !named.is_empty())
+        })
+        .collect();
+    let abstain = top.is_empty()
+        || best_cosine < policy.floor
+        || ((nothing_mentioned || !absent.is_empty()) && best_cosine < policy.close);
+    if abstain {
+        let missing = if absent.is_empty() {
+            missing
+        } else {
+            absent
+                .iter()
+                .filter_map(|names| names.iter().find(|n| contains_all(&words, n)))
+                .map(|n| n.to_string())
+                .collect()
+        };
+        return Answered {
+            answer: None,
+            missing,
+            results: hits,
+        };
+    }
+    let total: f32 = topics.iter().map(|t| t.weight).sum();
+    let mut best: Option<(f32, usize, (usize, usize))> = None;
+    for (rank, hit) in top.iter().enumerate() {
+        for (s, e) in units(&hit.text) {
+            let tokens = tokenize(&hit.text[s..e]);
+            let words = if total > 0.0 {
+                topics
+                    .iter()
+                    .map(|t| t.weight * mention(t, &tokens))
+                    .sum::<f32>()
+                    / total
+            } else {
+                0.0
+            };
+            // Fragments (a heading, a one-word list item) answer only by naming the
+            // topic: "Acupuncture" under "Services your plan does not cover".
+            if words == 0.0 && hit.text[s..e].split_whitespace().count() < 3 {
+                continue;
+            }
+            let cost = if cost_question && states_cost(&hit.text[s..e]) {
+                0.35
+            } else {
+                0.0
+            };
+            let score = words + cost + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
+            if best.is_none_or(|(b, _, _)| score > b) {
+                best = Some((score, rank, (s, e)));
+            }
+        }
+    }
+    let answer = best.map(|(_, rank, (start, end))| {
+        let hit = &top[rank];
+        Answer {
+            text: hit.text[start..end].to_owned(),
+            id: hit.id.clone(),
+            start,
+            end,
+        }
+    });
+    Answered {
+        missing: if answer.is_some() {
+            Vec::new()
+        } else {
+            missing
+        },
+        answer,
+        results: hits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(id: &str, text: &str, score: f32) -> SearchHit {
+        SearchHit {
+            id: id.into(),
+            score,
+            distance: 1.0 - score,
+            text: text.into(),
+            metadata: Default::default(),
+            highlights: Vec::new(),
+        }
+    }
+
+    fn ask(question: &str, hits: Vec<SearchHit>) -> Answered {
+        answer(question, hits, &|_| Some(1.0), AbstainPolicy::default())
+    }
+
+    #[test]
+    fn picks_the_sentence_that_states_the_figure() {
+        let a = ask(
+            "Is my annual checkup free?",
+            vec![
+                hit(
+                    "p#1",
+                    "Preventive care\nPreventive care keeps you well. Your annual physical is \
+                     covered at 100% in-network, with no copay. Screenings follow the USPSTF list.",
+                    0.6,
+                ),
+                hit(
+                    "p#2",
+                    "Hospital stays\nA hospital stay costs $250 a day.",
+                    0.4,
+                ),
+            ],
+        );
+        let answer = a.answer.expect("an answer");
+        assert_eq!(answer.id, "p#1");
+        assert_eq!(
+            answer.text,
+            "Your annual physical is covered at 100% in-network, with no copay."
+        );
+    }
+
+    #[test]
+    fn offsets_are_byte_ranges_of_the_passage_even_past_multibyte_text() {
+        let text = "Soins — préventifs\n• Consultation annuelle « bilan » : 0 € — gratuite. \
+                    Le dépistage 🩺 du diabète coûte 20 % après franchise.";
+        let a = ask(
+            "Combien coûte le dépistage du diabète ?",
+            vec![hit("fr#0", text, 0.7)],
+        );
+        let answer = a.answer.expect("an answer");
+        assert_eq!(&text[answer.start..answer.end], answer.text);
+        assert_eq!(
+            answer.text,
+            "Le dépistage 🩺 du diabète coûte 20 % après franchise."
+        );
+    }
+
+    #[test]
+    fn abstains_when_no_passage_mentions_the_topic_and_none_is_close() {
+        let a = ask(
+            "Is acupuncture covered?",
+            vec![
+                hit(
+                    "p#5",
+                    "Hospital stays\nInpatient care is covered after a $250 copay per day.",
+                    0.31,
+                ),
+                hit("p#6", "Urgent care\nUrgent care visits cost $40.", 0.28),
+            ],
+        );
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["acupuncture".to_string()]);
+        assert_eq!(a.results.len(), 2, "the closest passages are kept");
+    }
+
+    #[test]
+    fn an_exclusions_list_that_names_the_service_answers_no() {
+        let a = ask(
+            "Is acupuncture covered?",
+            vec![hit(
+                "sbc#40",
+                "Services Your Plan Generally Does NOT Cover\n• Acupuncture\n• Cosmetic surgery\n\
+                 • Long-term care\nThese services are not covered: acupuncture, cosmetic surgery, \
+                 long-term care.",
+                0.33,
+            )],
+        );
+        let answer = a.answer.expect("the exclusion answers");
+        assert!(
+            answer.text.contains("not covered: acupuncture"),
+            "{}",
+            answer.text
+        );
+        assert!(a.missing.is_empty());
+    }
+
+    #[test]
+    fn a_paraphrase_close_in_meaning_answers_without_shared_words() {
+        let a = ask(
+            "What do I owe when I see my regular doctor because I'm sick?",
+            vec![hit(
+                "sbc#3",
+                "If you visit a health care provider's office or clinic — Primary care visit to \
+                 treat an injury or illness\nIn-network: $25 copay/visit\nOut-of-network: 40% coinsurance",
+                0.62,
+            )],
+        );
+        let answer = a.answer.expect("close in meaning");
+        assert_eq!(answer.text, "In-network: $25 copay/visit");
+    }
+
+    #[test]
+    fn nothing_answers_below_the_floor_even_with_shared_words() {
+        let a = ask(
+            "acupuncture",
+            vec![hit(
+                "x#0",
+                "Notes\nacupuncture clinic parking validation is available.",
+                0.1,
+            )],
+        );
+        assert_eq!(a.answer, None);
+        assert!(
+            a.missing.is_empty(),
+            "the word was mentioned; the passage is just far off"
+        );
+    }
+
+    #[test]
+    fn no_hits_no_answer() {
+        let a = ask("Is acupuncture covered?", Vec::new());
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["acupuncture".to_string()]);
+    }
+
+    #[test]
+    fn units_skip_the_section_line_and_bullets() {
+        let text = "Section — Sub\n- First item has words here.\n# Hi\nSecond. Third one is $12.50 e.g. here.";
+        let got: Vec<&str> = units(text).into_iter().map(|(s, e)| &text[s..e]).collect();
+        assert_eq!(
+            got,
+            vec![
+                "First item has words here.",
+                "Hi",
+                "Second.",
+                "Third one is $12.50 e.g. here."
+            ]
+        );
+    }
+}
