@@ -4,12 +4,14 @@
 // Attributes: policy (omit to let the member choose), bundle, model-base, k (1–10),
 // placeholder. Theme with CSS custom properties on the element: --benefind-accent,
 // --benefind-bg, --benefind-fg, --benefind-muted, --benefind-radius, --benefind-font.
+// The answer comes first (part="answer": the sentence that answers, highlighted and cited,
+// or a plain "your plan's documents don't mention …"), then the passages.
 // Each result carries part="result" (style it with ::part(result)); opening one (click,
 // Enter or Space) fires a `benefind-result` event ({id, text, score, metadata}) that
 // bubbles out of the shadow root. Widgets on one page share one worker and model per
 // bundle. Works under a strict CSP (no inline script or style; 'wasm-unsafe-eval').
 import { Benefind } from "./pkg/benefind.js";
-import { renderHit } from "./render.js";
+import { renderAnswer, renderHit } from "./render.js";
 
 const DEFAULT_MODEL = new URL("./models/all-MiniLM-L6-v2/", import.meta.url).href;
 const DEFAULT_BUNDLE = new URL("./data/default.bundle", import.meta.url).href;
@@ -62,6 +64,10 @@ input, select, button { font: inherit; color: inherit; padding: 0.45rem 0.6rem; 
 button { background: var(--benefind-accent, #2456c7); color: #fff; border-color: transparent; cursor: pointer; font-weight: 600; }
 button:disabled { opacity: 0.6; cursor: progress; }
 :focus-visible { outline: 3px solid var(--benefind-accent, #2456c7); outline-offset: 2px; }
+.answer { margin: 0.6rem 0 0; padding: 0.5rem 0.65rem; border-radius: 8px; border-left: 4px solid var(--benefind-accent, #2456c7); background: var(--benefind-answer-bg, #f4f7fd); }
+.answer.none { border-left-color: var(--benefind-muted, #5b6478); }
+.answer-text { margin: 0 0 0.25rem; }
+.answer .closest { margin: 0; font-size: 0.85rem; color: var(--benefind-muted, #5b6478); }
 .status { margin: 0.5rem 0 0; color: var(--benefind-muted, #5b6478); font-size: 0.9rem; }
 ol { list-style: none; margin: 0.5rem 0 0; padding: 0; }
 li.hit { margin: 0.5rem 0 0; padding: 0.5rem 0.65rem; border-radius: 8px; border: 1px solid var(--benefind-border, #e1e4ec); cursor: pointer; color: var(--benefind-fg, #1d2433); text-transform: none; background: transparent; }
@@ -118,13 +124,14 @@ class BenefindSearch extends HTMLElement {
     const button = el("button", { type: "submit", text: "Search" });
     button.disabled = true;
     const status = el("p", { class: "status", role: "status", text: "Loading…" });
+    const answer = el("div", { class: "answer-slot" });
     const results = el("ol", { "aria-label": "Results", part: "results" });
     const form = el("form", { role: "search" },
       el("div", { class: "field" }, el("label", { for: `${id}-q`, text: "Question" }), input),
       ...(fixedPolicy ? [] : [el("div", { class: "field" }, el("label", { for: `${id}-p`, text: "Policy" }), select)]),
       button);
-    this.#root.append(form, el("div", { "aria-live": "polite" }, status, results));
-    this.#els = { input, select, button, status, results };
+    this.#root.append(form, el("div", { "aria-live": "polite" }, answer, status, results));
+    this.#els = { input, select, button, status, answer, results };
     form.addEventListener("submit", (e) => { e.preventDefault(); this.search(); });
     this.#start().catch((e) => { status.textContent = `Search is unavailable: ${e.message}`; this.dataset.state = "error"; });
   }
@@ -158,10 +165,16 @@ class BenefindSearch extends HTMLElement {
     if (!this.#db || !question || !policy) return;
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute("k") || "3", 10) || 3));
     try {
-      const hits = await this.#db.query({ question, k, where: { policy } });
+      const answered = await this.#db.ask({ question, k, where: { policy } });
+      const hits = answered.results;
+      const box = renderAnswer(document, answered);
+      box.setAttribute("part", "answer");
+      this.#els.answer.replaceChildren(box);
       this.#els.results.replaceChildren(...hits.map((hit, i) => this.#result(hit, i + 1)));
-      this.#els.status.textContent = hits.length ? `${hits.length} passages from ${policy}.` : `Nothing found in ${policy}.`;
+      const what = answered.answer ? "passages" : "closest passages";
+      this.#els.status.textContent = hits.length ? `${hits.length} ${what} from ${policy}.` : `Nothing found in ${policy}.`;
     } catch (e) {
+      this.#els.answer.replaceChildren();
       this.#els.results.replaceChildren();
       this.#els.status.textContent = `Search failed: ${e.message}`;
     }

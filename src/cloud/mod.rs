@@ -291,13 +291,25 @@ impl<T: Transport> CloudClient<T> {
     /// ([`AbstainPolicy::words_only`](crate::engine::answer::AbstainPolicy::words_only)):
     /// its cosine thresholds are MiniLM's, not Titan's.
     pub async fn ask(&self, question: &str, policy: &str) -> Result<crate::Answered> {
-        let hits = self.search(question, policy).await?;
-        Ok(crate::engine::answer::answer(
-            question,
-            hits,
-            &|_| Some(1.0),
-            crate::engine::answer::AbstainPolicy::words_only(),
-        ))
+        self.ask_query(&Query::for_policy(question, policy)).await
+    }
+
+    /// [`ask`](Self::ask) for a general query; a vector query's answer is `None`.
+    pub async fn ask_query(&self, query: &Query) -> Result<crate::Answered> {
+        let hits = self.query(query).await?;
+        Ok(match &query.question {
+            Some(q) => crate::engine::answer::answer(
+                q,
+                hits,
+                &|_| Some(1.0),
+                crate::engine::answer::AbstainPolicy::words_only(),
+            ),
+            None => crate::Answered {
+                answer: None,
+                missing: Vec::new(),
+                results: hits,
+            },
+        })
     }
 
     /// A general query: question or vector, k, where-filter, mode. A question is ranked

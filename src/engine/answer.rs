@@ -7,7 +7,7 @@
 //!
 //! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
 //!    stemming) minus general benefits wording that names no service ("covered",
-//!    "cost", "plan", "pay" and the like, [`GENERIC`]). "Is acupuncture covered?" has
+//!    "cost", "plan", "pay" and the like, `GENERIC`). "Is acupuncture covered?" has
 //!    one topic word, `acupuncture`.
 //! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
 //!    sentences; a table row's `Header: value` lines are units of their own, so the
@@ -15,13 +15,15 @@
 //!    the whole row. The section line a passage starts with is context, not a unit.
 //! 3. **Score.** Each unit scores the share of the question's topic weight it mentions
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
-//!    each word weighted by its rarity in the collection), plus its passage's rank, plus
+//!    each word weighted by its rarity in the collection; half the unit's own, half its
+//!    passage's, so a row's value line answers for the service its label names), plus
+//!    its passage's rank, plus
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
 //!    dollar amount, a percentage, "no charge", "not covered", a copay…). "Not covered"
 //!    is an answer: an exclusions list that names the service answers with "no".
 //! 4. **Abstain** when the words say the passages are not about the question — none
 //!    mentions any topic word (nor a vocabulary equivalent), or the question names a
-//!    service ([`SERVICES`]) none of them mentions by any of its names — and the best
+//!    service (`SERVICES`) none of them mentions by any of its names — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]);
 //!    or when the best passage's cosine is below [`AbstainPolicy::floor`] whatever the
 //!    words. The reply then names the topic words
@@ -273,7 +275,7 @@ const COST_WORDS: &[&str] = &[
 ];
 
 /// Whether a unit states a cost or coverage: a dollar figure, a percentage, or the
-/// words plans use for one.
+/// words plans use for one (not a bare "covered": "covered services" states nothing).
 fn states_cost(unit: &str) -> bool {
     let lower = unit.to_lowercase();
     let digit_after = |mark: char| {
@@ -291,10 +293,8 @@ fn states_cost(unit: &str) -> bool {
         || [
             "no charge",
             "not covered",
-            "covered",
             "copay",
             "coinsurance",
-            "deductible",
             "free",
             "no cost",
             "excluded",
@@ -443,26 +443,32 @@ pub fn answer(
         };
     }
     let total: f32 = topics.iter().map(|t| t.weight).sum();
+    let share = |tokens: &[String]| {
+        if total > 0.0 {
+            topics
+                .iter()
+                .map(|t| t.weight * mention(t, tokens))
+                .sum::<f32>()
+                / total
+        } else {
+            0.0
+        }
+    };
     let mut best: Option<(f32, usize, (usize, usize))> = None;
     for (rank, hit) in top.iter().enumerate() {
+        // Half of a unit's word score is its passage's: a table row's value line
+        // ("In-network: $250 copay") answers for the service its label line names.
+        let context = share(&passage_tokens[rank]);
         for (s, e) in units(&hit.text) {
-            let tokens = tokenize(&hit.text[s..e]);
-            let words = if total > 0.0 {
-                topics
-                    .iter()
-                    .map(|t| t.weight * mention(t, &tokens))
-                    .sum::<f32>()
-                    / total
-            } else {
-                0.0
-            };
+            let own = share(&tokenize(&hit.text[s..e]));
+            let words = 0.5 * own + 0.5 * context;
             // Fragments (a heading, a one-word list item) answer only by naming the
             // topic: "Acupuncture" under "Services your plan does not cover".
-            if words == 0.0 && hit.text[s..e].split_whitespace().count() < 3 {
+            if own == 0.0 && hit.text[s..e].split_whitespace().count() < 3 {
                 continue;
             }
             let cost = if cost_question && states_cost(&hit.text[s..e]) {
-                0.35
+                0.55
             } else {
                 0.0
             };

@@ -166,6 +166,8 @@ export declare class Benefind {
    * plan's documents do not answer (`missing` names what they never mention).
    */
   ask(question: string, policy: string): Promise<Answered>;
+  /** The same for a general query (`{question, k?, where?, mode?}`). */
+  ask(query: Query): Promise<Answered>;
   query(query: Query): Promise<SearchHit[]>;
   ingest(docs: (IngestDoc | PdfDoc)[], onProgress?: (p: Progress) => void, options?: IngestOptions): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;

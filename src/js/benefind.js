@@ -124,7 +124,11 @@ export class Benefind {
   }
 
   search(question, policy) { return this.#call("search", question, policy); }
-  ask(question, policy) { return this.#call("ask", question, policy); }
+  ask(question, policy) {
+    return typeof question === "object" && question !== null
+      ? this.#call("askQuery", question)
+      : this.#call("ask", question, policy);
+  }
   query(q) { return this.#call("query", q); }
   /**
    * Adds documents, all or nothing. A document is `{text, policy, …}` or, for a PDF,

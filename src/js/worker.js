@@ -301,6 +301,11 @@ const ops = {
     await sync();
     return need().ask(question, policy);
   },
+  async askQuery(q) {
+    if (cloud) return cloud.askQuery(q);
+    await sync();
+    return need().askQuery(q);
+  },
   async query(q) {
     if (cloud) return cloud.query(q);
     await sync();

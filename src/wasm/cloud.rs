@@ -131,6 +131,19 @@ impl JsCloudIndex {
         })
     }
 
+    /// [`ask`](Self::ask) for a general query.
+    #[wasm_bindgen(js_name = askQuery, unchecked_return_type = "Promise<Answered>")]
+    pub fn ask_query(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query")] query: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        let query: Result<Query, JsValue> = from_js(query, "query");
+        future_to_promise(async move {
+            answered_to_js(&client.ask_query(&query?).await.map_err(js_error)?)
+        })
+    }
+
     /// `{question | vector, k?, where?, mode?}` → hits: a question ranks hybrid (S3
     /// Vectors' best re-ranked with their words by the proxy) unless `mode: "vector"`.
     #[wasm_bindgen(unchecked_return_type = "Promise<SearchHit[]>")]

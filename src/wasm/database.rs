@@ -120,6 +120,16 @@ impl JsDatabase {
         self.with(|db| answered_to_js(&db.engine().ask(question, policy).map_err(js_error)?))
     }
 
+    /// [`ask`](Self::ask) for a general query (`{question, k?, where?, mode?}`).
+    #[wasm_bindgen(js_name = askQuery, unchecked_return_type = "Answered")]
+    pub fn ask_query(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query")] query: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        self.with(|db| answered_to_js(&db.engine().ask_query(&query).map_err(js_error)?))
+    }
+
     /// `{question | vector, k?, where?, mode?}` → hits.
     #[wasm_bindgen(unchecked_return_type = "SearchHit[]")]
     pub fn query(

@@ -7,6 +7,13 @@ import { Benefind, BenefindError, type Stats, type CloudStats, type AddedDocumen
 export async function viaWorker(): Promise<number> {
   const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", dbName: "benefind", onProgress: (p) => void p.loaded });
   const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
+  // The answer (or null) with its span in the cited passage; also for a general query.
+  const asked = await db.ask("Is my annual checkup free?", "PPO_PLUS");
+  const span: string | undefined = asked.answer ? asked.results.find((h) => h.id === asked.answer!.id)?.text.slice(asked.answer.start, asked.answer.end) : asked.missing[0];
+  const wide: number = (await db.ask({ question: "MRI cost", k: 5, where: { policy: "HMO_SELECT" } })).results.length;
+  void span; void wide;
+  // @ts-expect-error: ask needs the plan
+  await db.ask("Is my annual checkup free?");
   try { await db.query({ question: "q", where: { policy: { $gt: "x" } } }); } catch (e) { if (e instanceof BenefindError) return e.code.length; }
   const added: AddedDocument[] = await db.documents();
   await db.ingest([{ text: "## Gym\nGym $20.", policy: "PPO_PLUS" }], (p) => void p.done);

@@ -78,6 +78,13 @@ for (const engine of ENGINES) {
 
       const first = await askWidget(tab, "member-plan", SEED);
       assert.equal(first.length, 3, "k=3");
+      const answer = await tab.evaluate(() => {
+        const box = document.getElementById("member-plan").shadowRoot.querySelector("[part=answer]");
+        return box && { none: box.classList.contains("none"), marked: box.querySelector("mark")?.textContent, section: box.querySelector(".section")?.textContent };
+      });
+      assert.equal(answer.none, false, "the answer comes first");
+      assert.match(answer.marked, /100%/);
+      assert.equal(answer.section, "Preventive care");
       assert.equal(first[0].section, "Preventive care");
       assert.ok(first.every((r) => r.policy === "PPO_PLUS"), "the widget's policy attribute is enforced");
       const other = await askWidget(tab, "other-plan", "How much is urgent care?");
