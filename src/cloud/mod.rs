@@ -304,11 +304,7 @@ impl<T: Transport> CloudClient<T> {
                 &|_| Some(1.0),
                 crate::engine::answer::AbstainPolicy::words_only(),
             ),
-            None => crate::Answered {
-                answer: None,
-                missing: Vec::new(),
-                results: hits,
-            },
+            None => crate::Answered::unanswered(hits),
         })
     }
 

@@ -71,6 +71,17 @@ pub struct Answered {
     pub results: Vec<SearchHit>,
 }
 
+impl Answered {
+    /// The passages with no answer and nothing named missing (a vector query's reply).
+    pub fn unanswered(results: Vec<SearchHit>) -> Self {
+        Self {
+            answer: None,
+            missing: Vec::new(),
+            results,
+        }
+    }
+}
+
 /// When to say "the documents don't say". Both thresholds are cosine similarities
 /// between the question and the best passage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,7 +150,6 @@ const GENERIC: &[&str] = &[
     "free",
     "include",
     "included",
-    "includ",
     "allowed",
     "allow",
     "able",
@@ -165,7 +175,6 @@ const GENERIC: &[&str] = &[
     "happen",
     "work",
     "mean",
-    "much",
     "many",
     "anything",
     "something",
@@ -175,7 +184,6 @@ const GENERIC: &[&str] = &[
     "each",
     "any",
     "some",
-    "need",
 ];
 
 /// Services by the names plans and members give them, one group per service: a
@@ -412,15 +420,15 @@ pub fn answer(
         .map(|t| t.word.clone())
         .collect();
     let nothing_mentioned = !topics.is_empty() && missing.len() == topics.len();
-    // Services the question names that no passage mentions.
-    let absent: Vec<&[&str]> = SERVICES
+    // Services the question names (by the name it uses) that no passage mentions.
+    let absent: Vec<&str> = SERVICES
         .iter()
         .filter_map(|names| {
             let named = names.iter().find(|n| contains_all(&words, n))?;
             let said = passage_tokens
                 .iter()
                 .any(|p| names.iter().any(|n| contains_all(p, n)));
-            (!said).then_some(*names).filter(|_| !named.is_empty())
+            (!said).then_some(*named)
         })
         .collect();
     let abstain = top.is_empty()
@@ -430,16 +438,11 @@ pub fn answer(
         let missing = if absent.is_empty() {
             missing
         } else {
-            absent
-                .iter()
-                .filter_map(|names| names.iter().find(|n| contains_all(&words, n)))
-                .map(|n| n.to_string())
-                .collect()
+            absent.iter().map(|n| n.to_string()).collect()
         };
         return Answered {
-            answer: None,
             missing,
-            results: hits,
+            ..Answered::unanswered(hits)
         };
     }
     let total: f32 = topics.iter().map(|t| t.weight).sum();

@@ -1081,11 +1081,7 @@ impl Engine {
         let hits = self.query(query)?;
         Ok(match &query.question {
             Some(q) => self.collection.answer(q, hits),
-            None => answer::Answered {
-                answer: None,
-                missing: Vec::new(),
-                results: hits,
-            },
+            None => answer::Answered::unanswered(hits),
         })
     }
 

@@ -27,7 +27,7 @@ struct HitDto<'a> {
 
 impl<'a> From<&'a SearchHit> for HitDto<'a> {
     fn from(h: &'a SearchHit) -> Self {
-        let utf16 = |byte: usize| h.text.get(..byte).map_or(0, |s| s.encode_utf16().count());
+        let utf16 = |byte: usize| utf16_index(&h.text, byte);
         HitDto {
             id: &h.id,
             score: h.score,
@@ -41,6 +41,11 @@ impl<'a> From<&'a SearchHit> for HitDto<'a> {
                 .collect(),
         }
     }
+}
+
+/// The JS string index (UTF-16 code units) of byte offset `byte` of `text`.
+fn utf16_index(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(0, |s| s.encode_utf16().count())
 }
 
 pub(crate) fn hits_to_js(hits: &[SearchHit]) -> Result<JsValue, JsValue> {
@@ -70,7 +75,7 @@ pub(crate) fn answered_to_js(a: &Answered) -> Result<JsValue, JsValue> {
             .iter()
             .find(|h| h.id == ans.id)
             .map_or("", |h| h.text.as_str());
-        let utf16 = |byte: usize| text.get(..byte).map_or(0, |s| s.encode_utf16().count());
+        let utf16 = |byte: usize| utf16_index(text, byte);
         AnswerDto {
             text: &ans.text,
             id: &ans.id,
