@@ -6,7 +6,8 @@
 //! more than the whole query in the browser). It works as a careful reader does:
 //!
 //! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
-//!    stemming) minus general benefits wording that names no service ("covered",
+//!    stemming) minus English function words ("why", "did", "myself": NLTK's list,
+//!    `FUNCTION_WORDS`) and general benefits wording that names no service ("covered",
 //!    "cost", "plan", "pay" and the like, `GENERIC`). "Is acupuncture covered?" has
 //!    one topic word, `acupuncture`.
 //! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
@@ -21,9 +22,11 @@
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
 //!    dollar amount, a percentage, "no charge", "not covered", a copay…). "Not covered"
 //!    is an answer: an exclusions list that names the service answers with "no".
-//! 4. **Abstain** when the words say the passages are not about the question — none
-//!    mentions any topic word (nor a vocabulary equivalent), or the question names a
-//!    service (`SERVICES`) none of them mentions by any of its names — and the best
+//! 4. **Abstain** when the words say the passages are not about the question — they
+//!    mention (by the word or a vocabulary equivalent) less than
+//!    [`AbstainPolicy::said`] of its topic weight, so that sharing an incidental word
+//!    ("can I see a massage therapist for my neck") is not enough; or the question
+//!    names a service (`SERVICES`) none of them mentions by any of its names — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]);
 //!    or when the best passage's cosine is below [`AbstainPolicy::floor`] whatever the
 //!    words. The reply then names the topic words
@@ -41,7 +44,7 @@
 
 use serde::Serialize;
 
-use super::keyword::{expansion_of, tokenize};
+use super::keyword::{expansion_of, tokenize, tokenize_as_written};
 use super::SearchHit;
 
 /// How many of the top passages an answer may come from.
@@ -86,8 +89,11 @@ impl Answered {
 /// between the question and the best passage.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AbstainPolicy {
-    /// Without any topic word in the passages, a passage this close still answers
-    /// (paraphrase: "my regular doctor" for "primary care").
+    /// The least share of the question's topic weight the passages must mention for
+    /// the words to say they are about it.
+    pub said: f32,
+    /// When the words say the passages are not about the question, a passage this close
+    /// in meaning still answers (paraphrase: "my regular doctor" for "primary care").
     pub close: f32,
     /// Below this nothing answers, whatever words match.
     pub floor: f32,
@@ -100,15 +106,20 @@ impl AbstainPolicy {
     /// it names.
     pub fn words_only() -> Self {
         Self {
+            said: Self::default().said,
             close: f32::INFINITY,
             floor: f32::NEG_INFINITY,
         }
     }
 }
 
+/// Calibrated on the dev half of `tests/fixtures/answers.jsonl`, whose unanswerable
+/// questions all abstain from a share of 0 up: `said` is the largest share at which at
+/// most 5 % of its answerable questions abstain (0.2: 3 of 67).
 impl Default for AbstainPolicy {
     fn default() -> Self {
         Self {
+            said: 0.2,
             close: 0.55,
             floor: 0.2,
         }
@@ -184,6 +195,32 @@ const GENERIC: &[&str] = &[
     "each",
     "any",
     "some",
+];
+
+/// English function words (NLTK's English stopword list, with apostrophes dropped as
+/// the tokenizer drops them): never a question's topic, whatever the collection's
+/// counts say ("why", "did", "myself" are words no benefits document needs to use).
+/// Matched against the word as written, before stemming.
+#[rustfmt::skip]
+const FUNCTION_WORDS: &[&str] = &[
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "youre", "youve",
+    "youll", "youd", "your", "yours", "yourself", "yourselves", "he", "him", "his",
+    "himself", "she", "shes", "her", "hers", "herself", "it", "its", "itself", "they",
+    "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this",
+    "that", "thatll", "these", "those", "am", "is", "are", "was", "were", "be", "been",
+    "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an",
+    "the", "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by",
+    "for", "with", "about", "against", "between", "into", "through", "during", "before",
+    "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off",
+    "over", "under", "again", "further", "then", "once", "here", "there", "when",
+    "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other",
+    "some", "such", "no", "nor", "not", "only", "own", "same", "so", "than", "too",
+    "very", "s", "t", "can", "will", "just", "don", "dont", "should", "shouldve", "now",
+    "d", "ll", "m", "o", "re", "ve", "y", "ain", "aren", "arent", "couldn", "couldnt",
+    "didn", "didnt", "doesn", "doesnt", "hadn", "hadnt", "hasn", "hasnt", "haven",
+    "havent", "isn", "isnt", "ma", "mightn", "mightnt", "mustn", "mustnt", "needn",
+    "neednt", "shan", "shant", "shouldn", "shouldnt", "wasn", "wasnt", "weren", "werent",
+    "won", "wont", "wouldn", "wouldnt",
 ];
 
 /// Services by the names plans and members give them, one group per service: a
@@ -365,6 +402,8 @@ fn sentences(line: &str) -> Vec<(usize, usize)> {
 /// A topic word, with the plan words the member vocabulary maps it to.
 struct Topic {
     word: String,
+    /// The word as the question writes it (`word` may be stemmed), for [`Answered::missing`].
+    as_written: String,
     related: &'static [String],
     weight: f32,
 }
@@ -395,15 +434,21 @@ pub fn answer(
     rarity: &dyn Fn(&str) -> Option<f32>,
     policy: AbstainPolicy,
 ) -> Answered {
-    let words = tokenize(question);
+    let written = tokenize_as_written(question);
+    let words: Vec<String> = written.iter().map(|(w, _)| w.clone()).collect();
     let cost_question = words.iter().any(|w| COST_WORDS.contains(&w.as_str()));
     let mut topics: Vec<Topic> = Vec::new();
-    for w in &words {
-        if GENERIC.contains(&w.as_str()) || topics.iter().any(|t| t.word == *w) {
+    for (w, as_written) in &written {
+        let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
+        if GENERIC.contains(&w.as_str())
+            || FUNCTION_WORDS.contains(&plain.as_str())
+            || topics.iter().any(|t| t.word == *w)
+        {
             continue;
         }
         topics.push(Topic {
             word: w.clone(),
+            as_written: as_written.clone(),
             related: expansion_of(w),
             weight: rarity(w).unwrap_or(UNSEEN_WEIGHT).max(0.1),
         });
@@ -414,12 +459,25 @@ pub fn answer(
         .map(|h| h.score)
         .fold(f32::NEG_INFINITY, f32::max);
     let passage_tokens: Vec<Vec<String>> = top.iter().map(|h| tokenize(&h.text)).collect();
-    let missing: Vec<String> = topics
+    let unmentioned: Vec<&Topic> = topics
         .iter()
         .filter(|t| passage_tokens.iter().all(|p| mention(t, p) == 0.0))
-        .map(|t| t.word.clone())
         .collect();
-    let nothing_mentioned = !topics.is_empty() && missing.len() == topics.len();
+    let missing: Vec<String> = unmentioned.iter().map(|t| t.as_written.clone()).collect();
+    // The share of the question's topic weight some passage mentions: low when the
+    // passages share only its incidental words ("my neck" of a massage question).
+    let total: f32 = topics.iter().map(|t| t.weight).sum();
+    let said = if total > 0.0 {
+        topics
+            .iter()
+            .filter(|t| !unmentioned.iter().any(|u| u.word == t.word))
+            .map(|t| t.weight)
+            .sum::<f32>()
+            / total
+    } else {
+        1.0
+    };
+    let little_said = said < policy.said;
     // Services the question names (by the name it uses) that no passage mentions.
     let absent: Vec<&str> = SERVICES
         .iter()
@@ -433,7 +491,7 @@ pub fn answer(
         .collect();
     let abstain = top.is_empty()
         || best_cosine < policy.floor
-        || ((nothing_mentioned || !absent.is_empty()) && best_cosine < policy.close);
+        || ((little_said || !absent.is_empty()) && best_cosine < policy.close);
     if abstain {
         let missing = if absent.is_empty() {
             missing
@@ -445,7 +503,6 @@ pub fn answer(
             ..Answered::unanswered(hits)
         };
     }
-    let total: f32 = topics.iter().map(|t| t.weight).sum();
     let share = |tokens: &[String]| {
         if total > 0.0 {
             topics
@@ -614,6 +671,47 @@ mod tests {
         );
         let answer = a.answer.expect("close in meaning");
         assert_eq!(answer.text, "In-network: $25 copay/visit");
+    }
+
+    #[test]
+    fn sharing_only_incidental_words_is_not_being_about_the_question() {
+        // "kidney" is in the passage, the rarer "dialysis" is not: a sixth of the
+        // topic weight is said, under the policy's share, and the passage is not close.
+        let rarity = |w: &str| Some(if w.starts_with("dialys") { 10.0 } else { 2.0 });
+        let passages = || {
+            vec![hit(
+                "p#9",
+                "Kidney stones
+Treatment of kidney stones is covered after the deductible.",
+                0.4,
+            )]
+        };
+        let a = answer(
+            "Is kidney dialysis covered?",
+            passages(),
+            &rarity,
+            AbstainPolicy::default(),
+        );
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["dialysis".to_string()]);
+        // The same passage, if it were close in meaning, would answer.
+        let close = AbstainPolicy {
+            close: 0.35,
+            ..AbstainPolicy::default()
+        };
+        assert!(
+            answer("Is kidney dialysis covered?", passages(), &rarity, close)
+                .answer
+                .is_some()
+        );
+        // Function words never count: "why did" adds no weight the passages must say.
+        let a = answer(
+            "why did my kidney stones cost so much themselves",
+            passages(),
+            &rarity,
+            AbstainPolicy::default(),
+        );
+        assert!(a.answer.is_some(), "{:?}", a.missing);
     }
 
     #[test]

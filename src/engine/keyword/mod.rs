@@ -41,8 +41,8 @@ mod vocab;
 
 #[cfg(test)]
 use stored::*;
-pub use tokens::tokenize;
 use tokens::*;
+pub use tokens::{tokenize, tokenize_as_written};
 use vocab::*;
 
 /// The term dictionary's hasher: FxHash (as in rustc), several times faster than the
@@ -761,6 +761,27 @@ mod tests {
         assert_eq!(toks("member's plan's"), ["member", "plan"]);
         assert_eq!(toks("what's"), Vec::<String>::new());
         assert_eq!(toks("don’t"), ["dont"]);
+    }
+
+    #[test]
+    fn tokens_keep_the_word_as_written() {
+        let pairs = |text: &str| -> Vec<(String, String)> { tokenize_as_written(text) };
+        assert_eq!(
+            pairs("Is Dialysis covered? Don’t ask"),
+            [
+                ("dialysi".to_string(), "dialysis".to_string()),
+                ("covered".to_string(), "covered".to_string()),
+                ("dont".to_string(), "don’t".to_string()),
+                ("ask".to_string(), "ask".to_string()),
+            ]
+        );
+        assert_eq!(
+            pairs("ZÜRICH clinics")
+                .into_iter()
+                .map(|(token, _)| token)
+                .collect::<Vec<_>>(),
+            tokenize("ZÜRICH clinics")
+        );
     }
 
     #[test]

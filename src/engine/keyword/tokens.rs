@@ -27,6 +27,17 @@ pub fn tokenize(text: &str) -> Vec<String> {
 /// span of the word in `text`. `buf` is scratch space, reused to avoid an allocation per
 /// token. Runs of ASCII letters and digits are copied and lowercased in bulk, and a
 /// `char` is decoded only for other bytes: indexing time is mostly this loop.
+/// [`tokenize`], each token with the word as the text writes it (lower-cased): what to
+/// show a reader, where the token may be stemmed (`dialysis` → `dialysi`).
+pub fn tokenize_as_written(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    for_each_token(text, &mut buf, |token, start, end| {
+        out.push((token.to_owned(), text[start..end].to_lowercase()));
+    });
+    out
+}
+
 pub(super) fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str, usize, usize)) {
     let bytes = text.as_bytes();
     let mut i = 0;
