@@ -7,6 +7,7 @@
 #                                       question sets, locally and through benefind-proxy to the fake;
 #                                       then the answer span: abstention recall/precision, answer
 #                                       accuracy, query latency with and without the answer
+#                                       (natively, and in headless Chromium)
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
@@ -61,6 +62,9 @@ bench_quality() {
     --cloud "http://127.0.0.1:$proxy" "$@"
   log "answers: abstention and the answer span (tests/fixtures/answers.jsonl, int8 weights)"
   "$TARGET_DIR/release/benefind" bench answers --weights int8
+  bash "$ROOT/pkg-scripts/build.sh"
+  log "answers in headless Chromium: query latency with the answer span and without"
+  node "$ROOT/tests/browser/bench-answers.mjs"
 }
 
 bench_browser() {
