@@ -35,12 +35,14 @@ pub struct Rule {
     pub to: f64,
 }
 
-/// One page's ink.
+/// One page's ink, in the page's upright frame: the page's `/Rotate` applied, so a
+/// landscape page stored as a portrait media box with rotated text reads left to right.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageInk {
     /// 1-based page number.
     pub page: u32,
-    /// Page height (the media box), for telling margins from body.
+    /// Page height as displayed (the media box, turned by `/Rotate`), for telling
+    /// margins from body.
     pub height: f64,
     pub glyphs: Vec<Glyph>,
     pub horizontal: Vec<Rule>,
@@ -61,25 +63,46 @@ pub const MAX_RULES_PER_PAGE: usize = 20_000;
 /// Collects a page's ink.
 pub struct Collector {
     pub ink: PageInk,
-    origin_y: f64,
+    /// The page's `/Rotate`: 0, 90, 180 or 270 (degrees clockwise when displayed).
+    rotation: u16,
+    media_box: MediaBox,
 }
 
 impl Collector {
-    pub fn new(page: u32) -> Self {
+    /// A collector for page `page` whose `/Rotate` is `rotation` (see [`rotation`]).
+    pub fn new(page: u32, rotation: u16) -> Self {
         Self {
             ink: PageInk {
                 page,
                 ..PageInk::default()
             },
-            origin_y: 0.0,
+            rotation,
+            media_box: MediaBox {
+                llx: 0.0,
+                lly: 0.0,
+                urx: 0.0,
+                ury: 0.0,
+            },
         }
     }
 
-    fn add_rule(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64)) {
+    /// A point in user space (after the CTM) in the upright page frame: the page's
+    /// rotation applied, y growing upwards from the bottom of the displayed page.
+    fn upright(&self, x: f64, y: f64) -> (f64, f64) {
+        let MediaBox { llx, lly, urx, ury } = self.media_box;
+        match self.rotation {
+            90 => (y - lly, urx - x),
+            180 => (urx - x, ury - y),
+            270 => (ury - y, x - llx),
+            _ => (x, y - lly),
+        }
+    }
+
+    fn add_rule(&mut self, from: (f64, f64), to: (f64, f64)) {
         if self.ink.horizontal.len() + self.ink.vertical.len() >= MAX_RULES_PER_PAGE {
             return;
         }
-        let (y0, y1) = (y0 - self.origin_y, y1 - self.origin_y);
+        let ((x0, y0), (x1, y1)) = (self.upright(from.0, from.1), self.upright(to.0, to.1));
         let (w, h) = ((x1 - x0).abs(), (y1 - y0).abs());
         if !(w.is_finite() && h.is_finite()) {
             return;
@@ -156,6 +179,16 @@ impl Collector {
     }
 }
 
+/// A page's `/Rotate` value as 0, 90, 180 or 270; a value that is not a multiple of 90
+/// (invalid) counts as 0.
+pub fn rotation(rotate: i64) -> u16 {
+    if rotate % 90 == 0 {
+        rotate.rem_euclid(360) as u16
+    } else {
+        0
+    }
+}
+
 /// `(x, y)` mapped by a PDF matrix (row vectors: `[x y 1] × M`).
 fn apply(m: &Transform, x: f64, y: f64) -> (f64, f64) {
     (x * m.m11 + y * m.m21 + m.m31, x * m.m12 + y * m.m22 + m.m32)
@@ -168,8 +201,18 @@ impl OutputDev for Collector {
         media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.origin_y = media_box.lly;
-        self.ink.height = (media_box.ury - media_box.lly).abs();
+        // Normalized, so a box given by other corners still maps the page onto itself.
+        self.media_box = MediaBox {
+            llx: media_box.llx.min(media_box.urx),
+            lly: media_box.lly.min(media_box.ury),
+            urx: media_box.llx.max(media_box.urx),
+            ury: media_box.lly.max(media_box.ury),
+        };
+        self.ink.height = if self.rotation % 180 == 90 {
+            (media_box.urx - media_box.llx).abs()
+        } else {
+            (media_box.ury - media_box.lly).abs()
+        };
         Ok(())
     }
 
@@ -195,7 +238,7 @@ impl OutputDev for Collector {
             font_size * (trm.m12 + trm.m22),
         );
         let size = (sx * sy).abs().sqrt();
-        let (x, y) = (trm.m31, trm.m32 - self.origin_y);
+        let (x, y) = self.upright(trm.m31, trm.m32);
         if !(x.is_finite() && y.is_finite() && size.is_finite() && width.is_finite()) {
             return Ok(());
         }
@@ -241,5 +284,109 @@ impl OutputDev for Collector {
     ) -> Result<(), OutputError> {
         self.add_path(ctm, path, false);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::LayoutBlock;
+    use crate::pdf::assemble::layout;
+
+    /// A letter-size page (portrait media box) whose `/Rotate` is `rotation`.
+    fn letter(rotation: u16) -> Collector {
+        let mut c = Collector::new(1, rotation);
+        let media_box = MediaBox {
+            llx: 0.0,
+            lly: 0.0,
+            urx: 612.0,
+            ury: 792.0,
+        };
+        c.begin_page(1, &media_box, None).unwrap();
+        c
+    }
+
+    /// Draws `text` at 10 units, 0.5 em per character, from `(x, y)` in user space
+    /// along `(dx, dy)` (a unit vector: the text matrix's direction).
+    fn draw(c: &mut Collector, text: &str, (x, y): (f64, f64), (dx, dy): (f64, f64)) {
+        for (i, ch) in text.chars().enumerate() {
+            let at = i as f64 * 5.0;
+            let trm = Transform::row_major(
+                10.0 * dx,
+                10.0 * dy,
+                -10.0 * dy,
+                10.0 * dx,
+                x + at * dx,
+                y + at * dy,
+            );
+            c.output_character(&trm, 0.5, 0.0, 1.0, &ch.to_string())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_rotated_page_is_read_upright() {
+        // A landscape page stored the way Word → PostScript → Distiller stores it: a
+        // portrait media box, `/Rotate 90`, and every line drawn running up the page.
+        let mut c = letter(90);
+        draw(&mut c, "Specialist visit", (100.0, 200.0), (0.0, 1.0));
+        draw(&mut c, "No charge", (112.0, 200.0), (0.0, 1.0));
+        let line = Path {
+            ops: vec![PathOp::MoveTo(50.0, 100.0), PathOp::LineTo(50.0, 700.0)],
+        };
+        c.add_path(&Transform::identity(), &line, true);
+        let ink = c.ink;
+        assert_eq!(ink.height, 612.0, "the displayed page is landscape");
+        let first = &ink.glyphs[..16];
+        assert!(first.iter().all(|g| g.y == 512.0 && g.size == 10.0));
+        assert!(
+            first.windows(2).all(|w| w[1].x - w[0].x == 5.0),
+            "left to right"
+        );
+        assert_eq!((first[0].x, first[0].width), (200.0, 5.0));
+        assert_eq!(ink.glyphs[16].y, 500.0, "the next line is below");
+        assert_eq!(
+            ink.horizontal,
+            [Rule {
+                at: 562.0,
+                from: 100.0,
+                to: 700.0
+            }]
+        );
+        assert!(ink.vertical.is_empty());
+        let read = layout(&[ink]);
+        let texts: Vec<&str> = read
+            .blocks
+            .iter()
+            .map(|b| match b {
+                LayoutBlock::Paragraph { text, .. } | LayoutBlock::Heading { text, .. } => {
+                    text.as_str()
+                }
+                LayoutBlock::Row { .. } => "row",
+            })
+            .collect();
+        assert_eq!(texts, ["Specialist visit No charge"]);
+    }
+
+    #[test]
+    fn every_rotation_maps_the_page_onto_itself() {
+        // The displayed page's top left corner, and a line's direction there.
+        for (rotation, corner, direction) in [
+            (0, (0.0, 792.0), (1.0, 0.0)),
+            (90, (0.0, 0.0), (0.0, 1.0)),
+            (180, (612.0, 0.0), (-1.0, 0.0)),
+            (270, (612.0, 792.0), (0.0, -1.0)),
+        ] {
+            let mut c = letter(rotation);
+            draw(&mut c, "ab", corner, direction);
+            let g = &c.ink.glyphs;
+            let height = if rotation % 180 == 90 { 612.0 } else { 792.0 };
+            assert_eq!((g[0].x, g[0].y), (0.0, height), "{rotation}");
+            assert_eq!((g[1].x, g[1].y), (5.0, height), "{rotation}");
+            assert_eq!(c.ink.height, height);
+        }
+        assert_eq!(rotation(-90), 270);
+        assert_eq!(rotation(450), 90);
+        assert_eq!(rotation(45), 0, "not a multiple of 90: ignored");
     }
 }

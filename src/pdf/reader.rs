@@ -2,10 +2,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pdf_extract::{output_doc_page, Document};
+use pdf_extract::{output_doc_page, Dictionary, Document, ObjectId};
 
 use super::assemble::layout;
-use super::ink::{Collector, PageInk};
+use super::ink::{rotation, Collector, PageInk};
 use super::PdfError;
 use crate::chunk::Layout;
 
@@ -34,7 +34,8 @@ const HEADER_WINDOW: usize = 1024;
 pub struct PdfReader {
     name: String,
     doc: Document,
-    pages: Vec<u32>,
+    /// Page numbers and their page objects, in order.
+    pages: Vec<(u32, ObjectId)>,
     ink: Vec<PageInk>,
 }
 
@@ -95,7 +96,9 @@ impl PdfReader {
             }
         }
         let pages = catch_unwind(AssertUnwindSafe(|| {
-            doc.get_pages().keys().copied().collect::<Vec<u32>>()
+            doc.get_pages()
+                .into_iter()
+                .collect::<Vec<(u32, ObjectId)>>()
         }))
         .map_err(|panic| corrupt(panic_message(panic.as_ref())))?;
         if pages.is_empty() {
@@ -130,28 +133,27 @@ impl PdfReader {
     /// Reads the next page; returns `false` when every page has been read. A page the
     /// parser cannot read fails the file as damaged.
     pub fn read_next_page(&mut self) -> Result<bool, PdfError> {
-        let Some(&number) = self.pages.get(self.ink.len()) else {
+        let Some(&(number, id)) = self.pages.get(self.ink.len()) else {
             return Ok(false);
         };
         let page = self.ink.len() as u32 + 1;
-        let mut collector = Collector::new(page);
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            output_doc_page(doc, &mut collector, number)
+            let mut collector = Collector::new(page, page_rotation(doc, id));
+            output_doc_page(doc, &mut collector, number).map(|()| collector.ink)
         }));
         let reason = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("page {page}: {e:?}")),
-            Err(panic) => Some(format!("page {page}: {}", panic_message(panic.as_ref()))),
+            Ok(Ok(ink)) => {
+                self.ink.push(ink);
+                return Ok(true);
+            }
+            Ok(Err(e)) => format!("page {page}: {e:?}"),
+            Err(panic) => format!("page {page}: {}", panic_message(panic.as_ref())),
         };
-        if let Some(reason) = reason {
-            return Err(PdfError::Corrupt {
-                name: self.name.clone(),
-                reason,
-            });
-        }
-        self.ink.push(collector.ink);
-        Ok(true)
+        Err(PdfError::Corrupt {
+            name: self.name.clone(),
+            reason,
+        })
     }
 
     /// Lays out the pages read (all of them, normally). Errors with
@@ -171,6 +173,34 @@ impl PdfReader {
         }
         Ok(layout(&self.ink))
     }
+}
+
+/// Deepest page tree searched for an inherited `/Rotate` (a loop in a damaged file ends
+/// here).
+const MAX_PAGE_TREE_DEPTH: usize = 64;
+
+/// A page's `/Rotate` (inheritable from the page tree), as 0, 90, 180 or 270; absent or
+/// unreadable is 0.
+fn page_rotation(doc: &Document, page: ObjectId) -> u16 {
+    let mut dict: Option<&Dictionary> = doc.get_dictionary(page).ok();
+    for _ in 0..MAX_PAGE_TREE_DEPTH {
+        let Some(d) = dict else { break };
+        if let Ok(value) = d.get(b"Rotate") {
+            return match doc.dereference(value).map(|(_, v)| v) {
+                Ok(v) => v
+                    .as_i64()
+                    .or_else(|_| v.as_float().map(|f| f.round() as i64))
+                    .map_or(0, rotation),
+                Err(_) => 0,
+            };
+        }
+        dict = d
+            .get(b"Parent")
+            .and_then(|p| p.as_reference())
+            .and_then(|id| doc.get_dictionary(id))
+            .ok();
+    }
+    0
 }
 
 /// Reads a whole PDF (see [`PdfReader`]).
