@@ -77,7 +77,6 @@ li.hit:hover { border-color: var(--benefind-accent, #2456c7); }
 .passage { margin: 0.25rem 0; white-space: pre-line; }
 mark { background: var(--benefind-mark, #fff1a8); color: inherit; padding: 0 0.1em; border-radius: 2px; }
 .relevance { margin: 0; font-size: 0.8rem; color: var(--benefind-muted, #5b6478); }
-meter { width: 5rem; vertical-align: middle; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
@@ -170,7 +169,7 @@ class BenefindSearch extends HTMLElement {
       const box = renderAnswer(document, answered);
       box.setAttribute("part", "answer");
       this.#els.answer.replaceChildren(box);
-      this.#els.results.replaceChildren(...hits.map((hit, i) => this.#result(hit, i + 1)));
+      this.#els.results.replaceChildren(...hits.map((hit) => this.#result(hit, answered.answer?.id)));
       const what = answered.answer ? "passages" : "closest passages";
       this.#els.status.textContent = hits.length ? `${hits.length} ${what} from ${policy}.` : `Nothing found in ${policy}.`;
     } catch (e) {
@@ -181,8 +180,8 @@ class BenefindSearch extends HTMLElement {
     this.dispatchEvent(new CustomEvent("benefind-search", { detail: { question, policy }, bubbles: true, composed: true }));
   }
 
-  #result(hit, rank) {
-    const li = renderHit(document, hit, rank);
+  #result(hit, answerId) {
+    const li = renderHit(document, hit, answerId);
     li.setAttribute("part", "result");
     li.tabIndex = 0;
     const open = () => this.dispatchEvent(new CustomEvent("benefind-result", {

@@ -2,19 +2,6 @@
 // (benefind-widget.js). Document text is untrusted: it only ever becomes text nodes
 // (textContent / createTextNode), never HTML.
 
-/**
- * A relevance label for a cosine similarity. MiniLM's cosines are low in absolute terms:
- * on the sample corpus the right passage for a member's question typically scores
- * 0.25–0.7 (the seed question's answer: 0.29), unrelated passages below 0.2.
- */
-export const STRONG = 0.45;
-export const GOOD = 0.25;
-export function relevance(score) {
-  if (score >= STRONG) return "Strong match";
-  if (score >= GOOD) return "Good match";
-  return "Weak match";
-}
-
 /** Appends `text` to `parent` with the [start, end) ranges wrapped in <mark>. */
 export function appendHighlighted(doc, parent, text, ranges) {
   let at = 0;
@@ -99,10 +86,23 @@ function listed(items) {
 }
 
 /**
- * One result as an <li>: where it comes from (policy · source · page N · section), the passage with
- * matched words highlighted, and the score as a meter with a label.
+ * Why a passage is shown, in a member's words rather than a similarity score (a cosine
+ * means nothing to a reader, and MiniLM's are low even for the right passage): it holds
+ * the answer, or it mentions these words of the question, or it is only close in meaning.
  */
-export function renderHit(doc, hit, rank) {
+export function why(hit, answerId) {
+  if (answerId && hit.id === answerId) return "The answer above is from this passage.";
+  const words = [...new Set((hit.highlights ?? []).map(([start, end]) => hit.text.slice(start, end).toLowerCase()))];
+  if (words.length) return `Mentions ${listed(words.slice(0, 4).map((w) => `“${w}”`))} from your question.`;
+  return "Close in meaning to your question, without its words.";
+}
+
+/**
+ * One result as an <li>: where it comes from (policy · source · page N · section), the
+ * passage with matched words highlighted, and why it is shown (`why`). `answerId` is the
+ * id of the passage the answer came from, if any.
+ */
+export function renderHit(doc, hit, answerId = null) {
   const li = doc.createElement("li");
   li.className = "hit";
   li.dataset.id = hit.id;
@@ -118,16 +118,7 @@ export function renderHit(doc, hit, rank) {
   appendHighlighted(doc, passage, hit.text.slice(lead), highlights);
   const rel = doc.createElement("p");
   rel.className = "relevance";
-  const meter = doc.createElement("meter");
-  meter.min = 0;
-  meter.max = 1;
-  meter.low = GOOD;
-  meter.high = STRONG;
-  meter.optimum = 1;
-  meter.value = Math.max(0, hit.score);
-  const label = `${relevance(hit.score)} (${hit.score.toFixed(2)})`;
-  meter.setAttribute("aria-label", `Relevance of result ${rank}`);
-  rel.append(meter, doc.createTextNode(" " + label));
+  rel.textContent = why(hit, answerId);
   li.append(meta, passage, rel);
   return li;
 }

@@ -128,9 +128,12 @@
 //! ![The page answering "Is my annual checkup free?" for PPO_PLUS](www/screenshot.png)
 //!
 //! `pkg-scripts/demo.sh` serves `www/`: ask a question, pick your policy (remembered), read
-//! the passages with their plan, source document and section, the matched words highlighted
-//! and a relevance meter (cosine ≥ 0.45 "strong", ≥ 0.25 "good", else "weak": MiniLM's
-//! cosines are low in absolute terms — the seed question's right answer scores 0.29). The
+//! the answer first (the answering sentence, highlighted, cited; or "Your plan's documents
+//! don't mention …" with the closest topics), then the passages with their plan, source
+//! document and section, the matched words highlighted and why each is shown, in words
+//! ("The answer above is from this passage", "Mentions “copay” from your question", "Close in
+//! meaning to your question, without its words"), not a similarity score: MiniLM's cosines
+//! mean nothing to a member and are low even for the right passage (0.29 for the seed). The
 //! first visit shows the model download (bytes) and indexing; later visits are ready at once
 //! and say "Works offline". **Add your documents**: paste text or choose PDF/.txt/.md files, pick
 //! or type a policy, watch each PDF's pages being read and the embedding progress (Cancel

@@ -48,6 +48,7 @@ const results = (tab) => tab.evaluate(() => [...document.querySelectorAll("#resu
   policy: li.querySelector(".policy")?.textContent,
   section: li.querySelector(".section")?.textContent,
   source: li.querySelector(".source")?.textContent,
+  why: li.querySelector(".relevance")?.textContent,
   passage: li.querySelector(".passage").textContent,
   marks: [...li.querySelectorAll("mark")].map((m) => m.textContent),
 })));
@@ -111,6 +112,10 @@ for (const engine of ENGINES) {
         const cliAnswer = nativeAnswer(SEED, policy);
         assert.ok(cliAnswer, `${policy}: the CLI answers the seed question`);
         assert.deepEqual([shown.none, shown.marked, shown.id, shown.section], [false, cliAnswer.text, cliAnswer.id, "Preventive care"]);
+        // No similarity score on show: each passage says why it is there, in words.
+        const why = got.map((r) => r.why);
+        assert.equal(why[got.findIndex((r) => r.id === cliAnswer.id)], "The answer above is from this passage.");
+        assert.ok(why.every((w) => /^(The answer above is from this passage\.|Mentions “.+” from your question\.|Close in meaning to your question, without its words\.)$/.test(w)), why.join(" | "));
       }
       await tab.screenshot("page-results");
       // A question about something no plan document mentions is answered plainly.
@@ -251,7 +256,7 @@ for (const engine of ENGINES) {
       await tab.goto(server.url);
       const spans = await tab.evaluate(async () => {
         const { renderHit } = await import("/render.js");
-        const li = renderHit(document, { id: "x", score: 0.5, text: "t", metadata: { source: "rider.md", section: "Acupuncture" } }, 1);
+        const li = renderHit(document, { id: "x", score: 0.5, text: "t", metadata: { source: "rider.md", section: "Acupuncture" } });
         return [...li.querySelectorAll(".where span")].map((s) => [s.className, s.textContent]);
       });
       assert.deepEqual(spans, [["source", "rider.md"], ["section", "Acupuncture"]]);
@@ -266,8 +271,8 @@ for (const engine of ENGINES) {
         const text = `${section}\nServices You May Need: Specialist visit — $50 copay`;
         const at = (w) => [text.indexOf(w), text.indexOf(w) + w.length];
         const hit = { id: "r", score: 0.5, text, metadata: { section }, highlights: [at("office"), at("Specialist"), at("copay")] };
-        const passage = renderHit(document, hit, 1).querySelector(".passage");
-        const other = renderHit(document, { ...hit, metadata: { section: "Preventive care" } }, 2).querySelector(".passage");
+        const passage = renderHit(document, hit).querySelector(".passage");
+        const other = renderHit(document, { ...hit, metadata: { section: "Preventive care" } }).querySelector(".passage");
         return [passage.textContent, [...passage.querySelectorAll("mark")].map((m) => m.textContent), other.textContent === text];
       });
       assert.deepEqual(shown, ["Services You May Need: Specialist visit — $50 copay", ["Specialist", "copay"], true]);
