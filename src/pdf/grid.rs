@@ -1,11 +1,12 @@
 //! Ruled tables: the grid a page's rules draw, its cells (merged where a rule is
 //! missing), and the header rows.
 //!
-//! Rules are snapped together, grouped into tables (rules that touch), and each table's
-//! distinct x and y positions cut it into grid units. Two neighbouring units belong to
-//! one cell unless a rule separates them, so a "Common Medical Event" spanning five
-//! service rows, or "What You Will Pay" spanning two columns, is one cell. The header is
-//! the bands the top-left cell spans.
+//! Rules are snapped together (a double line, where two boxes drawn apart meet, is one
+//! rule touching what either stroke touches), grouped into tables (rules that touch),
+//! and each table's distinct x and y positions cut it into grid units. Two neighbouring
+//! units belong to one cell unless a rule separates them, so a "Common Medical Event"
+//! spanning five service rows, or "What You Will Pay" spanning two columns, is one
+//! cell. The header is the bands the top-left cell spans.
 
 use super::ink::{Glyph, Rule};
 
@@ -60,30 +61,50 @@ impl Grid {
     }
 }
 
+/// A rule after merging, with the span of positions its strokes were drawn at. A double
+/// line (each box's own edge, a point or so apart: tables drawn one group of rows at a
+/// time) is one rule, and it touches whatever either of its strokes touches.
+#[derive(Debug, Clone, Copy)]
+struct Merged {
+    rule: Rule,
+    /// Lowest and highest stroke position.
+    lo: f64,
+    hi: f64,
+}
+
 /// Joins nearly collinear, overlapping or touching rules.
-fn merge(mut rules: Vec<Rule>) -> Vec<Rule> {
+fn merge(mut rules: Vec<Rule>) -> Vec<Merged> {
     rules.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.from.total_cmp(&b.from)));
-    let mut out: Vec<Rule> = Vec::new();
+    let mut out: Vec<Merged> = Vec::new();
     for rule in rules {
         match out
             .iter_mut()
             .rev()
-            .take_while(|r| (rule.at - r.at).abs() <= SNAP)
-            .find(|r| rule.from <= r.to + SNAP && rule.to >= r.from - SNAP)
+            .take_while(|m| (rule.at - m.rule.at).abs() <= SNAP)
+            .find(|m| rule.from <= m.rule.to + SNAP && rule.to >= m.rule.from - SNAP)
         {
-            Some(r) => {
-                r.from = r.from.min(rule.from);
-                r.to = r.to.max(rule.to);
+            Some(m) => {
+                m.rule.from = m.rule.from.min(rule.from);
+                m.rule.to = m.rule.to.max(rule.to);
+                m.lo = m.lo.min(rule.at);
+                m.hi = m.hi.max(rule.at);
             }
-            None => out.push(rule),
+            None => out.push(Merged {
+                rule,
+                lo: rule.at,
+                hi: rule.at,
+            }),
         }
     }
     out
 }
 
-/// Whether a horizontal and a vertical rule touch.
-fn touch(h: &Rule, v: &Rule) -> bool {
-    v.at >= h.from - SNAP && v.at <= h.to + SNAP && h.at >= v.from - SNAP && h.at <= v.to + SNAP
+/// Whether a horizontal and a vertical rule touch (either stroke of a double line).
+fn touch(h: &Merged, v: &Merged) -> bool {
+    v.hi >= h.rule.from - SNAP
+        && v.lo <= h.rule.to + SNAP
+        && h.hi >= v.rule.from - SNAP
+        && h.lo <= v.rule.to + SNAP
 }
 
 /// Distinct positions, snapped: the mean of each run of close values.
@@ -139,9 +160,9 @@ pub fn find(horizontal: &[Rule], vertical: &[Rule]) -> Vec<Grid> {
         let r = root(&mut parent, i);
         let entry = groups.entry(r).or_default();
         if i < hs.len() {
-            entry.0.push(&hs[i]);
+            entry.0.push(&hs[i].rule);
         } else {
-            entry.1.push(&vs[i - hs.len()]);
+            entry.1.push(&vs[i - hs.len()].rule);
         }
     }
     let mut grids: Vec<Grid> = groups.values().filter_map(|(h, v)| grid(h, v)).collect();
@@ -265,6 +286,41 @@ mod tests {
         assert_ne!(g.cell_of[2][1], g.cell_of[3][1]);
         assert_eq!(g.locate((150.0, 70.0)), Some((2, 1)));
         assert_eq!(g.locate((150.0, 30.0)), None);
+    }
+
+    #[test]
+    fn boxes_drawn_apart_meet_at_a_double_rule() {
+        // A header box and a group of rows below, each drawn as its own box: the header's
+        // bottom edge (80.2) and the group's top edge (79.0) make a double line, and the
+        // header's sides stop 1.2 above it, more than the snap distance from the group's
+        // edge. Read apart, the header box has no bottom and the group's first row became
+        // the header.
+        let horizontal = vec![
+            h(100.0, 0.0, 300.0),
+            h(80.2, 0.0, 300.0),   // the header box's bottom
+            h(79.0, 0.0, 300.0),   // the group's top
+            h(60.0, 100.0, 300.0), // the group's first cell spans both rows
+            h(40.0, 0.0, 300.0),
+        ];
+        let vertical = [0.0, 100.0, 200.0, 300.0]
+            .iter()
+            .flat_map(|&x| [h(x, 81.4, 100.0), h(x, 40.0, 79.0)])
+            .collect::<Vec<_>>();
+        let grids = find(&horizontal, &vertical);
+        assert_eq!(grids.len(), 1);
+        let g = &grids[0];
+        assert_eq!(
+            g.ys,
+            [100.0, 79.0, 60.0, 40.0],
+            "one table, not the group alone headed by its first row"
+        );
+        assert_eq!(g.header_bands, 1);
+        assert_ne!(
+            g.cell_of[0][0], g.cell_of[1][0],
+            "the header is its own band"
+        );
+        assert_eq!(g.cell_of[1][0], g.cell_of[2][0], "the group spans its rows");
+        assert_ne!(g.cell_of[1][1], g.cell_of[2][1]);
     }
 
     #[test]
