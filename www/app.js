@@ -129,7 +129,7 @@ async function search(event) {
     const hits = answered.results;
     const ms = performance.now() - t0;
     $("answer").replaceChildren(renderAnswer(document, answered));
-    $("results").replaceChildren(...hits.map((h) => renderHit(document, h, answered.answer?.id)));
+    $("results").replaceChildren(...hits.map((h) => renderHit(document, h, answered)));
     const what = answered.answer ? "passage" : "closest passage";
     $("summary").textContent = hits.length
       ? `${hits.length} ${what}${hits.length === 1 ? "" : "s"} from ${policy} for “${question}” (${ms.toFixed(0)} ms).`

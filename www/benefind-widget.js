@@ -169,7 +169,7 @@ class BenefindSearch extends HTMLElement {
       const box = renderAnswer(document, answered);
       box.setAttribute("part", "answer");
       this.#els.answer.replaceChildren(box);
-      this.#els.results.replaceChildren(...hits.map((hit) => this.#result(hit, answered.answer?.id)));
+      this.#els.results.replaceChildren(...hits.map((hit) => this.#result(hit, answered)));
       const what = answered.answer ? "passages" : "closest passages";
       this.#els.status.textContent = hits.length ? `${hits.length} ${what} from ${policy}.` : `Nothing found in ${policy}.`;
     } catch (e) {
@@ -180,8 +180,8 @@ class BenefindSearch extends HTMLElement {
     this.dispatchEvent(new CustomEvent("benefind-search", { detail: { question, policy }, bubbles: true, composed: true }));
   }
 
-  #result(hit, answerId) {
-    const li = renderHit(document, hit, answerId);
+  #result(hit, answered) {
+    const li = renderHit(document, hit, answered);
     li.setAttribute("part", "result");
     li.tabIndex = 0;
     const open = () => this.dispatchEvent(new CustomEvent("benefind-result", {

@@ -88,21 +88,31 @@ function listed(items) {
 /**
  * Why a passage is shown, in a member's words rather than a similarity score (a cosine
  * means nothing to a reader, and MiniLM's are low even for the right passage): it holds
- * the answer, or it mentions these words of the question, or it is only close in meaning.
+ * the answer; or, when nothing answers, it is only the closest passage and does not
+ * mention what was asked; or it mentions these words of the question (one form of each:
+ * "visit" for "visit" and "visits"); or it is only close in meaning. `answered` is
+ * `ask()`'s result, if any.
  */
-export function why(hit, answerId) {
-  if (answerId && hit.id === answerId) return "The answer above is from this passage.";
-  const words = [...new Set((hit.highlights ?? []).map(([start, end]) => hit.text.slice(start, end).toLowerCase()))];
-  if (words.length) return `Mentions ${listed(words.slice(0, 4).map((w) => `“${w}”`))} from your question.`;
+export function why(hit, answered = null) {
+  if (answered?.answer && hit.id === answered.answer.id) return "The answer above is from this passage.";
+  const quoted = (words) => listed(words.slice(0, 4).map((w) => `“${w}”`));
+  if (answered && !answered.answer && answered.missing?.length) return `Closest passage found; it doesn't mention ${quoted(answered.missing)}.`;
+  const stem = (w) => (w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w);
+  const words = new Map();
+  for (const [start, end] of hit.highlights ?? []) {
+    const w = hit.text.slice(start, end).toLowerCase();
+    if (!words.has(stem(w))) words.set(stem(w), w);
+  }
+  if (words.size) return `Mentions ${quoted([...words.values()])} from your question.`;
   return "Close in meaning to your question, without its words.";
 }
 
 /**
  * One result as an <li>: where it comes from (policy · source · page N · section), the
- * passage with matched words highlighted, and why it is shown (`why`). `answerId` is the
- * id of the passage the answer came from, if any.
+ * passage with matched words highlighted, and why it is shown (`why`, given `ask()`'s
+ * result when there is one).
  */
-export function renderHit(doc, hit, answerId = null) {
+export function renderHit(doc, hit, answered = null) {
   const li = doc.createElement("li");
   li.className = "hit";
   li.dataset.id = hit.id;
@@ -118,7 +128,7 @@ export function renderHit(doc, hit, answerId = null) {
   appendHighlighted(doc, passage, hit.text.slice(lead), highlights);
   const rel = doc.createElement("p");
   rel.className = "relevance";
-  rel.textContent = why(hit, answerId);
+  rel.textContent = why(hit, answered);
   li.append(meta, passage, rel);
   return li;
 }

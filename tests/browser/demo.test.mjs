@@ -124,6 +124,8 @@ for (const engine of ENGINES) {
       assert.equal(none.none, true);
       assert.equal(none.text, "Your plan's documents don't mention acupuncture.");
       assert.match(none.closest, /^Closest topics they cover: /);
+      const closest = await results(tab);
+      assert.ok(closest.length > 0 && closest.every((r) => r.why === "Closest passage found; it doesn't mention “acupuncture”."), JSON.stringify(closest.map((r) => r.why)));
       await tab.screenshot("page-no-answer");
 
       // Later visit: the policy is remembered, the model and passages come from this browser.
@@ -260,6 +262,28 @@ for (const engine of ENGINES) {
         return [...li.querySelectorAll(".where span")].map((s) => [s.className, s.textContent]);
       });
       assert.deepEqual(spans, [["source", "rider.md"], ["section", "Acupuncture"]]);
+    });
+
+    test("why a passage is shown: the answer's passage, the words it shares (one form each), or only meaning", async () => {
+      const { tab } = await sessions.session();
+      await tab.goto(server.url);
+      const said = await tab.evaluate(async () => {
+        const { why } = await import("/render.js");
+        const text = "Specialist visits: each visit costs $50.";
+        const hit = { id: "a", text, highlights: [[0, 10], [11, 17], [24, 29]] };
+        return [
+          why(hit, { answer: { id: "a" }, missing: [] }),
+          why(hit, { answer: { id: "b" }, missing: [] }),
+          why({ ...hit, highlights: [] }, null),
+          why(hit, { answer: null, missing: ["massages", "neck"] }),
+        ];
+      });
+      assert.deepEqual(said, [
+        "The answer above is from this passage.",
+        "Mentions “specialist” and “visits” from your question.",
+        "Close in meaning to your question, without its words.",
+        "Closest passage found; it doesn't mention “massages” and “neck”.",
+      ]);
     });
 
     test("a passage that starts with its section's line (a PDF row) is shown from the line after it", async () => {
