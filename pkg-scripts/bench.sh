@@ -5,6 +5,7 @@
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
 #   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh
 #                                       question sets, locally and through benefind-proxy to the fake;
+#                                       then real SBC wording (tests/fixtures/sbc: top-1, MRR@10);
 #                                       then the answer span: abstention recall/precision, answer
 #                                       accuracy, query latency with and without the answer
 #                                       (natively, and in headless Chromium)
@@ -22,7 +23,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,20p' "$0" >&2; exit 2; }
+usage() { sed -n '2,22p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -60,6 +61,9 @@ bench_quality() {
     --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
   BENEFIND_TOKEN="$SEARCH_TOKEN" "$TARGET_DIR/release/benefind" bench quality \
     --cloud "http://127.0.0.1:$proxy" "$@"
+  log "real SBC wording: six public SBCs as read (tests/fixtures/sbc), int8 weights"
+  "$TARGET_DIR/release/benefind" bench sbc --weights int8 \
+    --questions tests/fixtures/questions-sbc.jsonl tests/fixtures/sbc/*.json
   log "answers: abstention and the answer span (tests/fixtures/answers.jsonl, int8 weights)"
   "$TARGET_DIR/release/benefind" bench answers --weights int8
   bash "$ROOT/pkg-scripts/build.sh"

@@ -477,3 +477,47 @@ fn answers_the_seed_question_and_abstains_on_an_absent_service() {
         "the closest topics stay"
     );
 }
+
+/// `bench sbc --save` writes what it read of a PDF, and the bench reads that file back as
+/// the PDF itself: the same table from the saved reading as from the PDF (what
+/// tests/fixtures/sbc relies on). A JSON file that is not a reading is refused by name.
+#[test]
+fn bench_sbc_reads_a_saved_reading_as_its_pdf() {
+    common::model_files();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pdf = root.join("tests/fixtures/pdf/sbc-cms-example-2025-p1-3.pdf");
+    let questions = root.join("tests/fixtures/questions-sbc.jsonl");
+    let questions = questions.to_str().expect("utf8");
+    let dir = scratch().join("sbc-readings");
+    let run = |file: &Path, save: Option<&Path>| {
+        let mut args = vec!["bench", "sbc", "--questions", questions];
+        if let Some(dir) = save {
+            args.extend(["--save", dir.to_str().expect("utf8")]);
+        }
+        args.push(file.to_str().expect("utf8"));
+        benefind(&args)
+    };
+    let from_pdf = run(&pdf, Some(&dir));
+    assert!(
+        from_pdf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_pdf.stderr)
+    );
+    let saved = dir.join("sbc-cms-example-2025-p1-3.json");
+    let from_saved = run(&saved, None);
+    assert!(
+        from_saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_saved.stderr)
+    );
+    let table = String::from_utf8_lossy(&from_pdf.stdout).to_string();
+    assert!(table.contains("sbc-cms-example-2025-p1-3.pdf"), "{table}");
+    assert_eq!(String::from_utf8_lossy(&from_saved.stdout), table);
+
+    let not_a_reading = scratch().join("notes.json");
+    std::fs::write(&not_a_reading, r#"{"name": "x.pdf"}"#).expect("write");
+    let o = run(&not_a_reading, None);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("notes.json: not a saved SBC reading"), "{err}");
+}

@@ -351,9 +351,13 @@ enum BenchCommand {
         /// JSON lines {"half", "question", "answers": [row label, …]}.
         #[arg(long)]
         questions: PathBuf,
-        /// The SBC PDFs; every question is asked of each.
+        /// The SBCs, every question asked of each: PDFs, or readings of PDFs (.json, as
+        /// --save writes them; tests/fixtures/sbc holds six).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also write each PDF's reading (its plain text and layout) to DIR/NAME.json.
+        #[arg(long)]
+        save: Option<PathBuf>,
         /// Print each question's rank for this half (look at dev only: held-out is for
         /// measuring, not tuning).
         #[arg(long)]
@@ -508,8 +512,9 @@ impl BenchCommand {
                 model,
                 questions,
                 files,
+                save,
                 show,
-            } => cmd_bench_sbc::run(&model, &questions, &files, show.as_deref()),
+            } => cmd_bench_sbc::run(&model, &questions, &files, save.as_deref(), show.as_deref()),
             Self::Answers {
                 model,
                 bundle,

@@ -6,15 +6,20 @@
 //! the question's `answers` (case and spacing ignored: a row label such as "Specialist
 //! visit" — lenient towards "before", whose chunks hold many rows). Prints top-1 and
 //! MRR@10 per half (dev, heldout) and file; writes target/bench/sbc.json.
+//!
+//! A file may also be a PDF's reading saved by `--save` (`NAME.json`: its name, the plain
+//! text and the layout), so that real SBC wording can be measured where the PDFs cannot be
+//! shipped: `tests/fixtures/sbc/` holds six (`pkg-scripts/bench.sh quality` runs them).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context};
+use benefind::engine::chunk::Layout;
 use benefind::pdf::{read_pdf, PdfLimits};
 use benefind::{Engine, IngestDoc, Query};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 
 use crate::cli::ModelArgs;
@@ -49,6 +54,40 @@ fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
     }
     ensure!(!out.is_empty(), "{} has no questions", path.display());
     Ok(out)
+}
+
+/// What the bench reads of one SBC: its plain text (the "before" pipeline's) and its
+/// layout (`benefind::pdf`'s), as `--save` writes it.
+#[derive(Serialize, Deserialize)]
+struct Reading {
+    name: String,
+    plain: String,
+    layout: Layout,
+}
+
+/// Reads a PDF both ways, or loads a saved reading (`.json`).
+fn reading(path: &Path) -> anyhow::Result<Reading> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a saved SBC reading", path.display()));
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("sbc.pdf")
+        .to_string();
+    let plain = pdf_extract::extract_text_from_mem(&bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: pdf-extract: {e:?}"))?;
+    let layout = read_pdf(&bytes, &name, PdfLimits::default())?;
+    Ok(Reading {
+        name,
+        plain,
+        layout,
+    })
 }
 
 /// An engine holding one document, chunked one of the two ways.
@@ -104,6 +143,7 @@ pub fn run(
     model: &ModelArgs,
     questions: &Path,
     files: &[PathBuf],
+    save: Option<&Path>,
     show: Option<&str>,
 ) -> anyhow::Result<()> {
     let questions = read_questions(questions)?;
@@ -113,16 +153,25 @@ pub fn run(
     let mut chunks: BTreeMap<(String, &str), usize> = BTreeMap::new();
     // Mean characters per chunk: how much a member reads to find the figure.
     let mut mean_chars: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    let mut names = Vec::new();
     for path in files {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("sbc.pdf")
-            .to_string();
-        let plain = pdf_extract::extract_text_from_mem(&bytes)
-            .map_err(|e| anyhow::anyhow!("{name}: pdf-extract: {e:?}"))?;
-        let layout = read_pdf(&bytes, &name, PdfLimits::default())?;
+        let Reading {
+            name,
+            plain,
+            layout,
+        } = reading(path)?;
+        if let Some(dir) = save {
+            std::fs::create_dir_all(dir)?;
+            let out = dir.join(format!("{}.json", name.trim_end_matches(".pdf")));
+            let json = serde_json::to_string(&Reading {
+                name: name.clone(),
+                plain: plain.clone(),
+                layout: layout.clone(),
+            })?;
+            std::fs::write(&out, json + "\n")
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
+        names.push(name.clone());
         let doc = |text: String, layout| IngestDoc {
             text,
             layout,
@@ -191,12 +240,7 @@ pub fn run(
         );
         report.insert(half.clone(), json!({"before": b.json(), "after": a.json()}));
     }
-    for path in files {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("sbc.pdf")
-            .to_string();
+    for name in names {
         let (b, a) = (
             by_file[&(name.clone(), "before")],
             by_file[&(name.clone(), "after")],
