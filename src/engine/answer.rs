@@ -102,8 +102,8 @@ pub struct AbstainPolicy {
 impl AbstainPolicy {
     /// Word evidence alone, for scores of another embedding model (the cloud path's
     /// Titan), whose cosines these thresholds were not calibrated on: abstain exactly
-    /// when the passages mention none of the question's topic words or not the service
-    /// it names.
+    /// when the passages mention less than `said` of the question's topic weight or not
+    /// the service it names.
     pub fn words_only() -> Self {
         Self {
             said: Self::default().said,
