@@ -467,13 +467,9 @@ pub fn answer(
     // The share of the question's topic weight some passage mentions: low when the
     // passages share only its incidental words ("my neck" of a massage question).
     let total: f32 = topics.iter().map(|t| t.weight).sum();
+    let unsaid: f32 = unmentioned.iter().map(|t| t.weight).sum();
     let said = if total > 0.0 {
-        topics
-            .iter()
-            .filter(|t| !unmentioned.iter().any(|u| u.word == t.word))
-            .map(|t| t.weight)
-            .sum::<f32>()
-            / total
+        1.0 - unsaid / total
     } else {
         1.0
     };
@@ -483,10 +479,10 @@ pub fn answer(
         .iter()
         .filter_map(|names| {
             let named = names.iter().find(|n| contains_all(&words, n))?;
-            let said = passage_tokens
+            let mentioned = passage_tokens
                 .iter()
                 .any(|p| names.iter().any(|n| contains_all(p, n)));
-            (!said).then_some(*named)
+            (!mentioned).then_some(*named)
         })
         .collect();
     let abstain = top.is_empty()

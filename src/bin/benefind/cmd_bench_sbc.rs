@@ -155,22 +155,18 @@ pub fn run(
     let mut mean_chars: BTreeMap<(String, &str), usize> = BTreeMap::new();
     let mut names = Vec::new();
     for path in files {
+        let read = reading(path)?;
+        if let Some(dir) = save {
+            std::fs::create_dir_all(dir)?;
+            let out = dir.join(format!("{}.json", read.name.trim_end_matches(".pdf")));
+            std::fs::write(&out, serde_json::to_string(&read)? + "\n")
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
         let Reading {
             name,
             plain,
             layout,
-        } = reading(path)?;
-        if let Some(dir) = save {
-            std::fs::create_dir_all(dir)?;
-            let out = dir.join(format!("{}.json", name.trim_end_matches(".pdf")));
-            let json = serde_json::to_string(&Reading {
-                name: name.clone(),
-                plain: plain.clone(),
-                layout: layout.clone(),
-            })?;
-            std::fs::write(&out, json + "\n")
-                .with_context(|| format!("writing {}", out.display()))?;
-        }
+        } = read;
         names.push(name.clone());
         let doc = |text: String, layout| IngestDoc {
             text,

@@ -23,10 +23,6 @@ pub fn tokenize(text: &str) -> Vec<String> {
     out
 }
 
-/// Calls `f(token, start, end)` for each token of `text`, where `start..end` is the byte
-/// span of the word in `text`. `buf` is scratch space, reused to avoid an allocation per
-/// token. Runs of ASCII letters and digits are copied and lowercased in bulk, and a
-/// `char` is decoded only for other bytes: indexing time is mostly this loop.
 /// [`tokenize`], each token with the word as the text writes it (lower-cased): what to
 /// show a reader, where the token may be stemmed (`dialysis` → `dialysi`).
 pub fn tokenize_as_written(text: &str) -> Vec<(String, String)> {
@@ -38,6 +34,10 @@ pub fn tokenize_as_written(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Calls `f(token, start, end)` for each token of `text`, where `start..end` is the byte
+/// span of the word in `text`. `buf` is scratch space, reused to avoid an allocation per
+/// token. Runs of ASCII letters and digits are copied and lowercased in bulk, and a
+/// `char` is decoded only for other bytes: indexing time is mostly this loop.
 pub(super) fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str, usize, usize)) {
     let bytes = text.as_bytes();
     let mut i = 0;
