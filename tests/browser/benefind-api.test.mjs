@@ -36,14 +36,23 @@ for (const engine of ENGINES) {
 
     test("open in a worker, search, coded errors, ingest, delete, close; model cached for the next open", async () => {
       const { page, errors } = await freshPage(session.tab);
-      const first = await page.evaluate(async () => {
+      // Two scripts, each with the driver's script budget: a cold open (the model
+      // downloaded and compiled) and the parallel ingest (each helper worker compiling
+      // its own) are the slow steps, and a loaded CI machine has taken Firefox past one
+      // budget for both.
+      const opened = await page.evaluate(async () => {
         const progress = [];
         const db = await api.Benefind.open({ ...opts, onProgress: (p) => progress.push(p) });
         window.firstProgress = [...progress];
+        window.progress = progress;
         window.db = db;
         const hits = await db.search("Is my annual checkup free?", "PPO_PLUS");
         const badFilter = await settle(db.query({ question: "q", where: { policy: { $gt: "x" } } }));
         const badDims = await settle(db.query({ vector: new Array(12).fill(0) }));
+        return { opened: db.opened, hits, badFilter, badDims };
+      });
+      const first = await page.evaluate(async () => {
+        const { db, progress } = window;
         const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" }]);
         // A document of 40 sections is 40 chunks: two embedding batches, two progress events.
         const longDoc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
@@ -58,8 +67,9 @@ for (const engine of ENGINES) {
         db.close();
         const closed = await settle(db.stats());
         const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
-        return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, opened: db.opened, hits, badFilter, badDims, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
+        return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
       });
+      Object.assign(first, opened);
       assert.equal(first.opened.modelSource, "network");
       assert.equal(first.big, 40);
       // Progress after each embedded batch (8 texts when helper workers embed, else 32),
