@@ -362,6 +362,10 @@ enum BenchCommand {
         /// measuring, not tuning).
         #[arg(long)]
         show: Option<String>,
+        /// Rank by meaning, by words, or both (the product's default): to see which
+        /// channel a miss comes from.
+        #[arg(long, default_value = "hybrid")]
+        mode: benefind::SearchMode,
     },
     /// The answer span and abstention on labelled answerable and unanswerable questions:
     /// abstention recall and precision, answer accuracy per half, and query latency with
@@ -514,7 +518,15 @@ impl BenchCommand {
                 files,
                 save,
                 show,
-            } => cmd_bench_sbc::run(&model, &questions, &files, save.as_deref(), show.as_deref()),
+                mode,
+            } => cmd_bench_sbc::run(
+                &model,
+                &questions,
+                &files,
+                save.as_deref(),
+                show.as_deref(),
+                mode,
+            ),
             Self::Answers {
                 model,
                 bundle,

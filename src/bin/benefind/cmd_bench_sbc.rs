@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context};
 use benefind::engine::chunk::Layout;
 use benefind::pdf::{read_pdf, PdfLimits};
-use benefind::{Engine, IngestDoc, Query};
+use benefind::{Engine, IngestDoc, Query, SearchMode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 
@@ -97,21 +97,31 @@ fn engine_for(model: &ModelArgs, doc: IngestDoc) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-/// The 1-based rank of the first relevant hit in the top 10, if any.
-fn rank(engine: &Engine, q: &Question) -> anyhow::Result<Option<usize>> {
+/// The 1-based rank of the first relevant hit in the top 10, if any, and the first
+/// hit's text.
+fn rank(
+    engine: &Engine,
+    q: &Question,
+    mode: SearchMode,
+) -> anyhow::Result<(Option<usize>, String)> {
     let hits = engine.query(&Query {
         question: Some(q.question.clone()),
         k: Some(10),
+        mode: Some(mode),
         ..Query::default()
     })?;
     let answers: Vec<String> = q.answers.iter().map(|a| squash(a)).collect();
-    Ok(hits
+    let rank = hits
         .iter()
         .position(|h| {
             let text = squash(&h.text);
             answers.iter().any(|a| text.contains(a.as_str()))
         })
-        .map(|i| i + 1))
+        .map(|i| i + 1);
+    Ok((
+        rank,
+        hits.first().map(|h| h.text.clone()).unwrap_or_default(),
+    ))
 }
 
 #[derive(Default, Clone, Copy)]
@@ -145,6 +155,7 @@ pub fn run(
     files: &[PathBuf],
     save: Option<&Path>,
     show: Option<&str>,
+    mode: SearchMode,
 ) -> anyhow::Result<()> {
     let questions = read_questions(questions)?;
     // (half, way) → score, and (file, way) → score.
@@ -194,9 +205,14 @@ pub fn run(
                 chars / engine.collection().len().max(1),
             );
             for q in &questions {
-                let r = rank(&engine, q)?;
+                let (r, first) = rank(&engine, q, mode)?;
                 if show == Some(q.half.as_str()) {
                     eprintln!("{name} {way}: {:?} {}", r, q.question);
+                    if way == "after" && r != Some(1) {
+                        // What outranked the answer, for working on the dev half.
+                        let first: String = first.chars().take(300).collect();
+                        eprintln!("    first: {}", first.replace('\n', " ⏎ "));
+                    }
                 }
                 by_half.entry((q.half.clone(), way)).or_default().add(r);
                 by_file.entry((name.clone(), way)).or_default().add(r);
