@@ -45,7 +45,7 @@
 use serde::Serialize;
 
 use super::keyword::{expansion_of, tokenize, tokenize_as_written};
-use super::SearchHit;
+use super::{intent, SearchHit};
 
 /// How many of the top passages an answer may come from.
 pub const PASSAGES: usize = 3;
@@ -297,57 +297,6 @@ fn contains_all(tokens: &[String], phrase: &str) -> bool {
     !wanted.is_empty() && wanted.iter().all(|w| tokens.contains(w))
 }
 
-/// Words that make a question about cost or coverage.
-const COST_WORDS: &[&str] = &[
-    "cost",
-    "pay",
-    "paid",
-    "price",
-    "charge",
-    "free",
-    "covered",
-    "cover",
-    "coverage",
-    "copay",
-    "copayment",
-    "coinsurance",
-    "deductible",
-    "much",
-    "owe",
-    "bill",
-    "expensive",
-    "cheap",
-];
-
-/// Whether a unit states a cost or coverage: a dollar figure, a percentage, or the
-/// words plans use for one (not a bare "covered": "covered services" states nothing).
-fn states_cost(unit: &str) -> bool {
-    let lower = unit.to_lowercase();
-    let digit_after = |mark: char| {
-        lower
-            .match_indices(mark)
-            .any(|(i, _)| lower[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
-    };
-    let digit_before_percent = lower.match_indices('%').any(|(i, _)| {
-        lower[..i]
-            .trim_end()
-            .ends_with(|c: char| c.is_ascii_digit())
-    });
-    digit_after('$')
-        || digit_before_percent
-        || [
-            "no charge",
-            "not covered",
-            "copay",
-            "coinsurance",
-            "free",
-            "no cost",
-            "excluded",
-        ]
-        .iter()
-        .any(|w| lower.contains(w))
-}
-
 /// The units of a passage: byte ranges of its lines and sentences, without the
 /// section line it starts with when it has more lines, and without bullets or
 /// surrounding space.
@@ -436,7 +385,7 @@ pub fn answer(
 ) -> Answered {
     let written = tokenize_as_written(question);
     let words: Vec<String> = written.iter().map(|(w, _)| w.clone()).collect();
-    let cost_question = words.iter().any(|w| COST_WORDS.contains(&w.as_str()));
+    let cost_question = intent::asks_cost_or_coverage(question);
     let mut topics: Vec<Topic> = Vec::new();
     for (w, as_written) in &written {
         let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
@@ -523,7 +472,7 @@ pub fn answer(
             if own == 0.0 && hit.text[s..e].split_whitespace().count() < 3 {
                 continue;
             }
-            let cost = if cost_question && states_cost(&hit.text[s..e]) {
+            let cost = if cost_question && intent::states_cost(&hit.text[s..e]) {
                 0.55
             } else {
                 0.0

@@ -61,7 +61,10 @@
 //! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side
 //! only). `mode: hybrid` (the default) takes the top 30 of each channel, normalises each
 //! channel's scores to [0, 1] (min–max over its candidates) and adds them with equal weights
-//! (`score_fusion`); `vector` and `keyword` use one channel.
+//! (`score_fusion`); then, when the question asks a price ("how much", "cost", "copay",
+//! …), passages that state no cost (no figure, no "no charge" or "not covered") lose 0.4
+//! of that score (`intent`): "Do you need a referral to see a specialist? No." stops
+//! outranking the specialist row's "$50 copay". `vector` and `keyword` use one channel.
 //!
 //! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
 //! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
@@ -75,6 +78,7 @@ pub mod bundle;
 pub mod chunk;
 pub mod filter;
 pub mod index;
+pub mod intent;
 pub mod keyword;
 pub mod vector;
 
@@ -139,14 +143,20 @@ const FUSION_CANDIDATES: usize = 30;
 const VECTOR_WEIGHT: f32 = 0.5;
 
 /// The hybrid fusion of a vector ranking and a word ranking (rows with scores, best
-/// first): each list min-max normalised, weighted [`VECTOR_WEIGHT`] and the rest, summed
-/// ([`score_fusion`]). The best `k` rows.
-fn fuse_channels(near: &[(u32, f32)], words: &[(u32, f32)], k: usize) -> Vec<u32> {
-    score_fusion(&[(near, VECTOR_WEIGHT), (words, 1.0 - VECTOR_WEIGHT)])
-        .into_iter()
-        .take(k)
-        .map(|(row, _)| row)
-        .collect()
+/// first) for `question`: each list min-max normalised, weighted [`VECTOR_WEIGHT`] and
+/// the rest, summed ([`score_fusion`]); then a question that asks a price prefers
+/// passages that state one ([`intent::prefer_stated_costs`], `text` gives a row's
+/// passage). The best `k` rows.
+fn fuse_channels<'a>(
+    question: &str,
+    near: &[(u32, f32)],
+    words: &[(u32, f32)],
+    k: usize,
+    text: impl Fn(u32) -> Option<&'a str>,
+) -> Vec<u32> {
+    let mut fused = score_fusion(&[(near, VECTOR_WEIGHT), (words, 1.0 - VECTOR_WEIGHT)]);
+    intent::prefer_stated_costs(question, &mut fused, text);
+    fused.into_iter().take(k).map(|(row, _)| row).collect()
 }
 
 /// Vector candidates a cloud search re-ranks: S3 Vectors' largest topK.
@@ -176,10 +186,12 @@ pub fn hybrid_rerank(question: &str, candidates: &[(&str, f32)], k: usize) -> Ve
         .map(|(row, &(_, similarity))| (row as u32, similarity))
         .collect();
     let words = words.search(question, n, &|_| true);
-    fuse_channels(&near, &words, k)
-        .into_iter()
-        .map(|row| row as usize)
-        .collect()
+    fuse_channels(question, &near, &words, k, |row| {
+        candidates.get(row as usize).map(|c| c.0)
+    })
+    .into_iter()
+    .map(|row| row as usize)
+    .collect()
 }
 
 /// Stored form of the collection's indexes in the bundle's INDEX section.
@@ -658,7 +670,9 @@ impl Collection {
                     let (near, _) = self.index.search(vector, n, policy, &accept);
                     let near: Vec<(u32, f32)> =
                         near.into_iter().map(|h| (h.row, h.score)).collect();
-                    fuse_channels(&near, &words, k)
+                    fuse_channels(question, &near, &words, k, |row| {
+                        self.records.get(row as usize).map(|r| r.text.as_str())
+                    })
                 };
                 rows.into_iter()
                     .filter_map(|row| self.hit(row, dot(vector, self.index.vector(row)?)))

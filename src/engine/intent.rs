@@ -1,0 +1,177 @@
+//! What a question asks for, read from its words, and whether a passage gives it.
+//!
+//! A member who asks what something costs ("How much is it to see a specialist?") wants
+//! the passage that states the plan's figure for it, not the one that is merely about the
+//! same service ("Do you need a referral to see a specialist? No."). Ranking
+//! ([`prefer_stated_costs`]) and the answer span ([`crate::engine::answer`]) both use
+//! this reading.
+
+/// Words that make a question about price: what the member pays.
+const PRICE_WORDS: &[&str] = &[
+    "cost",
+    "pay",
+    "paid",
+    "price",
+    "charge",
+    "free",
+    "copay",
+    "copayment",
+    "coinsurance",
+    "deductible",
+    "much",
+    "owe",
+    "bill",
+    "expensive",
+    "cheap",
+];
+
+/// Words that make a question about coverage: whether the plan pays at all.
+const COVERAGE_WORDS: &[&str] = &["covered", "cover", "coverage"];
+
+/// A question's words, lower-cased, a plural `s` stripped as the keyword tokenizer
+/// strips it, and stopwords kept: "how much" is a price question, though "much" is too
+/// common a word to search for.
+fn words(question: &str) -> impl Iterator<Item = String> + '_ {
+    question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = w.to_lowercase();
+            match w.strip_suffix('s') {
+                Some(stem) if w.len() > 3 && !stem.ends_with('s') => stem.to_owned(),
+                _ => w,
+            }
+        })
+}
+
+/// Whether a question asks a price.
+pub fn asks_price(question: &str) -> bool {
+    words(question).any(|w| PRICE_WORDS.contains(&w.as_str()))
+}
+
+/// Whether a question asks a price or whether something is covered.
+pub fn asks_cost_or_coverage(question: &str) -> bool {
+    words(question)
+        .any(|w| PRICE_WORDS.contains(&w.as_str()) || COVERAGE_WORDS.contains(&w.as_str()))
+}
+
+/// Whether a text states a cost or coverage: a dollar figure, a percentage, or the
+/// words plans use for one (not a bare "covered": "covered services" states nothing).
+pub fn states_cost(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let digit_after = |mark: char| {
+        lower
+            .match_indices(mark)
+            .any(|(i, _)| lower[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let digit_before_percent = lower.match_indices('%').any(|(i, _)| {
+        lower[..i]
+            .trim_end()
+            .ends_with(|c: char| c.is_ascii_digit())
+    });
+    digit_after('$')
+        || digit_before_percent
+        || [
+            "no charge",
+            "not covered",
+            "not cover",
+            "copay",
+            "coinsurance",
+            "free",
+            "no cost",
+            "excluded",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// How much of the fused score (0–1) a passage that states no cost loses when the
+/// question asks a price. Bounded, so a passage about the question's service that gives
+/// no figure still ranks above one about something else that does; measured on the dev
+/// halves (`pkg-scripts/bench.sh quality`): real-SBC dev top-1 0.573 at 0, 0.573 at
+/// 0.1–0.15, 0.583 at 0.25, 0.594 at 0.4, 0.615 from 0.6 on (where it becomes a
+/// partition: any figure first); the sample set's dev top-1 stays 0.851 throughout.
+/// 0.4 is the largest bounded value.
+pub const NO_PRICE_PENALTY: f32 = 0.4;
+
+/// Re-orders fused candidates (row, score in 0–1, best first) for a question: when it
+/// asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`]. The order
+/// among passages that state one, and any question that asks no price, is unchanged.
+pub fn prefer_stated_costs<'a>(
+    question: &str,
+    scored: &mut [(u32, f32)],
+    text: impl Fn(u32) -> Option<&'a str>,
+) {
+    if !asks_price(question) {
+        return;
+    }
+    for (row, score) in scored.iter_mut() {
+        if !text(*row).is_some_and(states_cost) {
+            *score -= NO_PRICE_PENALTY;
+        }
+    }
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_questions_are_read_with_their_stopwords_and_plurals() {
+        // "much" is a stopword of the keyword tokenizer: it still makes a price question.
+        assert!(asks_price("How much is it to see a specialist?"));
+        assert!(asks_price("what do specialists COSTS"));
+        assert!(asks_price("Is my annual checkup free?"));
+        assert!(!asks_price("Do I need a referral to see a specialist?"));
+        assert!(!asks_price("Is acupuncture covered?"));
+        assert!(asks_cost_or_coverage("Is acupuncture covered?"));
+        assert!(!asks_cost_or_coverage("Who do I call about a claim?"));
+    }
+
+    #[test]
+    fn costs_are_figures_or_the_words_plans_use() {
+        for yes in [
+            "Specialist visit: $50 copay",
+            "20 % coinsurance after deductible",
+            "50%",
+            "No charge",
+            "Acupuncture: not covered",
+            "Services your plan does not cover",
+            "Cosmetic surgery is excluded",
+        ] {
+            assert!(states_cost(yes), "{yes}");
+        }
+        for no in [
+            "Do you need a referral to see a specialist? No.",
+            "Call 1-800-555-0100 for covered services",
+            "$ amounts vary",
+        ] {
+            assert!(!states_cost(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_price_question_prefers_passages_that_state_a_cost_within_a_bound() {
+        let texts = [
+            "Do you need a referral to see a specialist? No.",
+            "Specialist visit: $50 copay",
+            "Hearing aids are covered once every three years",
+            "Imaging: $150 copay",
+        ];
+        let text = |row: u32| texts.get(row as usize).copied();
+        // The referral row leads by less than the penalty: the priced row passes it.
+        let mut scored = vec![(0, 1.0), (1, 0.7)];
+        prefer_stated_costs("How much is a specialist?", &mut scored, text);
+        assert_eq!(scored[0].0, 1);
+        // An on-topic passage without a figure far ahead of an off-topic priced one
+        // stays ahead: the penalty is bounded.
+        let mut scored = vec![(2, 1.0), (3, 0.3)];
+        prefer_stated_costs("How much are hearing aids?", &mut scored, text);
+        assert_eq!(scored[0].0, 2);
+        // A question that asks no price keeps the fused order.
+        let mut scored = vec![(0, 1.0), (1, 0.7)];
+        prefer_stated_costs("Do I need a referral?", &mut scored, text);
+        assert_eq!(scored, [(0, 1.0), (1, 0.7)]);
+    }
+}
