@@ -25,7 +25,22 @@ use candle_core::Tensor;
 use super::quant::Int8Matrix;
 use crate::error::Result;
 
-pub(crate) use dense_impl::{dense, products, DenseWeight};
+pub(crate) use dense_impl::{dense, int8_kernel, products, DenseWeight};
+
+/// The clock [`set_clock`] installed, if any.
+static CLOCK: std::sync::OnceLock<fn() -> f64> = std::sync::OnceLock::new();
+
+/// Installs a monotonic clock in milliseconds (the wasm facade gives `performance.now`),
+/// which the relaxed-SIMD build uses once to time its two int8 kernels against each
+/// other; the first clock installed stays. Nothing else reads it.
+pub fn set_clock(now_ms: fn() -> f64) {
+    let _ = CLOCK.set(now_ms);
+}
+
+#[cfg_attr(not(target_feature = "relaxed-simd"), allow(dead_code))]
+fn clock() -> Option<fn() -> f64> {
+    CLOCK.get().copied()
+}
 
 /// A weight matrix as loaded: f32 (a candle tensor) or row-quantized int8.
 pub(crate) enum Matrix {
@@ -113,6 +128,11 @@ mod dense_impl {
         }
     }
 
+    /// Natively int8 weights run as f32 (dequantized at load).
+    pub(crate) fn int8_kernel() -> &'static str {
+        "f32"
+    }
+
     /// `a · bᵀ` for `a` of `m × k` and `b` of `n × k`, as `m × n` (attention's
     /// products): one dot product per output, AVX2 where the CPU has it.
     pub(crate) fn products(a: &[f32], b: &[f32], k: usize) -> Vec<f32> {
@@ -163,6 +183,10 @@ mod dense_impl {
                 }
                 _ => Vec::new(),
             };
+            #[cfg(target_feature = "relaxed-simd")]
+            if let Matrix::Int8(q) = &m {
+                faster::choose(q, &offsets);
+            }
             Ok(Self { m, offsets })
         }
     }
@@ -208,12 +232,12 @@ mod dense_impl {
         })
     }
 
-    /// Int8 weights where relaxed SIMD is missing: inputs quantized to 15 bits,
-    /// `i32x4.dot_i16x8_s`.
-    #[cfg(not(target_feature = "relaxed-simd"))]
-    fn int8(x: &[f32], m: &Int8Matrix, _offsets: &[i32], b: &[f32]) -> Vec<f32> {
+    /// Int8 weights on 16-bit dot products, `i32x4.dot_i16x8_s`: each input row quantized
+    /// to `|q| ≤ input_max` with its own scale ([`row_scale`]), int8 weights sign-extended
+    /// as they load, exact integer sums.
+    fn wide(x: &[f32], m: &Int8Matrix, b: &[f32], input_max: f32) -> Vec<f32> {
         let k = m.cols;
-        let (xq, xs) = quantize_rows(x, k);
+        let (xq, xs) = quantize_rows(x, k, input_max);
         let row = |i: usize| &xq[i * k..(i + 1) * k];
         let weight = |j: usize| &m.q[j * k..(j + 1) * k];
         drive(x.len() / k, b, |i, j, j1| {
@@ -235,8 +259,121 @@ mod dense_impl {
         })
     }
 
+    /// Int8 weights where relaxed SIMD is missing: 15-bit inputs, [`wide`].
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    fn int8(x: &[f32], m: &Int8Matrix, _offsets: &[i32], b: &[f32]) -> Vec<f32> {
+        wide(x, m, b, INPUT_MAX)
+    }
+
+    /// Int8 weights in the relaxed build: whichever of the two kernels [`faster`] measured
+    /// as faster on this CPU. Both quantize inputs to the same 14-bit integers and sum
+    /// them exactly, so they return the same bits.
     #[cfg(target_feature = "relaxed-simd")]
-    use split::dense as int8;
+    fn int8(x: &[f32], m: &Int8Matrix, offsets: &[i32], b: &[f32]) -> Vec<f32> {
+        match faster::kernel() {
+            faster::Kernel::Split => split::dense(x, m, offsets, b),
+            faster::Kernel::Wide => wide(x, m, b, split::INPUT_MAX),
+        }
+    }
+
+    /// Which int8 kernel runs: "i8-relaxed-dot" (`i32x4.relaxed_dot_i8x16_i7x16_add_s`),
+    /// "i16-dot" (`i32x4.dot_i16x8_s`) or "scalar" (the `--no-simd` build).
+    pub(crate) fn int8_kernel() -> &'static str {
+        #[cfg(target_feature = "relaxed-simd")]
+        if faster::kernel() == faster::Kernel::Split {
+            return "i8-relaxed-dot";
+        }
+        if cfg!(target_feature = "simd128") {
+            "i16-dot"
+        } else {
+            "scalar"
+        }
+    }
+
+    /// The relaxed build's choice between its two int8 kernels, measured once per module
+    /// instance on the first int8 weight loaded.
+    ///
+    /// The 8-bit relaxed dot product is one instruction (`vpdpbusd`) on x86 CPUs with
+    /// AVX-VNNI and on ARM with its dot-product extension: there the split kernel takes
+    /// 0.78× the 16-bit kernel's time per question. Without them engines emulate it
+    /// with two multiplies and an add, and the split kernel's two dot products per input
+    /// make it the slower one: on a 2-core AMD EPYC without VNNI, in headless Chromium,
+    /// 15–21 ms per question against 8–12 ms, and 5.0–5.7 ingest chunks/s against
+    /// 6.8–9.0. Nothing in wasm or JS tells which CPU runs the page, so the kernels are
+    /// timed on the clock the wasm facade sets ([`super::super::set_clock`]):
+    /// alternately, twice each, for at least [`WINDOW_MS`] each, on 16 synthetic rows
+    /// against the weight at hand (about 35 ms at model load). Without a clock the
+    /// split kernel runs. The choice changes speed only: both kernels compute the same
+    /// bits.
+    #[cfg(target_feature = "relaxed-simd")]
+    mod faster {
+        use std::sync::OnceLock;
+
+        use super::Int8Matrix;
+
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub(super) enum Kernel {
+            /// 8-bit relaxed dot products on split 14-bit inputs (`split`).
+            Split,
+            /// 16-bit dot products on the same 14-bit inputs (`wide`).
+            Wide,
+        }
+
+        /// How long each timing of a kernel runs at least: long enough that a
+        /// millisecond clock (Firefox's outside cross-origin isolation) errs by ≤ 12 %.
+        const WINDOW_MS: f64 = 8.0;
+
+        static CHOSEN: OnceLock<Kernel> = OnceLock::new();
+
+        /// The kernel chosen; the split one until [`choose`] has run (it runs before
+        /// any layer does: at the first int8 weight's load).
+        pub(super) fn kernel() -> Kernel {
+            CHOSEN.get().copied().unwrap_or(Kernel::Split)
+        }
+
+        /// Times both kernels on `m` (once per module instance) and keeps the faster.
+        pub(super) fn choose(m: &Int8Matrix, offsets: &[i32]) {
+            let Some(now) = super::super::clock() else {
+                return;
+            };
+            CHOSEN.get_or_init(|| {
+                // Deterministic inputs in [-1, 1]: the values do not change the work.
+                let x: Vec<f32> = (0..16 * m.cols)
+                    .map(|i| ((i * 7919 % 2003) as f32 / 1001.0) - 1.0)
+                    .collect();
+                let b = vec![0.0f32; m.rows];
+                // Runs per millisecond of one kernel over one window.
+                let rate = |kernel: Kernel| {
+                    let start = now();
+                    let mut runs = 0u32;
+                    loop {
+                        let out = match kernel {
+                            Kernel::Split => super::split::dense(&x, m, offsets, &b),
+                            Kernel::Wide => super::wide(&x, m, &b, super::split::INPUT_MAX),
+                        };
+                        std::hint::black_box(out);
+                        runs += 1;
+                        let ms = now() - start;
+                        // A clock that stands still (or goes back) cannot time anything:
+                        // stop after a bounded number of runs (about 0.1 s of them).
+                        if ms >= WINDOW_MS || runs >= 200 {
+                            return f64::from(runs) / ms.max(f64::MIN_POSITIVE);
+                        }
+                    }
+                };
+                let (mut split, mut wide) = (0.0, 0.0);
+                for _ in 0..2 {
+                    split += rate(Kernel::Split);
+                    wide += rate(Kernel::Wide);
+                }
+                if wide > split {
+                    Kernel::Wide
+                } else {
+                    Kernel::Split
+                }
+            });
+        }
+    }
 
     /// Largest magnitude of a 15-bit quantized input: with int8 weights (|q| ≤ 127) and the
     /// widest MiniLM layer (k = 1536), each 32-bit lane sums k/4 products, so
@@ -244,19 +381,26 @@ mod dense_impl {
     #[cfg(not(target_feature = "relaxed-simd"))]
     const INPUT_MAX: f32 = 16383.0;
 
+    /// A row's quantization scale `s` (its largest magnitude over `input_max`) and `1/s`;
+    /// an all-zero row gets 1. Both int8 kernels quantize with it, `round(v / s)`.
+    #[inline(always)]
+    fn row_scale(row: &[f32], input_max: f32) -> (f32, f32) {
+        // Comparisons, not f32::max (a libm call in wasm).
+        let max = row
+            .iter()
+            .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
+        let s = if max > 0.0 { max / input_max } else { 1.0 };
+        (s, 1.0 / s)
+    }
+
     /// Each row of `x` (`k` wide) as `round(x / s)` in 16 bits, with its scale `s`.
-    #[cfg(not(target_feature = "relaxed-simd"))]
-    fn quantize_rows(x: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
+    fn quantize_rows(x: &[f32], k: usize, input_max: f32) -> (Vec<i16>, Vec<f32>) {
         assert!(k <= 1536, "input width {k} would overflow the 32-bit sums");
         let mut q = Vec::with_capacity(x.len());
         let mut scales = Vec::with_capacity(x.len() / k);
         for row in x.chunks_exact(k) {
-            // Comparisons and f32.nearest, not f32::max / round (libm calls in wasm).
-            let max = row
-                .iter()
-                .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
-            let s = if max > 0.0 { max / INPUT_MAX } else { 1.0 };
-            let inv = 1.0 / s;
+            let (s, inv) = row_scale(row, input_max);
+            // f32.nearest, not f32::round (a libm call in wasm).
             q.extend(row.iter().map(|v| (v * inv).round_ties_even() as i16));
             scales.push(s);
         }
@@ -341,7 +485,6 @@ mod dense_impl {
 
         /// The integer version: 16-bit inputs, int8 weights sign-extended to 16 bits as
         /// they load (`i16x8.load8x8_s`), `i32x4.dot_i16x8_s` (8 multiply-adds each).
-        #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
         pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i64; 2]; 4] {
             let k = w0.len();
@@ -398,7 +541,7 @@ mod dense_impl {
 
         use super::Int8Matrix;
 
-        const INPUT_MAX: f32 = 8191.0;
+        pub(super) const INPUT_MAX: f32 = 8191.0;
 
         /// Each row of `x` (`k` wide) quantized to 14 bits and split into its high and
         /// low 7-bit bytes (row after row, `k` each), with one scale per row.
@@ -419,13 +562,9 @@ mod dense_impl {
                 .zip(out.hi.chunks_exact_mut(k))
                 .zip(out.lo.chunks_exact_mut(k));
             for ((row, hi), lo) in rows {
-                // Comparisons and f32.nearest, not f32::max / round (libm calls in
-                // wasm); the loop below compiles to SIMD.
-                let max = row
-                    .iter()
-                    .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
-                let s = if max > 0.0 { max / INPUT_MAX } else { 1.0 };
-                let inv = 1.0 / s;
+                // The same scale and rounding as `wide`'s (f32.nearest, not round, a
+                // libm call in wasm); the loop below compiles to SIMD.
+                let (s, inv) = super::row_scale(row, INPUT_MAX);
                 for ((v, h), l) in row.iter().zip(hi.iter_mut()).zip(lo.iter_mut()) {
                     (*h, *l) = super::super::split_value((v * inv).round_ties_even() as i32);
                 }

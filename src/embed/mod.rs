@@ -70,6 +70,7 @@ mod kernels;
 mod minilm;
 mod quant;
 
+pub use kernels::set_clock;
 use minilm::MiniLm;
 pub use quant::{quantize_safetensors, INT8_WEIGHTS_FILE};
 
@@ -329,6 +330,18 @@ impl Embedder {
     /// How this embedder's weights are stored.
     pub fn precision(&self) -> Precision {
         self.precision
+    }
+
+    /// Which kernel the dense layers (≈ 90 % of the work) run on: "f32" (f32 weights,
+    /// and natively always: int8 files are dequantized for candle's matmul), or with
+    /// int8 weights in wasm "i16-dot" (`i32x4.dot_i16x8_s`), "i8-relaxed-dot" (the
+    /// relaxed build, where timing at load found it faster on this CPU) or "scalar"
+    /// (the `--no-simd` build).
+    pub fn dense_kernel(&self) -> &'static str {
+        match self.precision {
+            Precision::F32 => "f32",
+            Precision::Int8 => kernels::int8_kernel(),
+        }
     }
 
     /// The model's id, the first half of the dimension contract.

@@ -117,7 +117,7 @@ export interface OpenReport { base: "none" | "stored" | "imported" | "updated"; 
 export interface StoreStats { storedBytes: number; journalChunks: number; tombstones: number; textsEmbedded: number; open: OpenReport; }
 /** Engine and storage figures. `storage` is "memory" when the browser refused IndexedDB (`storageError` says how): nothing is kept after the page closes. */
 export interface DatabaseStats extends EngineStats, StoreStats { storage: "indexedDB" | "memory"; storageError?: string; }
-export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; /** The wasm build's SIMD level: "relaxed-simd" (8-bit dot products, where the engine has relaxed SIMD), "simd128", or "none". */ simd: "relaxed-simd" | "simd128" | "none"; }
+export interface EngineStats { modelId: string; dims: number; chunks: number; policies: Record<string, number>; graphRows: number; exactRows: number; /** Which weights file the embedder runs: model.int8.safetensors or model.safetensors. */ weights: "int8" | "f32"; /** The wasm build's SIMD level: "relaxed-simd" (8-bit dot products, where the engine has relaxed SIMD), "simd128", or "none". */ simd: "relaxed-simd" | "simd128" | "none"; /** The dense layers' kernel: "i8-relaxed-dot" or "i16-dot" with int8 weights (the relaxed build times both at load and keeps the faster on this CPU), "scalar" in the no-SIMD build, "f32" with f32 weights. */ denseKernel: "i8-relaxed-dot" | "i16-dot" | "scalar" | "f32"; }
 "#;
 
 pub(crate) fn engine_stats(engine: &Engine) -> serde_json::Value {
@@ -132,5 +132,6 @@ pub(crate) fn engine_stats(engine: &Engine) -> serde_json::Value {
         "exactRows": exact_rows,
         "weights": engine.embedder().precision().as_str(),
         "simd": super::simd_level(),
+        "denseKernel": engine.embedder().dense_kernel(),
     })
 }

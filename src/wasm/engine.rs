@@ -60,6 +60,18 @@ impl JsEmbedder {
         super::simd_level().to_string()
     }
 
+    /// Which kernel the dense layers run: "i8-relaxed-dot", "i16-dot", "scalar" (int8
+    /// weights) or "f32". In the relaxed build the first two are timed at load and the
+    /// faster on this CPU kept.
+    #[wasm_bindgen(
+        getter,
+        js_name = denseKernel,
+        unchecked_return_type = "\"i8-relaxed-dot\" | \"i16-dot\" | \"scalar\" | \"f32\""
+    )]
+    pub fn dense_kernel(&self) -> String {
+        self.inner.dense_kernel().to_string()
+    }
+
     /// Embeds one text into a unit-length `Float32Array`.
     #[wasm_bindgen(js_name = embedOne)]
     pub fn embed_one(&self, text: &str) -> Result<Float32Array, JsValue> {

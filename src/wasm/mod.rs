@@ -251,6 +251,23 @@ use crate::Error;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    crate::embed::set_clock(now_ms);
+}
+
+/// `performance.now()` of this scope (window or worker), in milliseconds; 0 where there is
+/// none, which the kernel timing reads as a clock that does not move. Generic `js_sys`
+/// calls (`Reflect.get`, `Function.call`), which both wasm builds import anyway: the
+/// relaxed build's use of the clock must not change the JS glue the two builds share.
+fn now_ms() -> f64 {
+    let performance = Reflect::get(&js_sys::global(), &"performance".into()).ok();
+    let now = performance
+        .as_ref()
+        .and_then(|p| Reflect::get(p, &"now".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match (performance, now) {
+        (Some(p), Some(now)) => now.call0(&p).ok().and_then(|t| t.as_f64()).unwrap_or(0.0),
+        _ => 0.0,
+    }
 }
 
 /// The SIMD level this module was built with: "relaxed-simd" (int8 weights run 8-bit dot
