@@ -6,6 +6,8 @@
 //! ([`prefer_stated_costs`]) and the answer span ([`crate::engine::answer`]) both use
 //! this reading.
 
+use super::keyword::words;
+
 /// Words that make a question about price: what the member pays.
 const PRICE_WORDS: &[&str] = &[
     "cost",
@@ -28,30 +30,17 @@ const PRICE_WORDS: &[&str] = &[
 /// Words that make a question about coverage: whether the plan pays at all.
 const COVERAGE_WORDS: &[&str] = &["covered", "cover", "coverage"];
 
-/// A question's words, lower-cased, a plural `s` stripped as the keyword tokenizer
-/// strips it, and stopwords kept: "how much" is a price question, though "much" is too
-/// common a word to search for.
-fn words(question: &str) -> impl Iterator<Item = String> + '_ {
-    question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let w = w.to_lowercase();
-            match w.strip_suffix('s') {
-                Some(stem) if w.len() > 3 && !stem.ends_with('s') => stem.to_owned(),
-                _ => w,
-            }
-        })
-}
-
 /// Whether a question asks a price.
 pub fn asks_price(question: &str) -> bool {
-    words(question).any(|w| PRICE_WORDS.contains(&w.as_str()))
+    words(question)
+        .iter()
+        .any(|w| PRICE_WORDS.contains(&w.as_str()))
 }
 
 /// Whether a question asks a price or whether something is covered.
 pub fn asks_cost_or_coverage(question: &str) -> bool {
     words(question)
+        .iter()
         .any(|w| PRICE_WORDS.contains(&w.as_str()) || COVERAGE_WORDS.contains(&w.as_str()))
 }
 

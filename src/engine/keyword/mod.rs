@@ -42,7 +42,7 @@ mod vocab;
 #[cfg(test)]
 use stored::*;
 use tokens::*;
-pub use tokens::{tokenize, tokenize_as_written};
+pub use tokens::{tokenize, tokenize_as_written, words};
 use vocab::*;
 
 /// The term dictionary's hasher: FxHash (as in rustc), several times faster than the

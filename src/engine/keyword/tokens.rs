@@ -34,11 +34,34 @@ pub fn tokenize_as_written(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// [`tokenize`] with the stopwords kept: for reading what a question asks, where a
+/// word too common to search for still counts ("how *much*", "*not* covered").
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    for_each_word(text, &mut buf, true, |token, _, _| {
+        out.push(token.to_owned())
+    });
+    out
+}
+
 /// Calls `f(token, start, end)` for each token of `text`, where `start..end` is the byte
 /// span of the word in `text`. `buf` is scratch space, reused to avoid an allocation per
 /// token. Runs of ASCII letters and digits are copied and lowercased in bulk, and a
 /// `char` is decoded only for other bytes: indexing time is mostly this loop.
-pub(super) fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str, usize, usize)) {
+#[inline]
+pub(super) fn for_each_token(text: &str, buf: &mut String, f: impl FnMut(&str, usize, usize)) {
+    for_each_word(text, buf, false, f);
+}
+
+/// [`for_each_token`], with the stopwords kept when `keep_stopwords`.
+#[inline(always)]
+fn for_each_word(
+    text: &str,
+    buf: &mut String,
+    keep_stopwords: bool,
+    mut f: impl FnMut(&str, usize, usize),
+) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some((c, len)) = char_at(text, i) {
@@ -97,12 +120,12 @@ pub(super) fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&st
                 }
             }
         }
-        if is_stopword(buf) {
+        if !keep_stopwords && is_stopword(buf) {
             continue;
         }
         if buf.ends_with('s') && !buf.ends_with("ss") && buf.chars().nth(3).is_some() {
             buf.pop();
-            if is_stopword(buf) {
+            if !keep_stopwords && is_stopword(buf) {
                 continue;
             }
         }
