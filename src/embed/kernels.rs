@@ -10,10 +10,11 @@
 //!   candle's general matmul spends more time packing than multiplying (measured in
 //!   Node, 10 token rows, weights in cache: 6 layers of dense 8.6 ms with candle, 4.5 ms
 //!   here); with int8 weights it runs integer dot products instead: 16-bit
-//!   (`i32x4.dot_i16x8_s`) in the SIMD128 build, 8-bit (`i32x4.relaxed_dot_i8x16_i7x16_add_s`,
-//!   `vpdpbusd` on CPUs with VNNI) in the relaxed-SIMD build, which the page loads where
-//!   the engine has relaxed SIMD (Chromium, Firefox; `src/js/loader.js`). The two builds
-//!   are one source: the relaxed kernel is the `split` module, compiled when the
+//!   (`i32x4.dot_i16x8_s`) in the SIMD128 build; in the relaxed-SIMD build, which the
+//!   page loads where the engine has relaxed SIMD (Chromium, Firefox; `src/js/loader.js`),
+//!   either those or 8-bit ones (`i32x4.relaxed_dot_i8x16_i7x16_add_s`, `vpdpbusd` on CPUs
+//!   with VNNI), whichever timing at load finds faster on the CPU (`faster`). The two
+//!   builds are one source: the 8-bit kernel is the `split` module, compiled when the
 //!   `relaxed-simd` target feature is on (`pkg-scripts/build.sh` turns it on for
 //!   benefind alone).
 //!

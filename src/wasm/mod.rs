@@ -213,8 +213,10 @@
 //! # Two builds: SIMD128 and relaxed SIMD
 //!
 //! `pkg/` holds the module twice, behind one JS glue: `benefind_wasm_bg.wasm` (SIMD128) and
-//! `benefind_wasm_relaxed_bg.wasm` (SIMD128 + relaxed SIMD: int8 weights run 8-bit dot
-//! products, ≈ 0.8× the SIMD128 build's query time; see `embed`'s kernels). An engine
+//! `benefind_wasm_relaxed_bg.wasm` (SIMD128 + relaxed SIMD: int8 weights may run 8-bit dot
+//! products, ≈ 0.8× the SIMD128 build's query time on CPUs with VNNI and ≈ 1.8× without,
+//! so the build times them against its 16-bit kernel at load and keeps the faster; see
+//! `embed`'s kernels; `denseKernel` in `stats()` says which runs). An engine
 //! without relaxed SIMD rejects a module that contains any relaxed instruction, so there is
 //! no switching inside one module: `src/js/loader.js` validates a 40-byte probe module and
 //! loads the matching file (Chromium and Firefox: relaxed; WebKit: SIMD128), and the service
@@ -270,8 +272,8 @@ fn now_ms() -> f64 {
     }
 }
 
-/// The SIMD level this module was built with: "relaxed-simd" (int8 weights run 8-bit dot
-/// products; `loader.js` picks this build where the engine validates relaxed SIMD),
+/// The SIMD level this module was built with: "relaxed-simd" (int8 weights may run 8-bit
+/// dot products; `loader.js` picks this build where the engine validates relaxed SIMD),
 /// "simd128" (every other engine) or "none" (the `--no-simd` comparison build).
 #[cfg_attr(feature = "pdf-module", allow(dead_code))]
 pub(crate) fn simd_level() -> &'static str {
