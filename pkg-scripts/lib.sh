@@ -10,7 +10,10 @@ export MODEL_DIR="$ROOT/models/all-MiniLM-L6-v2"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROME_BIN="${CHROME_BIN:-/usr/bin/chromium}"
 
-log() { printf '\033[1m[benefind]\033[0m %s\n' "$*" >&2; }
+# Log lines carry the seconds since the first script of this run started, so a CI log
+# shows where its time goes.
+export BENEFIND_T0="${BENEFIND_T0:-$(date +%s)}"
+log() { printf '\033[1m[benefind +%ss]\033[0m %s\n' "$(($(date +%s) - BENEFIND_T0))" "$*" >&2; }
 
 # native_bins [CARGO_BUILD_ARGS...] : sets BIN_DIR to the folder of the native binaries
 # (benefind, benefind-proxy, benefind-fake-aws). When $BENEFIND_BIN_DIR is set the caller

@@ -22,6 +22,7 @@ export BENEFIND_BIN="$BENEFIND_BIN_DIR/benefind"
 
 log "quality gates: clippy (native, every target) and rustdoc, warnings denied"
 cargo clippy --profile ci --locked --features full --all-targets -- -D warnings
+log "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --profile ci --locked --no-deps --features full
 
 log "wasm tests in headless Chromium, then Firefox"
@@ -37,6 +38,7 @@ web_tests=()
 for f in "$ROOT"/tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); done
 # wasm-bindgen-test-runner takes GECKODRIVER before CHROMEDRIVER: one driver per run.
 env -u GECKODRIVER cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
+log "wasm tests in headless Firefox"
 GECKODRIVER="$(command -v geckodriver)" \
   cargo test --release --locked --target wasm32-unknown-unknown "${web_tests[@]}"
 log "quality gate: clippy for wasm32 (the library and its browser tests), warnings denied"
