@@ -2,13 +2,18 @@
 //! paragraphs and table rows, each with its page, chunked with the same packer as text.
 //!
 //! * Headings open sections as Markdown headings do; paragraphs under a heading are
-//!   packed together by the module's rules.
+//!   packed together by the module's rules. A heading that opens the document is its
+//!   title: like a Markdown title it is the path of the text before the next heading
+//!   only, never of rows or later sections. A heading whose text recurs on another page
+//!   is a running header (the plan's name atop some pages) and opens nothing.
 //! * Every table row is a section of its own, so it becomes one chunk (more only if it
 //!   is longer than the window): its path is the headings above the table plus
 //!   `first column header: first cell` (an SBC row's "Common Medical Event"), and its
 //!   body is one `header: value` line per other non-empty cell. A row is a
 //!   self-contained passage that names what each figure means.
 //! * A chunk's `page` is the page of the block its text starts in.
+
+use std::collections::{HashMap, HashSet};
 
 use super::*;
 
@@ -94,20 +99,50 @@ pub fn chunk_layout(
     Ok(with_pages(&owned, chunks))
 }
 
+/// Headings that are not structure: the same text as a heading on two or more pages (a
+/// running header the page-header filter kept, such as the plan name atop some pages).
+fn running_headings(layout: &Layout) -> HashSet<&str> {
+    let mut pages: HashMap<&str, HashSet<u32>> = HashMap::new();
+    for block in &layout.blocks {
+        if let LayoutBlock::Heading { text, page, .. } = block {
+            pages.entry(text.trim()).or_default().insert(*page);
+        }
+    }
+    pages
+        .into_iter()
+        .filter(|(_, on)| on.len() > 1)
+        .map(|(text, _)| text)
+        .collect()
+}
+
 /// Groups the blocks into sections: paragraphs under their heading path, each row alone.
 fn sections_of(layout: &Layout) -> Vec<OwnedSection> {
+    let running = running_headings(layout);
+    // The title: a heading that opens the document. As a Markdown title, it is the path
+    // of the text before the next heading only; rows and later sections leave it out.
+    let title = match layout.blocks.first() {
+        Some(LayoutBlock::Heading { text, .. }) if !running.contains(text.trim()) => {
+            Some(text.trim().to_owned())
+        }
+        _ => None,
+    };
+    let mut under_title = title.is_some();
     let mut stack: Vec<(u8, String)> = Vec::new();
     let mut out: Vec<OwnedSection> = Vec::new();
     // Whether the last section takes more paragraphs (not a row's, not closed by a heading).
     let mut open = false;
     let path = |stack: &[(u8, String)]| stack.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>();
-    for block in &layout.blocks {
+    for (n, block) in layout.blocks.iter().enumerate() {
         match block {
             LayoutBlock::Heading { level, text, .. } => {
                 let text = text.trim();
-                if text.is_empty() {
+                if text.is_empty() || running.contains(text) {
                     continue;
                 }
+                if n == 0 && title.is_some() {
+                    continue;
+                }
+                under_title = false;
                 while stack.last().is_some_and(|(l, _)| l >= level) {
                     stack.pop();
                 }
@@ -120,8 +155,12 @@ fn sections_of(layout: &Layout) -> Vec<OwnedSection> {
                     continue;
                 }
                 if !open {
+                    let path = match &title {
+                        Some(title) if under_title => vec![title.clone()],
+                        _ => path(&stack),
+                    };
                     out.push(OwnedSection {
-                        path: path(&stack),
+                        path,
                         blocks: Vec::new(),
                     });
                     open = true;
@@ -276,20 +315,55 @@ mod tests {
         assert_eq!(got[0].page, Some(1));
         assert_eq!(
             got[1].text,
-            "Summary of Benefits and Coverage — Common Medical Event: If you visit a health care \
-             provider's office\nServices You May Need: Specialist visit\nNetwork Provider: \
+            "Common Medical Event: If you visit a health care provider's office\nServices You May Need: Specialist visit\nNetwork Provider: \
              $50 copay/visit\nOut-of-Network Provider: 40% coinsurance"
         );
         assert_eq!(
             got[1].section,
-            "Summary of Benefits and Coverage > Common Medical Event: If you visit a health \
-             care provider's office"
+            "Common Medical Event: If you visit a health care provider's office"
         );
+        // The title heads the text under it only.
+        assert_eq!(got[0].section, "Summary of Benefits and Coverage");
         assert_eq!((got[1].page, got[2].page), (Some(2), Some(3)));
         assert_eq!(
             got.iter().map(|c| c.chunk_index).collect::<Vec<_>>(),
             [0, 1, 2]
         );
+    }
+
+    #[test]
+    fn a_heading_repeated_on_other_pages_is_not_a_section() {
+        let plan = "Kaiser Permanente: 30/1000 Deductible Coverage Period: 2012";
+        let heading = |text: &str, page| LayoutBlock::Heading {
+            level: 1,
+            text: text.into(),
+            page,
+        };
+        let layout = Layout {
+            pages: 2,
+            blocks: vec![
+                row(
+                    &[("Common Medical Event", "If you need help"), ("Cost", "$5")],
+                    1,
+                ),
+                heading(plan, 1),
+                heading("Coverage Examples", 1),
+                para("Having a baby.", 1),
+                heading(plan, 2),
+                para("Questions and answers.", 2),
+            ],
+        };
+        let got = chunks(&layout, 256);
+        let sections: Vec<&str> = got.iter().map(|c| c.section.as_str()).collect();
+        assert_eq!(
+            sections,
+            [
+                "Common Medical Event: If you need help",
+                "Coverage Examples"
+            ],
+            "{got:#?}"
+        );
+        assert!(got.iter().all(|c| !c.text.contains("Kaiser")), "{got:#?}");
     }
 
     #[test]
