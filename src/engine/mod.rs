@@ -64,7 +64,9 @@
 //! (`score_fusion`); then, when the question asks a price ("how much", "cost", "copay",
 //! …), passages that state no cost (no figure, no "no charge" or "not covered") lose 0.4
 //! of that score (`intent`): "Do you need a referral to see a specialist? No." stops
-//! outranking the specialist row's "$50 copay". `vector` and `keyword` use one channel.
+//! outranking the specialist row's "$50 copay"; and an SBC's worked coverage examples
+//! (a sample patient having a baby), which name many services and figures, lose 0.3
+//! unless the question asks for an example. `vector` and `keyword` use one channel.
 //!
 //! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
 //! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
@@ -144,9 +146,8 @@ const VECTOR_WEIGHT: f32 = 0.5;
 
 /// The hybrid fusion of a vector ranking and a word ranking (rows with scores, best
 /// first) for `question`: each list min-max normalised, weighted [`VECTOR_WEIGHT`] and
-/// the rest, summed ([`score_fusion`]); then a question that asks a price prefers
-/// passages that state one ([`intent::prefer_stated_costs`], `text` gives a row's
-/// passage). The best `k` rows.
+/// the rest, summed ([`score_fusion`]); then adjusted for what the question asks
+/// ([`intent::adjust_for_question`], `text` gives a row's passage). The best `k` rows.
 fn fuse_channels<'a>(
     question: &str,
     near: &[(u32, f32)],
@@ -155,7 +156,7 @@ fn fuse_channels<'a>(
     text: impl Fn(u32) -> Option<&'a str>,
 ) -> Vec<u32> {
     let mut fused = score_fusion(&[(near, VECTOR_WEIGHT), (words, 1.0 - VECTOR_WEIGHT)]);
-    intent::prefer_stated_costs(question, &mut fused, text);
+    intent::adjust_for_question(question, &mut fused, text);
     fused.into_iter().take(k).map(|(row, _)| row).collect()
 }
 
