@@ -7,7 +7,9 @@ use super::*;
 /// query only (the index stays literal), each added term weighing [`EXPANSION_WEIGHT`] of
 /// a typed one.
 ///
-/// **Frozen** (2026-12-01). Every group names the term of the SBC Uniform Glossary of
+/// **Frozen** (2026-12-01; ambulance, PCP/GP, sick and injured added 2026-12-03 from
+/// the glossary terms named beside them, measured on real-SBC questions written before
+/// the addition). Every group names the term of the SBC Uniform Glossary of
 /// Coverage and Medical Terms, or the row of the federal SBC template, whose wording it
 /// maps to; an entry is everyday or abbreviated wording for that term, never a word
 /// chosen because a test question uses it (misspellings and words such as "son" or
@@ -29,6 +31,15 @@ pub(super) const EXPANSIONS: &[(&str, &str)] = &[
     ("copayment", "copay"),
     // Glossary "Emergency Room Care / Emergency Services".
     ("er", "emergency room"),
+    // Glossary "Emergency Medical Transportation" ("ambulance services for an emergency
+    // medical condition").
+    ("ambulance", "emergency medical transportation"),
+    // Glossary "Primary Care Physician"; SBC row "Primary care visit to treat an injury
+    // or illness".
+    ("pcp", "primary care physician"),
+    ("gp", "primary care physician"),
+    ("sick", "illness"),
+    ("injured", "injury"),
     // Glossary "Out-of-network" and "Out-of-pocket Limit".
     ("oon", "out-of-network"),
     ("oop", "out-of-pocket maximum limit"),
