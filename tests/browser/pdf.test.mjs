@@ -120,8 +120,13 @@ for (const engine of ENGINES) {
       await tab.setFiles("#doc-files", [long]);
       await tab.fill("#doc-policy", "PPO_PLUS");
       await tab.click("#add-go");
+      // On a timeout, say what the form showed instead of the progress.
       await tab.waitFor(() => /Reading handbook-300\.pdf: page \d+ of 300/.test(document.getElementById("add-status").textContent)
-        || /Embedded \d+ of \d+/.test(document.getElementById("add-status").textContent));
+        || /Embedded \d+ of \d+/.test(document.getElementById("add-status").textContent)).catch(async (e) => {
+        const seen = await tab.evaluate(() => ({ status: document.getElementById("add-status").textContent,
+          files: /** @type {HTMLInputElement} */ (document.getElementById("doc-files")).files?.length }));
+        throw new Error(`${e.message}; the form showed ${JSON.stringify(seen)}`);
+      });
       assert.equal(await tab.visible("#add-cancel"), true);
       await tab.click("#add-cancel");
       await tab.waitFor(() => /^Cancelled/.test(document.getElementById("add-status").textContent));
