@@ -127,19 +127,18 @@ fn sections_of(layout: &Layout) -> Vec<OwnedSection> {
         _ => None,
     };
     let mut under_title = title.is_some();
+    // The title opens no section of its own.
+    let blocks = &layout.blocks[usize::from(title.is_some())..];
     let mut stack: Vec<(u8, String)> = Vec::new();
     let mut out: Vec<OwnedSection> = Vec::new();
     // Whether the last section takes more paragraphs (not a row's, not closed by a heading).
     let mut open = false;
     let path = |stack: &[(u8, String)]| stack.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>();
-    for (n, block) in layout.blocks.iter().enumerate() {
+    for block in blocks {
         match block {
             LayoutBlock::Heading { level, text, .. } => {
                 let text = text.trim();
                 if text.is_empty() || running.contains(text) {
-                    continue;
-                }
-                if n == 0 && title.is_some() {
                     continue;
                 }
                 under_title = false;
@@ -315,8 +314,8 @@ mod tests {
         assert_eq!(got[0].page, Some(1));
         assert_eq!(
             got[1].text,
-            "Common Medical Event: If you visit a health care provider's office\nServices You May Need: Specialist visit\nNetwork Provider: \
-             $50 copay/visit\nOut-of-Network Provider: 40% coinsurance"
+            "Common Medical Event: If you visit a health care provider's office\nServices You \
+             May Need: Specialist visit\nNetwork Provider: $50 copay/visit\nOut-of-Network Provider: 40% coinsurance"
         );
         assert_eq!(
             got[1].section,
