@@ -20,7 +20,9 @@
 //!    passage's, so a row's value line answers for the service its label names), plus
 //!    its passage's rank, plus
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
-//!    dollar amount, a percentage, "no charge", "not covered", a copay…). "Not covered"
+//!    dollar amount, a percentage, "no charge", "not covered", a copay…), and when it
+//!    asks about the out-of-network side ("out-of-network", "OON", "non-preferred") and
+//!    the unit names that side too (the SBC's out-of-network column). "Not covered"
 //!    is an answer: an exclusions list that names the service answers with "no".
 //! 4. **Abstain** when the words say the passages are not about the question — they
 //!    mention (by the word or a vocabulary equivalent) less than
@@ -125,6 +127,13 @@ impl Default for AbstainPolicy {
         }
     }
 }
+
+/// A cost or coverage question's bonus for a unit that states a cost
+/// ([`intent::states_cost`]: "$250 copay", "No charge", "Not covered").
+const COST_BONUS: f32 = 0.55;
+/// The bonus for a unit that names the out-of-network side when the question does
+/// ("what do I pay at an out-of-network urgent care" → the out-of-network column).
+const SIDE_BONUS: f32 = 0.2;
 
 /// General benefits wording that names no service: a question made only of these has
 /// no topic of its own ("How much will I pay?"). General vocabulary, not any
@@ -459,6 +468,7 @@ pub fn answer(
             0.0
         }
     };
+    let out_of_network = intent::names_out_of_network(question);
     let mut best: Option<(f32, usize, (usize, usize))> = None;
     for (rank, hit) in top.iter().enumerate() {
         // Half of a unit's word score is its passage's: a table row's value line
@@ -472,12 +482,18 @@ pub fn answer(
             if own == 0.0 && hit.text[s..e].split_whitespace().count() < 3 {
                 continue;
             }
-            let cost = if cost_question && intent::states_cost(&hit.text[s..e]) {
-                0.55
+            let unit = &hit.text[s..e];
+            let cost = if cost_question && intent::states_cost(unit) {
+                COST_BONUS
             } else {
                 0.0
             };
-            let score = words + cost + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
+            let side = if out_of_network && intent::names_out_of_network(unit) {
+                SIDE_BONUS
+            } else {
+                0.0
+            };
+            let score = words + cost + side + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
             if best.is_none_or(|(b, _, _)| score > b) {
                 best = Some((score, rank, (s, e)));
             }
@@ -545,6 +561,26 @@ mod tests {
         assert_eq!(
             answer.text,
             "Your annual physical is covered at 100% in-network, with no copay."
+        );
+    }
+
+    #[test]
+    fn an_out_of_network_question_is_answered_from_the_out_of_network_column() {
+        let row = "Common Medical Event: If you need immediate medical attention\n\
+                   Services You May Need: Urgent care\n\
+                   What You Will Pay — In-Network Provider: $60 copay per visit\n\
+                   What You Will Pay — Out–of–Network Provider: 40% coinsurance";
+        let hits = || vec![hit("row", row, 0.6)];
+        let oon = ask("what do I pay at an out-of-network urgent care", hits());
+        assert_eq!(
+            oon.answer.expect("an answer").text,
+            "What You Will Pay — Out–of–Network Provider: 40% coinsurance"
+        );
+        // Unmarked, the first figure answers.
+        let plain = ask("what do I pay at urgent care", hits());
+        assert_eq!(
+            plain.answer.expect("an answer").text,
+            "What You Will Pay — In-Network Provider: $60 copay per visit"
         );
     }
 

@@ -74,6 +74,54 @@ pub fn states_cost(text: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
+/// Ways plans and members name the out-of-network side of a benefit (SBC column
+/// headers: "Out-of-Network Provider", "Non-Preferred Provider", "Non-Plan Provider").
+const OUT_OF_NETWORK: &[&str] = &[
+    "out of network",
+    "out-of-network",
+    "outofnetwork",
+    "oon",
+    "non-network",
+    "non network",
+    "nonnetwork",
+    "non-preferred",
+    "non preferred",
+    "non-plan",
+    "non plan",
+    "non-participating",
+    "not in network",
+    "not in-network",
+    "isn't in network",
+    "isnt in network",
+    "not in the network",
+    "not in your network",
+    "not in my network",
+];
+
+/// Whether a text names the out-of-network side ("what do I pay at an out-of-network
+/// urgent care", "Out–of–Network Provider: 50% coinsurance"). Dashes of any kind count.
+pub fn names_out_of_network(text: &str) -> bool {
+    let lower: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, '–' | '—' | '‐' | '‑') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    OUT_OF_NETWORK.iter().any(|w| {
+        lower.match_indices(w).any(|(i, _)| {
+            // Whole words: "oon" is not "soon" or "noon".
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + w.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    })
+}
+
 /// How much of the fused score (0–1) a passage that states no cost loses when the
 /// question asks a price. Bounded, so a passage about the question's service that gives
 /// no figure still ranks above one about something else that does; measured on the dev
@@ -177,6 +225,26 @@ mod tests {
             "$ amounts vary",
         ] {
             assert!(!states_cost(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn the_out_of_network_side_is_named_many_ways_and_only_as_whole_words() {
+        for yes in [
+            "what do I pay at an out-of-network urgent care",
+            "OON lab work",
+            "Out–of–Network Provider (You will pay the most)",
+            "Your Cost If You Use a Non-Preferred Provider",
+            "I saw a doctor who isn't in network",
+        ] {
+            assert!(names_out_of_network(yes), "{yes}");
+        }
+        for no in [
+            "In-network urgent care center: $60 copay",
+            "see you soon at noon",
+            "Network Provider (You will pay the least)",
+        ] {
+            assert!(!names_out_of_network(no), "{no}");
         }
     }
 
