@@ -156,6 +156,7 @@ for (const engine of ENGINES) {
       await tab.fill("#doc-policy", "PPO_PLUS");
       await tab.click("#add-go");
       await tab.waitFor(() => /Added 2 passages/.test(document.getElementById("add-status").textContent));
+      fs.rmSync(dir, { recursive: true, force: true });
       assert.deepEqual((await tab.evaluate(() => [...document.querySelectorAll("#documents li span")].map((x) => x.textContent))).sort(),
         ["gym.md — PPO_PLUS, 1 passage", "pasted text — PPO_PLUS, 1 passage"]);
 

@@ -51,7 +51,10 @@ for (const engine of ENGINES) {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "benefind-pdf-"));
       server = await startServer([`/tests=${path.join(ROOT, "tests")}`], { log: true });
     });
-    after(() => server?.close());
+    after(() => {
+      server?.close();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     test("a real SBC PDF: rows answered and cited with their page; bad PDFs refused, nothing added", async () => {
       const { tab, errors } = await sessions.session();
