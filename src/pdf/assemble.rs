@@ -490,16 +490,30 @@ impl Assembler {
             Some(open) => (open.headers.clone(), 0, open.first.clone()),
             None => (own_headers, grid.header_bands, String::new()),
         };
-        for band in first_band..grid.cell_of.len() {
+        for bands in row_bands(grid, texts, first_band) {
             let mut row: Vec<(String, String)> = Vec::new();
-            let mut prev_cell = usize::MAX;
+            let mut prev_cells: Vec<usize> = Vec::new();
             for (col, header) in headers.iter().enumerate() {
-                let cell = grid.cell_of[band][col];
-                if cell == prev_cell {
+                // The column's cells down the row's bands, each once, in order.
+                let mut cells: Vec<usize> = Vec::new();
+                for band in bands.clone() {
+                    let cell = grid.cell_of[band][col];
+                    if !cells.contains(&cell) {
+                        cells.push(cell);
+                    }
+                }
+                // A cell spanning columns is read once, under its first column's header.
+                if cells == prev_cells {
                     continue;
                 }
-                prev_cell = cell;
-                row.push((header.clone(), texts[cell].clone()));
+                let mut text = String::new();
+                for &cell in &cells {
+                    if !texts[cell].is_empty() {
+                        join_line(&mut text, &texts[cell]);
+                    }
+                }
+                row.push((header.clone(), text));
+                prev_cells = cells;
             }
             if row.iter().all(|(_, v)| v.is_empty()) {
                 continue;
@@ -527,6 +541,37 @@ impl Assembler {
             first,
         });
     }
+}
+
+/// The table's rows as runs of bands, from `first` on. A rule that crosses only some
+/// cells (a line under each wrapped line of a label, say) cuts a row into bands that
+/// share their other cells: a band continues the row above when, past the first column
+/// (which groups rows: "Common Medical Event"), it shares at least one cell with the
+/// band above and each of its other cells is empty or starts in lower case, finishing a
+/// wrapped line ("Emergency medical" | "transportation"). Two services with equal
+/// figures in cells of their own stay two rows.
+fn row_bands(grid: &Grid, texts: &[String], first: usize) -> Vec<std::ops::Range<usize>> {
+    let cols = grid.xs.len() - 1;
+    let continues = |above: usize, band: usize| {
+        let (a, b) = (&grid.cell_of[above], &grid.cell_of[band]);
+        let shared = (1..cols).filter(|&c| a[c] == b[c]).count();
+        shared > 0
+            && (1..cols).all(|c| {
+                a[c] == b[c]
+                    || texts[b[c]].is_empty()
+                    || texts[b[c]].starts_with(char::is_lowercase)
+            })
+    };
+    let mut out = Vec::new();
+    let mut start = first;
+    for band in first..grid.cell_of.len() {
+        let next = band + 1;
+        if next == grid.cell_of.len() || !continues(band, next) {
+            out.push(start..next);
+            start = next;
+        }
+    }
+    out
 }
 
 /// Share of a table's full rows (every cell filled) whose cells all start with the same
@@ -681,6 +726,82 @@ mod tests {
             horizontal: ys.iter().map(|&y| rule(y, 50.0, 500.0)).collect(),
             vertical: xs.iter().map(|&x| rule(x, top, 700.0)).collect(),
         }
+    }
+
+    #[test]
+    fn a_rule_across_some_cells_cuts_no_row_and_equal_figures_keep_rows_apart() {
+        // Event | Service | In | Out. "Emergency medical / transportation" wraps, with a
+        // rule under its first line in the Service column only: its figures' cells span
+        // both lines. "Diagnostic test" and "Imaging" have equal figures in cells of
+        // their own.
+        let xs = [50.0, 200.0, 350.0, 450.0, 550.0];
+        let mut glyphs = Vec::new();
+        let mut text = |t: &str, col: usize, top: f64| {
+            glyphs.push(words(t, xs[col] + 5.0, top - 15.0, 9.0));
+        };
+        for (c, h) in ["Event", "Service", "In", "Out"].iter().enumerate() {
+            text(h, c, 700.0);
+        }
+        text("If you need help", 0, 670.0);
+        text("Emergency medical", 1, 670.0);
+        text("No Charge", 2, 670.0);
+        text("No Charge", 3, 670.0);
+        text("transportation", 1, 640.0);
+        text("Urgent care", 1, 610.0);
+        text("$75 copay", 2, 610.0);
+        text("Not covered", 3, 610.0);
+        text("If you have a test", 0, 580.0);
+        text("Diagnostic test", 1, 580.0);
+        text("Imaging", 1, 550.0);
+        for top in [580.0, 550.0] {
+            text("30%", 2, top);
+            text("50%", 3, top);
+        }
+        let page = PageInk {
+            page: 1,
+            height: 800.0,
+            glyphs: glyphs.concat(),
+            horizontal: vec![
+                rule(700.0, 50.0, 550.0),
+                rule(670.0, 50.0, 550.0),
+                rule(640.0, 200.0, 350.0),
+                rule(610.0, 200.0, 550.0),
+                rule(580.0, 50.0, 550.0),
+                rule(550.0, 200.0, 550.0),
+                rule(520.0, 50.0, 550.0),
+            ],
+            vertical: xs.iter().map(|&x| rule(x, 520.0, 700.0)).collect(),
+        };
+        let got = layout(&[page]);
+        let rows: Vec<Vec<&str>> = got
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                LayoutBlock::Row { cells, .. } => {
+                    Some(cells.iter().map(|(_, v)| v.as_str()).collect())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                vec![
+                    "If you need help",
+                    "Emergency medical transportation",
+                    "No Charge",
+                    "No Charge"
+                ],
+                vec![
+                    "If you need help",
+                    "Urgent care",
+                    "$75 copay",
+                    "Not covered"
+                ],
+                vec!["If you have a test", "Diagnostic test", "30%", "50%"],
+                vec!["If you have a test", "Imaging", "30%", "50%"],
+            ]
+        );
     }
 
     #[test]
