@@ -164,6 +164,53 @@ fn bytes_before_the_header_are_skipped() {
     assert!(format!("{:?}", layout.blocks).contains("12 visits a year, $15 copay"));
 }
 
+/// A one-page PDF (Helvetica) whose page content is `content`.
+fn one_page_pdf(content: &[u8]) -> Vec<u8> {
+    use pdf_extract::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
+    let contents = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => contents,
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            "Resources" => resources,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).expect("writes the PDF");
+    bytes
+}
+
+#[test]
+fn lines_shown_with_the_next_line_operators_are_read() {
+    // `'` (next line, show) and `"` (set spacing, next line, show): Anthem's 2013 SBC
+    // writes the second line of every cell with `'`.
+    let bytes = one_page_pdf(
+        b"BT /F1 12 Tf 14 TL 72 700 Td (Primary care visit to treat an) Tj \
+          (injury or illness) ' 0 0 (for a $35 copay) \" ET",
+    );
+    let layout = read(&bytes).expect("reads");
+    let text = format!("{:?}", layout.blocks);
+    for line in [
+        "Primary care visit to treat an",
+        "injury or illness",
+        "for a $35 copay",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from {text}");
+    }
+}
+
 #[test]
 fn bad_files_get_typed_errors_and_codes() {
     let code = |e: PdfError| Error::from(e).code();

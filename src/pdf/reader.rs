@@ -2,12 +2,52 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use pdf_extract::content::{Content, Operation};
 use pdf_extract::{output_doc_page, Dictionary, Document, ObjectId};
 
 use super::assemble::layout;
 use super::ink::{rotation, Collector, PageInk};
 use super::PdfError;
 use crate::chunk::Layout;
+
+/// Rewrites a page's `'` and `"` text operators (ISO 32000-1, 9.4.3: move to the next
+/// line and show a string; `"` also sets word and character spacing) as the `Tw`, `Tc`,
+/// `T*` and `Tj` they stand for. pdf-extract 0.12 skips both, so every line a PDF
+/// writes with them was lost: Anthem's 2013 SBC sets each cell's second line so
+/// ("Primary care visit to treat an" | "injury or illness"). Pages without them are
+/// left alone; so are form XObjects.
+fn spell_out_next_line_show(doc: &mut Document, page: ObjectId) -> Option<()> {
+    let raw = doc.get_page_content(page).ok()?;
+    if !raw.iter().any(|&b| b == b'\'' || b == b'"') {
+        return None;
+    }
+    let content = Content::decode(&raw).ok()?;
+    if !content
+        .operations
+        .iter()
+        .any(|op| op.operator == "'" || op.operator == "\"")
+    {
+        return None;
+    }
+    let mut operations = Vec::with_capacity(content.operations.len() + 8);
+    for op in content.operations {
+        match (op.operator.as_str(), op.operands.as_slice()) {
+            ("'", [text]) => {
+                operations.push(Operation::new("T*", Vec::new()));
+                operations.push(Operation::new("Tj", vec![text.clone()]));
+            }
+            ("\"", [word, char, text]) => {
+                operations.push(Operation::new("Tw", vec![word.clone()]));
+                operations.push(Operation::new("Tc", vec![char.clone()]));
+                operations.push(Operation::new("T*", Vec::new()));
+                operations.push(Operation::new("Tj", vec![text.clone()]));
+            }
+            _ => operations.push(op),
+        }
+    }
+    let rewritten = Content { operations }.encode().ok()?;
+    doc.change_page_content(page, rewritten).ok()
+}
 
 /// Size limits for one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +177,10 @@ impl PdfReader {
             return Ok(false);
         };
         let page = self.ink.len() as u32 + 1;
+        // Best effort: a page whose content cannot be rewritten is read as it is.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            spell_out_next_line_show(&mut self.doc, id)
+        }));
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut collector = Collector::new(page, page_rotation(doc, id));
