@@ -196,10 +196,15 @@ fn one_page_pdf(content: &[u8]) -> Vec<u8> {
 fn lines_shown_with_the_next_line_operators_are_read() {
     // `'` (next line, show) and `"` (set spacing, next line, show): Anthem's 2013 SBC
     // writes the second line of every cell with `'`.
-    let bytes = one_page_pdf(
-        b"BT /F1 12 Tf 14 TL 72 700 Td (Primary care visit to treat an) Tj \
+    // An inline image first (Anthem's page 1 has one): rewriting the page must keep
+    // what follows it.
+    let mut content = b"q 10 0 0 10 72 750 cm BI /W 2 /H 2 /BPC 1 /IM true ID ".to_vec();
+    content.extend_from_slice(&[0xaa, 0x55]);
+    content.extend_from_slice(
+        b"\nEI Q BT /F1 12 Tf 14 TL 72 700 Td (Primary care visit to treat an) Tj \
           (injury or illness) ' 0 0 (for a $35 copay) \" ET",
     );
+    let bytes = one_page_pdf(&content);
     let layout = read(&bytes).expect("reads");
     let text = format!("{:?}", layout.blocks);
     for line in [

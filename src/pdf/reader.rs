@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pdf_extract::content::{Content, Operation};
-use pdf_extract::{output_doc_page, Dictionary, Document, ObjectId};
+use pdf_extract::{output_doc_page, Dictionary, Document, Object, ObjectId};
 
 use super::assemble::layout;
 use super::ink::{rotation, Collector, PageInk};
@@ -45,8 +45,42 @@ fn spell_out_next_line_show(doc: &mut Document, page: ObjectId) -> Option<()> {
             _ => operations.push(op),
         }
     }
-    let rewritten = Content { operations }.encode().ok()?;
-    doc.change_page_content(page, rewritten).ok()
+    doc.change_page_content(page, encode(&operations)?).ok()
+}
+
+/// Encodes content operations as lopdf's `Content::encode` does, except inline images,
+/// which it writes as a stream object (and so cuts the page short where one stands):
+/// they are written back as `BI` … `ID` data `EI`. An inline image lopdf could not
+/// parse (no operand) is left out: it shows no text.
+fn encode(operations: &[Operation]) -> Option<Vec<u8>> {
+    let one = |op: Operation| {
+        Content {
+            operations: vec![op],
+        }
+        .encode()
+        .ok()
+    };
+    let mut out = Vec::new();
+    for op in operations {
+        match (op.operator.as_str(), op.operands.as_slice()) {
+            ("BI", [Object::Stream(image)]) => {
+                let header: Vec<Object> = image
+                    .dict
+                    .iter()
+                    .flat_map(|(key, value)| [Object::Name(key.clone()), value.clone()])
+                    .collect();
+                out.extend_from_slice(b"BI ");
+                out.extend(one(Operation::new("ID", header))?);
+                out.push(b' ');
+                out.extend_from_slice(&image.content);
+                out.extend_from_slice(b"\nEI");
+            }
+            ("BI", _) => continue,
+            _ => out.extend(one(op.clone())?),
+        }
+        out.push(b'\n');
+    }
+    Some(out)
 }
 
 /// Size limits for one file.
