@@ -164,6 +164,11 @@ embeddings_per_minute = {embeddings_rpm}
 embeddings_burst = {embeddings_burst}
 {more_limits}
 
+[answer]
+guardrail_id = "benefindfake01"
+guardrail_version = "1"
+max_passages = 5
+
 {tokens}"#,
         fake = fake.url,
         tokens = tokens_toml(),
@@ -1591,4 +1596,204 @@ fn embed_n(s: &Stack, n: usize) -> Reply {
         Some(INGEST_TOKEN),
         json!({"texts": vec!["dental cleaning"; n]}),
     )
+}
+
+/// Server-Sent Events of a streamed answer, as (event, data).
+fn read_events(text: &str) -> Vec<(String, Value)> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut event = String::new();
+            let mut data = Value::Null;
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event: ") {
+                    event = e.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str(d).expect("data is JSON");
+                }
+            }
+            (event, data)
+        })
+        .collect()
+}
+
+/// Three passages of one plan, stored through the proxy.
+fn store_plan(s: &Stack) {
+    let vectors = json!({"vectors": [
+        {"key": "ppo_0001", "text": "Preventive care\nAnnual physical: covered at 100% in-network, no copay.", "metadata": {"policy": "PPO_PLUS", "source": "ppo.md", "section": "Preventive care"}},
+        {"key": "ppo_0002", "text": "Specialist visit: $50 copay per visit.", "metadata": {"policy": "PPO_PLUS", "source": "ppo.md", "section": "Specialists"}},
+        {"key": "ppo_0003", "text": "Inpatient hospital stay: 20% coinsurance after the deductible.", "metadata": {"policy": "PPO_PLUS", "source": "ppo.md", "section": "Hospital"}}
+    ]});
+    let r = s.post("/v1/upsert", Some(INGEST_TOKEN), vectors);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+#[test]
+fn answers_are_grounded_cited_and_guarded_before_anything_is_paid_for() {
+    let s = stack("answer", Opts::default());
+    store_plan(&s);
+    let ask = |question: &str| {
+        s.post(
+            "/v1/answer",
+            Some(SEARCH_TOKEN),
+            json!({"question": question, "filter": {"policy": "PPO_PLUS"}, "topK": 3}),
+        )
+    };
+    // Grounded: the answer comes from the preventive-care passage and cites it. (The
+    // fake checks every Bedrock request against botocore's model: a wrong shape would
+    // be a 400 here.)
+    let r = ask("Is my annual physical free?");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["grounded"], true, "{:?}", r.body);
+    assert_eq!(r.body["citations"][0]["key"], "ppo_0001", "{:?}", r.body);
+    assert_eq!(
+        r.body["citations"][0]["quote"],
+        "Annual physical: covered at 100% in-network, no copay."
+    );
+    let answer = r.body["answer"].as_str().unwrap();
+    let n = r.body["citations"][0]["n"].as_u64().unwrap();
+    assert!(answer.contains(&format!("[{n}]")), "{answer}");
+    assert_eq!(r.body["passages"][n as usize - 1]["key"], "ppo_0001");
+    assert_eq!(r.body["guardrail"]["action"], "NONE");
+    assert_eq!(r.body["usage"]["bedrockCalls"], 3);
+    assert!(r.body["usage"]["inputTokens"].as_u64().unwrap() > 50);
+    assert_eq!(r.body["model"], "amazon.nova-micro-v1:0");
+
+    // A Social Security number or a denied topic stops at the guardrail: no embedding,
+    // no search, no generation is paid for.
+    let before: Vec<u64> = ["ApplyGuardrail", "InvokeModel", "QueryVectors", "Converse"]
+        .iter()
+        .map(|op| s.calls(op))
+        .collect();
+    for question in [
+        "My SSN is 123-45-6789, is my annual physical free?",
+        "Can I sue my insurer over a denied claim?",
+    ] {
+        let r = ask(question);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["guardrail"]["action"], "GUARDRAIL_INTERVENED");
+        assert_eq!(r.body["guardrail"]["source"], "input");
+        assert_eq!(r.body["passages"], json!([]));
+        assert!(r.body["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Member Services"));
+    }
+    let after: Vec<u64> = ["ApplyGuardrail", "InvokeModel", "QueryVectors", "Converse"]
+        .iter()
+        .map(|op| s.calls(op))
+        .collect();
+    assert_eq!(after[0], before[0] + 2);
+    assert_eq!(
+        after[1..],
+        before[1..],
+        "nothing past the guardrail was called"
+    );
+
+    // An answer citing a passage that was not retrieved is not shown.
+    s.faults(json!([{"service": "bedrock", "operation": "Converse", "effect": "citeUnretrieved"}]));
+    let r = ask("Is my annual physical free?");
+    assert_eq!(r.body["grounded"], false, "{:?}", r.body);
+    assert_eq!(
+        r.body["answer"],
+        "I couldn't find this in your plan's documents."
+    );
+    assert_eq!(r.body["citations"], json!([]));
+    assert_eq!(r.body["passages"].as_array().unwrap().len(), 3);
+
+    // Throttling: retried, then a 429 with Retry-After the page can act on.
+    s.faults(json!([{"service": "bedrock", "operation": "Converse", "status": 429, "times": 5}]));
+    let r = ask("Is my annual physical free?");
+    assert_eq!(
+        (r.status, code(&r)),
+        (429, "UPSTREAM_THROTTLED"),
+        "{:?}",
+        r.body
+    );
+    assert!(r.headers.contains_key("retry-after"));
+
+    // Strict input, as /v1/query.
+    let r = s.post(
+        "/v1/answer",
+        Some(SEARCH_TOKEN),
+        json!({"question": "q", "topK": 6}),
+    );
+    assert_eq!(r.status, 400);
+    assert!(message(&r).contains("topK"), "{:?}", r.body);
+    let r = s.post(
+        "/v1/answer",
+        Some(SEARCH_TOKEN),
+        json!({"question": "q", "model": "x"}),
+    );
+    assert_eq!(r.status, 400);
+    let r = s.post("/v1/answer", None, json!({"question": "q"}));
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn answers_stream_as_server_sent_events_and_survive_upstream_faults() {
+    let s = stack("answer-stream", Opts::default());
+    store_plan(&s);
+    let ask = || {
+        let r = s.post_raw(
+            "/v1/answer",
+            Some(SEARCH_TOKEN),
+            &[("accept", "text/event-stream")],
+            json!({"question": "How much is a specialist visit?", "filter": {"policy": "PPO_PLUS"}}).to_string(),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.headers["content-type"], "text/event-stream");
+        read_events(r.body.as_str().expect("an event stream is not JSON"))
+    };
+    let events = ask();
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(names.first(), Some(&"passages"));
+    assert_eq!(names.last(), Some(&"done"));
+    assert!(
+        names.iter().filter(|n| **n == "delta").count() >= 2,
+        "{names:?}"
+    );
+    let streamed: String = events
+        .iter()
+        .filter(|(e, _)| e == "delta")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    let done = &events.last().unwrap().1;
+    assert_eq!(done["grounded"], true, "{done}");
+    assert_eq!(done["answer"].as_str().unwrap(), streamed);
+    assert_eq!(done["citations"][0]["key"], "ppo_0002");
+    assert!(done["usage"]["firstTokenMs"].as_u64().is_some());
+    assert_eq!(done["usage"]["bedrockCalls"], 3);
+
+    // The model's stream is cut mid-answer: what streamed stays, and the last event
+    // says so, with a code.
+    s.faults(json!([{"service": "bedrock", "operation": "ConverseStream", "effect": "cutStream"}]));
+    let events = ask();
+    let (last, data) = events.last().unwrap();
+    assert_eq!(last, "error", "{events:?}");
+    assert_eq!(data["code"], "UPSTREAM_ERROR");
+    assert!(events.iter().any(|(e, _)| e == "delta"));
+
+    // The guardrail intervenes on output after text has streamed: a guardrail event
+    // tells the page to take it back, and the answer is its message, with no passages.
+    s.faults(json!([{"service": "bedrock", "operation": "ConverseStream", "effect": "outputIntervention"}]));
+    let events = ask();
+    let at = |name: &str| events.iter().position(|(e, _)| e == name);
+    assert!(at("delta").unwrap() < at("guardrail").expect("a guardrail event"));
+    let done = &events.last().unwrap().1;
+    assert_eq!(done["guardrail"]["action"], "GUARDRAIL_INTERVENED");
+    assert_eq!(done["guardrail"]["source"], "output");
+    assert_eq!(done["passages"], json!([]));
+
+    // Throttled before the stream starts: an HTTP 429, not a half-open stream.
+    s.faults(
+        json!([{"service": "bedrock", "operation": "ConverseStream", "status": 429, "times": 5}]),
+    );
+    let r = s.post_raw(
+        "/v1/answer",
+        Some(SEARCH_TOKEN),
+        &[("accept", "text/event-stream")],
+        json!({"question": "How much is a specialist visit?"}).to_string(),
+    );
+    assert_eq!((r.status, code(&r)), (429, "UPSTREAM_THROTTLED"));
 }

@@ -13,6 +13,7 @@
 pub mod aws;
 #[cfg(feature = "fake-aws")]
 pub mod fake;
+pub mod grounding;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 
@@ -92,6 +93,89 @@ pub struct QueryResponse {
     pub model: String,
     /// Its dimension.
     pub dims: usize,
+}
+
+/// `POST /v1/answer`: a question answered in writing by the generation model from the
+/// passages retrieved for it (role `search`; the same strict rules as `/v1/query`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AnswerRequest {
+    /// The member's question.
+    pub question: String,
+    /// Passages retrieved and given to the model (1 to the proxy's `answer.max_passages`).
+    #[serde(default = "default_answer_top_k")]
+    pub top_k: usize,
+    /// S3 Vectors filter, as for `/v1/query` (e.g. `{"policy": "PPO_PLUS"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+}
+
+fn default_answer_top_k() -> usize {
+    5
+}
+
+/// A citation of a written answer: the `[n]` it uses, the passage's key and the
+/// passage's sentence closest to what the answer says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerCitation {
+    /// The number in the answer's text (`[n]`); passage `n` of `passages`.
+    pub n: usize,
+    /// The passage's key.
+    pub key: String,
+    /// Its sentence closest to the claim.
+    pub quote: String,
+}
+
+/// What the guardrail did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GuardrailOutcome {
+    /// `NONE` or `GUARDRAIL_INTERVENED`.
+    pub action: String,
+    /// Where it intervened: `input` (the question, before anything else was paid for)
+    /// or `output` (the answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// What an answer cost and how long it took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AnswerUsage {
+    /// Calls to Bedrock (ApplyGuardrail, InvokeModel for the embedding, Converse).
+    pub bedrock_calls: u32,
+    /// Prompt tokens of the generation.
+    pub input_tokens: u64,
+    /// Generated tokens.
+    pub output_tokens: u64,
+    /// From the request to the first generated text (streamed answers), in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+    /// The whole answer, in ms.
+    pub total_ms: u64,
+}
+
+/// `/v1/answer`'s answer (and, streamed, the final `done` event's data).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerResponse {
+    /// The written answer with its `[n]` citations; [`grounding::FALLBACK`] when the
+    /// model's answer was not grounded; the guardrail's message when it intervened.
+    pub answer: String,
+    /// Whether `answer` is the model's, checked ([`grounding::check`]).
+    pub grounded: bool,
+    /// The citations, in order of first use (empty unless grounded).
+    pub citations: Vec<AnswerCitation>,
+    /// The passages retrieved, best first, with their text in `metadata.chunk` (none
+    /// when the guardrail intervened).
+    pub passages: Vec<CloudHit>,
+    /// What the guardrail did.
+    pub guardrail: GuardrailOutcome,
+    /// Calls, tokens and times.
+    pub usage: AnswerUsage,
+    /// The generation model.
+    pub model: String,
 }
 
 /// `POST /v1/embed`.

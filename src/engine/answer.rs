@@ -309,7 +309,7 @@ fn contains_all(tokens: &[String], phrase: &str) -> bool {
 /// The units of a passage: byte ranges of its lines and sentences, without the
 /// section line it starts with when it has more lines, and without bullets or
 /// surrounding space.
-fn units(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut at = 0;
@@ -339,7 +339,7 @@ fn units(text: &str) -> Vec<(usize, usize)> {
 
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
 /// capital letter, digit or `$` (so "e.g. the" and "$12.50" stay whole).
-fn sentences(line: &str) -> Vec<(usize, usize)> {
+pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     let chars: Vec<(usize, char)> = line.char_indices().collect();

@@ -20,6 +20,8 @@ pub(super) struct Budget {
     embeddings: DefaultKeyedRateLimiter<String>,
     /// `(UTC day number, Titan calls that day)`.
     today: Mutex<(u64, u64)>,
+    /// `(UTC day number, answers generated that day)`.
+    answers_today: Mutex<(u64, u64)>,
     /// Permits for requests in flight.
     in_flight: Arc<Semaphore>,
 }
@@ -46,6 +48,7 @@ impl Budget {
             clients: RateLimiter::keyed(clients),
             embeddings: RateLimiter::keyed(embeddings),
             today: Mutex::new((0, 0)),
+            answers_today: Mutex::new((0, 0)),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
         })
     }
@@ -64,6 +67,31 @@ impl Budget {
         self.clients
             .check_key(&client)
             .map_err(|n| limited(&n, "too many requests from this address; retry later"))
+    }
+
+    /// Charges one generated answer to the day's ceiling (`answer.max_answers_per_day`),
+    /// before anything is paid for.
+    pub(super) fn charge_answer(&self, ceiling: u64) -> Result<(), ProxyError> {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut today = self.answers_today.lock().unwrap_or_else(|e| e.into_inner());
+        if today.0 != now / 86_400 {
+            *today = (now / 86_400, 0);
+        }
+        if today.1 >= ceiling {
+            tracing::warn!(ceiling, "daily answer budget spent");
+            return Err(ProxyError {
+                retry_after: Some(86_400 - now % 86_400),
+                ..ProxyError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RateLimited,
+                    "the proxy's daily answer budget is spent; it renews at 00:00 UTC",
+                )
+            });
+        }
+        today.1 += 1;
+        Ok(())
     }
 
     /// Charges `texts` Titan calls to the caller's token and address and to the day's

@@ -162,6 +162,57 @@ pub struct ProxyConfig {
     pub limits: Limits,
     /// Client tokens.
     pub tokens: Vec<TokenConfig>,
+    /// Written answers (`POST /v1/answer`); the route answers 404 without this section.
+    #[serde(default)]
+    pub answer: Option<AnswerConfig>,
+}
+
+/// `[answer]`: generated, cited answers by a Bedrock model behind a guardrail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerConfig {
+    /// The Converse model: a model id or an inference profile id
+    /// (`us.amazon.nova-micro-v1:0` where Nova Micro is served cross-region).
+    #[serde(default = "default_answer_model")]
+    pub model_id: String,
+    /// The guardrail's id (or ARN), applied to every question before anything is paid
+    /// for, and by Converse to the question and the answer.
+    pub guardrail_id: String,
+    /// Its version (a number, or `DRAFT` while testing).
+    pub guardrail_version: String,
+    /// Passages retrieved and given to the model, at most (a request's `topK`, default 5).
+    #[serde(default = "default_answer_passages")]
+    pub max_passages: usize,
+    /// Most tokens the model may write per answer.
+    #[serde(default = "default_answer_tokens")]
+    pub max_output_tokens: u32,
+    /// Sampling temperature (0: the most likely words, the most repeatable answers).
+    #[serde(default)]
+    pub temperature: f32,
+    /// Answers per UTC day for the whole proxy: the generation cost ceiling. Past it
+    /// `/v1/answer` gets 429 until midnight UTC.
+    #[serde(default = "default_answers_per_day")]
+    pub max_answers_per_day: u64,
+    /// What a member sees when the guardrail stops an answer that had started to stream
+    /// (ConverseStream does not carry the guardrail's message).
+    #[serde(default = "default_blocked_message")]
+    pub blocked_message: String,
+}
+
+pub(super) fn default_answer_model() -> String {
+    aws::converse::NOVA_MICRO.into()
+}
+pub(super) fn default_answer_passages() -> usize {
+    5
+}
+pub(super) fn default_answer_tokens() -> u32 {
+    400
+}
+pub(super) fn default_answers_per_day() -> u64 {
+    5_000
+}
+pub(super) fn default_blocked_message() -> String {
+    "Sorry, this answer can't be shown. Please call Member Services.".into()
 }
 
 pub(super) fn default_listen() -> String {
@@ -231,7 +282,61 @@ impl ProxyConfig {
         }
         let all_loopback = self.validate_endpoints()?;
         self.validate_tokens(all_loopback)?;
-        self.validate_limits()
+        self.validate_limits()?;
+        self.validate_answer()
+    }
+
+    fn validate_answer(&self) -> Result<(), ConfigError> {
+        use ConfigError as E;
+        let Some(a) = &self.answer else {
+            return Ok(());
+        };
+        let id_like = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 2048
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._:/".contains(c))
+        };
+        if !id_like(&a.model_id) {
+            return Err(E::invalid(
+                "answer.model_id",
+                "must be a Bedrock model or inference profile id",
+            ));
+        }
+        if !id_like(&a.guardrail_id) {
+            return Err(E::invalid(
+                "answer.guardrail_id",
+                "must be a guardrail id or ARN",
+            ));
+        }
+        let version_ok = a.guardrail_version == "DRAFT"
+            || (a.guardrail_version.len() <= 8
+                && a.guardrail_version.parse::<u32>().is_ok_and(|v| v > 0));
+        if !version_ok {
+            return Err(E::invalid(
+                "answer.guardrail_version",
+                "must be a version number or DRAFT",
+            ));
+        }
+        if !(1..=20).contains(&a.max_passages) {
+            return Err(E::invalid("answer.max_passages", "must be 1 to 20"));
+        }
+        if !(1..=4096).contains(&a.max_output_tokens) {
+            return Err(E::invalid("answer.max_output_tokens", "must be 1 to 4096"));
+        }
+        if !(0.0..=1.0).contains(&a.temperature) {
+            return Err(E::invalid("answer.temperature", "must be 0 to 1"));
+        }
+        if a.max_answers_per_day == 0 {
+            return Err(E::invalid("answer.max_answers_per_day", "must be positive"));
+        }
+        if a.blocked_message.trim().is_empty() || a.blocked_message.len() > 1000 {
+            return Err(E::invalid(
+                "answer.blocked_message",
+                "must be 1 to 1000 bytes",
+            ));
+        }
+        Ok(())
     }
 
     /// Both endpoints https origins (http only on loopback with `allow_loopback_http`);

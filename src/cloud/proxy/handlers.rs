@@ -104,26 +104,7 @@ pub(super) async fn query(
             req.top_k, limits.max_top_k
         )));
     }
-    if let Some(f) = &req.filter {
-        let (depth, nodes) = filter_shape(f);
-        if depth > limits.max_filter_depth || nodes > limits.max_filter_nodes {
-            return Err(ProxyError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadFilter,
-                format!(
-                "the filter is {depth} levels deep with {nodes} values; the limits are {} and {}",
-                limits.max_filter_depth, limits.max_filter_nodes
-            ),
-            ));
-        }
-        Filter::parse(f).map_err(|e| {
-            ProxyError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadFilter,
-                format!("invalid filter: {e}"),
-            )
-        })?;
-    }
+    check_filter(&s, req.filter.as_ref())?;
     if req.mode == Some(SearchMode::Keyword) {
         return Err(ProxyError::bad(
             "mode keyword: S3 Vectors has no word search; use hybrid or vector",
@@ -149,30 +130,17 @@ pub(super) async fn query(
         }
         _ => return Err(ProxyError::bad("send exactly one of question or vector")),
     };
-    let filter = match (req.filter, &who.forced) {
-        (Some(f), Some(scope)) => Some(json!({"$and": [f, scope.filter]})),
-        (f, scope) => f.or(scope.as_ref().map(|s| s.filter.clone())),
-    };
-    let upstream = aws::QueryVectorsInput {
-        index: index_ref(&s),
-        top_k: if rerank.is_some() {
-            RERANK_CANDIDATES.max(req.top_k).min(aws::MAX_TOP_K)
-        } else {
-            req.top_k
-        },
-        query_vector: VectorData { float32: vector },
-        filter,
-        return_metadata: req.return_metadata || rerank.is_some(),
-        return_distance: req.return_distance || rerank.is_some(),
-    };
-    let out: aws::QueryVectorsOutput = s
-        .upstream
-        .call_json(aws::S3VECTORS, "/QueryVectors", &upstream, "query")
-        .await?;
-    let mut found = out.vectors;
-    if let Some(question) = rerank {
-        found = reranked(&question, found, req.top_k);
-    }
+    let found = search_index(
+        &s,
+        &who,
+        vector,
+        req.filter,
+        req.top_k,
+        rerank.as_deref(),
+        req.return_metadata,
+        req.return_distance,
+    )
+    .await?;
     Ok(Json(QueryResponse {
         vectors: found
             .into_iter()
@@ -185,6 +153,73 @@ pub(super) async fn query(
         model: s.config.model_id.clone(),
         dims: s.config.dims,
     }))
+}
+
+/// The filter's shape within the limits, and a filter S3 Vectors understands.
+pub(super) fn check_filter(s: &AppState, filter: Option<&Value>) -> Result<(), ProxyError> {
+    let Some(f) = filter else {
+        return Ok(());
+    };
+    let limits = &s.config.limits;
+    let (depth, nodes) = filter_shape(f);
+    if depth > limits.max_filter_depth || nodes > limits.max_filter_nodes {
+        return Err(ProxyError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadFilter,
+            format!(
+                "the filter is {depth} levels deep with {nodes} values; the limits are {} and {}",
+                limits.max_filter_depth, limits.max_filter_nodes
+            ),
+        ));
+    }
+    Filter::parse(f).map_err(|e| {
+        ProxyError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadFilter,
+            format!("invalid filter: {e}"),
+        )
+    })?;
+    Ok(())
+}
+
+/// QueryVectors under the caller's filter AND its scope: the best `top_k`, re-ranked
+/// hybrid with `rerank`'s words when given (from S3 Vectors' best
+/// [`RERANK_CANDIDATES`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn search_index(
+    s: &AppState,
+    who: &Caller,
+    vector: Vec<f32>,
+    filter: Option<Value>,
+    top_k: usize,
+    rerank: Option<&str>,
+    return_metadata: bool,
+    return_distance: bool,
+) -> Result<Vec<aws::QueryOutputVector>, ProxyError> {
+    let filter = match (filter, &who.forced) {
+        (Some(f), Some(scope)) => Some(json!({"$and": [f, scope.filter]})),
+        (f, scope) => f.or(scope.as_ref().map(|s| s.filter.clone())),
+    };
+    let upstream = aws::QueryVectorsInput {
+        index: index_ref(s),
+        top_k: if rerank.is_some() {
+            RERANK_CANDIDATES.max(top_k).min(aws::MAX_TOP_K)
+        } else {
+            top_k
+        },
+        query_vector: VectorData { float32: vector },
+        filter,
+        return_metadata: return_metadata || rerank.is_some(),
+        return_distance: return_distance || rerank.is_some(),
+    };
+    let out: aws::QueryVectorsOutput = s
+        .upstream
+        .call_json(aws::S3VECTORS, "/QueryVectors", &upstream, "query")
+        .await?;
+    Ok(match rerank {
+        Some(question) => reranked(question, out.vectors, top_k),
+        None => out.vectors,
+    })
 }
 
 /// S3 Vectors' candidates in hybrid order, the best `k`: each candidate's text is its

@@ -4,8 +4,8 @@
 //! index, and answers in S3 Vectors' naming. It is not a forwarder: nothing a client
 //! sends chooses the upstream host, path, region, index or credentials.
 //!
-//! Routes: `POST /v1/query` (role `search`), `/v1/embed`, `/v1/upsert`, `/v1/delete`
-//! (role `ingest`), `GET /healthz` (no token). Everything else is 404/405 JSON.
+//! Routes: `POST /v1/query` and `/v1/answer` (role `search`), `/v1/embed`, `/v1/upsert`,
+//! `/v1/delete` (role `ingest`), `GET /healthz` (no token). Everything else is 404/405 JSON.
 //!
 //! Layers, outermost first: the accept loop (`serve.rs`: connection cap, header-read
 //! timeout), CORS (exact origin list; a request from another origin is refused, not just
@@ -80,6 +80,7 @@
 //! | route | role | request | answer |
 //! |---|---|---|---|
 //! | `POST /v1/query` | search | `{"question": str}` or `{"vector": [f32]}`, `topK` (1–100, default 3), `filter`, `returnMetadata`, `returnDistance` | `{"vectors": [{"key", "distance", "metadata"}], "model", "dims"}` (chunk text in `metadata.chunk`) |
+//! | `POST /v1/answer` | search | `{"question": str}` (≤ 2000 characters), `topK` (passages for the model, 1–`answer.max_passages`, default 5), `filter`; `Accept: text/event-stream` streams it | `{"answer", "grounded", "citations": [{"n", "key", "quote"}], "passages": [hits], "guardrail": {"action", "source"}, "usage": {"bedrockCalls", "inputTokens", "outputTokens", "firstTokenMs", "totalMs"}, "model"}` (see `answer.rs`) |
 //! | `POST /v1/embed` | ingest | `{"texts": [str]}` (1–32) | `{"embeddings": [[f32]], "model", "dims"}` |
 //! | `POST /v1/upsert` | ingest | `{"vectors": [{"key", "text" \| "data", "metadata"}]}` (1–500; text is embedded by the proxy and stored as `metadata.chunk`) | `{"upserted", "model", "dims"}` |
 //! | `POST /v1/delete` | ingest | `{"keys": [str]}` (1–500) | `{"deleted"}` |
@@ -137,6 +138,16 @@
 //! request_timeout_ms = 30000               # the whole request, retries included
 //! max_connections = 200                    # keep under `ulimit -n`
 //! max_in_flight = 64
+//!
+//! [answer]                                 # optional: POST /v1/answer (404 without it)
+//! model_id = "amazon.nova-micro-v1:0"      # default; or an inference profile, "us.amazon.nova-micro-v1:0"
+//! guardrail_id = "abcd1234efgh"            # required: checks every question, then the answer
+//! guardrail_version = "1"                  # or "DRAFT" while testing
+//! max_passages = 5                         # passages given to the model (a request's topK)
+//! max_output_tokens = 400
+//! temperature = 0.0
+//! max_answers_per_day = 5000               # the whole proxy's generation ceiling (UTC day)
+//! blocked_message = "Sorry, this answer can't be shown. Please call Member Services."
 //!
 //! [[tokens]]
 //! name = "intranet-portal"                 # logged and rate-limited by name, never by value; unique
@@ -279,6 +290,7 @@ use crate::cloud::{
 use crate::engine::{hybrid_rerank, RERANK_CANDIDATES};
 use crate::{ErrorCode, Filter, SearchMode};
 
+mod answer;
 mod auth;
 mod budget;
 mod config;
@@ -425,6 +437,7 @@ fn app(state: Shared) -> Router {
     let guard = middleware::from_fn_with_state(state.clone(), in_flight_and_deadline);
     let search = Router::new()
         .route("/v1/query", post(query))
+        .route("/v1/answer", post(answer::answer))
         .route_layer(middleware::from_fn_with_state(
             (state.clone(), Role::Search),
             authorize,
@@ -470,7 +483,7 @@ async fn not_found() -> ProxyError {
     ProxyError::new(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,
-        "no such route; see /v1/query, /v1/embed, /v1/upsert, /v1/delete",
+        "no such route; see /v1/query, /v1/answer, /v1/embed, /v1/upsert, /v1/delete",
     )
 }
 

@@ -2,6 +2,7 @@
 //! jittered backoff when idempotent, and mapped to stable codes.
 
 use super::*;
+use crate::cloud::aws::converse;
 
 pub(super) struct Upstream {
     pub(super) http: reqwest::Client,
@@ -27,14 +28,7 @@ impl Upstream {
             &self.s3vectors
         };
         let url = format!("{}{}", base, path.trim_start_matches('/'));
-        let credentials = self.credentials.get().await.map_err(|e| {
-            tracing::error!(error = %e, "credentials");
-            ProxyError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::UpstreamForbidden,
-                "the proxy has no usable AWS credentials",
-            )
-        })?;
+        let credentials = self.credentials().await?;
         let mut attempt = 0;
         loop {
             let started = Instant::now();
@@ -52,9 +46,7 @@ impl Upstream {
             );
             let retryable = matches!(status, 429 | 503) && idempotent;
             if retryable && attempt < self.limits.max_retries {
-                let backoff = self.limits.retry_base_ms * (1u64 << attempt.min(10));
-                let jitter = 0.5 + fastrand::f64();
-                tokio::time::sleep(Duration::from_millis((backoff as f64 * jitter) as u64)).await;
+                self.back_off(attempt).await;
                 attempt += 1;
                 continue;
             }
@@ -72,6 +64,47 @@ impl Upstream {
         credentials: &Credentials,
         body: &Bytes,
     ) -> Result<Result<Bytes, (u16, AwsError)>, ProxyError> {
+        let timeout = Duration::from_millis(self.limits.upstream_timeout_ms);
+        let response = self
+            .send(
+                service,
+                path,
+                url,
+                credentials,
+                body,
+                "application/json",
+                timeout,
+            )
+            .await?;
+        let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = self.read_capped(service, path, response).await?;
+        if (200..300).contains(&status) {
+            return Ok(Ok(bytes));
+        }
+        Ok(Err((
+            status,
+            AwsError::parse(status, error_type.as_deref(), &bytes),
+        )))
+    }
+
+    /// Signs and sends one request; the response as it starts (status and headers).
+    /// `timeout` bounds the whole exchange, body included.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        service: &'static str,
+        path: &str,
+        url: &str,
+        credentials: &Credentials,
+        body: &Bytes,
+        accept: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, ProxyError> {
         let signed = aws::sign(
             credentials,
             &self.region,
@@ -94,48 +127,103 @@ impl Upstream {
             .http
             .post(url)
             .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .timeout(Duration::from_millis(self.limits.upstream_timeout_ms))
+            .header("accept", accept)
+            .timeout(timeout)
             .body(body.clone()); // Bytes: a reference count, not a copy
         for (name, value) in &signed {
             request = request.header(name.as_str(), value.as_str());
         }
-        let response = match request.send().await {
-            Ok(r) => r,
+        match request.send().await {
+            Ok(r) => Ok(r),
             Err(e) if e.is_timeout() => {
                 tracing::warn!(service, path, "upstream timeout");
-                return Err(ProxyError::new(
+                Err(ProxyError::new(
                     StatusCode::GATEWAY_TIMEOUT,
                     ErrorCode::UpstreamTimeout,
                     format!(
                         "the {service} service did not answer in {} ms",
-                        self.limits.upstream_timeout_ms
+                        timeout.as_millis()
                     ),
-                ));
+                ))
             }
             Err(e) => {
-                tracing::warn!(service, path, error = %e.without_url(), "upstream unreachable");
-                return Err(ProxyError::new(
+                // The causes say why ("connection closed before message completed").
+                let mut causes = String::new();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    causes.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                tracing::warn!(service, path, error = %e.without_url(), causes, "upstream unreachable");
+                Err(ProxyError::new(
                     StatusCode::BAD_GATEWAY,
                     ErrorCode::UpstreamUnavailable,
                     format!("the {service} service could not be reached"),
-                ));
+                ))
             }
-        };
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = self.read_capped(service, path, response).await?;
-        if (200..300).contains(&status) {
-            return Ok(Ok(bytes));
         }
-        Ok(Err((
-            status,
-            AwsError::parse(status, error_type.as_deref(), &bytes),
-        )))
+    }
+
+    /// Opens a ConverseStream answer: a 2xx response whose body is the event stream
+    /// (read it with [`aws::converse::EventStreamReader`]). Refusals before the stream
+    /// starts (429/503) are retried like any call; `timeout` bounds the whole stream.
+    pub(super) async fn open_stream(
+        &self,
+        path: &str,
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, ProxyError> {
+        let url = format!("{}{}", self.bedrock, path.trim_start_matches('/'));
+        let credentials = self.credentials().await?;
+        let mut attempt = 0;
+        loop {
+            let response = self
+                .send(
+                    aws::BEDROCK,
+                    path,
+                    &url,
+                    &credentials,
+                    &body,
+                    "application/vnd.amazon.eventstream",
+                    timeout,
+                )
+                .await?;
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(response);
+            }
+            let error_type = response
+                .headers()
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let bytes = self.read_capped(aws::BEDROCK, path, response).await?;
+            let e = AwsError::parse(status, error_type.as_deref(), &bytes);
+            tracing::warn!(path, attempt, status, error_type = %e.error_type, aws_message = %e.message, "upstream error");
+            if matches!(status, 429 | 503) && attempt < self.limits.max_retries {
+                self.back_off(attempt).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(map_upstream(aws::BEDROCK, &e, attempt));
+        }
+    }
+
+    async fn back_off(&self, attempt: u32) {
+        let backoff = self.limits.retry_base_ms * (1u64 << attempt.min(10));
+        let jitter = 0.5 + fastrand::f64();
+        tokio::time::sleep(Duration::from_millis((backoff as f64 * jitter) as u64)).await;
+    }
+
+    async fn credentials(&self) -> Result<Credentials, ProxyError> {
+        self.credentials.get().await.map_err(|e| {
+            tracing::error!(error = %e, "credentials");
+            ProxyError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamForbidden,
+                "the proxy has no usable AWS credentials",
+            )
+        })
     }
 
     /// The answer's body, refused once it passes `limits.max_upstream_bytes` (an upstream
@@ -208,7 +296,7 @@ impl Upstream {
             normalize: Some(true),
         };
         // The model id is a path segment: ':' is percent-encoded as the AWS SDKs do.
-        let path = format!("/model/{}/invoke", model.replace(':', "%3A"));
+        let path = format!("/model/{}/invoke", path_segment(model));
         let response: aws::TitanResponse = self
             .call_json(aws::BEDROCK, &path, &request, "embedding")
             .await?;
@@ -225,11 +313,61 @@ impl Upstream {
         }
         Ok(response.embedding)
     }
+
+    /// ApplyGuardrail on `text` from `source` (`INPUT` or `OUTPUT`).
+    pub(super) async fn apply_guardrail(
+        &self,
+        answer: &AnswerConfig,
+        source: &str,
+        text: &str,
+    ) -> Result<converse::ApplyGuardrailResponse, ProxyError> {
+        let request = converse::ApplyGuardrailRequest {
+            source: source.into(),
+            content: vec![converse::GuardrailContent {
+                text: converse::GuardText { text: text.into() },
+            }],
+        };
+        let path = format!(
+            "/guardrail/{}/version/{}/apply",
+            path_segment(&answer.guardrail_id),
+            path_segment(&answer.guardrail_version)
+        );
+        self.call_json(aws::BEDROCK, &path, &request, "guardrail")
+            .await
+    }
+
+    /// Converse with the answer model.
+    pub(super) async fn converse(
+        &self,
+        answer: &AnswerConfig,
+        request: &converse::ConverseRequest,
+    ) -> Result<converse::ConverseResponse, ProxyError> {
+        let path = format!("/model/{}/converse", path_segment(&answer.model_id));
+        self.call_json(aws::BEDROCK, &path, request, "generation")
+            .await
+    }
+}
+
+/// A model id, inference profile or guardrail ARN as one path segment, percent-encoded as
+/// the AWS SDKs do (`:` and `/` included).
+pub(super) fn path_segment(id: &str) -> String {
+    id.chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' => c.to_string(),
+            c => {
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 pub(super) fn map_upstream(service: &str, e: &AwsError, retries: u32) -> ProxyError {
     let what = if service == aws::BEDROCK {
-        "embedding"
+        "model (Bedrock)"
     } else {
         "vector index"
     };

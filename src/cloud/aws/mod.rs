@@ -6,6 +6,8 @@
 //! Field names follow botocore's `s3vectors/2025-07-15/service-2.json` and Bedrock's
 //! Titan V2 request/response documentation.
 
+pub mod converse;
+
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;

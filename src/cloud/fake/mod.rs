@@ -1,4 +1,4 @@
-//! A local fake of the two AWS services the cloud path uses, for tests and the demo
+//! A local fake of the AWS services the cloud path uses, for tests and the demo
 //! (native only; never deployed). It speaks:
 //!
 //! - **S3 Vectors**' REST-JSON API: `POST /CreateIndex`, `/PutVectors`, `/QueryVectors`,
@@ -16,6 +16,14 @@
 //!   512 and 1024; a projection at 256), so answers through the cloud path can be
 //!   checked, not just their shapes.
 //!
+//! - **Bedrock Runtime**'s generation side (`bedrock.rs`): `Converse`, `ConverseStream`
+//!   (AWS event-stream framing) and `ApplyGuardrail`, every request checked against
+//!   botocore's model of the service (`shapes.rs`), with a deterministic model that
+//!   answers only from the passages it is given and cites them, a guardrail (a denied
+//!   topic; Social Security and member-ID numbers blocked on input, masked on output),
+//!   and generation faults (a stream cut mid-answer, an output intervention after text
+//!   has streamed, a citation of a passage that was not given).
+//!
 //! Every service request must carry a valid SigV4 signature for the fake's fixed test
 //! credentials and the right service name (`s3vectors`, `bedrock`); anything else gets
 //! 403, so the proxy's signing is really tested. Unsigned `/_fake/*` routes let tests
@@ -24,6 +32,12 @@
 // Handlers return ready `Response`s as errors (S3 Vectors' error shapes); boxing them
 // would buy nothing in a test fake.
 #![allow(clippy::result_large_err)]
+
+mod bedrock;
+pub mod shapes;
+
+use bedrock::BedrockOp;
+pub use bedrock::GuardrailSpec;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -80,6 +94,24 @@ pub struct Fault {
     /// How many calls this fault applies to.
     #[serde(default = "one")]
     pub times: usize,
+    /// Only calls of this operation (`ConverseStream`, `QueryVectors`, …); any when absent.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// A generation fault instead of a status (see [`FaultEffect`]).
+    #[serde(default)]
+    pub effect: Option<FaultEffect>,
+}
+
+/// Faults of the generation side that are not a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultEffect {
+    /// ConverseStream's answer stops mid-text: the connection is cut.
+    CutStream,
+    /// The guardrail intervenes on output after part of the answer has streamed.
+    OutputIntervention,
+    /// The model cites a passage it was not given.
+    CiteUnretrieved,
 }
 
 fn one() -> usize {
@@ -120,14 +152,25 @@ struct Inner {
     indexes: Mutex<HashMap<(String, String), FakeIndex>>,
     faults: Mutex<VecDeque<Fault>>,
     stats: Mutex<FakeStats>,
+    guardrail: GuardrailSpec,
 }
 
 type Shared = Arc<Inner>;
 /// An operation's answer; errors are ready S3 Vectors / Bedrock error responses.
 type Answer = Result<Response, Response>;
 
-/// The fake's router. `embedder` is MiniLM (the Titan stand-in's meaning).
+/// The fake's router. `embedder` is MiniLM (the Titan stand-in's meaning, and the
+/// token counter of the model stand-in); the guardrail is [`GuardrailSpec::default`].
 pub fn router(embedder: Arc<Embedder>, indexes: &[IndexSpec]) -> Router {
+    router_with(embedder, indexes, GuardrailSpec::default())
+}
+
+/// [`router`] with its guardrail.
+pub fn router_with(
+    embedder: Arc<Embedder>,
+    indexes: &[IndexSpec],
+    guardrail: GuardrailSpec,
+) -> Router {
     let inner = Inner {
         credentials: test_credentials(),
         region: TEST_REGION.into(),
@@ -151,6 +194,7 @@ pub fn router(embedder: Arc<Embedder>, indexes: &[IndexSpec]) -> Router {
         ),
         faults: Mutex::new(VecDeque::new()),
         stats: Mutex::new(FakeStats::default()),
+        guardrail,
     };
     Router::new()
         .route("/_fake/faults", post(add_faults))
@@ -205,13 +249,17 @@ async fn service_call(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let (service, operation) = if let Some(rest) = path.strip_prefix("/model/") {
-        match rest.strip_suffix("/invoke") {
-            Some(model) => (aws::BEDROCK, format!("InvokeModel:{model}")),
+    let bedrock_op = if path.starts_with("/model/") || path.starts_with("/guardrail/") {
+        match BedrockOp::parse(&path) {
+            Some(op) => Some(op),
             None => return aws_error(404, "UnknownOperationException", "unknown operation"),
         }
     } else {
-        (aws::S3VECTORS, path.trim_start_matches('/').to_string())
+        None
+    };
+    let (service, op_name) = match &bedrock_op {
+        Some(op) => (aws::BEDROCK, op.name().to_string()),
+        None => (aws::S3VECTORS, path.trim_start_matches('/').to_string()),
     };
     if let Err(refused) = check_signature(&s, service, &method, &uri, &headers, &body) {
         return refused;
@@ -219,8 +267,8 @@ async fn service_call(
     if method != Method::POST {
         return aws_error(405, "MethodNotAllowedException", "only POST is served");
     }
-    let fault = take_fault(&s, service);
-    let op_name = operation.split(':').next().unwrap_or("").to_string();
+    let fault = take_fault(&s, service, &op_name);
+    let effect = fault.as_ref().and_then(|f| f.effect);
     *s.stats
         .lock()
         .expect("lock")
@@ -236,9 +284,8 @@ async fn service_call(
         Ok(v) => v,
         Err(e) => return aws_error(400, "SerializationException", e.to_string()),
     };
-    let answer = if service == aws::BEDROCK {
-        let model = operation.trim_start_matches("InvokeModel:");
-        invoke_model(&s, model, json).await
+    let answer = if let Some(op) = bedrock_op {
+        bedrock::serve(&s, op, json, effect).await
     } else {
         match op_name.as_str() {
             "CreateIndex" => create_index(&s, json),
@@ -296,11 +343,12 @@ fn check_signature(
 }
 
 /// The next queued fault for `service`, if any (a fault with `times` left stays queued).
-fn take_fault(s: &Inner, service: &str) -> Option<Fault> {
+fn take_fault(s: &Inner, service: &str, operation: &str) -> Option<Fault> {
     let mut faults = s.faults.lock().expect("lock");
-    let at = faults
-        .iter()
-        .position(|f| f.service.as_deref().is_none_or(|x| x == service));
+    let at = faults.iter().position(|f| {
+        f.service.as_deref().is_none_or(|x| x == service)
+            && f.operation.as_deref().is_none_or(|x| x == operation)
+    });
     at.map(|i| {
         let f = &mut faults[i];
         f.times = f.times.saturating_sub(1);
@@ -373,7 +421,6 @@ fn projection(s: &Inner, dims: usize) -> Arc<Vec<f32>> {
 }
 
 async fn invoke_model(s: &Shared, model: &str, json: Value) -> Answer {
-    let model = model.replace("%3A", ":").replace("%3a", ":");
     if model != TITAN_V2 {
         return Err(validation(format!(
             "The provided model identifier is invalid: {model}"
