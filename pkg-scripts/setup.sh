@@ -10,6 +10,7 @@
 #   - Node.js/npm and python3/pip if missing (Debian), npm dev packages from package-lock.json
 #   - the quality gates' tools: rustfmt and clippy (rustup), shellcheck (Debian)
 #   - the model weights (fetch-model.sh)
+#   - cfn-lint (PyPI, pinned) in a venv under target/tools/, for the AWS template
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -20,6 +21,7 @@ command -v node >/dev/null || apt_missing+=(nodejs)
 command -v npm >/dev/null || apt_missing+=(npm)
 command -v python3 >/dev/null || apt_missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
 [ -x /usr/bin/firefox-esr ] || apt_missing+=(firefox-esr)
@@ -75,6 +77,17 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then
   log "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$LOCK_SUM" >"$STAMP"
+fi
+
+# cfn-lint (PyPI, pinned) checks the AWS template in pkg-scripts/aws/; its Python also
+# runs tests/aws_template_scope.py, which reads the template with cfn-lint's decoder.
+CFN_LINT_VERSION="1.51.0"
+CFN_VENV="$TARGET_DIR/tools/cfn-lint"
+if [ "$("$CFN_VENV/bin/cfn-lint" --version 2>/dev/null | awk '{print $2}')" != "$CFN_LINT_VERSION" ]; then
+  log "installing cfn-lint $CFN_LINT_VERSION from PyPI into $CFN_VENV"
+  python3 -m venv "$CFN_VENV"
+  "$CFN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "cfn-lint==$CFN_LINT_VERSION"
 fi
 
 bash "$ROOT/pkg-scripts/fetch-model.sh"

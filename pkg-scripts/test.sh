@@ -14,6 +14,10 @@ log "quality gates: rustfmt, shellcheck"
 cargo fmt --check
 shellcheck -x -P SCRIPTDIR pkg-scripts/*.sh .ci/run
 
+log "the AWS template: cfn-lint, and the proxy role's policy grants nothing more"
+"$TARGET_DIR/tools/cfn-lint/bin/cfn-lint" pkg-scripts/aws/benefind.yaml
+"$TARGET_DIR/tools/cfn-lint/bin/python" tests/aws_template_scope.py
+
 log "native tests (the ci profile: optimised, without release's LTO; see Cargo.toml)"
 cargo test --profile ci --locked --features full
 # The binaries that build just made serve the rest of the run (bundles, the cloud stack).

@@ -204,23 +204,33 @@
 //! addresses (the daily ceiling bounds their cost; a WAF or the balancer's limits bound
 //! their rate).
 //!
-//! **Least-privilege IAM policy** for the proxy's role (account, region, bucket and index are
-//! yours):
+//! **The AWS side as code**: `pkg-scripts/aws/benefind.yaml` (CloudFormation, checked by
+//! `cfn-lint` in `pkg-scripts/test.sh`) creates the vector bucket, the index (1024
+//! dimensions, cosine, `chunk` non-filterable), the guardrail (a denied topic; Social
+//! Security and member-ID numbers blocked on input and masked on output) and version, and
+//! the proxy's role. Deploy it with
+//! `aws cloudformation deploy --template-file pkg-scripts/aws/benefind.yaml --stack-name
+//! benefind --capabilities CAPABILITY_IAM` and copy its outputs into the proxy's config
+//! (`answer.guardrail_id`, `answer.guardrail_version`). The role's policy is the least
+//! the proxy needs (`tests/aws_template_scope.py` fails on anything wider):
 //!
 //! ```json
 //! {
 //!   "Version": "2012-10-17",
 //!   "Statement": [
-//!     { "Effect": "Allow", "Action": "bedrock:InvokeModel",
-//!       "Resource": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0" },
 //!     { "Effect": "Allow",
-//!       "Action": ["s3vectors:QueryVectors", "s3vectors:GetVectors", "s3vectors:PutVectors", "s3vectors:DeleteVectors"],
-//!       "Resource": "arn:aws:s3vectors:us-east-1:123456789012:bucket/benefind/index/benefits" }
+//!       "Action": ["s3vectors:QueryVectors", "s3vectors:PutVectors", "s3vectors:DeleteVectors", "s3vectors:GetVectors"],
+//!       "Resource": "arn:aws:s3vectors:us-east-1:123456789012:bucket/benefind/index/benefits" },
+//!     { "Effect": "Allow", "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+//!       "Resource": ["arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0",
+//!                    "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0"] },
+//!     { "Effect": "Allow", "Action": "bedrock:ApplyGuardrail",
+//!       "Resource": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abcd1234efgh" }
 //!   ]
 //! }
 //! ```
 //!
-//! (A proxy that only serves `search` tokens needs only `InvokeModel` and `QueryVectors`;
+//! (A proxy that only serves `search` tokens needs only `InvokeModel`, `QueryVectors` and, for answers, `InvokeModelWithResponseStream` and `ApplyGuardrail`;
 //! `GetVectors` is used to check scoped deletes.) Create the index once, outside the proxy,
 //! with `chunk` (where the proxy stores each passage's text) declared non-filterable: S3
 //! Vectors allows only 2 KB of filterable metadata per vector (40 KB in all, 50 keys), and
