@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds the wasm package, and serves the demo
 # page on http://127.0.0.1:$PORT/ (default 8080) until interrupted.
 # `demo.sh --cloud` serves the same page over the cloud path instead: a local fake of
-# Bedrock Titan V2 + S3 Vectors behind benefind-proxy (pkg-scripts/cloud-demo.sh).
+# Bedrock (Titan V2, Nova Micro, a guardrail) + S3 Vectors behind benefind-proxy, with written,
+# cited answers streamed to the page (pkg-scripts/cloud-demo.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 PORT="${PORT:-8080}"

@@ -2,7 +2,7 @@
 // index work runs in benefind's Web Worker; this module only handles the page. Text from
 // documents is rendered as text (render.js), never as HTML.
 import { Benefind } from "./pkg/benefind.js";
-import { renderAnswer, renderHit, megabytes } from "./render.js";
+import { renderAnswer, renderHit, megabytes, writeAnswer } from "./render.js";
 
 const MODEL = { baseUrl: "./models/all-MiniLM-L6-v2/" };
 const BUNDLE = "./data/default.bundle";
@@ -123,6 +123,14 @@ async function search(event) {
   const policy = control("policy").value;
   if (!question || !policy) return;
   remembered.set(POLICY_KEY, policy);
+  if (cloud) {
+    // The cloud path writes the answer (streamed, cited, behind the service's guardrail).
+    await writeAnswer(document, db, question, policy, {
+      answer: $("answer"), results: $("results"), decorate: (li) => li,
+      status: (text) => { $("summary").textContent = text; },
+    }, { retry: () => search() });
+    return;
+  }
   const t0 = performance.now();
   try {
     const answered = await db.ask(question, policy);

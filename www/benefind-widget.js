@@ -2,7 +2,10 @@
 //   <script type="module" src="https://…/benefind-widget.js"></script>
 //   <benefind-search policy="PPO_PLUS"></benefind-search>
 // Attributes: policy (omit to let the member choose), bundle, model-base, k (1–10),
-// placeholder. Theme with CSS custom properties on the element: --benefind-accent,
+// placeholder. Cloud mode (written, cited answers from benefind-proxy's /v1/answer, streamed):
+// proxy-url and token (the portal's search token, which is public), and policies (the
+// choices, comma-separated, when policy is not fixed); the proxy must list the portal's
+// origin, and the page's CSP must allow connect-src to it. Theme with CSS custom properties on the element: --benefind-accent,
 // --benefind-bg, --benefind-fg, --benefind-muted, --benefind-radius, --benefind-font.
 // The answer comes first (part="answer": the sentence that answers, highlighted and cited,
 // or a plain "your plan's documents don't mention …"), then the passages.
@@ -11,7 +14,7 @@
 // bubbles out of the shadow root. Widgets on one page share one worker and model per
 // bundle. Works under a strict CSP (no inline script or style; 'wasm-unsafe-eval').
 import { Benefind } from "./pkg/benefind.js";
-import { renderAnswer, renderHit } from "./render.js";
+import { renderAnswer, renderHit, writeAnswer } from "./render.js";
 
 const DEFAULT_MODEL = new URL("./models/all-MiniLM-L6-v2/", import.meta.url).href;
 const DEFAULT_BUNDLE = new URL("./data/default.bundle", import.meta.url).href;
@@ -34,6 +37,17 @@ function shared(modelBase, bundle) {
     instances.set(key, opening);
   }
   return { db: instances.get(key), listeners: listeners.get(key) };
+}
+
+/** One cloud-mode Benefind per proxy and token, shared by all widgets. */
+function sharedCloud(proxyUrl, token) {
+  const key = `cloud\n${proxyUrl}\n${token}`;
+  if (!instances.has(key)) {
+    const opening = Benefind.open({ cloud: { proxyUrl, token } });
+    opening.catch(() => instances.delete(key));
+    instances.set(key, opening);
+  }
+  return instances.get(key);
 }
 
 /** How many Benefind instances the widgets on this page use (for tests and diagnostics). */
@@ -68,6 +82,9 @@ button:disabled { opacity: 0.6; cursor: progress; }
 .answer.none { border-left-color: var(--benefind-muted, #5b6478); }
 .answer-text { margin: 0 0 0.25rem; }
 .answer .closest { margin: 0; font-size: 0.85rem; color: var(--benefind-muted, #5b6478); }
+.answer .cite { font: inherit; font-size: 0.85em; padding: 0 0.15em; margin: 0 0.1em; border: 0; background: none; color: var(--benefind-accent, #2456c7); text-decoration: underline; cursor: pointer; font-weight: 400; }
+.answer .where { margin: 0; font-size: 0.8rem; color: var(--benefind-muted, #5b6478); }
+.where .num { font-weight: 700; }
 .status { margin: 0.5rem 0 0; color: var(--benefind-muted, #5b6478); font-size: 0.9rem; }
 ol { list-style: none; margin: 0.5rem 0 0; padding: 0; }
 li.hit { margin: 0.5rem 0 0; padding: 0.5rem 0.65rem; border-radius: 8px; border: 1px solid var(--benefind-border, #e1e4ec); cursor: pointer; color: var(--benefind-fg, #1d2433); text-transform: none; background: transparent; }
@@ -99,6 +116,7 @@ class BenefindSearch extends HTMLElement {
 
   #root;
   #db = null;
+  #cloud = false;
   #els = {};
 
   connectedCallback() {
@@ -136,6 +154,17 @@ class BenefindSearch extends HTMLElement {
   }
 
   async #start() {
+    const proxy = this.getAttribute("proxy-url");
+    if (proxy) {
+      this.#cloud = true;
+      this.#db = await sharedCloud(new URL(proxy, document.baseURI).origin, this.getAttribute("token") || "");
+      const policies = (this.getAttribute("policies") || "").split(",").map((p) => p.trim()).filter(Boolean);
+      this.#els.select.replaceChildren(...policies.map((p) => new Option(p, p)));
+      this.#els.status.textContent = "Ready: your plan's answer service writes the answer, citing its documents.";
+      this.#els.button.disabled = false;
+      this.dataset.state = "ready";
+      return;
+    }
     const modelBase = new URL(this.getAttribute("model-base") || DEFAULT_MODEL, document.baseURI).href;
     const bundle = new URL(this.getAttribute("bundle") || DEFAULT_BUNDLE, document.baseURI).href;
     const { db, listeners } = shared(modelBase, bundle);
@@ -163,6 +192,19 @@ class BenefindSearch extends HTMLElement {
     const policy = this.getAttribute("policy") || this.#els.select.value;
     if (!this.#db || !question || !policy) return;
     const k = Math.min(10, Math.max(1, Number.parseInt(this.getAttribute("k") || "3", 10) || 3));
+    if (this.#cloud) {
+      const slots = {
+        answer: this.#els.answer, results: this.#els.results,
+        decorate: (li) => this.#wire(li, li.dataset.id, li.querySelector(".passage")?.textContent ?? "", Number(li.dataset.score), {}),
+        status: (text) => { this.#els.status.textContent = text; },
+      };
+      const done = await writeAnswer(document, this.#db, question, policy, slots, { k: Math.min(k, 5), retry: () => this.search() });
+      const box = this.#els.answer.firstElementChild;
+      box?.setAttribute("part", "answer");
+      if (done) this.#wireMetadata(done.passages);
+      this.dispatchEvent(new CustomEvent("benefind-search", { detail: { question, policy }, bubbles: true, composed: true }));
+      return;
+    }
     try {
       const answered = await this.#db.ask({ question, k, where: { policy } });
       const hits = answered.results;
@@ -181,11 +223,21 @@ class BenefindSearch extends HTMLElement {
   }
 
   #result(hit, answered) {
-    const li = renderHit(document, hit, answered);
+    return this.#wire(renderHit(document, hit, answered), hit.id, hit.text, hit.score, hit.metadata);
+  }
+
+  /** Cloud passages' metadata, for their benefind-result events. */
+  #metadata = new Map();
+  #wireMetadata(passages) {
+    this.#metadata = new Map(passages.map((p) => [p.key, p.metadata ?? {}]));
+  }
+
+  /** Makes a result a part that opens (benefind-result) on click, Enter or Space. */
+  #wire(li, id, text, score, metadata) {
     li.setAttribute("part", "result");
     li.tabIndex = 0;
     const open = () => this.dispatchEvent(new CustomEvent("benefind-result", {
-      detail: { id: hit.id, text: hit.text, score: hit.score, metadata: hit.metadata },
+      detail: { id, text, score, metadata: this.#cloud ? this.#metadata.get(id) ?? metadata : metadata },
       bubbles: true,
       composed: true,
     }));

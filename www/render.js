@@ -110,14 +110,21 @@ export function why(hit, answered = null) {
 /**
  * One result as an <li>: where it comes from (policy · source · page N · section), the
  * passage with matched words highlighted, and why it is shown (`why`, given `ask()`'s
- * result when there is one).
+ * result when there is one). For passage `n` of a written answer, `cited` says whether
+ * the answer cites it (null while the answer is being written).
  */
-export function renderHit(doc, hit, answered = null) {
+export function renderHit(doc, hit, answered = null, n = 0, cited = null) {
   const li = doc.createElement("li");
   li.className = "hit";
   li.dataset.id = hit.id;
   li.dataset.score = String(hit.score);
   const meta = origin(doc, hit.metadata);
+  if (n) {
+    // A written answer's passage n: its citations [n] point here.
+    li.dataset.n = String(n);
+    li.tabIndex = -1;
+    meta.prepend(span(doc, "num", `[${n}]`), doc.createTextNode(" "));
+  }
   const m = hit.metadata ?? {};
   const passage = doc.createElement("p");
   passage.className = "passage";
@@ -128,9 +135,142 @@ export function renderHit(doc, hit, answered = null) {
   appendHighlighted(doc, passage, hit.text.slice(lead), highlights);
   const rel = doc.createElement("p");
   rel.className = "relevance";
-  rel.textContent = why(hit, answered);
+  rel.textContent = n
+    ? cited === null ? "Found for your question." : cited ? "The answer above cites this passage." : "Found for your question; the answer does not cite it."
+    : why(hit, answered);
   li.append(meta, passage, rel);
   return li;
+}
+
+/** A cloud passage (`generate()`'s `passages`) as a hit for `renderHit`. */
+export function passageHit(p) {
+  const m = p.metadata ?? {};
+  return { id: p.key, text: typeof m.chunk === "string" ? m.chunk : "", score: 1 - (p.distance ?? 1), metadata: m, highlights: [] };
+}
+
+/**
+ * A written answer (the cloud path's `generate()`): its text with each `[n]` citation as a
+ * button that brings passage n of the list into view, and where it came from. `a` is the
+ * answer so far: `{answer, streaming, grounded, citations, guardrail, model}`.
+ */
+export function renderGenerated(doc, a) {
+  const box = doc.createElement("section");
+  box.className = "answer generated";
+  box.setAttribute("aria-label", "Answer");
+  const stopped = a.guardrail?.action === "GUARDRAIL_INTERVENED";
+  box.dataset.state = a.streaming ? "streaming" : stopped ? "guardrail" : a.grounded ? "grounded" : "not-found";
+  if (stopped || (!a.streaming && !a.grounded)) box.classList.add("none");
+  const text = doc.createElement("p");
+  text.className = "answer-text";
+  const cited = new Set((a.citations ?? []).map((c) => c.n));
+  const marks = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
+  const body = a.answer ?? "";
+  let at = 0;
+  for (const m of stopped ? [] : body.matchAll(marks)) {
+    text.append(doc.createTextNode(body.slice(at, m.index)));
+    for (const n of m[1].split(",").map((x) => Number.parseInt(x, 10))) {
+      if (!a.streaming && !cited.has(n)) continue;
+      const b = doc.createElement("button");
+      b.type = "button";
+      b.className = "cite";
+      b.dataset.n = String(n);
+      b.textContent = `[${n}]`;
+      b.setAttribute("aria-label", `Passage ${n}`);
+      text.append(b);
+    }
+    at = m.index + m[0].length;
+  }
+  text.append(doc.createTextNode(body.slice(at)));
+  const note = doc.createElement("p");
+  note.className = "where";
+  note.textContent = a.streaming
+    ? "Writing from your plan's documents…"
+    : stopped
+      ? "The answer service's safety check stopped this."
+      : a.grounded
+        ? `Written by ${a.model} from the passages below; each [n] is where it comes from.`
+        : "The passages below are the closest the search found.";
+  box.append(text, note);
+  box.addEventListener("click", (e) => {
+    const cite = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (e.target).closest?.("button.cite"));
+    if (!cite) return;
+    const root = /** @type {Document | ShadowRoot} */ (box.getRootNode());
+    const li = /** @type {HTMLElement | null} */ (root.querySelector(`li.hit[data-n="${cite.dataset.n}"]`));
+    li?.scrollIntoView({ block: "nearest" });
+    li?.focus();
+  });
+  return box;
+}
+
+/**
+ * Asks the cloud path for a written answer and shows it as it is written: `slots.answer`
+ * gets the answer, `slots.results` the numbered passages, `slots.status(text)` a summary.
+ * When the service is busy (throttled), the answer slot says so with a "Try again" button
+ * that calls `retry` once the wait is over. Resolves to the answer, or null.
+ * @param {Document} doc @param {any} db @param {string} question @param {string} policy
+ * @param {{answer: HTMLElement, results: HTMLElement, decorate: (li: HTMLElement) => HTMLElement, status: (text: string) => void}} slots
+ * @param {{k?: number, retry?: () => void}} [options]
+ */
+export async function writeAnswer(doc, db, question, policy, slots, { k = 3, retry } = {}) {
+  const t0 = performance.now();
+  const state = { answer: "", streaming: true, grounded: false, citations: [], guardrail: null, model: "" };
+  let passages = [];
+  const draw = () => slots.answer.replaceChildren(renderGenerated(doc, state));
+  const list = () => {
+    const cited = state.streaming ? null : new Set(state.citations.map((c) => c.n));
+    slots.results.replaceChildren(...passages.map((p, i) => slots.decorate(renderHit(doc, passageHit(p), null, i + 1, cited && cited.has(i + 1)))));
+  };
+  draw();
+  slots.results.replaceChildren();
+  slots.status("Writing an answer from your plan's documents…");
+  try {
+    const done = await db.generate(question, policy, {
+      k,
+      onEvent: ({ event, data }) => {
+        if (event === "passages") { passages = data.passages; list(); }
+        if (event === "delta") { state.answer += data.text; draw(); }
+        if (event === "guardrail") { Object.assign(state, { answer: data.message, guardrail: data }); passages = []; list(); draw(); }
+      },
+    });
+    Object.assign(state, done, { streaming: false });
+    passages = done.passages;
+    list();
+    draw();
+    const ms = performance.now() - t0;
+    slots.status(done.guardrail.action === "GUARDRAIL_INTERVENED"
+      ? "The answer service's safety check stopped this question; nothing was searched or shown."
+      : `${passages.length} passage${passages.length === 1 ? "" : "s"} from ${policy} for “${question}” (${ms.toFixed(0)} ms; first words after ${done.usage.firstTokenMs ?? Math.round(ms)} ms).`);
+    return done;
+  } catch (e) {
+    const busy = ["UPSTREAM_THROTTLED", "RATE_LIMITED", "OVERLOADED", "UPSTREAM_UNAVAILABLE"].includes(e.code);
+    const broken = e.code === "UPSTREAM_ERROR" || e.code === "UPSTREAM_TIMEOUT" || e.code === "NETWORK";
+    const box = doc.createElement("section");
+    box.className = "answer none unavailable";
+    box.dataset.state = busy ? "busy" : "failed";
+    const said = doc.createElement("p");
+    said.className = "answer-text";
+    const wait = Math.max(1, Math.min(60, e.retryAfter ?? 1));
+    said.textContent = busy
+      ? `The plan's answer service is busy right now. Try again in ${wait} second${wait === 1 ? "" : "s"}.`
+      : broken
+        ? `The answer stopped before it was complete (${e.message}).`
+        : `No answer: ${e.message}`;
+    box.append(said);
+    if ((busy || broken) && retry) {
+      const again = doc.createElement("button");
+      again.type = "button";
+      again.className = "retry";
+      again.textContent = "Try again";
+      again.disabled = busy;
+      if (busy) setTimeout(() => { again.disabled = false; }, wait * 1000);
+      again.addEventListener("click", () => retry());
+      box.append(again);
+    }
+    slots.answer.replaceChildren(box);
+    if (!broken) slots.results.replaceChildren();
+    slots.status(busy ? "Busy: no answer yet." : "No complete answer.");
+    return null;
+  }
 }
 
 /** Human-readable bytes. */

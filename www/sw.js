@@ -21,7 +21,7 @@ const SHELL = [
   "benefind-widget.js", "embed-example.html", "portal.css", "portal.js",
   "pkg/benefind.js", "pkg/worker.js", "pkg/loader.js", "pkg/model.js", "pkg/benefind_wasm.js",
   // The ingest helpers' script, so that adding documents offline still uses every core.
-  "pkg/embedder-worker.js",
+  "pkg/embedder-worker.js", "pkg/answer-stream.js",
   relaxedSimd ? "pkg/benefind_wasm_relaxed_bg.wasm" : "pkg/benefind_wasm_bg.wasm",
   "data/default.bundle",
 ];

@@ -70,7 +70,40 @@ export type ErrorCode =
 /** Every rejected call rejects with this; branch on `code`, which is stable. */
 export declare class BenefindError extends Error {
   readonly code: ErrorCode;
+  /** Seconds to wait before retrying, when the service said (throttling, rate limits). */
+  retryAfter?: number;
 }
+
+/** A passage the cloud path retrieved for a written answer (S3 Vectors' naming). */
+export interface CloudPassage {
+  key: string;
+  /** Cosine distance (1 − similarity). */
+  distance?: number;
+  /** The passage's fields; its text is `chunk`. */
+  metadata?: { chunk?: string; policy?: string; source?: string; page?: number; section?: string; [key: string]: unknown };
+}
+
+/** `generate()`'s answer: written by the proxy's model, checked before it is returned. */
+export interface GeneratedAnswer {
+  /** The answer with `[n]` citations (passage n of `passages`); "I couldn't find this in your plan's documents." when the model's answer was not grounded; the guardrail's message when it intervened. */
+  answer: string;
+  /** Whether `answer` is the model's and every citation names a retrieved passage whose figures it repeats. */
+  grounded: boolean;
+  /** In order of first use; empty unless grounded. */
+  citations: { n: number; key: string; quote: string }[];
+  /** Retrieved passages, best first; empty when the guardrail intervened. */
+  passages: CloudPassage[];
+  guardrail: { action: "NONE" | "GUARDRAIL_INTERVENED"; source?: "input" | "output" };
+  usage: { bedrockCalls: number; inputTokens: number; outputTokens: number; firstTokenMs?: number; totalMs: number };
+  /** The generation model. */
+  model: string;
+}
+
+/** What `generate()` reports while the answer is written. */
+export type AnswerEvent =
+  | { event: "passages"; data: { passages: CloudPassage[] } }
+  | { event: "delta"; data: { text: string } }
+  | { event: "guardrail"; data: { action: "GUARDRAIL_INTERVENED"; source: "output"; message: string } };
 
 export interface ModelFromUrl {
   baseUrl: string;
@@ -169,6 +202,11 @@ export declare class Benefind {
   /** The same for a general query (`{question, k?, where?, mode?}`). */
   ask(query: Query): Promise<Answered>;
   query(query: Query): Promise<SearchHit[]>;
+  /**
+   * Cloud only (`NOT_SUPPORTED` offline, where `ask()` answers): a written answer from
+   * `policy`'s passages, streamed through `onEvent`, with `k` passages (default 5).
+   */
+  generate(question: string, policy: string, options?: { onEvent?: (e: AnswerEvent) => void; k?: number }): Promise<GeneratedAnswer>;
   ingest(docs: (IngestDoc | PdfDoc)[], onProgress?: (p: Progress) => void, options?: IngestOptions): Promise<IngestReport>;
   delete(ids: string[]): Promise<number>;
   documents(): Promise<AddedDocument[]>;

@@ -31,6 +31,8 @@ export function modelSums(model) {
 const CACHE = "benefind-model-v1";
 
 export class BenefindError extends Error {
+  /** Seconds to wait before retrying, when the service said. @type {number | undefined} */
+  retryAfter;
   constructor(code, message) {
     super(message);
     this.name = "BenefindError";

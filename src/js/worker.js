@@ -5,6 +5,7 @@
 import { Database, CloudIndex } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
+import { streamAnswer } from "./answer-stream.js";
 
 
 let db = null;
@@ -12,6 +13,8 @@ let db = null;
 let modelFiles = null;
 // Cloud mode: the same operations answered by benefind-proxy (Titan V2 + S3 Vectors).
 let cloud = null;
+// Its {proxyUrl, token}, for written answers (answer-stream.js).
+let cloudOptions = null;
 let info = {};
 let wasmMemory = null;
 let channel = null;
@@ -224,6 +227,7 @@ async function openCloud({ model, bundleUrl, cloud: opts }) {
     ? (await loadModel(model.baseUrl, { "tokenizer.json": sums["tokenizer.json"] }, progress)).files[0]
     : undefined;
   cloud = new CloudIndex(opts.proxyUrl, opts.token, tokenizer, opts.expect?.model, opts.expect?.dims);
+  cloudOptions = { proxyUrl: opts.proxyUrl, token: opts.token };
   info = { mode: "cloud", proxyUrl: opts.proxyUrl };
   return ops.stats();
 }
@@ -306,6 +310,13 @@ const ops = {
     await sync();
     return need().askQuery(q);
   },
+  /** Cloud only: a written, cited answer, its events posted as {type: "answer", stream, event, data}. */
+  async generate(stream, question, policy, k) {
+    if (!cloud) throw new BenefindError("NOT_SUPPORTED", "written answers need the cloud path (open with cloud: {proxyUrl, token}); offline, ask() gives the answering sentence");
+    if (typeof question !== "string" || !question.trim()) throw new BenefindError("INVALID_INPUT", "the question is empty");
+    const request = { question, ...(k ? { topK: k } : {}), ...(policy ? { filter: { policy } } : {}) };
+    return streamAnswer(cloudOptions, request, ({ event, data }) => self.postMessage({ type: "answer", stream, event, data }));
+  },
   async query(q) {
     if (cloud) return cloud.query(q);
     await sync();
@@ -365,6 +376,7 @@ const ops = {
     db = null;
     cloud?.free();
     cloud = null;
+    cloudOptions = null;
     channel?.close();
     channel = null;
   },
@@ -378,7 +390,7 @@ self.onmessage = ({ data: { id, op, args } }) => {
       const result = await ops[op](...(args ?? []));
       self.postMessage({ id, ok: true, result });
     } catch (e) {
-      self.postMessage({ id, ok: false, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(e) } });
+      self.postMessage({ id, ok: false, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(e), retryAfter: e.retryAfter } });
     }
   });
 };

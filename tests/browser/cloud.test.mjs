@@ -41,14 +41,17 @@ function startBinary(file, args, env, prefix) {
 }
 
 if (ENGINES.includes("chromium")) describe("chromium", () => {
-  let server, browser, proxyUrl;
+  let server, browser, proxyUrl, fakeUrl, cloudDir;
   before(async () => {
     const dir = path.join(ROOT, "target/browser-cloud");
     mkdirSync(dir, { recursive: true });
-    server = await startServer([`/tests=${path.join(ROOT, "tests")}`]);
+    cloudDir = path.join(dir, "www");
+    mkdirSync(cloudDir, { recursive: true });
+    server = await startServer([`/tests=${path.join(ROOT, "tests")}`, `/cloud=${cloudDir}`]);
     browser = await launchBrowser();
     const fake = await startBinary(path.join(BIN_DIR, "benefind-fake-aws"),
       ["--listen", "127.0.0.1:0", "--index", "benefind/benefits/1024/chunk"], {}, "listening on ");
+    fakeUrl = fake;
     const config = path.join(dir, "proxy.toml");
     writeFileSync(config, `listen = "127.0.0.1:0"
   region = "us-east-1"
@@ -59,6 +62,10 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
   index = "benefits"
   dims = 1024
   allowed_origins = ["${new URL(server.url).origin}"]
+
+  [answer]
+  guardrail_id = "benefindfake01"
+  guardrail_version = "1"
 
   [[tokens]]
   name = "page"
@@ -148,6 +155,94 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
     assert.match(result.foundText, /Twelve acupuncture visits/);
     assert.equal(result.deleted, 1);
     assert.ok(!result.after.includes("rider_chunk_0000"));
+    await context.close();
+  });
+
+  test("the page in cloud mode writes a cited answer as it streams; the guardrail and a busy service are said plainly", async () => {
+    writeFileSync(path.join(cloudDir, "config.json"), JSON.stringify({ proxyUrl, token: SEARCH, policies: ["HDHP_SAVER", "HMO_SELECT", "PPO_PLUS"] }));
+    const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
+    const p = await context.newPage();
+    const errors = collectPageErrors(p);
+    await p.goto(`${server.url}?cloud`);
+    await p.waitForSelector("body[data-ready=true][data-mode=cloud]");
+    // Every state the answer box passes through, to see that the answer streamed.
+    await p.evaluate(() => {
+      window.states = [];
+      new MutationObserver(() => {
+        const s = document.querySelector("#answer .answer")?.getAttribute("data-state");
+        if (s && window.states.at(-1) !== s) window.states.push(s);
+      }).observe(document.querySelector("#answer"), { childList: true, subtree: true, attributes: true });
+    });
+    const ask = async (question, state) => {
+      await p.fill("#question", question);
+      await p.click("#go");
+      await p.waitForSelector(`#answer .answer[data-state=${state}]`);
+    };
+    await p.selectOption("#policy", "PPO_PLUS");
+    await ask("Is my annual checkup free?", "grounded");
+    const answer = await p.evaluate(() => {
+      const box = document.querySelector("#answer .answer");
+      const cites = [...box.querySelectorAll("button.cite")].map((b) => b.dataset.n);
+      const cited = document.querySelector(`#results li.hit[data-n="${cites[0]}"]`);
+      return { text: box.textContent, cites, citedText: cited?.textContent, states: window.states, summary: document.querySelector("#summary").textContent };
+    });
+    assert.ok(answer.cites.length >= 1, JSON.stringify(answer));
+    assert.match(answer.citedText, /Preventive care/, "the seed question is answered from the preventive-care passage, and cited");
+    assert.deepEqual(answer.states.slice(0, 1), ["streaming"], JSON.stringify(answer.states));
+    assert.match(answer.summary, /3 passages from PPO_PLUS/);
+    // A citation brings its passage into view.
+    await p.click("#answer button.cite");
+    assert.equal(await p.evaluate(() => document.activeElement?.dataset.n), answer.cites[0]);
+    mkdirSync(path.join(ROOT, "screenshots"), { recursive: true });
+    await p.screenshot({ path: path.join(ROOT, "screenshots/chromium-cloud-written-answer-375.png"), fullPage: true });
+
+    // An SSN in the question: the guardrail's message, and no passages.
+    await ask("My SSN is 123-45-6789, is my checkup free?", "guardrail");
+    assert.match(await p.textContent("#answer"), /Member Services/);
+    assert.equal(await p.locator("#results li").count(), 0);
+
+    // A throttled model: a plain "busy" with a retry that works once the wait is over.
+    const r = await fetch(`${fakeUrl}/_fake/faults`, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ service: "bedrock", operation: "ConverseStream", status: 429, times: 4 }]) });
+    assert.equal(r.status, 204);
+    await ask("Is my annual checkup free?", "busy");
+    assert.match(await p.textContent("#answer"), /busy right now\. Try again in 1 second/);
+    await p.click("#answer button.retry:not([disabled])");
+    await p.waitForSelector("#answer .answer[data-state=grounded]");
+    await p.screenshot({ path: path.join(ROOT, "screenshots/chromium-cloud-after-retry-375.png"), fullPage: true });
+    assert.deepEqual(errors.filter((e) => !e.includes("favicon") && !e.includes("429")), []);
+    await context.close();
+  });
+
+  test("the widget in cloud mode writes the cited answer inside its shadow root", async () => {
+    const { p, errors, context } = await page();
+    const r = await p.evaluate(async ({ proxyUrl, SEARCH }) => {
+      await import("/benefind-widget.js");
+      const w = document.createElement("benefind-search");
+      w.setAttribute("proxy-url", proxyUrl);
+      w.setAttribute("token", SEARCH);
+      w.setAttribute("policies", "HMO_SELECT,PPO_PLUS");
+      document.body.append(w);
+      const root = w.shadowRoot;
+      const until = async (f) => { for (let i = 0; i < 600 && !f(); i++) await new Promise((ok) => setTimeout(ok, 50)); return f(); };
+      await until(() => w.dataset.state === "ready");
+      root.querySelector("select").value = "PPO_PLUS";
+      root.querySelector("input").value = "Is my annual checkup free?";
+      const opened = new Promise((ok) => w.addEventListener("benefind-result", (e) => ok(e.detail), { once: true }));
+      await w.search();
+      const box = root.querySelector(".answer");
+      const n = box?.querySelector("button.cite")?.dataset.n;
+      const cited = root.querySelector(`li.hit[data-n="${n}"]`);
+      cited?.click();
+      const detail = await opened;
+      return { state: box?.dataset.state, part: box?.getAttribute("part"), n, cited: cited?.textContent, detail, status: root.querySelector(".status").textContent };
+    }, { proxyUrl, SEARCH });
+    assert.equal(r.state, "grounded", JSON.stringify(r));
+    assert.equal(r.part, "answer");
+    assert.match(r.cited, /Preventive care/);
+    assert.equal(r.detail.metadata.policy, "PPO_PLUS");
+    assert.match(r.status, /passages from PPO_PLUS/);
+    assert.deepEqual(errors.filter((e) => !e.includes("favicon")), []);
     await context.close();
   });
 

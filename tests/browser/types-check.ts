@@ -2,7 +2,7 @@
 // the API as documented (this file is type-checked, never run).
 import init, { Engine, Embedder, type Query, type SearchHit, type IngestReport, type EngineStats } from "../../pkg/benefind_wasm.js";
 
-import { Benefind, BenefindError, type Stats, type CloudStats, type AddedDocument } from "../../pkg/benefind.js";
+import { Benefind, BenefindError, type Stats, type CloudStats, type AddedDocument, type GeneratedAnswer, type AnswerEvent } from "../../pkg/benefind.js";
 
 export async function viaWorker(): Promise<number> {
   const db = await Benefind.open({ model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle", dbName: "benefind", onProgress: (p) => void p.loaded });
@@ -47,7 +47,15 @@ export async function viaCloud(): Promise<string> {
   const stats = (await db.stats()) as CloudStats;
   // @ts-expect-error: expect needs dims
   await Benefind.open({ cloud: { proxyUrl: "https://p", token: "t", expect: { model: "m" } } });
-  return `${hits.length} ${report.chunks} ${stats.contract?.dims}`;
+  let streamed = "";
+  const written: GeneratedAnswer = await db.generate("Is my annual checkup free?", "PPO_PLUS", {
+    k: 3,
+    onEvent: (e: AnswerEvent) => { if (e.event === "delta") streamed += e.data.text; },
+  });
+  const firstKey: string = written.citations[0]?.key ?? written.passages[0]?.key ?? "";
+  const blocked: boolean = written.guardrail.action === "GUARDRAIL_INTERVENED";
+  try { await db.generate("q", "PPO_PLUS"); } catch (e) { if (e instanceof BenefindError) streamed += e.retryAfter ?? 0; }
+  return `${hits.length} ${report.chunks} ${stats.contract?.dims} ${streamed} ${firstKey} ${blocked} ${written.usage.firstTokenMs}`;
 }
 
 export async function example(files: [Uint8Array, Uint8Array, Uint8Array], bundle: Uint8Array): Promise<string> {

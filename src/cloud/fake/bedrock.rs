@@ -611,6 +611,68 @@ mod tests {
             .expect("AWS's shape");
     }
 
+    fn turn(text: &str) -> Turn {
+        Turn {
+            text: text.into(),
+            stop_reason: "end_turn".into(),
+            usage: TokenUsage {
+                input_tokens: 120,
+                output_tokens: 14,
+                total_tokens: 134,
+            },
+            trace: None,
+            streamed_before_intervention: None,
+        }
+    }
+
+    /// Every frame of a streamed answer, decoded.
+    async fn frames(response: Response) -> Vec<StreamEvent> {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a whole stream");
+        let mut reader = crate::cloud::aws::converse::EventStreamReader::new();
+        reader.push(&bytes);
+        std::iter::from_fn(|| reader.next_event().expect("valid frames")).collect()
+    }
+
+    #[tokio::test]
+    async fn what_the_fake_answers_is_in_aws_s_shapes() {
+        let model = bedrock_runtime();
+        let t = turn("Your plan's documents say: Specialist visit: $50 copay [2].");
+        let whole = ConverseResponse {
+            output: ConverseOutput {
+                message: Message {
+                    role: "assistant".into(),
+                    content: vec![ContentBlock::text(t.text.clone())],
+                },
+            },
+            stop_reason: t.stop_reason.clone(),
+            usage: t.usage,
+            metrics: ConverseMetrics { latency_ms: 3 },
+            trace: None,
+        };
+        model
+            .check_output("Converse", &serde_json::to_value(&whole).expect("json"))
+            .expect("Converse's shape");
+        let events = frames(stream_answer(t, None, Instant::now())).await;
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds.first(), Some(&"messageStart"));
+        assert_eq!(
+            &kinds[kinds.len() - 3..],
+            ["contentBlockStop", "messageStop", "metadata"]
+        );
+        let text: String = events.iter().filter_map(StreamEvent::delta_text).collect();
+        assert_eq!(
+            text,
+            "Your plan's documents say: Specialist visit: $50 copay [2]."
+        );
+        for e in &events {
+            model
+                .check_event("ConverseStream", &e.kind, &e.payload)
+                .unwrap_or_else(|why| panic!("{}: {why}", e.kind));
+        }
+    }
+
     #[test]
     fn paths_name_their_operations() {
         assert!(
