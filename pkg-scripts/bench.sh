@@ -17,13 +17,16 @@
 #                                       calls straight to the fake AWS; the same load with 150
 #                                       slow clients holding connections open; and the Titan
 #                                       calls per minute one address can cause (default limits)
+#   pkg-scripts/bench.sh answer [--rounds N] written answers (/v1/answer, streamed) through the proxy
+#                                       to the fake vs the same calls signed straight to it: time to
+#                                       first token, total, Bedrock calls and tokens per answer
 #   pkg-scripts/bench.sh peers [SIZES]  benefind vs transformers.js (same MiniLM) and a JS cosine scan, in Chromium
 #   pkg-scripts/bench.sh pdf [FILE.pdf…] PDFs to searchable, natively and in Chromium: extraction, pages,
 #                                       chunks/s, time to searchable, memory; 1 worker vs one per core
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" >&2; exit 2; }
 
 bench_embed() {
   local runs="${1:-50}"
@@ -111,6 +114,25 @@ bench_proxy() {
     --guarded-fake "http://127.0.0.1:$((fake + 2))" "$@"
 }
 
+bench_answer() {
+  bash "$ROOT/pkg-scripts/setup.sh"
+  bash "$ROOT/pkg-scripts/default-bundle.sh"
+  native_bins --bins
+  local dir="$TARGET_DIR/bench-answer" fake="${FAKE_PORT:-8794}" proxy="${PROXY_PORT:-8795}"
+  rm -rf "$dir"
+  trap stop_cloud_stack EXIT
+  # The sample corpus through the proxy (example.toml's [answer]: the fake's guardrail),
+  # with the per-token and per-address limits raised for this run only.
+  start_cloud_stack "$dir" "$fake" "$proxy" "http://127.0.0.1" \
+    --set limits.requests_per_minute=100000 --set limits.burst=10000 \
+    --set limits.client_requests_per_minute=100000 --set limits.client_burst=10000 \
+    --set limits.embeddings_per_minute=100000
+  BENEFIND_TOKEN="$INGEST_TOKEN" "$BIN_DIR/benefind" cloud upload \
+    --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
+  BENEFIND_SEARCH_TOKEN="$SEARCH_TOKEN" "$BIN_DIR/benefind" bench answer \
+    --proxy "http://127.0.0.1:$proxy" --fake "http://127.0.0.1:$fake" "$@"
+}
+
 # PDFs from bytes to searchable, natively and in headless Chromium: extraction, pages,
 # chunks, chunks/s, time to searchable and memory, one embedding worker (the sequential
 # baseline) next to one per core. Default files: the committed SBC excerpt and an 83-page
@@ -156,6 +178,7 @@ case "${1:-}" in
   quality) shift; bench_quality "$@" ;;
   browser) shift; bench_browser "$@" ;;
   proxy) shift; bench_proxy "$@" ;;
+  answer) shift; bench_answer "$@" ;;
   peers) shift; bench_peers "$@" ;;
   pdf) shift; bench_pdf "$@" ;;
   *) usage ;;

@@ -12,8 +12,9 @@ use clap::{Parser, Subcommand};
 use crate::cmd_bundle::BuildOptions;
 use crate::cmd_search::SearchArgs;
 use crate::{
-    cmd_bench, cmd_bench_answers, cmd_bench_pdf, cmd_bench_proxy, cmd_bench_quality, cmd_bench_sbc,
-    cmd_bench_search, cmd_bundle, cmd_cloud, cmd_embed, cmd_search,
+    cmd_bench, cmd_bench_answer, cmd_bench_answers, cmd_bench_pdf, cmd_bench_proxy,
+    cmd_bench_quality, cmd_bench_sbc, cmd_bench_search, cmd_bundle, cmd_cloud, cmd_embed,
+    cmd_search,
 };
 
 /// Default model folder, as written by pkg-scripts/fetch-model.sh.
@@ -304,6 +305,23 @@ enum BenchCommand {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Written answers (`/v1/answer`, streamed) through benefind-proxy against the fake
+    /// AWS, next to the same calls signed and sent straight to the fake: time to first
+    /// token, total time, Bedrock calls and tokens per answer, the proxy's overhead.
+    Answer {
+        /// The proxy's origin (its search token in $BENEFIND_SEARCH_TOKEN).
+        #[arg(long)]
+        proxy: String,
+        /// The fake AWS's origin (baseline: the same calls, signed by this client).
+        #[arg(long)]
+        fake: String,
+        /// Questions, JSON lines with `question` and `policy`.
+        #[arg(long, default_value = "tests/fixtures/questions-dev.jsonl")]
+        questions: PathBuf,
+        /// Times each question is asked on each path.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+    },
     /// Load test of benefind-proxy against the fake AWS, with direct calls as baseline.
     Proxy {
         /// The proxy's origin.
@@ -533,6 +551,12 @@ impl BenchCommand {
                 set,
                 show,
             } => cmd_bench_answers::run(&model, &bundle, &set, show.as_deref()),
+            Self::Answer {
+                proxy,
+                fake,
+                questions,
+                rounds,
+            } => cmd_bench_answer::run(&proxy, &fake, &questions, rounds),
             Self::Proxy {
                 proxy,
                 fake,

@@ -50,6 +50,7 @@
 mod cli;
 mod cmd_bench;
 mod cmd_bench_abuse;
+mod cmd_bench_answer;
 mod cmd_bench_answers;
 mod cmd_bench_pdf;
 mod cmd_bench_proxy;
