@@ -47,6 +47,21 @@ bench_search() {
   "$TARGET_DIR/release/benefind" bench search "$@"
 }
 
+# sample_cloud DIR FAKE_PORT PROXY_PORT : the fake AWS and a proxy (example.toml, whose
+# [answer] names the fake's guardrail) with the per-token and per-address limits raised
+# for a benchmark from one address, and the sample corpus (the default bundle) uploaded
+# through it, re-embedded by "Titan". Uses $BIN_DIR's binaries.
+sample_cloud() {
+  local dir="$1" fake="$2" proxy="$3"
+  rm -rf "$dir"
+  start_cloud_stack "$dir" "$fake" "$proxy" "http://127.0.0.1" \
+    --set limits.requests_per_minute=100000 --set limits.burst=10000 \
+    --set limits.client_requests_per_minute=100000 --set limits.client_burst=10000 \
+    --set limits.embeddings_per_minute=100000
+  BENEFIND_TOKEN="$INGEST_TOKEN" "$BIN_DIR/benefind" cloud upload \
+    --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
+}
+
 bench_quality() {
   bash "$ROOT/pkg-scripts/setup.sh"
   bash "$ROOT/pkg-scripts/default-bundle.sh"
@@ -54,14 +69,8 @@ bench_quality() {
   # The cloud rows: the default bundle uploaded through a proxy to the fake (its Titan is
   # MiniLM under an orthogonal map), every question asked through the proxy.
   local dir="$TARGET_DIR/bench-quality-cloud" fake="${FAKE_PORT:-8796}" proxy="${PROXY_PORT:-8797}"
-  rm -rf "$dir"
   trap stop_cloud_stack EXIT
-  start_cloud_stack "$dir" "$fake" "$proxy" "http://127.0.0.1" \
-    --set limits.requests_per_minute=100000 --set limits.burst=10000 \
-    --set limits.client_requests_per_minute=100000 --set limits.client_burst=10000 \
-    --set limits.embeddings_per_minute=100000
-  BENEFIND_TOKEN="$INGEST_TOKEN" "$TARGET_DIR/release/benefind" cloud upload \
-    --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
+  BIN_DIR="$TARGET_DIR/release" sample_cloud "$dir" "$fake" "$proxy"
   BENEFIND_TOKEN="$SEARCH_TOKEN" "$TARGET_DIR/release/benefind" bench quality \
     --cloud "http://127.0.0.1:$proxy" "$@"
   log "real SBC wording: six public SBCs as read (tests/fixtures/sbc), int8 weights"
@@ -119,16 +128,8 @@ bench_answer() {
   bash "$ROOT/pkg-scripts/default-bundle.sh"
   native_bins --bins
   local dir="$TARGET_DIR/bench-answer" fake="${FAKE_PORT:-8794}" proxy="${PROXY_PORT:-8795}"
-  rm -rf "$dir"
   trap stop_cloud_stack EXIT
-  # The sample corpus through the proxy (example.toml's [answer]: the fake's guardrail),
-  # with the per-token and per-address limits raised for this run only.
-  start_cloud_stack "$dir" "$fake" "$proxy" "http://127.0.0.1" \
-    --set limits.requests_per_minute=100000 --set limits.burst=10000 \
-    --set limits.client_requests_per_minute=100000 --set limits.client_burst=10000 \
-    --set limits.embeddings_per_minute=100000
-  BENEFIND_TOKEN="$INGEST_TOKEN" "$BIN_DIR/benefind" cloud upload \
-    --bundle www/data/default.bundle --proxy "http://127.0.0.1:$proxy" --state "$dir/upload-state.json"
+  sample_cloud "$dir" "$fake" "$proxy"
   BENEFIND_SEARCH_TOKEN="$SEARCH_TOKEN" "$BIN_DIR/benefind" bench answer \
     --proxy "http://127.0.0.1:$proxy" --fake "http://127.0.0.1:$fake" "$@"
 }

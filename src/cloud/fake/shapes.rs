@@ -243,35 +243,25 @@ impl ServiceModel {
                 }
                 Ok(())
             }
-            "integer" | "long" => match v.as_i64() {
-                Some(n) => {
-                    let n = n as f64;
-                    if def["min"].as_f64().is_some_and(|m| n < m)
-                        || def["max"].as_f64().is_some_and(|m| n > m)
-                    {
-                        return Err(format!(
-                            "{path} is {v}; it must be within [{}, {}]",
-                            def["min"], def["max"]
-                        ));
-                    }
-                    Ok(())
+            "integer" | "long" | "float" | "double" => {
+                let whole = matches!(kind, "integer" | "long");
+                let Some(n) = (if whole {
+                    v.as_i64().map(|n| n as f64)
+                } else {
+                    v.as_f64()
+                }) else {
+                    return wrong(if whole { "an integer" } else { "a number" });
+                };
+                if def["min"].as_f64().is_some_and(|m| n < m)
+                    || def["max"].as_f64().is_some_and(|m| n > m)
+                {
+                    return Err(format!(
+                        "{path} is {v}; it must be within [{}, {}]",
+                        def["min"], def["max"]
+                    ));
                 }
-                None => wrong("an integer"),
-            },
-            "float" | "double" => match v.as_f64() {
-                Some(n) => {
-                    if def["min"].as_f64().is_some_and(|m| n < m)
-                        || def["max"].as_f64().is_some_and(|m| n > m)
-                    {
-                        return Err(format!(
-                            "{path} is {v}; it must be within [{}, {}]",
-                            def["min"], def["max"]
-                        ));
-                    }
-                    Ok(())
-                }
-                None => wrong("a number"),
-            },
+                Ok(())
+            }
             "boolean" => match v {
                 Value::Bool(_) => Ok(()),
                 _ => wrong("a boolean"),

@@ -76,6 +76,19 @@ impl Upstream {
                 timeout,
             )
             .await?;
+        if response.status().is_success() {
+            return Ok(Ok(self.read_capped(service, path, response).await?));
+        }
+        Ok(Err(self.aws_error(service, path, response).await?))
+    }
+
+    /// A non-2xx answer read as AWS's error (status, `x-amzn-ErrorType`, body).
+    async fn aws_error(
+        &self,
+        service: &'static str,
+        path: &str,
+        response: reqwest::Response,
+    ) -> Result<(u16, AwsError), ProxyError> {
         let status = response.status().as_u16();
         let error_type = response
             .headers()
@@ -83,13 +96,10 @@ impl Upstream {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let bytes = self.read_capped(service, path, response).await?;
-        if (200..300).contains(&status) {
-            return Ok(Ok(bytes));
-        }
-        Ok(Err((
+        Ok((
             status,
             AwsError::parse(status, error_type.as_deref(), &bytes),
-        )))
+        ))
     }
 
     /// Signs and sends one request; the response as it starts (status and headers).
@@ -188,17 +198,10 @@ impl Upstream {
                     timeout,
                 )
                 .await?;
-            let status = response.status().as_u16();
-            if (200..300).contains(&status) {
+            if response.status().is_success() {
                 return Ok(response);
             }
-            let error_type = response
-                .headers()
-                .get("x-amzn-errortype")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let bytes = self.read_capped(aws::BEDROCK, path, response).await?;
-            let e = AwsError::parse(status, error_type.as_deref(), &bytes);
+            let (status, e) = self.aws_error(aws::BEDROCK, path, response).await?;
             tracing::warn!(path, attempt, status, error_type = %e.error_type, aws_message = %e.message, "upstream error");
             if matches!(status, 429 | 503) && attempt < self.limits.max_retries {
                 self.back_off(attempt).await;
