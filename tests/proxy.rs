@@ -1774,6 +1774,14 @@ fn answers_stream_as_server_sent_events_and_survive_upstream_faults() {
     assert_eq!(data["code"], "UPSTREAM_ERROR");
     assert!(events.iter().any(|(e, _)| e == "delta"));
 
+    // Throttled mid-answer: an error event with the code and when to retry.
+    s.faults(json!([{"service": "bedrock", "operation": "ConverseStream", "effect": "throttleMidStream"}]));
+    let events = ask();
+    let (last, data) = events.last().unwrap();
+    assert_eq!(last, "error", "{events:?}");
+    assert_eq!(data["code"], "UPSTREAM_THROTTLED");
+    assert_eq!(data["retryAfter"], 1);
+
     // The guardrail intervenes on output after text has streamed: a guardrail event
     // tells the page to take it back, and the answer is its message, with no passages.
     s.faults(json!([{"service": "bedrock", "operation": "ConverseStream", "effect": "outputIntervention"}]));

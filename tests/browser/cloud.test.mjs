@@ -322,6 +322,13 @@ if (ENGINES.includes("chromium")) describe("chromium", () => {
       await p.click("#go");
       await p.waitForFunction(() => /checkup/.test(document.querySelector("#answers")?.textContent ?? ""));
       assert.match(await p.textContent("#answers li:first-child"), /Preventive care/);
+      // Written, streamed and cited: the answer cites the preventive-care passage.
+      await p.waitForSelector("#answer .answer[data-state=grounded]");
+      const cited = await p.evaluate(() => {
+        const n = document.querySelector("#answer button.cite")?.getAttribute("data-n");
+        return document.querySelector(`#results li.hit[data-n="${n}"]`)?.textContent ?? "";
+      });
+      assert.match(cited, /Preventive care/);
       mkdirSync(path.join(ROOT, "screenshots"), { recursive: true });
       await p.screenshot({ path: path.join(ROOT, "screenshots/chromium-cloud-page-results.png"), fullPage: true });
       assert.deepEqual(errors.filter((e) => !e.includes("favicon")), []);

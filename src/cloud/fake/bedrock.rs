@@ -19,7 +19,8 @@
 //! **Faults** (`/_fake/faults`, with `effect`): `cutStream` ends a ConverseStream answer
 //! mid-text without its closing events (the connection is cut); `outputIntervention`
 //! makes the guardrail intervene on output after part of the text has streamed;
-//! `citeUnretrieved` makes the model cite a passage it was not given. Status faults
+//! `citeUnretrieved` makes the model cite a passage it was not given;
+//! `throttleMidStream` sends part of the answer, then a `throttlingException` event. Status faults
 //! (429 → `ThrottlingException`) apply as to every other call.
 
 use std::sync::LazyLock;
@@ -521,16 +522,29 @@ fn stream_answer(turn: Turn, effect: Option<FaultEffect>, started: Instant) -> R
             .as_deref()
             .unwrap_or(&turn.text),
     );
-    let cut = effect == Some(FaultEffect::CutStream);
     let total = streamed.len();
     for (i, piece) in streamed.into_iter().enumerate() {
         frames.push(event(
             "contentBlockDelta",
             json!({"delta": {"text": piece}, "contentBlockIndex": 0}),
         ));
-        if cut && i + 1 >= total.div_ceil(2) {
-            frames.push(Err(std::io::Error::other("the fake cut the stream")));
-            return stream_response(frames);
+        if i + 1 < total.div_ceil(2) {
+            continue;
+        }
+        match effect {
+            Some(FaultEffect::CutStream) => {
+                frames.push(Err(std::io::Error::other("the fake cut the stream")));
+                return stream_response(frames);
+            }
+            Some(FaultEffect::ThrottleMidStream) => {
+                frames.push(Ok(encode_event(&StreamEvent {
+                    kind: "throttlingException".into(),
+                    exception: true,
+                    payload: json!({"message": "Too many tokens, please wait before trying again."}),
+                })));
+                return stream_response(frames);
+            }
+            _ => {}
         }
     }
     frames.push(event("contentBlockStop", json!({"contentBlockIndex": 0})));

@@ -112,6 +112,8 @@ pub enum FaultEffect {
     OutputIntervention,
     /// The model cites a passage it was not given.
     CiteUnretrieved,
+    /// ConverseStream sends part of the answer, then a `throttlingException` event.
+    ThrottleMidStream,
 }
 
 fn one() -> usize {
