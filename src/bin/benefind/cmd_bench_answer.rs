@@ -17,14 +17,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use benefind::cloud::aws::converse::{
-    ApplyGuardrailRequest, ContentBlock, ConverseRequest, EventStreamReader, GuardText,
-    GuardrailConfig, GuardrailContent, InferenceConfig, Message, SystemBlock, NOVA_MICRO,
+    ApplyGuardrailRequest, ConverseRequest, EventStreamReader, GuardText, GuardrailContent,
+    InferenceConfig, NOVA_MICRO,
 };
 use benefind::cloud::aws::{
     self, test_credentials, IndexRef, QueryVectorsInput, QueryVectorsOutput, TitanRequest,
     TitanResponse, VectorData,
 };
-use benefind::cloud::grounding::{self, Passage};
+use benefind::cloud::grounding::Passage;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -141,28 +141,11 @@ async fn direct(
                 .into(),
         })
         .collect();
-    let converse = ConverseRequest {
-        messages: vec![Message {
-            role: "user".into(),
-            content: vec![
-                ContentBlock::text(grounding::passages_block(&passages)),
-                ContentBlock::guarded(question),
-            ],
-        }],
-        system: vec![SystemBlock {
-            text: grounding::SYSTEM_PROMPT.into(),
-        }],
-        inference_config: Some(InferenceConfig {
-            max_tokens: Some(400),
-            temperature: Some(0.0),
-        }),
-        guardrail_config: Some(GuardrailConfig {
-            guardrail_identifier: GUARDRAIL.0.into(),
-            guardrail_version: GUARDRAIL.1.into(),
-            trace: Some("enabled".into()),
-            stream_processing_mode: Some("async".into()),
-        }),
+    let inference = InferenceConfig {
+        max_tokens: Some(400),
+        temperature: Some(0.0),
     };
+    let converse = ConverseRequest::grounded(question, &passages, inference, GUARDRAIL, true);
     let path = format!("/model/{}/converse-stream", NOVA_MICRO.replace(':', "%3A"));
     let mut response = signed(http, fake, aws::BEDROCK, &path, &converse).await?;
     let mut reader = EventStreamReader::new();

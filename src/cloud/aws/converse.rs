@@ -137,6 +137,42 @@ pub struct ConverseRequest {
     pub guardrail_config: Option<GuardrailConfig>,
 }
 
+impl ConverseRequest {
+    /// The grounded-answer request ([`crate::cloud::grounding`]): the system prompt, the
+    /// numbered passages, the question as guard content (only the member's words are the
+    /// guardrail's input: the plan's own passages, with their phone numbers and plan ids,
+    /// are not), and the guardrail with its trace on; streamed answers are checked
+    /// asynchronously (`streamProcessingMode: async`).
+    pub fn grounded(
+        question: &str,
+        passages: &[crate::cloud::grounding::Passage],
+        inference: InferenceConfig,
+        guardrail: (&str, &str),
+        streaming: bool,
+    ) -> Self {
+        use crate::cloud::grounding;
+        Self {
+            messages: vec![Message {
+                role: "user".into(),
+                content: vec![
+                    ContentBlock::text(grounding::passages_block(passages)),
+                    ContentBlock::guarded(question),
+                ],
+            }],
+            system: vec![SystemBlock {
+                text: grounding::SYSTEM_PROMPT.into(),
+            }],
+            inference_config: Some(inference),
+            guardrail_config: Some(GuardrailConfig {
+                guardrail_identifier: guardrail.0.into(),
+                guardrail_version: guardrail.1.into(),
+                trace: Some("enabled".into()),
+                stream_processing_mode: streaming.then(|| "async".into()),
+            }),
+        }
+    }
+}
+
 /// `TokenUsage`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -356,11 +356,7 @@ async fn converse(
         .chain(all.iter().copied())
         .collect::<Vec<_>>()
         .join("\n");
-    let s2 = s.clone();
-    let prompt_tokens = tokio::task::spawn_blocking(move || s2.embedder.count_tokens(&prompt))
-        .await
-        .map_err(|e| aws_error(500, "InternalServerException", e.to_string()))?
-        .map_err(|e| aws_error(500, "InternalServerException", e.to_string()))?;
+    let prompt_tokens = count_tokens(s, prompt).await?;
     let trace_on = req
         .guardrail_config
         .as_ref()
@@ -413,13 +409,7 @@ async fn converse(
             passages.len() + 7
         );
     }
-    let s3 = s.clone();
-    let answer = text.clone();
-    let output_tokens = tokio::task::spawn_blocking(move || s3.embedder.count_tokens(&answer))
-        .await
-        .map_err(|e| aws_error(500, "InternalServerException", e.to_string()))?
-        .map_err(|e| aws_error(500, "InternalServerException", e.to_string()))?
-        as u64;
+    let output_tokens = count_tokens(s, text.clone()).await? as u64;
     let usage = TokenUsage {
         input_tokens: prompt_tokens as u64,
         output_tokens,
@@ -456,6 +446,16 @@ async fn converse(
         }
     }
     Ok(turn)
+}
+
+/// Tokens of `text` by the model stand-in's tokenizer (off the async threads).
+async fn count_tokens(s: &Shared, text: String) -> Result<usize, Response> {
+    let s = s.clone();
+    let fail = |e: String| aws_error(500, "InternalServerException", e);
+    tokio::task::spawn_blocking(move || s.embedder.count_tokens(&text))
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// The deterministic model: the passage sentence sharing the most distinct words with

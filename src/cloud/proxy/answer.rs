@@ -30,8 +30,8 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::cloud::aws::converse::{
-    self, ContentBlock, ConverseRequest, EventStreamReader, GuardrailConfig, InferenceConfig,
-    SystemBlock, GUARDRAIL_INTERVENED, GUARDRAIL_INTERVENED_STOP,
+    ConverseRequest, EventStreamReader, InferenceConfig, GUARDRAIL_INTERVENED,
+    GUARDRAIL_INTERVENED_STOP,
 };
 use crate::cloud::grounding::{self, Grounding, Passage};
 use crate::cloud::{AnswerCitation, AnswerRequest, AnswerResponse, AnswerUsage, GuardrailOutcome};
@@ -193,30 +193,12 @@ fn converse_request(
     passages: &[Passage],
     streaming: bool,
 ) -> ConverseRequest {
-    ConverseRequest {
-        messages: vec![converse::Message {
-            role: "user".into(),
-            content: vec![
-                ContentBlock::text(grounding::passages_block(passages)),
-                // Only the question is the guardrail's input: the plan's own passages
-                // (phone numbers, plan ids) are not the member's words.
-                ContentBlock::guarded(question),
-            ],
-        }],
-        system: vec![SystemBlock {
-            text: grounding::SYSTEM_PROMPT.into(),
-        }],
-        inference_config: Some(InferenceConfig {
-            max_tokens: Some(cfg.max_output_tokens),
-            temperature: Some(cfg.temperature),
-        }),
-        guardrail_config: Some(GuardrailConfig {
-            guardrail_identifier: cfg.guardrail_id.clone(),
-            guardrail_version: cfg.guardrail_version.clone(),
-            trace: Some("enabled".into()),
-            stream_processing_mode: streaming.then(|| "async".into()),
-        }),
-    }
+    let inference = InferenceConfig {
+        max_tokens: Some(cfg.max_output_tokens),
+        temperature: Some(cfg.temperature),
+    };
+    let guardrail = (cfg.guardrail_id.as_str(), cfg.guardrail_version.as_str());
+    ConverseRequest::grounded(question, passages, inference, guardrail, streaming)
 }
 
 impl Job {
