@@ -40,6 +40,10 @@ struct Tally {
     answerable: usize,
     answerable_abstained: usize,
     right: usize,
+    /// Answered from the relevant passage, by a unit without the figure.
+    span_missed: usize,
+    /// Answered from another passage.
+    passage_missed: usize,
 }
 
 pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> anyhow::Result<()> {
@@ -75,13 +79,32 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
                         || q.contains
                             .iter()
                             .any(|c| ans.text.to_lowercase().contains(&c.to_lowercase()));
-                    if q.relevant.as_deref() == Some(ans.id.as_str()) && figure {
+                    let right_passage = q.relevant.as_deref() == Some(ans.id.as_str());
+                    if right_passage && figure {
                         t.right += 1;
-                    } else if shown {
-                        println!(
-                            "  wrong: {} [{}] → {} {:?}",
-                            q.question, q.policy, ans.id, ans.text
-                        );
+                    } else {
+                        // Which step failed: the span within the right passage, or the
+                        // ranking (and where the relevant passage was).
+                        let why = if right_passage {
+                            t.span_missed += 1;
+                            "right passage, unit lacks the figure".to_string()
+                        } else {
+                            t.passage_missed += 1;
+                            let rank = a
+                                .results
+                                .iter()
+                                .position(|h| q.relevant.as_deref() == Some(h.id.as_str()));
+                            match rank {
+                                Some(r) => format!("relevant passage ranked {}", r + 1),
+                                None => "relevant passage not in the results".to_string(),
+                            }
+                        };
+                        if shown {
+                            println!(
+                                "  wrong ({why}): {} [{}] → {} {:?}",
+                                q.question, q.policy, ans.id, ans.text
+                            );
+                        }
                     }
                 }
             }
@@ -99,7 +122,7 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
             }
         }
     }
-    println!("half      unanswerable  abstained (recall)  answerable  abstained  precision  answer accuracy");
+    println!("half      unanswerable  abstained (recall)  answerable  abstained  precision  answer accuracy  wrong passage  wrong unit");
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let mut report = BTreeMap::new();
     for (half, t) in &tallies {
@@ -111,14 +134,23 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
             ratio(t.right, t.answerable),
         );
         println!(
-            "{half:<9} {:>12}  {:>18.3}  {:>10}  {:>9.3}  {:>9.3}  {:>15.3}",
-            t.unanswerable, recall, t.answerable, false_rate, precision, accuracy
+            "{half:<9} {:>12}  {:>18.3}  {:>10}  {:>9.3}  {:>9.3}  {:>15.3}  {:>13.3}  {:>10.3}",
+            t.unanswerable,
+            recall,
+            t.answerable,
+            false_rate,
+            precision,
+            accuracy,
+            ratio(t.passage_missed, t.answerable),
+            ratio(t.span_missed, t.answerable)
         );
         report.insert(
             half.to_string(),
             serde_json::json!({"unanswerable": t.unanswerable, "abstention_recall": recall,
                 "answerable": t.answerable, "answerable_abstained": false_rate,
-                "abstention_precision": precision, "answer_accuracy": accuracy}),
+                "abstention_precision": precision, "answer_accuracy": accuracy,
+                "wrong_passage": ratio(t.passage_missed, t.answerable),
+                "wrong_unit": ratio(t.span_missed, t.answerable)}),
         );
     }
     // Latency: the same questions with and without the answer, alternating, twice over.
