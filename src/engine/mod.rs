@@ -55,7 +55,8 @@
 //! **Keywords and fusion** (`src/engine/keyword/`). A BM25 inverted index (k1 1.2, b 0.75) over the
 //! chunk text — lowercased, stopwords dropped, plurals folded, "$1,500" → `1500` — is built
 //! with the bundle, stored beside the graphs, updated by ingest and delete, and scored exactly
-//! under the same filter. A question's words are also expanded, at half weight, to the words
+//! under the same filter. A question's words are also expanded, at half weight (full weight
+//! when no chunk uses the member's word), to the words
 //! plan documents use for the same thing (checkup → physical / preventive / wellness, ER →
 //! emergency room, OON → out-of-network, meds → prescription drug, shrink → mental /
 //! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side

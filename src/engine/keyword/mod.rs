@@ -392,7 +392,7 @@ impl KeywordIndex {
     /// row containing a query term scores above 0.
     ///
     /// Member words are expanded to plan words (the frozen table in `keyword/vocab.rs`) at
-    /// half weight.
+    /// half weight, or full weight when no row uses the member's word.
     pub fn search(&self, query: &str, k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
         self.search_with(query, k, accept, true)
     }
@@ -439,12 +439,17 @@ impl KeywordIndex {
         if expand {
             let typed: Vec<String> = tokenize(query);
             for word in &typed {
+                let weight = if self.idf(word).is_some() {
+                    EXPANSION_WEIGHT
+                } else {
+                    UNSEEN_EXPANSION_WEIGHT
+                };
                 for term in expansions().get(word).into_iter().flatten() {
                     if let Some(&id) = self.terms.get(term.as_str()) {
                         if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(id)
                         {
                             slot.insert(query_terms.len());
-                            query_terms.push((id, EXPANSION_WEIGHT));
+                            query_terms.push((id, weight));
                         }
                     }
                 }
@@ -1193,18 +1198,28 @@ mod tests {
         // Literal BM25 finds nothing for words the documents do not use…
         assert!(index.search_with("checkup", 3, &all, false).is_empty());
         assert!(index.search_with("ER", 3, &all, false).is_empty());
-        // …the expansion maps them to the plan's words, at half weight.
+        // …the expansion maps them to the plan's words.
         assert_eq!(index.search("checkup", 3, &all)[0].0, 0);
         assert_eq!(index.search("ER", 3, &all)[0].0, 1);
         assert_eq!(index.search("meds", 3, &all)[0].0, 2);
-        // BM25 is linear in query-term weight: "checkup" scores exactly half of typing
-        // its plan words.
+        // BM25 is linear in query-term weight. No document says "checkup", so its plan
+        // words stand in for it at full weight: the same score as typing them.
         let typed = index.search_with("physical preventive wellness", 1, &all, false)[0].1;
         let expanded = index.search("checkup", 1, &all)[0].1;
+        assert!((expanded - typed).abs() < 1e-6, "{expanded} vs {typed}");
+        // Where the documents also use the member's word, its plan words weigh half: a
+        // collection that says "checkup" somewhere scores the preventive row at exactly
+        // half of typing its plan words.
+        index.add(3, "Checkup reminders are mailed each spring.");
+        let typed = index.search_with("physical preventive wellness", 4, &all, false);
+        let expanded = index.search("checkup", 4, &all);
+        let score = |hits: &[(u32, f32)]| hits.iter().find(|h| h.0 == 0).map(|h| h.1);
+        let (typed, expanded) = (score(&typed).unwrap(), score(&expanded).unwrap());
         assert!(
             (expanded - 0.5 * typed).abs() < 1e-6,
             "{expanded} vs {typed}"
         );
+        index.remove(3);
         // Every key of the table is one token as typed (a hyphenated key would split and
         // expand its parts), and every entry adds something.
         for (key, terms) in EXPANSIONS {
