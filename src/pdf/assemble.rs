@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::columns;
 use super::grid::{self, Grid};
 use super::ink::{Glyph, PageInk};
 use super::stream;
@@ -14,6 +15,9 @@ use crate::chunk::{Layout, LayoutBlock};
 struct Line {
     /// Baseline.
     y: f64,
+    /// Where it comes in the page's reading order (higher first): the baseline, except
+    /// in a block of side-by-side columns ([`columns`]), which is read column by column.
+    key: f64,
     /// Largest glyph size on the line.
     size: f64,
     text: String,
@@ -38,13 +42,8 @@ const SAME_TEXT_COLUMNS: f64 = 15.0;
 pub fn layout(pages: &[PageInk]) -> Layout {
     let body = body_size(pages);
     // Each page's tables found and lines built once, for all three passes below.
-    let read: Vec<(Vec<Line>, Vec<Table<'_>>)> = pages
-        .iter()
-        .map(|page| {
-            let (outside, tables) = split_page(page, body);
-            (lines(&outside), tables)
-        })
-        .collect();
+    let read: Vec<(Vec<Line>, Vec<Table<'_>>)> =
+        pages.iter().map(|page| split_page(page, body)).collect();
     let margins = repeated_margin_lines(pages, &read);
     let heading_sizes = heading_sizes(&read, body);
     let mut out = Assembler::default();
@@ -75,9 +74,9 @@ fn body_size(pages: &[PageInk]) -> f64 {
 /// A table and the glyphs of each of its cells.
 type Table<'p> = (Grid, Vec<Vec<&'p Glyph>>);
 
-/// Ink outside every table of its page, and the tables: ruled ones, then tables of
-/// text alone among the rest.
-fn split_page(page: &PageInk, body: f64) -> (Vec<&Glyph>, Vec<Table<'_>>) {
+/// The lines outside every table of its page, and the tables: ruled ones, then tables
+/// of text alone among the rest, once lists set in columns are taken out.
+fn split_page(page: &PageInk, body: f64) -> (Vec<Line>, Vec<Table<'_>>) {
     let grids = grid::find(&page.horizontal, &page.vertical);
     let mut outside = Vec::new();
     let mut inside: Vec<Vec<&Glyph>> = vec![Vec::new(); grids.len()];
@@ -95,9 +94,15 @@ fn split_page(page: &PageInk, body: f64) -> (Vec<&Glyph>, Vec<Table<'_>>) {
             (grid, cells)
         })
         .collect();
-    let (outside, text_tables) = stream::find(glyph_rows(&outside), body);
+    let (rest, mut ordered) = columns::split(glyph_rows(&outside), body);
+    let (outside, text_tables) = stream::find(rest, body);
     tables.extend(text_tables);
-    (outside, tables)
+    ordered.extend(
+        glyph_rows(&outside)
+            .into_iter()
+            .filter_map(|row| Some((row.first()?.y, row))),
+    );
+    (to_lines(ordered), tables)
 }
 
 /// Groups glyphs into lines by baseline, top to bottom, each left to right.
@@ -123,22 +128,21 @@ fn glyph_rows<'p>(glyphs: &[&'p Glyph]) -> Vec<Vec<&'p Glyph>> {
     rows
 }
 
-/// Groups glyphs into lines, top to bottom, with spaces where the gaps are.
-fn lines(glyphs: &[&Glyph]) -> Vec<Line> {
-    glyph_rows(glyphs)
-        .into_iter()
-        .filter_map(|row| {
+/// Glyph lines (with their order keys) as text lines, blank ones dropped.
+fn to_lines(rows: Vec<columns::Ordered<'_>>) -> Vec<Line> {
+    rows.into_iter()
+        .filter_map(|(key, row)| {
             let y = row.first()?.y;
             let size = row.iter().map(|g| g.size).fold(0.0, f64::max);
             let text = line_text(&row);
-            (!text.is_empty()).then_some(Line { y, size, text })
+            (!text.is_empty()).then_some(Line { y, key, size, text })
         })
         .collect()
 }
 
 /// A line's text: glyphs left to right, a space where a gap or a space glyph is, a
 /// glyph drawn twice at the same place (fake bold) once.
-fn line_text(row: &[&Glyph]) -> String {
+pub(super) fn line_text(row: &[&Glyph]) -> String {
     let mut text = String::new();
     let mut end: Option<f64> = None;
     let mut last: Option<&Glyph> = None;
@@ -314,7 +318,7 @@ impl Assembler {
                 !(in_margin(line, page.height)
                     && (is_page_number(&line.text) || margins.contains(&margin_key(&line.text))))
             })
-            .map(|line| (line.y, Item::Line(line)))
+            .map(|line| (line.key, Item::Line(line)))
             .collect();
         items.extend(
             tables
@@ -375,7 +379,10 @@ impl Assembler {
     /// not ended a sentence.
     fn line(&mut self, line: Line, page: u32) {
         if let Some(p) = self.paragraph.as_mut() {
-            let continues = if p.last_page == page {
+            let continues = if columns::starts_item(&line.text) {
+                // A list item starts a paragraph of its own.
+                false
+            } else if p.last_page == page {
                 line.y < p.y
                     && (p.y - line.y) <= 1.7 * p.size.max(line.size)
                     && (line.size - p.size).abs() <= 0.15 * p.size
@@ -604,7 +611,8 @@ fn parallel(grid: &Grid, texts: &[String]) -> bool {
 /// A cell's text: its lines joined.
 fn cell_text(glyphs: &[&Glyph]) -> String {
     let mut out = String::new();
-    for line in lines(glyphs) {
+    let rows = glyph_rows(glyphs);
+    for line in to_lines(rows.into_iter().map(|r| (0.0, r)).collect()) {
         join_line(&mut out, &line.text);
     }
     out
@@ -1300,6 +1308,7 @@ mod tests {
     fn large_text_that_reads_like_a_sentence_is_not_a_heading() {
         let line = |text: &str| Line {
             y: 0.0,
+            key: 0.0,
             size: 14.0,
             text: text.into(),
         };

@@ -26,6 +26,11 @@
 //!   rows from the column whose cells stand apart, and read the same way; a group label
 //!   ("Common Medical Event") set in the middle of its rows labels all of them. Two
 //!   columns (a contents list) and prose stay text. See `stream.rs` for the rules.
+//! * lists set in side-by-side columns (the SBC's "Services Your Plan Generally Does NOT
+//!   Cover" and "Other Covered Services" box) are read column by column, each item a
+//!   paragraph of its own, so that "• Acupuncture - 10 visits/calendar year for disease,
+//!   injury & chronic pain." stays whole instead of interleaving with the item beside it;
+//!   a form or table without bullets is not a list. See `columns.rs`.
 //!
 //! # Limits and failures
 //!
@@ -47,6 +52,8 @@ pub use error::PdfError;
 
 #[cfg(feature = "pdf")]
 mod assemble;
+#[cfg(feature = "pdf")]
+mod columns;
 #[cfg(feature = "pdf")]
 mod grid;
 #[cfg(feature = "pdf")]

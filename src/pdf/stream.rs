@@ -46,19 +46,19 @@ const HEADING_RATIO: f64 = 1.18;
 
 /// A line of glyphs (left to right) with its baseline, size and the x extents of its
 /// runs.
-struct Row<'p> {
-    y: f64,
-    size: f64,
-    glyphs: Vec<&'p Glyph>,
-    runs: Vec<(f64, f64)>,
+pub(super) struct Row<'p> {
+    pub(super) y: f64,
+    pub(super) size: f64,
+    pub(super) glyphs: Vec<&'p Glyph>,
+    pub(super) runs: Vec<(f64, f64)>,
 }
 
 impl Row<'_> {
-    fn left(&self) -> f64 {
+    pub(super) fn left(&self) -> f64 {
         self.runs.first().map_or(0.0, |r| r.0)
     }
 
-    fn right(&self) -> f64 {
+    pub(super) fn right(&self) -> f64 {
         self.runs.last().map_or(0.0, |r| r.1)
     }
 }
@@ -72,7 +72,12 @@ pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<Te
     if rows.len() > MAX_LINES {
         return (rows.into_iter().flatten().collect(), Vec::new());
     }
-    let rows: Vec<Row<'p>> = rows.into_iter().filter_map(row).collect();
+    // A bullet set apart from its item ("•      Cosmetic surgery") is not a column.
+    let rows: Vec<Row<'p>> = rows
+        .into_iter()
+        .filter_map(row)
+        .map(super::columns::join_bullets)
+        .collect();
     let mut taken = vec![false; rows.len()];
     let mut tables = Vec::new();
     let mut i = 0;
@@ -102,7 +107,7 @@ pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<Te
 }
 
 /// A glyph line with its runs; `None` for a line of blanks.
-fn row(glyphs: Vec<&Glyph>) -> Option<Row<'_>> {
+pub(super) fn row(glyphs: Vec<&Glyph>) -> Option<Row<'_>> {
     let ink: Vec<&&Glyph> = glyphs.iter().filter(|g| !g.is_blank()).collect();
     let size = ink.iter().map(|g| g.size).fold(0.0, f64::max);
     let y = ink.first()?.y;
@@ -123,7 +128,7 @@ fn row(glyphs: Vec<&Glyph>) -> Option<Row<'_>> {
 }
 
 /// The x ranges `runs` cover, merged, left to right: `cover` with more runs added.
-fn covered(cover: &[(f64, f64)], runs: &[(f64, f64)]) -> Vec<(f64, f64)> {
+pub(super) fn covered(cover: &[(f64, f64)], runs: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let mut all: Vec<(f64, f64)> = cover.iter().chain(runs).copied().collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<(f64, f64)> = Vec::with_capacity(all.len());
@@ -137,7 +142,7 @@ fn covered(cover: &[(f64, f64)], runs: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// The open ranges (gutters) at least `min` wide between covered ranges.
-fn gutters(cover: &[(f64, f64)], min: f64) -> Vec<(f64, f64)> {
+pub(super) fn gutters(cover: &[(f64, f64)], min: f64) -> Vec<(f64, f64)> {
     cover
         .windows(2)
         .filter(|w| w[1].0 - w[0].1 >= min)

@@ -1,0 +1,328 @@
+//! Lists set in side-by-side columns outside tables, read column by column.
+//!
+//! Every SBC ends with a box of two or three columns of bullets ("Services Your Plan
+//! Generally Does NOT Cover: • Cosmetic surgery • Long-term care …", then "Other Covered
+//! Services: • Acupuncture - 10 visits/calendar year …"), and handbooks set lists the
+//! same way. Read line by line across the page, the columns interleave and a wrapped
+//! item is cut in two ("• Acupuncture - 10 visits/calendar year for disease, •
+//! Infertility treatment - For more … injury & chronic pain."). Here:
+//!
+//! * **Where.** Lines are cut into runs at gaps wider than their text size, and a run
+//!   that is only a bullet joins the text after it. A line with bullets in two or more of
+//!   its runs seeds a block; lines above and below join while they leave every gutter
+//!   open (a line across the page closes them, as in `stream.rs`) and no blank line
+//!   separates them.
+//! * **Which.** The block is kept when its gutters cut it into at least two columns of
+//!   which at least two start items with a bullet: a form or a table without rules
+//!   ("Deductible   $500") has no bullets and stays as it was read.
+//! * **Order.** Each run goes to the column under its middle; the block is read column
+//!   by column, top to bottom, within the vertical space it took on the page, so that
+//!   what comes before and after it keeps its place.
+
+use super::ink::Glyph;
+use super::stream::{covered, gutters, Row};
+
+/// Characters that start a list item.
+const BULLETS: &[char] = &[
+    '•', '●', '▪', '◦', '■', '○', '·', '◆', '►', '➢', '✓',
+    // Symbol-font bullets, as PDFs without a Unicode map for them give them.
+    '\u{f0b7}', '\u{f0a7}',
+];
+/// Narrowest gutter between columns, in text sizes.
+const MIN_GUTTER: f64 = 1.0;
+/// Lines further apart than this (baseline to baseline, in text sizes) are not in the
+/// same block.
+const MAX_LINE_GAP: f64 = 2.5;
+/// Text this much larger than the body is a heading, never part of a block.
+const HEADING_RATIO: f64 = 1.18;
+
+/// Whether a text starts a list item (a bullet, after any space).
+pub(super) fn starts_item(text: &str) -> bool {
+    text.trim_start().starts_with(BULLETS)
+}
+
+/// A glyph line in reading order: its sort key (the baseline, or for a line of a
+/// column block a key inside the block's vertical span that orders it column by
+/// column) and its glyphs, left to right.
+pub(super) type Ordered<'p> = (f64, Vec<&'p Glyph>);
+
+/// Takes the column blocks out of a page's glyph lines (top to bottom, each left to
+/// right): the lines outside them, in order, and the blocks' pieces, one line per
+/// column run, keyed column by column.
+pub(super) fn split<'p>(
+    lines: Vec<Vec<&'p Glyph>>,
+    body: f64,
+) -> (Vec<Vec<&'p Glyph>>, Vec<Ordered<'p>>) {
+    let rows: Vec<(Vec<&'p Glyph>, Option<Row<'p>>)> = lines
+        .into_iter()
+        .map(|glyphs| {
+            let row = super::stream::row(glyphs.clone()).map(join_bullets);
+            (glyphs, row)
+        })
+        .collect();
+    // A block may reach up to lines before its seed, never into the previous block.
+    let mut blocks: Vec<(usize, usize, Vec<Ordered<'p>>)> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let floor = blocks.last().map_or(0, |b| b.1);
+        match block_at(&rows, i, floor, body) {
+            Some(block) => {
+                i = block.1;
+                blocks.push(block);
+            }
+            None => i += 1,
+        }
+    }
+    let mut inside = vec![false; rows.len()];
+    let mut pieces = Vec::new();
+    for (start, end, ordered) in blocks {
+        inside[start..end].iter_mut().for_each(|t| *t = true);
+        pieces.extend(ordered);
+    }
+    let rest = rows
+        .into_iter()
+        .zip(inside)
+        .filter(|(_, t)| !t)
+        .map(|((glyphs, _), _)| glyphs)
+        .collect();
+    (rest, pieces)
+}
+
+/// A row's runs with each bullet-only run joined to the run after it ("●     Acupuncture").
+pub(super) fn join_bullets(mut row: Row<'_>) -> Row<'_> {
+    let mut runs: Vec<(f64, f64)> = Vec::with_capacity(row.runs.len());
+    let mut pending: Option<f64> = None;
+    for &(from, to) in &row.runs {
+        let text = run_text(&row, (from, to));
+        if text.chars().all(|c| BULLETS.contains(&c)) && !text.is_empty() {
+            pending.get_or_insert(from);
+            continue;
+        }
+        runs.push((pending.take().unwrap_or(from), to));
+    }
+    if let Some(from) = pending {
+        runs.push((from, row.right()));
+    }
+    row.runs = runs;
+    row
+}
+
+/// The ink of a run, without spaces.
+fn run_text(row: &Row<'_>, (from, to): (f64, f64)) -> String {
+    row.glyphs
+        .iter()
+        .filter(|g| !g.is_blank() && in_run(g, (from, to)))
+        .map(|g| g.text.trim())
+        .collect()
+}
+
+fn in_run(g: &Glyph, (from, to): (f64, f64)) -> bool {
+    let mid = g.x + g.width.max(0.0) / 2.0;
+    mid >= from - 0.5 && mid <= to + 0.5
+}
+
+/// The column block seeded at line `i`, if that line seeds one that holds: its first
+/// line (not above `floor`), the index after its last line and its pieces in reading
+/// order.
+fn block_at<'p>(
+    rows: &[(Vec<&'p Glyph>, Option<Row<'p>>)],
+    i: usize,
+    floor: usize,
+    body: f64,
+) -> Option<(usize, usize, Vec<Ordered<'p>>)> {
+    let seed = rows[i].1.as_ref()?;
+    let bullets = |r: &Row<'_>| {
+        r.runs
+            .iter()
+            .filter(|&&run| starts_item(&run_text(r, run)))
+            .count()
+    };
+    if seed.size > body * HEADING_RATIO || seed.runs.len() < 2 || bullets(seed) < 2 {
+        return None;
+    }
+    let min = MIN_GUTTER * seed.size;
+    let mut cover = covered(&[], &seed.runs);
+    let mut open = gutters(&cover, min);
+    let fits = |cover: &[(f64, f64)], open: &[(f64, f64)], r: &Row<'_>, next: &Row<'_>| {
+        if r.size > body * HEADING_RATIO
+            || (next.y - r.y).abs() > MAX_LINE_GAP * r.size.max(next.size)
+        {
+            return None;
+        }
+        let after_cover = covered(cover, &r.runs);
+        let after = gutters(&after_cover, min);
+        open.iter()
+            .all(|g| after.iter().any(|a| a.0 < g.1 && a.1 > g.0))
+            .then_some((after_cover, after))
+    };
+    let (mut start, mut end) = (i, i + 1);
+    while start > floor {
+        let (Some(r), Some(next)) = (rows[start - 1].1.as_ref(), rows[start].1.as_ref()) else {
+            break;
+        };
+        match fits(&cover, &open, r, next) {
+            Some((c, g)) => (cover, open, start) = (c, g, start - 1),
+            None => break,
+        }
+    }
+    while end < rows.len() {
+        let (Some(r), Some(prev)) = (rows[end].1.as_ref(), rows[end - 1].1.as_ref()) else {
+            break;
+        };
+        match fits(&cover, &open, r, prev) {
+            Some((c, g)) => (cover, open, end) = (c, g, end + 1),
+            None => break,
+        }
+    }
+    // Columns: the spans between the gutters.
+    let edges: Vec<f64> = open.iter().map(|g| (g.0 + g.1) / 2.0).collect();
+    let column_of = |x: f64| edges.iter().filter(|&&e| x > e).count();
+    let block: Vec<&Row<'p>> = rows[start..end]
+        .iter()
+        .filter_map(|r| r.1.as_ref())
+        .collect();
+    let mut with_bullets = vec![false; edges.len() + 1];
+    let mut pieces: Vec<(usize, usize, Vec<&'p Glyph>)> = Vec::new();
+    for (n, r) in block.iter().enumerate() {
+        for &run in &r.runs {
+            let col = column_of((run.0 + run.1) / 2.0);
+            if starts_item(&run_text(r, run)) {
+                with_bullets[col] = true;
+            }
+            let glyphs: Vec<&'p Glyph> = r
+                .glyphs
+                .iter()
+                .copied()
+                .filter(|g| in_run(g, run))
+                .collect();
+            pieces.push((col, n, glyphs));
+        }
+    }
+    if edges.is_empty() || with_bullets.iter().filter(|&&b| b).count() < 2 {
+        return None;
+    }
+    pieces.sort_by_key(|&(col, n, _)| (col, n));
+    let top = block.first().map_or(0.0, |r| r.y);
+    let bottom = block.last().map_or(top, |r| r.y);
+    let step = if pieces.len() > 1 {
+        (top - bottom) / (pieces.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let ordered = pieces
+        .into_iter()
+        .enumerate()
+        .map(|(k, (_, _, glyphs))| (top - step * k as f64, glyphs))
+        .collect();
+    Some((start, end, ordered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::assemble::line_text;
+    use super::*;
+
+    /// Glyphs of `text` from `x`, one per character, 5 wide, with spaces as blanks.
+    fn words(text: &str, x: f64, y: f64) -> Vec<Glyph> {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                x: x + 5.0 * i as f64,
+                y,
+                width: 5.0,
+                size: 10.0,
+                text: c.to_string(),
+            })
+            .collect()
+    }
+
+    fn line(parts: &[(f64, &str)], y: f64) -> Vec<Glyph> {
+        parts.iter().flat_map(|&(x, t)| words(t, x, y)).collect()
+    }
+
+    fn read(lines: &[Vec<Glyph>]) -> Vec<String> {
+        let rows: Vec<Vec<&Glyph>> = lines.iter().map(|l| l.iter().collect()).collect();
+        let (rest, mut ordered) = split(rows, 10.0);
+        ordered.extend(rest.into_iter().map(|r| (r[0].y, r)));
+        ordered.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ordered.iter().map(|(_, g)| line_text(g)).collect()
+    }
+
+    #[test]
+    fn bulleted_columns_read_column_by_column() {
+        let lines = vec![
+            line(
+                &[(0.0, "Other Covered Services (this is not a complete list)")],
+                500.0,
+            ),
+            line(
+                &[
+                    (0.0, "• Acupuncture - 10 visits"),
+                    (200.0, "●     Infertility - see"),
+                ],
+                488.0,
+            ),
+            line(
+                &[(8.0, "for chronic pain."), (208.0, "your policy.")],
+                476.0,
+            ),
+            line(
+                &[
+                    (0.0, "• Bariatric surgery"),
+                    (200.0, "• Private-duty nursing"),
+                ],
+                464.0,
+            ),
+            line(
+                &[(
+                    0.0,
+                    "Your Rights to Continue Coverage: agencies can help you continue",
+                )],
+                440.0,
+            ),
+        ];
+        assert_eq!(
+            read(&lines),
+            [
+                "Other Covered Services (this is not a complete list)",
+                "• Acupuncture - 10 visits",
+                "for chronic pain.",
+                "• Bariatric surgery",
+                "● Infertility - see",
+                "your policy.",
+                "• Private-duty nursing",
+                "Your Rights to Continue Coverage: agencies can help you continue",
+            ]
+        );
+    }
+
+    #[test]
+    fn forms_and_single_bullets_keep_their_lines() {
+        // Two columns without bullets: a label and its value stay on one line.
+        let form = vec![
+            line(&[(0.0, "Deductible"), (200.0, "$500 individual")], 500.0),
+            line(
+                &[(0.0, "Out-of-pocket limit"), (200.0, "$3,000 individual")],
+                488.0,
+            ),
+            line(&[(0.0, "Network"), (200.0, "Yes")], 476.0),
+        ];
+        assert_eq!(
+            read(&form),
+            [
+                "Deductible $500 individual",
+                "Out-of-pocket limit $3,000 individual",
+                "Network Yes"
+            ]
+        );
+        // One bulleted column beside plain text is not a column block either.
+        let list = vec![
+            line(&[(0.0, "• Cosmetic surgery"), (200.0, "Call us")], 500.0),
+            line(&[(0.0, "• Long-term care"), (200.0, "any day")], 488.0),
+        ];
+        assert_eq!(
+            read(&list),
+            ["• Cosmetic surgery Call us", "• Long-term care any day"]
+        );
+    }
+}
