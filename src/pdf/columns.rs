@@ -20,7 +20,7 @@
 //!   what comes before and after it keeps its place.
 
 use super::ink::Glyph;
-use super::stream::{covered, gutters, Row};
+use super::stream::{covered, grow, gutters, Row, Spacing};
 
 /// Characters that start a list item.
 const BULLETS: &[char] = &[
@@ -53,39 +53,46 @@ pub(super) fn split<'p>(
     lines: Vec<Vec<&'p Glyph>>,
     body: f64,
 ) -> (Vec<Vec<&'p Glyph>>, Vec<Ordered<'p>>) {
-    let rows: Vec<(Vec<&'p Glyph>, Option<Row<'p>>)> = lines
+    let rows: Vec<Row<'p>> = lines
         .into_iter()
-        .map(|glyphs| {
-            let row = super::stream::row(glyphs.clone()).map(join_bullets);
-            (glyphs, row)
-        })
+        .filter_map(super::stream::row)
+        .map(join_bullets)
         .collect();
-    // A block may reach up to lines before its seed, never into the previous block.
-    let mut blocks: Vec<(usize, usize, Vec<Ordered<'p>>)> = Vec::new();
+    let spacing = Spacing {
+        gutter: MIN_GUTTER,
+        line: MAX_LINE_GAP,
+    };
+    let mut taken = vec![false; rows.len()];
+    let mut pieces = Vec::new();
     let mut i = 0;
     while i < rows.len() {
-        let floor = blocks.last().map_or(0, |b| b.1);
-        match block_at(&rows, i, floor, body) {
-            Some(block) => {
-                i = block.1;
-                blocks.push(block);
+        let seed = &rows[i];
+        if !taken[i] && seed.size <= body * HEADING_RATIO && bullets(seed) >= 2 {
+            let (start, end) = grow(&rows, &taken, i, &spacing, body);
+            if let Some(ordered) = read_block(&rows[start..end]) {
+                taken[start..end].iter_mut().for_each(|t| *t = true);
+                pieces.extend(ordered);
+                i = end;
+                continue;
             }
-            None => i += 1,
         }
-    }
-    let mut inside = vec![false; rows.len()];
-    let mut pieces = Vec::new();
-    for (start, end, ordered) in blocks {
-        inside[start..end].iter_mut().for_each(|t| *t = true);
-        pieces.extend(ordered);
+        i += 1;
     }
     let rest = rows
         .into_iter()
-        .zip(inside)
+        .zip(taken)
         .filter(|(_, t)| !t)
-        .map(|((glyphs, _), _)| glyphs)
+        .map(|(r, _)| r.glyphs)
         .collect();
     (rest, pieces)
+}
+
+/// How many of a line's runs start a list item.
+fn bullets(r: &Row<'_>) -> usize {
+    r.runs
+        .iter()
+        .filter(|&&run| starts_item(&run_text(r, run)))
+        .count()
 }
 
 /// A row's runs with each bullet-only run joined to the run after it ("●     Acupuncture").
@@ -121,66 +128,15 @@ fn in_run(g: &Glyph, (from, to): (f64, f64)) -> bool {
     mid >= from - 0.5 && mid <= to + 0.5
 }
 
-/// The column block seeded at line `i`, if that line seeds one that holds: its first
-/// line (not above `floor`), the index after its last line and its pieces in reading
-/// order.
-fn block_at<'p>(
-    rows: &[(Vec<&'p Glyph>, Option<Row<'p>>)],
-    i: usize,
-    floor: usize,
-    body: f64,
-) -> Option<(usize, usize, Vec<Ordered<'p>>)> {
-    let seed = rows[i].1.as_ref()?;
-    let bullets = |r: &Row<'_>| {
-        r.runs
-            .iter()
-            .filter(|&&run| starts_item(&run_text(r, run)))
-            .count()
-    };
-    if seed.size > body * HEADING_RATIO || seed.runs.len() < 2 || bullets(seed) < 2 {
-        return None;
-    }
-    let min = MIN_GUTTER * seed.size;
-    let mut cover = covered(&[], &seed.runs);
-    let mut open = gutters(&cover, min);
-    let fits = |cover: &[(f64, f64)], open: &[(f64, f64)], r: &Row<'_>, next: &Row<'_>| {
-        if r.size > body * HEADING_RATIO
-            || (next.y - r.y).abs() > MAX_LINE_GAP * r.size.max(next.size)
-        {
-            return None;
-        }
-        let after_cover = covered(cover, &r.runs);
-        let after = gutters(&after_cover, min);
-        open.iter()
-            .all(|g| after.iter().any(|a| a.0 < g.1 && a.1 > g.0))
-            .then_some((after_cover, after))
-    };
-    let (mut start, mut end) = (i, i + 1);
-    while start > floor {
-        let (Some(r), Some(next)) = (rows[start - 1].1.as_ref(), rows[start].1.as_ref()) else {
-            break;
-        };
-        match fits(&cover, &open, r, next) {
-            Some((c, g)) => (cover, open, start) = (c, g, start - 1),
-            None => break,
-        }
-    }
-    while end < rows.len() {
-        let (Some(r), Some(prev)) = (rows[end].1.as_ref(), rows[end - 1].1.as_ref()) else {
-            break;
-        };
-        match fits(&cover, &open, r, prev) {
-            Some((c, g)) => (cover, open, end) = (c, g, end + 1),
-            None => break,
-        }
-    }
+/// A block of lines (grown around a seed) read column by column, if its gutters cut
+/// it into columns of which at least two start items with bullets.
+fn read_block<'p>(block: &[Row<'p>]) -> Option<Vec<Ordered<'p>>> {
+    let min = MIN_GUTTER * block.iter().map(|r| r.size).fold(0.0, f64::max);
+    let cover = block.iter().fold(Vec::new(), |c, r| covered(&c, &r.runs));
+    let open = gutters(&cover, min);
     // Columns: the spans between the gutters.
     let edges: Vec<f64> = open.iter().map(|g| (g.0 + g.1) / 2.0).collect();
     let column_of = |x: f64| edges.iter().filter(|&&e| x > e).count();
-    let block: Vec<&Row<'p>> = rows[start..end]
-        .iter()
-        .filter_map(|r| r.1.as_ref())
-        .collect();
     let mut with_bullets = vec![false; edges.len() + 1];
     let mut pieces: Vec<(usize, usize, Vec<&'p Glyph>)> = Vec::new();
     for (n, r) in block.iter().enumerate() {
@@ -214,7 +170,7 @@ fn block_at<'p>(
         .enumerate()
         .map(|(k, (_, _, glyphs))| (top - step * k as f64, glyphs))
         .collect();
-    Some((start, end, ordered))
+    Some(ordered)
 }
 
 #[cfg(test)]

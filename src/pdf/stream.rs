@@ -86,7 +86,11 @@ pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<Te
             i += 1;
             continue;
         }
-        let (start, end) = grow(&rows, &taken, i, body);
+        let spacing = Spacing {
+            gutter: MIN_GUTTER,
+            line: MAX_LINE_GAP,
+        };
+        let (start, end) = grow(&rows, &taken, i, &spacing, body);
         let table = build(&rows[start..end]);
         match table {
             Some(t) => {
@@ -150,16 +154,31 @@ pub(super) fn gutters(cover: &[(f64, f64)], min: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The rows `start..end` around seed `i` that share its gutters. The covered ranges are
-/// kept merged, so each candidate line costs its runs plus the gutters, not the table.
-fn grow(rows: &[Row<'_>], taken: &[bool], i: usize, body: f64) -> (usize, usize) {
-    let min = MIN_GUTTER * rows[i].size;
+/// How far apart, in text sizes, gutters and lines may be for [`grow`].
+pub(super) struct Spacing {
+    /// Narrowest gutter that still separates two columns.
+    pub(super) gutter: f64,
+    /// Widest step from one line to the next (more is a blank line).
+    pub(super) line: f64,
+}
+
+/// The rows `start..end` around seed `i` that share its gutters, none of them `taken`.
+/// The covered ranges are kept merged, so each candidate line costs its runs plus the
+/// gutters, not the table.
+pub(super) fn grow(
+    rows: &[Row<'_>],
+    taken: &[bool],
+    i: usize,
+    spacing: &Spacing,
+    body: f64,
+) -> (usize, usize) {
+    let min = spacing.gutter * rows[i].size;
     let mut cover = covered(&[], &rows[i].runs);
     let mut open = gutters(&cover, min);
     // The merged cover and its gutters with `r` added, if `r` belongs to the table.
     let fits = |cover: &[(f64, f64)], open: &[(f64, f64)], r: &Row<'_>, neighbour: &Row<'_>| {
         if r.size > body * HEADING_RATIO
-            || (neighbour.y - r.y).abs() > MAX_LINE_GAP * r.size.max(neighbour.size)
+            || (neighbour.y - r.y).abs() > spacing.line * r.size.max(neighbour.size)
         {
             return None;
         }
