@@ -26,8 +26,9 @@ struct Line {
 /// Share of the page height at the top and at the bottom where running headers and
 /// footers live.
 const MARGIN: f64 = 0.1;
-/// A line this much larger than the body text is a heading.
-const HEADING_RATIO: f64 = 1.18;
+/// A line this much larger than the body text is a heading (never part of a table or a
+/// list in columns).
+pub(super) const HEADING_RATIO: f64 = 1.18;
 /// Longest heading, in characters; longer large text is a paragraph (a banner, a quote).
 const MAX_HEADING_CHARS: usize = 150;
 /// Most words in a heading.

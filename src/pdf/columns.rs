@@ -19,8 +19,9 @@
 //!   by column, top to bottom, within the vertical space it took on the page, so that
 //!   what comes before and after it keeps its place.
 
+use super::assemble::HEADING_RATIO;
 use super::ink::Glyph;
-use super::stream::{covered, grow, gutters, Row, Spacing};
+use super::stream::{covered, grow, gutters, Row, Spacing, MAX_LINES};
 
 /// Characters that start a list item.
 const BULLETS: &[char] = &[
@@ -33,8 +34,6 @@ const MIN_GUTTER: f64 = 1.0;
 /// Lines further apart than this (baseline to baseline, in text sizes) are not in the
 /// same block.
 const MAX_LINE_GAP: f64 = 2.5;
-/// Text this much larger than the body is a heading, never part of a block.
-const HEADING_RATIO: f64 = 1.18;
 
 /// Whether a text starts a list item (a bullet, after any space).
 pub(super) fn starts_item(text: &str) -> bool {
@@ -47,17 +46,20 @@ pub(super) fn starts_item(text: &str) -> bool {
 pub(super) type Ordered<'p> = (f64, Vec<&'p Glyph>);
 
 /// Takes the column blocks out of a page's glyph lines (top to bottom, each left to
-/// right): the lines outside them, in order, and the blocks' pieces, one line per
-/// column run, keyed column by column.
-pub(super) fn split<'p>(
-    lines: Vec<Vec<&'p Glyph>>,
-    body: f64,
-) -> (Vec<Vec<&'p Glyph>>, Vec<Ordered<'p>>) {
+/// right): the lines outside them, in order and cut into runs for the text-table finder
+/// ([`super::stream::find`]), and the blocks' pieces, one line per column run, keyed
+/// column by column. Blank lines are dropped.
+pub(super) fn split<'p>(lines: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<Row<'p>>, Vec<Ordered<'p>>) {
+    // A bullet set apart from its item ("•      Cosmetic surgery") is not a column, for
+    // lists and text tables alike.
     let rows: Vec<Row<'p>> = lines
         .into_iter()
         .filter_map(super::stream::row)
         .map(join_bullets)
         .collect();
+    if rows.len() > MAX_LINES {
+        return (rows, Vec::new());
+    }
     let spacing = Spacing {
         gutter: MIN_GUTTER,
         line: MAX_LINE_GAP,
@@ -82,7 +84,7 @@ pub(super) fn split<'p>(
         .into_iter()
         .zip(taken)
         .filter(|(_, t)| !t)
-        .map(|(r, _)| r.glyphs)
+        .map(|(r, _)| r)
         .collect();
     (rest, pieces)
 }
@@ -96,7 +98,7 @@ fn bullets(r: &Row<'_>) -> usize {
 }
 
 /// A row's runs with each bullet-only run joined to the run after it ("●     Acupuncture").
-pub(super) fn join_bullets(mut row: Row<'_>) -> Row<'_> {
+fn join_bullets(mut row: Row<'_>) -> Row<'_> {
     let mut runs: Vec<(f64, f64)> = Vec::with_capacity(row.runs.len());
     let mut pending: Option<f64> = None;
     for &(from, to) in &row.runs {
@@ -199,7 +201,7 @@ mod tests {
     fn read(lines: &[Vec<Glyph>]) -> Vec<String> {
         let rows: Vec<Vec<&Glyph>> = lines.iter().map(|l| l.iter().collect()).collect();
         let (rest, mut ordered) = split(rows, 10.0);
-        ordered.extend(rest.into_iter().map(|r| (r[0].y, r)));
+        ordered.extend(rest.into_iter().map(|r| (r.y, r.glyphs)));
         ordered.sort_by(|a, b| b.0.total_cmp(&a.0));
         ordered.iter().map(|(_, g)| line_text(g)).collect()
     }

@@ -19,6 +19,7 @@
 //!   SBC's "Common Medical Event"): each of its blocks is one cell, in the row where it
 //!   starts, and the rows below it continue it.
 
+use super::assemble::HEADING_RATIO;
 use super::grid::Grid;
 use super::ink::Glyph;
 
@@ -37,12 +38,10 @@ const SEED_RUNS: usize = 3;
 const MIN_COLUMNS: usize = 3;
 const MIN_LINES: usize = 4;
 /// Pages with more lines than this (no real page has) are read as text: looking for
-/// tables costs up to the square of the lines.
-const MAX_LINES: usize = 2_000;
+/// tables (and lists in columns) costs up to the square of the lines.
+pub(super) const MAX_LINES: usize = 2_000;
 /// Column starts whose steps are all within this ratio are at an even pitch.
 const EVEN_PITCH: f64 = 1.3;
-/// Text this much larger than the body is a heading, never part of a table.
-const HEADING_RATIO: f64 = 1.18;
 
 /// A line of glyphs (left to right) with its baseline, size and the x extents of its
 /// runs.
@@ -66,18 +65,15 @@ impl Row<'_> {
 /// A text table and the glyphs of each of its cells (ids as in the grid).
 pub type TextTable<'p> = (Grid, Vec<Vec<&'p Glyph>>);
 
-/// The text tables among `rows` (glyph lines, top to bottom, each left to right), and
-/// the glyphs outside them.
-pub fn find<'p>(rows: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<&'p Glyph>, Vec<TextTable<'p>>) {
+/// The text tables among `rows` (lines with their runs, top to bottom, as
+/// [`super::columns::split`] leaves them), and the glyphs outside them.
+pub fn find<'p>(rows: Vec<Row<'p>>, body: f64) -> (Vec<&'p Glyph>, Vec<TextTable<'p>>) {
     if rows.len() > MAX_LINES {
-        return (rows.into_iter().flatten().collect(), Vec::new());
+        return (
+            rows.into_iter().flat_map(|r| r.glyphs).collect(),
+            Vec::new(),
+        );
     }
-    // A bullet set apart from its item ("•      Cosmetic surgery") is not a column.
-    let rows: Vec<Row<'p>> = rows
-        .into_iter()
-        .filter_map(row)
-        .map(super::columns::join_bullets)
-        .collect();
     let mut taken = vec![false; rows.len()];
     let mut tables = Vec::new();
     let mut i = 0;
