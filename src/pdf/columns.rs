@@ -7,8 +7,10 @@
 //! item is cut in two ("• Acupuncture - 10 visits/calendar year for disease, •
 //! Infertility treatment - For more … injury & chronic pain."). Here:
 //!
-//! * **Where.** Lines are cut into runs at gaps wider than their text size, and a run
-//!   that is only a bullet joins the text after it. A line with bullets in two or more of
+//! * **Where.** Lines are cut into runs at gaps wider than their text size, and also
+//!   before a bullet half a text size or more after the ink before it when a line near
+//!   it starts a run with a bullet at the same place (a column that runs close to the
+//!   next one's item); a run that is only a bullet joins the text after it. A line with bullets in two or more of
 //!   its runs seeds a block; lines above and below join while they leave every gutter
 //!   open (a line across the page closes them, as in `stream.rs`) and no blank line
 //!   separates them.
@@ -30,7 +32,12 @@ const BULLETS: &[char] = &[
     '\u{f0b7}', '\u{f0a7}',
 ];
 /// Narrowest gutter between columns, in text sizes.
-const MIN_GUTTER: f64 = 1.0;
+const MIN_GUTTER: f64 = 0.85;
+/// A bullet this far (in text sizes) after the ink before it on its line starts a run
+/// of its own: an item of the next column, where the column before runs close to it
+/// (UHC's "● Non-emergency care when travelling outside -   ● Routine Foot Care"). A
+/// word space is about a quarter of the text size.
+const ITEM_GAP: f64 = 0.5;
 /// Lines further apart than this (baseline to baseline, in text sizes) are not in the
 /// same block.
 const MAX_LINE_GAP: f64 = 2.5;
@@ -52,11 +59,15 @@ pub(super) type Ordered<'p> = (f64, Vec<&'p Glyph>);
 pub(super) fn split<'p>(lines: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<Row<'p>>, Vec<Ordered<'p>>) {
     // A bullet set apart from its item ("•      Cosmetic surgery") is not a column, for
     // lists and text tables alike.
-    let rows: Vec<Row<'p>> = lines
+    let mut rows: Vec<Row<'p>> = lines
         .into_iter()
         .filter_map(super::stream::row)
-        .map(join_bullets)
+        .map(|mut row| {
+            join_bullets(&mut row);
+            row
+        })
         .collect();
+    cut_at_bullets(&mut rows);
     if rows.len() > MAX_LINES {
         return (rows, Vec::new());
     }
@@ -97,12 +108,68 @@ fn bullets(r: &Row<'_>) -> usize {
         .count()
 }
 
+/// Where a line's runs start with a bullet.
+fn bullet_starts(r: &Row<'_>) -> Vec<f64> {
+    r.runs
+        .iter()
+        .filter(|&&run| starts_item(&run_text(r, run)))
+        .map(|run| run.0)
+        .collect()
+}
+
+/// Cuts each row's runs before a bullet set [`ITEM_GAP`] or more after the ink before
+/// it, where a line near it (within [`MAX_LINE_GAP`]) starts a run with a bullet at the same place: the next
+/// column's item, on a line where the column before runs close to it. A bullet inside
+/// a run on every line (a list whose columns are never apart) is left as it is.
+fn cut_at_bullets(rows: &mut [Row<'_>]) {
+    let starts: Vec<Vec<f64>> = rows.iter().map(bullet_starts).collect();
+    for i in 0..rows.len() {
+        let row = &rows[i];
+        // Lines within reach above and below, nearest first (rows go top to bottom).
+        let reach = MAX_LINE_GAP * row.size;
+        let near = |x: f64| {
+            let within = |&j: &usize| (rows[j].y - row.y).abs() <= reach;
+            let above = (0..i).rev().take_while(within);
+            let below = (i + 1..rows.len()).take_while(within);
+            above
+                .chain(below)
+                .any(|j| starts[j].iter().any(|s| (s - x).abs() <= 0.5 * row.size))
+        };
+        let gap = ITEM_GAP * row.size;
+        let mut runs = Vec::with_capacity(row.runs.len());
+        for &(from, to) in &row.runs {
+            let mut start = from;
+            let mut end: Option<f64> = None;
+            for g in row
+                .glyphs
+                .iter()
+                .filter(|g| !g.is_blank() && in_run(g, (from, to)))
+            {
+                let right = g.x + g.width.max(0.0);
+                if let Some(e) = end {
+                    if g.x - e >= gap && g.text.trim().starts_with(BULLETS) && near(g.x) {
+                        runs.push((start, e));
+                        start = g.x;
+                    }
+                }
+                end = Some(end.map_or(right, |e| e.max(right)));
+            }
+            runs.push((start, to));
+        }
+        if runs.len() > rows[i].runs.len() {
+            // A bullet cut from the run before it may stand apart from its item.
+            rows[i].runs = runs;
+            join_bullets(&mut rows[i]);
+        }
+    }
+}
+
 /// A row's runs with each bullet-only run joined to the run after it ("●     Acupuncture").
-fn join_bullets(mut row: Row<'_>) -> Row<'_> {
+fn join_bullets(row: &mut Row<'_>) {
     let mut runs: Vec<(f64, f64)> = Vec::with_capacity(row.runs.len());
     let mut pending: Option<f64> = None;
     for &(from, to) in &row.runs {
-        let text = run_text(&row, (from, to));
+        let text = run_text(row, (from, to));
         if text.chars().all(|c| BULLETS.contains(&c)) && !text.is_empty() {
             pending.get_or_insert(from);
             continue;
@@ -113,7 +180,6 @@ fn join_bullets(mut row: Row<'_>) -> Row<'_> {
         runs.push((from, row.right()));
     }
     row.runs = runs;
-    row
 }
 
 /// The ink of a run, without spaces.
@@ -250,6 +316,37 @@ mod tests {
                 "your policy.",
                 "• Private-duty nursing",
                 "Your Rights to Continue Coverage: agencies can help you continue",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_that_runs_close_to_the_next_bullet_stays_apart() {
+        // UHC's exclusions box: one item of the left column ends 9 (0.9 text sizes)
+        // before the right column's bullet, closer than lines are cut into runs.
+        let lines = vec![
+            line(
+                &[(0.0, "• Cosmetic surgery"), (149.0, "• Dental care")],
+                500.0,
+            ),
+            line(
+                &[
+                    (0.0, "• Non-emergency care outside"),
+                    (149.0, "• Routine foot care"),
+                ],
+                488.0,
+            ),
+            line(&[(8.0, "the U.S."), (149.0, "• Weight loss")], 476.0),
+        ];
+        assert_eq!(
+            read(&lines),
+            [
+                "• Cosmetic surgery",
+                "• Non-emergency care outside",
+                "the U.S.",
+                "• Dental care",
+                "• Routine foot care",
+                "• Weight loss",
             ]
         );
     }
