@@ -233,11 +233,13 @@ pub fn run(
             a["mrr10"].as_f64().unwrap_or(0.0),
         );
     };
-    let halves: Vec<String> = {
-        let mut h: Vec<String> = questions.iter().map(|q| q.half.clone()).collect();
-        h.dedup();
-        h
-    };
+    // Each half once, in the order the file first names it.
+    let mut halves: Vec<String> = Vec::new();
+    for q in &questions {
+        if !halves.contains(&q.half) {
+            halves.push(q.half.clone());
+        }
+    }
     let mut report = serde_json::Map::new();
     for half in &halves {
         let (b, a) = (
