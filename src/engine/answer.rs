@@ -357,6 +357,33 @@ pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// A question's topic words, each once (as a token, and as the question writes it): its
+/// words minus English function words and general benefits wording ([`GENERIC`]).
+pub(crate) fn topic_words(question: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (w, as_written) in tokenize_as_written(question) {
+        let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
+        if !GENERIC.contains(&w.as_str())
+            && !FUNCTION_WORDS.contains(&plain.as_str())
+            && !out.iter().any(|(t, _)| *t == w)
+        {
+            out.push((w, as_written));
+        }
+    }
+    out
+}
+
+/// Whether `tokens` (a passage's) mention any of the question's topic words, by the word
+/// or a plan word the member vocabulary maps it to. A question without topic words
+/// ("How much will I pay?") is about anything.
+pub(crate) fn mentions_topic(question: &str, tokens: &[String]) -> bool {
+    let topics = topic_words(question);
+    topics.is_empty()
+        || topics
+            .iter()
+            .any(|(w, _)| tokens.contains(w) || expansion_of(w).iter().any(|r| tokens.contains(r)))
+}
+
 /// A topic word, with the plan words the member vocabulary maps it to.
 struct Topic {
     word: String,
@@ -392,25 +419,17 @@ pub fn answer(
     rarity: &dyn Fn(&str) -> Option<f32>,
     policy: AbstainPolicy,
 ) -> Answered {
-    let written = tokenize_as_written(question);
-    let words: Vec<String> = written.iter().map(|(w, _)| w.clone()).collect();
+    let words: Vec<String> = tokenize(question);
     let cost_question = intent::asks_cost_or_coverage(question);
-    let mut topics: Vec<Topic> = Vec::new();
-    for (w, as_written) in &written {
-        let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
-        if GENERIC.contains(&w.as_str())
-            || FUNCTION_WORDS.contains(&plain.as_str())
-            || topics.iter().any(|t| t.word == *w)
-        {
-            continue;
-        }
-        topics.push(Topic {
-            word: w.clone(),
-            as_written: as_written.clone(),
-            related: expansion_of(w),
-            weight: rarity(w).unwrap_or(UNSEEN_WEIGHT).max(0.1),
-        });
-    }
+    let topics: Vec<Topic> = topic_words(question)
+        .into_iter()
+        .map(|(word, as_written)| Topic {
+            related: expansion_of(&word),
+            weight: rarity(&word).unwrap_or(UNSEEN_WEIGHT).max(0.1),
+            word,
+            as_written,
+        })
+        .collect();
     let top = &hits[..hits.len().min(PASSAGES)];
     let best_cosine = top
         .iter()

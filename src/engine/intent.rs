@@ -6,7 +6,8 @@
 //! ([`adjust_for_question`]) and the answer span ([`crate::engine::answer`]) both use
 //! this reading.
 
-use super::keyword::words;
+use super::answer;
+use super::keyword::{tokenize, words};
 
 /// Words that make a question about price: what the member pays.
 const PRICE_WORDS: &[&str] = &[
@@ -162,12 +163,40 @@ pub fn is_worked_example(text: &str) -> bool {
 /// fresh questions 0.396 → 0.417.
 pub const WORKED_EXAMPLE_PENALTY: f32 = 0.3;
 
+/// Headings of the SBC template's two lists of services, in both of its editions
+/// ("Services Your Plan Generally Does NOT Cover", "Services Your Plan Does NOT Cover",
+/// "Other Covered Services").
+const SERVICE_LIST_MARKS: &[&str] = &[
+    "your plan generally does not cover",
+    "your plan does not cover",
+    "other covered services",
+];
+
+/// Whether a passage is (part of) an SBC's lists of excluded and other covered services.
+pub fn is_service_list(text: &str) -> bool {
+    let lower = text
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    SERVICE_LIST_MARKS.iter().any(|mark| lower.contains(mark))
+}
+
+/// How much of the fused score (0–1) a list of services loses when it names none of the
+/// question's topic words: a list answers for the services it names ("Is acupuncture
+/// covered?" → "• Acupuncture"), not for every question about coverage, which its
+/// headings' "cover" and "covered" otherwise match. Bounded like
+/// [`WORKED_EXAMPLE_PENALTY`].
+pub const UNNAMED_LIST_PENALTY: f32 = 0.3;
+
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
 /// * unless it asks for an example, worked coverage examples drop by
-///   [`WORKED_EXAMPLE_PENALTY`].
+///   [`WORKED_EXAMPLE_PENALTY`];
+/// * lists of services that name none of its topic words drop by
+///   [`UNNAMED_LIST_PENALTY`].
 ///
-/// Passages neither rule touches keep their order.
+/// Passages no rule touches keep their order.
 pub fn adjust_for_question<'a>(
     question: &str,
     scored: &mut [(u32, f32)],
@@ -175,9 +204,6 @@ pub fn adjust_for_question<'a>(
 ) {
     let price = asks_price(question);
     let examples = !words(question).iter().any(|w| w.starts_with("example"));
-    if !price && !examples {
-        return;
-    }
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
         if price && !states_cost(text) {
@@ -185,6 +211,9 @@ pub fn adjust_for_question<'a>(
         }
         if examples && is_worked_example(text) {
             *score -= WORKED_EXAMPLE_PENALTY;
+        }
+        if is_service_list(text) && !answer::mentions_topic(question, &tokenize(text)) {
+            *score -= UNNAMED_LIST_PENALTY;
         }
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -271,6 +300,31 @@ mod tests {
         let mut scored = vec![(0, 1.0), (1, 0.8)];
         adjust_for_question("Show me the coverage examples", &mut scored, text);
         assert_eq!(scored, [(0, 1.0), (1, 0.8)]);
+    }
+
+    #[test]
+    fn a_list_of_services_answers_only_for_the_services_it_names() {
+        let texts = [
+            "Services Your Plan Generally Does NOT Cover (Check your policy or plan \
+             document)\n• Acupuncture\n• Cosmetic surgery\n• Long-term care",
+            "Services You May Need: Hospice services\nIn-network: 20% coinsurance",
+            "Other Covered   Services (Limitations may apply)\n• Infertility treatment",
+        ];
+        assert!(is_service_list(texts[0]) && is_service_list(texts[2]));
+        assert!(!is_service_list(texts[1]));
+        let text = |row: u32| texts.get(row as usize).copied();
+        // The list names neither "hospice" nor a word the vocabulary maps "dying" to.
+        let mut scored = vec![(0, 1.0), (1, 0.8)];
+        adjust_for_question("Is hospice covered for my dying dad?", &mut scored, text);
+        assert_eq!(scored[0].0, 1);
+        // It names acupuncture: it answers, and keeps its place.
+        let mut scored = vec![(0, 1.0), (1, 0.8)];
+        adjust_for_question("Is acupuncture covered?", &mut scored, text);
+        assert_eq!(scored, [(0, 1.0), (1, 0.8)]);
+        // By a vocabulary equivalent: "IVF" is infertility treatment.
+        let mut scored = vec![(2, 1.0), (1, 0.8)];
+        adjust_for_question("is IVF covered", &mut scored, text);
+        assert_eq!(scored, [(2, 1.0), (1, 0.8)]);
     }
 
     #[test]
