@@ -10,10 +10,10 @@
 //! * **Where.** Lines are cut into runs at gaps wider than their text size, and also
 //!   before a bullet half a text size or more after the ink before it when a line near
 //!   it starts a run with a bullet at the same place (a column that runs close to the
-//!   next one's item); a run that is only a bullet joins the text after it. A line with bullets in two or more of
-//!   its runs seeds a block; lines above and below join while they leave every gutter
-//!   open (a line across the page closes them, as in `stream.rs`) and no blank line
-//!   separates them.
+//!   next one's item); a run that is only a bullet joins the text after it. A line
+//!   with bullets in two or more of its runs seeds a block; lines above and below join
+//!   while they leave every gutter open (a line across the page closes them, as in
+//!   `stream.rs`) and no blank line separates them.
 //! * **Which.** The block is kept when its gutters cut it into at least two columns of
 //!   which at least two start items with a bullet: a form or a table without rules
 //!   ("Deductible   $500") has no bullets and stays as it was read.
@@ -118,9 +118,10 @@ fn bullet_starts(r: &Row<'_>) -> Vec<f64> {
 }
 
 /// Cuts each row's runs before a bullet set [`ITEM_GAP`] or more after the ink before
-/// it, where a line near it (within [`MAX_LINE_GAP`]) starts a run with a bullet at the same place: the next
-/// column's item, on a line where the column before runs close to it. A bullet inside
-/// a run on every line (a list whose columns are never apart) is left as it is.
+/// it, where a line near it (within [`MAX_LINE_GAP`]) starts a run with a bullet at the
+/// same place: the next column's item, on a line where the column before runs close to
+/// it. A bullet inside a run on every line (a list whose columns are never apart) is
+/// left as it is.
 fn cut_at_bullets(rows: &mut [Row<'_>]) {
     let starts: Vec<Vec<f64>> = rows.iter().map(bullet_starts).collect();
     for i in 0..rows.len() {
