@@ -373,11 +373,10 @@ pub(crate) fn topic_words(question: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Whether `tokens` (a passage's) mention any of the question's topic words, by the word
-/// or a plan word the member vocabulary maps it to. A question without topic words
-/// ("How much will I pay?") is about anything.
-pub(crate) fn mentions_topic(question: &str, tokens: &[String]) -> bool {
-    let topics = topic_words(question);
+/// Whether `tokens` (a passage's) mention any of a question's topic words
+/// ([`topic_words`]), by the word or a plan word the member vocabulary maps it to. A
+/// question without topic words ("How much will I pay?") is about anything.
+pub(crate) fn mentions_topic(topics: &[(String, String)], tokens: &[String]) -> bool {
     topics.is_empty()
         || topics
             .iter()

@@ -204,6 +204,7 @@ pub fn adjust_for_question<'a>(
 ) {
     let price = asks_price(question);
     let examples = !words(question).iter().any(|w| w.starts_with("example"));
+    let topics = answer::topic_words(question);
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
         if price && !states_cost(text) {
@@ -212,7 +213,7 @@ pub fn adjust_for_question<'a>(
         if examples && is_worked_example(text) {
             *score -= WORKED_EXAMPLE_PENALTY;
         }
-        if is_service_list(text) && !answer::mentions_topic(question, &tokenize(text)) {
+        if is_service_list(text) && !answer::mentions_topic(&topics, &tokenize(text)) {
             *score -= UNNAMED_LIST_PENALTY;
         }
     }

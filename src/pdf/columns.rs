@@ -123,8 +123,19 @@ fn bullet_starts(r: &Row<'_>) -> Vec<f64> {
 /// it. A bullet inside a run on every line (a list whose columns are never apart) is
 /// left as it is.
 fn cut_at_bullets(rows: &mut [Row<'_>]) {
+    // Only a bullet after other ink on its line can be cut before: most pages have none,
+    // and then nothing below runs.
+    let cut_here: Vec<usize> = (0..rows.len())
+        .filter(|&i| {
+            let mut ink = rows[i].glyphs.iter().filter(|g| !g.is_blank()).skip(1);
+            ink.any(|g| g.text.trim().starts_with(BULLETS))
+        })
+        .collect();
+    if cut_here.is_empty() {
+        return;
+    }
     let starts: Vec<Vec<f64>> = rows.iter().map(bullet_starts).collect();
-    for i in 0..rows.len() {
+    for i in cut_here {
         let row = &rows[i];
         // Lines within reach above and below, nearest first (rows go top to bottom).
         let reach = MAX_LINE_GAP * row.size;
