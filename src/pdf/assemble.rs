@@ -380,16 +380,16 @@ impl Assembler {
     /// not ended a sentence.
     fn line(&mut self, line: Line, page: u32) {
         if let Some(p) = self.paragraph.as_mut() {
+            let same_size = (line.size - p.size).abs() <= 0.15 * p.size;
             let continues = if columns::starts_item(&line.text) {
                 // A list item starts a paragraph of its own.
                 false
             } else if p.last_page == page {
-                line.y < p.y
-                    && (p.y - line.y) <= 1.7 * p.size.max(line.size)
-                    && (line.size - p.size).abs() <= 0.15 * p.size
+                line.y < p.y && (p.y - line.y) <= 1.7 * p.size.max(line.size) && same_size
             } else {
-                // The first line of the next page continues an unfinished sentence.
-                p.last_page + 1 == page && !p.text.ends_with(['.', ':', '!', '?'])
+                // The first line of the next page continues an unfinished sentence in
+                // the same size (a larger line is the next section's title).
+                p.last_page + 1 == page && !p.text.ends_with(['.', ':', '!', '?']) && same_size
             };
             if continues {
                 join_line(&mut p.text, &line.text);
@@ -619,10 +619,14 @@ fn cell_text(glyphs: &[&Glyph]) -> String {
     out
 }
 
-/// Appends a line to text: after a space, or directly after a line-end hyphen (kept:
-/// in benefits documents it is nearly always a compound's, as in "out-of-network").
+/// Appends a line to text: after a space, or directly after a hyphen that ends a word
+/// (kept: in benefits documents it is nearly always a compound's, as in
+/// "out-of-network"). A hyphen after a space is a dash ("travelling outside -" / "the
+/// U.S."): the next line follows a space.
 fn join_line(text: &mut String, line: &str) {
-    if !text.is_empty() && !text.ends_with('-') {
+    let mut tail = text.chars().rev();
+    let compound = tail.next() == Some('-') && tail.next().is_some_and(char::is_alphanumeric);
+    if !text.is_empty() && !compound {
         text.push(' ');
     }
     text.push_str(line);
@@ -632,6 +636,26 @@ fn join_line(text: &mut String, line: &str) {
 mod tests {
     use super::*;
     use crate::pdf::ink::Rule;
+
+    #[test]
+    fn a_line_end_hyphen_joins_a_compound_but_a_spaced_dash_keeps_its_space() {
+        let joined = |a: &str, b: &str| {
+            let mut text = a.to_string();
+            join_line(&mut text, b);
+            text
+        };
+        assert_eq!(
+            joined("see an out-of-", "network doctor"),
+            "see an out-of-network doctor"
+        );
+        assert_eq!(
+            joined("care when travelling outside -", "the U.S."),
+            "care when travelling outside - the U.S."
+        );
+        assert_eq!(joined("-", "the U.S."), "- the U.S.");
+        assert_eq!(joined("", "first"), "first");
+        assert_eq!(joined("first", "second"), "first second");
+    }
 
     /// Glyphs for `text` starting at `x` on baseline `y`, 0.5 em per character.
     fn words(text: &str, x: f64, y: f64, size: f64) -> Vec<Glyph> {
@@ -658,7 +682,7 @@ mod tests {
 
     #[test]
     fn headings_paragraphs_and_running_footers() {
-        let footer = |n: u32| words(&format!("Plan document {n} Page {n} of 3"), 50.0, 30.0, 8.0);
+        let footer = |n: u32| words(&format!("Plan document {n} Page {n} of 4"), 50.0, 30.0, 8.0);
         let pages = vec![
             page(
                 1,
@@ -678,10 +702,20 @@ mod tests {
                     footer(2),
                 ],
             ),
-            page(3, vec![words("Call us.", 50.0, 700.0, 10.0), footer(3)]),
+            page(3, vec![words("Call us at", 50.0, 700.0, 10.0), footer(3)]),
+            // Larger than the text, not enough for a heading (Anthem's 13.8 pt "Your
+            // Rights to Continue Coverage:" over 11.9 pt text).
+            page(
+                4,
+                vec![
+                    words("Your Rights to Continue Coverage:", 50.0, 700.0, 11.6),
+                    words("You may keep your coverage.", 50.0, 680.0, 10.0),
+                    footer(4),
+                ],
+            ),
         ];
         let got = layout(&pages);
-        assert_eq!(got.pages, 3);
+        assert_eq!(got.pages, 4);
         let texts: Vec<String> = got
             .blocks
             .iter()
@@ -698,9 +732,12 @@ mod tests {
                 "P@1 Office visits cost a copay. Specialists need a referral and a prior authorization.",
                 "H1@2 Appeals",
                 "P@2 Write to us.",
-                "P@3 Call us.",
+                "P@3 Call us at",
+                "P@4 Your Rights to Continue Coverage:",
+                "P@4 You may keep your coverage.",
             ],
-            "the footer goes, a sentence cut by the page break stays whole"
+            "the footer goes, a sentence cut by the page break stays whole, a larger line \
+             after a page break starts a paragraph of its own"
         );
     }
 
