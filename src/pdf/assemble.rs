@@ -388,8 +388,14 @@ impl Assembler {
                 line.y < p.y && (p.y - line.y) <= 1.7 * p.size.max(line.size) && same_size
             } else {
                 // The first line of the next page continues an unfinished sentence in
-                // the same size (a larger line is the next section's title).
-                p.last_page + 1 == page && !p.text.ends_with(['.', ':', '!', '?']) && same_size
+                // the same size (a larger line is the next section's title). A list
+                // item needs no full stop to be finished ("• Weight loss programs"): it
+                // continues only into a line that starts in lower case.
+                let lower = line.text.trim_start().starts_with(char::is_lowercase);
+                p.last_page + 1 == page
+                    && !p.text.ends_with(['.', ':', '!', '?'])
+                    && same_size
+                    && (lower || !columns::starts_item(&p.text))
             };
             if continues {
                 join_line(&mut p.text, &line.text);
@@ -738,6 +744,44 @@ mod tests {
             ],
             "the footer goes, a sentence cut by the page break stays whole, a larger line \
              after a page break starts a paragraph of its own"
+        );
+    }
+
+    #[test]
+    fn a_list_item_continues_across_a_page_only_into_lower_case() {
+        let pages = vec![
+            page(
+                1,
+                vec![
+                    words("• Hearing aids", 50.0, 700.0, 10.0),
+                    words("• Weight loss programs", 50.0, 686.0, 10.0),
+                ],
+            ),
+            page(
+                2,
+                vec![
+                    words("Other Covered Services", 50.0, 700.0, 10.0),
+                    words("• Infertility treatment up to", 50.0, 660.0, 10.0),
+                ],
+            ),
+            page(3, vec![words("a lifetime maximum.", 50.0, 700.0, 10.0)]),
+        ];
+        let texts: Vec<String> = layout(&pages)
+            .blocks
+            .iter()
+            .map(|b| match b {
+                LayoutBlock::Paragraph { text, page } => format!("{page} {text}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "1 • Hearing aids",
+                "1 • Weight loss programs",
+                "2 Other Covered Services",
+                "2 • Infertility treatment up to a lifetime maximum.",
+            ]
         );
     }
 
