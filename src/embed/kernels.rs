@@ -769,8 +769,8 @@ fn erf(x: f32) -> f32 {
 ///
 /// Per head, both products are matrix products run by [`products`] (the dense layer's
 /// register-blocked kernel in the browser): scores `= (q/√d)·kᵀ`, then, after an
-/// unnormalised softmax, context `= p·v` divided by each row's total. With `d = 64`
-/// the scaling is by a power of two, exact.
+/// unnormalised softmax, context `= p·v` divided by each row's total. The `1/√d` scale
+/// (MiniLM: d = 32) is applied to `q` once, before the product.
 pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32]) {
     let len = qkv.len() / (3 * hidden);
     if len == 0 {
