@@ -81,6 +81,7 @@ button:disabled { opacity: 0.6; cursor: progress; }
 .answer { margin: 0.6rem 0 0; padding: 0.5rem 0.65rem; border-radius: 8px; border-left: 4px solid var(--benefind-accent, #2456c7); background: var(--benefind-answer-bg, #f4f7fd); }
 .answer.none { border-left-color: var(--benefind-muted, #5b6478); }
 .answer-text { margin: 0 0 0.25rem; }
+.answer-label { margin: 0 0 0.15rem; font-weight: 600; }
 .answer .closest { margin: 0; font-size: 0.85rem; color: var(--benefind-muted, #5b6478); }
 .answer .cite { font: inherit; font-size: 0.85em; padding: 0 0.15em; margin: 0 0.1em; border: 0; background: none; color: var(--benefind-accent, #2456c7); text-decoration: underline; cursor: pointer; font-weight: 400; }
 .answer .where { margin: 0; font-size: 0.8rem; color: var(--benefind-muted, #5b6478); }

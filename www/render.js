@@ -53,6 +53,14 @@ export function renderAnswer(doc, answered) {
   const a = answered.answer;
   if (a) {
     const hit = answered.results.find((h) => h.id === a.id);
+    // One cell of a table row ("…: No charge") comes with the row's label line, which
+    // says what the cell is for ("Services You May Need: Preventive care…").
+    if (a.label) {
+      const label = doc.createElement("p");
+      label.className = "answer-label";
+      label.textContent = a.label;
+      box.append(label);
+    }
     const text = doc.createElement("p");
     text.className = "answer-text";
     const mark = doc.createElement("mark");

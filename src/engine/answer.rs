@@ -63,6 +63,11 @@ pub struct Answer {
     pub start: usize,
     /// Byte offset of its end.
     pub end: usize,
+    /// When the unit is one cell of a table row ("What You Will Pay — Network Provider:
+    /// No charge"), the row's label line, which says what that cell is for ("Services
+    /// You May Need: Preventive care/screening/immunization"): the first line of the
+    /// row's body. `None` otherwise, and when the unit is that line.
+    pub label: Option<String>,
 }
 
 /// A question's answer (or none) with the passages it was read from.
@@ -337,6 +342,33 @@ pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The label line of a table row's passage, when the unit starting at `start` is a
+/// later cell of the row. A row passage is how the chunker writes a table row (see
+/// [`crate::chunk::chunk_layout`]): its section line, then one `Header: value` line per
+/// remaining cell, the first of which names the row ("Services You May Need: Specialist
+/// visit"). A passage counts as a row when it has at least two body lines and each one
+/// starts with a short header followed by `: `; prose paragraphs are single lines.
+pub(crate) fn row_label(text: &str, start: usize) -> Option<&str> {
+    /// Longest header of a cell line ("What You Will Pay — Out-of-Network Provider (You
+    /// will pay the most)" is 63 characters).
+    const MAX_HEADER: usize = 100;
+    let (_, body) = text.split_once('\n')?;
+    let body_at = text.len() - body.len();
+    let mut lines = body.lines();
+    let first = lines.next()?;
+    let is_cell = |line: &str| {
+        line.split_once(": ").is_some_and(|(header, value)| {
+            !header.trim().is_empty()
+                && header.chars().count() <= MAX_HEADER
+                && !header.contains(['.', '!', '?'])
+                && !value.trim().is_empty()
+        })
+    };
+    let rest: Vec<&str> = lines.collect();
+    let is_row = !rest.is_empty() && is_cell(first) && rest.iter().all(|l| is_cell(l));
+    (is_row && start >= body_at + first.len()).then(|| first.trim())
+}
+
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
 /// capital letter, digit or `$` (so "e.g. the" and "$12.50" stay whole).
 pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
@@ -524,6 +556,7 @@ pub fn answer(
             id: hit.id.clone(),
             start,
             end,
+            label: row_label(&hit.text, start).map(str::to_owned),
         }
     });
     Answered {
@@ -580,6 +613,32 @@ mod tests {
             answer.text,
             "Your annual physical is covered at 100% in-network, with no copay."
         );
+        assert_eq!(answer.label, None, "prose has no row label");
+    }
+
+    #[test]
+    fn only_a_later_cell_of_a_row_gets_the_row_label() {
+        let row = "Event: If you visit a doctor\nService: Specialist visit\nIn-network: $50 copay";
+        let cell = row.find("In-network").expect("cell");
+        assert_eq!(row_label(row, cell), Some("Service: Specialist visit"));
+        let label = row.find("Service").expect("label");
+        assert_eq!(
+            row_label(row, label),
+            None,
+            "the label line is its own label"
+        );
+        // Lines that are not all cells: a section with prose and a list.
+        let prose = "Appeals\nNote: write to us.\nWe answer within 30 days. Call us: any time.";
+        assert_eq!(
+            row_label(prose, prose.find("We answer").expect("line")),
+            None
+        );
+        let one = "Event: If you visit a doctor\nIn-network: $50 copay";
+        assert_eq!(
+            row_label(one, one.find("In-").expect("cell")),
+            None,
+            "one cell is no row"
+        );
     }
 
     #[test]
@@ -590,9 +649,15 @@ mod tests {
                    What You Will Pay — Out–of–Network Provider: 40% coinsurance";
         let hits = || vec![hit("row", row, 0.6)];
         let oon = ask("what do I pay at an out-of-network urgent care", hits());
+        let answer = oon.answer.expect("an answer");
         assert_eq!(
-            oon.answer.expect("an answer").text,
+            answer.text,
             "What You Will Pay — Out–of–Network Provider: 40% coinsurance"
+        );
+        // A cell says what it is for through the row's label line.
+        assert_eq!(
+            answer.label.as_deref(),
+            Some("Services You May Need: Urgent care")
         );
         // Unmarked, the first figure answers.
         let plain = ask("what do I pay at urgent care", hits());

@@ -82,6 +82,13 @@ for (const engine of ENGINES) {
       assert.doesNotMatch(top.passage, /Specialist visit/, "one row per passage");
       assert.equal(top.page, "page 2");
       assert.equal(top.source, SBC);
+      // The answer is the row's cell, with the row's label saying what it is for.
+      const answer = await tab.evaluate(() => ({
+        label: document.querySelector("#answer .answer-label")?.textContent,
+        text: document.querySelector("#answer mark")?.textContent,
+      }));
+      assert.match(answer.label ?? "", /^Services You May Need: Preventive care/, JSON.stringify(answer));
+      assert.match(answer.text ?? "", /No charge/, JSON.stringify(answer));
       await tab.screenshot("pdf-sbc-answer");
 
       const before = await documents(tab);

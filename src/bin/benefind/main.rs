@@ -30,8 +30,9 @@
 //! from the file name (`ppo-plus.md` → `PPO_PLUS`) — or a JSONL file of ready chunks
 //! `{"id", "text", "policy", ...metadata}` stored as given. `search` prints
 //! `{"answer", "missing", "results": [{id, score, distance, text, metadata, highlights}]}`:
-//! `answer` is `{"text", "id", "start", "end"}` (the answering sentence, list item or table
-//! line of a result, `start`/`end` byte offsets into that result's text) or `null` when the
+//! `answer` is `{"text", "id", "start", "end", "label"}` (the answering sentence, list item or
+//! table line of a result, `start`/`end` byte offsets into that result's text, `label` the
+//! row's label line when it is one cell of a table row, else `null`) or `null` when the
 //! plan's documents do not answer, `missing` the question's topic words no result mentions
 //! (when abstaining), `results` best first (score = cosine similarity to the question,
 //! distance = 1 − score, highlights = byte ranges of the words that matched); `--queries`
