@@ -627,7 +627,7 @@ mod tests {
             None,
             "the label line is its own label"
         );
-        // Lines that are not all cells: a section with prose and a list.
+        // Not every line a cell: prose whose lines have colons too.
         let prose = "Appeals\nNote: write to us.\nWe answer within 30 days. Call us: any time.";
         assert_eq!(
             row_label(prose, prose.find("We answer").expect("line")),
