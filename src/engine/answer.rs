@@ -20,7 +20,10 @@
 //!    passage's, so a row's value line answers for the service its label names), plus
 //!    its passage's rank, plus
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
-//!    dollar amount, a percentage, "no charge", "not covered", a copay…), and when it
+//!    dollar amount, a percentage, "no charge", "not covered", a copay…), the same
+//!    bonus when it asks for a length of time ("how long", "how many days",
+//!    "deadline") and the unit states one ("within 180 days", "four months"; such a
+//!    question is then not a cost question, whatever price words it has), and when it
 //!    asks about the out-of-network side ("out-of-network", "OON", "non-preferred") and
 //!    the unit names that side too (the SBC's out-of-network column). "Not covered"
 //!    is an answer: an exclusions list that names the service answers with "no".
@@ -136,6 +139,10 @@ impl Default for AbstainPolicy {
 /// A cost or coverage question's bonus for a unit that states a cost
 /// ([`intent::states_cost`]: "$250 copay", "No charge", "Not covered").
 const COST_BONUS: f32 = 0.55;
+/// A question about a length of time's bonus for a unit that states one
+/// ([`intent::states_duration`]: "within 180 days", "four months"); such a question
+/// gets no cost bonus.
+const DURATION_BONUS: f32 = COST_BONUS;
 /// The bonus for a unit that names the out-of-network side when the question does
 /// ("what do I pay at an out-of-network urgent care" → the out-of-network column).
 const SIDE_BONUS: f32 = 0.2;
@@ -451,7 +458,8 @@ pub fn answer(
     policy: AbstainPolicy,
 ) -> Answered {
     let words: Vec<String> = tokenize(question);
-    let cost_question = intent::asks_cost_or_coverage(question);
+    let duration_question = intent::asks_duration(question);
+    let cost_question = intent::asks_cost_or_coverage(question) && !duration_question;
     let topics: Vec<Topic> = topic_words(question)
         .into_iter()
         .map(|(word, as_written)| Topic {
@@ -538,12 +546,18 @@ pub fn answer(
             } else {
                 0.0
             };
+            let time = if duration_question && intent::states_duration(unit) {
+                DURATION_BONUS
+            } else {
+                0.0
+            };
             let side = if out_of_network && intent::names_out_of_network(unit) {
                 SIDE_BONUS
             } else {
                 0.0
             };
-            let score = words + cost + side + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
+            let score =
+                words + cost + time + side + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
             if best.is_none_or(|(b, _, _)| score > b) {
                 best = Some((score, rank, (s, e)));
             }
@@ -614,6 +628,48 @@ mod tests {
             "Your annual physical is covered at 100% in-network, with no copay."
         );
         assert_eq!(answer.label, None, "prose has no row label");
+    }
+
+    #[test]
+    fn a_question_about_time_is_answered_by_the_length_of_time() {
+        // The first sentence names more of the question's words; the second says how
+        // long. Without the time bonus the first one answers.
+        let referrals = hit(
+            "p#1",
+            "Referrals\nYour PCP must send a referral before you see a specialist. It is \
+             good for 90 days.",
+            0.6,
+        );
+        let a = ask(
+            "how long is a referral from my PCP good for",
+            vec![referrals.clone()],
+        );
+        assert_eq!(a.answer.expect("an answer").text, "It is good for 90 days.");
+        // Its price words do not make it a cost question: the deadline answers, not the
+        // deductible's figure.
+        let appeals = hit(
+            "p#2",
+            "Appeals\nYour deductible is $1,500 and applies to appeals too. You can appeal \
+             within 180 days.",
+            0.6,
+        );
+        let a = ask(
+            "how long do I have to appeal if they applied my deductible wrong",
+            vec![appeals],
+        );
+        assert_eq!(
+            a.answer.expect("an answer").text,
+            "You can appeal within 180 days."
+        );
+        // A question that asks no length of time keeps the unit that names it most.
+        let a = ask(
+            "do I need a referral from my PCP for a specialist",
+            vec![referrals],
+        );
+        assert_eq!(
+            a.answer.expect("an answer").text,
+            "Your PCP must send a referral before you see a specialist."
+        );
     }
 
     #[test]

@@ -75,6 +75,75 @@ pub fn states_cost(text: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
+/// How questions ask for a length of time: "how long do I have to appeal", "how many
+/// days in a skilled nursing facility", "deadline to file a claim".
+const DURATION_ASKS: &[&str] = &[
+    "how long",
+    "how soon",
+    "how many days",
+    "how many weeks",
+    "how many months",
+    "how many years",
+    "how many hours",
+    "deadline",
+    "time limit",
+    "within how",
+];
+
+/// Units of time a plan states limits in.
+const TIME_UNITS: &[&str] = &[
+    "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+];
+
+/// Numbers plans write in words ("within four months", "sixty days").
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "forty", "sixty", "ninety", "hundred",
+];
+
+/// Whether a question asks for a length of time (a deadline, a limit in days).
+pub fn asks_duration(question: &str) -> bool {
+    let lower = question
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    DURATION_ASKS.iter().any(|p| {
+        lower.match_indices(p).any(|(i, _)| {
+            (i == 0 || lower[..i].ends_with(' ')) && {
+                let after = &lower[i + p.len()..];
+                after.is_empty() || after.starts_with(' ')
+            }
+        })
+    })
+}
+
+/// Whether a text states a length of time: a number, in digits or words, then a unit of
+/// time, perhaps with "calendar" or "business" between ("180 days", "90-day",
+/// "four months", "72 hours", "30 calendar days").
+pub fn states_duration(text: &str) -> bool {
+    let lower = text.to_lowercase().replace('-', " ");
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == ','))
+        .map(|t| t.trim_matches(','))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let is_number = |t: &str| {
+        (t.chars().all(|c| c.is_ascii_digit() || c == ',')
+            && t.starts_with(|c: char| c.is_ascii_digit()))
+            || NUMBER_WORDS.contains(&t)
+    };
+    tokens.iter().enumerate().any(|(i, t)| {
+        TIME_UNITS.contains(t) && {
+            let before = |k: usize| i.checked_sub(k).map(|j| tokens[j]);
+            before(1).is_some_and(is_number)
+                || (matches!(before(1), Some("calendar" | "business" | "working"))
+                    && before(2).is_some_and(is_number))
+        }
+    })
+}
+
 /// Ways plans and members name the out-of-network side of a benefit (SBC column
 /// headers: "Out-of-Network Provider", "Non-Preferred Provider", "Non-Plan Provider").
 const OUT_OF_NETWORK: &[&str] = &[
@@ -255,6 +324,43 @@ mod tests {
             "$ amounts vary",
         ] {
             assert!(!states_cost(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn questions_about_time_and_the_text_that_states_a_length_of_time() {
+        for yes in [
+            "How long do I have to appeal a denied claim?",
+            "how many days in a skilled nursing facility are covered",
+            "Deadline to appeal a denied referral",
+            "how soon will they approve it",
+        ] {
+            assert!(asks_duration(yes), "{yes}");
+        }
+        for no in [
+            "How much is a specialist?",
+            "how many visits of physical therapy",
+            "Do I need a referral?",
+            "is my long-term care covered",
+        ] {
+            assert!(!asks_duration(no), "{no}");
+        }
+        for yes in [
+            "You must file an appeal within 180 days of the denial.",
+            "A referral is good for 90-day periods",
+            "within four months of the final decision",
+            "Decisions within 72 hours for urgent requests",
+            "Submit claims within 1,095 calendar days",
+        ] {
+            assert!(states_duration(yes), "{yes}");
+        }
+        for no in [
+            "Specialist visit: $50 copay",
+            "Coverage for the plan year",
+            "Days of the week: Monday to Friday",
+            "Limited to 20 visits",
+        ] {
+            assert!(!states_duration(no), "{no}");
         }
     }
 
