@@ -59,7 +59,7 @@ const field = (name) => fs.readFileSync(cargo, "utf8").match(new RegExp(`^${name
 const pkg = {
   name: field("name"), type: "module", description: field("description"), version: field("version"),
   license: field("license"),
-  files: ["benefind.js", "benefind.d.ts", "loader.js", "model.js", "worker.js", "embedder-worker.js", "benefind_wasm.js", "benefind_wasm.d.ts", "benefind_wasm_bg.wasm", "benefind_wasm_relaxed_bg.wasm", "benefind_wasm_bg.wasm.d.ts", "benefind_pdf.js", "benefind_pdf.d.ts", "benefind_pdf_bg.wasm", "benefind_pdf_bg.wasm.d.ts"],
+  files: ["benefind.js", "benefind.d.ts", "loader.js", "model.js", "worker.js", "embedder-worker.js", "batches.js", "answer-stream.js", "benefind_wasm.js", "benefind_wasm.d.ts", "benefind_wasm_bg.wasm", "benefind_wasm_relaxed_bg.wasm", "benefind_wasm_bg.wasm.d.ts", "benefind_pdf.js", "benefind_pdf.d.ts", "benefind_pdf_bg.wasm", "benefind_pdf_bg.wasm.d.ts"],
   main: "benefind.js", module: "benefind.js", types: "benefind.d.ts", sideEffects: ["./snippets/*"],
   exports: { ".": { types: "./benefind.d.ts", default: "./benefind.js" }, "./wasm": { types: "./benefind_wasm.d.ts", default: "./benefind_wasm.js" } },
 };

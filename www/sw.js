@@ -4,7 +4,7 @@
 // cached copy when the network fails. The model files are not handled here: benefind's
 // worker keeps them, SHA-256-verified, in its own Cache API store. Nor is cloud/config.json,
 // which holds the proxy's bearer token: secrets never go into a cache.
-const VERSION = "benefind-app-v3";
+const VERSION = "benefind-app-v4";
 /** This worker's global scope, typed (for tsc --checkJs). @type {ServiceWorkerGlobalScope} */
 const sw = /** @type {any} */ (self);
 // pkg/loader.js's RELAXED_SIMD_PROBE (a test keeps the two equal): the worker loads the
@@ -21,7 +21,7 @@ const SHELL = [
   "benefind-widget.js", "embed-example.html", "portal.css", "portal.js",
   "pkg/benefind.js", "pkg/worker.js", "pkg/loader.js", "pkg/model.js", "pkg/benefind_wasm.js",
   // The ingest helpers' script, so that adding documents offline still uses every core.
-  "pkg/embedder-worker.js", "pkg/answer-stream.js",
+  "pkg/embedder-worker.js", "pkg/answer-stream.js", "pkg/batches.js",
   relaxedSimd ? "pkg/benefind_wasm_relaxed_bg.wasm" : "pkg/benefind_wasm_bg.wasm",
   "data/default.bundle",
 ];

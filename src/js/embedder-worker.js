@@ -1,9 +1,9 @@
 // A helper Web Worker for ingest: its own wasm instance and MiniLM embedder, embedding the
 // batches benefind's worker hands it, so an ingest uses more than one core without
 // SharedArrayBuffer (no COOP/COEP headers needed). Messages in: {op: "init", files:
-// [weights, tokenizer, config]} then {op: "embed", texts}; out: {ok: true, vectors?,
-// memoryBytes?} (a flat Float32Array, transferred, and this helper's wasm memory) or
-// {ok: false, error: {code, message}}.
+// [weights, tokenizer, config]} then {op: "embed", start, texts}; out: {ok: true, start?,
+// vectors?, memoryBytes?} (the batch's `start` echoed, a flat Float32Array, transferred,
+// and this helper's wasm memory) or {ok: false, error: {code, message}}.
 import { Embedder } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 
@@ -20,7 +20,7 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ ok: true });
     } else if (data.op === "embed" && embedder) {
       const vectors = embedder.embed(data.texts);
-      self.postMessage({ ok: true, vectors, memoryBytes: memory?.buffer.byteLength }, [vectors.buffer]);
+      self.postMessage({ ok: true, start: data.start, vectors, memoryBytes: memory?.buffer.byteLength }, [vectors.buffer]);
     } else {
       throw new Error(`unknown or early operation ${data.op}`);
     }

@@ -6,6 +6,7 @@ import { Database, CloudIndex } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
 import { streamAnswer } from "./answer-stream.js";
+import { shareBatches } from "./batches.js";
 
 
 let db = null;
@@ -84,6 +85,9 @@ async function readPdf(bytes, name) {
 const BATCH = 8;
 const MAX_HELPERS = 3;
 const HELPER_START_MS = 30000;
+// A helper with a batch in flight that has said nothing for this long is given up on (a
+// batch of 8 chunks takes about a second here; a slow phone may take ten).
+const HELPER_STALL_MS = 60000;
 
 // open({ingestWorkers}): how many workers may embed (default: one per core, at most 4).
 let ingestWorkers = undefined;
@@ -107,6 +111,7 @@ function startHelper() {
     const fail = () => { clearTimeout(timer); helper.terminate(); resolve(null); };
     const timer = setTimeout(fail, HELPER_START_MS);
     helper.onerror = fail;
+    helper.onmessageerror = fail;
     helper.onmessage = ({ data }) => {
       if (!data.ok) return fail();
       clearTimeout(timer);
@@ -117,62 +122,31 @@ function startHelper() {
 }
 
 /**
- * Embeds `texts` on this worker and its helpers; one flat Float32Array in order. A helper
- * that fails gives its batch back and stops; this worker finishes whatever is left.
+ * Embeds `texts` on this worker and its helpers (batches.js shares the batches out); one
+ * flat Float32Array in order. A helper that fails or stalls gives its batches back and
+ * stops; this worker finishes whatever is left.
  */
 async function embedParallel(texts, dims, onProgress) {
   const helpers = (await Promise.all(Array.from({ length: helperCount(texts.length) }, startHelper))).filter(Boolean);
   const out = new Float32Array(texts.length * dims);
-  const queue = [];
-  for (let start = 0; start < texts.length; start += BATCH) queue.push(start);
   let done = 0;
   // Each helper's largest wasm memory seen, for the report.
   const helperMemory = new Map();
-  const record = (start, vectors) => {
-    out.set(vectors, start * dims);
-    done += vectors.length / dims;
-    onProgress(done, texts.length);
-  };
-  // Each helper keeps two batches queued, so it never waits for this worker (busy with
-  // its own batch) to hand it the next one.
-  const runHelper = (helper) => new Promise(/** @param {(value?: void) => void} resolve */ (resolve) => {
-    const inFlight = [];
-    const send = () => {
-      const start = queue.shift();
-      if (start === undefined) return;
-      inFlight.push(start);
-      helper.postMessage({ op: "embed", texts: texts.slice(start, start + BATCH) });
-    };
-    const giveBack = () => {
-      queue.unshift(...inFlight.splice(0));
-      helper.terminate();
-      resolve();
-    };
-    helper.onerror = giveBack;
-    helper.onmessage = ({ data }) => {
-      if (!data.ok) return giveBack();
-      helperMemory.set(helper, Math.max(helperMemory.get(helper) ?? 0, data.memoryBytes ?? 0));
-      record(inFlight.shift(), data.vectors);
-      send();
-      if (!inFlight.length) resolve();
-    };
-    send();
-    send();
-    if (!inFlight.length) resolve();
+  await shareBatches({
+    count: texts.length,
+    batch: BATCH,
+    helpers,
+    embedHere: (start, end) => need().embed(texts.slice(start, end)),
+    message: (start, end) => ({ op: "embed", start, texts: texts.slice(start, end) }),
+    onBatch: (start, vectors, helper, data) => {
+      if (helper) helperMemory.set(helper, Math.max(helperMemory.get(helper) ?? 0, data?.memoryBytes ?? 0));
+      out.set(vectors, start * dims);
+      done += vectors.length / dims;
+      onProgress(done, texts.length);
+    },
+    yieldToEvents,
+    stallMs: HELPER_STALL_MS,
   });
-  const runHere = async () => {
-    for (let start = queue.shift(); start !== undefined; start = queue.shift()) {
-      record(start, need().embed(texts.slice(start, start + BATCH)));
-      await yieldToEvents();
-    }
-  };
-  try {
-    await Promise.all([runHere(), ...helpers.map(runHelper)]);
-    // Batches given back after this worker ran dry.
-    await runHere();
-  } finally {
-    for (const helper of helpers) helper.terminate();
-  }
   let helperMemoryBytes = 0;
   for (const bytes of helperMemory.values()) helperMemoryBytes += bytes;
   return { vectors: out, workers: helpers.length + 1, helperMemoryBytes };

@@ -58,7 +58,9 @@
 //! batches itself while helper workers (`embedder-worker.js`, one per further core, each its
 //! own wasm instance and model copy) embed others, and writes all vectors in one transaction
 //! (`Database.chunkTexts` / `embed` / `ingestEmbedded`; `open({ingestWorkers: 1})` keeps it
-//! to the one worker).
+//! to the one worker). A helper that fails, or has a batch and says nothing for a minute,
+//! is let go and the worker embeds its batches itself (`batches.js`): a helper can slow an
+//! ingest, never hang it.
 //!
 //! All model, index and storage work runs in a dedicated Web Worker, one operation at a time;
 //! the page's main thread only posts messages (measured: no task over 50 ms on the main thread

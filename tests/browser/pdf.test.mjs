@@ -37,7 +37,17 @@ async function addFiles(tab, files, policy) {
   await tab.setFiles("#doc-files", files);
   await tab.fill("#doc-policy", policy);
   await tab.click("#add-go");
-  await tab.waitFor(() => /^(Added|Nothing was added|Cancelled)/.test(document.getElementById("add-status").textContent));
+  try {
+    await tab.waitFor(() => /^(Added|Nothing was added|Cancelled)/.test(document.getElementById("add-status").textContent));
+  } catch (e) {
+    // Say where it stood: the form's status and per-file progress, and what the page saw.
+    await tab.screenshot("pdf-add-stuck").catch(() => {});
+    const form = await tab.evaluate(() => ({
+      status: document.getElementById("add-status").textContent,
+      files: document.getElementById("add-files")?.textContent,
+    })).catch((err) => String(err));
+    throw new Error(`${e.message}; the form showed ${JSON.stringify(form)}`);
+  }
   return status(tab);
 }
 
