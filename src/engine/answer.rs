@@ -640,36 +640,35 @@ mod tests {
              good for 90 days.",
             0.6,
         );
-        let a = ask(
-            "how long is a referral from my PCP good for",
-            vec![referrals.clone()],
-        );
-        assert_eq!(a.answer.expect("an answer").text, "It is good for 90 days.");
-        // Its price words do not make it a cost question: the deadline answers, not the
-        // deductible's figure.
+        // Its price words do not make the second question a cost question: the deadline
+        // answers, not the deductible's figure.
         let appeals = hit(
             "p#2",
             "Appeals\nYour deductible is $1,500 and applies to appeals too. You can appeal \
              within 180 days.",
             0.6,
         );
-        let a = ask(
-            "how long do I have to appeal if they applied my deductible wrong",
-            vec![appeals],
-        );
-        assert_eq!(
-            a.answer.expect("an answer").text,
-            "You can appeal within 180 days."
-        );
-        // A question that asks no length of time keeps the unit that names it most.
-        let a = ask(
-            "do I need a referral from my PCP for a specialist",
-            vec![referrals],
-        );
-        assert_eq!(
-            a.answer.expect("an answer").text,
-            "Your PCP must send a referral before you see a specialist."
-        );
+        for (question, passage, expected) in [
+            (
+                "how long is a referral from my PCP good for",
+                &referrals,
+                "It is good for 90 days.",
+            ),
+            (
+                "how long do I have to appeal if they applied my deductible wrong",
+                &appeals,
+                "You can appeal within 180 days.",
+            ),
+            // A question that asks no length of time keeps the unit that names it most.
+            (
+                "do I need a referral from my PCP for a specialist",
+                &referrals,
+                "Your PCP must send a referral before you see a specialist.",
+            ),
+        ] {
+            let a = ask(question, vec![passage.clone()]);
+            assert_eq!(a.answer.expect(question).text, expected, "{question}");
+        }
     }
 
     #[test]
