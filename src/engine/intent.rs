@@ -109,13 +109,16 @@ pub fn asks_duration(question: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    DURATION_ASKS.iter().any(|p| {
-        lower.match_indices(p).any(|(i, _)| {
-            (i == 0 || lower[..i].ends_with(' ')) && {
-                let after = &lower[i + p.len()..];
-                after.is_empty() || after.starts_with(' ')
-            }
-        })
+    DURATION_ASKS.iter().any(|p| has_phrase(&lower, p))
+}
+
+/// Whether `phrase` occurs in `lower` (lower-cased text) as whole words: "oon" is not in
+/// "soon" or "noon", "how long" is not in "somehow longer".
+fn has_phrase(lower: &str, phrase: &str) -> bool {
+    lower.match_indices(phrase).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
 }
 
@@ -182,14 +185,7 @@ pub fn names_out_of_network(text: &str) -> bool {
             }
         })
         .collect();
-    OUT_OF_NETWORK.iter().any(|w| {
-        lower.match_indices(w).any(|(i, _)| {
-            // Whole words: "oon" is not "soon" or "noon".
-            let before = lower[..i].chars().next_back();
-            let after = lower[i + w.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-        })
-    })
+    OUT_OF_NETWORK.iter().any(|w| has_phrase(&lower, w))
 }
 
 /// How much of the fused score (0–1) a passage that states no cost loses when the
