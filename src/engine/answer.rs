@@ -20,7 +20,9 @@
 //!    passage's, so a row's value line answers for the service its label names), plus
 //!    its passage's rank, plus
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
-//!    dollar amount, a percentage, "no charge", "not covered", a copay…), the same
+//!    dollar amount, a percentage, "no charge", "not covered"; a unit that only names
+//!    the kind of charge, "the ER copay", gets it only when the question asks yes or
+//!    no, "do my copays count toward the maximum?"), the same
 //!    bonus when it asks for a length of time ("how long", "how many days",
 //!    "deadline") and the unit states one ("within 180 days", "four months"; such a
 //!    question is then not a cost question, whatever price words it has), and when it
@@ -137,7 +139,7 @@ impl Default for AbstainPolicy {
 }
 
 /// A cost or coverage question's bonus for a unit that states a cost
-/// ([`intent::states_cost`]: "$250 copay", "No charge", "Not covered").
+/// ([`intent::states_figure`]: "$250 copay", "No charge", "Not covered").
 const COST_BONUS: f32 = 0.55;
 /// A question about a length of time's bonus for a unit that states one
 /// ([`intent::states_duration`]: "within 180 days", "four months"); such a question
@@ -460,6 +462,7 @@ pub fn answer(
     let words: Vec<String> = tokenize(question);
     let duration_question = intent::asks_duration(question);
     let cost_question = intent::asks_cost_or_coverage(question) && !duration_question;
+    let yes_no = intent::asks_yes_no(question);
     let topics: Vec<Topic> = topic_words(question)
         .into_iter()
         .map(|(word, as_written)| Topic {
@@ -541,7 +544,13 @@ pub fn answer(
                 continue;
             }
             let unit = &hit.text[s..e];
-            let cost = if cost_question && intent::states_cost(unit) {
+            let cost = if !cost_question {
+                0.0
+            } else if intent::states_figure(unit) {
+                COST_BONUS
+            } else if yes_no && intent::states_cost(unit) {
+                // Naming the kind of charge ("the ER copay") answers "do my copays
+                // count toward the maximum?"; asked a price, the figure's line does.
                 COST_BONUS
             } else {
                 0.0
@@ -664,6 +673,45 @@ mod tests {
                 "do I need a referral from my PCP for a specialist",
                 &referrals,
                 "Your PCP must send a referral before you see a specialist.",
+            ),
+        ] {
+            let a = ask(question, vec![passage.clone()]);
+            assert_eq!(a.answer.expect(question).text, expected, "{question}");
+        }
+    }
+
+    #[test]
+    fn a_price_is_answered_by_its_figure_and_a_yes_no_question_by_the_rule() {
+        // The first line names more of the question's words; only the second gives
+        // the price. Asked for the price, the figure answers.
+        let er = hit(
+            "p#1",
+            "Emergency care\nThe deductible does not apply to the emergency room copay.\n\
+             Emergency room visit: $300 per visit",
+            0.6,
+        );
+        // Asked yes or no, the line that says whether answers, though it has no figure.
+        let oop = hit(
+            "p#2",
+            "Out-of-pocket maximum\nOut-of-pocket maximum: $3,000 individual\n\
+             Copays for emergency room visits count toward the out-of-pocket maximum.",
+            0.6,
+        );
+        for (question, passage, expected) in [
+            (
+                "emergency room copay?",
+                &er,
+                "Emergency room visit: $300 per visit",
+            ),
+            (
+                "what is my copay for the emergency room",
+                &er,
+                "Emergency room visit: $300 per visit",
+            ),
+            (
+                "do my emergency room copays count toward the out-of-pocket maximum?",
+                &oop,
+                "Copays for emergency room visits count toward the out-of-pocket maximum.",
             ),
         ] {
             let a = ask(question, vec![passage.clone()]);

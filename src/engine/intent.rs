@@ -45,9 +45,41 @@ pub fn asks_cost_or_coverage(question: &str) -> bool {
         .any(|w| PRICE_WORDS.contains(&w.as_str()) || COVERAGE_WORDS.contains(&w.as_str()))
 }
 
+/// Words that open a yes/no question ("Do my copays count toward the out-of-pocket
+/// maximum?", "Is there a flat copay for the ER?").
+const YES_NO_OPENERS: &[&str] = &[
+    "do", "does", "did", "is", "are", "was", "were", "will", "would", "can", "could", "should",
+    "am", "has", "have", "may",
+];
+
+/// Whether a question asks yes or no (it opens with an auxiliary verb) rather than for
+/// a figure ("How much is the ER?", "ER copay?").
+pub fn asks_yes_no(question: &str) -> bool {
+    let first = question
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_lowercase();
+    YES_NO_OPENERS.contains(&first.as_str())
+}
+
 /// Whether a text states a cost or coverage: a dollar figure, a percentage, or the
 /// words plans use for one (not a bare "covered": "covered services" states nothing).
+/// Naming the kind of cost sharing ("copay", "coinsurance") counts: in a passage it
+/// goes with the figure ("Specialist visit: copay applies" in a table whose header
+/// gives it).
 pub fn states_cost(text: &str) -> bool {
+    states_figure(text) || {
+        let lower = text.to_lowercase();
+        ["copay", "coinsurance"].iter().any(|w| lower.contains(w))
+    }
+}
+
+/// Whether a text states what a member pays or whether a service is covered, not just
+/// the kind of charge: a dollar figure, a percentage, "no charge", "free", "not
+/// covered", "excluded". "$250 copay" does; "The deductible does not apply to the ER
+/// copay" does not.
+pub fn states_figure(text: &str) -> bool {
     let lower = text.to_lowercase();
     let digit_after = |mark: char| {
         lower
@@ -65,8 +97,6 @@ pub fn states_cost(text: &str) -> bool {
             "no charge",
             "not covered",
             "not cover",
-            "copay",
-            "coinsurance",
             "free",
             "no cost",
             "excluded",
@@ -320,6 +350,33 @@ mod tests {
             "$ amounts vary",
         ] {
             assert!(!states_cost(no), "{no}");
+        }
+        // Naming the kind of charge states a cost, but not a figure.
+        for kind in [
+            "The deductible does not apply to the ER copay.",
+            "Coinsurance applies after the deductible",
+        ] {
+            assert!(states_cost(kind) && !states_figure(kind), "{kind}");
+        }
+        assert!(states_figure("ER visit: $250 copay"));
+    }
+
+    #[test]
+    fn yes_no_questions_open_with_an_auxiliary_verb() {
+        for yes in [
+            "Do my copays count toward the out-of-pocket maximum?",
+            "is there a flat copay for the ER",
+            "  Can I see a chiropractor?",
+        ] {
+            assert!(asks_yes_no(yes), "{yes}");
+        }
+        for no in [
+            "ER copay?",
+            "How much is urgent care?",
+            "doctor visit cost",
+            "",
+        ] {
+            assert!(!asks_yes_no(no), "{no}");
         }
     }
 
