@@ -9,7 +9,9 @@
 use super::answer;
 use super::keyword::{tokenize, words};
 
-/// Words that make a question about price: what the member pays.
+/// Words that make a question about price: what the member pays. Besides the everyday
+/// ones, the SBC Uniform Glossary's cost-sharing terms: copayment, coinsurance,
+/// deductible, out-of-pocket limit ("pocket", "oop"), premium.
 const PRICE_WORDS: &[&str] = &[
     "cost",
     "pay",
@@ -26,6 +28,9 @@ const PRICE_WORDS: &[&str] = &[
     "bill",
     "expensive",
     "cheap",
+    "pocket",
+    "oop",
+    "premium",
 ];
 
 /// Words that make a question about coverage: whether the plan pays at all.
@@ -325,6 +330,9 @@ mod tests {
         assert!(asks_price("How much is it to see a specialist?"));
         assert!(asks_price("what do specialists COSTS"));
         assert!(asks_price("Is my annual checkup free?"));
+        assert!(asks_price("max out-of-pocket per year"));
+        assert!(asks_price("what's the OOP limit"));
+        assert!(asks_price("when is my premium due"));
         assert!(!asks_price("Do I need a referral to see a specialist?"));
         assert!(!asks_price("Is acupuncture covered?"));
         assert!(asks_cost_or_coverage("Is acupuncture covered?"));
