@@ -22,7 +22,10 @@
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
 //!    dollar amount, a percentage, "no charge", "not covered"; a unit that only names
 //!    the kind of charge, "the ER copay", gets it only when the question asks yes or
-//!    no, "do my copays count toward the maximum?"), the same
+//!    no, "do my copays count toward the maximum?") for the topic: the unit names it, is
+//!    a cell of a table row, or names its section's subject ("Preventive care: covered
+//!    at 100%" prices the section's "Well-child visits"), not a line beside it about
+//!    another service; the same
 //!    bonus when it asks for a length of time ("how long", "how many days",
 //!    "deadline") and the unit states one ("within 180 days", "four months"; such a
 //!    question is then not a cost question, whatever price words it has), and when it
@@ -358,6 +361,13 @@ pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
 /// visit"). A passage counts as a row when it has at least two body lines and each one
 /// starts with a short header followed by `: `; prose paragraphs are single lines.
 pub(crate) fn row_label(text: &str, start: usize) -> Option<&str> {
+    let (body_at, first) = row_body(text)?;
+    (start >= body_at + first.len()).then(|| first.trim())
+}
+
+/// When `text` is a table row's passage (see [`row_label`]): where its body starts, and
+/// its first body line.
+fn row_body(text: &str) -> Option<(usize, &str)> {
     /// Longest header of a cell line ("What You Will Pay — Out-of-Network Provider (You
     /// will pay the most)" is 63 characters).
     const MAX_HEADER: usize = 100;
@@ -375,7 +385,18 @@ pub(crate) fn row_label(text: &str, start: usize) -> Option<&str> {
     };
     let rest: Vec<&str> = lines.collect();
     let is_row = !rest.is_empty() && is_cell(first) && rest.iter().all(|l| is_cell(l));
-    (is_row && start >= body_at + first.len()).then(|| first.trim())
+    is_row.then_some((body_at, first))
+}
+
+/// Whether `unit_tokens` name the subject of the passage's section: every word of the
+/// last heading of its section line ("Preventive care" of "Benefits — Preventive care"),
+/// the line a multi-line passage starts with.
+fn names_section(text: &str, unit_tokens: &[String]) -> bool {
+    let Some((section, _)) = text.split_once('\n') else {
+        return false;
+    };
+    let subject = tokenize(section.rsplit(" — ").next().unwrap_or(section));
+    !subject.is_empty() && subject.iter().all(|w| unit_tokens.contains(w))
 }
 
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
@@ -536,7 +557,8 @@ pub fn answer(
         // ("In-network: $250 copay") answers for the service its label line names.
         let context = share(&passage_tokens[rank]);
         for (s, e) in units(&hit.text) {
-            let own = share(&tokenize(&hit.text[s..e]));
+            let unit_tokens = tokenize(&hit.text[s..e]);
+            let own = share(&unit_tokens);
             let words = 0.5 * own + 0.5 * context;
             // Fragments (a heading, a one-word list item) answer only by naming the
             // topic: "Acupuncture" under "Services your plan does not cover".
@@ -544,7 +566,20 @@ pub fn answer(
                 continue;
             }
             let unit = &hit.text[s..e];
-            let cost = if !cost_question {
+            // A figure answers for the topic only where it is stated for it: in a
+            // sentence that names the topic; in a cell of a table row (whose label or
+            // section line names the service); in a sentence that names the section's
+            // subject, which states the rule for what the section lists ("Preventive
+            // care: … covered at 100%" for its "Well-child visits" item). A prose line
+            // about something else in the same passage ("Inpatient rehabilitation: 20%
+            // coinsurance" beside "a private room is covered only when medically
+            // necessary") states another service's cost. A question with no topic words
+            // ("How much will I pay?") is about anything.
+            let for_topic = total == 0.0
+                || own > 0.0
+                || row_body(&hit.text).is_some()
+                || names_section(&hit.text, &unit_tokens);
+            let cost = if !cost_question || !for_topic {
                 0.0
             } else if intent::states_figure(unit) {
                 COST_BONUS
@@ -712,6 +747,56 @@ mod tests {
                 "do my emergency room copays count toward the out-of-pocket maximum?",
                 &oop,
                 "Copays for emergency room visits count toward the out-of-pocket maximum.",
+            ),
+        ] {
+            let a = ask(question, vec![passage.clone()]);
+            assert_eq!(a.answer.expect(question).text, expected, "{question}");
+        }
+    }
+
+    #[test]
+    fn a_figure_answers_only_for_the_service_it_is_stated_for() {
+        // The hospital section's list states other services' prices; the sentence about
+        // the private room states its rule without a figure, and answers.
+        let hospital = hit(
+            "h#1",
+            "Hospital stays\n- Inpatient stay: 20% coinsurance after the deductible\n\
+             - Inpatient rehabilitation: 20% coinsurance, prior authorization required\n\
+             Semi-private rooms are covered; a private room is covered only when medically \
+             necessary.",
+            0.6,
+        );
+        // The section's rule, stated once, is the price of each service it lists.
+        let preventive = hit(
+            "p#1",
+            "Preventive care\nPreventive care: covered at 100%, no copay.\n\
+             What counts as preventive:\n- Well-child visits and childhood vaccines\n\
+             - Screening mammograms starting at age 40",
+            0.6,
+        );
+        // A row's cell states the price of the service its label names.
+        let row = hit(
+            "r#1",
+            "Common Medical Event: If you visit a doctor\nServices You May Need: Specialist \
+             visit\nWhat You Will Pay: $50 copay",
+            0.6,
+        );
+        for (question, passage, expected) in [
+            (
+                "will insurance cover a private room",
+                &hospital,
+                "Semi-private rooms are covered; a private room is covered only when \
+                 medically necessary.",
+            ),
+            (
+                "does my toddler's well child visit cost anything",
+                &preventive,
+                "Preventive care: covered at 100%, no copay.",
+            ),
+            (
+                "how much is a specialist visit",
+                &row,
+                "What You Will Pay: $50 copay",
             ),
         ] {
             let a = ask(question, vec![passage.clone()]);
