@@ -647,6 +647,14 @@ mod tests {
         answer(question, hits, &|_| Some(1.0), AbstainPolicy::default())
     }
 
+    /// Asks each question of its one passage and checks the unit that answers.
+    fn answers_each(cases: &[(&str, &SearchHit, &str)]) {
+        for &(question, passage, expected) in cases {
+            let a = ask(question, vec![passage.clone()]);
+            assert_eq!(a.answer.expect(question).text, expected, "{question}");
+        }
+    }
+
     #[test]
     fn picks_the_sentence_that_states_the_figure() {
         let a = ask(
@@ -692,7 +700,7 @@ mod tests {
              within 180 days.",
             0.6,
         );
-        for (question, passage, expected) in [
+        answers_each(&[
             (
                 "how long is a referral from my PCP good for",
                 &referrals,
@@ -709,10 +717,7 @@ mod tests {
                 &referrals,
                 "Your PCP must send a referral before you see a specialist.",
             ),
-        ] {
-            let a = ask(question, vec![passage.clone()]);
-            assert_eq!(a.answer.expect(question).text, expected, "{question}");
-        }
+        ]);
     }
 
     #[test]
@@ -732,7 +737,7 @@ mod tests {
              Copays for emergency room visits count toward the out-of-pocket maximum.",
             0.6,
         );
-        for (question, passage, expected) in [
+        answers_each(&[
             (
                 "emergency room copay?",
                 &er,
@@ -748,10 +753,7 @@ mod tests {
                 &oop,
                 "Copays for emergency room visits count toward the out-of-pocket maximum.",
             ),
-        ] {
-            let a = ask(question, vec![passage.clone()]);
-            assert_eq!(a.answer.expect(question).text, expected, "{question}");
-        }
+        ]);
     }
 
     #[test]
@@ -781,7 +783,7 @@ mod tests {
              visit\nWhat You Will Pay: $50 copay",
             0.6,
         );
-        for (question, passage, expected) in [
+        answers_each(&[
             (
                 "will insurance cover a private room",
                 &hospital,
@@ -798,10 +800,7 @@ mod tests {
                 &row,
                 "What You Will Pay: $50 copay",
             ),
-        ] {
-            let a = ask(question, vec![passage.clone()]);
-            assert_eq!(a.answer.expect(question).text, expected, "{question}");
-        }
+        ]);
     }
 
     #[test]
