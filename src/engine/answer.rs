@@ -388,15 +388,14 @@ fn row_body(text: &str) -> Option<(usize, &str)> {
     is_row.then_some((body_at, first))
 }
 
-/// Whether `unit_tokens` name the subject of the passage's section: every word of the
-/// last heading of its section line ("Preventive care" of "Benefits — Preventive care"),
-/// the line a multi-line passage starts with.
-fn names_section(text: &str, unit_tokens: &[String]) -> bool {
-    let Some((section, _)) = text.split_once('\n') else {
-        return false;
-    };
-    let subject = tokenize(section.rsplit(" — ").next().unwrap_or(section));
-    !subject.is_empty() && subject.iter().all(|w| unit_tokens.contains(w))
+/// The words of a passage's section subject: the last heading of its section line
+/// ("Preventive care" of "Benefits — Preventive care"), the line a multi-line passage
+/// starts with; none for a one-line passage.
+fn section_subject(text: &str) -> Vec<String> {
+    text.split_once('\n')
+        .and_then(|(section, _)| section.rsplit(" — ").next())
+        .map(tokenize)
+        .unwrap_or_default()
 }
 
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
@@ -556,6 +555,10 @@ pub fn answer(
         // Half of a unit's word score is its passage's: a table row's value line
         // ("In-network: $250 copay") answers for the service its label line names.
         let context = share(&passage_tokens[rank]);
+        // Per passage, for the cost bonus below: whether it is a table row, and the words
+        // of its section's subject.
+        let is_row = row_body(&hit.text).is_some();
+        let subject = section_subject(&hit.text);
         for (s, e) in units(&hit.text) {
             let unit_tokens = tokenize(&hit.text[s..e]);
             let own = share(&unit_tokens);
@@ -577,8 +580,8 @@ pub fn answer(
             // ("How much will I pay?") is about anything.
             let for_topic = total == 0.0
                 || own > 0.0
-                || row_body(&hit.text).is_some()
-                || names_section(&hit.text, &unit_tokens);
+                || is_row
+                || (!subject.is_empty() && subject.iter().all(|w| unit_tokens.contains(w)));
             let cost = if !cost_question || !for_topic {
                 0.0
             } else if intent::states_figure(unit) {
