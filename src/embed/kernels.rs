@@ -26,7 +26,7 @@ use candle_core::Tensor;
 use super::quant::Int8Matrix;
 use crate::error::Result;
 
-pub(crate) use dense_impl::{dense, int8_kernel, products, DenseWeight};
+pub(crate) use dense_impl::{dense, int8_kernel, matmul, DenseWeight};
 
 /// The clock [`set_clock`] installed, if any.
 static CLOCK: std::sync::OnceLock<fn() -> f64> = std::sync::OnceLock::new();
@@ -134,12 +134,17 @@ mod dense_impl {
         "f32"
     }
 
-    /// `a · bᵀ` for `a` of `m × k` and `b` of `n × k`, as `m × n` (attention's
-    /// products): one dot product per output, AVX2 where the CPU has it.
-    pub(crate) fn products(a: &[f32], b: &[f32], k: usize) -> Vec<f32> {
-        let mut out = Vec::with_capacity((a.len() / k.max(1)) * (b.len() / k.max(1)));
-        for x in a.chunks_exact(k) {
-            out.extend(b.chunks_exact(k).map(|y| crate::vector::dot(x, y)));
+    /// `a · b` for `a` of `m × k` and `b` of `k × n`, as `m × n` (attention's
+    /// products): each output row a sum of `b`'s rows scaled, which the compiler
+    /// vectorises along the row.
+    pub(crate) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
+        let mut out = vec![0.0f32; (a.len() / k.max(1)) * n];
+        for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+            for (&xp, row) in x.iter().zip(b.chunks_exact(n)) {
+                for (o, v) in o.iter_mut().zip(row) {
+                    *o += xp * v;
+                }
+            }
         }
         out
     }
@@ -194,11 +199,11 @@ mod dense_impl {
 
     /// `out[m·n + j] = x[m]·w[j] + b[j]` for `x` of `rows × k`.
     ///
-    /// With int8 weights the input rows are quantized too, to 15-bit integers with one
-    /// scale per row (relative error ≤ 3·10⁻⁵ of the row's largest value, far below the
+    /// With int8 weights the input rows are quantized too, to 14-bit integers with one
+    /// scale per row (relative error ≤ 6·10⁻⁵ of the row's largest value, far below the
     /// weights' 8 bits), and the products run as 16-bit integer dot products: twice the
     /// multiply-adds per instruction of f32, exact 32-bit sums. The relaxed-SIMD build
-    /// quantizes to 14 bits and runs 8-bit dot products instead (`split`).
+    /// may run 8-bit dot products on the same integers instead (`split`).
     pub(crate) fn dense(x: &[f32], w: &DenseWeight, b: &[f32]) -> Result<Vec<f32>> {
         match &w.m {
             Matrix::F32(t) => {
@@ -219,26 +224,20 @@ mod dense_impl {
         }
     }
 
-    /// `a · bᵀ` for `a` of `m × k` and `b` of `n × k`, as `m × n` (attention's
-    /// products), on the f32 kernel of [`dense`].
-    pub(crate) fn products(a: &[f32], b: &[f32], k: usize) -> Vec<f32> {
-        let row = |i: usize| &a[i * k..(i + 1) * k];
-        let col = |j: usize| &b[j * k..(j + 1) * k];
-        drive(a.len() / k, &vec![0.0; b.len() / k], |i, j, j1| {
-            micro::dot_f32(
-                [row(i[0]), row(i[1]), row(i[2]), row(i[3])],
-                col(j),
-                col(j1),
-            )
-        })
+    /// `a · b` for `a` of `m × k` and `b` of `k × n`, as `m × n` (attention's
+    /// products, where `k` is 32 or a sequence length): each output row a sum of `b`'s
+    /// rows scaled, two rows by sixteen columns at a time in registers (no horizontal
+    /// sums, which a dot product per output spends most of its time on at k = 32).
+    pub(crate) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
+        micro::matmul(a, b, k, n)
     }
 
     /// Int8 weights on 16-bit dot products, `i32x4.dot_i16x8_s`: each input row quantized
-    /// to `|q| ≤ input_max` with its own scale ([`row_scale`]), int8 weights sign-extended
+    /// to `|q| ≤ INPUT_MAX` with its own scale ([`row_scale`]), int8 weights sign-extended
     /// as they load, exact integer sums.
-    fn wide(x: &[f32], m: &Int8Matrix, b: &[f32], input_max: f32) -> Vec<f32> {
+    fn wide(x: &[f32], m: &Int8Matrix, b: &[f32]) -> Vec<f32> {
         let k = m.cols;
-        let (xq, xs) = quantize_rows(x, k, input_max);
+        let (xq, xs) = quantize_rows(x, k);
         let row = |i: usize| &xq[i * k..(i + 1) * k];
         let weight = |j: usize| &m.q[j * k..(j + 1) * k];
         drive(x.len() / k, b, |i, j, j1| {
@@ -247,23 +246,26 @@ mod dense_impl {
                 weight(j),
                 weight(j1),
             );
-            let (sj, sj1) = (f64::from(m.scale[j]), f64::from(m.scale[j1]));
-            let mut out = [[0.0f32; 2]; 4];
-            for r in 0..4 {
-                let s = f64::from(xs[i[r]]);
-                out[r] = [
-                    (sums[r][0] as f64 * s * sj) as f32,
-                    (sums[r][1] as f64 * s * sj1) as f32,
-                ];
-            }
-            out
+            rescale(sums, i.map(|r| xs[r]), m.scale[j], m.scale[j1])
         })
     }
 
-    /// Int8 weights where relaxed SIMD is missing: 15-bit inputs, [`wide`].
+    /// Integer sums back to f32: `sum · s_row · s_weight`, in f32 (the sum's conversion
+    /// and two products, each rounded once), the same for both int8 kernels.
+    #[inline(always)]
+    fn rescale(sums: [[i32; 2]; 4], rows: [f32; 4], sj: f32, sj1: f32) -> [[f32; 2]; 4] {
+        core::array::from_fn(|r| {
+            [
+                sums[r][0] as f32 * rows[r] * sj,
+                sums[r][1] as f32 * rows[r] * sj1,
+            ]
+        })
+    }
+
+    /// Int8 weights where relaxed SIMD is missing: [`wide`].
     #[cfg(not(target_feature = "relaxed-simd"))]
     fn int8(x: &[f32], m: &Int8Matrix, _offsets: &[i32], b: &[f32]) -> Vec<f32> {
-        wide(x, m, b, INPUT_MAX)
+        wide(x, m, b)
     }
 
     /// Int8 weights in the relaxed build: whichever of the two kernels [`faster`] measured
@@ -273,7 +275,7 @@ mod dense_impl {
     fn int8(x: &[f32], m: &Int8Matrix, offsets: &[i32], b: &[f32]) -> Vec<f32> {
         match faster::kernel() {
             faster::Kernel::Split => split::dense(x, m, offsets, b),
-            faster::Kernel::Wide => wide(x, m, b, split::INPUT_MAX),
+            faster::Kernel::Wide => wide(x, m, b),
         }
     }
 
@@ -350,7 +352,7 @@ mod dense_impl {
                     loop {
                         let out = match kernel {
                             Kernel::Split => super::split::dense(&x, m, offsets, &b),
-                            Kernel::Wide => super::wide(&x, m, &b, super::split::INPUT_MAX),
+                            Kernel::Wide => super::wide(&x, m, &b),
                         };
                         std::hint::black_box(out);
                         runs += 1;
@@ -376,33 +378,30 @@ mod dense_impl {
         }
     }
 
-    /// Largest magnitude of a 15-bit quantized input: with int8 weights (|q| ≤ 127) and the
-    /// widest MiniLM layer (k = 1536), each 32-bit lane sums k/4 products, so
-    /// 384 · 16383 · 127 ≈ 8·10⁸ stays below 2³¹.
-    #[cfg(not(target_feature = "relaxed-simd"))]
-    const INPUT_MAX: f32 = 16383.0;
+    /// Largest magnitude of a quantized input (14 bits): with int8 weights (|w| ≤ 127)
+    /// and the widest MiniLM layer (k = 1536), a whole dot product is at most
+    /// 1536 · 8191 · 127 ≈ 1.6·10⁹ < 2³¹, so the sums, and every partial sum on the way,
+    /// are exact in 32 bits (the relaxed build's 8-bit split of the same integers, `split`,
+    /// needs 14 bits too).
+    const INPUT_MAX: f32 = 8191.0;
 
-    /// A row's quantization scale `s` (its largest magnitude over `input_max`) and `1/s`;
-    /// an all-zero row gets 1. Both int8 kernels quantize with it, `round(v / s)`.
+    /// A row's quantization scale `s` (its largest magnitude over [`INPUT_MAX`]) and
+    /// `1/s`; an all-zero row gets 1. Both int8 kernels quantize with it, `round(v / s)`.
     #[inline(always)]
-    fn row_scale(row: &[f32], input_max: f32) -> (f32, f32) {
-        // Comparisons, not f32::max (a libm call in wasm).
-        let max = row
-            .iter()
-            .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
-        let s = if max > 0.0 { max / input_max } else { 1.0 };
+    fn row_scale(row: &[f32]) -> (f32, f32) {
+        let max = micro::abs_max(row);
+        let s = if max > 0.0 { max / INPUT_MAX } else { 1.0 };
         (s, 1.0 / s)
     }
 
     /// Each row of `x` (`k` wide) as `round(x / s)` in 16 bits, with its scale `s`.
-    fn quantize_rows(x: &[f32], k: usize, input_max: f32) -> (Vec<i16>, Vec<f32>) {
+    fn quantize_rows(x: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
         assert!(k <= 1536, "input width {k} would overflow the 32-bit sums");
-        let mut q = Vec::with_capacity(x.len());
+        let mut q = vec![0i16; x.len()];
         let mut scales = Vec::with_capacity(x.len() / k);
-        for row in x.chunks_exact(k) {
-            let (s, inv) = row_scale(row, input_max);
-            // f32.nearest, not f32::round (a libm call in wasm).
-            q.extend(row.iter().map(|v| (v * inv).round_ties_even() as i16));
+        for (row, out) in x.chunks_exact(k).zip(q.chunks_exact_mut(k)) {
+            let (s, inv) = row_scale(row);
+            micro::quantize(row, inv, out);
             scales.push(s);
         }
         (q, scales)
@@ -484,10 +483,109 @@ mod dense_impl {
             sums
         }
 
-        /// The integer version: 16-bit inputs, int8 weights sign-extended to 16 bits as
-        /// they load (`i16x8.load8x8_s`), `i32x4.dot_i16x8_s` (8 multiply-adds each).
+        /// [`super::matmul`]: column blocks of 16 (four vectors of `b`'s row), rows by
+        /// two (an odd last row pairs with itself), eight accumulators; columns past
+        /// the last whole block one at a time.
         #[inline(always)]
-        pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i64; 2]; 4] {
+        pub(super) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
+            let m = a.len() / k.max(1);
+            assert!(a.len() == m * k && b.len() >= k * n);
+            let mut out = vec![0.0f32; m * n];
+            let full = n - n % 16;
+            for j in (0..full).step_by(16) {
+                for i in (0..m).step_by(2) {
+                    let i1 = (i + 1).min(m - 1);
+                    let (x0, x1) = (&a[i * k..(i + 1) * k], &a[i1 * k..(i1 + 1) * k]);
+                    let mut acc = [f32x4_splat(0.0); 8];
+                    // SAFETY: reads 16 floats of `b` at p·n + j with j + 16 ≤ n and
+                    // p < k, inside b (asserted above); writes 16 floats at row·n + j
+                    // for rows < m, inside out. Loads and stores may be unaligned.
+                    unsafe {
+                        for p in 0..k {
+                            let row = b.as_ptr().add(p * n + j);
+                            let (s0, s1) = (f32x4_splat(x0[p]), f32x4_splat(x1[p]));
+                            for c in 0..4 {
+                                let v = v128_load(row.add(4 * c) as *const v128);
+                                acc[c] = f32x4_add(acc[c], f32x4_mul(s0, v));
+                                acc[4 + c] = f32x4_add(acc[4 + c], f32x4_mul(s1, v));
+                            }
+                        }
+                        for (r, row) in [i, i1].into_iter().enumerate() {
+                            let o = out.as_mut_ptr().add(row * n + j);
+                            for c in 0..4 {
+                                v128_store(o.add(4 * c) as *mut v128, acc[4 * r + c]);
+                            }
+                        }
+                    }
+                }
+            }
+            if full < n {
+                for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+                    for (p, &xp) in x.iter().enumerate() {
+                        for (o, v) in o[full..].iter_mut().zip(&b[p * n + full..(p + 1) * n]) {
+                            *o += xp * v;
+                        }
+                    }
+                }
+            }
+            out
+        }
+
+        /// The largest `|v|` in `row` (0 for an empty row): the scalar fold's comparisons
+        /// (`f32x4.pmax` keeps its first operand unless the second is larger), four lanes
+        /// at a time.
+        #[inline(always)]
+        pub(super) fn abs_max(row: &[f32]) -> f32 {
+            let chunks = row.chunks_exact(4);
+            let tail = chunks.remainder();
+            let mut m = f32x4_splat(0.0);
+            for c in chunks {
+                // SAFETY: `c` holds 4 floats; v128_load allows unaligned addresses.
+                m = f32x4_pmax(
+                    m,
+                    f32x4_abs(unsafe { v128_load(c.as_ptr() as *const v128) }),
+                );
+            }
+            let lanes = [
+                f32x4_extract_lane::<0>(m),
+                f32x4_extract_lane::<1>(m),
+                f32x4_extract_lane::<2>(m),
+                f32x4_extract_lane::<3>(m),
+            ];
+            super::super::larger_abs(lanes.iter().chain(tail))
+        }
+
+        /// `out[i] = round_ties_even(row[i] · inv)` saturated to 16 bits: `f32x4.nearest`,
+        /// `i32x4.trunc_sat_f32x4_s`, `i16x8.narrow_i32x4_s` (saturating, like `as i16`).
+        #[inline(always)]
+        pub(super) fn quantize(row: &[f32], inv: f32, out: &mut [i16]) {
+            assert_eq!(row.len(), out.len());
+            let s = f32x4_splat(inv);
+            let mut p = 0;
+            // SAFETY: reads and writes 8 values at p with p + 8 ≤ len of both slices.
+            unsafe {
+                while p + 8 <= row.len() {
+                    let lo =
+                        f32x4_nearest(f32x4_mul(v128_load(row.as_ptr().add(p) as *const v128), s));
+                    let hi = f32x4_nearest(f32x4_mul(
+                        v128_load(row.as_ptr().add(p + 4) as *const v128),
+                        s,
+                    ));
+                    let q =
+                        i16x8_narrow_i32x4(i32x4_trunc_sat_f32x4(lo), i32x4_trunc_sat_f32x4(hi));
+                    v128_store(out.as_mut_ptr().add(p) as *mut v128, q);
+                    p += 8;
+                }
+            }
+            super::super::quantize_scalar(&row[p..], inv, &mut out[p..]);
+        }
+
+        /// The integer version: 16-bit inputs, int8 weights sign-extended to 16 bits as
+        /// they load (`i16x8.load8x8_s`), `i32x4.dot_i16x8_s` (8 multiply-adds each);
+        /// each accumulator's four lanes summed by shuffles ([`lane_sums`]), exact in 32
+        /// bits for inputs within [`super::INPUT_MAX`].
+        #[inline(always)]
+        pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i32; 2]; 4] {
             let k = w0.len();
             assert!(xs.iter().all(|x| x.len() == k) && w1.len() == k);
             let mut acc = [i32x4_splat(0); 8];
@@ -506,22 +604,45 @@ mod dense_impl {
                     p += 8;
                 }
             }
-            let mut sums = [[0i64; 2]; 4];
-            for r in 0..4 {
-                for c in 0..2 {
-                    let v = acc[2 * r + c];
-                    let mut s = i64::from(i32x4_extract_lane::<0>(v))
-                        + i64::from(i32x4_extract_lane::<1>(v))
-                        + i64::from(i32x4_extract_lane::<2>(v))
-                        + i64::from(i32x4_extract_lane::<3>(v));
-                    let w = if c == 0 { w0 } else { w1 };
-                    for q in p..k {
-                        s += i64::from(xs[r][q]) * i64::from(w[q]);
-                    }
-                    sums[r][c] = s;
-                }
-            }
-            sums
+            let first = lane_sums([acc[0], acc[2], acc[4], acc[6]]);
+            let second = lane_sums([acc[1], acc[3], acc[5], acc[7]]);
+            let tail = |x: &[i16], w: &[i8]| -> i32 {
+                x[p..]
+                    .iter()
+                    .zip(&w[p..])
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                    .sum()
+            };
+            core::array::from_fn(|r| {
+                [
+                    first[r].wrapping_add(tail(xs[r], w0)),
+                    second[r].wrapping_add(tail(xs[r], w1)),
+                ]
+            })
+        }
+
+        /// The lane sums of four vectors, `[Σ v[0], Σ v[1], Σ v[2], Σ v[3]]`: two rounds
+        /// of pairwise shuffles and adds (wrapping, as the lanes add).
+        #[inline(always)]
+        pub(super) fn lane_sums(v: [v128; 4]) -> [i32; 4] {
+            let s01 = i32x4_add(
+                i32x4_shuffle::<0, 4, 1, 5>(v[0], v[1]),
+                i32x4_shuffle::<2, 6, 3, 7>(v[0], v[1]),
+            );
+            let s23 = i32x4_add(
+                i32x4_shuffle::<0, 4, 1, 5>(v[2], v[3]),
+                i32x4_shuffle::<2, 6, 3, 7>(v[2], v[3]),
+            );
+            let t = i32x4_add(
+                i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
+                i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
+            );
+            [
+                i32x4_extract_lane::<0>(t),
+                i32x4_extract_lane::<1>(t),
+                i32x4_extract_lane::<2>(t),
+                i32x4_extract_lane::<3>(t),
+            ]
         }
     }
 
@@ -541,8 +662,6 @@ mod dense_impl {
         use core::arch::wasm32::*;
 
         use super::Int8Matrix;
-
-        pub(super) const INPUT_MAX: f32 = 8191.0;
 
         /// Each row of `x` (`k` wide) quantized to 14 bits and split into its high and
         /// low 7-bit bytes (row after row, `k` each), with one scale per row.
@@ -565,7 +684,7 @@ mod dense_impl {
             for ((row, hi), lo) in rows {
                 // The same scale and rounding as `wide`'s (f32.nearest, not round, a
                 // libm call in wasm); the loop below compiles to SIMD.
-                let (s, inv) = super::row_scale(row, INPUT_MAX);
+                let (s, inv) = super::row_scale(row);
                 for ((v, h), l) in row.iter().zip(hi.iter_mut()).zip(lo.iter_mut()) {
                     (*h, *l) = super::super::split_value((v * inv).round_ties_even() as i32);
                 }
@@ -591,17 +710,14 @@ mod dense_impl {
                 let (w0, w1) = (weight(j), weight(j1));
                 let pairs = [(i[0], i[1]), (i[2], i[3])];
                 let sums = pairs.map(|(a, c)| dot([hi(a), hi(c)], [lo(a), lo(c)], w0, w1));
-                let (sj, sj1) = (f64::from(m.scale[j]), f64::from(m.scale[j1]));
-                let mut out = [[0.0f32; 2]; 4];
-                for (r, o) in out.iter_mut().enumerate() {
-                    let s = f64::from(xs.scales[i[r]]);
+                let exact = core::array::from_fn(|r| {
                     let [w0_sum, w1_sum] = sums[r / 2][r % 2];
-                    *o = [
-                        (f64::from(w0_sum.wrapping_sub(offsets[j])) * s * sj) as f32,
-                        (f64::from(w1_sum.wrapping_sub(offsets[j1])) * s * sj1) as f32,
-                    ];
-                }
-                out
+                    [
+                        w0_sum.wrapping_sub(offsets[j]),
+                        w1_sum.wrapping_sub(offsets[j1]),
+                    ]
+                });
+                super::rescale(exact, i.map(|r| xs.scales[r]), m.scale[j], m.scale[j1])
             })
         }
 
@@ -670,19 +786,57 @@ mod dense_impl {
     /// The same products without SIMD (the `--no-simd` comparison build).
     #[cfg(not(target_feature = "simd128"))]
     mod micro {
+        pub(super) fn abs_max(row: &[f32]) -> f32 {
+            super::super::larger_abs(row)
+        }
+
+        pub(super) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
+            let mut out = vec![0.0f32; (a.len() / k.max(1)) * n];
+            for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+                for (&xp, row) in x.iter().zip(b.chunks_exact(n)) {
+                    for (o, v) in o.iter_mut().zip(row) {
+                        *o += xp * v;
+                    }
+                }
+            }
+            out
+        }
+
+        pub(super) fn quantize(row: &[f32], inv: f32, out: &mut [i16]) {
+            super::super::quantize_scalar(row, inv, out)
+        }
+
         pub(super) fn dot_f32(xs: [&[f32]; 4], w0: &[f32], w1: &[f32]) -> [[f32; 2]; 4] {
             xs.map(|x| [crate::vector::dot(x, w0), crate::vector::dot(x, w1)])
         }
 
-        pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i64; 2]; 4] {
+        pub(super) fn dot_int(xs: [&[i16]; 4], w0: &[i8], w1: &[i8]) -> [[i32; 2]; 4] {
             let dot = |x: &[i16], w: &[i8]| {
                 x.iter()
                     .zip(w)
-                    .map(|(&a, &b)| i64::from(a) * i64::from(b))
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
                     .sum()
             };
             xs.map(|x| [dot(x, w0), dot(x, w1)])
         }
+    }
+}
+
+/// The largest `|v|`, 0 if none is larger (comparisons, not `f32::max`: a libm call in
+/// wasm).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn larger_abs<'a>(values: impl IntoIterator<Item = &'a f32>) -> f32 {
+    values
+        .into_iter()
+        .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m })
+}
+
+/// `out[i] = round_ties_even(row[i] · inv) as i16`, one value at a time (`f32.nearest`,
+/// not `f32::round`: a libm call in wasm).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn quantize_scalar(row: &[f32], inv: f32, out: &mut [i16]) {
+    for (o, v) in out.iter_mut().zip(row) {
+        *o = (v * inv).round_ties_even() as i16;
     }
 }
 
@@ -767,44 +921,48 @@ fn erf(x: f32) -> f32 {
 /// Every row is a real token, so no mask is needed: packing without padding is what
 /// makes the result equal to the padded, masked batch.
 ///
-/// Per head, both products are matrix products run by [`products`] (the dense layer's
-/// register-blocked kernel in the browser): scores `= (q/√d)·kᵀ`, then, after an
-/// unnormalised softmax, context `= p·v` divided by each row's total. The `1/√d` scale
-/// (MiniLM: d = 32) is applied to `q` once, before the product.
+/// Per head, both products are [`matmul`]s: scores `= (q/√d)·kᵀ` (the keys stored
+/// transposed, their count padded with zero keys to a multiple of 16, the kernel's
+/// column block), then, after an unnormalised softmax over the real keys (the padding's
+/// scores set to 0), context `= p·v` (zero value rows for the padding) divided by each
+/// row's total. The `1/√d` scale (MiniLM: d = 32) is applied to `q` once.
 pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32]) {
     let len = qkv.len() / (3 * hidden);
     if len == 0 {
         return;
     }
     let d = hidden / heads;
+    let keys = len.next_multiple_of(16);
     let scale = 1.0 / (d as f32).sqrt();
     let mut q = vec![0.0f32; len * d];
-    let mut k = vec![0.0f32; len * d];
-    let mut v_t = vec![0.0f32; d * len]; // this head's values, transposed
+    let mut k_t = vec![0.0f32; d * keys]; // this head's keys, transposed
+    let mut v = vec![0.0f32; keys * d];
     for h in 0..heads {
         for (t, row) in qkv.chunks_exact(3 * hidden).enumerate() {
             let at = h * d;
             for (x, y) in q[t * d..(t + 1) * d].iter_mut().zip(&row[at..at + d]) {
                 *x = y * scale;
             }
-            k[t * d..(t + 1) * d].copy_from_slice(&row[hidden + at..hidden + at + d]);
-            for (i, &v) in row[2 * hidden + at..2 * hidden + at + d].iter().enumerate() {
-                v_t[i * len + t] = v;
+            for (i, &key) in row[hidden + at..hidden + at + d].iter().enumerate() {
+                k_t[i * keys + t] = key;
             }
+            v[t * d..(t + 1) * d].copy_from_slice(&row[2 * hidden + at..2 * hidden + at + d]);
         }
-        let mut scores = products(&q, &k, d);
+        let mut scores = matmul(&q, &k_t, d, keys);
         let mut totals = Vec::with_capacity(len);
-        for row in scores.chunks_exact_mut(len) {
+        for row in scores.chunks_exact_mut(keys) {
+            let (real, padding) = row.split_at_mut(len);
             // Comparisons, not f32::max (a libm call per value in wasm).
-            let max = row
+            let max = real
                 .iter()
                 .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
-            for s in row.iter_mut() {
+            for s in real.iter_mut() {
                 *s = exp(*s - max);
             }
-            totals.push(row.iter().sum::<f32>());
+            totals.push(real.iter().sum::<f32>());
+            padding.fill(0.0);
         }
-        let context = products(&scores, &v_t, len);
+        let context = matmul(&scores, &v, keys, d);
         for ((o, c), total) in out
             .chunks_exact_mut(hidden)
             .zip(context.chunks_exact(d))

@@ -44,8 +44,8 @@
 //! makes it once and checks it against a pinned SHA-256, as does the browser
 //! (`MODEL_FILES`). Natively the int8 matrices are expanded to f32 at load (same numbers as
 //! the file, candle's matmul); in the browser they stay int8 in memory (a quarter of the bytes
-//! to stream per question) and the dense kernel quantizes its input rows to 15-bit integers
-//! (per-row scale, error ≤ 3·10⁻⁵ of the row's maximum) and runs 16-bit integer dot products
+//! to stream per question) and the dense kernel quantizes its input rows to 14-bit integers
+//! (per-row scale, error ≤ 6·10⁻⁵ of the row's maximum) and runs 16-bit integer dot products
 //! (`i32x4.dot_i16x8_s`, exact 32-bit sums). Quality, measured: cosine to the Python
 //! reference ≥ 0.995 on every parity row natively and in Chromium (the test bar); int8 vs f32
 //! question vectors: mean cosine 0.99963, min 0.99938 over the 135 benefit questions; answer

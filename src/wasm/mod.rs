@@ -228,9 +228,9 @@
 //! target-feature=+simd128,+relaxed-simd`: the flag reaches benefind alone, so the second
 //! build reuses every dependency's artifacts (about 45 s more per `build.sh`). Relaxed
 //! SIMD's dot product is exact integer arithmetic when its second operand fits in 7 bits
-//! (which the kernel guarantees), so both builds compute the same numbers on every engine
-//! and CPU, up to their 14- vs 15-bit activations (cosine > 0.99999 between them, tested in
-//! each engine).
+//! (which the kernel guarantees), and both builds quantize activations to the same 14-bit
+//! integers and scale the exact sums back alike, so they compute the same numbers on every
+//! engine and CPU (tested in each engine).
 
 // The main module (engine, database, cloud) and the PDF module are two builds of this
 // crate: the PDF module (feature `pdf-module`) exports only the reader, so PDF support

@@ -54,9 +54,9 @@ function benefindPrecision(file) {
   const d = safetensorsDtypes(path.join(ROOT, "models/all-MiniLM-L6-v2", file));
   const list = Object.entries(d).sort().map(([k, v]) => `${v} ${k}`).join(", ");
   // benefind's embedder runs integer kernels exactly when the file holds I8 matrices
-  // (src/embed/quant.rs): per-row activations, 14-bit on 8-bit dot products with relaxed
-  // SIMD, 15-bit on i32x4.dot_i16x8_s without.
-  return d.I8 ? `int8 weights, integer matmuls on per-row activations (14-bit with relaxed SIMD, 15-bit without) (${file}: ${list} tensors)`
+  // (src/embed/quant.rs): 14-bit per-row activations, on i32x4.dot_i16x8_s or (relaxed
+  // SIMD, where faster) 8-bit dot products.
+  return d.I8 ? `int8 weights, integer matmuls on 14-bit per-row activations (${file}: ${list} tensors)`
     : `f32 (${file}: ${list} tensors)`;
 }
 const PRECISION = {

@@ -19,7 +19,7 @@ const SEED = "Is my annual checkup free?";
 
 /** The native CLI's answer on the same bundle. */
 // The page embeds questions with the int8 weights (its default download); the CLI is
-// asked to do the same, so both compute the same numbers (to the browser kernel's 15-bit
+// asked to do the same, so both compute the same numbers (to the browser kernel's 14-bit
 // input rounding).
 const native = new Map();
 function nativeSearch(question, policy) {
@@ -102,9 +102,8 @@ for (const engine of ENGINES) {
         assert.ok(got.every((r) => r.policy === policy), `${policy}: another plan's passage was shown`);
         const cli = nativeSearch(SEED, policy);
         assert.deepEqual(got.map((r) => r.id), cli.map((r) => r.id), "page and CLI rank alike");
-        // Same int8 weights; the CLI multiplies in f32, the page on integer activations
-        // (14-bit in the relaxed-SIMD build, 15-bit in the SIMD128 one): scores agree to
-        // a few 1e-4 (1.2e-4 seen), rankings exactly.
+        // Same int8 weights; the CLI multiplies in f32, the page on 14-bit integer
+        // activations: scores agree to a few 1e-4 (1.2e-4 seen), rankings exactly.
         got.forEach((r, i) => assert.ok(Math.abs(r.score - cli[i].score) < 5e-4, `${r.id}: ${r.score} vs ${cli[i].score}`));
         assert.ok(got[0].marks.length > 0, "matched words are highlighted");
         // The answer comes first: the CLI's answering sentence, highlighted, cited.

@@ -94,15 +94,17 @@ for (const engine of ENGINES) {
           .split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
         const cos = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) /
           Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
-        const toReference = [], betweenBuilds = [];
+        const toReference = [];
+        let betweenBuilds = 0;
         for (const r of rows) {
           const v = picked.embedOne(r.text);
           toReference.push(cos(v, r.embedding));
-          betweenBuilds.push(cos(v, baseline.embedOne(r.text)));
+          const w = baseline.embedOne(r.text);
+          betweenBuilds = Math.max(betweenBuilds, ...v.map((x, i) => Math.abs(x - w[i])));
         }
         return {
           relaxed: hasRelaxedSimd(), simd: picked.simd, baselineSimd: baseline.simd, stats: engine.stats().simd,
-          rows: rows.length, minToReference: Math.min(...toReference), minBetweenBuilds: Math.min(...betweenBuilds),
+          rows: rows.length, minToReference: Math.min(...toReference), maxBetweenBuilds: betweenBuilds,
         };
       });
       t.diagnostic(`${engine} runs the ${out.simd} build`);
@@ -114,8 +116,9 @@ for (const engine of ENGINES) {
       assert.ok(out.rows >= 10);
       // The int8 bar of tests/common/parity.rs (MIN_COSINE_INT8), in this engine's build.
       assert.ok(out.minToReference >= 0.995, `int8 cosine to the reference ${out.minToReference}`);
-      // 14-bit (relaxed) and 15-bit (SIMD128) activations: the same vectors to quantization.
-      assert.ok(out.minBetweenBuilds > 0.99999, `cosine between the two builds ${out.minBetweenBuilds}`);
+      // Both builds quantize to the same 14-bit integers, sum them exactly (whichever int8
+      // kernel the relaxed build timed as faster) and scale back alike: the same vectors.
+      assert.equal(out.maxBetweenBuilds, 0, "largest difference between the two builds' vectors");
     });
 
     test("hits, reports and stats have the fields benefind_wasm.d.ts declares", async () => {

@@ -220,7 +220,7 @@
 //! fp32 ONNX; the q8 peer's chunk vectors have cosine 0.953 on average (min 0.929) to the f32
 //! ones, and its top-3 agrees with benefind's (= fp32's) for only 12 of 20 questions.
 //! Per-tensor dynamic quantisation costs MiniLM that much; benefind's per-row weights and
-//! 14/15-bit per-row activations do not, and that per-row scaling is also why its int8 file
+//! 14-bit per-row activations do not, and that per-row scaling is also why its int8 file
 //! compresses less (21.26 vs 14.86 MB gzip).
 //!
 //! Corrected figures: the earlier table compared benefind int8 with a "q8" file that stored
