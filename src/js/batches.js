@@ -101,3 +101,41 @@ export async function shareBatches({ count, batch, helpers, embedHere, message, 
     for (const helper of helpers) helper.terminate();
   }
 }
+
+/**
+ * The helpers of one ingest, started as early as their number can be guessed: a PDF's
+ * page count is known before its pages are read, so its helpers load their model on the
+ * other cores while this worker reads and chunks the pages. `expect(chunks)` starts
+ * (`start()`) as many as `countFor(chunks)` says that many chunks get; `take(chunks)`
+ * hands over what the real count gets, starting more if the guess was short and
+ * terminating the rest; `release()` terminates every one not taken (an ingest that
+ * failed). A helper start resolves to the helper, or null where none could start.
+ * @param {() => Promise<Helper | null>} start
+ * @param {(chunks: number) => number} countFor
+ */
+export function earlyHelpers(start, countFor) {
+  /** @type {Promise<Helper | null>[]} */
+  let started = [];
+  const letGo = (/** @type {Promise<Helper | null>[]} */ list) => {
+    for (const p of list) p.then((h) => h?.terminate());
+  };
+  return {
+    /** @param {number} chunks */
+    expect(chunks) {
+      while (started.length < countFor(chunks)) started.push(start());
+    },
+    /** @param {number} chunks */
+    take(chunks) {
+      const want = countFor(chunks);
+      const kept = started.slice(0, want);
+      letGo(started.slice(want));
+      started = [];
+      while (kept.length < want) kept.push(start());
+      return kept;
+    },
+    release() {
+      letGo(started);
+      started = [];
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { Database, CloudIndex } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
 import { streamAnswer } from "./answer-stream.js";
-import { shareBatches } from "./batches.js";
+import { shareBatches, earlyHelpers } from "./batches.js";
 
 
 let db = null;
@@ -50,7 +50,7 @@ const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
  * (malformed file) leaves that wasm instance unusable: it is dropped and reported as a
  * damaged file.
  */
-async function readPdf(bytes, name) {
+async function readPdf(bytes, name, onPages) {
   let m;
   try {
     m = await loadPdfModule();
@@ -61,6 +61,7 @@ async function readPdf(bytes, name) {
   try {
     file = new m.PdfFile(new Uint8Array(bytes), name);
     const pages = file.pages;
+    onPages(pages);
     progress({ phase: "pdf", file: name, page: 0, pages });
     let page = 0;
     while (file.readNextPage()) {
@@ -121,13 +122,18 @@ function startHelper() {
   });
 }
 
+// Chunks per PDF page to expect before the pages are read: fewer than most documents
+// have (an 83-page handbook: 2.8; a dense SBC: 13), so a guess never starts a helper the
+// real count would not get.
+const CHUNKS_PER_PAGE_GUESS = 2;
+
 /**
- * Embeds `texts` on this worker and its helpers (batches.js shares the batches out); one
- * flat Float32Array in order. A helper that fails or stalls gives its batches back and
- * stops; this worker finishes whatever is left.
+ * Embeds `texts` on this worker and the `starting` helpers (batches.js shares the batches
+ * out); one flat Float32Array in order. A helper that fails or stalls gives its batches
+ * back and stops; this worker finishes whatever is left.
  */
-async function embedParallel(texts, dims, onProgress) {
-  const helpers = (await Promise.all(Array.from({ length: helperCount(texts.length) }, startHelper))).filter(Boolean);
+async function embedParallel(texts, dims, onProgress, starting) {
+  const helpers = (await Promise.all(starting)).filter(Boolean);
   const out = new Float32Array(texts.length * dims);
   let done = 0;
   // Each helper's largest wasm memory seen, for the report.
@@ -152,15 +158,18 @@ async function embedParallel(texts, dims, onProgress) {
   return { vectors: out, workers: helpers.length + 1, helperMemoryBytes };
 }
 
-/** Documents with `pdf` bytes become documents with `layout`; others pass through. */
-async function readDocuments(docs) {
+/**
+ * Documents with `pdf` bytes become documents with `layout`; others pass through.
+ * `onPages(n)` hears each PDF's page count before its pages are read.
+ */
+async function readDocuments(docs, onPages) {
   if (!Array.isArray(docs)) return docs;
   const out = [];
   for (const doc of docs) {
     if (doc && doc.pdf !== undefined) {
       const { pdf, name, ...rest } = doc;
       const fileName = name ?? rest.source ?? "document.pdf";
-      out.push({ ...rest, source: rest.source ?? fileName, layout: await readPdf(pdf, fileName) });
+      out.push({ ...rest, source: rest.source ?? fileName, layout: await readPdf(pdf, fileName, onPages) });
     } else {
       out.push(doc);
     }
@@ -297,20 +306,30 @@ const ops = {
     return need().query(q);
   },
   async ingest(input) {
-    const docs = await readDocuments(input);
-    if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
-    await sync();
-    const onProgress = (done, total) => progress({ phase: "ingest", done, total });
-    const texts = need().chunkTexts(docs);
-    let report;
-    if (modelFiles && helperCount(texts.length) > 0) {
-      const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress);
-      report = { ...(await need().ingestEmbedded(docs, vectors)), workers, helperMemoryBytes };
-    } else {
-      report = { ...(await need().ingest(docs, onProgress)), workers: 1, helperMemoryBytes: 0 };
+    const helpers = earlyHelpers(startHelper, helperCount);
+    let pages = 0;
+    const onPages = (n) => {
+      pages += n;
+      if (!cloud && modelFiles) helpers.expect(pages * CHUNKS_PER_PAGE_GUESS);
+    };
+    try {
+      const docs = await readDocuments(input, onPages);
+      if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
+      await sync();
+      const onProgress = (done, total) => progress({ phase: "ingest", done, total });
+      const texts = need().chunkTexts(docs);
+      let report;
+      if (modelFiles && helperCount(texts.length) > 0) {
+        const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress, helpers.take(texts.length));
+        report = { ...(await need().ingestEmbedded(docs, vectors)), workers, helperMemoryBytes };
+      } else {
+        report = { ...(await need().ingest(docs, onProgress)), workers: 1, helperMemoryBytes: 0 };
+      }
+      changed();
+      return report;
+    } finally {
+      helpers.release();
     }
-    changed();
-    return report;
   },
   async delete(ids) {
     if (cloud) return cloud.delete(ids);

@@ -98,3 +98,45 @@ test("a helper that goes silent is given up on after the stall time, and the ing
   const skips = helper((n) => (n === 1 ? "silent" : "ok"));
   await share(64, [skips, helper()], { stallMs: 150 });
 });
+
+test("helpers started on a guess are handed over, topped up or let go by the real count", { timeout: 10000 }, async () => {
+  const { earlyHelpers } = await import(path.join(ROOT, "src/js/batches.js"));
+  // As worker.js counts them: one helper per 8 chunks beyond the first batch, at most 3.
+  const countFor = (chunks) => Math.max(0, Math.min(3, Math.floor(chunks / 8) - 1));
+  const made = [];
+  const start = () => { const h = helper(); made.push(h); return Promise.resolve(h); };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  // A guess of 20 chunks starts one; the real 100 keep it and start two more.
+  let early = earlyHelpers(start, countFor);
+  early.expect(20);
+  early.expect(20);
+  assert.equal(made.length, 1, "a repeated guess starts nobody new");
+  let kept = await Promise.all(early.take(100));
+  assert.equal(kept.length, 3);
+  assert.equal(kept[0], made[0], "the helper started early is the first one used");
+  early.release();
+  await settle();
+  assert.ok(made.every((h) => !h.terminated), "release() lets go only helpers not taken");
+
+  // A guess of 100 starts three; the real 20 keep one and the other two are let go.
+  made.length = 0;
+  early = earlyHelpers(start, countFor);
+  early.expect(100);
+  kept = await Promise.all(early.take(20));
+  await settle();
+  assert.deepEqual([kept.length, made.length], [1, 3]);
+  assert.deepEqual(made.map((h) => h.terminated), [false, true, true]);
+
+  // An ingest that fails after the guess: every helper it started is let go.
+  made.length = 0;
+  early = earlyHelpers(start, countFor);
+  early.expect(40);
+  early.release();
+  await settle();
+  assert.ok(made.length === 3 && made.every((h) => h.terminated));
+  // A helper that could not start (null) is nothing to let go.
+  early = earlyHelpers(() => Promise.resolve(null), countFor);
+  early.expect(40);
+  assert.deepEqual(await Promise.all(early.take(40)), [null, null, null]);
+});
