@@ -135,18 +135,9 @@ mod dense_impl {
     }
 
     /// `a · b` for `a` of `m × k` and `b` of `k × n`, as `m × n` (attention's
-    /// products): each output row a sum of `b`'s rows scaled, which the compiler
-    /// vectorises along the row.
+    /// products): [`super::matmul_scalar`], which the compiler vectorises.
     pub(crate) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
-        let mut out = vec![0.0f32; (a.len() / k.max(1)) * n];
-        for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
-            for (&xp, row) in x.iter().zip(b.chunks_exact(n)) {
-                for (o, v) in o.iter_mut().zip(row) {
-                    *o += xp * v;
-                }
-            }
-        }
-        out
+        super::matmul_scalar(a, b, k, n)
     }
 
     /// `out[m·n + j] = x[m]·w[j] + b[j]` for `x` of `rows × k`: candle's matmul
@@ -755,33 +746,21 @@ mod dense_impl {
                     p += 16;
                 }
             }
-            // 128 · hi + lo per lane, then the four vectors' lane sums as one vector
-            // (two rounds of pairwise shuffles and adds).
+            // 128 · hi + lo per lane, then the four vectors' lane sums.
             let v: [v128; 4] =
                 core::array::from_fn(|i| i32x4_add(i32x4_shl(acc[2 * i], 7), acc[2 * i + 1]));
-            let s01 = i32x4_add(
-                i32x4_shuffle::<0, 4, 1, 5>(v[0], v[1]),
-                i32x4_shuffle::<2, 6, 3, 7>(v[0], v[1]),
-            );
-            let s23 = i32x4_add(
-                i32x4_shuffle::<0, 4, 1, 5>(v[2], v[3]),
-                i32x4_shuffle::<2, 6, 3, 7>(v[2], v[3]),
-            );
-            let t = i32x4_add(
-                i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
-                i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
-            );
+            let t = super::micro::lane_sums(v);
             let tail = |r: usize, w: &[i8]| {
                 super::super::split_dot(&hi[r][p..], &lo[r][p..], &w[p..]) as i32
             };
             [
                 [
-                    i32x4_extract_lane::<0>(t).wrapping_add(tail(0, w0)),
-                    i32x4_extract_lane::<1>(t).wrapping_add(tail(0, w1)),
+                    t[0].wrapping_add(tail(0, w0)),
+                    t[1].wrapping_add(tail(0, w1)),
                 ],
                 [
-                    i32x4_extract_lane::<2>(t).wrapping_add(tail(1, w0)),
-                    i32x4_extract_lane::<3>(t).wrapping_add(tail(1, w1)),
+                    t[2].wrapping_add(tail(1, w0)),
+                    t[3].wrapping_add(tail(1, w1)),
                 ],
             ]
         }
@@ -795,15 +774,7 @@ mod dense_impl {
         }
 
         pub(super) fn matmul(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
-            let mut out = vec![0.0f32; (a.len() / k.max(1)) * n];
-            for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
-                for (&xp, row) in x.iter().zip(b.chunks_exact(n)) {
-                    for (o, v) in o.iter_mut().zip(row) {
-                        *o += xp * v;
-                    }
-                }
-            }
-            out
+            super::super::matmul_scalar(a, b, k, n)
         }
 
         pub(super) fn quantize(row: &[f32], inv: f32, out: &mut [i16]) {
@@ -824,6 +795,24 @@ mod dense_impl {
             xs.map(|x| [dot(x, w0), dot(x, w1)])
         }
     }
+}
+
+/// `a · b` for `a` of `m × k` and `b` of `k × n`, as `m × n`: each output row a sum of
+/// `b`'s rows scaled (element-wise along the row, which the compiler vectorises).
+#[cfg_attr(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    allow(dead_code)
+)]
+fn matmul_scalar(a: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; (a.len() / k.max(1)) * n];
+    for (x, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+        for (&xp, row) in x.iter().zip(b.chunks_exact(n)) {
+            for (o, v) in o.iter_mut().zip(row) {
+                *o += xp * v;
+            }
+        }
+    }
+    out
 }
 
 /// The largest `|v|`, 0 if none is larger (comparisons, not `f32::max`: a libm call in
