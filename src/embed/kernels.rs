@@ -297,8 +297,9 @@ mod dense_impl {
     /// timed on the clock the wasm facade sets ([`super::super::set_clock`]):
     /// alternately, four times each, for at least [`WINDOW_MS`] each, on 16 synthetic
     /// rows against the weight at hand, and each kernel's fastest window compared (about
-    /// 70 ms at model load; two windows each, summed, picked the slower kernel on a busy
-    /// machine, 1.29× slower on ingest batches). Without a clock the
+    /// 70 ms at model load; two windows each, summed, picked the split kernel in 4 of 5
+    /// loads made while another instance was compiling, on a CPU where it embeds 1.44×
+    /// slower). Without a clock the
     /// split kernel runs. The choice changes speed only: both kernels compute the same
     /// bits.
     #[cfg(target_feature = "relaxed-simd")]
