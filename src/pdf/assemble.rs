@@ -190,17 +190,19 @@ fn normalize(text: &str) -> String {
 }
 
 /// The key that makes a running header or footer the same on every page: lower case,
-/// digits as `#`.
+/// each run of digits as one `#` ("Page 9 of 83" and "Page 12 of 83" are one footer).
 fn margin_key(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_digit() {
-                '#'
-            } else {
-                c.to_ascii_lowercase()
+    let mut key = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !key.ends_with('#') {
+                key.push('#');
             }
-        })
-        .collect()
+        } else {
+            key.push(c.to_ascii_lowercase());
+        }
+    }
+    key
 }
 
 /// Whether a line is only a page number ("3", "Page 3 of 8", "- 3 -").
@@ -747,6 +749,33 @@ mod tests {
             ],
             "the footer goes, a sentence cut by the page break stays whole, a larger line \
              after a page break starts a paragraph of its own"
+        );
+    }
+
+    #[test]
+    fn a_running_footer_whose_page_number_gains_a_digit_is_still_dropped() {
+        // Pages 1-9 and 10-12 differ in digit count; none of the footers may stay.
+        let pages: Vec<PageInk> = (1..=12)
+            .map(|n| {
+                page(
+                    n,
+                    vec![
+                        words(&format!("Benefit {n} is covered."), 50.0, 700.0, 10.0),
+                        words(
+                            &format!("Member Handbook - Page {n} of 12"),
+                            50.0,
+                            30.0,
+                            8.0,
+                        ),
+                    ],
+                )
+            })
+            .collect();
+        let got = outline(&layout(&pages));
+        assert_eq!(got.len(), 12, "{got:?}");
+        assert!(
+            got.iter().all(|b| !b.contains("Handbook")),
+            "a footer stayed: {got:?}"
         );
     }
 
