@@ -42,8 +42,20 @@ async function loadPdfModule() {
   return pdfModule;
 }
 
-/** Gives the worker's other events (another tab's change notice, helpers' results) a turn. */
-const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Gives the worker's other events (another tab's change notice, helpers'
+ * results) a turn: a message to itself, queued behind them. Not `setTimeout(0)`, which
+ * engines clamp to 4 ms once calls nest, as they do here (reading an 83-page PDF spent
+ * 0.3 s of its 0.44 s waiting on those clamps).
+ */
+const yieldToEvents = () => /** @type {Promise<void>} */ (new Promise((resolve) => {
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => {
+    port1.close();
+    resolve();
+  };
+  port2.postMessage(null);
+}));
 
 /**
  * Reads a PDF into the layout `ingest` takes, page by page with progress. A parser trap
