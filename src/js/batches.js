@@ -16,10 +16,10 @@
 /**
  * Embeds batches `[start, start + batch)` of `count` texts, each exactly once: this
  * worker takes them one at a time (`embedHere`, yielding to its other events between
- * batches), and each helper keeps two queued, so it never waits for this worker (busy
- * with its own batch) to hand it the next one. A helper that fails (an error, a
- * message that cannot be read, `{ok: false}`) or stalls — batches in flight and no
- * answer for `stallMs` — is terminated and its batches go back to the queue; this
+ * batches), and each helper keeps two queued, from the start, so it never waits for
+ * this worker (busy with its own batch) to hand it the next one. A helper that fails
+ * (an error, a message that cannot be read, `{ok: false}`) or stalls — batches in
+ * flight and no answer for `stallMs` — is terminated and its batches go back to the queue; this
  * worker finishes whatever is left, so a helper can slow an ingest down but never hang
  * it. `onBatch` hears of each batch once, with the helper that embedded it and its
  * answer (none for this worker's own).
@@ -88,6 +88,9 @@ export async function shareBatches({ count, batch, helpers, embedHere, message, 
   });
 
   const runHere = async () => {
+    // A turn first, so that the helpers take their first batches (runHelper below)
+    // before this worker blocks on one of its own for as long as it embeds.
+    await null;
     for (let start = queue.shift(); start !== undefined; start = queue.shift()) {
       onBatch(start, embedHere(start, end(start)));
       await yieldToEvents();

@@ -140,3 +140,17 @@ test("helpers started on a guess are handed over, topped up or let go by the rea
   early.expect(40);
   assert.deepEqual(await Promise.all(early.take(40)), [null, null, null]);
 });
+
+test("helpers take their first batches before this worker blocks on its first one", { timeout: 10000 }, async () => {
+  const a = helper(), b = helper();
+  let helpersHadWork = false;
+  await shareBatches({
+    count: 64, batch: 8, helpers: [a, b],
+    embedHere: (start, end) => { helpersHadWork ||= a.received === 2 && b.received === 2; return vectorsOf(start, end); },
+    message: (start, end) => ({ start, end }),
+    onBatch: () => {},
+    yieldToEvents: () => new Promise((resolve) => setTimeout(resolve, 5)),
+    stallMs: 200,
+  });
+  assert.ok(helpersHadWork, "each helper held two batches when this worker started its first");
+});
