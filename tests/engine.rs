@@ -117,6 +117,50 @@ fn reingest_replaces_and_delete_by_document() {
 }
 
 #[test]
+fn chunked_once_then_stored_with_vectors_from_elsewhere() {
+    let mut e = engine();
+    let docs = [
+        doc(DENTAL, "PPO_PLUS", None),
+        doc(VISION, "PPO_PLUS", Some("vision")),
+    ];
+    let chunked = e.chunk_for_ingest(&docs).expect("chunk");
+    let texts: Vec<&str> = chunked.texts().collect();
+    assert_eq!(texts.len(), chunked.len());
+    let vectors: Vec<f32> = e.embedder().embed(&texts).expect("embed").concat();
+
+    // Wrong counts are refused, naming both.
+    let err = e
+        .prepare_ingest_chunked(chunked.clone(), vectors[..384].to_vec())
+        .expect_err("one vector for two chunks");
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("384 vector values were given for 2 chunks") && m.contains("768 were expected")),
+        "{err}"
+    );
+
+    // Chunked, then the policy gained chunks: the id-less document's numbers are stale.
+    let mut other = engine();
+    let stale = other.chunk_for_ingest(&docs).expect("chunk");
+    other
+        .ingest(&[doc(VISION, "PPO_PLUS", None)])
+        .expect("ingest");
+    let err = other
+        .prepare_ingest_chunked(stale, vectors.clone())
+        .expect_err("numbered before the collection changed");
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("PPO_PLUS") && m.contains("chunk them again")),
+        "{err}"
+    );
+    assert_eq!(other.collection().len(), 1, "nothing was added");
+
+    // The right vectors: stored as ingest would store them, searchable.
+    let prepared = e.prepare_ingest_chunked(chunked, vectors).expect("prepare");
+    let report = e.apply_ingest(prepared).expect("apply");
+    assert_eq!(report.ids, ["PPO_PLUS_chunk_0000", "vision_chunk_0000"]);
+    let hits = e.search("dental cleaning", "PPO_PLUS").expect("search");
+    assert_eq!(hits[0].id, "PPO_PLUS_chunk_0000");
+}
+
+#[test]
 fn query_errors_are_clear() {
     let mut e = engine();
     e.ingest(&[doc(DENTAL, "PPO_PLUS", None)]).expect("ingest");

@@ -294,6 +294,37 @@ pub struct PreparedIngest {
     pub report: IngestReport,
 }
 
+/// Documents chunked for an ingest whose vectors are embedded elsewhere (the browser
+/// embeds in several workers): [`Engine::chunk_for_ingest`] makes it,
+/// [`Engine::prepare_ingest_chunked`] takes it with the vectors of its
+/// [`texts`](Self::texts), so the documents are chunked once.
+#[derive(Debug, Clone)]
+pub struct ChunkedIngest {
+    /// The ids of the documents that have one (their older chunks are replaced).
+    doc_ids: Vec<String>,
+    records: Vec<Record>,
+    /// For documents without an id: the first chunk number each policy's ids were
+    /// given, which is only right while the collection has not changed.
+    first_indexes: Vec<(String, usize)>,
+}
+
+impl ChunkedIngest {
+    /// The texts to embed, in order.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.records.iter().map(|r| r.text.as_str())
+    }
+
+    /// How many chunks.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are none (never, for documents that chunked without error).
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
 /// Records, vectors and their index, under one dimension contract.
 pub struct Collection {
     model_id: String,
@@ -957,8 +988,22 @@ impl Engine {
 
     /// Chunks documents into records (ids and metadata assigned), without embedding.
     pub fn chunk(&self, docs: &[IngestDoc]) -> Result<Vec<Record>> {
-        chunk_docs(docs, &self.embedder, &self.chunking, &mut |policy| {
-            self.collection.next_chunk_index(policy)
+        Ok(self.chunk_for_ingest(docs)?.records)
+    }
+
+    /// Chunks documents for [`prepare_ingest_chunked`](Self::prepare_ingest_chunked),
+    /// which takes them with vectors embedded elsewhere.
+    pub fn chunk_for_ingest(&self, docs: &[IngestDoc]) -> Result<ChunkedIngest> {
+        let mut first_indexes = Vec::new();
+        let records = chunk_docs(docs, &self.embedder, &self.chunking, &mut |policy| {
+            let first = self.collection.next_chunk_index(policy);
+            first_indexes.push((policy.to_owned(), first));
+            first
+        })?;
+        Ok(ChunkedIngest {
+            doc_ids: docs.iter().filter_map(|d| d.id.clone()).collect(),
+            records,
+            first_indexes,
         })
     }
 
@@ -986,21 +1031,27 @@ impl Engine {
         docs: &[IngestDoc],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<PreparedIngest> {
-        let records = self.chunk(docs)?;
-        let vectors = self.embed_records(&records, progress)?;
-        self.prepared(docs, records, vectors)
+        let chunked = self.chunk_for_ingest(docs)?;
+        let vectors = self.embed_records(&chunked.records, progress)?;
+        self.prepared(&chunked.doc_ids, chunked.records, vectors)
     }
 
     /// [`prepare_ingest`](Self::prepare_ingest) with the vectors embedded elsewhere (the
     /// browser embeds in several workers): `vectors` holds one vector of this engine's
-    /// dimension for each chunk of [`chunk(docs)`](Self::chunk), in order. Errors with
-    /// [`Error::InvalidInput`] naming both counts when the numbers do not match.
-    pub fn prepare_ingest_embedded(
+    /// dimension for each of `chunked`'s texts, in order. Errors with
+    /// [`Error::InvalidInput`] naming both counts when the numbers do not match, and when
+    /// the collection gained chunks of a policy whose id-less documents were numbered
+    /// after them since `chunked` was made.
+    pub fn prepare_ingest_chunked(
         &self,
-        docs: &[IngestDoc],
+        chunked: ChunkedIngest,
         vectors: Vec<f32>,
     ) -> Result<PreparedIngest> {
-        let records = self.chunk(docs)?;
+        let ChunkedIngest {
+            doc_ids,
+            records,
+            first_indexes,
+        } = chunked;
         let dims = self.embedder.dims();
         if vectors.len() != records.len() * dims {
             return Err(Error::InvalidInput(format!(
@@ -1010,22 +1061,30 @@ impl Engine {
                 records.len() * dims
             )));
         }
-        self.prepared(docs, records, vectors)
+        for (policy, first) in &first_indexes {
+            let now = self.collection.next_chunk_index(policy);
+            if now != *first {
+                return Err(Error::InvalidInput(format!(
+                    "policy {policy} has chunks up to number {now} now, but these documents \
+                     were numbered from {first} when they were chunked: chunk them again"
+                )));
+            }
+        }
+        self.prepared(&doc_ids, records, vectors)
     }
 
     /// Validates chunks and their vectors into a prepared ingest.
     fn prepared(
         &self,
-        docs: &[IngestDoc],
+        doc_ids: &[String],
         records: Vec<Record>,
         vectors: Vec<f32>,
     ) -> Result<PreparedIngest> {
         // Replacing a document replaces all its old chunks, not only same-numbered ones.
-        let doc_ids: Vec<String> = docs.iter().filter_map(|d| d.id.clone()).collect();
         let new_ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let stale: Vec<String> = self
             .collection
-            .matching_ids(&doc_ids)
+            .matching_ids(doc_ids)
             .into_iter()
             .filter(|id| !new_ids.contains(id.as_str()))
             .collect();

@@ -329,16 +329,20 @@ const ops = {
       if (cloud) return cloud.ingest(docs, (done, total) => progress({ phase: "ingest", done, total }));
       await sync();
       const onProgress = (done, total) => progress({ phase: "ingest", done, total });
-      const texts = need().chunkTexts(docs);
-      let report;
-      if (modelFiles && helperCount(texts.length) > 0) {
+      // Chunked once: the texts are embedded here and on the helpers, and the same
+      // chunks are stored with their vectors.
+      let chunked = need().chunkForIngest(docs);
+      try {
+        const texts = chunked.texts();
         const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress, helpers.take(texts.length));
-        report = { ...(await need().ingestEmbedded(docs, vectors)), workers, helperMemoryBytes };
-      } else {
-        report = { ...(await need().ingest(docs, onProgress)), workers: 1, helperMemoryBytes: 0 };
+        const stored = need().ingestChunked(chunked, vectors);
+        chunked = null;
+        const report = { ...(await stored), workers, helperMemoryBytes };
+        changed();
+        return report;
+      } finally {
+        chunked?.free();
       }
-      changed();
-      return report;
     } finally {
       helpers.release();
     }

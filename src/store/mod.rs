@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
-use crate::engine::{Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
+use crate::engine::{ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
 use crate::error::{Error, Result};
 
 /// The stored layout's version; bumped when the meaning of stored records changes.
@@ -560,28 +560,21 @@ impl<S: Store> Database<S> {
         self.commit_ingest(prepared).await
     }
 
-    /// The texts [`ingest`](Self::ingest) would embed for `docs`, in order: embed them
-    /// elsewhere (several workers) and pass the vectors to
-    /// [`ingest_embedded`](Self::ingest_embedded).
-    pub fn chunk_texts(&self, docs: &[IngestDoc]) -> Result<Vec<String>> {
-        Ok(self
-            .engine
-            .chunk(&with_ids(docs))?
-            .into_iter()
-            .map(|r| r.text)
-            .collect())
+    /// `docs` chunked as [`ingest`](Self::ingest) would chunk them: embed their
+    /// [`texts`](ChunkedIngest::texts) elsewhere (several workers) and pass the vectors to
+    /// [`ingest_chunked`](Self::ingest_chunked).
+    pub fn chunk_for_ingest(&self, docs: &[IngestDoc]) -> Result<ChunkedIngest> {
+        self.engine.chunk_for_ingest(&with_ids(docs))
     }
 
-    /// [`ingest`](Self::ingest) with the vectors of [`chunk_texts`](Self::chunk_texts)
-    /// (flat, in order); all or nothing, checked as if embedded here.
-    pub async fn ingest_embedded(
+    /// [`ingest`](Self::ingest) with the vectors of `chunked`'s texts (flat, in order);
+    /// all or nothing, checked as if embedded here.
+    pub async fn ingest_chunked(
         &mut self,
-        docs: &[IngestDoc],
+        chunked: ChunkedIngest,
         vectors: Vec<f32>,
     ) -> Result<IngestReport> {
-        let prepared = self
-            .engine
-            .prepare_ingest_embedded(&with_ids(docs), vectors)?;
+        let prepared = self.engine.prepare_ingest_chunked(chunked, vectors)?;
         self.commit_ingest(prepared).await
     }
 

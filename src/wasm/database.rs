@@ -11,13 +11,29 @@ use wasm_bindgen_futures::future_to_promise;
 use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::engine::model;
 use super::{from_js, js_error, progress_callback, to_js};
+use crate::engine::ChunkedIngest;
 use crate::store::{idb::BrowserStore, Database};
 use crate::{Error, ErrorCode, IngestDoc, Query};
 
-/// Where an ingest's vectors come from: embedded here (with progress), or given.
-enum Vectors {
-    Embed(Option<js_sys::Function>),
-    Given(Vec<f32>),
+/// What an ingest starts from: documents to chunk and embed here (with progress), or
+/// documents chunked by `chunkForIngest` with vectors embedded elsewhere.
+enum Input {
+    Embed(Vec<IngestDoc>, Option<js_sys::Function>),
+    Embedded(ChunkedIngest, Vec<f32>),
+}
+
+/// Documents chunked for an ingest whose vectors are embedded elsewhere
+/// (`Database.chunkForIngest`): `texts()` to embed, then `Database.ingestChunked`, which
+/// takes it, so the documents are chunked once.
+#[wasm_bindgen(js_name = ChunkedDocs)]
+pub struct JsChunkedDocs(ChunkedIngest);
+
+#[wasm_bindgen(js_class = ChunkedDocs)]
+impl JsChunkedDocs {
+    /// The texts to embed, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.0.texts().map(str::to_owned).collect()
+    }
 }
 
 /// The database, or why it is not there: an async operation has it out (it is never
@@ -148,17 +164,25 @@ impl JsDatabase {
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
         on_progress: Option<js_sys::Function>,
     ) -> Promise {
-        self.run_ingest(docs, Vectors::Embed(on_progress))
+        match from_js(docs, "documents") {
+            Ok(docs) => self.run_ingest(Input::Embed(docs, on_progress)),
+            Err(e) => Promise::reject(&e),
+        }
     }
 
-    /// The texts `ingest(docs)` would embed, in order (to embed them in several workers).
-    #[wasm_bindgen(js_name = chunkTexts)]
-    pub fn chunk_texts(
+    /// The documents `ingest(docs)` would store, chunked (to embed them in several
+    /// workers, then `ingestChunked`).
+    #[wasm_bindgen(js_name = chunkForIngest)]
+    pub fn chunk_for_ingest(
         &self,
         #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
-    ) -> Result<Vec<String>, JsValue> {
+    ) -> Result<JsChunkedDocs, JsValue> {
         let docs: Vec<IngestDoc> = from_js(docs, "documents")?;
-        self.with(|db| db.chunk_texts(&docs).map_err(js_error))
+        self.with(|db| {
+            db.chunk_for_ingest(&docs)
+                .map(JsChunkedDocs)
+                .map_err(js_error)
+        })
     }
 
     /// Embeds texts with this database's embedder: one flat `Float32Array`.
@@ -170,30 +194,25 @@ impl JsDatabase {
         })
     }
 
-    /// `ingest` with the vectors of `chunkTexts(docs)` embedded elsewhere (flat, in
-    /// order); all or nothing, checked as if embedded here.
-    #[wasm_bindgen(js_name = ingestEmbedded, unchecked_return_type = "Promise<IngestReport>")]
-    pub fn ingest_embedded(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
-        vectors: Vec<f32>,
-    ) -> Promise {
-        self.run_ingest(docs, Vectors::Given(vectors))
+    /// `ingest` of chunked documents with the vectors of their `texts()` embedded
+    /// elsewhere (flat, in order); all or nothing, checked as if embedded here. Takes
+    /// `chunked` (it cannot be used again).
+    #[wasm_bindgen(js_name = ingestChunked, unchecked_return_type = "Promise<IngestReport>")]
+    pub fn ingest_chunked(&self, chunked: JsChunkedDocs, vectors: Vec<f32>) -> Promise {
+        self.run_ingest(Input::Embedded(chunked.0, vectors))
     }
 
     /// An ingest, one operation at a time: the database is taken for its duration.
-    fn run_ingest(&self, docs: JsValue, vectors: Vectors) -> Promise {
+    fn run_ingest(&self, input: Input) -> Promise {
         let inner = self.inner.clone();
-        let docs: Result<Vec<IngestDoc>, JsValue> = from_js(docs, "documents");
         future_to_promise(async move {
-            let docs = docs?;
             let mut db = take(&inner)?;
-            let report = match vectors {
-                Vectors::Embed(on_progress) => {
+            let report = match input {
+                Input::Embed(docs, on_progress) => {
                     let mut progress = progress_callback(on_progress);
                     db.ingest(&docs, &mut progress).await
                 }
-                Vectors::Given(vectors) => db.ingest_embedded(&docs, vectors).await,
+                Input::Embedded(chunked, vectors) => db.ingest_chunked(chunked, vectors).await,
             };
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)

@@ -54,11 +54,11 @@
 //! `search`, `query`, `ingest` and `delete` as above (a question ranks hybrid: the proxy
 //! re-ranks S3 Vectors' best with their words).
 //!
-//! An ingest uses every core without cross-origin isolation: the worker chunks, then embeds
-//! batches itself while helper workers (`embedder-worker.js`, one per further core, each its
-//! own wasm instance and model copy) embed others, and writes all vectors in one transaction
-//! (`Database.chunkTexts` / `embed` / `ingestEmbedded`; `open({ingestWorkers: 1})` keeps it
-//! to the one worker). A helper that fails, or has a batch and says nothing for a minute,
+//! An ingest uses every core without cross-origin isolation: the worker chunks (once), then
+//! embeds batches itself while helper workers (`embedder-worker.js`, one per further core,
+//! each its own wasm instance and model copy) embed others, and writes those chunks with all
+//! vectors in one transaction (`Database.chunkForIngest` / `embed` / `ingestChunked`;
+//! `open({ingestWorkers: 1})` keeps it to the one worker). A helper that fails, or has a batch and says nothing for a minute,
 //! is let go and the worker embeds its batches itself (`batches.js`): a helper can slow an
 //! ingest, never hang it.
 //!

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use benefind::engine::bundle::Record;
 use benefind::pdf::{read_pdf, PdfLimits};
 use benefind::{Embedder, Engine, IngestDoc};
 use serde_json::{json, Map, Value};
@@ -31,22 +30,21 @@ fn peak_rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Embeds records' texts on `threads` threads, each with its own embedder (loaded before
+/// Embeds texts on `threads` threads, each with its own embedder (loaded before
 /// the clock starts, as the browser's helpers are warm after their first batch); the
 /// flat vectors in order and the seconds taken.
-fn embed_on(embedders: &[Embedder], records: &[Record]) -> anyhow::Result<(Vec<f32>, f64)> {
-    let share = records.len().div_ceil(embedders.len()).max(1);
+fn embed_on(embedders: &[Embedder], texts: &[&str]) -> anyhow::Result<(Vec<f32>, f64)> {
+    let share = texts.len().div_ceil(embedders.len()).max(1);
     let started = Instant::now();
     let parts: Vec<anyhow::Result<Vec<f32>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = records
+        let handles: Vec<_> = texts
             .chunks(share)
             .zip(embedders)
             .map(|(part, embedder)| {
                 scope.spawn(move || -> anyhow::Result<Vec<f32>> {
                     let mut out = Vec::new();
                     for batch in part.chunks(8) {
-                        let texts: Vec<&str> = batch.iter().map(|r| r.text.as_str()).collect();
-                        for v in embedder.embed(&texts)? {
+                        for v in embedder.embed(batch)? {
                             out.extend_from_slice(&v);
                         }
                     }
@@ -99,12 +97,15 @@ fn measure(model: &ModelArgs, path: &Path, threads: usize) -> anyhow::Result<Val
         .collect::<anyhow::Result<_>>()?;
     let mut engine = Engine::empty(model.load()?)?;
     let started = Instant::now();
-    let records = engine.chunk(std::slice::from_ref(&doc))?;
+    let chunked = engine.chunk_for_ingest(std::slice::from_ref(&doc))?;
     let chunk_s = started.elapsed().as_secs_f64();
-    let (_, sequential_s) = embed_on(&embedders[..1], &records)?;
-    let (vectors, parallel_s) = embed_on(&embedders, &records)?;
+    let texts: Vec<&str> = chunked.texts().collect();
+    let (_, sequential_s) = embed_on(&embedders[..1], &texts)?;
+    let (vectors, parallel_s) = embed_on(&embedders, &texts)?;
+    let n = texts.len() as f64;
+    let chunks = texts.len();
     let started = Instant::now();
-    let prepared = engine.prepare_ingest_embedded(std::slice::from_ref(&doc), vectors)?;
+    let prepared = engine.prepare_ingest_chunked(chunked, vectors)?;
     engine.apply_ingest(prepared)?;
     let index_s = started.elapsed().as_secs_f64();
     let rows = layout
@@ -112,13 +113,12 @@ fn measure(model: &ModelArgs, path: &Path, threads: usize) -> anyhow::Result<Val
         .iter()
         .filter(|b| matches!(b, benefind::engine::chunk::LayoutBlock::Row { .. }))
         .count();
-    let n = records.len() as f64;
     Ok(json!({
         "file": name,
         "bytes": bytes.len(),
         "pages": layout.pages,
         "table_rows": rows,
-        "chunks": records.len(),
+        "chunks": chunks,
         "extract_s": extract_s,
         "chunk_s": chunk_s,
         "threads": embedders.len(),
