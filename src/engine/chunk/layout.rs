@@ -99,18 +99,26 @@ pub fn chunk_layout(
     Ok(with_pages(&owned, chunks))
 }
 
-/// Headings that are not structure: the same text as a heading on two or more pages (a
-/// running header the page-header filter kept, such as the plan name atop some pages).
+/// Headings that are not structure: the same text as a heading on two or more pages,
+/// each time the first thing on its page (a running header the page-header filter kept,
+/// such as the plan name atop some pages of an SBC). The same heading text set within
+/// pages is structure ("Limitations" in each chapter of a handbook, "Deductible" in each
+/// plan's part) and stays a section heading everywhere.
 fn running_headings(layout: &Layout) -> HashSet<&str> {
-    let mut pages: HashMap<&str, HashSet<u32>> = HashMap::new();
+    // Per heading text: its pages, and whether it opened every one of them.
+    let mut seen: HashMap<&str, (HashSet<u32>, bool)> = HashMap::new();
+    let mut previous_page = None;
     for block in &layout.blocks {
+        let opens_page = previous_page != Some(block.page());
+        previous_page = Some(block.page());
         if let LayoutBlock::Heading { text, page, .. } = block {
-            pages.entry(text.trim()).or_default().insert(*page);
+            let (pages, always_first) = seen.entry(text.trim()).or_insert((HashSet::new(), true));
+            pages.insert(*page);
+            *always_first &= opens_page;
         }
     }
-    pages
-        .into_iter()
-        .filter(|(_, on)| on.len() > 1)
+    seen.into_iter()
+        .filter(|(_, (pages, always_first))| pages.len() > 1 && *always_first)
         .map(|(text, _)| text)
         .collect()
 }
@@ -345,11 +353,11 @@ mod tests {
                     &[("Common Medical Event", "If you need help"), ("Cost", "$5")],
                     1,
                 ),
-                heading(plan, 1),
-                heading("Coverage Examples", 1),
-                para("Having a baby.", 1),
                 heading(plan, 2),
-                para("Questions and answers.", 2),
+                heading("Coverage Examples", 2),
+                para("Having a baby.", 2),
+                heading(plan, 3),
+                para("Questions and answers.", 3),
             ],
         };
         let got = chunks(&layout, 256);
@@ -363,6 +371,37 @@ mod tests {
             "{got:#?}"
         );
         assert!(got.iter().all(|c| !c.text.contains("Kaiser")), "{got:#?}");
+    }
+
+    #[test]
+    fn a_heading_repeated_within_pages_stays_a_section() {
+        // A handbook with a part per plan, each with its own "Deductible": set within
+        // the pages, not atop them, so structure, not a running header.
+        let heading = |level, text: &str, page| LayoutBlock::Heading {
+            level,
+            text: text.into(),
+            page,
+        };
+        let layout = Layout {
+            pages: 2,
+            blocks: vec![
+                heading(1, "Member Handbook", 1),
+                heading(2, "PPO Plus", 1),
+                heading(3, "Deductible", 1),
+                para("The PPO deductible is $500.", 1),
+                para("Claims are filed for you.", 2),
+                heading(2, "HMO Select", 2),
+                heading(3, "Deductible", 2),
+                para("The HMO has no deductible.", 2),
+            ],
+        };
+        let got = chunks(&layout, 256);
+        let sections: Vec<&str> = got.iter().map(|c| c.section.as_str()).collect();
+        assert_eq!(
+            sections,
+            ["PPO Plus > Deductible", "HMO Select > Deductible"],
+            "{got:#?}"
+        );
     }
 
     #[test]
