@@ -4,8 +4,10 @@
 //! * Headings open sections as Markdown headings do; paragraphs under a heading are
 //!   packed together by the module's rules. A heading that opens the document is its
 //!   title: like a Markdown title it is the path of the text before the next heading
-//!   only, never of rows or later sections. A heading whose text recurs on another page
-//!   is a running header (the plan's name atop some pages) and opens nothing.
+//!   only, never of rows or later sections. A heading that opens every page it is on,
+//!   two or more, is a running header (the plan's name atop some pages) and opens
+//!   nothing; the same heading text set within pages ("Deductible" in each plan's part)
+//!   is structure.
 //! * Every table row is a section of its own, so it becomes one chunk (more only if it
 //!   is longer than the window): its path is the headings above the table plus
 //!   `first column header: first cell` (an SBC row's "Common Medical Event"), and its
