@@ -10,17 +10,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::engine::model;
-use super::{from_js, js_error, progress_callback, to_js};
+use super::{from_js, js_error, to_js};
 use crate::engine::ChunkedIngest;
 use crate::store::{idb::BrowserStore, Database};
 use crate::{Error, ErrorCode, IngestDoc, Query};
-
-/// What an ingest starts from: documents to chunk and embed here (with progress), or
-/// documents chunked by `chunkForIngest` with vectors embedded elsewhere.
-enum Input {
-    Embed(Vec<IngestDoc>, Option<js_sys::Function>),
-    Embedded(ChunkedIngest, Vec<f32>),
-}
 
 /// Documents chunked for an ingest whose vectors are embedded elsewhere
 /// (`Database.chunkForIngest`): `texts()` to embed, then `Database.ingestChunked`, which
@@ -156,22 +149,9 @@ impl JsDatabase {
         self.with(|db| hits_to_js(&db.engine().query(&query).map_err(js_error)?))
     }
 
-    /// Chunks, embeds, stores and indexes documents, all or nothing. A document without
-    /// `id` gets a stable `doc-…` id. `onProgress(done, total)` after each batch.
-    #[wasm_bindgen(unchecked_return_type = "Promise<IngestReport>")]
-    pub fn ingest(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "IngestDoc[]")] docs: JsValue,
-        on_progress: Option<js_sys::Function>,
-    ) -> Promise {
-        match from_js(docs, "documents") {
-            Ok(docs) => self.run_ingest(Input::Embed(docs, on_progress)),
-            Err(e) => Promise::reject(&e),
-        }
-    }
-
-    /// The documents `ingest(docs)` would store, chunked (to embed them in several
-    /// workers, then `ingestChunked`).
+    /// Chunks documents for an ingest, all or nothing: embed their `texts()` (here with
+    /// `embed`, and in helper workers), then store them with `ingestChunked`. A document
+    /// without `id` gets a stable `doc-…` id.
     #[wasm_bindgen(js_name = chunkForIngest)]
     pub fn chunk_for_ingest(
         &self,
@@ -194,26 +174,15 @@ impl JsDatabase {
         })
     }
 
-    /// `ingest` of chunked documents with the vectors of their `texts()` embedded
-    /// elsewhere (flat, in order); all or nothing, checked as if embedded here. Takes
-    /// `chunked` (it cannot be used again).
+    /// Stores and indexes chunked documents with the vectors of their `texts()` (flat,
+    /// in order), all or nothing, checked as if embedded here. Takes `chunked` (it cannot
+    /// be used again).
     #[wasm_bindgen(js_name = ingestChunked, unchecked_return_type = "Promise<IngestReport>")]
     pub fn ingest_chunked(&self, chunked: JsChunkedDocs, vectors: Vec<f32>) -> Promise {
-        self.run_ingest(Input::Embedded(chunked.0, vectors))
-    }
-
-    /// An ingest, one operation at a time: the database is taken for its duration.
-    fn run_ingest(&self, input: Input) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let mut db = take(&inner)?;
-            let report = match input {
-                Input::Embed(docs, on_progress) => {
-                    let mut progress = progress_callback(on_progress);
-                    db.ingest(&docs, &mut progress).await
-                }
-                Input::Embedded(chunked, vectors) => db.ingest_chunked(chunked, vectors).await,
-            };
+            let report = db.ingest_chunked(chunked.0, vectors).await;
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)
         })
