@@ -19,10 +19,10 @@
  * batches), and each helper keeps two queued, from the start, so it never waits for
  * this worker (busy with its own batch) to hand it the next one. A helper that fails
  * (an error, a message that cannot be read, `{ok: false}`) or stalls — batches in
- * flight and no answer for `stallMs` — is terminated and its batches go back to the queue; this
- * worker finishes whatever is left, so a helper can slow an ingest down but never hang
- * it. `onBatch` hears of each batch once, with the helper that embedded it and its
- * answer (none for this worker's own).
+ * flight and no answer for `stallMs` — is terminated and its batches go back to the
+ * queue; this worker finishes whatever is left, so a helper can slow an ingest down but
+ * never hang it. `onBatch` hears of each batch once, with the helper that embedded it
+ * and its answer (none for this worker's own).
  * @param {{
  *   count: number,
  *   batch: number,

@@ -102,8 +102,8 @@ fn measure(model: &ModelArgs, path: &Path, threads: usize) -> anyhow::Result<Val
     let texts: Vec<&str> = chunked.texts().collect();
     let (_, sequential_s) = embed_on(&embedders[..1], &texts)?;
     let (vectors, parallel_s) = embed_on(&embedders, &texts)?;
-    let n = texts.len() as f64;
     let chunks = texts.len();
+    let n = chunks as f64;
     let started = Instant::now();
     let prepared = engine.prepare_ingest_chunked(chunked, vectors)?;
     engine.apply_ingest(prepared)?;
