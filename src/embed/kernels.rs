@@ -946,14 +946,7 @@ pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32
         let mut totals = Vec::with_capacity(len);
         for row in scores.chunks_exact_mut(keys) {
             let (real, padding) = row.split_at_mut(len);
-            // Comparisons, not f32::max (a libm call per value in wasm).
-            let max = real
-                .iter()
-                .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
-            for s in real.iter_mut() {
-                *s = exp(*s - max);
-            }
-            totals.push(real.iter().sum::<f32>());
+            totals.push(softmax_unnormalised(real));
             padding.fill(0.0);
         }
         let context = matmul(&scores, &v, keys, d);
@@ -967,6 +960,43 @@ pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32
             }
         }
     }
+}
+
+/// Lanes for [`softmax_unnormalised`]'s reductions: independent partial maxima and
+/// sums, so the compiler can keep them in vectors (a float reduction in one
+/// accumulator is a chain of dependent scalar operations, since it may not reorder it).
+const LANES: usize = 8;
+
+/// `row[i] = e^(row[i] − max)`, returning their sum (the softmax's denominator).
+fn softmax_unnormalised(row: &mut [f32]) -> f32 {
+    // Comparisons, not f32::max (a libm call per value in wasm).
+    let larger = |m: f32, s: f32| if s > m { s } else { m };
+    let mut maxima = [f32::NEG_INFINITY; LANES];
+    let mut blocks = row.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (m, &s) in maxima.iter_mut().zip(block) {
+            *m = larger(*m, s);
+        }
+    }
+    let max = blocks
+        .remainder()
+        .iter()
+        .chain(&maxima)
+        .fold(f32::NEG_INFINITY, |m, &s| larger(m, s));
+    let mut sums = [0.0f32; LANES];
+    let mut blocks = row.chunks_exact_mut(LANES);
+    for block in &mut blocks {
+        for (total, s) in sums.iter_mut().zip(block) {
+            *s = exp(*s - max);
+            *total += *s;
+        }
+    }
+    let mut total = 0.0;
+    for s in blocks.into_remainder() {
+        *s = exp(*s - max);
+        total += *s;
+    }
+    total + sums.iter().sum::<f32>()
 }
 
 /// eˣ for finite `x` (attention's softmax, where `x ≤ 0`), within 2 ulp: Cody–Waite
@@ -1048,6 +1078,45 @@ mod tests {
         assert!(worst < 2.5e-7, "max relative exp error {worst:e}");
         assert_eq!(super::exp(0.0), 1.0);
         assert!(super::exp(-1e30) < 1e-37);
+    }
+
+    /// The lane-wise maximum and sum against a plain softmax in f64, for rows shorter
+    /// than, equal to and past the lanes (with a remainder), the maximum anywhere.
+    #[test]
+    fn softmax_rows_of_every_length_match_a_plain_one() {
+        for len in 1..=40usize {
+            for peak in [0, len / 2, len - 1] {
+                let row: Vec<f32> = (0..len)
+                    .map(|i| {
+                        if i == peak {
+                            9.5
+                        } else {
+                            (i as f32 * 0.7).sin() * 4.0
+                        }
+                    })
+                    .collect();
+                let max = row
+                    .iter()
+                    .fold(f64::NEG_INFINITY, |m, &s| m.max(f64::from(s)));
+                let want: Vec<f64> = row.iter().map(|&s| (f64::from(s) - max).exp()).collect();
+                let mut got = row.clone();
+                let total = super::softmax_unnormalised(&mut got);
+                assert_eq!(got[peak], 1.0, "len {len}: the maximum's term is e⁰");
+                // `s − max` rounds in f32 first: ≈ 1 ulp of a value up to 14 on top of
+                // exp's own error.
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (f64::from(*g) - w).abs() <= 1.5e-6 * w,
+                        "len {len}: {g} vs {w}"
+                    );
+                }
+                let want_total: f64 = want.iter().sum();
+                assert!(
+                    (f64::from(total) - want_total).abs() <= 1e-6 * want_total,
+                    "len {len}"
+                );
+            }
+        }
     }
 
     #[test]
