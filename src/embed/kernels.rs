@@ -479,6 +479,20 @@ mod dense_impl {
             sums
         }
 
+        /// `a·b + c`: one fused multiply-add where the engine has relaxed SIMD (x86
+        /// FMA3, Arm `fmla`; the relaxed instruction may also round twice, which is what
+        /// the SIMD128 build does).
+        #[cfg(target_feature = "relaxed-simd")]
+        #[inline(always)]
+        fn madd(a: v128, b: v128, c: v128) -> v128 {
+            f32x4_relaxed_madd(a, b, c)
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        #[inline(always)]
+        fn madd(a: v128, b: v128, c: v128) -> v128 {
+            f32x4_add(c, f32x4_mul(a, b))
+        }
+
         /// [`super::matmul`]: column blocks of 16 (four vectors of `b`'s row), rows by
         /// two (an odd last row pairs with itself), eight accumulators; columns past
         /// the last whole block one at a time.
@@ -502,8 +516,8 @@ mod dense_impl {
                             let (s0, s1) = (f32x4_splat(x0[p]), f32x4_splat(x1[p]));
                             for c in 0..4 {
                                 let v = v128_load(row.add(4 * c) as *const v128);
-                                acc[c] = f32x4_add(acc[c], f32x4_mul(s0, v));
-                                acc[4 + c] = f32x4_add(acc[4 + c], f32x4_mul(s1, v));
+                                acc[c] = madd(s0, v, acc[c]);
+                                acc[4 + c] = madd(s1, v, acc[4 + c]);
                             }
                         }
                         for (r, row) in [i, i1].into_iter().enumerate() {

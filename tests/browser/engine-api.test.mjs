@@ -116,9 +116,14 @@ for (const engine of ENGINES) {
       assert.ok(out.rows >= 10);
       // The int8 bar of tests/common/parity.rs (MIN_COSINE_INT8), in this engine's build.
       assert.ok(out.minToReference >= 0.995, `int8 cosine to the reference ${out.minToReference}`);
-      // Both builds quantize to the same 14-bit integers, sum them exactly (whichever int8
-      // kernel the relaxed build timed as faster) and scale back alike: the same vectors.
-      assert.equal(out.maxBetweenBuilds, 0, "largest difference between the two builds' vectors");
+      // Both builds quantize to 14-bit integers, sum them exactly (whichever int8 kernel
+      // the relaxed build timed as faster) and scale back alike; only attention's f32
+      // products round differently (fused multiply-adds in the relaxed build), and a
+      // changed last bit can move a later layer's 14-bit rounding by one step, so the
+      // vectors agree to well within int8's own error (≈ 2·10⁻⁴ seen; a wrong integer
+      // sum is off by far more).
+      t.diagnostic(`largest difference between the two builds' vectors: ${out.maxBetweenBuilds}`);
+      assert.ok(out.maxBetweenBuilds <= 1e-3, `largest difference between the two builds' vectors ${out.maxBetweenBuilds}`);
     });
 
     test("hits, reports and stats have the fields benefind_wasm.d.ts declares", async () => {
