@@ -887,8 +887,8 @@ pub(crate) fn add_layer_norm(
 /// LayerNorm of one row in place (population variance, as PyTorch).
 pub(crate) fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = lane_sum(row, |v| v) / n;
+    let var = lane_sum(row, |v| (v - mean) * (v - mean)) / n;
     let inv = 1.0 / (var + eps).sqrt();
     for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
         *v = (*v - mean) * inv * g + b;
@@ -976,10 +976,23 @@ pub(crate) fn attention(qkv: &[f32], heads: usize, hidden: usize, out: &mut [f32
     }
 }
 
-/// Lanes for [`softmax_unnormalised`]'s reductions: independent partial maxima and
+/// Lanes for the reductions of softmax and LayerNorm: independent partial maxima and
 /// sums, so the compiler can keep them in vectors (a float reduction in one
 /// accumulator is a chain of dependent scalar operations, since it may not reorder it).
 const LANES: usize = 8;
+
+/// `Σ f(v)` over `values`, in [`LANES`] partial sums.
+#[inline(always)]
+fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let mut blocks = values.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (total, &v) in sums.iter_mut().zip(block) {
+            *total += f(v);
+        }
+    }
+    blocks.remainder().iter().map(|&v| f(v)).sum::<f32>() + sums.iter().sum::<f32>()
+}
 
 /// `row[i] = e^(row[i] − max)`, returning their sum (the softmax's denominator).
 fn softmax_unnormalised(row: &mut [f32]) -> f32 {
