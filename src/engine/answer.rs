@@ -35,19 +35,22 @@
 //! 4. **Abstain** when the words say the passages are not about the question — they
 //!    mention (by the word or a vocabulary equivalent) less than
 //!    [`AbstainPolicy::said`] of its topic weight, so that sharing an incidental word
-//!    ("can I see a massage therapist for my neck") is not enough; or the question
-//!    names a service (`SERVICES`) none of them mentions by any of its names — and the best
+//!    ("can I see a massage therapist for my neck") is not enough — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]);
-//!    or when the best passage's cosine is below [`AbstainPolicy::floor`] whatever the
-//!    words. The reply then names the topic words
+//!    or when the question names a service (`SERVICES`) none of them mentions by any of
+//!    its names, however close they are (passages about glasses and eye exams are close
+//!    to a LASIK question and do not answer it; a paraphrase is what closeness rescues,
+//!    and a named service has all its names in the group); or when the best passage's
+//!    cosine is below [`AbstainPolicy::floor`] whatever the words. The reply then names
+//!    the topic words
 //!    no passage mentions ([`Answered::missing`]) and the sections it did find, so the
 //!    page can say "Your plan's documents don't mention acupuncture" and offer the
 //!    closest topics.
 //!
 //! The thresholds are calibrated on the labelled answerable/unanswerable questions of
-//! `tests/fixtures/answers.jsonl` (dev half; `benefind bench answers` reports both
-//! halves) and are general: they read cosine similarity and word evidence, never a
-//! question's text.
+//! `tests/fixtures/answers.jsonl` (dev half; `benefind bench answers` reports every
+//! split, the blind `fresh` and `fresh2` among them) and are general: they read cosine
+//! similarity and word evidence, never a question's text.
 //!
 //! Offsets are byte offsets into the hit's text here and in the CLI's JSON; the wasm
 //! facade turns them into JS string (UTF-16) indices.
@@ -108,7 +111,8 @@ pub struct AbstainPolicy {
     /// the words to say they are about it.
     pub said: f32,
     /// When the words say the passages are not about the question, a passage this close
-    /// in meaning still answers (paraphrase: "my regular doctor" for "primary care").
+    /// in meaning still answers (paraphrase: "my regular doctor" for "primary care"),
+    /// unless the question names a service no passage mentions.
     pub close: f32,
     /// Below this nothing answers, whatever words match.
     pub floor: f32,
@@ -526,7 +530,8 @@ pub fn answer(
         .collect();
     let abstain = top.is_empty()
         || best_cosine < policy.floor
-        || ((little_said || !absent.is_empty()) && best_cosine < policy.close);
+        || !absent.is_empty()
+        || (little_said && best_cosine < policy.close);
     if abstain {
         let missing = if absent.is_empty() {
             missing
@@ -964,6 +969,30 @@ Treatment of kidney stones is covered after the deductible.",
             passages(),
             &rarity,
             AbstainPolicy::default(),
+        );
+        assert!(a.answer.is_some(), "{:?}", a.missing);
+    }
+
+    #[test]
+    fn a_named_service_no_passage_mentions_is_not_answered_by_a_close_passage() {
+        // Close in meaning (glasses, eyes) and sharing most of the words, but LASIK is
+        // a service by name and no passage names it.
+        let vision = || {
+            vec![hit(
+                "p#12",
+                "Vision care
+Adults: one eye exam per year at $0, and $150 toward glasses                  or contact lenses.",
+                0.62,
+            )]
+        };
+        let q = "I'm tired of glasses and contact lenses, does the plan pay toward LASIK?";
+        let a = ask(q, vision());
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["lasik".to_string()]);
+        // The same passage answers the question about what it does name.
+        let a = ask(
+            "does the plan pay toward glasses or contact lenses?",
+            vision(),
         );
         assert!(a.answer.is_some(), "{:?}", a.missing);
     }
