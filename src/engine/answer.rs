@@ -13,7 +13,10 @@
 //! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
 //!    sentences; a table row's `Header: value` lines are units of their own, so the
 //!    answer to "how much is a specialist visit" is the `In-network: $50 copay` line, not
-//!    the whole row. The section line a passage starts with is context, not a unit.
+//!    the whole row; a Markdown table's body row is a unit read with its header line's
+//!    words, so `| Tier 1 — generic | $10 copay | $20 copay |` answers "generic by mail
+//!    order" under `| Tier | Retail | Mail order (up to 90-day supply) |`. The section
+//!    line a passage starts with is context, not a unit.
 //! 3. **Score.** Each unit scores the share of the question's topic weight it mentions
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
 //!    each word weighted by its rarity in the collection; half the unit's own, half its
@@ -392,6 +395,40 @@ fn row_body(text: &str) -> Option<(usize, &str)> {
     is_row.then_some((body_at, first))
 }
 
+/// The header line of the Markdown table whose body row holds byte `start` of `text`
+/// (`| Tier | Retail (up to 30-day supply) | Mail order (up to 90-day supply) |` for the
+/// `| Tier 1 — generic | $10 copay | $20 copay |` row): a table row's cells mean what
+/// its column headers say, as an SBC row's `Header: value` lines do. `None` outside a
+/// table, for the header and separator lines themselves, and for a table without a
+/// separator under its first line.
+fn table_header(text: &str, start: usize) -> Option<&str> {
+    let is_table = |line: &str| line.trim_start().starts_with('|');
+    let is_separator = |line: &str| {
+        is_table(line)
+            && line.contains('-')
+            && line
+                .trim()
+                .chars()
+                .all(|c| matches!(c, '|' | '-' | ':' | ' '))
+    };
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if !is_table(&text[line_start..line_end]) {
+        return None;
+    }
+    // The table's lines up to this one, last first.
+    let above: Vec<&str> = text[..line_start]
+        .lines()
+        .rev()
+        .take_while(|l| is_table(l))
+        .collect();
+    let (header, separator) = match above.as_slice() {
+        [.., separator, header] => (*header, *separator),
+        _ => return None,
+    };
+    is_separator(separator).then_some(header)
+}
+
 /// The words of a passage's section subject: the last heading of its section line
 /// ("Preventive care" of "Benefits — Preventive care"), the line a multi-line passage
 /// starts with; none for a one-line passage.
@@ -565,7 +602,10 @@ pub fn answer(
         let is_row = row_body(&hit.text).is_some();
         let subject = section_subject(&hit.text);
         for (s, e) in units(&hit.text) {
-            let unit_tokens = tokenize(&hit.text[s..e]);
+            let mut unit_tokens = tokenize(&hit.text[s..e]);
+            if let Some(header) = table_header(&hit.text, s) {
+                unit_tokens.extend(tokenize(header));
+            }
             let own = share(&unit_tokens);
             let words = 0.5 * own + 0.5 * context;
             // Fragments (a heading, a one-word list item) answer only by naming the
@@ -1019,6 +1059,41 @@ Adults: one eye exam per year at $0, and $150 toward glasses                  or
         let a = ask("Is acupuncture covered?", Vec::new());
         assert_eq!(a.answer, None);
         assert_eq!(a.missing, vec!["acupuncture".to_string()]);
+    }
+
+    #[test]
+    fn a_markdown_table_row_is_read_with_its_column_headers() {
+        let text = "Prescription drugs — Copays by tier\n\
+                    | Tier | Retail (up to 30-day supply) | Mail order (up to 90-day supply) |\n\
+                    |---|---|---|\n\
+                    | Tier 1 — generic | $10 copay | $20 copay |\n\
+                    | Specialty | 25% coinsurance | Specialty pharmacy only, no mail order (30-day supply) |";
+        let row = |needle: &str| text.find(needle).expect(needle);
+        let header =
+            Some("| Tier | Retail (up to 30-day supply) | Mail order (up to 90-day supply) |");
+        assert_eq!(table_header(text, row("| Tier 1")), header);
+        assert_eq!(table_header(text, row("Specialty |")), header);
+        assert_eq!(
+            table_header(text, row("| Tier |")),
+            None,
+            "the header itself"
+        );
+        assert_eq!(table_header(text, row("|---")), None, "the separator");
+        assert_eq!(table_header(text, 0), None, "not a table line");
+        assert_eq!(
+            table_header("| a | b |\n| c | d |", 10),
+            None,
+            "no separator"
+        );
+        // "mail" and "order" are the header's words: the generic row answers.
+        let a = ask(
+            "mail order copay for a generic, 90-day supply?",
+            vec![hit("p#14", text, 0.5)],
+        );
+        assert_eq!(
+            a.answer.expect("an answer").text,
+            "| Tier 1 — generic | $10 copay | $20 copay |"
+        );
     }
 
     #[test]
