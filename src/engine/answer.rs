@@ -231,9 +231,11 @@ const GENERIC: &[&str] = &[
 ];
 
 /// English function words (NLTK's English stopword list, with apostrophes dropped as
-/// the tokenizer drops them): never a question's topic, whatever the collection's
-/// counts say ("why", "did", "myself" are words no benefits document needs to use).
-/// Matched against the word as written, before stemming.
+/// the tokenizer drops them, and the modal verbs and contractions that list lacks,
+/// "could", "i'm", "what's", "gonna"; not "I'd", "I'll" or "we'll", which read as
+/// "id", "ill" and "well"): never a question's topic, whatever the collection's counts
+/// say ("why", "did", "myself" are words no benefits document needs to use). Matched
+/// against the word as written, before stemming.
 #[rustfmt::skip]
 const FUNCTION_WORDS: &[&str] = &[
     "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "youre", "youve",
@@ -254,6 +256,9 @@ const FUNCTION_WORDS: &[&str] = &[
     "havent", "isn", "isnt", "ma", "mightn", "mightnt", "mustn", "mustnt", "needn",
     "neednt", "shan", "shant", "shouldn", "shouldnt", "wasn", "wasnt", "weren", "werent",
     "won", "wont", "wouldn", "wouldnt",
+    "could", "would", "might", "must", "shall", "may", "im", "ive", "youre", "hes",
+    "theyre", "theyve", "weve", "whats", "thats", "theres", "heres", "whos", "lets",
+    "cant", "gonna", "wanna", "gotta",
 ];
 
 /// Services by the names plans and members give them, one group per service: a
@@ -1011,6 +1016,16 @@ Treatment of kidney stones is covered after the deductible.",
             AbstainPolicy::default(),
         );
         assert!(a.answer.is_some(), "{:?}", a.missing);
+        // Nor do modal verbs and contractions: what the documents lack is dialysis,
+        // not "I'm", "could" or "gonna".
+        let a = answer(
+            "I'm gonna need dialysis, could the plan pay for it?",
+            passages(),
+            &rarity,
+            AbstainPolicy::default(),
+        );
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["dialysis".to_string()]);
     }
 
     #[test]
