@@ -80,7 +80,9 @@ pub struct Answer {
     /// When the unit is one cell of a table row ("What You Will Pay — Network Provider:
     /// No charge"), the row's label line, which says what that cell is for ("Services
     /// You May Need: Preventive care/screening/immunization"): the first line of the
-    /// row's body. `None` otherwise, and when the unit is that line.
+    /// row's body; when it is a body row of a Markdown table, the table's header line,
+    /// which says what each of its cells is ("| Tier | Retail | Mail order |"). `None`
+    /// otherwise, and when the unit is that line.
     pub label: Option<String>,
 }
 
@@ -667,7 +669,9 @@ pub fn answer(
             id: hit.id.clone(),
             start,
             end,
-            label: row_label(&hit.text, start).map(str::to_owned),
+            label: row_label(&hit.text, start)
+                .or_else(|| table_header(&hit.text, start))
+                .map(str::to_owned),
         }
     });
     Answered {
@@ -1097,10 +1101,10 @@ Adults: one eye exam per year at $0, and $150 toward glasses                  or
             "mail order copay for a generic, 90-day supply?",
             vec![hit("p#14", text, 0.5)],
         );
-        assert_eq!(
-            a.answer.expect("an answer").text,
-            "| Tier 1 — generic | $10 copay | $20 copay |"
-        );
+        let answer = a.answer.expect("an answer");
+        assert_eq!(answer.text, "| Tier 1 — generic | $10 copay | $20 copay |");
+        // The header comes with it, saying which cell is the mail-order one.
+        assert_eq!(answer.label.as_deref(), header);
     }
 
     #[test]

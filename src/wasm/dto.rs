@@ -103,7 +103,7 @@ export interface Query { question?: string; vector?: number[]; k?: number; where
 /** One result. `score` is the cosine similarity, `distance` 1 − score, `highlights` JS string ranges of matched words. */
 export interface SearchHit { id: string; score: number; distance: number; text: string; metadata: Record<string, unknown>; highlights: [number, number][]; }
 /** The sentence, list item or table line that answers a question: `text` is `results[i].text.slice(start, end)` for the result whose `id` it names. */
-export interface Answer { text: string; id: string; start: number; end: number; /** When `text` is one cell of a table row ("What You Will Pay — Network Provider: No charge"): the row's label line, which says what the cell is for ("Services You May Need: Preventive care/screening/immunization"); null otherwise. */ label: string | null; }
+export interface Answer { text: string; id: string; start: number; end: number; /** When `text` is one cell of a table row ("What You Will Pay — Network Provider: No charge"): the row's label line, which says what the cell is for ("Services You May Need: Preventive care/screening/immunization"); when it is a row of a Markdown table: the table's header line ("| Tier | Retail | Mail order |"); null otherwise. */ label: string | null; }
 /** `answer` is null when the plan's documents do not answer; `missing` then names the question's topic words no result mentions. `results` are the passages, best first (when abstaining: the closest topics found). */
 export interface Answered { answer: Answer | null; missing: string[]; results: SearchHit[]; }
 /** A document to ingest: `text` (plain or Markdown) or `layout` (a read PDF); extra fields become metadata of every chunk. */

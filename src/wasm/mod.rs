@@ -32,7 +32,8 @@
 //!   const { answer, missing, results } = await db.ask("Is my annual checkup free?", "PPO_PLUS");
 //!   // answer: {text, id, start, end, label} — the answering sentence, list item or table line of
 //!   // the result `id` (results[i].text.slice(start, end)); label: for a table row's cell, the
-//!   // row's label line (what the cell is for), else null. null when the documents don't answer;
+//!   // row's label line (what the cell is for), for a Markdown table's row its header line,
+//!   // else null. null when the documents don't answer;
 //!   // missing: the question's topic words no result mentions (["acupuncture"]). See engine::answer.
 //!   await db.query({ question: "MRI cost", k: 5, where: { policy: "HMO_SELECT" }, mode: "hybrid" });
 //!   await db.query({ vector: myVector, k: 10 });        // 384 numbers
