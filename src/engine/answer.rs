@@ -1031,8 +1031,8 @@ Treatment of kidney stones is covered after the deductible.",
         let vision = || {
             vec![hit(
                 "p#12",
-                "Vision care
-Adults: one eye exam per year at $0, and $150 toward glasses                  or contact lenses.",
+                "Vision care\nAdults: one eye exam per year at $0, and $150 toward glasses \
+                 or contact lenses.",
                 0.62,
             )]
         };
