@@ -45,14 +45,26 @@ sw.addEventListener("fetch", (event) => {
   // config and anything asked for with `cache: "no-store"`, which may carry a bearer token.
   const skip = url.pathname.includes("/models/") || url.pathname.includes("/cloud/") || event.request.cache === "no-store";
   if (event.request.method !== "GET" || url.origin !== sw.location.origin || skip) return;
+  // The network's response goes to the page at once; its copy is written to the cache
+  // alongside, under waitUntil (taken now, while the event is dispatched). Awaiting the
+  // write first held every answer until its copy had been read to the end, and in
+  // Firefox a large file's fetch (the PDF module's wasm) was seen never to finish.
+  /** @type {(value?: unknown) => void} */
+  let written = () => {};
+  event.waitUntil(new Promise((resolve) => { written = resolve; }));
   event.respondWith((async () => {
-    const cache = await caches.open(VERSION);
     try {
       const response = await fetch(event.request);
-      if (response.ok && response.status === 200) await cache.put(event.request, response.clone());
+      if (response.ok && response.status === 200) {
+        const copy = response.clone();
+        caches.open(VERSION).then((cache) => cache.put(event.request, copy)).catch(() => {}).finally(written);
+      } else {
+        written();
+      }
       return response;
     } catch (error) {
-      const cached = await cache.match(event.request, { ignoreSearch: true });
+      written();
+      const cached = await caches.match(event.request, { ignoreSearch: true, cacheName: VERSION });
       if (cached) return cached;
       throw error;
     }

@@ -43,7 +43,7 @@ test("the service worker never handles the cloud config or no-store requests", a
   runInNewContext(readFileSync(path.join(ROOT, "www/sw.js"), "utf8"), scope);
   const handled = (pathname, cache = "default") => {
     let responded = false;
-    listeners.fetch({ request: { url: `${origin}${pathname}`, method: "GET", cache }, respondWith: (answer) => { responded = true; answer.catch(() => {}); } });
+    listeners.fetch({ request: { url: `${origin}${pathname}`, method: "GET", cache }, respondWith: (answer) => { responded = true; answer.catch(() => {}); }, waitUntil: () => {} });
     return responded;
   };
   assert.equal(handled("/index.html"), true, "the shell is handled (and cached)");
@@ -52,4 +52,39 @@ test("the service worker never handles the cloud config or no-store requests", a
   assert.equal(handled("/app/cloud/config.json"), false);
   assert.equal(handled("/index.html", "no-store"), false);
   assert.equal(handled("/models/all-MiniLM-L6-v2/model.int8.safetensors"), false);
+});
+
+// The network's answer reaches the page without waiting for its cached copy to be
+// written: a write that never finishes (a large file, a slow disk) must not hold a fetch.
+test("the service worker answers before its cache write finishes, and keeps the event alive for it", async () => {
+  const { runInNewContext } = await import("node:vm");
+  const listeners = {};
+  const origin = "http://127.0.0.1:8080";
+  const response = { ok: true, status: 200, clone: () => ({ copy: true }) };
+  const puts = [];
+  const scope = {
+    self: null,
+    location: new URL(`${origin}/sw.js`),
+    addEventListener: (type, fn) => { listeners[type] = fn; },
+    // A write that never settles.
+    caches: { open: async () => ({ put: (request, copy) => { puts.push(copy); return new Promise(() => {}); } }) },
+    fetch: async () => response,
+    WebAssembly,
+    URL,
+    Uint8Array,
+  };
+  scope.self = scope;
+  runInNewContext(readFileSync(path.join(ROOT, "www/sw.js"), "utf8"), scope);
+  let answer;
+  const kept = [];
+  listeners.fetch({
+    request: { url: `${origin}/pkg/benefind_pdf_bg.wasm`, method: "GET", cache: "default" },
+    respondWith: (p) => { answer = p; },
+    waitUntil: (p) => { kept.push(p); },
+  });
+  const late = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 1000));
+  assert.equal(await Promise.race([answer, late]), response, "the answer does not wait for the cache write");
+  assert.deepEqual(puts, [{ copy: true }], "a copy of the answer is written to the cache");
+  assert.equal(kept.length, 1, "the write is held under waitUntil, so the worker is not stopped mid-write");
+  assert.equal(await Promise.race([kept[0].then(() => "settled"), late]), "still waiting", "the event lives as long as the write");
 });
