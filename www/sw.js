@@ -47,8 +47,8 @@ sw.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== sw.location.origin || skip) return;
   // The network's response goes to the page at once; its copy is written to the cache
   // alongside, under waitUntil (taken now, while the event is dispatched). Awaiting the
-  // write first held every answer until its copy had been read to the end, and in
-  // Firefox a large file's fetch (the PDF module's wasm) was seen never to finish.
+  // write first held every answer until its copy had been read to the end; a Firefox run
+  // stalled for good where the PDF module's 1.6 MB wasm is fetched (not proven to be why).
   /** @type {(value?: unknown) => void} */
   let written = () => {};
   event.waitUntil(new Promise((resolve) => { written = resolve; }));
