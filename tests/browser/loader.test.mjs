@@ -25,22 +25,32 @@ test("the service worker's relaxed-SIMD probe is loader.js's", async () => {
   assert.ok(WebAssembly.validate(new Uint8Array(control)), "the control module validates");
 });
 
-// The service worker runs in a stand-in global: which fetches it answers (and so caches).
-test("the service worker never handles the cloud config or no-store requests", async () => {
+const origin = "http://127.0.0.1:8080";
+
+/**
+ * Runs www/sw.js in a stand-in global with `globals` (its `caches`, `fetch`) and returns
+ * the listeners it added, by event type.
+ */
+async function serviceWorker(globals) {
   const { runInNewContext } = await import("node:vm");
   const listeners = {};
-  const origin = "http://127.0.0.1:8080";
   const scope = {
     self: null,
     location: new URL(`${origin}/sw.js`),
     addEventListener: (type, fn) => { listeners[type] = fn; },
-    caches: {},
     WebAssembly,
     URL,
     Uint8Array,
+    ...globals,
   };
   scope.self = scope;
   runInNewContext(readFileSync(path.join(ROOT, "www/sw.js"), "utf8"), scope);
+  return listeners;
+}
+
+// The service worker runs in a stand-in global: which fetches it answers (and so caches).
+test("the service worker never handles the cloud config or no-store requests", async () => {
+  const listeners = await serviceWorker({ caches: {} });
   const handled = (pathname, cache = "default") => {
     let responded = false;
     listeners.fetch({ request: { url: `${origin}${pathname}`, method: "GET", cache }, respondWith: (answer) => { responded = true; answer.catch(() => {}); }, waitUntil: () => {} });
@@ -57,24 +67,13 @@ test("the service worker never handles the cloud config or no-store requests", a
 // The network's answer reaches the page without waiting for its cached copy to be
 // written: a write that never finishes (a large file, a slow disk) must not hold a fetch.
 test("the service worker answers before its cache write finishes, and keeps the event alive for it", async () => {
-  const { runInNewContext } = await import("node:vm");
-  const listeners = {};
-  const origin = "http://127.0.0.1:8080";
   const response = { ok: true, status: 200, clone: () => ({ copy: true }) };
   const puts = [];
-  const scope = {
-    self: null,
-    location: new URL(`${origin}/sw.js`),
-    addEventListener: (type, fn) => { listeners[type] = fn; },
+  const listeners = await serviceWorker({
     // A write that never settles.
     caches: { open: async () => ({ put: (request, copy) => { puts.push(copy); return new Promise(() => {}); } }) },
     fetch: async () => response,
-    WebAssembly,
-    URL,
-    Uint8Array,
-  };
-  scope.self = scope;
-  runInNewContext(readFileSync(path.join(ROOT, "www/sw.js"), "utf8"), scope);
+  });
   let answer;
   const kept = [];
   listeners.fetch({
