@@ -1,5 +1,5 @@
 //! The engine with the real model: ingest (all-or-nothing, replace by document id),
-//! search(question, policy), delete, and the dimension contract.
+//! search(question, policy), delete, the dimension contract, and the answer's second look.
 
 mod common;
 
@@ -223,5 +223,49 @@ fn collection_of_another_dimension_is_refused() {
             }
         ),
         "{err}"
+    );
+}
+
+#[test]
+fn a_sentence_close_in_meaning_answers_on_the_second_look() {
+    // "Hay fever" is not the plan's word and the office-visits passage as a whole is
+    // not close to the question; its allergy-shot sentence is.
+    const OFFICE: &str = "## Office visits\nA primary care visit to treat an injury or \
+        illness is a $25 copay. Specialist visits are a $50 copay. Lab work done in the \
+        office is covered in full. Hearing exams are covered once a year with no copay. \
+        Allergy shots given in the office are a $5 copay.";
+    const HOSPITAL: &str = "## Hospital stays\nInpatient hospital care is covered at 80% \
+        after the deductible. A private room is covered only when medically necessary.";
+    let mut engine = engine();
+    engine
+        .ingest(&[
+            doc(OFFICE, "P", Some("office")),
+            doc(HOSPITAL, "P", Some("hospital")),
+        ])
+        .expect("ingest");
+    let q = "what do I pay if I get a shot for my hay fever";
+    let hits = engine.search(q, "P").expect("search");
+    // Without the second look, the words and the passage say no.
+    let first = engine
+        .collection()
+        .answer(q, hits, None)
+        .expect("answer without closeness");
+    assert_eq!(first.answer, None);
+    assert_eq!(first.missing, vec!["hay".to_string(), "fever".to_string()]);
+    let answer = engine.ask(q, "P").expect("ask").answer.expect("answered");
+    assert_eq!(
+        answer.text,
+        "Allergy shots given in the office are a $5 copay."
+    );
+    assert!(answer.id.starts_with("office"), "{}", answer.id);
+    // A question about what the plan does not mention stays unanswered.
+    let a = engine
+        .ask("will the plan pay for a personal trainer at my gym", "P")
+        .expect("ask");
+    assert_eq!(a.answer, None);
+    assert!(
+        a.missing.contains(&"trainer".to_string()),
+        "{:?}",
+        a.missing
     );
 }

@@ -387,7 +387,8 @@ impl<T: Transport> CloudClient<T> {
                 hits,
                 &|_| Some(1.0),
                 crate::engine::answer::AbstainPolicy::words_only(),
-            ),
+                None,
+            )?,
             None => crate::Answered::unanswered(hits),
         })
     }

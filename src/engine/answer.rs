@@ -1,9 +1,12 @@
 //! The answer span: the sentence, list item or table line of the top passages that
 //! answers the question, or an honest "the documents don't say".
 //!
-//! Runs after ranking, on the passages already found, with the words already at hand
-//! (no second model pass: embedding even a dozen sentences per question would cost
-//! more than the whole query in the browser). It works as a careful reader does:
+//! Runs after ranking, on the passages already found, with the words already at hand.
+//! Only a question the words and the passages' cosines leave unsettled takes a second
+//! model pass, over one passage's sentences (step 4): that costs about as much as
+//! embedding the passage, tens of milliseconds in the browser (`pkg-scripts/bench.sh
+//! quality` measures it), so no other question pays for it. It works as a careful
+//! reader does:
 //!
 //! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
 //!    stemming) minus English function words ("why", "did", "myself": NLTK's list,
@@ -39,16 +42,22 @@
 //!    mention (by the word or a vocabulary equivalent) less than
 //!    [`AbstainPolicy::said`] of its topic weight, so that sharing an incidental word
 //!    ("can I see a massage therapist for my neck") is not enough — and the best
-//!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]);
-//!    or when the question names a service (`SERVICES`) none of them mentions by any of
-//!    its names, however close they are (passages about glasses and eye exams are close
-//!    to a LASIK question and do not answer it; a paraphrase is what closeness rescues,
-//!    and a named service has all its names in the group); or when the best passage's
-//!    cosine is below [`AbstainPolicy::floor`] whatever the words. The reply then names
-//!    the topic words
-//!    no passage mentions ([`Answered::missing`]) and the sections it did find, so the
-//!    page can say "Your plan's documents don't mention acupuncture" and offer the
-//!    closest topics.
+//!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]),
+//!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
+//!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
+//!    fever" for "Allergy shots given in the office are a $5 copay") can be close in
+//!    its sentence and not in its passage. The second look embeds that passage's units
+//!    (with the [`Closeness`] the engine passes) for the questions that reach it, and
+//!    for no other, so only they pay for it; a unit it finds close makes that passage
+//!    the answer's, each of its units scoring its closeness beside its words. Or
+//!    abstain when the question names a service (`SERVICES`) none of them mentions by
+//!    any of its names, however close they are (passages about glasses and eye exams
+//!    are close to a LASIK question and do not answer it; a paraphrase is what
+//!    closeness rescues, and a named service has all its names in the group); or when
+//!    the best passage's cosine is below [`AbstainPolicy::floor`] whatever the words.
+//!    The reply then names the topic words no passage mentions ([`Answered::missing`])
+//!    and the sections it did find, so the page can say "Your plan's documents don't
+//!    mention acupuncture" and offer the closest topics.
 //!
 //! The thresholds are calibrated on the labelled answerable/unanswerable questions of
 //! `tests/fixtures/answers.jsonl` (dev half; `benefind bench answers` reports every
@@ -62,6 +71,7 @@ use serde::Serialize;
 
 use super::keyword::{expansion_of, tokenize, tokenize_as_written};
 use super::{intent, SearchHit};
+use crate::Result;
 
 /// How many of the top passages an answer may come from.
 pub const PASSAGES: usize = 3;
@@ -86,6 +96,12 @@ pub struct Answer {
     pub label: Option<String>,
 }
 
+/// How close in meaning each of some texts is to the question: their cosine
+/// similarities, in order. The local engine embeds them with the model that ranked the
+/// passages; the cloud path passes none (its Titan cosines are not what
+/// [`AbstainPolicy`] was calibrated on).
+pub type Closeness<'a> = &'a dyn Fn(&[&str]) -> Result<Vec<f32>>;
+
 /// A question's answer (or none) with the passages it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answered {
@@ -109,7 +125,8 @@ impl Answered {
 }
 
 /// When to say "the documents don't say". Both thresholds are cosine similarities
-/// between the question and the best passage.
+/// between the question and the best passage (`close`, on the second look, also a
+/// unit's).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AbstainPolicy {
     /// The least share of the question's topic weight the passages must mention for
@@ -117,7 +134,8 @@ pub struct AbstainPolicy {
     pub said: f32,
     /// When the words say the passages are not about the question, a passage this close
     /// in meaning still answers (paraphrase: "my regular doctor" for "primary care"),
-    /// unless the question names a service no passage mentions.
+    /// as does the best-ranked passage when one of its units is this close, unless the
+    /// question names a service no passage mentions.
     pub close: f32,
     /// Below this nothing answers, whatever words match.
     pub floor: f32,
@@ -520,13 +538,15 @@ fn mention(topic: &Topic, tokens: &[String]) -> f32 {
 /// Picks the answer among the top passages of `hits` (ranked best first, `score` the
 /// cosine similarity), or abstains. `rarity(word)` weighs a topic word by how rare it
 /// is in the collection (its inverse document frequency), `None` for a word no
-/// document uses.
+/// document uses. `closeness`, when given, takes the second look; its error is the
+/// answer's.
 pub fn answer(
     question: &str,
     hits: Vec<SearchHit>,
     rarity: &dyn Fn(&str) -> Option<f32>,
     policy: AbstainPolicy,
-) -> Answered {
+    closeness: Option<Closeness<'_>>,
+) -> Result<Answered> {
     let words: Vec<String> = tokenize(question);
     let duration_question = intent::asks_duration(question);
     let cost_question = intent::asks_cost_or_coverage(question) && !duration_question;
@@ -572,20 +592,26 @@ pub fn answer(
             (!mentioned).then_some(*named)
         })
         .collect();
-    let abstain = top.is_empty()
-        || best_cosine < policy.floor
-        || !absent.is_empty()
-        || (little_said && best_cosine < policy.close);
+    let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
+    // The words and the passage both say no; the second look may still find one of its
+    // sentences close, and then that passage answers.
+    let unsure = little_said && best_cosine < policy.close;
+    let close_units = if unsure && !hopeless {
+        closer_look(&top[0], closeness, policy)?
+    } else {
+        None
+    };
+    let abstain = hopeless || (unsure && close_units.is_none());
     if abstain {
         let missing = if absent.is_empty() {
             missing
         } else {
             absent.iter().map(|n| n.to_string()).collect()
         };
-        return Answered {
+        return Ok(Answered {
             missing,
             ..Answered::unanswered(hits)
-        };
+        });
     }
     let share = |tokens: &[String]| {
         if total > 0.0 {
@@ -600,7 +626,14 @@ pub fn answer(
     };
     let out_of_network = intent::names_out_of_network(question);
     let mut best: Option<(f32, usize, (usize, usize))> = None;
-    for (rank, hit) in top.iter().enumerate() {
+    // Answered on the second look: from the passage whose unit was close, each unit
+    // scoring its closeness too.
+    let candidates = if close_units.is_some() {
+        &top[..1]
+    } else {
+        top
+    };
+    for (rank, hit) in candidates.iter().enumerate() {
         // Half of a unit's word score is its passage's: a table row's value line
         // ("In-network: $250 copay") answers for the service its label line names.
         let context = share(&passage_tokens[rank]);
@@ -608,7 +641,7 @@ pub fn answer(
         // of its section's subject.
         let is_row = row_body(&hit.text).is_some();
         let subject = section_subject(&hit.text);
-        for (s, e) in units(&hit.text) {
+        for (i, (s, e)) in units(&hit.text).into_iter().enumerate() {
             let mut unit_tokens = tokenize(&hit.text[s..e]);
             if let Some(header) = table_header(&hit.text, s) {
                 unit_tokens.extend(tokenize(header));
@@ -655,8 +688,12 @@ pub fn answer(
             } else {
                 0.0
             };
-            let score =
-                words + cost + time + side + 0.25 * (hit.score - best_cosine) - 0.15 * rank as f32;
+            let closeness = close_units
+                .as_ref()
+                .and_then(|c| c.get(i).copied())
+                .unwrap_or(0.0);
+            let score = words + closeness + cost + time + side + 0.25 * (hit.score - best_cosine)
+                - 0.15 * rank as f32;
             if best.is_none_or(|(b, _, _)| score > b) {
                 best = Some((score, rank, (s, e)));
             }
@@ -674,7 +711,7 @@ pub fn answer(
                 .map(str::to_owned),
         }
     });
-    Answered {
+    Ok(Answered {
         missing: if answer.is_some() {
             Vec::new()
         } else {
@@ -682,7 +719,33 @@ pub fn answer(
         },
         answer,
         results: hits,
+    })
+}
+
+/// The second look (step 4 of the [module docs](self)): the closeness of each of
+/// `hit`'s units to the question, if one of them is [`AbstainPolicy::close`] in meaning
+/// (`None` if none is, or nothing can measure it). Asked of the best-ranked passage
+/// alone, which keeps its cost to one passage's sentences.
+fn closer_look(
+    hit: &SearchHit,
+    closeness: Option<Closeness<'_>>,
+    policy: AbstainPolicy,
+) -> Result<Option<Vec<f32>>> {
+    let Some(closeness) = closeness else {
+        return Ok(None);
+    };
+    let units: Vec<&str> = units(&hit.text)
+        .into_iter()
+        .map(|(s, e)| &hit.text[s..e])
+        .collect();
+    if units.is_empty() {
+        return Ok(None);
     }
+    let cosines = closeness(&units)?;
+    Ok(cosines
+        .iter()
+        .any(|&c| c >= policy.close)
+        .then_some(cosines))
 }
 
 #[cfg(test)]
@@ -701,7 +764,14 @@ mod tests {
     }
 
     fn ask(question: &str, hits: Vec<SearchHit>) -> Answered {
-        answer(question, hits, &|_| Some(1.0), AbstainPolicy::default())
+        answer(
+            question,
+            hits,
+            &|_| Some(1.0),
+            AbstainPolicy::default(),
+            None,
+        )
+        .expect("no closeness, nothing to fail")
     }
 
     /// Asks each question of its one passage and checks the unit that answers.
@@ -1000,7 +1070,7 @@ Treatment of kidney stones is covered after the deductible.",
             "Is kidney dialysis covered?",
             "I'm gonna need dialysis, could the plan pay for it?",
         ] {
-            let a = answer(q, passages(), &rarity, AbstainPolicy::default());
+            let a = answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
             assert_eq!(a.answer, None, "{q}");
             assert_eq!(a.missing, vec!["dialysis".to_string()], "{q}");
         }
@@ -1009,19 +1079,155 @@ Treatment of kidney stones is covered after the deductible.",
             close: 0.35,
             ..AbstainPolicy::default()
         };
-        assert!(
-            answer("Is kidney dialysis covered?", passages(), &rarity, close)
-                .answer
-                .is_some()
-        );
+        assert!(answer(
+            "Is kidney dialysis covered?",
+            passages(),
+            &rarity,
+            close,
+            None
+        )
+        .unwrap()
+        .answer
+        .is_some());
         // Function words never count: "why did" adds no weight the passages must say.
         let a = answer(
             "why did my kidney stones cost so much themselves",
             passages(),
             &rarity,
             AbstainPolicy::default(),
-        );
+            None,
+        )
+        .unwrap();
         assert!(a.answer.is_some(), "{:?}", a.missing);
+    }
+
+    #[test]
+    fn a_sentence_close_in_meaning_answers_where_its_passage_is_not() {
+        // The member's words are not the plan's, and the passage's vector, which averages
+        // its other sentences in, is not close either: the second look measures its
+        // sentences one by one.
+        let q = "what do I pay when my regular doctor sees me for the flu";
+        let passages = || {
+            vec![
+                hit(
+                    "p#2",
+                    "Office visits\nA primary care visit to treat an illness is a $25 copay. \
+                     Specialist visits are a $50 copay. Lab work done in the office is \
+                     covered in full.",
+                    0.45,
+                ),
+                hit("p#7", "Urgent care\nUrgent care centers: $60 copay.", 0.4),
+            ]
+        };
+        let asked = std::cell::RefCell::new(Vec::new());
+        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+            asked.borrow_mut().push(texts.join(" | "));
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    if t.contains("primary care") {
+                        0.61
+                    } else {
+                        0.3
+                    }
+                })
+                .collect())
+        };
+        let answered = |closeness: Option<Closeness<'_>>| {
+            answer(
+                q,
+                passages(),
+                &|_| Some(1.0),
+                AbstainPolicy::default(),
+                closeness,
+            )
+            .unwrap()
+        };
+        let a = answered(Some(&closeness));
+        let answer = a.answer.expect("its sentence is close");
+        assert_eq!(answer.id, "p#2");
+        assert!(answer.text.contains("$25"), "{}", answer.text);
+        // Only the best-ranked passage's units were measured, the section line not among
+        // them.
+        assert_eq!(
+            *asked.borrow(),
+            vec![
+                "A primary care visit to treat an illness is a $25 copay. | Specialist visits \
+                 are a $50 copay. | Lab work done in the office is covered in full."
+                    .to_string()
+            ]
+        );
+        // Without the second look, or when no sentence is close, it abstains.
+        assert_eq!(answered(None).answer, None);
+        let far = |texts: &[&str]| -> Result<Vec<f32>> { Ok(vec![0.54; texts.len()]) };
+        let a = answered(Some(&far));
+        assert_eq!(a.answer, None);
+        assert!(a.missing.contains(&"flu".to_string()), "{:?}", a.missing);
+    }
+
+    #[test]
+    fn the_second_look_is_taken_only_when_words_and_passage_say_no() {
+        let calls = std::cell::Cell::new(0);
+        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+            calls.set(calls.get() + 1);
+            Ok(vec![0.9; texts.len()])
+        };
+        let ask_with = |q: &str, hits: Vec<SearchHit>| {
+            answer(
+                q,
+                hits,
+                &|_| Some(1.0),
+                AbstainPolicy::default(),
+                Some(&closeness),
+            )
+            .unwrap()
+        };
+        // The words say it: answered without embedding anything.
+        let a = ask_with(
+            "how much is urgent care",
+            vec![hit(
+                "p#7",
+                "Urgent care\nUrgent care centers: $60 copay.",
+                0.4,
+            )],
+        );
+        assert!(a.answer.is_some());
+        // The passage is close: answered without embedding anything.
+        let a = ask_with(
+            "what do I owe for a quick visit when I'm sick on a weekend",
+            vec![hit(
+                "p#7",
+                "Urgent care\nUrgent care centers: $60 copay.",
+                0.6,
+            )],
+        );
+        assert!(a.answer.is_some());
+        // A named service no passage mentions: abstains, however close a sentence is.
+        let a = ask_with(
+            "does the plan pay for LASIK",
+            vec![hit(
+                "p#12",
+                "Vision care\nOne eye exam per year at $0.",
+                0.45,
+            )],
+        );
+        assert_eq!(a.answer, None);
+        assert_eq!(calls.get(), 0);
+        // A failure to measure is the query's error, not a silent "no".
+        let failing =
+            |_: &[&str]| -> Result<Vec<f32>> { Err(crate::Error::InvalidInput("no model".into())) };
+        let err = answer(
+            "what do I pay when my regular doctor sees me for the flu",
+            vec![hit(
+                "p#2",
+                "Office visits\nA primary care visit is a $25 copay.",
+                0.45,
+            )],
+            &|_| Some(1.0),
+            AbstainPolicy::default(),
+            Some(&failing),
+        );
+        assert!(err.is_err());
     }
 
     #[test]

@@ -719,13 +719,21 @@ impl Collection {
     }
 
     /// The answer to `question` among `hits` (this collection's ranked results for it),
-    /// or an abstention: see [`answer`](mod@answer). Word rarity is this collection's.
-    pub fn answer(&self, question: &str, hits: Vec<SearchHit>) -> answer::Answered {
+    /// or an abstention: see [`answer`](mod@answer). Word rarity is this collection's;
+    /// `closeness` measures sentences against the question with the model that ranked
+    /// `hits` (the [`Engine`] passes its embedder's).
+    pub fn answer(
+        &self,
+        question: &str,
+        hits: Vec<SearchHit>,
+        closeness: Option<answer::Closeness<'_>>,
+    ) -> Result<answer::Answered> {
         answer::answer(
             question,
             hits,
             &|word| self.keywords.idf(word),
             answer::AbstainPolicy::default(),
+            closeness,
         )
     }
 
@@ -1153,15 +1161,29 @@ impl Engine {
     /// [`query`](Self::query) with the answer. A vector query has no words to answer
     /// with: its `answer` is always `None`.
     pub fn ask_query(&self, query: &Query) -> Result<answer::Answered> {
-        let hits = self.query(query)?;
-        Ok(match &query.question {
-            Some(q) => self.collection.answer(q, hits),
-            None => answer::Answered::unanswered(hits),
-        })
+        let (hits, asked) = self.run(query)?;
+        let (Some(question), Some(vector)) = (&query.question, asked) else {
+            return Ok(answer::Answered::unanswered(hits));
+        };
+        // Sentences are measured as the passages were: embedded, against the question.
+        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+            Ok(self
+                .embedder
+                .embed(texts)?
+                .iter()
+                .map(|t| dot(&vector, t))
+                .collect())
+        };
+        self.collection.answer(question, hits, Some(&closeness))
     }
 
     /// A general query: question or vector, k, where-filter.
     pub fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
+        Ok(self.run(query)?.0)
+    }
+
+    /// [`query`](Self::query), with the question's vector when it asked one.
+    fn run(&self, query: &Query) -> Result<(Vec<SearchHit>, Option<Vec<f32>>)> {
         let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
         let k = query.k.unwrap_or(DEFAULT_K);
         match (&query.question, &query.vector) {
@@ -1171,8 +1193,10 @@ impl Engine {
                 }
                 let vector = self.embedder.embed_one(q)?;
                 let mode = query.mode.unwrap_or_default();
-                self.collection
-                    .query_text(q, &vector, k, filter.as_ref(), mode)
+                let hits = self
+                    .collection
+                    .query_text(q, &vector, k, filter.as_ref(), mode)?;
+                Ok((hits, Some(vector)))
             }
             (None, Some(v)) => {
                 if query.mode.is_some_and(|m| m != SearchMode::Vector) {
@@ -1180,7 +1204,7 @@ impl Engine {
                         "a vector query has no words: mode must be vector".into(),
                     ));
                 }
-                self.collection.query_vector(v, k, filter.as_ref())
+                Ok((self.collection.query_vector(v, k, filter.as_ref())?, None))
             }
             _ => Err(Error::InvalidInput(
                 "give exactly one of question or vector".into(),
