@@ -18,7 +18,7 @@
 //! Plain Rust, no AWS: the proxy and the fake's model both use it (the fake's model
 //! reads the prompt this module writes).
 
-use crate::engine::answer::{sentences, units};
+use crate::engine::answer::{sentences, unit_texts};
 use crate::engine::keyword::tokenize;
 
 /// The system prompt: sources and citations, in a small model's terms.
@@ -211,9 +211,8 @@ pub fn check(answer: &str, passages: &[Passage]) -> Grounding {
 
 /// The sentence of `text` sharing the most words with `words` (the first on ties).
 fn closest_sentence(text: &str, words: &[String]) -> String {
-    units(text)
+    unit_texts(text)
         .into_iter()
-        .map(|(s, e)| &text[s..e])
         .max_by_key(|sentence| {
             let mut shared = tokenize(sentence);
             shared.sort();

@@ -386,6 +386,11 @@ pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The text of each of `text`'s [`units`], in order.
+pub(crate) fn unit_texts(text: &str) -> Vec<&str> {
+    units(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+}
+
 /// The label line of a table row's passage, when the unit starting at `start` is a
 /// later cell of the row. A row passage is how the chunker writes a table row (see
 /// [`crate::chunk::chunk_layout`]): its section line, then one `Header: value` line per
@@ -734,10 +739,7 @@ fn closer_look(
     let Some(closeness) = closeness else {
         return Ok(None);
     };
-    let units: Vec<&str> = units(&hit.text)
-        .into_iter()
-        .map(|(s, e)| &hit.text[s..e])
-        .collect();
+    let units = unit_texts(&hit.text);
     if units.is_empty() {
         return Ok(None);
     }
@@ -1312,7 +1314,7 @@ Treatment of kidney stones is covered after the deductible.",
     #[test]
     fn units_skip_the_section_line_and_bullets() {
         let text = "Section — Sub\n- First item has words here.\n# Hi\nSecond. Third one is $12.50 e.g. here.";
-        let got: Vec<&str> = units(text).into_iter().map(|(s, e)| &text[s..e]).collect();
+        let got = unit_texts(text);
         assert_eq!(
             got,
             vec![

@@ -38,7 +38,7 @@ use crate::cloud::aws::converse::{
     GUARDRAIL_INTERVENED_STOP,
 };
 use crate::cloud::grounding::{read_passages_block, NOT_FOUND, PASSAGES_HEADING};
-use crate::engine::answer::units;
+use crate::engine::answer::unit_texts;
 use crate::engine::keyword::tokenize;
 
 /// The fake's one guardrail.
@@ -466,8 +466,7 @@ fn compose(question: &str, passages: &[(usize, String)]) -> String {
     asked.dedup();
     let mut best: Option<(usize, usize, &str)> = None;
     for (n, text) in passages {
-        for (s, e) in units(text) {
-            let sentence = &text[s..e];
+        for sentence in unit_texts(text) {
             let mut words = tokenize(sentence);
             words.sort();
             words.dedup();
