@@ -9,14 +9,14 @@
 //! used by `benefind bundle inspect` ([`inspect`]). It does not interpret the index
 //! bytes; the index module does.
 //!
-//! # Layout (format version 2)
+//! # Layout (format version 3)
 //!
 //! All integers are little-endian. `L` is the model-id length, `n` the section count.
 //!
 //! | offset            | type          | field                                           |
 //! |-------------------|---------------|-------------------------------------------------|
 //! | 0                 | `[u8; 8]`     | magic, `BENEFIND`                               |
-//! | 8                 | `u16`         | format version, 2                               |
+//! | 8                 | `u16`         | format version, 3 (2 is read too)               |
 //! | 10                | `u16`         | flags, reserved, must be 0                      |
 //! | 12                | `u8`          | metric: 0 = cosine                              |
 //! | 13                | `u8`          | encoding: 0 = f32, 1 = f16, 2 = int8            |
@@ -24,7 +24,7 @@
 //! | 18                | `u32`         | count (records)                                 |
 //! | 22                | `u16`         | `L`, model-id length, 1..=256                   |
 //! | 24                | `[u8; L]`     | model id, UTF-8                                 |
-//! | 24 + L            | `u16`         | `n`, section count (5 in version 2)             |
+//! | 24 + L            | `u16`         | `n`, section count (5, or 6 with UNITS)         |
 //! | 26 + L            | `n` × 22 B    | section table, one entry per section (below)    |
 //! | 26 + L + 22n      | `u32`         | CRC-32 of bytes `0 .. 26 + L + 22n`             |
 //! | 30 + L + 22n      | bytes         | the sections, back to back, to the end of file  |
@@ -33,7 +33,7 @@
 //!
 //! | offset | type  | field                                                  |
 //! |--------|-------|--------------------------------------------------------|
-//! | 0      | `u16` | kind: 1 = VECTORS, 2 = IDS, 3 = TEXTS, 4 = METADATA, 5 = INDEX |
+//! | 0      | `u16` | kind: 1 = VECTORS, 2 = IDS, 3 = TEXTS, 4 = METADATA, 5 = INDEX, 6 = UNITS |
 //! | 2      | `u64` | offset of the section from the start of the file       |
 //! | 10     | `u64` | length in bytes                                        |
 //! | 18     | `u32` | CRC-32 (IEEE, as `crc32fast`) of the section's bytes   |
@@ -51,13 +51,24 @@
 //!   blob's length), then the UTF-8 blob; string `i` is `blob[off[i] .. off[i+1]]`.
 //!   Metadata strings are JSON objects (written compact).
 //! * **INDEX**: opaque bytes owned by the index module; may be empty.
+//! * **UNITS** (optional, version 3): the vectors of each record's *units*, the
+//!   sentences, list items and table lines an answer is read from (the engine's
+//!   `answer::units` cuts them, in text order), embedded when the bundle was built so
+//!   that answering a question never embeds them. `count` `u32` unit counts, one per
+//!   record, then that many vectors in all, record by record, always int8 whatever the
+//!   header's encoding (they are only compared with a threshold, and f32 would make the
+//!   demo's bundle four times larger).
+//!   The format does not interpret them; a collection uses a record's unit vectors only
+//!   when their number is the number of units its text has (else it embeds them when
+//!   asked, as for a bundle without the section).
 //!
-//! Version 2 (this one) added the overview graph to INDEX; version 1 files are refused
-//! with the rebuild hint, never misread.
+//! Version 3 (this one) added UNITS; version 2 (without it) is read as it always was.
+//! Version 1 files are refused with the rebuild hint, never misread.
 //!
 //! # Validation
 //!
-//! Every section kind appears exactly once and unknown kinds are rejected. The
+//! Every section kind but UNITS appears exactly once, UNITS at most once (and only in
+//! version 3), and unknown kinds are rejected. The
 //! sections tile the file after the header exactly (no gaps, no overlaps, no trailing
 //! bytes), so every byte of a valid file is covered by a checksum. Reading checks, in
 //! order: magic, version, that the header and table are present, the header checksum,
@@ -83,7 +94,10 @@ use write::*;
 pub const MAGIC: [u8; 8] = *b"BENEFIND";
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
+
+/// The oldest format version this build reads: version 2 is version 3 without UNITS.
+pub const OLDEST_READABLE_VERSION: u16 = 2;
 
 /// Most dimensions a bundle may declare; guards against absurd headers.
 pub const MAX_DIMS: usize = 4096;
@@ -117,7 +131,7 @@ pub enum BundleError {
         found: Vec<u8>,
     },
     /// The file's format version is not the one this build reads.
-    #[error("bundle format version {got} is not supported (this benefind reads version {supported}); {REBUILD} from this release, or use a benefind that reads version {got}")]
+    #[error("bundle format version {got} is not supported (this benefind reads versions {OLDEST_READABLE_VERSION} to {supported}); {REBUILD} from this release, or use a benefind that reads version {got}")]
     UnsupportedVersion {
         /// The version in the file.
         got: u16,
@@ -137,7 +151,7 @@ pub enum BundleError {
     /// A section-table entry points outside the file.
     #[error("bundle section {section} (offset {offset}, length {len}) does not fit in the {file_len}-byte file; the file is truncated or corrupt, fetch it again or {REBUILD}")]
     SectionOutOfBounds {
-        /// The section's name (`vectors`, `ids`, `texts`, `metadata`, `index`).
+        /// The section's name (`vectors`, `ids`, `texts`, `metadata`, `index`, `units`).
         section: &'static str,
         /// The section's offset from the table.
         offset: u64,
@@ -368,6 +382,9 @@ pub struct Bundle {
     pub vectors: Vec<f32>,
     /// Opaque bytes owned by the index module (HNSW graphs); may be empty.
     pub index: Vec<u8>,
+    /// Per record, the vectors of its units (see the module docs), `dims` values each,
+    /// flat; `None` when the bundle has no UNITS section.
+    pub units: Option<Vec<Vec<f32>>>,
 }
 
 impl Bundle {
@@ -409,26 +426,7 @@ impl Bundle {
                 ),
             ));
         }
-        // f16 turns anything above its range into infinity, which reading rejects:
-        // refuse it here, where the caller can still do something about it.
-        let limit = match encoding {
-            VectorEncoding::F16 => half::f16::MAX.to_f32(),
-            VectorEncoding::F32 | VectorEncoding::Int8 => f32::MAX,
-        };
-        for (i, vector) in vectors.chunks_exact(dims).enumerate() {
-            if let Some((j, x)) = vector
-                .iter()
-                .enumerate()
-                .find(|(_, x)| !x.is_finite() || x.abs() > limit)
-            {
-                let reason = if x.is_finite() {
-                    format!("component {j} is {x}, outside the f16 range (±{limit}); use the f32 encoding")
-                } else {
-                    format!("component {j} is {x}; vector values must be finite")
-                };
-                return Err(BundleError::invalid(format!("vectors[{i}]"), reason));
-            }
-        }
+        check_values("vectors", &vectors, dims, value_limit(encoding))?;
         check_ids(records.iter().map(|r| r.id.as_str()))?;
         // String-table offsets are u32; refuse tables they cannot address.
         for (field, total) in [
@@ -460,7 +458,49 @@ impl Bundle {
             records,
             vectors,
             index,
+            units: None,
         })
+    }
+
+    /// Adds the vectors of each record's units (one entry per record, in record order,
+    /// each a whole number of finite vectors); they are written as int8.
+    pub fn with_units(mut self, units: Vec<Vec<f32>>) -> Result<Bundle, BundleError> {
+        if units.len() != self.records.len() {
+            return Err(BundleError::invalid(
+                "units",
+                format!(
+                    "unit vectors were given for {} records, the bundle has {}",
+                    units.len(),
+                    self.records.len()
+                ),
+            ));
+        }
+        let dims = self.header.dims as usize;
+        let mut total: u64 = 0;
+        for (i, vectors) in units.iter().enumerate() {
+            if !vectors.len().is_multiple_of(dims) {
+                return Err(BundleError::invalid(
+                    format!("units[{i}]"),
+                    format!(
+                        "{} values are not a whole number of {dims}-dimensional vectors",
+                        vectors.len()
+                    ),
+                ));
+            }
+            check_values(&format!("units[{i}]"), vectors, dims, f32::MAX)?;
+            total += (vectors.len() / dims) as u64;
+        }
+        if total > u64::from(u32::MAX) {
+            return Err(BundleError::invalid(
+                "units",
+                format!(
+                    "{total} unit vectors is more than a bundle holds ({})",
+                    u32::MAX
+                ),
+            ));
+        }
+        self.units = Some(units);
+        Ok(self)
     }
 
     /// Record `i`'s vector, or `None` when there is no record `i`.
@@ -491,16 +531,18 @@ impl Bundle {
             count: u32::try_from(self.records.len()).unwrap_or(u32::MAX),
             model_id: self.header.model_id.as_bytes(),
         };
-        assemble(
-            &header,
-            &[
-                (SectionKind::Vectors.code(), &vectors),
-                (SectionKind::Ids.code(), &ids),
-                (SectionKind::Texts.code(), &texts),
-                (SectionKind::Metadata.code(), &metadata),
-                (SectionKind::Index.code(), &self.index),
-            ],
-        )
+        let units = self.units.as_ref().map(|units| units_section(units, dims));
+        let mut sections: Vec<(u16, &[u8])> = vec![
+            (SectionKind::Vectors.code(), &vectors),
+            (SectionKind::Ids.code(), &ids),
+            (SectionKind::Texts.code(), &texts),
+            (SectionKind::Metadata.code(), &metadata),
+            (SectionKind::Index.code(), &self.index),
+        ];
+        if let Some(units) = &units {
+            sections.push((SectionKind::Units.code(), units));
+        }
+        assemble(&header, &sections)
     }
 
     /// Reads a bundle file, validating everything (see the module docs) before any
@@ -535,6 +577,38 @@ impl Bundle {
     }
 }
 
+/// The largest magnitude a vector value may have in `encoding`: f16 turns anything
+/// above its range into infinity, which reading rejects, so writing refuses it where
+/// the caller can still do something about it.
+fn value_limit(encoding: VectorEncoding) -> f32 {
+    match encoding {
+        VectorEncoding::F16 => half::f16::MAX.to_f32(),
+        VectorEncoding::F32 | VectorEncoding::Int8 => f32::MAX,
+    }
+}
+
+/// Every value of `vectors` (`dims` per vector, `field[i]` names vector `i`) is
+/// finite and within `limit`.
+fn check_values(field: &str, vectors: &[f32], dims: usize, limit: f32) -> Result<(), BundleError> {
+    for (i, vector) in vectors.chunks(dims.max(1)).enumerate() {
+        if let Some((j, x)) = vector
+            .iter()
+            .enumerate()
+            .find(|(_, x)| !x.is_finite() || x.abs() > limit)
+        {
+            let reason = if x.is_finite() {
+                format!(
+                    "component {j} is {x}, outside the f16 range (±{limit}); use the f32 encoding"
+                )
+            } else {
+                format!("component {j} is {x}; vector values must be finite")
+            };
+            return Err(BundleError::invalid(format!("{field}[{i}]"), reason));
+        }
+    }
+    Ok(())
+}
+
 /// Header and section sizes of a bundle, read without decoding the sections (for
 /// `benefind bundle inspect`).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -554,7 +628,8 @@ pub struct BundleInfo {
     /// The file's length.
     pub file_bytes: u64,
     /// `header` (header, section table and its checksum) first, then `vectors`,
-    /// `ids`, `texts`, `metadata`, `index`; their sizes add up to `file_bytes`.
+    /// `ids`, `texts`, `metadata`, `index` and, when present, `units`; their sizes add
+    /// up to `file_bytes`.
     pub sections: Vec<SectionInfo>,
 }
 
@@ -572,15 +647,21 @@ pub struct SectionInfo {
 /// fail [`Bundle::from_bytes`], e.g. on bad UTF-8 that a checksum faithfully covers).
 pub fn inspect(bytes: &[u8]) -> Result<BundleInfo, BundleError> {
     let layout = parse_layout(bytes)?;
-    let mut sections = Vec::with_capacity(SectionKind::ALL.len() + 1);
+    let mut sections = Vec::with_capacity(SectionKind::REQUIRED.len() + 2);
     sections.push(SectionInfo {
         name: "header".to_owned(),
         bytes: layout.data_start as u64,
     });
-    for (kind, section) in SectionKind::ALL.iter().zip(&layout.sections) {
+    for (kind, section) in SectionKind::REQUIRED.iter().zip(&layout.sections) {
         sections.push(SectionInfo {
             name: kind.name().to_owned(),
             bytes: section.len() as u64,
+        });
+    }
+    if let Some(units) = layout.units {
+        sections.push(SectionInfo {
+            name: SectionKind::Units.name().to_owned(),
+            bytes: units.len() as u64,
         });
     }
     Ok(BundleInfo {
@@ -597,7 +678,7 @@ pub fn inspect(bytes: &[u8]) -> Result<BundleInfo, BundleError> {
 
 // ---- sections ---------------------------------------------------------------------
 
-/// The section kinds of format version 2.
+/// The section kinds of format version 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SectionKind {
     Vectors,
@@ -605,11 +686,13 @@ enum SectionKind {
     Texts,
     Metadata,
     Index,
+    Units,
 }
 
 impl SectionKind {
-    /// Every kind, in code order; `Layout::sections` is indexed the same way.
-    const ALL: [SectionKind; 5] = [
+    /// The kinds every bundle has, in code order; `Layout::sections` is indexed the
+    /// same way.
+    const REQUIRED: [SectionKind; 5] = [
         SectionKind::Vectors,
         SectionKind::Ids,
         SectionKind::Texts,
@@ -624,16 +707,21 @@ impl SectionKind {
             SectionKind::Texts => 3,
             SectionKind::Metadata => 4,
             SectionKind::Index => 5,
+            SectionKind::Units => 6,
         }
     }
 
-    /// Position in [`SectionKind::ALL`].
+    /// Position in [`SectionKind::REQUIRED`] (UNITS comes after them).
     fn slot(self) -> usize {
         usize::from(self.code() - 1)
     }
 
-    fn from_code(code: u16) -> Option<SectionKind> {
-        SectionKind::ALL.into_iter().find(|k| k.code() == code)
+    /// Every kind a file of `version` may have.
+    fn from_code(code: u16, version: u16) -> Option<SectionKind> {
+        SectionKind::REQUIRED
+            .into_iter()
+            .chain((version >= 3).then_some(SectionKind::Units))
+            .find(|k| k.code() == code)
     }
 
     fn name(self) -> &'static str {
@@ -643,6 +731,7 @@ impl SectionKind {
             SectionKind::Texts => "texts",
             SectionKind::Metadata => "metadata",
             SectionKind::Index => "index",
+            SectionKind::Units => "units",
         }
     }
 }
@@ -722,6 +811,20 @@ mod tests {
         }
     }
 
+    /// [`sample`] with unit vectors: two for the first record, none for the second,
+    /// one for the third.
+    fn sample_with_units(encoding: VectorEncoding) -> Bundle {
+        let units = vec![
+            unit_vectors(2, DIMS, 11),
+            Vec::new(),
+            unit_vectors(1, DIMS, 13),
+        ];
+        match sample(encoding).with_units(units) {
+            Ok(b) => b,
+            Err(e) => panic!("sample units should fit: {e}"),
+        }
+    }
+
     fn sample_bytes() -> Vec<u8> {
         sample(VectorEncoding::F32).to_bytes()
     }
@@ -763,7 +866,7 @@ mod tests {
             count,
             model_id: b.header.model_id.as_bytes(),
         };
-        let table: Vec<(u16, &[u8])> = SectionKind::ALL
+        let table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
             .iter()
             .zip(sections)
             .map(|(k, s)| (k.code(), s.as_slice()))
@@ -1091,10 +1194,18 @@ mod tests {
         let msg = e.to_string();
         assert!(
             msg.contains("version 7")
-                && msg.contains(&format!("version {FORMAT_VERSION}"))
+                && msg.contains(&format!(
+                    "versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"
+                ))
                 && msg.contains("benefind bundle build"),
             "{msg}"
         );
+        // Version 1 is older than any this build reads.
+        put(&mut bytes, OFF_VERSION, &1u16.to_le_bytes());
+        assert!(matches!(
+            read_err(&bytes),
+            BundleError::UnsupportedVersion { got: 1, .. }
+        ));
     }
 
     #[test]
@@ -1204,7 +1315,7 @@ mod tests {
             model_id: MODEL.as_bytes(),
         };
         let four: Vec<(u16, &[u8])> = (0..4)
-            .map(|i| (SectionKind::ALL[i].code(), sections[i].as_slice()))
+            .map(|i| (SectionKind::REQUIRED[i].code(), sections[i].as_slice()))
             .collect();
         let e = read_err(&assemble(&header, &four));
         assert!(
@@ -1302,7 +1413,7 @@ mod tests {
     fn checksum_mismatch_in_every_section() {
         let bytes = sample_bytes();
         let mut kinds: Vec<(&str, usize)> = vec![("header", OFF_DIMS)];
-        for kind in SectionKind::ALL {
+        for kind in SectionKind::REQUIRED {
             let at = entry_of(&bytes, kind);
             let offset = le_u64(&bytes, at + 2).expect("offset") as usize;
             assert!(
@@ -1516,8 +1627,13 @@ mod tests {
     /// What every bundle `from_bytes` returns must satisfy.
     fn assert_structurally_valid(b: &Bundle) {
         let dims = b.header.dims as usize;
-        assert_eq!(b.header.version, FORMAT_VERSION);
+        assert!((OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&b.header.version));
         assert_eq!(b.records.len(), b.header.count as usize);
+        if let Some(units) = &b.units {
+            assert_eq!(units.len(), b.records.len());
+            assert!(units.iter().all(|u| u.len() % dims == 0));
+            assert!(units.iter().flatten().all(|x| x.is_finite()));
+        }
         assert_eq!(b.vectors.len(), b.records.len() * dims);
         for i in 0..b.records.len() {
             assert_eq!(b.vector(i).map(<[f32]>::len), Some(dims));
@@ -1529,13 +1645,145 @@ mod tests {
             b.records.clone(),
             b.vectors.clone(),
             b.index.clone(),
-        );
+        )
+        .and_then(|rebuilt| match &b.units {
+            Some(units) => rebuilt.with_units(units.clone()),
+            None => Ok(rebuilt),
+        });
         if let Err(e) = rebuilt {
-            panic!("a bundle from_bytes accepted fails Bundle::new: {e}");
+            panic!("a bundle from_bytes accepted fails Bundle::new or with_units: {e}");
         }
         if let Err(e) = Bundle::from_bytes(&b.to_bytes()) {
             panic!("a bundle from_bytes accepted does not read back after to_bytes: {e}");
         }
+    }
+
+    #[test]
+    fn unit_vectors_round_trip_per_record_in_each_encoding() {
+        for enc in [
+            VectorEncoding::F32,
+            VectorEncoding::F16,
+            VectorEncoding::Int8,
+        ] {
+            let b = sample_with_units(enc);
+            let bytes = b.to_bytes();
+            let back = read_ok(&bytes);
+            assert_eq!(back.header.version, FORMAT_VERSION);
+            let (sent, read) = (b.units.expect("given"), back.units.expect("read"));
+            assert_eq!(
+                read.iter().map(Vec::len).collect::<Vec<_>>(),
+                [2 * DIMS, 0, DIMS]
+            );
+            for (x, y) in sent.iter().flatten().zip(read.iter().flatten()) {
+                assert!((x - y).abs() <= 1.0 / 127.0, "{enc}: {x} vs {y}");
+            }
+            let names: Vec<String> = inspect(&bytes)
+                .expect("inspects")
+                .sections
+                .into_iter()
+                .map(|s| s.name)
+                .collect();
+            assert_eq!(names.last().map(String::as_str), Some("units"));
+        }
+        // Without them, no section is written and none is read.
+        assert!(read_ok(&sample_bytes()).units.is_none());
+    }
+
+    #[test]
+    fn unit_vectors_must_be_whole_finite_vectors_one_entry_per_record() {
+        let e = sample(VectorEncoding::F32)
+            .with_units(vec![Vec::new(); 2])
+            .expect_err("two entries for three records");
+        assert!(e.to_string().contains("2 records, the bundle has 3"), "{e}");
+        let e = sample(VectorEncoding::F32)
+            .with_units(vec![Vec::new(), vec![0.5; DIMS + 1], Vec::new()])
+            .expect_err("ragged");
+        assert_eq!(invalid_field(&e), "units[1]");
+        let e = sample(VectorEncoding::F16)
+            .with_units(vec![Vec::new(), Vec::new(), vec![f32::INFINITY; DIMS]])
+            .expect_err("not finite");
+        assert_eq!(invalid_field(&e), "units[2][0]");
+    }
+
+    #[test]
+    fn a_version_2_file_reads_and_may_not_hold_unit_vectors() {
+        let b = sample(VectorEncoding::Int8);
+        let v2 = |sections: &[(u16, &[u8])]| {
+            let header = RawHeader {
+                version: 2,
+                flags: 0,
+                metric: b.header.metric.code(),
+                encoding: b.header.encoding.code(),
+                dims: b.header.dims,
+                count: b.header.count,
+                model_id: b.header.model_id.as_bytes(),
+            };
+            assemble(&header, sections)
+        };
+        let sections = sections_of(&b);
+        let mut table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
+            .iter()
+            .zip(&sections)
+            .map(|(k, s)| (k.code(), s.as_slice()))
+            .collect();
+        let back = read_ok(&v2(&table));
+        assert_eq!((back.header.version, back.records), (2, b.records.clone()));
+        assert!(back.units.is_none());
+        let units = units_section(&[Vec::new(), Vec::new(), Vec::new()], DIMS);
+        table.push((SectionKind::Units.code(), &units));
+        let e = read_err(&v2(&table));
+        assert!(e.to_string().contains("unknown section kind 6"), "{e}");
+    }
+
+    #[test]
+    fn a_units_section_that_disagrees_with_itself_is_refused() {
+        let b = sample_with_units(VectorEncoding::F32);
+        let good = units_section(b.units.as_ref().expect("units"), DIMS);
+        let with_units = |body: &[u8]| {
+            let sections = sections_of(&b);
+            let mut table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
+                .iter()
+                .zip(&sections)
+                .map(|(k, s)| (k.code(), s.as_slice()))
+                .collect();
+            table.push((SectionKind::Units.code(), body));
+            let header = RawHeader {
+                version: FORMAT_VERSION,
+                flags: 0,
+                metric: b.header.metric.code(),
+                encoding: b.header.encoding.code(),
+                dims: b.header.dims,
+                count: b.header.count,
+                model_id: b.header.model_id.as_bytes(),
+            };
+            assemble(&header, &table)
+        };
+        assert!(read_ok(&with_units(&good)).units.is_some());
+        // Counts that promise more vectors than follow.
+        let mut more = good.clone();
+        more[..4].copy_from_slice(&3u32.to_le_bytes());
+        let e = read_err(&with_units(&more));
+        assert!(e.to_string().contains("add up to 4 vectors"), "{e}");
+        // A huge count cannot make reading allocate.
+        let mut huge = good.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(invalid_field(&read_err(&with_units(&huge))), "units");
+        // Too short for its count table.
+        let e = read_err(&with_units(&good[..8]));
+        assert!(
+            matches!(
+                e,
+                BundleError::CountMismatch {
+                    section: "units",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // A non-finite int8 scale is named in the units.
+        let mut nan = good.clone();
+        nan[12..16].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(invalid_field(&read_err(&with_units(&nan))), "units[0]");
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -1583,7 +1831,7 @@ mod tests {
 
             #[test]
             fn single_byte_mutation_never_panics(enc in encoding(), at in any::<Index>(), byte in any::<u8>()) {
-                let mut bytes = sample(enc).to_bytes();
+                let mut bytes = sample_with_units(enc).to_bytes();
                 let i = at.index(bytes.len());
                 bytes[i] = byte;
                 check(&bytes);
@@ -1597,7 +1845,7 @@ mod tests {
                 enc in encoding(),
                 edits in proptest::collection::vec((any::<Index>(), any::<u8>()), 1..24),
             ) {
-                let mut bytes = sample(enc).to_bytes();
+                let mut bytes = sample_with_units(enc).to_bytes();
                 for (at, byte) in &edits {
                     let i = at.index(bytes.len());
                     bytes[i] = *byte;
@@ -1614,21 +1862,42 @@ mod tests {
                 count in 0usize..12,
                 seed in any::<u64>(),
                 index in proptest::collection::vec(any::<u8>(), 0..64),
+                unit_counts in proptest::option::of(proptest::collection::vec(0usize..4, 12)),
             ) {
                 let vectors = unit_vectors(count, dims, seed);
-                let b = Bundle::new(MODEL, dims, enc, records(count), vectors, index)
+                let mut b = Bundle::new(MODEL, dims, enc, records(count), vectors, index)
                     .expect("valid bundle");
+                if let Some(counts) = &unit_counts {
+                    let units = counts[..count]
+                        .iter()
+                        .zip(seed..)
+                        .map(|(&n, s)| unit_vectors(n, dims, s))
+                        .collect();
+                    b = b.with_units(units).expect("valid units");
+                }
                 let back = Bundle::from_bytes_for(&b.to_bytes(), MODEL, dims).expect("reads back");
                 prop_assert_eq!(&back.header, &b.header);
                 prop_assert_eq!(&back.records, &b.records);
                 prop_assert_eq!(&back.index, &b.index);
+                prop_assert_eq!(back.units.is_some(), b.units.is_some());
                 let tolerance = match enc {
                     VectorEncoding::F32 => 0.0,
                     VectorEncoding::F16 => 1e-3,
                     VectorEncoding::Int8 => 1.0 / 127.0,
                 };
+                let units = |b: &Bundle| b.units.iter().flatten().flatten().copied().collect::<Vec<f32>>();
+                let (sent, read) = (units(&b), units(&back));
+                prop_assert_eq!(sent.len(), read.len());
                 for (x, y) in b.vectors.iter().zip(&back.vectors) {
                     prop_assert!((x - y).abs() <= tolerance, "{} vs {}", x, y);
+                }
+                // Unit vectors are int8 whatever the encoding.
+                for (x, y) in sent.iter().zip(&read) {
+                    prop_assert!((x - y).abs() <= 1.0 / 127.0, "{} vs {}", x, y);
+                }
+                if let (Some(sent), Some(read)) = (&b.units, &back.units) {
+                    let lens = |u: &Vec<Vec<f32>>| u.iter().map(Vec::len).collect::<Vec<_>>();
+                    prop_assert_eq!(lens(sent), lens(read));
                 }
                 assert_structurally_valid(&back);
             }

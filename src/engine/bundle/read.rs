@@ -8,6 +8,8 @@ pub(super) struct Layout<'a> {
     pub(super) header: BundleHeader,
     /// Section bytes, indexed by [`SectionKind::slot`].
     pub(super) sections: [&'a [u8]; 5],
+    /// The UNITS section's bytes, when the file has one.
+    pub(super) units: Option<&'a [u8]>,
     /// Where the first section starts (= size of header, table and header checksum).
     pub(super) data_start: usize,
 }
@@ -51,15 +53,20 @@ pub(super) fn parse_layout(bytes: &[u8]) -> Result<Layout<'_>, BundleError> {
     let version = check_magic_and_version(bytes)?;
     let extent = checked_header(bytes)?;
     let header = header_fields(bytes, version, extent.count_at)?;
-    let placed = section_table(bytes, &extent)?;
-    check_tiling(placed, extent.data_start as u64, bytes.len() as u64)?;
+    let (placed, units) = section_table(bytes, &extent, version)?;
+    let all: Vec<Placed> = placed.iter().copied().chain(units).collect();
+    check_tiling(all, extent.data_start as u64, bytes.len() as u64)?;
     let mut sections: [&[u8]; 5] = [&[]; 5];
     for (slot, entry) in sections.iter_mut().zip(placed) {
         *slot = checked_section(bytes, entry)?;
     }
+    let units = units
+        .map(|entry| checked_section(bytes, entry))
+        .transpose()?;
     Ok(Layout {
         header,
         sections,
+        units,
         data_start: extent.data_start,
     })
 }
@@ -75,7 +82,7 @@ fn check_magic_and_version(bytes: &[u8]) -> Result<u16, BundleError> {
     }
     read::<8>(bytes, 0, "magic")?;
     let version = read_u16(bytes, OFF_VERSION, "version")?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(BundleError::UnsupportedVersion {
             got: version,
             supported: FORMAT_VERSION,
@@ -136,7 +143,7 @@ fn header_fields(bytes: &[u8], version: u16, count_at: usize) -> Result<BundleHe
     if flags != 0 {
         return Err(BundleError::invalid(
             "flags",
-            format!("{flags:#06x} is set, but format version 2 reserves the flags and they must be 0; the file is corrupt or from a newer benefind, {REBUILD}"),
+            format!("{flags:#06x} is set, but format version {version} reserves the flags and they must be 0; the file is corrupt or from a newer benefind, {REBUILD}"),
         ));
     }
     let [metric] = read::<1>(bytes, OFF_METRIC, "header")?;
@@ -161,21 +168,30 @@ fn header_fields(bytes: &[u8], version: u16, count_at: usize) -> Result<BundleHe
     })
 }
 
-/// The section table: each known kind exactly once, inside the file; returned in slot
-/// order.
-fn section_table(bytes: &[u8], extent: &HeaderExtent) -> Result<[Placed; 5], BundleError> {
+/// The section table: each required kind exactly once and UNITS at most once, inside
+/// the file; the required ones returned in slot order.
+fn section_table(
+    bytes: &[u8],
+    extent: &HeaderExtent,
+    version: u16,
+) -> Result<([Placed; 5], Option<Placed>), BundleError> {
     let file_len = bytes.len() as u64;
-    let mut entries: [Option<(u64, u64, u32)>; 5] = [None; 5];
+    let mut entries: [Option<(u64, u64, u32)>; 6] = [None; 6];
     for i in 0..extent.section_count {
         let at = extent.table_at + i * ENTRY_LEN;
         let code = read_u16(bytes, at, "section table")?;
         let offset = read_u64(bytes, at + 2, "section table")?;
         let len = read_u64(bytes, at + 10, "section table")?;
         let crc = read_u32(bytes, at + 18, "section table")?;
-        let kind = SectionKind::from_code(code).ok_or_else(|| {
+        let kind = SectionKind::from_code(code, version).ok_or_else(|| {
+            let known = if version >= 3 {
+                "1 to 6 (vectors, ids, texts, metadata, index, units)"
+            } else {
+                "1 to 5 (vectors, ids, texts, metadata, index)"
+            };
             BundleError::invalid(
                 "section table",
-                format!("entry {i} has unknown section kind {code}; format version 2 has kinds 1 to 5 (vectors, ids, texts, metadata, index), {REBUILD}"),
+                format!("entry {i} has unknown section kind {code}; format version {version} has kinds {known}, {REBUILD}"),
             )
         })?;
         let fits = matches!(offset.checked_add(len), Some(end) if end <= file_len);
@@ -201,8 +217,10 @@ fn section_table(bytes: &[u8], extent: &HeaderExtent) -> Result<[Placed; 5], Bun
         }
         *slot = Some((offset, len, crc));
     }
+    let units = entries[SectionKind::Units.slot()]
+        .map(|(offset, len, crc)| (offset, len, crc, SectionKind::Units));
     let mut placed = [(0u64, 0u64, 0u32, SectionKind::Vectors); 5];
-    for ((place, entry), kind) in placed.iter_mut().zip(entries).zip(SectionKind::ALL) {
+    for ((place, entry), kind) in placed.iter_mut().zip(entries).zip(SectionKind::REQUIRED) {
         let (offset, len, crc) = entry.ok_or_else(|| {
             BundleError::invalid(
                 "section table",
@@ -211,13 +229,13 @@ fn section_table(bytes: &[u8], extent: &HeaderExtent) -> Result<[Placed; 5], Bun
         })?;
         *place = (offset, len, crc, kind);
     }
-    Ok(placed)
+    Ok((placed, units))
 }
 
 /// The sections must tile the rest of the file, so no byte escapes a checksum. Sorting
 /// by (offset, len) puts an empty section before a non-empty one at the same offset, so
 /// both tile.
-fn check_tiling(placed: [Placed; 5], data_start: u64, file_len: u64) -> Result<(), BundleError> {
+fn check_tiling(placed: Vec<Placed>, data_start: u64, file_len: u64) -> Result<(), BundleError> {
     let mut by_offset = placed;
     by_offset.sort_unstable_by_key(|&(offset, len, _, _)| (offset, len));
     let mut expected_at = data_start;
@@ -322,12 +340,67 @@ pub(super) fn decode(layout: Layout<'_>) -> Result<Bundle, BundleError> {
     }
 
     let vectors = decode_vectors(vectors, dims, header.encoding)?;
+    let units = layout
+        .units
+        .map(|units| decode_units(units, count, dims))
+        .transpose()?;
     Ok(Bundle {
         header,
         records,
         vectors,
         index: index.to_vec(),
+        units,
     })
+}
+
+/// Decodes the UNITS section of a bundle of `count` records (already proven to fit
+/// the file): their unit counts, then that many int8 vectors.
+fn decode_units(bytes: &[u8], count: usize, dims: usize) -> Result<Vec<Vec<f32>>, BundleError> {
+    let encoding = VectorEncoding::Int8;
+    let name = SectionKind::Units.name();
+    let table =
+        count
+            .checked_mul(4)
+            .filter(|&n| n <= bytes.len())
+            .ok_or(BundleError::CountMismatch {
+                section: name,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                expected: (count as u64).saturating_mul(4),
+                got: bytes.len() as u64,
+            })?;
+    let (counts, body) = bytes.split_at(table);
+    let counts: Vec<usize> = counts
+        .chunks_exact(4)
+        .map(|c| c.try_into().map_or(u32::MAX, u32::from_le_bytes) as usize)
+        .collect();
+    let per_vector = encoding.bytes_per_vector(dims) as u64;
+    let total: u64 = counts.iter().map(|&n| n as u64).sum();
+    if total.checked_mul(per_vector) != Some(body.len() as u64) {
+        return Err(BundleError::invalid(
+            name,
+            format!(
+                "its unit counts add up to {total} vectors, which need {} bytes, but {} follow them; the file is corrupt, {REBUILD}",
+                total.saturating_mul(per_vector),
+                body.len()
+            ),
+        ));
+    }
+    // Every vector is proven to be in the section: decoding allocates no more than it.
+    let values = decode_vectors(body, dims, encoding).map_err(|e| match e {
+        BundleError::Invalid { field, reason } => BundleError::Invalid {
+            field: field.replacen("vectors", name, 1),
+            reason,
+        },
+        other => other,
+    })?;
+    let mut out = Vec::with_capacity(count);
+    let mut at = 0;
+    for n in counts {
+        let end = at + n * dims;
+        out.push(values.get(at..end).unwrap_or_default().to_vec());
+        at = end;
+    }
+    Ok(out)
 }
 
 /// A string-table section whose offset table is known to fit.

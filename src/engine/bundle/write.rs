@@ -82,6 +82,20 @@ pub(super) fn encode_vectors(vectors: &[f32], dims: usize, encoding: VectorEncod
     out
 }
 
+/// The UNITS section: each record's unit count (u32), then all unit vectors as int8. A
+/// count past `u32::MAX` saturates, which reading rejects.
+pub(super) fn units_section(units: &[Vec<f32>], dims: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(units.len() * 4);
+    for vectors in units {
+        let n = u32::try_from(vectors.len() / dims.max(1)).unwrap_or(u32::MAX);
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    for vectors in units {
+        out.extend(encode_vectors(vectors, dims, VectorEncoding::Int8));
+    }
+    out
+}
+
 /// `count + 1` u32 offsets, then the blob. An offset past `u32::MAX` saturates, which
 /// makes the last offset disagree with the blob and reading reject the table.
 pub(super) fn string_table<'a>(strings: impl ExactSizeIterator<Item = &'a [u8]>) -> Vec<u8> {
