@@ -106,6 +106,14 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
         top_id(&db, "teeth cleaning", "PPO_PLUS"),
         "dental_chunk_0000"
     );
+    // Its answer unit's vector was embedded and stored with it.
+    let units = db
+        .engine()
+        .collection()
+        .unit_vectors("dental_chunk_0000")
+        .expect("embedded at ingest")
+        .to_vec();
+    assert_eq!(units.len(), 384);
     drop(db);
 
     // Same bundle again (as a page reload fetches it): nothing rewritten, nothing embedded.
@@ -131,6 +139,11 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
     );
     assert_eq!(db.documents().len(), 1);
     assert_eq!(db.documents()[0].id, "dental");
+    assert_eq!(
+        db.engine().collection().unit_vectors("dental_chunk_0000"),
+        Some(units.as_slice()),
+        "restored, not re-embedded"
+    );
 
     // Offline (no bundle passed): the stored base is used.
     let db = open(&store, None).expect("reopen offline");
@@ -368,8 +381,9 @@ fn chunk_records_check_what_they_hold() {
         text: "t".into(),
         metadata: Map::new(),
     };
-    let blob = encode_chunk(&record, &[0.5; 384]);
-    assert!(benefind::store::decode_chunk("a", &blob, 384).is_ok());
+    let blob = encode_chunk(&record, &[0.5; 384], &[0.25; 384]);
+    let (_, vector, units) = benefind::store::decode_chunk("a", &blob, 384).expect("decodes");
+    assert_eq!((vector, units), (vec![0.5; 384], Some(vec![0.25; 384])));
     let err = benefind::store::decode_chunk("a", &blob, 256).expect_err("dims");
     assert!(
         matches!(err, Error::StoreCorrupt(_)) && err.to_string().contains("384"),
@@ -377,6 +391,69 @@ fn chunk_records_check_what_they_hold() {
     );
     let err = benefind::store::decode_chunk("a", &blob[..20], 384).expect_err("short");
     assert_eq!(err.code(), "STORE_CORRUPT");
-    let nan = encode_chunk(&record, &[f32::NAN; 384]);
+    let nan = encode_chunk(&record, &[f32::NAN; 384], &[]);
     assert!(benefind::store::decode_chunk("a", &nan, 384).is_err());
+    let nan = encode_chunk(&record, &[0.5; 384], &[f32::NAN; 384]);
+    let err = benefind::store::decode_chunk("a", &nan, 384).expect_err("NaN unit");
+    assert!(err.to_string().contains("unit vector"), "{err}");
+    let ragged = encode_chunk(&record, &[0.5; 384], &[0.5; 100]);
+    let err = benefind::store::decode_chunk("a", &ragged, 384).expect_err("ragged");
+    assert!(err.to_string().contains("100 values"), "{err}");
+}
+
+/// A chunk record as the first layout (`BFC1`) wrote it: no unit vectors.
+fn chunk_v1(record: &Record, vector: &[f32]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct V1<'a> {
+        id: &'a str,
+        text: &'a str,
+        metadata: String,
+        vector: &'a [f32],
+    }
+    let payload = postcard::to_allocvec(&V1 {
+        id: &record.id,
+        text: &record.text,
+        metadata: serde_json::Value::Object(record.metadata.clone()).to_string(),
+        vector,
+    })
+    .expect("serialises");
+    let mut out = b"BFC1".to_vec();
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+#[test]
+fn chunk_records_of_the_first_layout_still_read_without_unit_vectors() {
+    let record = Record {
+        id: "a".into(),
+        text: "t".into(),
+        metadata: Map::new(),
+    };
+    let (read, vector, units) =
+        benefind::store::decode_chunk("a", &chunk_v1(&record, &[0.5; 384]), 384)
+            .expect("a BFC1 record decodes");
+    assert_eq!((read, vector, units), (record, vec![0.5; 384], None));
+
+    // Stored by an earlier release, it is restored and searchable; the second look
+    // embeds its units when asked.
+    let store = MemoryStore::new();
+    let old = Record {
+        id: "old_chunk_0000".into(),
+        text: DENTAL.into(),
+        metadata: json!({"policy": "PPO_PLUS"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let vector = embedder().embed_one(DENTAL).expect("embed");
+    store
+        .data()
+        .chunks
+        .insert(old.id.clone(), chunk_v1(&old, &vector));
+    let db = open(&store, Some(bundle_bytes(""))).expect("open");
+    assert_eq!(db.store_stats().open.restored, 1);
+    assert!(db.store_stats().open.corrupt.is_empty());
+    assert_eq!(db.engine().collection().unit_vectors(&old.id), None);
+    assert_eq!(top_id(&db, "teeth cleaning", "PPO_PLUS"), old.id);
 }

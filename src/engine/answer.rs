@@ -3,9 +3,13 @@
 //!
 //! Runs after ranking, on the passages already found, with the words already at hand.
 //! Only a question the words and the passages' cosines leave unsettled takes a second
-//! model pass, over one passage's sentences (step 4): that costs about as much as
-//! embedding the passage, tens of milliseconds in the browser (`pkg-scripts/bench.sh
-//! quality` measures it), so no other question pays for it. It works as a careful
+//! look, at one passage's sentences (step 4), by the vectors of its units: embedded
+//! with the passage (when a bundle is built, when a document is ingested) and stored
+//! beside it (the bundle's UNITS section, the database's chunk records), so the look
+//! is a few dot products. A passage stored without them (a bundle of format version
+//! 2, a chunk stored by an earlier release, vectors imported from S3 Vectors) has its
+//! units embedded when asked, which costs about as much as embedding the passage
+//! (`pkg-scripts/bench.sh quality` measures the answer's cost). It works as a careful
 //! reader does:
 //!
 //! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
@@ -46,9 +50,9 @@
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
 //!    fever" for "Allergy shots given in the office are a $5 copay") can be close in
-//!    its sentence and not in its passage. The second look embeds that passage's units
-//!    (with the [`Closeness`] the engine passes) for the questions that reach it, and
-//!    for no other, so only they pay for it; a unit it finds close makes that passage
+//!    its sentence and not in its passage. The second look measures that passage's
+//!    units (with the [`Closeness`] the engine passes) for the questions that reach it,
+//!    and for no other; a unit it finds close makes that passage
 //!    the answer's, each of its units scoring its closeness beside its words. Or
 //!    abstain when the question names a service (`SERVICES`) none of them mentions by
 //!    any of its names, however close they are (passages about glasses and eye exams
@@ -96,11 +100,12 @@ pub struct Answer {
     pub label: Option<String>,
 }
 
-/// How close in meaning each of some texts is to the question: their cosine
-/// similarities, in order. The local engine embeds them with the model that ranked the
+/// How close in meaning each of some texts, the units of a passage (a hit), is to the
+/// question: their cosine similarities, in order. The local engine reads them from the
+/// unit vectors stored with the passage, or embeds them with the model that ranked the
 /// passages; the cloud path passes none (its Titan cosines are not what
 /// [`AbstainPolicy`] was calibrated on).
-pub type Closeness<'a> = &'a dyn Fn(&[&str]) -> Result<Vec<f32>>;
+pub type Closeness<'a> = &'a dyn Fn(&SearchHit, &[&str]) -> Result<Vec<f32>>;
 
 /// A question's answer (or none) with the passages it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -357,8 +362,9 @@ fn contains_all(tokens: &[String], phrase: &str) -> bool {
 
 /// The units of a passage: byte ranges of its lines and sentences, without the
 /// section line it starts with when it has more lines, and without bullets or
-/// surrounding space.
-pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
+/// surrounding space. Their order is the order of the unit vectors a bundle and the
+/// database store for the passage.
+pub fn units(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut at = 0;
@@ -387,7 +393,7 @@ pub(crate) fn units(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The text of each of `text`'s [`units`], in order.
-pub(crate) fn unit_texts(text: &str) -> Vec<&str> {
+pub fn unit_texts(text: &str) -> Vec<&str> {
     units(text).into_iter().map(|(s, e)| &text[s..e]).collect()
 }
 
@@ -743,7 +749,7 @@ fn closer_look(
     if units.is_empty() {
         return Ok(None);
     }
-    let cosines = closeness(&units)?;
+    let cosines = closeness(hit, &units)?;
     Ok(cosines
         .iter()
         .any(|&c| c >= policy.close)
@@ -1122,7 +1128,7 @@ Treatment of kidney stones is covered after the deductible.",
             ]
         };
         let asked = std::cell::RefCell::new(Vec::new());
-        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+        let closeness = |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
             asked.borrow_mut().push(texts.join(" | "));
             Ok(texts
                 .iter()
@@ -1161,7 +1167,8 @@ Treatment of kidney stones is covered after the deductible.",
         );
         // Without the second look, or when no sentence is close, it abstains.
         assert_eq!(answered(None).answer, None);
-        let far = |texts: &[&str]| -> Result<Vec<f32>> { Ok(vec![0.54; texts.len()]) };
+        let far =
+            |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> { Ok(vec![0.54; texts.len()]) };
         let a = answered(Some(&far));
         assert_eq!(a.answer, None);
         assert!(a.missing.contains(&"flu".to_string()), "{:?}", a.missing);
@@ -1170,7 +1177,7 @@ Treatment of kidney stones is covered after the deductible.",
     #[test]
     fn the_second_look_is_taken_only_when_words_and_passage_say_no() {
         let calls = std::cell::Cell::new(0);
-        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+        let closeness = |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
             calls.set(calls.get() + 1);
             Ok(vec![0.9; texts.len()])
         };
@@ -1212,8 +1219,9 @@ Treatment of kidney stones is covered after the deductible.",
         assert_eq!(a.answer, None);
         assert_eq!(calls.get(), 0);
         // A failure to measure is the query's error, not a silent "no".
-        let failing =
-            |_: &[&str]| -> Result<Vec<f32>> { Err(crate::Error::InvalidInput("no model".into())) };
+        let failing = |_: &SearchHit, _: &[&str]| -> Result<Vec<f32>> {
+            Err(crate::Error::InvalidInput("no model".into()))
+        };
         let err = answer(
             "what do I pay when my regular doctor sees me for the flu",
             vec![hit(

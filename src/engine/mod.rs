@@ -288,6 +288,8 @@ pub struct PreparedIngest {
     pub records: Vec<Record>,
     /// Their vectors, `records.len() × dims` values.
     pub vectors: Vec<f32>,
+    /// Per record, the vectors of its answer units ([`answer::units`]), flat.
+    pub units: Vec<Vec<f32>>,
     /// Ids of older chunks of the same documents that the new ones replace.
     pub stale: Vec<String>,
     /// What the ingest will report.
@@ -309,9 +311,14 @@ pub struct ChunkedIngest {
 }
 
 impl ChunkedIngest {
-    /// The texts to embed, in order.
+    /// The texts to embed, in order: every chunk's text, then every chunk's answer
+    /// units ([`answer::units`]) in chunk order, so that answering never embeds them.
     pub fn texts(&self) -> impl Iterator<Item = &str> {
-        self.records.iter().map(|r| r.text.as_str())
+        self.records.iter().map(|r| r.text.as_str()).chain(
+            self.records
+                .iter()
+                .flat_map(|r| answer::unit_texts(&r.text)),
+        )
     }
 
     /// How many chunks.
@@ -335,6 +342,9 @@ pub struct Collection {
     index: VectorIndex,
     keywords: KeywordIndex,
     params: IndexParams,
+    /// Row → the vectors of its answer units ([`answer::units`], in order), when they
+    /// were embedded with the row (bundle build, ingest) and match its text's units.
+    unit_vectors: Vec<Option<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for Collection {
@@ -349,6 +359,36 @@ impl std::fmt::Debug for Collection {
 
 fn metadata_of(records: &[Record]) -> Vec<Map<String, Value>> {
     records.iter().map(|r| r.metadata.clone()).collect()
+}
+
+/// Checks that `units` holds, for each of `records`, one finite vector of `dims` values
+/// per unit of its text ([`answer::units`]); the error names the record and both counts.
+fn check_unit_vectors(records: &[Record], units: &[Vec<f32>], dims: usize) -> Result<()> {
+    if units.len() != records.len() {
+        return Err(Error::InvalidInput(format!(
+            "unit vectors were given for {} chunks, but there are {} chunks",
+            units.len(),
+            records.len()
+        )));
+    }
+    for (record, vectors) in records.iter().zip(units) {
+        let wanted = answer::units(&record.text).len() * dims;
+        if vectors.len() != wanted {
+            return Err(Error::InvalidInput(format!(
+                "chunk {:?} has {} unit vector values, but its {} units of {dims} dimensions need {wanted}",
+                record.id,
+                vectors.len(),
+                wanted / dims.max(1)
+            )));
+        }
+        if vectors.iter().any(|x| !x.is_finite()) {
+            return Err(Error::InvalidInput(format!(
+                "chunk {:?} has a non-finite unit vector value",
+                record.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_dims(context: &str, got: usize, dims: usize, model: &str) -> Result<()> {
@@ -418,12 +458,29 @@ impl Collection {
         Ok(Self {
             model_id: model_id.to_string(),
             dims,
+            unit_vectors: vec![None; records.len()],
             records,
             ids,
             index,
             keywords,
             params,
         })
+    }
+
+    /// Stores the vectors of each row's answer units (one entry per row, in row order;
+    /// see [`answer::units`]), so that answering never embeds them (a bundle keeps them).
+    /// Errors, changing nothing, when an entry does not hold one vector per unit.
+    pub fn with_unit_vectors(mut self, units: Vec<Vec<f32>>) -> Result<Self> {
+        check_unit_vectors(&self.records, &units, self.dims)?;
+        self.unit_vectors = units.into_iter().map(Some).collect();
+        Ok(self)
+    }
+
+    /// The stored vectors of the answer units of the live chunk `id` (flat, one per
+    /// unit of its text, in order), if they were embedded with it.
+    pub fn unit_vectors(&self, id: &str) -> Option<&[f32]> {
+        let row = *self.ids.get(id)? as usize;
+        self.unit_vectors.get(row)?.as_deref()
     }
 
     /// Opens a bundle's contents without rebuilding its graphs (a bundle without an
@@ -447,14 +504,29 @@ impl Collection {
                 Some(keywords),
             )
         };
-        Self::assemble(
+        let mut collection = Self::assemble(
             &bundle.header.model_id,
             dims,
             bundle.records,
             index,
             keywords,
             params,
-        )
+        )?;
+        // A row's unit vectors are used only when they are one per unit of its text: a
+        // bundle from a benefind that cut units otherwise has them embedded when asked.
+        if let Some(units) = bundle.units {
+            for ((slot, record), vectors) in collection
+                .unit_vectors
+                .iter_mut()
+                .zip(&collection.records)
+                .zip(units)
+            {
+                if vectors.len() == answer::units(&record.text).len() * dims {
+                    *slot = Some(vectors);
+                }
+            }
+        }
+        Ok(collection)
     }
 
     /// Reads a bundle file's bytes, holding it to the embedder's model and dimension.
@@ -476,7 +548,9 @@ impl Collection {
         for row in 0..this.records.len() as u32 {
             vectors.extend_from_slice(this.index.vector(row).unwrap_or(&[]));
         }
-        Ok(Bundle::new(
+        // Written when every row has them; a bundle's UNITS section covers all records.
+        let units: Option<Vec<Vec<f32>>> = this.unit_vectors.iter().cloned().collect();
+        let bundle = Bundle::new(
             &this.model_id,
             this.dims,
             encoding,
@@ -487,7 +561,11 @@ impl Collection {
                 keyword: this.keywords.to_bytes(),
             })
             .map_err(|e| Error::InvalidInput(e.to_string()))?,
-        )?)
+        )?;
+        Ok(match units {
+            Some(units) if !units.is_empty() => bundle.with_units(units)?,
+            _ => bundle,
+        })
     }
 
     /// The model whose vectors these are.
@@ -541,6 +619,20 @@ impl Collection {
     /// Adds records with their vectors; an id that exists is replaced. All-or-nothing:
     /// any invalid record or vector and nothing changes.
     pub fn upsert(&mut self, records: Vec<Record>, vectors: Vec<f32>) -> Result<usize> {
+        self.upsert_with_units(records, vectors, None)
+    }
+
+    /// [`upsert`](Self::upsert), with the vectors of each record's answer units when
+    /// they were embedded (see [`with_unit_vectors`](Self::with_unit_vectors)).
+    pub fn upsert_with_units(
+        &mut self,
+        records: Vec<Record>,
+        vectors: Vec<f32>,
+        units: Option<Vec<Vec<f32>>>,
+    ) -> Result<usize> {
+        if let Some(units) = &units {
+            check_unit_vectors(&records, units, self.dims)?;
+        }
         if !records.is_empty() && vectors.len().is_multiple_of(records.len()) {
             check_dims(
                 "ingested vectors",
@@ -566,11 +658,14 @@ impl Collection {
         let first = self.index.append(&checked.vectors);
         self.index.delete(replaced.iter().copied());
         self.keywords.remove_rows(replaced.iter().copied());
+        let mut units = units.map(Vec::into_iter);
         for (i, record) in checked.records.into_iter().enumerate() {
             let row = first + i as u32;
             self.keywords.add(row, &record.text);
             self.ids.insert(record.id.clone(), row);
             self.records.push(record);
+            self.unit_vectors
+                .push(units.as_mut().and_then(Iterator::next));
         }
         Ok(replaced.len())
     }
@@ -620,19 +715,23 @@ impl Collection {
             .index
             .compact(&metadata_of(&self.records), &self.params)?;
         let mut records = Vec::with_capacity(self.ids.len());
+        let mut unit_vectors = Vec::with_capacity(self.ids.len());
         for (row, new) in mapping.iter().enumerate() {
             if new.is_some() {
                 records.push(self.records[row].clone());
+                unit_vectors.push(self.unit_vectors[row].clone());
             }
         }
-        Self::assemble(
+        let mut compacted = Self::assemble(
             &self.model_id,
             self.dims,
             records,
             index,
             None,
             self.params.clone(),
-        )
+        )?;
+        compacted.unit_vectors = unit_vectors;
+        Ok(compacted)
     }
 
     /// The k chunks nearest to `vector` that match `filter`, best first.
@@ -1040,13 +1139,55 @@ impl Engine {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<PreparedIngest> {
         let chunked = self.chunk_for_ingest(docs)?;
-        let vectors = self.embed_records(&chunked.records, progress)?;
-        self.prepared(&chunked.doc_ids, chunked.records, vectors)
+        let texts: Vec<&str> = chunked.texts().collect();
+        let all = self.embed_texts(&texts, progress)?;
+        let ChunkedIngest {
+            doc_ids, records, ..
+        } = chunked;
+        let (vectors, units) = self.split_unit_vectors(&records, all)?;
+        self.prepared(&doc_ids, records, vectors, units)
+    }
+
+    /// Splits the vectors of a [`ChunkedIngest`]'s [`texts`](ChunkedIngest::texts) into
+    /// the chunks' vectors and each chunk's unit vectors; errors naming both counts when
+    /// their number is not the number of texts.
+    fn split_unit_vectors(
+        &self,
+        records: &[Record],
+        mut vectors: Vec<f32>,
+    ) -> Result<(Vec<f32>, Vec<Vec<f32>>)> {
+        let dims = self.embedder.dims();
+        let counts: Vec<usize> = records
+            .iter()
+            .map(|r| answer::units(&r.text).len())
+            .collect();
+        let texts = records.len() + counts.iter().sum::<usize>();
+        if vectors.len() != texts * dims {
+            return Err(Error::InvalidInput(format!(
+                "{} vector values were given for {} chunks and their {} answer units ({texts} texts of {dims} dimensions); {} were expected",
+                vectors.len(),
+                records.len(),
+                texts - records.len(),
+                texts * dims
+            )));
+        }
+        let rest = vectors.split_off(records.len() * dims);
+        let mut at = 0;
+        let units = counts
+            .iter()
+            .map(|n| {
+                let end = at + n * dims;
+                let one = rest[at..end].to_vec();
+                at = end;
+                one
+            })
+            .collect();
+        Ok((vectors, units))
     }
 
     /// [`prepare_ingest`](Self::prepare_ingest) with the vectors embedded elsewhere (the
     /// browser embeds in several workers): `vectors` holds one vector of this engine's
-    /// dimension for each of `chunked`'s texts, in order. Errors with
+    /// dimension for each of `chunked`'s [texts](ChunkedIngest::texts), in order. Errors with
     /// [`Error::InvalidInput`] naming both counts when the numbers do not match, and when
     /// the collection gained chunks of a policy whose id-less documents were numbered
     /// after them since `chunked` was made.
@@ -1060,15 +1201,7 @@ impl Engine {
             records,
             first_indexes,
         } = chunked;
-        let dims = self.embedder.dims();
-        if vectors.len() != records.len() * dims {
-            return Err(Error::InvalidInput(format!(
-                "{} vector values were given for {} chunks of {dims} dimensions; {} were expected",
-                vectors.len(),
-                records.len(),
-                records.len() * dims
-            )));
-        }
+        let (vectors, units) = self.split_unit_vectors(&records, vectors)?;
         for (policy, first) in &first_indexes {
             let now = self.collection.next_chunk_index(policy);
             if now != *first {
@@ -1078,7 +1211,7 @@ impl Engine {
                 )));
             }
         }
-        self.prepared(&doc_ids, records, vectors)
+        self.prepared(&doc_ids, records, vectors, units)
     }
 
     /// Validates chunks and their vectors into a prepared ingest.
@@ -1087,6 +1220,7 @@ impl Engine {
         doc_ids: &[String],
         records: Vec<Record>,
         vectors: Vec<f32>,
+        units: Vec<Vec<f32>>,
     ) -> Result<PreparedIngest> {
         // Replacing a document replaces all its old chunks, not only same-numbered ones.
         let new_ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -1109,6 +1243,7 @@ impl Engine {
             vectors.clone(),
             Vec::new(),
         )?;
+        check_unit_vectors(&records, &units, self.collection.dims())?;
         Ok(PreparedIngest {
             report: IngestReport {
                 chunks: records.len(),
@@ -1117,13 +1252,18 @@ impl Engine {
             },
             records,
             vectors,
+            units,
             stale,
         })
     }
 
     /// Makes a prepared ingest searchable (see [`prepare_ingest`](Self::prepare_ingest)).
     pub fn apply_ingest(&mut self, prepared: PreparedIngest) -> Result<IngestReport> {
-        self.collection.upsert(prepared.records, prepared.vectors)?;
+        self.collection.upsert_with_units(
+            prepared.records,
+            prepared.vectors,
+            Some(prepared.units),
+        )?;
         self.collection.delete(&prepared.stale);
         Ok(prepared.report)
     }
@@ -1134,12 +1274,44 @@ impl Engine {
         records: &[Record],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<f32>> {
+        let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+        self.embed_texts(&texts, progress)
+    }
+
+    /// The vectors of each record's answer units ([`answer::units`]), for
+    /// [`Collection::with_unit_vectors`], embedded in batches, reporting progress.
+    pub fn embed_units(
+        &self,
+        records: &[Record],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let texts: Vec<&str> = records
+            .iter()
+            .flat_map(|r| answer::unit_texts(&r.text))
+            .collect();
+        let mut all = self.embed_texts(&texts, progress)?.into_iter();
+        let dims = self.embedder.dims();
+        Ok(records
+            .iter()
+            .map(|r| {
+                all.by_ref()
+                    .take(answer::units(&r.text).len() * dims)
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Embeds texts in batches (flat vectors, in order), reporting progress.
+    fn embed_texts(
+        &self,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<f32>> {
         const BATCH: usize = 32;
-        let mut vectors = Vec::with_capacity(records.len() * self.embedder.dims());
-        let total = records.len();
-        for (i, batch) in records.chunks(BATCH).enumerate() {
-            let texts: Vec<&str> = batch.iter().map(|r| r.text.as_str()).collect();
-            for v in self.embedder.embed(&texts)? {
+        let mut vectors = Vec::with_capacity(texts.len() * self.embedder.dims());
+        let total = texts.len();
+        for (i, batch) in texts.chunks(BATCH).enumerate() {
+            for v in self.embedder.embed(batch)? {
                 vectors.extend_from_slice(&v);
             }
             progress((i * BATCH + batch.len()).min(total), total);
@@ -1165,8 +1337,17 @@ impl Engine {
         let (Some(question), Some(vector)) = (&query.question, asked) else {
             return Ok(answer::Answered::unanswered(hits));
         };
-        // Sentences are measured as the passages were: embedded, against the question.
-        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
+        // Sentences are measured as the passages were: embedded, against the question;
+        // with the vectors stored with the passage when it has them.
+        let dims = self.embedder.dims();
+        let closeness = |hit: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
+            if let Some(stored) = self
+                .collection
+                .unit_vectors(&hit.id)
+                .filter(|v| v.len() == texts.len() * dims)
+            {
+                return Ok(stored.chunks_exact(dims).map(|u| dot(&vector, u)).collect());
+            }
             Ok(self
                 .embedder
                 .embed(texts)?

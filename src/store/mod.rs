@@ -10,7 +10,9 @@
 //! - **base**: the bundle file's bytes exactly as fetched, graphs included, so a reopen
 //!   neither re-embeds nor rebuilds an HNSW graph.
 //! - **chunks** (the journal): each chunk ingested after the bundle, one record per id,
-//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector).
+//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector and its
+//!   answer units' vectors; records of the first layout, `BFC1`, have no unit vectors
+//!   and are still read).
 //! - **tombstones**: ids of base chunks deleted or replaced by an ingest.
 //!
 //! Opening loads the base, deletes the tombstoned ids and adds the journal's chunks to
@@ -30,13 +32,17 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
-use crate::engine::{ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
+use crate::engine::{
+    answer, ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest,
+};
 use crate::error::{Error, Result};
 
 /// The stored layout's version; bumped when the meaning of stored records changes.
 pub const FORMAT: u32 = 1;
 /// Magic prefix of an encoded chunk record.
-const CHUNK_MAGIC: &[u8; 4] = b"BFC1";
+const CHUNK_MAGIC: &[u8; 4] = b"BFC2";
+/// Magic prefix of a chunk record written before records held unit vectors.
+const CHUNK_MAGIC_V1: &[u8; 4] = b"BFC1";
 
 /// Which model (and which base bundle) the stored vectors belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,15 +81,32 @@ struct ChunkBody {
     /// JSON text: postcard cannot carry serde_json values.
     metadata: String,
     vector: Vec<f32>,
+    /// The vectors of its answer units, flat.
+    units: Vec<f32>,
 }
 
-/// One chunk with its vector as stored: `BFC1`, CRC-32 (LE) of the rest, postcard body.
-pub fn encode_chunk(record: &Record, vector: &[f32]) -> Vec<u8> {
+/// A `BFC1` record's body: [`ChunkBody`] without unit vectors.
+#[derive(Deserialize)]
+struct ChunkBodyV1 {
+    id: String,
+    text: String,
+    metadata: String,
+    vector: Vec<f32>,
+}
+
+/// A stored chunk, decoded: its record, its vector and, when it was stored with them,
+/// the vectors of its answer units (flat).
+pub type StoredChunk = (Record, Vec<f32>, Option<Vec<f32>>);
+
+/// One chunk with its vector and its answer units' vectors (flat) as stored: `BFC2`,
+/// CRC-32 (LE) of the rest, postcard body.
+pub fn encode_chunk(record: &Record, vector: &[f32], units: &[f32]) -> Vec<u8> {
     let body = ChunkBody {
         id: record.id.clone(),
         text: record.text.clone(),
         metadata: Value::Object(record.metadata.clone()).to_string(),
         vector: vector.to_vec(),
+        units: units.to_vec(),
     };
     // Serialising plain strings and floats into a Vec cannot fail.
     let payload = postcard::to_allocvec(&body).unwrap_or_default();
@@ -95,10 +118,11 @@ pub fn encode_chunk(record: &Record, vector: &[f32]) -> Vec<u8> {
 }
 
 /// Reads a stored chunk back, checking magic, checksum, that it is stored under its own
-/// id, its dimension and that its vector is finite.
-pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec<f32>)> {
+/// id, its dimension and that its vectors are finite.
+pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk> {
     let bad = |why: String| Error::StoreCorrupt(format!("chunk {key:?}: {why}"));
-    if bytes.len() < 8 || &bytes[..4] != CHUNK_MAGIC {
+    let magic = bytes.get(..4);
+    if bytes.len() < 8 || (magic != Some(CHUNK_MAGIC) && magic != Some(CHUNK_MAGIC_V1)) {
         return Err(bad("not a benefind chunk record (wrong magic)".into()));
     }
     let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
@@ -109,8 +133,20 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
             "checksum mismatch (stored {stored:08x}, computed {actual:08x})"
         )));
     }
-    let body: ChunkBody =
-        postcard::from_bytes(payload).map_err(|e| bad(format!("undecodable: {e}")))?;
+    let undecodable = |e: postcard::Error| bad(format!("undecodable: {e}"));
+    let body: ChunkBody = if magic == Some(CHUNK_MAGIC_V1) {
+        let v1: ChunkBodyV1 = postcard::from_bytes(payload).map_err(undecodable)?;
+        ChunkBody {
+            id: v1.id,
+            text: v1.text,
+            metadata: v1.metadata,
+            vector: v1.vector,
+            units: Vec::new(),
+        }
+    } else {
+        postcard::from_bytes(payload).map_err(undecodable)?
+    };
+    let units = (magic == Some(CHUNK_MAGIC)).then_some(body.units);
     if body.id != key {
         return Err(bad(format!("holds chunk {:?}", body.id)));
     }
@@ -123,6 +159,17 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
     if body.vector.iter().any(|x| !x.is_finite()) {
         return Err(bad("vector has a non-finite value".into()));
     }
+    if let Some(units) = &units {
+        if !units.len().is_multiple_of(dims.max(1)) {
+            return Err(bad(format!(
+                "unit vectors hold {} values, not a whole number of {dims}-dimensional vectors",
+                units.len()
+            )));
+        }
+        if units.iter().any(|x| !x.is_finite()) {
+            return Err(bad("a unit vector has a non-finite value".into()));
+        }
+    }
     let metadata: Map<String, Value> =
         serde_json::from_str(&body.metadata).map_err(|e| bad(format!("metadata: {e}")))?;
     Ok((
@@ -132,6 +179,7 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
             metadata,
         },
         body.vector,
+        units,
     ))
 }
 
@@ -458,29 +506,54 @@ fn choose_base(
     })
 }
 
-/// Decodes the journal's chunks: their records, vectors (row-major) and journal sizes.
-/// A chunk that fails to decode is named in `corrupt` and left out.
+/// The journal's chunks, decoded (see [`restore_chunks`]).
+struct Restored {
+    /// Chunks stored with unit vectors that fit their text: records, vectors (row-major)
+    /// and unit vectors.
+    with_units: (Vec<Record>, Vec<f32>, Vec<Vec<f32>>),
+    /// Chunks without (written before records held them): records and vectors.
+    without: (Vec<Record>, Vec<f32>),
+    /// Journal sizes by key.
+    journal: BTreeMap<String, usize>,
+}
+
+/// Decodes the journal's chunks. A chunk that fails to decode is named in `corrupt`
+/// and left out.
 fn restore_chunks(
     chunks: &BTreeMap<String, Vec<u8>>,
     dims: usize,
     corrupt: &mut BTreeSet<String>,
-) -> (Vec<Record>, Vec<f32>, BTreeMap<String, usize>) {
-    let mut journal = BTreeMap::new();
-    let mut records = Vec::new();
-    let mut vectors = Vec::new();
+) -> Restored {
+    let mut out = Restored {
+        with_units: Default::default(),
+        without: Default::default(),
+        journal: BTreeMap::new(),
+    };
     for (key, blob) in chunks {
         match decode_chunk(key, blob, dims) {
-            Ok((record, vector)) => {
-                records.push(record);
-                vectors.extend_from_slice(&vector);
-                journal.insert(key.clone(), key.len() + blob.len());
+            Ok((record, vector, units)) => {
+                // Unit vectors cut by another benefind's splitter are embedded when asked.
+                let fits = |u: &Vec<f32>| u.len() == answer::units(&record.text).len() * dims;
+                match units.filter(fits) {
+                    Some(units) => {
+                        let (records, vectors, all) = &mut out.with_units;
+                        records.push(record);
+                        vectors.extend_from_slice(&vector);
+                        all.push(units);
+                    }
+                    None => {
+                        out.without.0.push(record);
+                        out.without.1.extend_from_slice(&vector);
+                    }
+                }
+                out.journal.insert(key.clone(), key.len() + blob.len());
             }
             Err(_) => {
                 corrupt.insert(key.clone());
             }
         }
     }
-    (records, vectors, journal)
+    out
 }
 
 impl<S: Store> Database<S> {
@@ -525,9 +598,15 @@ impl<S: Store> Database<S> {
         let dims = engine.embedder().dims();
         let ids: Vec<String> = tombstones.iter().cloned().collect();
         engine.collection_mut().delete(&ids);
-        let (records, vectors, journal) = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
-        let restored = records.len();
-        engine.collection_mut().upsert(records, vectors)?;
+        let Restored {
+            with_units: (records, vectors, units),
+            without,
+            journal,
+        } = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
+        let restored = records.len() + without.0.len();
+        let collection = engine.collection_mut();
+        collection.upsert_with_units(records, vectors, Some(units))?;
+        collection.upsert(without.0, without.1)?;
         Ok(Self {
             store,
             engine,
@@ -585,7 +664,8 @@ impl<S: Store> Database<S> {
             .records
             .iter()
             .zip(prepared.vectors.chunks_exact(dims))
-            .map(|(r, v)| (r.id.clone(), encode_chunk(r, v)))
+            .zip(&prepared.units)
+            .map(|((r, v), u)| (r.id.clone(), encode_chunk(r, v, u)))
             .collect();
         let (remove, mut tombstone) = self.split(&prepared.stale);
         // A new chunk with a base chunk's id hides that base chunk for good, even after

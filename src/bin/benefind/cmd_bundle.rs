@@ -194,25 +194,40 @@ pub fn build(
     let vectors = engine.embed_records(&records, &mut |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let embed_s = started.elapsed().as_secs_f64();
+    // The answer's units too, so that answering a question never embeds them.
+    let started = Instant::now();
+    let bar = progress_bar(0, "embedding answer units");
+    let units = engine.embed_units(&records, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let units_s = started.elapsed().as_secs_f64();
+    let unit_count: usize = units.iter().map(|u| u.len()).sum::<usize>() / engine.embedder().dims();
     let dims = engine.embedder().dims();
     let model_id = engine.embedder().model_id();
-    write_bundle(model_id, dims, records, vectors, out, opts)?;
-    eprintln!("embedded in {embed_s:.1} s");
+    write_bundle(model_id, dims, records, vectors, Some(units), out, opts)?;
+    eprintln!("embedded in {embed_s:.1} s, and {unit_count} answer units in {units_s:.1} s");
     Ok(())
 }
 
-/// Builds the index and writes the bundle file atomically (temp file + rename).
+/// Builds the index and writes the bundle file atomically (temp file + rename), with
+/// the records' answer-unit vectors when given.
 pub fn write_bundle(
     model_id: &str,
     dims: usize,
     records: Vec<Record>,
     vectors: Vec<f32>,
+    units: Option<Vec<Vec<f32>>>,
     out: &Path,
     opts: BuildOptions,
 ) -> anyhow::Result<()> {
     let count = records.len();
     let started = Instant::now();
-    let collection = Collection::build(model_id, dims, records, vectors, opts.params)?;
+    let mut collection = Collection::build(model_id, dims, records, vectors, opts.params)?;
+    if let Some(units) = units {
+        collection = collection.with_unit_vectors(units)?;
+    }
     let build_s = started.elapsed().as_secs_f64();
     let bytes = collection.to_bundle(opts.encoding)?.to_bytes();
     let tmp = out.with_extension("tmp");
@@ -343,5 +358,6 @@ pub fn import_s3vectors(
             vectors.extend(data);
         }
     }
-    write_bundle(model_id, dims, records, vectors, out, opts)
+    // S3 Vectors holds no vectors of the answer's units: answering embeds them.
+    write_bundle(model_id, dims, records, vectors, None, out, opts)
 }
