@@ -28,6 +28,9 @@
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
 //!    each word weighted by its rarity in the collection; half the unit's own, half its
 //!    passage's, so a row's value line answers for the service its label names), plus
+//!    its closeness in meaning to the question where its passage's unit vectors are
+//!    stored (the cosine, as the second look of step 4 measures it: it tells the line
+//!    that says what was asked from one that only shares its words), plus
 //!    its passage's rank, plus
 //!    a bonus when the question asks about cost or coverage and the unit states one (a
 //!    dollar amount, a percentage, "no charge", "not covered"; a unit that only names
@@ -100,12 +103,19 @@ pub struct Answer {
     pub label: Option<String>,
 }
 
-/// How close in meaning each of some texts, the units of a passage (a hit), is to the
-/// question: their cosine similarities, in order. The local engine reads them from the
-/// unit vectors stored with the passage, or embeds them with the model that ranked the
-/// passages; the cloud path passes none (its Titan cosines are not what
+/// How close in meaning a passage's [`units`] are to the question: their cosine
+/// similarities, in order. The local engine passes its own (the model that ranked the
+/// passages); the cloud path passes none (its Titan cosines are not what
 /// [`AbstainPolicy`] was calibrated on).
-pub type Closeness<'a> = &'a dyn Fn(&SearchHit, &[&str]) -> Result<Vec<f32>>;
+#[derive(Clone, Copy)]
+pub struct Closeness<'a> {
+    /// From the unit vectors stored with the passage (a few dot products); `None` when
+    /// it has none.
+    pub stored: &'a dyn Fn(&SearchHit) -> Option<Vec<f32>>,
+    /// By embedding the units' texts now, which costs about as much as embedding the
+    /// passage: only the second look does, for a passage without stored vectors.
+    pub embedded: &'a dyn Fn(&[&str]) -> Result<Vec<f32>>,
+}
 
 /// A question's answer (or none) with the passages it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -549,14 +559,15 @@ fn mention(topic: &Topic, tokens: &[String]) -> f32 {
 /// Picks the answer among the top passages of `hits` (ranked best first, `score` the
 /// cosine similarity), or abstains. `rarity(word)` weighs a topic word by how rare it
 /// is in the collection (its inverse document frequency), `None` for a word no
-/// document uses. `closeness`, when given, takes the second look; its error is the
+/// document uses. `closeness`, when given, scores each unit by its closeness where the
+/// passages' unit vectors are stored, and takes the second look; its error is the
 /// answer's.
 pub fn answer(
     question: &str,
     hits: Vec<SearchHit>,
     rarity: &dyn Fn(&str) -> Option<f32>,
     policy: AbstainPolicy,
-    closeness: Option<Closeness<'_>>,
+    closeness: Option<&Closeness<'_>>,
 ) -> Result<Answered> {
     let words: Vec<String> = tokenize(question);
     let duration_question = intent::asks_duration(question);
@@ -607,12 +618,13 @@ pub fn answer(
     // The words and the passage both say no; the second look may still find one of its
     // sentences close, and then that passage answers.
     let unsure = little_said && best_cosine < policy.close;
-    let close_units = if unsure && !hopeless {
-        closer_look(&top[0], closeness, policy)?
-    } else {
-        None
-    };
-    let abstain = hopeless || (unsure && close_units.is_none());
+    // Each passage's units' closeness, where it is stored with the passage.
+    let mut cosines: Vec<Option<Vec<f32>>> = top
+        .iter()
+        .map(|h| closeness.and_then(|c| (c.stored)(h)))
+        .collect();
+    let answered_closer = unsure && !hopeless && closer_look(top, &mut cosines, closeness, policy)?;
+    let abstain = hopeless || (unsure && !answered_closer);
     if abstain {
         let missing = if absent.is_empty() {
             missing
@@ -637,13 +649,8 @@ pub fn answer(
     };
     let out_of_network = intent::names_out_of_network(question);
     let mut best: Option<(f32, usize, (usize, usize))> = None;
-    // Answered on the second look: from the passage whose unit was close, each unit
-    // scoring its closeness too.
-    let candidates = if close_units.is_some() {
-        &top[..1]
-    } else {
-        top
-    };
+    // Answered on the second look: from the passage whose unit was close.
+    let candidates = if answered_closer { &top[..1] } else { top };
     for (rank, hit) in candidates.iter().enumerate() {
         // Half of a unit's word score is its passage's: a table row's value line
         // ("In-network: $250 copay") answers for the service its label line names.
@@ -699,7 +706,9 @@ pub fn answer(
             } else {
                 0.0
             };
-            let closeness = close_units
+            // Each unit scores its closeness in meaning beside its words, where known: it
+            // tells the sentence that says what was asked from one that shares its words.
+            let closeness = cosines[rank]
                 .as_ref()
                 .and_then(|c| c.get(i).copied())
                 .unwrap_or(0.0);
@@ -733,27 +742,29 @@ pub fn answer(
     })
 }
 
-/// The second look (step 4 of the [module docs](self)): the closeness of each of
-/// `hit`'s units to the question, if one of them is [`AbstainPolicy::close`] in meaning
-/// (`None` if none is, or nothing can measure it). Asked of the best-ranked passage
-/// alone, which keeps its cost to one passage's sentences.
+/// The second look (step 4 of the [module docs](self)): whether a unit of the
+/// best-ranked passage is [`AbstainPolicy::close`] in meaning to the question, with its
+/// units' closeness in `cosines[0]` (embedded now when not stored; `false` when nothing
+/// can measure it). Asked of that passage alone, which keeps the cost of embedding to
+/// one passage's sentences.
 fn closer_look(
-    hit: &SearchHit,
-    closeness: Option<Closeness<'_>>,
+    top: &[SearchHit],
+    cosines: &mut [Option<Vec<f32>>],
+    closeness: Option<&Closeness<'_>>,
     policy: AbstainPolicy,
-) -> Result<Option<Vec<f32>>> {
-    let Some(closeness) = closeness else {
-        return Ok(None);
+) -> Result<bool> {
+    let (Some(hit), Some(first), Some(closeness)) = (top.first(), cosines.first_mut(), closeness)
+    else {
+        return Ok(false);
     };
-    let units = unit_texts(&hit.text);
-    if units.is_empty() {
-        return Ok(None);
+    if first.is_none() {
+        let units = unit_texts(&hit.text);
+        if units.is_empty() {
+            return Ok(false);
+        }
+        *first = Some((closeness.embedded)(&units)?);
     }
-    let cosines = closeness(hit, &units)?;
-    Ok(cosines
-        .iter()
-        .any(|&c| c >= policy.close)
-        .then_some(cosines))
+    Ok(first.iter().flatten().any(|&c| c >= policy.close))
 }
 
 #[cfg(test)]
@@ -1128,7 +1139,7 @@ Treatment of kidney stones is covered after the deductible.",
             ]
         };
         let asked = std::cell::RefCell::new(Vec::new());
-        let closeness = |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
+        let closeness = |texts: &[&str]| -> Result<Vec<f32>> {
             asked.borrow_mut().push(texts.join(" | "));
             Ok(texts
                 .iter()
@@ -1141,7 +1152,7 @@ Treatment of kidney stones is covered after the deductible.",
                 })
                 .collect())
         };
-        let answered = |closeness: Option<Closeness<'_>>| {
+        let answered = |closeness: Option<&Closeness<'_>>| {
             answer(
                 q,
                 passages(),
@@ -1151,7 +1162,10 @@ Treatment of kidney stones is covered after the deductible.",
             )
             .unwrap()
         };
-        let a = answered(Some(&closeness));
+        let a = answered(Some(&Closeness {
+            stored: &|_| None,
+            embedded: &closeness,
+        }));
         let answer = a.answer.expect("its sentence is close");
         assert_eq!(answer.id, "p#2");
         assert!(answer.text.contains("$25"), "{}", answer.text);
@@ -1167,19 +1181,68 @@ Treatment of kidney stones is covered after the deductible.",
         );
         // Without the second look, or when no sentence is close, it abstains.
         assert_eq!(answered(None).answer, None);
-        let far =
-            |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> { Ok(vec![0.54; texts.len()]) };
-        let a = answered(Some(&far));
+        let far = |texts: &[&str]| -> Result<Vec<f32>> { Ok(vec![0.54; texts.len()]) };
+        let a = answered(Some(&Closeness {
+            stored: &|_| None,
+            embedded: &far,
+        }));
         assert_eq!(a.answer, None);
         assert!(a.missing.contains(&"flu".to_string()), "{:?}", a.missing);
     }
 
     #[test]
+    fn stored_closeness_tells_apart_units_the_words_cannot() {
+        // No topic words: both lines state a price and tie on words; the first wins.
+        let passages = || {
+            vec![
+                hit(
+                    "p#1",
+                    "Office visits\nLine A costs $10.\nLine B costs $20.",
+                    0.5,
+                ),
+                hit("p#2", "Other\nLine C costs $30.", 0.4),
+            ]
+        };
+        let q = "how much is it";
+        assert_eq!(
+            ask(q, passages()).answer.map(|a| a.text).as_deref(),
+            Some("Line A costs $10.")
+        );
+        // With the units' stored closeness, the closer line answers; nothing is embedded.
+        let looked = std::cell::RefCell::new(Vec::new());
+        let stored = |h: &SearchHit| {
+            looked.borrow_mut().push(h.id.clone());
+            (h.id == "p#1").then(|| vec![0.2, 0.7])
+        };
+        let closeness = Closeness {
+            stored: &stored,
+            embedded: &|_| panic!("nothing is embedded when the words settle it"),
+        };
+        let a = answer(
+            q,
+            passages(),
+            &|_| Some(1.0),
+            AbstainPolicy::default(),
+            Some(&closeness),
+        )
+        .expect("answers");
+        assert_eq!(
+            a.answer.map(|a| a.text).as_deref(),
+            Some("Line B costs $20.")
+        );
+        assert_eq!(*looked.borrow(), ["p#1", "p#2"]);
+    }
+
+    #[test]
     fn the_second_look_is_taken_only_when_words_and_passage_say_no() {
         let calls = std::cell::Cell::new(0);
-        let closeness = |_: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
+        let embedded = |texts: &[&str]| -> Result<Vec<f32>> {
             calls.set(calls.get() + 1);
             Ok(vec![0.9; texts.len()])
+        };
+        let closeness = Closeness {
+            stored: &|_| None,
+            embedded: &embedded,
         };
         let ask_with = |q: &str, hits: Vec<SearchHit>| {
             answer(
@@ -1219,9 +1282,8 @@ Treatment of kidney stones is covered after the deductible.",
         assert_eq!(a.answer, None);
         assert_eq!(calls.get(), 0);
         // A failure to measure is the query's error, not a silent "no".
-        let failing = |_: &SearchHit, _: &[&str]| -> Result<Vec<f32>> {
-            Err(crate::Error::InvalidInput("no model".into()))
-        };
+        let failing =
+            |_: &[&str]| -> Result<Vec<f32>> { Err(crate::Error::InvalidInput("no model".into())) };
         let err = answer(
             "what do I pay when my regular doctor sees me for the flu",
             vec![hit(
@@ -1231,7 +1293,10 @@ Treatment of kidney stones is covered after the deductible.",
             )],
             &|_| Some(1.0),
             AbstainPolicy::default(),
-            Some(&failing),
+            Some(&Closeness {
+                stored: &|_| None,
+                embedded: &failing,
+            }),
         );
         assert!(err.is_err());
     }

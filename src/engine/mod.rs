@@ -825,7 +825,7 @@ impl Collection {
         &self,
         question: &str,
         hits: Vec<SearchHit>,
-        closeness: Option<answer::Closeness<'_>>,
+        closeness: Option<&answer::Closeness<'_>>,
     ) -> Result<answer::Answered> {
         answer::answer(
             question,
@@ -1338,22 +1338,23 @@ impl Engine {
             return Ok(answer::Answered::unanswered(hits));
         };
         // Sentences are measured as the passages were: embedded, against the question;
-        // with the vectors stored with the passage when it has them.
+        // by the vectors stored with the passage when it has them.
         let dims = self.embedder.dims();
-        let closeness = |hit: &SearchHit, texts: &[&str]| -> Result<Vec<f32>> {
-            if let Some(stored) = self
-                .collection
-                .unit_vectors(&hit.id)
-                .filter(|v| v.len() == texts.len() * dims)
-            {
-                return Ok(stored.chunks_exact(dims).map(|u| dot(&vector, u)).collect());
-            }
+        let stored = |hit: &SearchHit| -> Option<Vec<f32>> {
+            let units = self.collection.unit_vectors(&hit.id)?;
+            Some(units.chunks_exact(dims).map(|u| dot(&vector, u)).collect())
+        };
+        let embedded = |texts: &[&str]| -> Result<Vec<f32>> {
             Ok(self
                 .embedder
                 .embed(texts)?
                 .iter()
                 .map(|t| dot(&vector, t))
                 .collect())
+        };
+        let closeness = answer::Closeness {
+            stored: &stored,
+            embedded: &embedded,
         };
         self.collection.answer(question, hits, Some(&closeness))
     }
