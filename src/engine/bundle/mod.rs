@@ -857,8 +857,21 @@ mod tests {
     /// A correctly checksummed file with `b`'s header (count overridable) and the
     /// given section bodies, in kind order.
     fn assemble_with(b: &Bundle, count: u32, sections: &[Vec<u8>; 5]) -> Vec<u8> {
+        assemble_file(b, FORMAT_VERSION, count, sections, None)
+    }
+
+    /// A correctly checksummed file of format `version` with `b`'s header (`count`
+    /// overridable), the given section bodies in kind order, and `units` as a UNITS
+    /// section when given.
+    fn assemble_file(
+        b: &Bundle,
+        version: u16,
+        count: u32,
+        sections: &[Vec<u8>; 5],
+        units: Option<&[u8]>,
+    ) -> Vec<u8> {
         let header = RawHeader {
-            version: FORMAT_VERSION,
+            version,
             flags: 0,
             metric: b.header.metric.code(),
             encoding: b.header.encoding.code(),
@@ -866,11 +879,12 @@ mod tests {
             count,
             model_id: b.header.model_id.as_bytes(),
         };
-        let table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
+        let mut table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
             .iter()
             .zip(sections)
             .map(|(k, s)| (k.code(), s.as_slice()))
             .collect();
+        table.extend(units.map(|u| (SectionKind::Units.code(), u)));
         assemble(&header, &table)
     }
 
@@ -1708,30 +1722,12 @@ mod tests {
     #[test]
     fn a_version_2_file_reads_and_may_not_hold_unit_vectors() {
         let b = sample(VectorEncoding::Int8);
-        let v2 = |sections: &[(u16, &[u8])]| {
-            let header = RawHeader {
-                version: 2,
-                flags: 0,
-                metric: b.header.metric.code(),
-                encoding: b.header.encoding.code(),
-                dims: b.header.dims,
-                count: b.header.count,
-                model_id: b.header.model_id.as_bytes(),
-            };
-            assemble(&header, sections)
-        };
-        let sections = sections_of(&b);
-        let mut table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
-            .iter()
-            .zip(&sections)
-            .map(|(k, s)| (k.code(), s.as_slice()))
-            .collect();
-        let back = read_ok(&v2(&table));
+        let v2 = |units| assemble_file(&b, 2, b.header.count, &sections_of(&b), units);
+        let back = read_ok(&v2(None));
         assert_eq!((back.header.version, back.records), (2, b.records.clone()));
         assert!(back.units.is_none());
         let units = units_section(&[Vec::new(), Vec::new(), Vec::new()], DIMS);
-        table.push((SectionKind::Units.code(), &units));
-        let e = read_err(&v2(&table));
+        let e = read_err(&v2(Some(&units)));
         assert!(e.to_string().contains("unknown section kind 6"), "{e}");
     }
 
@@ -1740,23 +1736,13 @@ mod tests {
         let b = sample_with_units(VectorEncoding::F32);
         let good = units_section(b.units.as_ref().expect("units"), DIMS);
         let with_units = |body: &[u8]| {
-            let sections = sections_of(&b);
-            let mut table: Vec<(u16, &[u8])> = SectionKind::REQUIRED
-                .iter()
-                .zip(&sections)
-                .map(|(k, s)| (k.code(), s.as_slice()))
-                .collect();
-            table.push((SectionKind::Units.code(), body));
-            let header = RawHeader {
-                version: FORMAT_VERSION,
-                flags: 0,
-                metric: b.header.metric.code(),
-                encoding: b.header.encoding.code(),
-                dims: b.header.dims,
-                count: b.header.count,
-                model_id: b.header.model_id.as_bytes(),
-            };
-            assemble(&header, &table)
+            assemble_file(
+                &b,
+                FORMAT_VERSION,
+                b.header.count,
+                &sections_of(&b),
+                Some(body),
+            )
         };
         assert!(read_ok(&with_units(&good)).units.is_some());
         // Counts that promise more vectors than follow.
