@@ -139,11 +139,18 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
     );
     assert_eq!(db.documents().len(), 1);
     assert_eq!(db.documents()[0].id, "dental");
-    assert_eq!(
-        db.engine().collection().unit_vectors("dental_chunk_0000"),
-        Some(units.as_slice()),
-        "restored, not re-embedded"
-    );
+    // Restored, not re-embedded; stored as int8, so within half a step of its scale.
+    let restored = db
+        .engine()
+        .collection()
+        .unit_vectors("dental_chunk_0000")
+        .expect("restored");
+    let step = units.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
+    assert_eq!(restored.len(), units.len());
+    assert!(units
+        .iter()
+        .zip(restored)
+        .all(|(a, b)| (a - b).abs() <= step / 2.0 + 1e-6));
 
     // Offline (no bundle passed): the stored base is used.
     let db = open(&store, None).expect("reopen offline");
@@ -381,9 +388,22 @@ fn chunk_records_check_what_they_hold() {
         text: "t".into(),
         metadata: Map::new(),
     };
-    let blob = encode_chunk(&record, &[0.5; 384], &[0.25; 384]);
+    let unit: Vec<f32> = (0..384).map(|i| (i as f32 / 383.0) - 0.5).collect();
+    let blob = encode_chunk(&record, &[0.5; 384], &unit);
     let (_, vector, units) = benefind::store::decode_chunk("a", &blob, 384).expect("decodes");
-    assert_eq!((vector, units), (vec![0.5; 384], Some(vec![0.25; 384])));
+    assert_eq!(vector, vec![0.5; 384]);
+    // Unit vectors are stored as int8: within half a step of 0.5 / 127.
+    let units = units.expect("stored with units");
+    assert_eq!(units.len(), 384);
+    assert!(unit
+        .iter()
+        .zip(&units)
+        .all(|(a, b)| (a - b).abs() <= 0.5 / 127.0 + 1e-6));
+    assert!(
+        blob.len() < 2 * 384 * 4,
+        "{} bytes: the units take a byte per value",
+        blob.len()
+    );
     let err = benefind::store::decode_chunk("a", &blob, 256).expect_err("dims");
     assert!(
         matches!(err, Error::StoreCorrupt(_)) && err.to_string().contains("384"),
@@ -393,34 +413,71 @@ fn chunk_records_check_what_they_hold() {
     assert_eq!(err.code(), "STORE_CORRUPT");
     let nan = encode_chunk(&record, &[f32::NAN; 384], &[]);
     assert!(benefind::store::decode_chunk("a", &nan, 384).is_err());
-    let nan = encode_chunk(&record, &[0.5; 384], &[f32::NAN; 384]);
-    let err = benefind::store::decode_chunk("a", &nan, 384).expect_err("NaN unit");
-    assert!(err.to_string().contains("unit vector"), "{err}");
-    let ragged = encode_chunk(&record, &[0.5; 384], &[0.5; 100]);
-    let err = benefind::store::decode_chunk("a", &ragged, 384).expect_err("ragged");
-    assert!(err.to_string().contains("100 values"), "{err}");
+    // Damaged unit vectors (checksummed, so written that way): a scale that is not a
+    // finite non-negative number, or values that are not a whole number of units.
+    let units = |scales: &[f32], values: &[i8]| {
+        chunk_raw(
+            b"BFC2",
+            &Raw {
+                record: &record,
+                vector: &[0.5; 384],
+                scales,
+                values,
+            },
+        )
+    };
+    let err = benefind::store::decode_chunk("a", &units(&[f32::NAN], &[1; 384]), 384)
+        .expect_err("NaN scale");
+    assert!(err.to_string().contains("scale"), "{err}");
+    let err =
+        benefind::store::decode_chunk("a", &units(&[0.1], &[1; 100]), 384).expect_err("ragged");
+    assert!(err.to_string().contains("100 values for 1 units"), "{err}");
+}
+
+/// A chunk record's body as written by hand: `BFC1` records end after `vector`.
+#[derive(serde::Serialize)]
+struct Raw<'a> {
+    #[serde(serialize_with = "id_text_metadata")]
+    record: &'a Record,
+    vector: &'a [f32],
+    scales: &'a [f32],
+    values: &'a [i8],
+}
+
+/// A record's id, text and metadata (JSON text), as a chunk record holds them.
+fn id_text_metadata<S: serde::Serializer>(record: &&Record, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeTuple;
+    let mut t = s.serialize_tuple(3)?;
+    t.serialize_element(&record.id)?;
+    t.serialize_element(&record.text)?;
+    t.serialize_element(&serde_json::Value::Object(record.metadata.clone()).to_string())?;
+    t.end()
+}
+
+/// `magic`, the CRC-32 of the postcard body, the body; a `BFC1` body stops at the vector.
+fn chunk_raw(magic: &[u8; 4], raw: &Raw<'_>) -> Vec<u8> {
+    let mut payload = postcard::to_allocvec(raw).expect("serialises");
+    if magic == b"BFC1" {
+        let tail = postcard::to_allocvec(&(raw.scales, raw.values)).expect("serialises");
+        payload.truncate(payload.len() - tail.len());
+    }
+    let mut out = magic.to_vec();
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
 }
 
 /// A chunk record as the first layout (`BFC1`) wrote it: no unit vectors.
 fn chunk_v1(record: &Record, vector: &[f32]) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct V1<'a> {
-        id: &'a str,
-        text: &'a str,
-        metadata: String,
-        vector: &'a [f32],
-    }
-    let payload = postcard::to_allocvec(&V1 {
-        id: &record.id,
-        text: &record.text,
-        metadata: serde_json::Value::Object(record.metadata.clone()).to_string(),
-        vector,
-    })
-    .expect("serialises");
-    let mut out = b"BFC1".to_vec();
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
+    chunk_raw(
+        b"BFC1",
+        &Raw {
+            record,
+            vector,
+            scales: &[],
+            values: &[],
+        },
+    )
 }
 
 #[test]

@@ -11,8 +11,8 @@
 //!   neither re-embeds nor rebuilds an HNSW graph.
 //! - **chunks** (the journal): each chunk ingested after the bundle, one record per id,
 //!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector and its
-//!   answer units' vectors; records of the first layout, `BFC1`, have no unit vectors
-//!   and are still read).
+//!   answer units' vectors as int8; records of the first layout, `BFC1`, have no unit
+//!   vectors and are still read).
 //! - **tombstones**: ids of base chunks deleted or replaced by an ingest.
 //!
 //! Opening loads the base, deletes the tombstoned ids and adds the journal's chunks to
@@ -32,6 +32,7 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
+use crate::engine::vector::quantize_i8;
 use crate::engine::{
     answer, ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest,
 };
@@ -81,8 +82,11 @@ struct ChunkBody {
     /// JSON text: postcard cannot carry serde_json values.
     metadata: String,
     vector: Vec<f32>,
-    /// The vectors of its answer units, flat.
-    units: Vec<f32>,
+    /// Its answer units' vectors as int8, as a bundle's UNITS section holds them (a
+    /// quarter of f32's size: a long PDF has thousands of units): one scale per unit,
+    /// and `dims` components per unit, flat (a component is `value × scale`).
+    unit_scales: Vec<f32>,
+    unit_values: Vec<i8>,
 }
 
 /// A `BFC1` record's body: [`ChunkBody`] without unit vectors.
@@ -98,15 +102,21 @@ struct ChunkBodyV1 {
 /// the vectors of its answer units (flat).
 pub type StoredChunk = (Record, Vec<f32>, Option<Vec<f32>>);
 
-/// One chunk with its vector and its answer units' vectors (flat) as stored: `BFC2`,
-/// CRC-32 (LE) of the rest, postcard body.
+/// One chunk with its vector and its answer units' vectors (flat, `vector.len()` values
+/// each; stored as int8) as stored: `BFC2`, CRC-32 (LE) of the rest, postcard body.
 pub fn encode_chunk(record: &Record, vector: &[f32], units: &[f32]) -> Vec<u8> {
+    let mut unit_values = Vec::with_capacity(units.len());
+    let unit_scales = units
+        .chunks(vector.len().max(1))
+        .map(|unit| quantize_i8(unit, &mut unit_values))
+        .collect();
     let body = ChunkBody {
         id: record.id.clone(),
         text: record.text.clone(),
         metadata: Value::Object(record.metadata.clone()).to_string(),
         vector: vector.to_vec(),
-        units: units.to_vec(),
+        unit_scales,
+        unit_values,
     };
     // Serialising plain strings and floats into a Vec cannot fail.
     let payload = postcard::to_allocvec(&body).unwrap_or_default();
@@ -141,12 +151,12 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk>
             text: v1.text,
             metadata: v1.metadata,
             vector: v1.vector,
-            units: Vec::new(),
+            unit_scales: Vec::new(),
+            unit_values: Vec::new(),
         }
     } else {
         postcard::from_bytes(payload).map_err(undecodable)?
     };
-    let units = (magic == Some(CHUNK_MAGIC)).then_some(body.units);
     if body.id != key {
         return Err(bad(format!("holds chunk {:?}", body.id)));
     }
@@ -159,17 +169,27 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk>
     if body.vector.iter().any(|x| !x.is_finite()) {
         return Err(bad("vector has a non-finite value".into()));
     }
-    if let Some(units) = &units {
-        if !units.len().is_multiple_of(dims.max(1)) {
-            return Err(bad(format!(
-                "unit vectors hold {} values, not a whole number of {dims}-dimensional vectors",
-                units.len()
-            )));
-        }
-        if units.iter().any(|x| !x.is_finite()) {
-            return Err(bad("a unit vector has a non-finite value".into()));
-        }
+    let (scales, values) = (&body.unit_scales, &body.unit_values);
+    if scales.len().checked_mul(dims) != Some(values.len()) {
+        return Err(bad(format!(
+            "unit vectors hold {} values for {} units of {dims} dimensions",
+            values.len(),
+            scales.len()
+        )));
     }
+    // `!(x >= 0.0)` also rejects NaN.
+    if scales.iter().any(|&x| !(x.is_finite() && x >= 0.0)) {
+        return Err(bad(
+            "a unit vector has a non-finite or negative scale".into()
+        ));
+    }
+    let units = (magic == Some(CHUNK_MAGIC)).then(|| {
+        values
+            .chunks(dims.max(1))
+            .zip(scales)
+            .flat_map(|(unit, &scale)| unit.iter().map(move |&q| f32::from(q) * scale))
+            .collect()
+    });
     let metadata: Map<String, Value> =
         serde_json::from_str(&body.metadata).map_err(|e| bad(format!("metadata: {e}")))?;
     Ok((
