@@ -125,21 +125,16 @@ fn chunked_once_then_stored_with_vectors_from_elsewhere() {
         doc(VISION, "PPO_PLUS", Some("vision")),
     ];
     let chunked = e.chunk_for_ingest(&docs).expect("chunk");
-    // The two chunks' texts, then their answer units' (the section line is not one).
     let texts: Vec<&str> = chunked.texts().collect();
-    assert_eq!(chunked.len(), 2);
-    assert_eq!(texts.len(), 5, "{texts:#?}");
-    assert!(texts[2..]
-        .iter()
-        .all(|u| texts[..2].iter().any(|t| t.contains(u) && t != u)));
+    assert_eq!(texts.len(), chunked.len());
     let vectors: Vec<f32> = e.embedder().embed(&texts).expect("embed").concat();
 
     // Wrong counts are refused, naming both.
     let err = e
         .prepare_ingest_chunked(chunked.clone(), vectors[..384].to_vec())
-        .expect_err("one vector for five texts");
+        .expect_err("one vector for two chunks");
     assert!(
-        matches!(&err, Error::InvalidInput(m) if m.contains("384 vector values were given for 2 chunks and their 3 answer units") && m.contains("1920 were expected")),
+        matches!(&err, Error::InvalidInput(m) if m.contains("384 vector values were given for 2 chunks") && m.contains("768 were expected")),
         "{err}"
     );
 
@@ -159,19 +154,11 @@ fn chunked_once_then_stored_with_vectors_from_elsewhere() {
     assert_eq!(other.collection().len(), 1, "nothing was added");
 
     // The right vectors: stored as ingest would store them, searchable.
-    let prepared = e
-        .prepare_ingest_chunked(chunked, vectors.clone())
-        .expect("prepare");
+    let prepared = e.prepare_ingest_chunked(chunked, vectors).expect("prepare");
     let report = e.apply_ingest(prepared).expect("apply");
     assert_eq!(report.ids, ["PPO_PLUS_chunk_0000", "vision_chunk_0000"]);
     let hits = e.search("dental cleaning", "PPO_PLUS").expect("search");
     assert_eq!(hits[0].id, "PPO_PLUS_chunk_0000");
-    // Each chunk keeps its own units' vectors, in order.
-    let units: Vec<f32> = ["PPO_PLUS_chunk_0000", "vision_chunk_0000"]
-        .iter()
-        .flat_map(|id| e.collection().unit_vectors(id).expect("stored").to_vec())
-        .collect();
-    assert_eq!(units, vectors[2 * 384..]);
 }
 
 #[test]
@@ -283,30 +270,34 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
         a.missing
     );
 
-    // The second look read the unit vectors embedded at ingest, one per unit of the
-    // passage, as the model embeds those units.
-    let stored = engine
-        .collection()
-        .unit_vectors(&answer.id)
-        .expect("stored");
-    let units = ["A primary care visit to treat an injury or illness is a $25 copay."];
-    let embedded = engine.embedder().embed(&units).expect("embed");
-    assert_eq!(stored.len(), 5 * 384);
-    let close: f32 = stored[..384]
-        .iter()
-        .zip(&embedded[0])
-        .map(|(a, b)| a * b)
-        .sum();
-    assert!(close > 0.999, "{close}");
-    // They survive a bundle (int8) and are what the second look reads: zeroed, the
-    // close sentence is not close any more and the question goes unanswered.
-    let mut bundle = engine
+    // Ingested, the passage has no stored unit vectors: the second look embedded them.
+    assert_eq!(engine.collection().unit_vectors(&answer.id), None);
+    // A bundle built with them (as `benefind bundle build` builds one, int8 on disk)
+    // answers by reading them: only the question is embedded.
+    let bundle = engine
         .collection()
         .to_bundle(VectorEncoding::Int8)
         .expect("bundle");
-    let bytes = bundle.to_bytes();
-    let reread = Collection::from_bundle_bytes(&bytes, MODEL_ID, 384).expect("reads");
-    assert!(reread.unit_vectors(&answer.id).is_some());
+    let units = engine
+        .embed_units(&bundle.records, &mut |_, _| {})
+        .expect("embed units");
+    let mut bundle = bundle.with_units(units).expect("units");
+    let reread = Collection::from_bundle_bytes(&bundle.to_bytes(), MODEL_ID, 384).expect("reads");
+    assert_eq!(
+        reread.unit_vectors(&answer.id).map(<[f32]>::len),
+        Some(5 * 384),
+        "one vector per sentence of the office passage"
+    );
+    let bundled = Engine::new(engine.into_embedder(), reread).expect("engine");
+    let before = bundled.embedder().texts_embedded();
+    let a = bundled.ask(q, "P").expect("ask");
+    assert_eq!(a.answer.map(|a| a.text), Some(answer.text.clone()));
+    assert_eq!(
+        bundled.embedder().texts_embedded() - before,
+        1,
+        "only the question"
+    );
+    // And they are what it reads: zeroed, no sentence is close and it abstains.
     for (record, units) in bundle
         .records
         .iter()
@@ -316,12 +307,8 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
             units.fill(0.0);
         }
     }
-    let embedder = engine.into_embedder();
-    let again = Engine::new(embedder, reread).expect("engine");
-    let a = again.ask(q, "P").expect("ask");
-    assert_eq!(a.answer.map(|a| a.text), Some(answer.text.clone()));
     let blind = Engine::new(
-        again.into_embedder(),
+        bundled.into_embedder(),
         Collection::from_bundle(bundle).expect("collection"),
     )
     .expect("engine");

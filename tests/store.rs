@@ -106,14 +106,6 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
         top_id(&db, "teeth cleaning", "PPO_PLUS"),
         "dental_chunk_0000"
     );
-    // Its answer unit's vector was embedded and stored with it.
-    let units = db
-        .engine()
-        .collection()
-        .unit_vectors("dental_chunk_0000")
-        .expect("embedded at ingest")
-        .to_vec();
-    assert_eq!(units.len(), 384);
     drop(db);
 
     // Same bundle again (as a page reload fetches it): nothing rewritten, nothing embedded.
@@ -139,18 +131,6 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
     );
     assert_eq!(db.documents().len(), 1);
     assert_eq!(db.documents()[0].id, "dental");
-    // Restored, not re-embedded; stored as int8, so within half a step of its scale.
-    let restored = db
-        .engine()
-        .collection()
-        .unit_vectors("dental_chunk_0000")
-        .expect("restored");
-    let step = units.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
-    assert_eq!(restored.len(), units.len());
-    assert!(units
-        .iter()
-        .zip(restored)
-        .all(|(a, b)| (a - b).abs() <= step / 2.0 + 1e-6));
 
     // Offline (no bundle passed): the stored base is used.
     let db = open(&store, None).expect("reopen offline");
@@ -388,22 +368,8 @@ fn chunk_records_check_what_they_hold() {
         text: "t".into(),
         metadata: Map::new(),
     };
-    let unit: Vec<f32> = (0..384).map(|i| (i as f32 / 383.0) - 0.5).collect();
-    let blob = encode_chunk(&record, &[0.5; 384], &unit);
-    let (_, vector, units) = benefind::store::decode_chunk("a", &blob, 384).expect("decodes");
-    assert_eq!(vector, vec![0.5; 384]);
-    // Unit vectors are stored as int8: within half a step of 0.5 / 127.
-    let units = units.expect("stored with units");
-    assert_eq!(units.len(), 384);
-    assert!(unit
-        .iter()
-        .zip(&units)
-        .all(|(a, b)| (a - b).abs() <= 0.5 / 127.0 + 1e-6));
-    assert!(
-        blob.len() < 2 * 384 * 4,
-        "{} bytes: the units take a byte per value",
-        blob.len()
-    );
+    let blob = encode_chunk(&record, &[0.5; 384]);
+    assert!(benefind::store::decode_chunk("a", &blob, 384).is_ok());
     let err = benefind::store::decode_chunk("a", &blob, 256).expect_err("dims");
     assert!(
         matches!(err, Error::StoreCorrupt(_)) && err.to_string().contains("384"),
@@ -411,106 +377,6 @@ fn chunk_records_check_what_they_hold() {
     );
     let err = benefind::store::decode_chunk("a", &blob[..20], 384).expect_err("short");
     assert_eq!(err.code(), "STORE_CORRUPT");
-    let nan = encode_chunk(&record, &[f32::NAN; 384], &[]);
+    let nan = encode_chunk(&record, &[f32::NAN; 384]);
     assert!(benefind::store::decode_chunk("a", &nan, 384).is_err());
-    // Damaged unit vectors (checksummed, so written that way): a scale that is not a
-    // finite non-negative number, or values that are not a whole number of units.
-    let units = |scales: &[f32], values: &[i8]| {
-        chunk_raw(
-            b"BFC2",
-            &Raw {
-                record: &record,
-                vector: &[0.5; 384],
-                scales,
-                values,
-            },
-        )
-    };
-    let err = benefind::store::decode_chunk("a", &units(&[f32::NAN], &[1; 384]), 384)
-        .expect_err("NaN scale");
-    assert!(err.to_string().contains("scale"), "{err}");
-    let err =
-        benefind::store::decode_chunk("a", &units(&[0.1], &[1; 100]), 384).expect_err("ragged");
-    assert!(err.to_string().contains("100 values for 1 units"), "{err}");
-}
-
-/// A chunk record's body as written by hand: `BFC1` records end after `vector`.
-#[derive(serde::Serialize)]
-struct Raw<'a> {
-    #[serde(serialize_with = "id_text_metadata")]
-    record: &'a Record,
-    vector: &'a [f32],
-    scales: &'a [f32],
-    values: &'a [i8],
-}
-
-/// A record's id, text and metadata (JSON text), as a chunk record holds them.
-fn id_text_metadata<S: serde::Serializer>(record: &&Record, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeTuple;
-    let mut t = s.serialize_tuple(3)?;
-    t.serialize_element(&record.id)?;
-    t.serialize_element(&record.text)?;
-    t.serialize_element(&serde_json::Value::Object(record.metadata.clone()).to_string())?;
-    t.end()
-}
-
-/// `magic`, the CRC-32 of the postcard body, the body; a `BFC1` body stops at the vector.
-fn chunk_raw(magic: &[u8; 4], raw: &Raw<'_>) -> Vec<u8> {
-    let mut payload = postcard::to_allocvec(raw).expect("serialises");
-    if magic == b"BFC1" {
-        let tail = postcard::to_allocvec(&(raw.scales, raw.values)).expect("serialises");
-        payload.truncate(payload.len() - tail.len());
-    }
-    let mut out = magic.to_vec();
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
-}
-
-/// A chunk record as the first layout (`BFC1`) wrote it: no unit vectors.
-fn chunk_v1(record: &Record, vector: &[f32]) -> Vec<u8> {
-    chunk_raw(
-        b"BFC1",
-        &Raw {
-            record,
-            vector,
-            scales: &[],
-            values: &[],
-        },
-    )
-}
-
-#[test]
-fn chunk_records_of_the_first_layout_still_read_without_unit_vectors() {
-    let record = Record {
-        id: "a".into(),
-        text: "t".into(),
-        metadata: Map::new(),
-    };
-    let (read, vector, units) =
-        benefind::store::decode_chunk("a", &chunk_v1(&record, &[0.5; 384]), 384)
-            .expect("a BFC1 record decodes");
-    assert_eq!((read, vector, units), (record, vec![0.5; 384], None));
-
-    // Stored by an earlier release, it is restored and searchable; the second look
-    // embeds its units when asked.
-    let store = MemoryStore::new();
-    let old = Record {
-        id: "old_chunk_0000".into(),
-        text: DENTAL.into(),
-        metadata: json!({"policy": "PPO_PLUS"})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
-    let vector = embedder().embed_one(DENTAL).expect("embed");
-    store
-        .data()
-        .chunks
-        .insert(old.id.clone(), chunk_v1(&old, &vector));
-    let db = open(&store, Some(bundle_bytes(""))).expect("open");
-    assert_eq!(db.store_stats().open.restored, 1);
-    assert!(db.store_stats().open.corrupt.is_empty());
-    assert_eq!(db.engine().collection().unit_vectors(&old.id), None);
-    assert_eq!(top_id(&db, "teeth cleaning", "PPO_PLUS"), old.id);
 }

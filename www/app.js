@@ -208,7 +208,7 @@ async function add(event) {
       }
       bar.max = p.total;
       bar.value = p.done;
-      $("add-status").textContent = `Embedded ${p.done} of ${p.total} passages and sentences…`;
+      $("add-status").textContent = `Embedded ${p.done} of ${p.total} passages…`;
     }, { signal: adding.signal });
     const added = new Map((await db.documents()).map((d) => [d.id, d.chunks]));
     for (const doc of docs) {

@@ -288,8 +288,6 @@ pub struct PreparedIngest {
     pub records: Vec<Record>,
     /// Their vectors, `records.len() × dims` values.
     pub vectors: Vec<f32>,
-    /// Per record, the vectors of its answer units ([`answer::units`]), flat.
-    pub units: Vec<Vec<f32>>,
     /// Ids of older chunks of the same documents that the new ones replace.
     pub stale: Vec<String>,
     /// What the ingest will report.
@@ -311,14 +309,9 @@ pub struct ChunkedIngest {
 }
 
 impl ChunkedIngest {
-    /// The texts to embed, in order: every chunk's text, then every chunk's answer
-    /// units ([`answer::units`]) in chunk order, so that answering never embeds them.
+    /// The texts to embed, in order.
     pub fn texts(&self) -> impl Iterator<Item = &str> {
-        self.records.iter().map(|r| r.text.as_str()).chain(
-            self.records
-                .iter()
-                .flat_map(|r| answer::unit_texts(&r.text)),
-        )
+        self.records.iter().map(|r| r.text.as_str())
     }
 
     /// How many chunks.
@@ -343,7 +336,7 @@ pub struct Collection {
     keywords: KeywordIndex,
     params: IndexParams,
     /// Row → the vectors of its answer units ([`answer::units`], in order), when they
-    /// were embedded with the row (bundle build, ingest) and match its text's units.
+    /// were embedded with the row (bundle build) and match its text's units.
     unit_vectors: Vec<Option<Vec<f32>>>,
 }
 
@@ -618,21 +611,8 @@ impl Collection {
 
     /// Adds records with their vectors; an id that exists is replaced. All-or-nothing:
     /// any invalid record or vector and nothing changes.
+    /// Their answer units have no stored vectors: the second look embeds them when asked.
     pub fn upsert(&mut self, records: Vec<Record>, vectors: Vec<f32>) -> Result<usize> {
-        self.upsert_with_units(records, vectors, None)
-    }
-
-    /// [`upsert`](Self::upsert), with the vectors of each record's answer units when
-    /// they were embedded (see [`with_unit_vectors`](Self::with_unit_vectors)).
-    pub fn upsert_with_units(
-        &mut self,
-        records: Vec<Record>,
-        vectors: Vec<f32>,
-        units: Option<Vec<Vec<f32>>>,
-    ) -> Result<usize> {
-        if let Some(units) = &units {
-            check_unit_vectors(&records, units, self.dims)?;
-        }
         if !records.is_empty() && vectors.len().is_multiple_of(records.len()) {
             check_dims(
                 "ingested vectors",
@@ -658,14 +638,12 @@ impl Collection {
         let first = self.index.append(&checked.vectors);
         self.index.delete(replaced.iter().copied());
         self.keywords.remove_rows(replaced.iter().copied());
-        let mut units = units.map(Vec::into_iter);
         for (i, record) in checked.records.into_iter().enumerate() {
             let row = first + i as u32;
             self.keywords.add(row, &record.text);
             self.ids.insert(record.id.clone(), row);
             self.records.push(record);
-            self.unit_vectors
-                .push(units.as_mut().and_then(Iterator::next));
+            self.unit_vectors.push(None);
         }
         Ok(replaced.len())
     }
@@ -1139,55 +1117,13 @@ impl Engine {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<PreparedIngest> {
         let chunked = self.chunk_for_ingest(docs)?;
-        let texts: Vec<&str> = chunked.texts().collect();
-        let all = self.embed_texts(&texts, progress)?;
-        let ChunkedIngest {
-            doc_ids, records, ..
-        } = chunked;
-        let (vectors, units) = self.split_unit_vectors(&records, all)?;
-        self.prepared(&doc_ids, records, vectors, units)
-    }
-
-    /// Splits the vectors of a [`ChunkedIngest`]'s [`texts`](ChunkedIngest::texts) into
-    /// the chunks' vectors and each chunk's unit vectors; errors naming both counts when
-    /// their number is not the number of texts.
-    fn split_unit_vectors(
-        &self,
-        records: &[Record],
-        mut vectors: Vec<f32>,
-    ) -> Result<(Vec<f32>, Vec<Vec<f32>>)> {
-        let dims = self.embedder.dims();
-        let counts: Vec<usize> = records
-            .iter()
-            .map(|r| answer::units(&r.text).len())
-            .collect();
-        let texts = records.len() + counts.iter().sum::<usize>();
-        if vectors.len() != texts * dims {
-            return Err(Error::InvalidInput(format!(
-                "{} vector values were given for {} chunks and their {} answer units ({texts} texts of {dims} dimensions); {} were expected",
-                vectors.len(),
-                records.len(),
-                texts - records.len(),
-                texts * dims
-            )));
-        }
-        let rest = vectors.split_off(records.len() * dims);
-        let mut at = 0;
-        let units = counts
-            .iter()
-            .map(|n| {
-                let end = at + n * dims;
-                let one = rest[at..end].to_vec();
-                at = end;
-                one
-            })
-            .collect();
-        Ok((vectors, units))
+        let vectors = self.embed_records(&chunked.records, progress)?;
+        self.prepared(&chunked.doc_ids, chunked.records, vectors)
     }
 
     /// [`prepare_ingest`](Self::prepare_ingest) with the vectors embedded elsewhere (the
     /// browser embeds in several workers): `vectors` holds one vector of this engine's
-    /// dimension for each of `chunked`'s [texts](ChunkedIngest::texts), in order. Errors with
+    /// dimension for each of `chunked`'s texts, in order. Errors with
     /// [`Error::InvalidInput`] naming both counts when the numbers do not match, and when
     /// the collection gained chunks of a policy whose id-less documents were numbered
     /// after them since `chunked` was made.
@@ -1201,7 +1137,15 @@ impl Engine {
             records,
             first_indexes,
         } = chunked;
-        let (vectors, units) = self.split_unit_vectors(&records, vectors)?;
+        let dims = self.embedder.dims();
+        if vectors.len() != records.len() * dims {
+            return Err(Error::InvalidInput(format!(
+                "{} vector values were given for {} chunks of {dims} dimensions; {} were expected",
+                vectors.len(),
+                records.len(),
+                records.len() * dims
+            )));
+        }
         for (policy, first) in &first_indexes {
             let now = self.collection.next_chunk_index(policy);
             if now != *first {
@@ -1211,7 +1155,7 @@ impl Engine {
                 )));
             }
         }
-        self.prepared(&doc_ids, records, vectors, units)
+        self.prepared(&doc_ids, records, vectors)
     }
 
     /// Validates chunks and their vectors into a prepared ingest.
@@ -1220,7 +1164,6 @@ impl Engine {
         doc_ids: &[String],
         records: Vec<Record>,
         vectors: Vec<f32>,
-        units: Vec<Vec<f32>>,
     ) -> Result<PreparedIngest> {
         // Replacing a document replaces all its old chunks, not only same-numbered ones.
         let new_ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -1243,7 +1186,6 @@ impl Engine {
             vectors.clone(),
             Vec::new(),
         )?;
-        check_unit_vectors(&records, &units, self.collection.dims())?;
         Ok(PreparedIngest {
             report: IngestReport {
                 chunks: records.len(),
@@ -1252,18 +1194,13 @@ impl Engine {
             },
             records,
             vectors,
-            units,
             stale,
         })
     }
 
     /// Makes a prepared ingest searchable (see [`prepare_ingest`](Self::prepare_ingest)).
     pub fn apply_ingest(&mut self, prepared: PreparedIngest) -> Result<IngestReport> {
-        self.collection.upsert_with_units(
-            prepared.records,
-            prepared.vectors,
-            Some(prepared.units),
-        )?;
+        self.collection.upsert(prepared.records, prepared.vectors)?;
         self.collection.delete(&prepared.stale);
         Ok(prepared.report)
     }

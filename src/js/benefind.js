@@ -166,7 +166,7 @@ export class Benefind {
    * `{pdf: File | Blob | ArrayBuffer | Uint8Array, name?, policy, …}` (read in the worker
    * by the PDF module, loaded on first use). `onProgress` gets `{phase: "pdf", file, page,
    * pages}` while a PDF is read and `{phase: "ingest", done, total}` after each embedded
-   * batch (of the passages and of their sentences, which answers are read from). Aborting `signal` rejects with `CANCELLED` and nothing is added: the worker is
+   * batch. Aborting `signal` rejects with `CANCELLED` and nothing is added: the worker is
    * stopped (its write is one transaction, so stored data is as before) and the next call
    * opens the database again.
    */

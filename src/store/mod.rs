@@ -10,9 +10,7 @@
 //! - **base**: the bundle file's bytes exactly as fetched, graphs included, so a reopen
 //!   neither re-embeds nor rebuilds an HNSW graph.
 //! - **chunks** (the journal): each chunk ingested after the bundle, one record per id,
-//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector and its
-//!   answer units' vectors as int8; records of the first layout, `BFC1`, have no unit
-//!   vectors and are still read).
+//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector).
 //! - **tombstones**: ids of base chunks deleted or replaced by an ingest.
 //!
 //! Opening loads the base, deletes the tombstoned ids and adds the journal's chunks to
@@ -32,18 +30,13 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
-use crate::engine::vector::quantize_i8;
-use crate::engine::{
-    answer, ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest,
-};
+use crate::engine::{ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
 use crate::error::{Error, Result};
 
 /// The stored layout's version; bumped when the meaning of stored records changes.
 pub const FORMAT: u32 = 1;
 /// Magic prefix of an encoded chunk record.
-const CHUNK_MAGIC: &[u8; 4] = b"BFC2";
-/// Magic prefix of a chunk record written before records held unit vectors.
-const CHUNK_MAGIC_V1: &[u8; 4] = b"BFC1";
+const CHUNK_MAGIC: &[u8; 4] = b"BFC1";
 
 /// Which model (and which base bundle) the stored vectors belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,41 +75,15 @@ struct ChunkBody {
     /// JSON text: postcard cannot carry serde_json values.
     metadata: String,
     vector: Vec<f32>,
-    /// Its answer units' vectors as int8, as a bundle's UNITS section holds them (a
-    /// quarter of f32's size: a long PDF has thousands of units): one scale per unit,
-    /// and `dims` components per unit, flat (a component is `value × scale`).
-    unit_scales: Vec<f32>,
-    unit_values: Vec<i8>,
 }
 
-/// A `BFC1` record's body: [`ChunkBody`] without unit vectors.
-#[derive(Deserialize)]
-struct ChunkBodyV1 {
-    id: String,
-    text: String,
-    metadata: String,
-    vector: Vec<f32>,
-}
-
-/// A stored chunk, decoded: its record, its vector and, when it was stored with them,
-/// the vectors of its answer units (flat).
-pub type StoredChunk = (Record, Vec<f32>, Option<Vec<f32>>);
-
-/// One chunk with its vector and its answer units' vectors (flat, `vector.len()` values
-/// each; stored as int8) as stored: `BFC2`, CRC-32 (LE) of the rest, postcard body.
-pub fn encode_chunk(record: &Record, vector: &[f32], units: &[f32]) -> Vec<u8> {
-    let mut unit_values = Vec::with_capacity(units.len());
-    let unit_scales = units
-        .chunks(vector.len().max(1))
-        .map(|unit| quantize_i8(unit, &mut unit_values))
-        .collect();
+/// One chunk with its vector as stored: `BFC1`, CRC-32 (LE) of the rest, postcard body.
+pub fn encode_chunk(record: &Record, vector: &[f32]) -> Vec<u8> {
     let body = ChunkBody {
         id: record.id.clone(),
         text: record.text.clone(),
         metadata: Value::Object(record.metadata.clone()).to_string(),
         vector: vector.to_vec(),
-        unit_scales,
-        unit_values,
     };
     // Serialising plain strings and floats into a Vec cannot fail.
     let payload = postcard::to_allocvec(&body).unwrap_or_default();
@@ -128,11 +95,10 @@ pub fn encode_chunk(record: &Record, vector: &[f32], units: &[f32]) -> Vec<u8> {
 }
 
 /// Reads a stored chunk back, checking magic, checksum, that it is stored under its own
-/// id, its dimension and that its vectors are finite.
-pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk> {
+/// id, its dimension and that its vector is finite.
+pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec<f32>)> {
     let bad = |why: String| Error::StoreCorrupt(format!("chunk {key:?}: {why}"));
-    let magic = bytes.get(..4);
-    if bytes.len() < 8 || (magic != Some(CHUNK_MAGIC) && magic != Some(CHUNK_MAGIC_V1)) {
+    if bytes.len() < 8 || &bytes[..4] != CHUNK_MAGIC {
         return Err(bad("not a benefind chunk record (wrong magic)".into()));
     }
     let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
@@ -143,20 +109,8 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk>
             "checksum mismatch (stored {stored:08x}, computed {actual:08x})"
         )));
     }
-    let undecodable = |e: postcard::Error| bad(format!("undecodable: {e}"));
-    let body: ChunkBody = if magic == Some(CHUNK_MAGIC_V1) {
-        let v1: ChunkBodyV1 = postcard::from_bytes(payload).map_err(undecodable)?;
-        ChunkBody {
-            id: v1.id,
-            text: v1.text,
-            metadata: v1.metadata,
-            vector: v1.vector,
-            unit_scales: Vec::new(),
-            unit_values: Vec::new(),
-        }
-    } else {
-        postcard::from_bytes(payload).map_err(undecodable)?
-    };
+    let body: ChunkBody =
+        postcard::from_bytes(payload).map_err(|e| bad(format!("undecodable: {e}")))?;
     if body.id != key {
         return Err(bad(format!("holds chunk {:?}", body.id)));
     }
@@ -169,27 +123,6 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk>
     if body.vector.iter().any(|x| !x.is_finite()) {
         return Err(bad("vector has a non-finite value".into()));
     }
-    let (scales, values) = (&body.unit_scales, &body.unit_values);
-    if scales.len().checked_mul(dims) != Some(values.len()) {
-        return Err(bad(format!(
-            "unit vectors hold {} values for {} units of {dims} dimensions",
-            values.len(),
-            scales.len()
-        )));
-    }
-    // `!(x >= 0.0)` also rejects NaN.
-    if scales.iter().any(|&x| !(x.is_finite() && x >= 0.0)) {
-        return Err(bad(
-            "a unit vector has a non-finite or negative scale".into()
-        ));
-    }
-    let units = (magic == Some(CHUNK_MAGIC)).then(|| {
-        values
-            .chunks(dims.max(1))
-            .zip(scales)
-            .flat_map(|(unit, &scale)| unit.iter().map(move |&q| f32::from(q) * scale))
-            .collect()
-    });
     let metadata: Map<String, Value> =
         serde_json::from_str(&body.metadata).map_err(|e| bad(format!("metadata: {e}")))?;
     Ok((
@@ -199,7 +132,6 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk>
             metadata,
         },
         body.vector,
-        units,
     ))
 }
 
@@ -526,54 +458,29 @@ fn choose_base(
     })
 }
 
-/// The journal's chunks, decoded (see [`restore_chunks`]).
-struct Restored {
-    /// Chunks stored with unit vectors that fit their text: records, vectors (row-major)
-    /// and unit vectors.
-    with_units: (Vec<Record>, Vec<f32>, Vec<Vec<f32>>),
-    /// Chunks without (written before records held them): records and vectors.
-    without: (Vec<Record>, Vec<f32>),
-    /// Journal sizes by key.
-    journal: BTreeMap<String, usize>,
-}
-
-/// Decodes the journal's chunks. A chunk that fails to decode is named in `corrupt`
-/// and left out.
+/// Decodes the journal's chunks: their records, vectors (row-major) and journal sizes.
+/// A chunk that fails to decode is named in `corrupt` and left out.
 fn restore_chunks(
     chunks: &BTreeMap<String, Vec<u8>>,
     dims: usize,
     corrupt: &mut BTreeSet<String>,
-) -> Restored {
-    let mut out = Restored {
-        with_units: Default::default(),
-        without: Default::default(),
-        journal: BTreeMap::new(),
-    };
+) -> (Vec<Record>, Vec<f32>, BTreeMap<String, usize>) {
+    let mut journal = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut vectors = Vec::new();
     for (key, blob) in chunks {
         match decode_chunk(key, blob, dims) {
-            Ok((record, vector, units)) => {
-                // Unit vectors cut by another benefind's splitter are embedded when asked.
-                let fits = |u: &Vec<f32>| u.len() == answer::units(&record.text).len() * dims;
-                match units.filter(fits) {
-                    Some(units) => {
-                        let (records, vectors, all) = &mut out.with_units;
-                        records.push(record);
-                        vectors.extend_from_slice(&vector);
-                        all.push(units);
-                    }
-                    None => {
-                        out.without.0.push(record);
-                        out.without.1.extend_from_slice(&vector);
-                    }
-                }
-                out.journal.insert(key.clone(), key.len() + blob.len());
+            Ok((record, vector)) => {
+                records.push(record);
+                vectors.extend_from_slice(&vector);
+                journal.insert(key.clone(), key.len() + blob.len());
             }
             Err(_) => {
                 corrupt.insert(key.clone());
             }
         }
     }
-    out
+    (records, vectors, journal)
 }
 
 impl<S: Store> Database<S> {
@@ -618,15 +525,9 @@ impl<S: Store> Database<S> {
         let dims = engine.embedder().dims();
         let ids: Vec<String> = tombstones.iter().cloned().collect();
         engine.collection_mut().delete(&ids);
-        let Restored {
-            with_units: (records, vectors, units),
-            without,
-            journal,
-        } = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
-        let restored = records.len() + without.0.len();
-        let collection = engine.collection_mut();
-        collection.upsert_with_units(records, vectors, Some(units))?;
-        collection.upsert(without.0, without.1)?;
+        let (records, vectors, journal) = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
+        let restored = records.len();
+        engine.collection_mut().upsert(records, vectors)?;
         Ok(Self {
             store,
             engine,
@@ -684,8 +585,7 @@ impl<S: Store> Database<S> {
             .records
             .iter()
             .zip(prepared.vectors.chunks_exact(dims))
-            .zip(&prepared.units)
-            .map(|((r, v), u)| (r.id.clone(), encode_chunk(r, v, u)))
+            .map(|(r, v)| (r.id.clone(), encode_chunk(r, v)))
             .collect();
         let (remove, mut tombstone) = self.split(&prepared.stale);
         // A new chunk with a base chunk's id hides that base chunk for good, even after
