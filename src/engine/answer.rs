@@ -372,8 +372,8 @@ fn contains_all(tokens: &[String], phrase: &str) -> bool {
 
 /// The units of a passage: byte ranges of its lines and sentences, without the
 /// section line it starts with when it has more lines, and without bullets or
-/// surrounding space. Their order is the order of the unit vectors a bundle and the
-/// database store for the passage.
+/// surrounding space. Their order is the order of the unit vectors a bundle stores for
+/// the passage.
 pub fn units(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut lines: Vec<(usize, &str)> = Vec::new();

@@ -1222,19 +1222,16 @@ impl Engine {
         records: &[Record],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<Vec<f32>>> {
-        let texts: Vec<&str> = records
+        let per_record: Vec<Vec<&str>> = records
             .iter()
-            .flat_map(|r| answer::unit_texts(&r.text))
+            .map(|r| answer::unit_texts(&r.text))
             .collect();
+        let texts: Vec<&str> = per_record.iter().flatten().copied().collect();
         let mut all = self.embed_texts(&texts, progress)?.into_iter();
         let dims = self.embedder.dims();
-        Ok(records
+        Ok(per_record
             .iter()
-            .map(|r| {
-                all.by_ref()
-                    .take(answer::units(&r.text).len() * dims)
-                    .collect()
-            })
+            .map(|units| all.by_ref().take(units.len() * dims).collect())
             .collect())
     }
 

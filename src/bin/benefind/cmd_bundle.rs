@@ -203,8 +203,8 @@ pub fn build(
     })?;
     bar.finish_and_clear();
     let units_s = started.elapsed().as_secs_f64();
-    let unit_count: usize = units.iter().map(|u| u.len()).sum::<usize>() / engine.embedder().dims();
     let dims = engine.embedder().dims();
+    let unit_count: usize = units.iter().map(|u| u.len()).sum::<usize>() / dims;
     let model_id = engine.embedder().model_id();
     write_bundle(model_id, dims, records, vectors, Some(units), out, opts)?;
     eprintln!("embedded in {embed_s:.1} s, and {unit_count} answer units in {units_s:.1} s");
