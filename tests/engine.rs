@@ -231,20 +231,14 @@ fn collection_of_another_dimension_is_refused() {
 fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     // "Hay fever" is not the plan's word and the office-visits passage as a whole is
     // not close to the question; its allergy-shot sentence is.
-    const OFFICE: &str = "## Office visits\nA primary care visit to treat an injury or \
-        illness is a $25 copay. Specialist visits are a $50 copay. Lab work done in the \
-        office is covered in full. Hearing exams are covered once a year with no copay. \
-        Allergy shots given in the office are a $5 copay.";
-    const HOSPITAL: &str = "## Hospital stays\nInpatient hospital care is covered at 80% \
-        after the deductible. A private room is covered only when medically necessary.";
     let mut engine = engine();
     engine
         .ingest(&[
-            doc(OFFICE, "P", Some("office")),
-            doc(HOSPITAL, "P", Some("hospital")),
+            doc(common::OFFICE, "P", Some("office")),
+            doc(common::HOSPITAL, "P", Some("hospital")),
         ])
         .expect("ingest");
-    let q = "what do I pay if I get a shot for my hay fever";
+    let q = common::HAY_FEVER;
     let hits = engine.search(q, "P").expect("search");
     // Without the second look, the words and the passage say no.
     let first = engine

@@ -368,8 +368,9 @@ fn chunk_records_check_what_they_hold() {
         text: "t".into(),
         metadata: Map::new(),
     };
-    let blob = encode_chunk(&record, &[0.5; 384]);
-    assert!(benefind::store::decode_chunk("a", &blob, 384).is_ok());
+    let blob = encode_chunk(&record, &[0.5; 384], None);
+    let (_, vector, units) = benefind::store::decode_chunk("a", &blob, 384).expect("decodes");
+    assert_eq!((vector, units), (vec![0.5; 384], None));
     let err = benefind::store::decode_chunk("a", &blob, 256).expect_err("dims");
     assert!(
         matches!(err, Error::StoreCorrupt(_)) && err.to_string().contains("384"),
@@ -377,6 +378,189 @@ fn chunk_records_check_what_they_hold() {
     );
     let err = benefind::store::decode_chunk("a", &blob[..20], 384).expect_err("short");
     assert_eq!(err.code(), "STORE_CORRUPT");
-    let nan = encode_chunk(&record, &[f32::NAN; 384]);
+    let nan = encode_chunk(&record, &[f32::NAN; 384], None);
     assert!(benefind::store::decode_chunk("a", &nan, 384).is_err());
+
+    // With its answer units' vectors (BFC2): stored as int8, within half a step of
+    // 0.5 / 127, a byte per value.
+    let unit: Vec<f32> = (0..2 * 384).map(|i| (i as f32 / 767.0) - 0.5).collect();
+    let blob = encode_chunk(&record, &[0.5; 384], Some(&unit));
+    assert_eq!(&blob[..4], b"BFC2");
+    let (_, vector, units) = benefind::store::decode_chunk("a", &blob, 384).expect("decodes");
+    assert_eq!(vector, vec![0.5; 384]);
+    let units = units.expect("stored with units");
+    assert_eq!(units.len(), 2 * 384);
+    assert!(unit
+        .iter()
+        .zip(&units)
+        .all(|(a, b)| (a - b).abs() <= 0.5 / 127.0 + 1e-6));
+    assert!(blob.len() < 2 * 384 * 4 + 100, "{} bytes", blob.len());
+    let err = benefind::store::decode_chunk("a", &blob, 256).expect_err("dims");
+    assert!(err.to_string().contains("384"), "{err}");
+    // Damaged unit vectors (checksummed, so written that way): a scale that is not a
+    // finite non-negative number, or values that are not a whole number of units.
+    let damaged = |scales: &[f32], values: &[i8]| {
+        let metadata = Value::Object(record.metadata.clone()).to_string();
+        let body = (
+            &record.id,
+            &record.text,
+            metadata,
+            vec![0.5f32; 384],
+            scales,
+            values,
+        );
+        let payload = postcard::to_allocvec(&body).expect("serialises");
+        let mut out = b"BFC2".to_vec();
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    };
+    let err = benefind::store::decode_chunk("a", &damaged(&[f32::NAN], &[1; 384]), 384)
+        .expect_err("NaN scale");
+    assert!(err.to_string().contains("scale"), "{err}");
+    let err =
+        benefind::store::decode_chunk("a", &damaged(&[0.1], &[1; 100]), 384).expect_err("ragged");
+    assert!(err.to_string().contains("100 values for 1 units"), "{err}");
+    assert!(benefind::store::decode_chunk("a", &damaged(&[0.1], &[1; 384]), 384).is_ok());
+}
+
+/// Embeds `pending`'s texts as the browser's background step does.
+fn embed_pending(pending: &benefind::store::PendingUnits) -> Vec<f32> {
+    let e = common::embedder();
+    e.embed(pending.texts())
+        .expect("embed")
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
+    let store = MemoryStore::new();
+    let mut db = open(&store, Some(bundle_bytes(""))).expect("open");
+    let docs = [
+        doc(common::OFFICE, "P", Some("office")),
+        doc(common::HOSPITAL, "P", Some("hospital")),
+    ];
+    block_on(db.ingest(&docs, &mut |_, _| {})).expect("ingest");
+    // Until they are stored, the second look embeds the office passage's five units.
+    let answer = |db: &Database<MemoryStore>| {
+        let before = db.engine().embedder().texts_embedded();
+        let answered = db.engine().ask(common::HAY_FEVER, "P").expect("ask");
+        let text = answered.answer.map(|a| a.text);
+        assert_eq!(
+            text.as_deref(),
+            Some("Allergy shots given in the office are a $5 copay.")
+        );
+        db.engine().embedder().texts_embedded() - before
+    };
+    assert_eq!(answer(&db), 1 + 5);
+    // Ingest embedded the passages only; the bundle's rows are not the journal's.
+    assert_eq!(db.store_stats().units_pending, 2);
+    assert!(store.data().chunks.values().all(|b| &b[..4] == b"BFC1"));
+
+    // One whole chunk at least, however small the batch.
+    let first = db.pending_units(1).expect("pending");
+    assert_eq!(first.chunks(), 1);
+    assert!(first.texts().len() > 1, "{:?}", first.texts());
+    let vectors = embed_pending(&first);
+
+    // A wrong number of vectors, or a failed write, changes nothing.
+    let err = block_on(db.store_units(first.clone(), vectors[..384].to_vec())).expect_err("count");
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let (given, expected) = (384.to_string(), vectors.len().to_string());
+    assert!(
+        err.to_string().contains(&given) && err.to_string().contains(&expected),
+        "{err}"
+    );
+    let before = store.data().chunks.clone();
+    store.fail_commits(Some("disk full"));
+    let err = block_on(db.store_units(first.clone(), vectors.clone())).expect_err("quota");
+    assert_eq!(err.code(), "QUOTA_EXCEEDED");
+    store.fail_commits(None);
+    assert_eq!(store.data().chunks, before);
+    assert_eq!(db.store_stats().units_pending, 2);
+
+    assert_eq!(block_on(db.store_units(first, vectors)).expect("stored"), 1);
+    assert_eq!(db.store_stats().units_pending, 1);
+    let rest = db.pending_units(64).expect("the other chunk");
+    let vectors = embed_pending(&rest);
+    assert_eq!(
+        block_on(db.store_units(rest, vectors.clone())).expect("stored"),
+        1
+    );
+    assert!(db.pending_units(64).is_none());
+    assert!(store.data().chunks.values().all(|b| &b[..4] == b"BFC2"));
+
+    // A reopen restores them (int8): nothing embedded, nothing pending.
+    drop(db);
+    let db = open(&store, None).expect("reopen");
+    let stats = db.store_stats();
+    assert_eq!((stats.texts_embedded, stats.units_pending), (0, 0));
+    let office = db.engine().collection().unit_vectors("office_chunk_0000");
+    assert_eq!(office.map(<[f32]>::len), Some(5 * 384));
+    assert_eq!(answer(&db), 1, "only the question: the units are read");
+}
+
+#[test]
+fn answer_units_of_a_chunk_replaced_or_deleted_meanwhile_are_not_stored() {
+    let store = MemoryStore::new();
+    let mut db = open(&store, None).expect("open");
+    let docs = [
+        doc(DENTAL, "P", Some("dental")),
+        doc(common::OFFICE, "P", Some("office")),
+    ];
+    block_on(db.ingest(&docs, &mut |_, _| {})).expect("ingest");
+    let pending = db.pending_units(64).expect("pending");
+    assert_eq!(pending.chunks(), 2);
+    let vectors = embed_pending(&pending);
+    // The member replaces one document and deletes the other while they are embedded.
+    let replaced = "## Dental\nOne cleaning a year; fillings cost 20% after the deductible.";
+    block_on(db.ingest(&[doc(replaced, "P", Some("dental"))], &mut |_, _| {})).expect("replace");
+    block_on(db.delete(&["office".into()])).expect("delete");
+    assert_eq!(
+        block_on(db.store_units(pending, vectors)).expect("nothing"),
+        0
+    );
+    // The replacement's units are still to embed, from its own text.
+    let pending = db.pending_units(64).expect("the replacement");
+    assert_eq!(pending.chunks(), 1);
+    assert!(
+        pending.texts().iter().any(|t| t.contains("fillings")),
+        "{:?}",
+        pending.texts()
+    );
+}
+
+#[test]
+fn answer_units_never_bring_back_or_overwrite_another_tabs_change() {
+    // Two tabs on one database: tab A embeds units while tab B replaces one document and
+    // deletes the other. A's write then leaves B's records as B left them.
+    let store = MemoryStore::new();
+    let mut a = open(&store, None).expect("tab A");
+    let docs = [
+        doc(DENTAL, "P", Some("dental")),
+        doc(common::OFFICE, "P", Some("office")),
+    ];
+    block_on(a.ingest(&docs, &mut |_, _| {})).expect("ingest");
+    let pending = a.pending_units(64).expect("pending");
+    let vectors = embed_pending(&pending);
+    let mut b = open(&store, None).expect("tab B");
+    let replaced = "## Dental\nOne cleaning a year; fillings cost 20% after the deductible.";
+    block_on(b.ingest(&[doc(replaced, "P", Some("dental"))], &mut |_, _| {})).expect("replace");
+    block_on(b.delete(&["office".into()])).expect("delete");
+    let after_b = store.data().chunks.clone();
+    block_on(a.store_units(pending, vectors)).expect("A's write");
+    assert_eq!(
+        store.data().chunks,
+        after_b,
+        "B's replacement and deletion stand"
+    );
+    let reopened = open(&store, None).expect("reopen");
+    assert_eq!(reopened.documents().len(), 1);
+    let dental = reopened.engine().collection().get("dental_chunk_0000");
+    assert!(
+        dental.is_some_and(|r| r.text.contains("fillings")),
+        "{dental:?}"
+    );
 }

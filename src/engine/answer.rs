@@ -5,12 +5,14 @@
 //! Only a question the words and the passages' cosines leave unsettled takes a second
 //! look, at one passage's sentences (step 4), by the vectors of its units. A bundle's
 //! passages have them stored (`benefind bundle build` embeds them, the UNITS section
-//! keeps them), so the look is a few dot products. A passage without them (ingested
-//! after the bundle, from a bundle of format version 2, or imported from S3 Vectors)
-//! has its units embedded when asked, which costs about as much as embedding the
-//! passage, tens of milliseconds in the browser: embedding them at ingest instead
-//! would make a PDF take about 1.7 times as long to become searchable. (`pkg-scripts/
-//! bench.sh quality` measures the answer's cost.) It works as a careful reader does:
+//! keeps them), so the look is a few dot products. So do an ingested document's, once
+//! the browser's worker has embedded them in the background after the ingest
+//! ([`crate::store::Database::pending_units`]; embedding them in the ingest would make
+//! a PDF take about 1.7 times as long to become searchable). A passage without them
+//! (ingested moments ago, from a bundle of format version 2, or imported from S3
+//! Vectors) has its units embedded when asked, which costs about as much as embedding
+//! the passage, tens of milliseconds in the browser. (`pkg-scripts/bench.sh quality`
+//! and `bench.sh pdf` measure the answer's cost.) It works as a careful reader does:
 //!
 //! 1. **Topic words.** The question's words ([`tokenize`]: stopwords out, light
 //!    stemming) minus English function words ("why", "did", "myself": NLTK's list,

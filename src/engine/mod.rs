@@ -469,6 +469,30 @@ impl Collection {
         Ok(self)
     }
 
+    /// Stores the vectors of the live chunk `id`'s answer units (flat, one per unit of
+    /// its text, in order), as [`with_unit_vectors`](Self::with_unit_vectors) does for
+    /// every row: for chunks whose units were embedded after them. `Ok(false)` when no
+    /// live chunk has that id; an error, changing nothing, when they are not one finite
+    /// vector per unit.
+    pub fn set_unit_vectors(&mut self, id: &str, units: Vec<f32>) -> Result<bool> {
+        let Some(&row) = self.ids.get(id) else {
+            return Ok(false);
+        };
+        let row = row as usize;
+        check_unit_vectors(
+            std::slice::from_ref(&self.records[row]),
+            std::slice::from_ref(&units),
+            self.dims,
+        )?;
+        self.unit_vectors[row] = Some(units);
+        Ok(true)
+    }
+
+    /// The vector of the live chunk `id`.
+    pub fn vector_of(&self, id: &str) -> Option<&[f32]> {
+        self.index.vector(*self.ids.get(id)?)
+    }
+
     /// The stored vectors of the answer units of the live chunk `id` (flat, one per
     /// unit of its text, in order), if they were embedded with it.
     pub fn unit_vectors(&self, id: &str) -> Option<&[f32]> {

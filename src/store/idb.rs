@@ -173,6 +173,15 @@ impl Store for IdbStore {
         for id in &commit.remove {
             chunks.delete(id.into()).await.map_err(err)?;
         }
+        for update in &commit.update {
+            let stored = chunks.get(update.id.as_str().into()).await.map_err(err)?;
+            if update.applies_to(stored.map(|v| bytes_of(&v)).as_deref()) {
+                chunks
+                    .put(&js_bytes(&update.blob), Some(&update.id.as_str().into()))
+                    .await
+                    .map_err(err)?;
+            }
+        }
         chunks
             .put_all(
                 commit

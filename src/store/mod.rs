@@ -10,7 +10,11 @@
 //! - **base**: the bundle file's bytes exactly as fetched, graphs included, so a reopen
 //!   neither re-embeds nor rebuilds an HNSW graph.
 //! - **chunks** (the journal): each chunk ingested after the bundle, one record per id,
-//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector).
+//!   encoded by [`encode_chunk`] (magic, CRC-32, postcard body with its vector). Ingest
+//!   writes `BFC1` records; once the vectors of a chunk's answer units are embedded
+//!   (after the ingest, in the background: [`Database::pending_units`]), its record is
+//!   rewritten as `BFC2`, with them as int8, only if it is still the one read
+//!   ([`Update`]).
 //! - **tombstones**: ids of base chunks deleted or replaced by an ingest.
 //!
 //! Opening loads the base, deletes the tombstoned ids and adds the journal's chunks to
@@ -30,13 +34,18 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Record;
 use crate::embed::Embedder;
-use crate::engine::{ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest};
+use crate::engine::vector::quantize_i8;
+use crate::engine::{
+    answer, ChunkedIngest, Collection, Engine, IngestDoc, IngestReport, PreparedIngest,
+};
 use crate::error::{Error, Result};
 
 /// The stored layout's version; bumped when the meaning of stored records changes.
 pub const FORMAT: u32 = 1;
 /// Magic prefix of an encoded chunk record.
 const CHUNK_MAGIC: &[u8; 4] = b"BFC1";
+/// Magic prefix of a chunk record that also holds its answer units' vectors.
+const CHUNK_MAGIC_UNITS: &[u8; 4] = b"BFC2";
 
 /// Which model (and which base bundle) the stored vectors belong to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,28 +86,79 @@ struct ChunkBody {
     vector: Vec<f32>,
 }
 
+/// A `BFC2` record's body: [`ChunkBody`] and its answer units' vectors as int8, as a
+/// bundle's UNITS section holds them (a quarter of f32's size: a long PDF has thousands
+/// of units): one scale per unit, and `dims` components per unit, flat (a component is
+/// `value × scale`).
+#[derive(Serialize, Deserialize)]
+struct ChunkBodyWithUnits {
+    id: String,
+    text: String,
+    metadata: String,
+    vector: Vec<f32>,
+    unit_scales: Vec<f32>,
+    unit_values: Vec<i8>,
+}
+
+/// A stored chunk, decoded: its record, its vector and, when it was stored with them,
+/// the vectors of its answer units (flat).
+pub type StoredChunk = (Record, Vec<f32>, Option<Vec<f32>>);
+
 /// One chunk with its vector as stored: `BFC1`, CRC-32 (LE) of the rest, postcard body.
-pub fn encode_chunk(record: &Record, vector: &[f32]) -> Vec<u8> {
-    let body = ChunkBody {
-        id: record.id.clone(),
-        text: record.text.clone(),
-        metadata: Value::Object(record.metadata.clone()).to_string(),
-        vector: vector.to_vec(),
+/// With the vectors of its answer units (flat, `vector.len()` values each, stored as
+/// int8), `BFC2`: the background step that embeds them after an ingest rewrites the
+/// record so.
+pub fn encode_chunk(record: &Record, vector: &[f32], units: Option<&[f32]>) -> Vec<u8> {
+    let (id, text) = (record.id.clone(), record.text.clone());
+    let metadata = Value::Object(record.metadata.clone()).to_string();
+    let vector = vector.to_vec();
+    // Serialising plain strings and numbers into a Vec cannot fail.
+    let (magic, payload) = match units {
+        None => {
+            let body = ChunkBody {
+                id,
+                text,
+                metadata,
+                vector,
+            };
+            (
+                CHUNK_MAGIC,
+                postcard::to_allocvec(&body).unwrap_or_default(),
+            )
+        }
+        Some(units) => {
+            let mut unit_values = Vec::with_capacity(units.len());
+            let unit_scales = units
+                .chunks(vector.len().max(1))
+                .map(|unit| quantize_i8(unit, &mut unit_values))
+                .collect();
+            let body = ChunkBodyWithUnits {
+                id,
+                text,
+                metadata,
+                vector,
+                unit_scales,
+                unit_values,
+            };
+            (
+                CHUNK_MAGIC_UNITS,
+                postcard::to_allocvec(&body).unwrap_or_default(),
+            )
+        }
     };
-    // Serialising plain strings and floats into a Vec cannot fail.
-    let payload = postcard::to_allocvec(&body).unwrap_or_default();
     let mut out = Vec::with_capacity(8 + payload.len());
-    out.extend_from_slice(CHUNK_MAGIC);
+    out.extend_from_slice(magic);
     out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
     out
 }
 
 /// Reads a stored chunk back, checking magic, checksum, that it is stored under its own
-/// id, its dimension and that its vector is finite.
-pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec<f32>)> {
+/// id, its dimension and that its vectors are finite.
+pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<StoredChunk> {
     let bad = |why: String| Error::StoreCorrupt(format!("chunk {key:?}: {why}"));
-    if bytes.len() < 8 || &bytes[..4] != CHUNK_MAGIC {
+    let magic = bytes.get(..4);
+    if bytes.len() < 8 || (magic != Some(CHUNK_MAGIC) && magic != Some(CHUNK_MAGIC_UNITS)) {
         return Err(bad("not a benefind chunk record (wrong magic)".into()));
     }
     let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
@@ -109,8 +169,20 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
             "checksum mismatch (stored {stored:08x}, computed {actual:08x})"
         )));
     }
-    let body: ChunkBody =
-        postcard::from_bytes(payload).map_err(|e| bad(format!("undecodable: {e}")))?;
+    let undecodable = |e: postcard::Error| bad(format!("undecodable: {e}"));
+    let (body, int8_units) = if magic == Some(CHUNK_MAGIC) {
+        let body: ChunkBody = postcard::from_bytes(payload).map_err(undecodable)?;
+        (body, None)
+    } else {
+        let b: ChunkBodyWithUnits = postcard::from_bytes(payload).map_err(undecodable)?;
+        let body = ChunkBody {
+            id: b.id,
+            text: b.text,
+            metadata: b.metadata,
+            vector: b.vector,
+        };
+        (body, Some((b.unit_scales, b.unit_values)))
+    };
     if body.id != key {
         return Err(bad(format!("holds chunk {:?}", body.id)));
     }
@@ -123,6 +195,31 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
     if body.vector.iter().any(|x| !x.is_finite()) {
         return Err(bad("vector has a non-finite value".into()));
     }
+    let units = match int8_units {
+        None => None,
+        Some((scales, values)) => {
+            if scales.len().checked_mul(dims) != Some(values.len()) {
+                return Err(bad(format!(
+                    "unit vectors hold {} values for {} units of {dims} dimensions",
+                    values.len(),
+                    scales.len()
+                )));
+            }
+            // `!(x >= 0.0)` also rejects NaN.
+            if scales.iter().any(|&x| !(x.is_finite() && x >= 0.0)) {
+                return Err(bad(
+                    "a unit vector has a non-finite or negative scale".into()
+                ));
+            }
+            Some(
+                values
+                    .chunks(dims.max(1))
+                    .zip(&scales)
+                    .flat_map(|(unit, &scale)| unit.iter().map(move |&q| f32::from(q) * scale))
+                    .collect(),
+            )
+        }
+    };
     let metadata: Map<String, Value> =
         serde_json::from_str(&body.metadata).map_err(|e| bad(format!("metadata: {e}")))?;
     Ok((
@@ -132,6 +229,7 @@ pub fn decode_chunk(key: &str, bytes: &[u8], dims: usize) -> Result<(Record, Vec
             metadata,
         },
         body.vector,
+        units,
     ))
 }
 
@@ -159,10 +257,34 @@ pub struct Commit {
     pub clear_tombstones: bool,
     /// Journal records to write (id → encoded chunk).
     pub put: Vec<(String, Vec<u8>)>,
+    /// Journal records to replace, each only if the stored one is still the one read
+    /// (see [`Update`]).
+    pub update: Vec<Update>,
     /// Journal records to remove.
     pub remove: Vec<String>,
     /// Base ids to tombstone.
     pub tombstone: Vec<String>,
+}
+
+/// A journal record rewritten in place (a chunk stored again with its answer units'
+/// vectors): written only if the stored record's checksum (its bytes 4..8) is still
+/// `checksum`, so that a chunk another tab deleted or replaced meanwhile is neither
+/// brought back nor overwritten.
+#[derive(Debug, Clone)]
+pub struct Update {
+    /// The chunk id.
+    pub id: String,
+    /// The checksum of the record it replaces.
+    pub checksum: [u8; 4],
+    /// The new record.
+    pub blob: Vec<u8>,
+}
+
+impl Update {
+    /// Whether it applies over `stored` (the record stored under its id now).
+    pub fn applies_to(&self, stored: Option<&[u8]>) -> bool {
+        stored.and_then(|b| b.get(4..8)) == Some(&self.checksum[..])
+    }
 }
 
 impl Commit {
@@ -174,6 +296,11 @@ impl Commit {
                 .put
                 .iter()
                 .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+            + self
+                .update
+                .iter()
+                .map(|u| u.id.len() + u.blob.len())
                 .sum::<usize>()
     }
 }
@@ -242,6 +369,11 @@ impl Store for MemoryStore {
             data.chunks.remove(&id);
         }
         data.chunks.extend(commit.put);
+        for update in commit.update {
+            if update.applies_to(data.chunks.get(&update.id).map(Vec::as_slice)) {
+                data.chunks.insert(update.id, update.blob);
+            }
+        }
         data.tombstones.extend(commit.tombstone);
         Ok(())
     }
@@ -306,6 +438,9 @@ pub struct StoreStats {
     /// Texts the embedder has run since open (a reload restores vectors: this stays
     /// at the number of questions asked).
     pub texts_embedded: u64,
+    /// Ingested chunks whose answer units' vectors are not stored yet (see
+    /// [`Database::pending_units`]).
+    pub units_pending: usize,
     /// What the open found.
     pub open: OpenReport,
 }
@@ -314,8 +449,8 @@ pub struct StoreStats {
 pub struct Database<S: Store> {
     store: S,
     engine: Engine,
-    /// Journal ids → their encoded size.
-    journal: BTreeMap<String, usize>,
+    /// Journal ids → their stored records' size and checksum.
+    journal: BTreeMap<String, Journaled>,
     tombstones: BTreeSet<String>,
     base: Option<BundleStamp>,
     corrupt: BTreeSet<String>,
@@ -458,29 +593,85 @@ fn choose_base(
     })
 }
 
-/// Decodes the journal's chunks: their records, vectors (row-major) and journal sizes.
-/// A chunk that fails to decode is named in `corrupt` and left out.
+/// The journal's chunks, decoded (see [`restore_chunks`]).
+#[derive(Default)]
+struct Restored {
+    records: Vec<Record>,
+    /// Row-major.
+    vectors: Vec<f32>,
+    /// Chunks stored with their answer units' vectors: id → the vectors (flat).
+    units: Vec<(String, Vec<f32>)>,
+    /// Journal entries by key.
+    journal: BTreeMap<String, Journaled>,
+}
+
+/// What the database remembers of a journal record: its size (key and value) and its
+/// checksum (to rewrite it only if it is still the one read, see [`Update`]).
+#[derive(Debug, Clone, Copy)]
+struct Journaled {
+    bytes: usize,
+    checksum: [u8; 4],
+}
+
+impl Journaled {
+    fn of(key: &str, blob: &[u8]) -> Self {
+        let mut checksum = [0; 4];
+        if let Some(stored) = blob.get(4..8) {
+            checksum.copy_from_slice(stored);
+        }
+        Self {
+            bytes: key.len() + blob.len(),
+            checksum,
+        }
+    }
+}
+
+/// Decodes the journal's chunks. A chunk that fails to decode is named in `corrupt` and
+/// left out.
 fn restore_chunks(
     chunks: &BTreeMap<String, Vec<u8>>,
     dims: usize,
     corrupt: &mut BTreeSet<String>,
-) -> (Vec<Record>, Vec<f32>, BTreeMap<String, usize>) {
-    let mut journal = BTreeMap::new();
-    let mut records = Vec::new();
-    let mut vectors = Vec::new();
+) -> Restored {
+    let mut out = Restored::default();
     for (key, blob) in chunks {
         match decode_chunk(key, blob, dims) {
-            Ok((record, vector)) => {
-                records.push(record);
-                vectors.extend_from_slice(&vector);
-                journal.insert(key.clone(), key.len() + blob.len());
+            Ok((record, vector, units)) => {
+                if let Some(units) = units {
+                    out.units.push((record.id.clone(), units));
+                }
+                out.records.push(record);
+                out.vectors.extend_from_slice(&vector);
+                out.journal.insert(key.clone(), Journaled::of(key, blob));
             }
             Err(_) => {
                 corrupt.insert(key.clone());
             }
         }
     }
-    (records, vectors, journal)
+    out
+}
+
+/// Ingested chunks whose answer units ([`answer::units`]) have no stored vectors yet,
+/// with those units' texts to embed ([`Database::pending_units`]); give their vectors
+/// to [`Database::store_units`].
+#[derive(Debug, Clone)]
+pub struct PendingUnits {
+    /// Chunk id, its text (to tell a chunk replaced meanwhile), its number of units.
+    chunks: Vec<(String, String, usize)>,
+    texts: Vec<String>,
+}
+
+impl PendingUnits {
+    /// The units' texts, chunk after chunk, in order.
+    pub fn texts(&self) -> &[String] {
+        &self.texts
+    }
+
+    /// How many chunks they cover.
+    pub fn chunks(&self) -> usize {
+        self.chunks.len()
+    }
 }
 
 impl<S: Store> Database<S> {
@@ -525,9 +716,20 @@ impl<S: Store> Database<S> {
         let dims = engine.embedder().dims();
         let ids: Vec<String> = tombstones.iter().cloned().collect();
         engine.collection_mut().delete(&ids);
-        let (records, vectors, journal) = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
+        let Restored {
+            records,
+            vectors,
+            units,
+            journal,
+        } = restore_chunks(&snapshot.chunks, dims, &mut corrupt);
         let restored = records.len();
-        engine.collection_mut().upsert(records, vectors)?;
+        let collection = engine.collection_mut();
+        collection.upsert(records, vectors)?;
+        for (id, units) in units {
+            // Units cut by another benefind's splitter do not fit: they are embedded
+            // again in the background, as for a chunk stored without them.
+            let _ = collection.set_unit_vectors(&id, units);
+        }
         Ok(Self {
             store,
             engine,
@@ -585,7 +787,7 @@ impl<S: Store> Database<S> {
             .records
             .iter()
             .zip(prepared.vectors.chunks_exact(dims))
-            .map(|(r, v)| (r.id.clone(), encode_chunk(r, v)))
+            .map(|(r, v)| (r.id.clone(), encode_chunk(r, v, None)))
             .collect();
         let (remove, mut tombstone) = self.split(&prepared.stale);
         // A new chunk with a base chunk's id hides that base chunk for good, even after
@@ -606,10 +808,10 @@ impl<S: Store> Database<S> {
             tombstone,
             ..Commit::default()
         };
-        let written: Vec<(String, usize)> = commit
+        let written: Vec<(String, Journaled)> = commit
             .put
             .iter()
-            .map(|(k, v)| (k.clone(), k.len() + v.len()))
+            .map(|(k, v)| (k.clone(), Journaled::of(k, v)))
             .collect();
         let (remove, tombstone) = (commit.remove.clone(), commit.tombstone.clone());
         self.store.commit(commit).await?;
@@ -617,6 +819,113 @@ impl<S: Store> Database<S> {
         self.after_commit(&remove, &tombstone);
         self.journal.extend(written);
         Ok(report)
+    }
+
+    /// Ingested chunks without stored unit vectors.
+    fn without_units(&self) -> impl Iterator<Item = (&String, &Record)> {
+        let collection = self.engine.collection();
+        self.journal.keys().filter_map(move |id| {
+            let record = collection.get(id)?;
+            collection
+                .unit_vectors(id)
+                .is_none()
+                .then_some((id, record))
+        })
+    }
+
+    /// How many ingested chunks have no stored vectors for their answer units yet.
+    pub fn units_pending(&self) -> usize {
+        self.without_units().count()
+    }
+
+    /// The next ingested chunks whose answer units have no stored vectors, with the
+    /// units' texts: whole chunks, as many as fit in `max_texts` texts (at least one
+    /// chunk). `None` when every ingested chunk has them.
+    ///
+    /// Ingest embeds only the passages, so that a document is searchable as soon as
+    /// they are; until its units' vectors are stored, answering embeds one passage's
+    /// units when it needs them. The browser's worker embeds these after the ingest, in
+    /// the background, and stores them with [`store_units`](Self::store_units).
+    pub fn pending_units(&self, max_texts: usize) -> Option<PendingUnits> {
+        let mut pending = PendingUnits {
+            chunks: Vec::new(),
+            texts: Vec::new(),
+        };
+        for (id, record) in self.without_units() {
+            let units = answer::unit_texts(&record.text);
+            if !pending.chunks.is_empty() && pending.texts.len() + units.len() > max_texts {
+                break;
+            }
+            pending
+                .chunks
+                .push((id.clone(), record.text.clone(), units.len()));
+            pending.texts.extend(units.into_iter().map(str::to_owned));
+        }
+        (!pending.chunks.is_empty()).then_some(pending)
+    }
+
+    /// Stores the vectors of `pending`'s texts (flat, in order) with their chunks, in
+    /// one transaction, and answers with them from then on; returns how many chunks got
+    /// them. A chunk deleted or replaced since [`pending_units`](Self::pending_units) is
+    /// skipped. All or nothing: a wrong number of vectors, or a failed write, changes
+    /// neither the stored nor the searchable state.
+    pub async fn store_units(&mut self, pending: PendingUnits, vectors: Vec<f32>) -> Result<usize> {
+        let dims = self.engine.embedder().dims();
+        if vectors.len() != pending.texts.len() * dims {
+            return Err(Error::InvalidInput(format!(
+                "{} vector values were given for {} answer units of {dims} dimensions; {} were expected",
+                vectors.len(),
+                pending.texts.len(),
+                pending.texts.len() * dims
+            )));
+        }
+        if let Some(x) = vectors.iter().find(|x| !x.is_finite()) {
+            return Err(Error::InvalidInput(format!(
+                "answer unit vectors hold a non-finite value ({x})"
+            )));
+        }
+        let collection = self.engine.collection();
+        let mut update = Vec::new();
+        let mut units = Vec::new();
+        let mut at = 0;
+        for (id, text, count) in pending.chunks {
+            let own = vectors[at..at + count * dims].to_vec();
+            at += count * dims;
+            let current = collection.get(&id).filter(|r| r.text == text);
+            let (Some(record), Some(vector), Some(journaled)) =
+                (current, collection.vector_of(&id), self.journal.get(&id))
+            else {
+                continue;
+            };
+            update.push(Update {
+                blob: encode_chunk(record, vector, Some(&own)),
+                checksum: journaled.checksum,
+                id: id.clone(),
+            });
+            units.push((id, own));
+        }
+        if update.is_empty() {
+            return Ok(0);
+        }
+        let written: Vec<(String, Journaled)> = update
+            .iter()
+            .map(|u| (u.id.clone(), Journaled::of(&u.id, &u.blob)))
+            .collect();
+        self.store
+            .commit(Commit {
+                update,
+                ..Commit::default()
+            })
+            .await?;
+        let collection = self.engine.collection_mut();
+        for (id, own) in &units {
+            // Checked against the same text above: this cannot fail.
+            collection.set_unit_vectors(id, own.clone())?;
+        }
+        // (Another tab's change, which the update then skipped, is read at the next
+        // reload, which that tab's notice triggers.)
+        self.journal.extend(written);
+        Ok(units.len())
     }
 
     /// Deletes chunks (or whole documents) by id; returns how many chunks.
@@ -709,10 +1018,11 @@ impl<S: Store> Database<S> {
         StoreStats {
             stored_bytes: self.identity_bytes
                 + self.base.as_ref().map_or(0, |s| s.bytes)
-                + self.journal.values().sum::<usize>(),
+                + self.journal.values().map(|j| j.bytes).sum::<usize>(),
             journal_chunks: self.journal.len(),
             tombstones: self.tombstones.len(),
             texts_embedded: self.engine.embedder().texts_embedded(),
+            units_pending: self.units_pending(),
             open: self.report.clone(),
         }
     }

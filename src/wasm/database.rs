@@ -12,7 +12,7 @@ use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::engine::model;
 use super::{from_js, js_error, to_js};
 use crate::engine::ChunkedIngest;
-use crate::store::{idb::BrowserStore, Database};
+use crate::store::{idb::BrowserStore, Database, PendingUnits};
 use crate::{Error, ErrorCode, IngestDoc, Query};
 
 /// Documents chunked for an ingest whose vectors are embedded elsewhere
@@ -26,6 +26,19 @@ impl JsChunkedDocs {
     /// The texts to embed, in order.
     pub fn texts(&self) -> Vec<String> {
         self.0.texts().map(str::to_owned).collect()
+    }
+}
+
+/// Ingested chunks' answer units still to embed (`Database.pendingUnits`): embed their
+/// `texts()`, then give the vectors to `Database.storeUnits`, which takes it.
+#[wasm_bindgen(js_name = PendingUnits)]
+pub struct JsPendingUnits(PendingUnits);
+
+#[wasm_bindgen(js_class = PendingUnits)]
+impl JsPendingUnits {
+    /// The units' texts, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.0.texts().to_vec()
     }
 }
 
@@ -185,6 +198,30 @@ impl JsDatabase {
             let report = db.ingest_chunked(chunked.0, vectors).await;
             put_back(&inner, db);
             to_js(&report.map_err(js_error)?)
+        })
+    }
+
+    /// The next ingested chunks whose answer units (sentences, list items, table lines)
+    /// have no stored vectors, as many whole chunks as fit in `maxTexts` texts; undefined
+    /// when none are left (`stats().unitsPending`). Ingest embeds the passages only, so
+    /// a document is searchable sooner; the worker embeds these afterwards, when idle,
+    /// and stores them with `storeUnits`, so that answering never embeds them.
+    #[wasm_bindgen(js_name = pendingUnits)]
+    pub fn pending_units(&self, max_texts: usize) -> Result<Option<JsPendingUnits>, JsValue> {
+        self.with(|db| Ok(db.pending_units(max_texts).map(JsPendingUnits)))
+    }
+
+    /// Stores the vectors of `pending`'s texts (flat, in order) with their chunks, in one
+    /// transaction; resolves to how many chunks got them (a chunk deleted or replaced
+    /// meanwhile, here or in another tab, is left as it is). Takes `pending`.
+    #[wasm_bindgen(js_name = storeUnits, unchecked_return_type = "Promise<number>")]
+    pub fn store_units(&self, pending: JsPendingUnits, vectors: Vec<f32>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let mut db = take(&inner)?;
+            let stored = db.store_units(pending.0, vectors).await;
+            put_back(&inner, db);
+            Ok(JsValue::from(stored.map_err(js_error)?))
         })
     }
 
