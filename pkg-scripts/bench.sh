@@ -22,7 +22,9 @@
 #                                       first token, total, Bedrock calls and tokens per answer
 #   pkg-scripts/bench.sh peers [SIZES]  benefind vs transformers.js (same MiniLM) and a JS cosine scan, in Chromium
 #   pkg-scripts/bench.sh pdf [FILE.pdf…] PDFs to searchable, natively and in Chromium: extraction, pages,
-#                                       chunks/s, time to searchable, memory; 1 worker vs one per core
+#                                       chunks/s, time to searchable, memory; 1 worker vs one per core;
+#                                       then the sentences embedded in the background, and what the
+#                                       answer adds to a query while they are and after
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 

@@ -166,7 +166,10 @@ export class Benefind {
    * `{pdf: File | Blob | ArrayBuffer | Uint8Array, name?, policy, …}` (read in the worker
    * by the PDF module, loaded on first use). `onProgress` gets `{phase: "pdf", file, page,
    * pages}` while a PDF is read and `{phase: "ingest", done, total}` after each embedded
-   * batch. Aborting `signal` rejects with `CANCELLED` and nothing is added: the worker is
+   * batch. Resolves once they are searchable; the sentences `ask` reads answers from are
+   * embedded after that, in the background while the worker has no other request
+   * (`stats().unitsPending` counts the chunks left). Aborting `signal` rejects with
+   * `CANCELLED` and nothing is added: the worker is
    * stopped (its write is one transaction, so stored data is as before) and the next call
    * opens the database again.
    */

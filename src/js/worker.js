@@ -1,7 +1,8 @@
 // The dedicated Web Worker behind `Benefind`: all model, index and storage work runs here
 // so the page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result}
 // or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
-// and ingesting. Operations run one at a time, in arrival order.
+// and ingesting. Operations run one at a time, in arrival order; while none is waiting, the
+// worker embeds added documents' sentences in the background (embedPendingUnits).
 import { Database, CloudIndex } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
@@ -397,14 +398,112 @@ const ops = {
 };
 
 let queue = Promise.resolve();
+// Members' requests queued or running; background work waits for none.
+let busy = 0;
+let idleWaiters = [];
+
+/**
+ * Runs `fn` in the operation queue, after what is queued: one operation at a time.
+ * @template T @param {() => T | Promise<T>} fn @returns {Promise<T>}
+ */
+function exclusive(fn) {
+  const run = queue.then(fn);
+  queue = run.then(() => {}, () => {});
+  return run;
+}
+
+/** Resolves when no request is queued or running. */
+function whenIdle() {
+  return busy === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+}
+
+// Answer units in the background. Ingest embeds the passages only, so that a document is
+// searchable as soon as they are; the sentences, list items and table lines that answers
+// are read from are embedded afterwards, while the worker has nothing else to do, and
+// stored with their chunks. Until then an answer embeds one passage's sentences when it
+// needs them (tens of milliseconds); after, a few dot products. One helper worker embeds
+// them, so that this worker stays free for requests; without helpers (none can start, or
+// open({ingestWorkers: 1})) this worker embeds small batches between requests.
+const UNIT_BATCH = 16;
+const UNIT_BATCH_HERE = 4;
+/** The running background loop, or null. */
+let unitsLoop = null;
+
+function scheduleUnits() {
+  if (unitsLoop || cloud || !db) return;
+  unitsLoop = embedPendingUnits().catch(() => {}).finally(() => { unitsLoop = null; });
+}
+
+/** Embeds `texts` on a helper; rejects when it fails or says nothing for too long. */
+function embedOnHelper(helper, texts) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BenefindError("INTERNAL", "the helper stalled")), HELPER_STALL_MS);
+    const settle = (f, v) => { clearTimeout(timer); f(v); };
+    helper.onmessage = ({ data }) => data.ok ? settle(resolve, data.vectors) : settle(reject, new BenefindError(data.error.code, data.error.message));
+    helper.onerror = (e) => settle(reject, new BenefindError("INTERNAL", e.message ?? "helper error"));
+    helper.postMessage({ op: "embed", start: 0, texts });
+  });
+}
+
+async function embedPendingUnits() {
+  /** @type {import("./benefind_wasm.js").Database} */
+  const mine = db;
+  let helper = (ingestWorkers ?? navigator.hardwareConcurrency ?? 1) > 1 ? undefined : null;
+  try {
+    for (;;) {
+      await whenIdle();
+      await yieldToEvents();
+      const batch = helper === null ? UNIT_BATCH_HERE : UNIT_BATCH;
+      const pending = await exclusive(async () => {
+        await sync();
+        return db === mine ? mine.pendingUnits(batch) : undefined;
+      });
+      if (!pending) return;
+      let vectors;
+      try {
+        const texts = pending.texts();
+        if (helper === undefined) helper = await startHelper();
+        if (helper) {
+          try {
+            vectors = await embedOnHelper(helper, texts);
+          } catch {
+            helper.terminate();
+            helper = null;
+          }
+        }
+        vectors ??= await exclusive(() => mine.embed(texts));
+      } catch (e) {
+        pending.free();
+        throw e;
+      }
+      await exclusive(async () => {
+        if (db !== mine) return pending.free();
+        await sync();
+        return mine.storeUnits(pending, vectors);
+      });
+    }
+  } finally {
+    helper?.terminate();
+  }
+}
+
 self.onmessage = ({ data: { id, op, args } }) => {
-  queue = queue.then(async () => {
+  busy += 1;
+  exclusive(async () => {
     try {
       if (!Object.hasOwn(ops, op)) throw new BenefindError("INVALID_INPUT", `unknown operation ${op}`);
       const result = await ops[op](...(args ?? []));
       self.postMessage({ id, ok: true, result });
     } catch (e) {
       self.postMessage({ id, ok: false, error: { code: e.code ?? "INTERNAL", message: e.message ?? String(e), retryAfter: e.retryAfter } });
+    }
+  }).finally(() => {
+    busy -= 1;
+    if (busy === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const wake of waiters) wake();
+      scheduleUnits();
     }
   });
 };

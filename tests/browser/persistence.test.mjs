@@ -243,6 +243,41 @@ for (const engine of ENGINES) {
       }
     });
 
+    test("an added document's sentences are embedded after its ingest, in the background: then answers embed only the question, after a reload too", async () => {
+      // The office passage's allergy-shot sentence answers the hay-fever question on the
+      // second look (tests/common/mod.rs has the same texts for the native tests).
+      const docs = [
+        { id: "office", policy: "CLINIC", text: "## Office visits\nA primary care visit to treat an injury or illness is a $25 copay. Specialist visits are a $50 copay. Lab work done in the office is covered in full. Hearing exams are covered once a year with no copay. Allergy shots given in the office are a $5 copay." },
+        { id: "hospital", policy: "CLINIC", text: "## Hospital stays\nInpatient hospital care is covered at 80% after the deductible. A private room is covered only when medically necessary." },
+      ];
+      const ask = (p, ingest) => p.evaluate(async ({ docs, ingest }) => {
+        const db = await api.Benefind.open(opts("background"));
+        if (ingest) await db.ingest(docs);
+        // The worker embeds them when it has nothing else to do; these polls are requests
+        // it serves first.
+        const deadline = performance.now() + 120000;
+        let stats = await db.stats();
+        while (stats.unitsPending > 0 && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          stats = await db.stats();
+        }
+        const { answer } = await db.ask("what do I pay if I get a shot for my hay fever", "CLINIC");
+        const after = (await db.stats()).textsEmbedded;
+        db.close();
+        return { pending: stats.unitsPending, answer: answer?.text ?? null, embedded: after - stats.textsEmbedded };
+      }, { docs, ingest });
+      const { page } = await openPage();
+      const first = await ask(page, true);
+      await page.reload();
+      await openPage(page);
+      const second = await ask(page, false);
+      for (const [when, out] of [["after the ingest", first], ["after a reload", second]]) {
+        assert.equal(out.pending, 0, `${when}: every chunk's sentences are stored`);
+        assert.equal(out.answer, "Allergy shots given in the office are a $5 copay.", when);
+        assert.equal(out.embedded, 1, `${when}: only the question was embedded`);
+      }
+    });
+
     test("two tabs share one database: each sees the other's changes", async () => {
       const { page: a } = await openPage();
       const { page: b } = await openPage();
