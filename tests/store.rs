@@ -502,10 +502,11 @@ fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
     assert_eq!(answer(&db), 1, "only the question: the units are read");
 }
 
-#[test]
-fn answer_units_of_a_chunk_replaced_or_deleted_meanwhile_are_not_stored() {
-    let store = MemoryStore::new();
-    let mut db = open(&store, None).expect("open");
+/// Ingests the dental and office documents, then takes both chunks' pending units and
+/// embeds them.
+fn ingest_and_take_pending(
+    db: &mut Database<MemoryStore>,
+) -> (benefind::store::PendingUnits, Vec<f32>) {
     let docs = [
         doc(DENTAL, "P", Some("dental")),
         doc(common::OFFICE, "P", Some("office")),
@@ -514,10 +515,23 @@ fn answer_units_of_a_chunk_replaced_or_deleted_meanwhile_are_not_stored() {
     let pending = db.pending_units(64).expect("pending");
     assert_eq!(pending.chunks(), 2);
     let vectors = embed_pending(&pending);
-    // The member replaces one document and deletes the other while they are embedded.
+    (pending, vectors)
+}
+
+/// Replaces the dental document with one about fillings and deletes the office one.
+fn replace_dental_delete_office(db: &mut Database<MemoryStore>) {
     let replaced = "## Dental\nOne cleaning a year; fillings cost 20% after the deductible.";
     block_on(db.ingest(&[doc(replaced, "P", Some("dental"))], &mut |_, _| {})).expect("replace");
     block_on(db.delete(&["office".into()])).expect("delete");
+}
+
+#[test]
+fn answer_units_of_a_chunk_replaced_or_deleted_meanwhile_are_not_stored() {
+    let store = MemoryStore::new();
+    let mut db = open(&store, None).expect("open");
+    let (pending, vectors) = ingest_and_take_pending(&mut db);
+    // The member replaces one document and deletes the other while they are embedded.
+    replace_dental_delete_office(&mut db);
     assert_eq!(
         block_on(db.store_units(pending, vectors)).expect("nothing"),
         0
@@ -538,17 +552,9 @@ fn answer_units_never_bring_back_or_overwrite_another_tabs_change() {
     // deletes the other. A's write then leaves B's records as B left them.
     let store = MemoryStore::new();
     let mut a = open(&store, None).expect("tab A");
-    let docs = [
-        doc(DENTAL, "P", Some("dental")),
-        doc(common::OFFICE, "P", Some("office")),
-    ];
-    block_on(a.ingest(&docs, &mut |_, _| {})).expect("ingest");
-    let pending = a.pending_units(64).expect("pending");
-    let vectors = embed_pending(&pending);
+    let (pending, vectors) = ingest_and_take_pending(&mut a);
     let mut b = open(&store, None).expect("tab B");
-    let replaced = "## Dental\nOne cleaning a year; fillings cost 20% after the deductible.";
-    block_on(b.ingest(&[doc(replaced, "P", Some("dental"))], &mut |_, _| {})).expect("replace");
-    block_on(b.delete(&["office".into()])).expect("delete");
+    replace_dental_delete_office(&mut b);
     let after_b = store.data().chunks.clone();
     block_on(a.store_units(pending, vectors)).expect("A's write");
     assert_eq!(
