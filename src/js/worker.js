@@ -261,6 +261,7 @@ function changed() {
 const ops = {
   async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers }) {
     ingestWorkers = workers;
+    unitsHalted = false;
     if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
     wasmMemory = (await initWasm()).memory;
     let files, modelSource;
@@ -324,6 +325,7 @@ const ops = {
     return need().query(q);
   },
   async ingest(input) {
+    unitsHalted = false;
     const helpers = earlyHelpers(startHelper, helperCount);
     let pages = 0;
     const onPages = (n) => {
@@ -428,10 +430,13 @@ const UNIT_BATCH = 16;
 const UNIT_BATCH_HERE = 4;
 /** The running background loop, or null. */
 let unitsLoop = null;
+// Set when the loop failed (storage full, say): it waits for the next open or ingest
+// instead of embedding the same batch again after every request.
+let unitsHalted = false;
 
 function scheduleUnits() {
-  if (unitsLoop || cloud || !db) return;
-  unitsLoop = embedPendingUnits().catch(() => {}).finally(() => { unitsLoop = null; });
+  if (unitsLoop || unitsHalted || cloud || !db) return;
+  unitsLoop = embedPendingUnits().catch(() => { unitsHalted = true; }).finally(() => { unitsLoop = null; });
 }
 
 /** Embeds `texts` on a helper; rejects when it fails or says nothing for too long. */
