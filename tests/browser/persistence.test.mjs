@@ -250,9 +250,10 @@ for (const engine of ENGINES) {
         { id: "office", policy: "CLINIC", text: "## Office visits\nA primary care visit to treat an injury or illness is a $25 copay. Specialist visits are a $50 copay. Lab work done in the office is covered in full. Hearing exams are covered once a year with no copay. Allergy shots given in the office are a $5 copay." },
         { id: "hospital", policy: "CLINIC", text: "## Hospital stays\nInpatient hospital care is covered at 80% after the deductible. A private room is covered only when medically necessary." },
       ];
-      const ask = (p, ingest) => p.evaluate(async ({ docs, ingest }) => {
-        const db = await api.Benefind.open(opts("background"));
-        if (ingest) await db.ingest(docs);
+      const ask = (p, ingest, dbName = "background", extra = {}) => p.evaluate(async ({ docs, ingest, dbName, extra }) => {
+        const db = await api.Benefind.open(opts(dbName, extra));
+        // Both passages are embedded by the database's worker (too few for a helper).
+        const ingested = ingest ? (await db.ingest(docs)).chunks : 0;
         // The worker embeds them when it has nothing else to do; these polls are requests
         // it serves first.
         const deadline = performance.now() + 120000;
@@ -264,18 +265,24 @@ for (const engine of ENGINES) {
         const { answer } = await db.ask("what do I pay if I get a shot for my hay fever", "CLINIC");
         const after = (await db.stats()).textsEmbedded;
         db.close();
-        return { pending: stats.unitsPending, answer: answer?.text ?? null, embedded: after - stats.textsEmbedded };
-      }, { docs, ingest });
+        return { pending: stats.unitsPending, answer: answer?.text ?? null, embedded: after - stats.textsEmbedded, inBackground: stats.textsEmbedded - ingested };
+      }, { docs, ingest, dbName, extra });
       const { page } = await openPage();
       const first = await ask(page, true);
       await page.reload();
       await openPage(page);
       const second = await ask(page, false);
-      for (const [when, out] of [["after the ingest", first], ["after a reload", second]]) {
+      // With one worker (no helper), the database's worker embeds them itself, between
+      // requests: its count then includes the office passage's 5 sentences and the
+      // hospital passage's 2.
+      const alone = await ask(page, true, "background-alone", { ingestWorkers: 1 });
+      for (const [when, out] of [["after the ingest", first], ["after a reload", second], ["with one worker", alone]]) {
         assert.equal(out.pending, 0, `${when}: every chunk's sentences are stored`);
         assert.equal(out.answer, "Allergy shots given in the office are a $5 copay.", when);
         assert.equal(out.embedded, 1, `${when}: only the question was embedded`);
       }
+      assert.equal(first.inBackground, 0, "a helper embedded them, not the database's worker");
+      assert.equal(alone.inBackground, 5 + 2, "the database's worker embedded every sentence once");
     });
 
     test("two tabs share one database: each sees the other's changes", async () => {
