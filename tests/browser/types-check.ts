@@ -28,7 +28,7 @@ export async function viaWorker(): Promise<number> {
   const any = await db.stats();
   if ("mode" in any) return 0;
   const stats: Stats = any;
-  const restored: number = db.opened.open.restored + stats.storedBytes + stats.textsEmbedded;
+  const restored: number = db.opened.open.restored + stats.storedBytes + stats.textsEmbedded + stats.unitsPending;
   const kept: boolean = stats.persisted || (await db.persist());
   const where: "indexedDB" | "memory" = stats.storage;
   if (!kept && where === "memory") return stats.storageError?.length ?? 0;
