@@ -570,3 +570,33 @@ fn answer_units_never_bring_back_or_overwrite_another_tabs_change() {
         "{dental:?}"
     );
 }
+
+#[test]
+fn data_of_the_previous_format_opens_and_of_a_newer_one_is_refused() {
+    let store = MemoryStore::new();
+    let mut db = open(&store, None).expect("open");
+    block_on(db.ingest(&[doc(DENTAL, "P", Some("dental"))], &mut |_, _| {})).expect("ingest");
+    drop(db);
+    let identity = |format: u32| {
+        serde_json::to_vec(
+            &json!({"format": format, "modelId": MODEL_ID, "dims": 384, "bundle": null}),
+        )
+        .expect("json")
+    };
+    // Format 1 (before BFC2 chunk records): read as it is, and marked as this format's.
+    store.data().identity = Some(identity(1));
+    let db = open(&store, None).expect("format 1 opens");
+    assert_eq!(db.documents().len(), 1);
+    let stored: Value =
+        serde_json::from_slice(store.data().identity.as_deref().expect("identity")).expect("json");
+    // BFC2 chunk records, which a format-1 reader would call corrupt, came with format 2.
+    assert_eq!(stored["format"], json!(2));
+    drop(db);
+    // A newer writer's data: refused with a message to reload, nothing changed.
+    store.data().identity = Some(identity(benefind::store::FORMAT + 1));
+    let before = store.data().chunks.clone();
+    let err = open(&store, None).expect_err("newer format");
+    assert_eq!(err.code(), "STORE_CORRUPT");
+    assert!(err.to_string().contains("reload"), "{err}");
+    assert_eq!(store.data().chunks, before);
+}

@@ -40,8 +40,10 @@ use crate::engine::{
 };
 use crate::error::{Error, Result};
 
-/// The stored layout's version; bumped when the meaning of stored records changes.
-pub const FORMAT: u32 = 1;
+/// The stored layout's version; bumped when the meaning of stored records changes. 2:
+/// chunk records may be `BFC2` (with their answer units' vectors), which a reader of
+/// format 1 would take for corrupt records; it says to reload the page instead.
+pub const FORMAT: u32 = 2;
 /// Magic prefix of an encoded chunk record.
 const CHUNK_MAGIC: &[u8; 4] = b"BFC1";
 /// Magic prefix of a chunk record that also holds its answer units' vectors.

@@ -88,7 +88,7 @@
 //!
 //! | store | key → value |
 //! |---|---|
-//! | `meta` | `"identity"` → JSON `{format: 1, modelId, dims, bundle: {fingerprint, bytes} \| null}` |
+//! | `meta` | `"identity"` → JSON `{format: 2, modelId, dims, bundle: {fingerprint, bytes} \| null}` |
 //! | `bundle` | `"base/00000"`, `"base/00001"`, … → the bundle file as fetched (graphs included), in 32 MiB parts (Chromium refuses single values over 128 MiB) |
 //! | `chunks` | chunk id → an ingested chunk: `BFC1`, CRC-32, postcard `{id, text, metadata JSON, vector f32}`; rewritten as `BFC2`, the same plus `{unit scales f32, unit values i8}`, when the worker has embedded its answer units in the background |
 //! | `tombstones` | chunk id → `1`: bundle chunks deleted, or replaced by an ingested chunk of the same id |
