@@ -44,7 +44,7 @@
 //!                   { signal: controller.signal });                     // abort → CANCELLED, nothing added
 //!   await db.documents();         // [{id: "rider", policy, source, chunks}] — what the member added
 //!   await db.delete(["rider"]);   // chunk ids or document ids
-//!   await db.stats();             // {modelId, dims, weights: "int8", chunks, policies, storedBytes, usage, quota, textsEmbedded, open, …}
+//!   await db.stats();             // {modelId, dims, weights: "int8", chunks, policies, storedBytes, usage, quota, textsEmbedded, unitsPending, open, …}
 //!   await db.clear();             // everything stored goes (the next open with bundleUrl imports it again)
 //!   db.close();
 //! </script>
@@ -101,7 +101,8 @@
 //!   member's documents (old tombstones are dropped), and an unreachable network falls back
 //!   to the stored copy (`stats().bundleFetch === "offline"`).
 //! - **Every change is one transaction** (ingest: chunks + tombstones; delete; `clear()`
-//!   empties every store in one transaction, then writes a fresh identity record), written
+//!   empties every store in one transaction, then writes a fresh identity record; the
+//!   background step's `BFC2` rewrites, each only over the record it read), written
 //!   before memory changes: a failure — quota, a bad document (detected before any write),
 //!   a closed tab — leaves both the stored and the searchable state as they were.
 //! - **Another model's data** (modelId or dims in `meta` ≠ the embedder's) is refused with
