@@ -285,8 +285,13 @@ pub struct Update {
 impl Update {
     /// Whether it applies over `stored` (the record stored under its id now).
     pub fn applies_to(&self, stored: Option<&[u8]>) -> bool {
-        stored.and_then(|b| b.get(4..8)) == Some(&self.checksum[..])
+        stored.and_then(record_checksum) == Some(self.checksum)
     }
+}
+
+/// A chunk record's stored checksum (its bytes 4..8, see [`encode_chunk`]).
+fn record_checksum(blob: &[u8]) -> Option<[u8; 4]> {
+    blob.get(4..8)?.try_into().ok()
 }
 
 impl Commit {
@@ -617,13 +622,9 @@ struct Journaled {
 
 impl Journaled {
     fn of(key: &str, blob: &[u8]) -> Self {
-        let mut checksum = [0; 4];
-        if let Some(stored) = blob.get(4..8) {
-            checksum.copy_from_slice(stored);
-        }
         Self {
             bytes: key.len() + blob.len(),
-            checksum,
+            checksum: record_checksum(blob).unwrap_or_default(),
         }
     }
 }
@@ -659,8 +660,9 @@ fn restore_chunks(
 /// to [`Database::store_units`].
 #[derive(Debug, Clone)]
 pub struct PendingUnits {
-    /// Chunk id, its text (to tell a chunk replaced meanwhile), its number of units.
-    chunks: Vec<(String, String, usize)>,
+    /// Chunk id, its record's checksum when read (to tell a chunk replaced or rewritten
+    /// meanwhile, here or in another tab: see [`Update`]), its number of units.
+    chunks: Vec<(String, [u8; 4], usize)>,
     texts: Vec<String>,
 }
 
@@ -823,15 +825,13 @@ impl<S: Store> Database<S> {
         Ok(report)
     }
 
-    /// Ingested chunks without stored unit vectors.
-    fn without_units(&self) -> impl Iterator<Item = (&String, &Record)> {
+    /// Ingested chunks without stored unit vectors, with their records' checksums.
+    fn without_units(&self) -> impl Iterator<Item = (&String, [u8; 4], &Record)> {
         let collection = self.engine.collection();
-        self.journal.keys().filter_map(move |id| {
+        self.journal.iter().filter_map(move |(id, journaled)| {
             let record = collection.get(id)?;
-            collection
-                .unit_vectors(id)
-                .is_none()
-                .then_some((id, record))
+            let pending = collection.unit_vectors(id).is_none();
+            pending.then_some((id, journaled.checksum, record))
         })
     }
 
@@ -853,14 +853,12 @@ impl<S: Store> Database<S> {
             chunks: Vec::new(),
             texts: Vec::new(),
         };
-        for (id, record) in self.without_units() {
+        for (id, checksum, record) in self.without_units() {
             let units = answer::unit_texts(&record.text);
             if !pending.chunks.is_empty() && pending.texts.len() + units.len() > max_texts {
                 break;
             }
-            pending
-                .chunks
-                .push((id.clone(), record.text.clone(), units.len()));
+            pending.chunks.push((id.clone(), checksum, units.len()));
             pending.texts.extend(units.into_iter().map(str::to_owned));
         }
         (!pending.chunks.is_empty()).then_some(pending)
@@ -890,18 +888,21 @@ impl<S: Store> Database<S> {
         let mut update = Vec::new();
         let mut units = Vec::new();
         let mut at = 0;
-        for (id, text, count) in pending.chunks {
+        for (id, checksum, count) in pending.chunks {
             let own = vectors[at..at + count * dims].to_vec();
             at += count * dims;
-            let current = collection.get(&id).filter(|r| r.text == text);
-            let (Some(record), Some(vector), Some(journaled)) =
-                (current, collection.vector_of(&id), self.journal.get(&id))
+            let unchanged = self
+                .journal
+                .get(&id)
+                .is_some_and(|j| j.checksum == checksum);
+            let (true, Some(record), Some(vector)) =
+                (unchanged, collection.get(&id), collection.vector_of(&id))
             else {
                 continue;
             };
             update.push(Update {
                 blob: encode_chunk(record, vector, Some(&own)),
-                checksum: journaled.checksum,
+                checksum,
                 id: id.clone(),
             });
             units.push((id, own));
@@ -921,7 +922,7 @@ impl<S: Store> Database<S> {
             .await?;
         let collection = self.engine.collection_mut();
         for (id, own) in &units {
-            // Checked against the same text above: this cannot fail.
+            // The same record as when its units were cut: this cannot fail.
             collection.set_unit_vectors(id, own.clone())?;
         }
         // (Another tab's change, which the update then skipped, is read at the next
