@@ -78,6 +78,7 @@
 
 use serde::Serialize;
 
+use super::chunk::row_body;
 use super::keyword::{expansion_of, tokenize, tokenize_as_written};
 use super::{intent, SearchHit};
 use crate::Result;
@@ -409,38 +410,11 @@ pub fn unit_texts(text: &str) -> Vec<&str> {
     units(text).into_iter().map(|(s, e)| &text[s..e]).collect()
 }
 
-/// The label line of a table row's passage, when the unit starting at `start` is a
-/// later cell of the row. A row passage is how the chunker writes a table row (see
-/// [`crate::chunk::chunk_layout`]): its section line, then one `Header: value` line per
-/// remaining cell, the first of which names the row ("Services You May Need: Specialist
-/// visit"). A passage counts as a row when it has at least two body lines and each one
-/// starts with a short header followed by `: `; prose paragraphs are single lines.
+/// The label line of a table row's passage ([`row_body`]), when the unit starting at
+/// `start` is a later cell of the row.
 pub(crate) fn row_label(text: &str, start: usize) -> Option<&str> {
     let (body_at, first) = row_body(text)?;
     (start >= body_at + first.len()).then(|| first.trim())
-}
-
-/// When `text` is a table row's passage (see [`row_label`]): where its body starts, and
-/// its first body line.
-fn row_body(text: &str) -> Option<(usize, &str)> {
-    /// Longest header of a cell line ("What You Will Pay — Out-of-Network Provider (You
-    /// will pay the most)" is 63 characters).
-    const MAX_HEADER: usize = 100;
-    let (_, body) = text.split_once('\n')?;
-    let body_at = text.len() - body.len();
-    let mut lines = body.lines();
-    let first = lines.next()?;
-    let is_cell = |line: &str| {
-        line.split_once(": ").is_some_and(|(header, value)| {
-            !header.trim().is_empty()
-                && header.chars().count() <= MAX_HEADER
-                && !header.contains(['.', '!', '?'])
-                && !value.trim().is_empty()
-        })
-    };
-    let rest: Vec<&str> = lines.collect();
-    let is_row = !rest.is_empty() && is_cell(first) && rest.iter().all(|l| is_cell(l));
-    is_row.then_some((body_at, first))
 }
 
 /// The header line of the Markdown table whose body row holds byte `start` of `text`

@@ -514,11 +514,15 @@ impl Collection {
         } else {
             let stored: StoredIndexes = postcard::from_bytes(&bundle.index)
                 .map_err(|e| Error::BadIndex(format!("index table: {e}")))?;
-            let keywords = KeywordIndex::from_bytes(&stored.keyword)
-                .map_err(|e| Error::BadIndex(e.to_string()))?;
+            let keywords = match KeywordIndex::from_bytes(&stored.keyword) {
+                Ok(keywords) => Some(keywords),
+                // An older benefind's word index: rebuilt from the rows' text.
+                Err(e) if e.is_older_version() => None,
+                Err(e) => return Err(Error::BadIndex(e.to_string())),
+            };
             (
                 VectorIndex::from_parts(dims, bundle.vectors, &metadata, &stored.vector)?,
-                Some(keywords),
+                keywords,
             )
         };
         let mut collection = Self::assemble(
@@ -1356,6 +1360,91 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two SBC rows as the chunker writes them (`flat`: as one line each): the
+    /// specialist row's limitations name urgent care twice, the urgent-care row names
+    /// it once, in its label.
+    fn sbc_rows(flat: bool) -> Collection {
+        let texts = [
+            "Common Medical Event: If you visit a health care provider's office or clinic\n\
+             Services You May Need: Specialist visit\n\
+             Network Provider: $40 copay\n\
+             Limitations: Referral needed, except from urgent care; urgent care referrals count",
+            "Common Medical Event: If you need immediate medical attention\n\
+             Services You May Need: Urgent care\n\
+             Network Provider: $75 copay",
+        ];
+        let records = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Record {
+                id: format!("row{i}"),
+                text: if flat {
+                    text.replace('\n', " ")
+                } else {
+                    (*text).to_string()
+                },
+                metadata: Map::new(),
+            })
+            .collect();
+        Collection::build(
+            "m",
+            2,
+            records,
+            vec![1.0, 0.0, 0.0, 1.0],
+            IndexParams::default(),
+        )
+        .expect("collection")
+    }
+
+    fn keyword_ids(collection: &Collection, question: &str) -> Vec<String> {
+        collection
+            .query_text(question, &[1.0, 0.0], 2, None, SearchMode::Keyword)
+            .expect("search")
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_rows_label_outweighs_the_services_its_limitations_mention() {
+        let rows = sbc_rows(false);
+        assert_eq!(keyword_ids(&rows, "urgent care"), ["row1", "row0"]);
+        // Words are words: the same text as prose has no label to weigh.
+        assert_eq!(
+            keyword_ids(&sbc_rows(true), "urgent care"),
+            ["row0", "row1"]
+        );
+        assert_eq!(keyword_ids(&rows, "specialist"), ["row0"]);
+    }
+
+    #[test]
+    fn a_bundles_older_word_index_is_rebuilt_from_its_text() {
+        let bundle = sbc_rows(false)
+            .to_bundle(VectorEncoding::F32)
+            .expect("bundle");
+        let index = |bundle: &Bundle| -> StoredIndexes {
+            postcard::from_bytes(&bundle.index).expect("index")
+        };
+        // The word index version 1 wrote weighed a row's label like its other words,
+        // as the rows read as prose do: the limitations' two mentions would win.
+        let flat = sbc_rows(true)
+            .to_bundle(VectorEncoding::F32)
+            .expect("bundle");
+        let with_words = |keyword: Vec<u8>, version: u8| {
+            let mut stored = index(&bundle);
+            stored.keyword = keyword;
+            stored.keyword[0] = version;
+            let mut b = bundle.clone();
+            b.index = postcard::to_allocvec(&stored).expect("encodes");
+            Collection::from_bundle(b)
+        };
+        let old = with_words(index(&flat).keyword, 1).expect("an older index");
+        assert_eq!(keyword_ids(&old, "urgent care"), ["row1", "row0"]);
+        // A newer one is not guessed at.
+        let err = with_words(index(&bundle).keyword, 9).expect_err("newer index");
+        assert!(err.to_string().contains("version 9"), "{err}");
+    }
 
     #[test]
     fn hybrid_rerank_lifts_the_passage_whose_words_match() {

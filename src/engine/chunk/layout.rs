@@ -206,6 +206,62 @@ fn sections_of(layout: &Layout) -> Vec<OwnedSection> {
     out
 }
 
+/// When `text` reads as a table row's passage, as [`chunk_layout`] writes one: where
+/// its body starts, and its first body line, the row's label. A row passage is its
+/// section line, then one `Header: value` line per remaining cell, the first of which
+/// names the row ("Services You May Need: Specialist visit"). A passage counts as a row
+/// when it has at least two body lines and each one starts with a short header followed
+/// by `: ` (a list of `- Item: value` lines does too); prose paragraphs are single
+/// lines.
+pub fn row_body(text: &str) -> Option<(usize, &str)> {
+    /// Longest header of a cell line ("What You Will Pay — Out-of-Network Provider (You
+    /// will pay the most)" is 63 characters).
+    const MAX_HEADER: usize = 100;
+    let (_, body) = text.split_once('\n')?;
+    let body_at = text.len() - body.len();
+    let mut lines = body.lines();
+    let first = lines.next()?;
+    let rest: Vec<&str> = lines.collect();
+    let is_row = !rest.is_empty()
+        && is_cell(first, MAX_HEADER)
+        && rest.iter().all(|l| is_cell(l, MAX_HEADER));
+    is_row.then_some((body_at, first))
+}
+
+/// Whether `line` is a `Header: value` line with a header of at most `max_header`
+/// characters that is not a sentence.
+fn is_cell(line: &str, max_header: usize) -> bool {
+    line.split_once(": ").is_some_and(|(header, value)| {
+        !header.trim().is_empty()
+            && header.chars().count() <= max_header
+            && !header.contains(['.', '!', '?'])
+            && !value.trim().is_empty()
+    })
+}
+
+/// The words that say what a table row's passage is about, when `text` is one that
+/// [`chunk_layout`] wrote: the values of its section line and of its label line
+/// ([`row_body`]), without their column headers ("If you visit a health care
+/// provider's office or clinic", "Specialist visit"). Every row repeats the headers;
+/// these values are what tells one row from the next, as a document's title does.
+/// `None` for other passages, and for a list of `- Item: value` lines, whose first item
+/// names only itself.
+pub fn row_title(text: &str) -> Option<[&str; 2]> {
+    let (_, label) = row_body(text)?;
+    if label.trim_start().starts_with(['-', '*', '•']) {
+        return None;
+    }
+    let section = text.lines().next().unwrap_or_default();
+    Some([cell_value(section), cell_value(label)])
+}
+
+/// The value of a `Header: value` line (the whole line when it has no header).
+fn cell_value(line: &str) -> &str {
+    line.split_once(": ")
+        .map_or(line, |(_, value)| value)
+        .trim()
+}
+
 /// `header: value`, or the value alone when the column has no header.
 fn labelled(header: &str, value: &str) -> String {
     if header.is_empty() {
@@ -333,11 +389,32 @@ mod tests {
         );
         // The title heads the text under it only.
         assert_eq!(got[0].section, "Summary of Benefits and Coverage");
+        // Read back: what the row is about, without the headers every row repeats.
+        assert_eq!(
+            row_title(&got[1].text),
+            Some([
+                "If you visit a health care provider's office",
+                "Specialist visit"
+            ])
+        );
+        assert_eq!(row_title(&got[0].text), None);
         assert_eq!((got[1].page, got[2].page), (Some(2), Some(3)));
         assert_eq!(
             got.iter().map(|c| c.chunk_index).collect::<Vec<_>>(),
             [0, 1, 2]
         );
+    }
+
+    #[test]
+    fn a_list_of_labelled_items_is_read_as_cells_but_has_no_row_title() {
+        let list = "Lab work\n- Lab tests at a network lab: $0\n- Hospital lab: 20% coinsurance";
+        assert_eq!(
+            row_body(list),
+            Some(("Lab work\n".len(), "- Lab tests at a network lab: $0"))
+        );
+        assert_eq!(row_title(list), None);
+        let prose = "Deductible\nYou pay the first $500. Then we share the cost: 20% coinsurance.";
+        assert_eq!((row_body(prose), row_title(prose)), (None, None));
     }
 
     #[test]

@@ -55,7 +55,7 @@ mod outline;
 mod pack;
 mod text;
 
-pub use layout::{chunk_layout, Layout, LayoutBlock};
+pub use layout::{chunk_layout, row_body, row_title, Layout, LayoutBlock};
 
 use outline::*;
 use pack::*;

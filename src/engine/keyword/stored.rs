@@ -3,8 +3,11 @@
 
 use super::*;
 
-/// Version byte at the start of [`KeywordIndex::to_bytes`]'s output.
-pub(super) const FORMAT_VERSION: u8 = 1;
+/// Version byte at the start of [`KeywordIndex::to_bytes`]'s output. Version 2 indexes a
+/// table row's title words [`ROW_TITLE_REPEATS`] more times; version 1 did not, so a
+/// version-1 index (in an older bundle) no longer says what [`KeywordIndex::add`] would,
+/// and its reader rebuilds it from the text instead ([`KeywordError::is_older_version`]).
+pub(super) const FORMAT_VERSION: u8 = 2;
 
 /// A stored postings list: `(gap from the previous row, or the row for the first, tf)`.
 pub(super) type StoredPostings = Vec<(u32, u16)>;
