@@ -79,7 +79,7 @@
 use serde::Serialize;
 
 use super::chunk::row_body;
-use super::keyword::{expansion_of, tokenize, tokenize_as_written};
+use super::keyword::{expansions_of, tokenize, tokenize_as_written};
 use super::{intent, SearchHit};
 use crate::Result;
 
@@ -481,17 +481,40 @@ pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// A question's topic words, each once (as a token, and as the question writes it): its
-/// words minus English function words and general benefits wording ([`GENERIC`]).
-pub(crate) fn topic_words(question: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (w, as_written) in tokenize_as_written(question) {
+/// A topic word of a question, with the plan words the member vocabulary maps it to.
+pub(crate) struct TopicWord {
+    /// The token ([`tokenize`]'s, maybe stemmed).
+    pub(crate) word: String,
+    /// The word as the question writes it, for [`Answered::missing`].
+    pub(crate) as_written: String,
+    /// Its vocabulary equivalents, a two-word key's among them ([`expansions_of`]).
+    pub(crate) related: Vec<&'static str>,
+}
+
+/// A question's topic words, each once: its words minus English function words and
+/// general benefits wording ([`GENERIC`]).
+pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
+    let written = tokenize_as_written(question);
+    let tokens: Vec<String> = written.iter().map(|(w, _)| w.clone()).collect();
+    let mut out: Vec<TopicWord> = Vec::new();
+    for ((word, as_written), related) in written.into_iter().zip(expansions_of(&tokens)) {
         let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
-        if !GENERIC.contains(&w.as_str())
-            && !FUNCTION_WORDS.contains(&plain.as_str())
-            && !out.iter().any(|(t, _)| *t == w)
-        {
-            out.push((w, as_written));
+        if GENERIC.contains(&word.as_str()) || FUNCTION_WORDS.contains(&plain.as_str()) {
+            continue;
+        }
+        match out.iter_mut().find(|t| t.word == word) {
+            Some(seen) => {
+                for r in related {
+                    if !seen.related.contains(&r) {
+                        seen.related.push(r);
+                    }
+                }
+            }
+            None => out.push(TopicWord {
+                word,
+                as_written,
+                related,
+            }),
         }
     }
     out
@@ -500,19 +523,16 @@ pub(crate) fn topic_words(question: &str) -> Vec<(String, String)> {
 /// Whether `tokens` (a passage's) mention any of a question's topic words
 /// ([`topic_words`]), by the word or a plan word the member vocabulary maps it to. A
 /// question without topic words ("How much will I pay?") is about anything.
-pub(crate) fn mentions_topic(topics: &[(String, String)], tokens: &[String]) -> bool {
+pub(crate) fn mentions_topic(topics: &[TopicWord], tokens: &[String]) -> bool {
     topics.is_empty()
-        || topics
-            .iter()
-            .any(|(w, _)| tokens.contains(w) || expansion_of(w).iter().any(|r| tokens.contains(r)))
+        || topics.iter().any(|t| {
+            tokens.contains(&t.word) || t.related.iter().any(|r| tokens.iter().any(|x| x == r))
+        })
 }
 
-/// A topic word, with the plan words the member vocabulary maps it to.
+/// A topic word weighed by its rarity.
 struct Topic {
-    word: String,
-    /// The word as the question writes it (`word` may be stemmed), for [`Answered::missing`].
-    as_written: String,
-    related: &'static [String],
+    word: TopicWord,
     weight: f32,
 }
 
@@ -523,9 +543,10 @@ const UNSEEN_WEIGHT: f32 = 8.7;
 /// Whether `tokens` (a unit's or passage's) mention the topic: 1 for the word itself,
 /// ½ for a vocabulary equivalent, 0 otherwise.
 fn mention(topic: &Topic, tokens: &[String]) -> f32 {
+    let topic = &topic.word;
     if tokens.contains(&topic.word) {
         1.0
-    } else if topic.related.iter().any(|r| tokens.contains(r)) {
+    } else if topic.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
         0.5
     } else {
         0.0
@@ -551,11 +572,9 @@ pub fn answer(
     let yes_no = intent::asks_yes_no(question);
     let topics: Vec<Topic> = topic_words(question)
         .into_iter()
-        .map(|(word, as_written)| Topic {
-            related: expansion_of(&word),
-            weight: rarity(&word).unwrap_or(UNSEEN_WEIGHT).max(0.1),
+        .map(|word| Topic {
+            weight: rarity(&word.word).unwrap_or(UNSEEN_WEIGHT).max(0.1),
             word,
-            as_written,
         })
         .collect();
     let top = &hits[..hits.len().min(PASSAGES)];
@@ -568,7 +587,10 @@ pub fn answer(
         .iter()
         .filter(|t| passage_tokens.iter().all(|p| mention(t, p) == 0.0))
         .collect();
-    let missing: Vec<String> = unmentioned.iter().map(|t| t.as_written.clone()).collect();
+    let missing: Vec<String> = unmentioned
+        .iter()
+        .map(|t| t.word.as_written.clone())
+        .collect();
     // The share of the question's topic weight some passage mentions: low when the
     // passages share only its incidental words ("my neck" of a massage question).
     let total: f32 = topics.iter().map(|t| t.weight).sum();
@@ -775,6 +797,29 @@ mod tests {
             let a = ask(question, vec![passage.clone()]);
             assert_eq!(a.answer.expect(question).text, expected, "{question}");
         }
+    }
+
+    #[test]
+    fn a_two_word_member_phrase_is_said_by_its_plan_words() {
+        let row = hit(
+            "sbc#hospice",
+            "Common Medical Event: If you need help recovering or have other special health needs\n\
+             Services You May Need: Hospice services\n\
+             Network Provider: No charge",
+            0.4,
+        );
+        // "End-of-life" is the vocabulary's two-word key for hospice: the row says it.
+        let a = ask("Is end-of-life care for my dad covered?", vec![row.clone()]);
+        assert_eq!(
+            a.answer.expect("answered").text,
+            "Network Provider: No charge"
+        );
+        // The same passage does not say what "end of the year" asks about.
+        let a = ask(
+            "what happens to my dad's care at the end of the year",
+            vec![row],
+        );
+        assert_eq!(a.answer, None);
     }
 
     #[test]

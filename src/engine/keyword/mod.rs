@@ -469,14 +469,14 @@ impl KeywordIndex {
         });
         if expand {
             let typed: Vec<String> = tokenize(query);
-            for word in &typed {
+            for (word, added) in typed.iter().zip(expansions_of(&typed)) {
                 let weight = if self.idf(word).is_some() {
                     EXPANSION_WEIGHT
                 } else {
                     UNSEEN_EXPANSION_WEIGHT
                 };
-                for term in expansions().get(word).into_iter().flatten() {
-                    if let Some(&id) = self.terms.get(term.as_str()) {
+                for term in added {
+                    if let Some(&id) = self.terms.get(term) {
                         if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(id)
                         {
                             slot.insert(query_terms.len());
@@ -576,10 +576,34 @@ impl KeywordIndex {
     }
 }
 
-/// The plan words the member vocabulary (`keyword/vocab.rs`) adds for a query token;
-/// empty for most words.
-pub fn expansion_of(token: &str) -> &'static [String] {
-    expansions().get(token).map_or(&[], Vec::as_slice)
+/// The plan words the member vocabulary (`keyword/vocab.rs`) adds for each of a query's
+/// `tokens` (as [`tokenize`] gives them, in order): the word's own entry's, and those of
+/// a two-word key it makes with the token before or after it ("family doctor" adds
+/// "primary care" to both words). Empty for most words.
+pub fn expansions_of(tokens: &[String]) -> Vec<Vec<&'static str>> {
+    let table = expansions();
+    let pair = |i: usize| -> &'static [String] {
+        match (tokens.get(i), tokens.get(i + 1)) {
+            (Some(a), Some(b)) => table
+                .pairs
+                .get(&(a.clone(), b.clone()))
+                .map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    };
+    (0..tokens.len())
+        .map(|i| {
+            let own = table.words.get(&tokens[i]).map_or(&[][..], Vec::as_slice);
+            let before = i.checked_sub(1).map_or(&[][..], pair);
+            let mut added: Vec<&'static str> = Vec::new();
+            for term in own.iter().chain(before).chain(pair(i)) {
+                if !added.contains(&term.as_str()) {
+                    added.push(term);
+                }
+            }
+            added
+        })
+        .collect()
 }
 
 /// The best `k` rows with a positive score that `accept` takes, best first (ties: lower
@@ -1226,6 +1250,31 @@ mod tests {
     }
 
     #[test]
+    fn a_two_word_key_expands_both_its_words_and_only_together() {
+        let added = |question: &str| -> Vec<(String, Vec<&str>)> {
+            let tokens = tokenize(question);
+            tokens.iter().cloned().zip(expansions_of(&tokens)).collect()
+        };
+        let doctor = added("How much is a visit to my family doctor?");
+        let primary = ["primary", "care", "physician"];
+        for (word, terms) in &doctor {
+            if word == "family" || word == "doctor" {
+                assert_eq!(terms, &primary, "{word}");
+            } else {
+                assert!(terms.is_empty(), "{word}: {terms:?}");
+            }
+        }
+        // Apart, neither word is the phrase.
+        for (word, terms) in added("the family deductible and doctor bills") {
+            assert!(!terms.contains(&"primary"), "{word}: {terms:?}");
+        }
+        // A word with an entry of its own keeps it beside the phrase's.
+        let physical = added("physical therapy");
+        assert!(physical[0].1.contains(&"preventive"), "{physical:?}");
+        assert!(physical[0].1.contains(&"rehabilitation"), "{physical:?}");
+    }
+
+    #[test]
     fn member_words_expand_to_plan_words() {
         let mut index = KeywordIndex::new(Bm25Params::default());
         index.add(0, "Preventive care: annual physical covered at $0.");
@@ -1257,17 +1306,21 @@ mod tests {
             "{expanded} vs {typed}"
         );
         index.remove(3);
-        // Every key of the table is one token as typed (a hyphenated key would split and
-        // expand its parts), and every entry adds something.
+        // Every key of the table is one token or two as typed (a longer key would be
+        // dropped), and every entry adds something.
         for (key, terms) in EXPANSIONS {
-            assert_eq!(
-                tokenize(key).len(),
-                1,
-                "{key} is not one token: {:?}",
+            assert!(
+                (1..=2).contains(&tokenize(key).len()),
+                "{key} is not one or two tokens: {:?}",
                 tokenize(key)
             );
             assert!(!tokenize(terms).is_empty(), "{key} expands to nothing");
         }
-        assert_eq!(expansions().len(), EXPANSIONS.len(), "a key is repeated");
+        let table = expansions();
+        assert_eq!(
+            table.words.len() + table.pairs.len(),
+            EXPANSIONS.len(),
+            "a key is repeated"
+        );
     }
 }
