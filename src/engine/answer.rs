@@ -491,6 +491,20 @@ pub(crate) struct TopicWord {
     pub(crate) related: Vec<&'static str>,
 }
 
+impl TopicWord {
+    /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself,
+    /// ½ for a vocabulary equivalent, 0 otherwise.
+    fn said_in(&self, tokens: &[String]) -> f32 {
+        if tokens.contains(&self.word) {
+            1.0
+        } else if self.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
+            0.5
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A question's topic words, each once: its words minus English function words and
 /// general benefits wording ([`GENERIC`]).
 pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
@@ -524,10 +538,7 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
 /// ([`topic_words`]), by the word or a plan word the member vocabulary maps it to. A
 /// question without topic words ("How much will I pay?") is about anything.
 pub(crate) fn mentions_topic(topics: &[TopicWord], tokens: &[String]) -> bool {
-    topics.is_empty()
-        || topics.iter().any(|t| {
-            tokens.contains(&t.word) || t.related.iter().any(|r| tokens.iter().any(|x| x == r))
-        })
+    topics.is_empty() || topics.iter().any(|t| t.said_in(tokens) > 0.0)
 }
 
 /// A topic word weighed by its rarity.
@@ -540,17 +551,9 @@ struct Topic {
 /// a few thousand chunks (BM25's idf of a word in none of 3000).
 const UNSEEN_WEIGHT: f32 = 8.7;
 
-/// Whether `tokens` (a unit's or passage's) mention the topic: 1 for the word itself,
-/// ½ for a vocabulary equivalent, 0 otherwise.
+/// Whether `tokens` mention the topic ([`TopicWord::said_in`]).
 fn mention(topic: &Topic, tokens: &[String]) -> f32 {
-    let topic = &topic.word;
-    if tokens.contains(&topic.word) {
-        1.0
-    } else if topic.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
-        0.5
-    } else {
-        0.0
-    }
+    topic.word.said_in(tokens)
 }
 
 /// Picks the answer among the top passages of `hits` (ranked best first, `score` the

@@ -225,9 +225,13 @@ impl KeywordError {
 
 /// How many more times a table row's title words count ([`KeywordIndex::add`]): chosen
 /// on the dev half of the real-SBC questions (`benefind bench sbc`; 2 and 3 measured,
-/// and 1 and 4 with a looser test of what a row is), where 2 raised top-1 on every half (dev 0.766 → 0.771, held-out 0.708 →
-/// 0.740, and on the blind sets 0.646 → 0.667 and 0.609 → 0.620). The sample corpus
-/// has no table rows, so its figures do not move.
+/// and 1 and 4 with a looser test of what a row is), where 2 raised top-1 on every
+/// half (dev 0.766 → 0.771, held-out 0.708 → 0.740, and on the blind sets 0.646 →
+/// 0.667 and 0.609 → 0.620). Counting the label alone, without the section, did better
+/// on dev (0.823 against 0.812 with the second vocabulary batch) but would weigh a
+/// generic table's price cell instead of its service: the section line holds a row's
+/// first cell, the SBC's event and another table's service name. The sample corpus has
+/// no table rows, so its figures do not move.
 pub const ROW_TITLE_REPEATS: usize = 2;
 
 /// The inverted index. Rows can be added and removed at any time; scores are BM25 over
