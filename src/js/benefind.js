@@ -169,9 +169,8 @@ export class Benefind {
    * batch. Resolves once they are searchable; the sentences `ask` reads answers from are
    * embedded after that, in the background while the worker has no other request
    * (`stats().unitsPending` counts the chunks left). Aborting `signal` rejects with
-   * `CANCELLED` and nothing is added: the worker is
-   * stopped (its write is one transaction, so stored data is as before) and the next call
-   * opens the database again.
+   * `CANCELLED` and nothing is added: the worker is stopped (its write is one
+   * transaction, so stored data is as before) and the next call opens the database again.
    */
   /** @param {any[]} docs @param {(p: any) => void} [onProgress] @param {{signal?: AbortSignal}} [options] */
   async ingest(docs, onProgress, { signal } = {}) {
