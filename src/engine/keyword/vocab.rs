@@ -341,11 +341,22 @@ pub(super) const EXPANSION_WEIGHT: f32 = 0.5;
 pub(super) const UNSEEN_EXPANSION_WEIGHT: f32 = 1.0;
 
 /// The expansion table in token form (keys and values through [`tokenize`]): one-word
-/// keys, and two-word keys ("family doctor") by their pair of tokens.
+/// keys, and two-word keys ("family doctor") by their first token, then their second,
+/// so that a query's pair of tokens is looked up by reference.
 #[derive(Default)]
 pub(super) struct Expansions {
     pub(super) words: HashMap<String, Vec<String>>,
-    pub(super) pairs: HashMap<(String, String), Vec<String>>,
+    pub(super) pairs: HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+impl Expansions {
+    /// The plan words of the two-word key `first second`, if there is one.
+    pub(super) fn pair(&self, first: &str, second: &str) -> &[String] {
+        self.pairs
+            .get(first)
+            .and_then(|seconds| seconds.get(second))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The table, built once. A key of more than two tokens is refused by a test.
@@ -359,7 +370,9 @@ pub(super) fn expansions() -> &'static Expansions {
                 [word] => table.words.entry(word.clone()).or_default().extend(terms),
                 [first, second] => table
                     .pairs
-                    .entry((first.clone(), second.clone()))
+                    .entry(first.clone())
+                    .or_default()
+                    .entry(second.clone())
                     .or_default()
                     .extend(terms),
                 _ => {}
