@@ -52,7 +52,8 @@
 //!    of its topic weight, so that sharing an incidental word ("can I see a massage
 //!    therapist for my neck") is not enough, nor is each passage sharing another one
 //!    ("therapy" in one, "pain" in the next); words that name the passages' plan (its
-//!    `policy` id and `plan_name`: "vasectomy on HMO Select") are not topic words — and the best
+//!    `policy` id and `plan_name`: "vasectomy on HMO Select") are not topic words (the
+//!    named-service test below still reads every word of the question) — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
@@ -555,7 +556,7 @@ fn plan_words(hits: &[SearchHit]) -> Vec<String> {
     for hit in hits {
         for key in [crate::index::POLICY_FIELD, "plan_name"] {
             if let Some(name) = hit.metadata.get(key).and_then(|v| v.as_str()) {
-                for word in tokenize(&name.replace('_', " ")) {
+                for word in tokenize(name) {
                     if !out.contains(&word) {
                         out.push(word);
                     }
