@@ -577,11 +577,6 @@ struct Topic {
 /// a few thousand chunks (BM25's idf of a word in none of 3000).
 const UNSEEN_WEIGHT: f32 = 8.7;
 
-/// Whether `tokens` mention the topic ([`TopicWord::said_in`]).
-fn mention(topic: &Topic, tokens: &[String]) -> f32 {
-    topic.word.said_in(tokens)
-}
-
 /// Picks the answer among the top passages of `hits` (ranked best first, `score` the
 /// cosine similarity), or abstains. `rarity(word)` weighs a topic word by how rare it
 /// is in the collection (its inverse document frequency), `None` for a word no
@@ -614,12 +609,10 @@ pub fn answer(
         .map(|h| h.score)
         .fold(f32::NEG_INFINITY, f32::max);
     let passage_tokens: Vec<Vec<String>> = top.iter().map(|h| tokenize(&h.text)).collect();
-    let unmentioned: Vec<&Topic> = topics
+    // The topic words no passage mentions, as the question writes them.
+    let missing: Vec<String> = topics
         .iter()
-        .filter(|t| passage_tokens.iter().all(|p| mention(t, p) == 0.0))
-        .collect();
-    let missing: Vec<String> = unmentioned
-        .iter()
+        .filter(|t| passage_tokens.iter().all(|p| t.word.said_in(p) == 0.0))
         .map(|t| t.word.as_written.clone())
         .collect();
     // The largest share of the question's topic weight one passage mentions: low when
@@ -633,7 +626,7 @@ pub fn answer(
             .map(|p| {
                 topics
                     .iter()
-                    .filter(|t| mention(t, p) > 0.0)
+                    .filter(|t| t.word.said_in(p) > 0.0)
                     .map(|t| t.weight)
                     .sum::<f32>()
                     / total
@@ -680,7 +673,7 @@ pub fn answer(
         if total > 0.0 {
             topics
                 .iter()
-                .map(|t| t.weight * mention(t, tokens))
+                .map(|t| t.weight * t.word.said_in(tokens))
                 .sum::<f32>()
                 / total
         } else {
