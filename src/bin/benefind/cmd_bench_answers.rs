@@ -1,7 +1,7 @@
 //! `benefind bench answers`: the answer span and abstention on a labelled set of
 //! answerable and unanswerable questions (tests/fixtures/answers.jsonl; the fixture
-//! README says how it was made), per split (dev, dev2, dev3, heldout, and the blind fresh
-//! and fresh2):
+//! README says how it was made), per split (dev, dev2, dev3, heldout, and the blind fresh,
+//! fresh2 and fresh4):
 //! - abstention recall: unanswerable questions that abstain (target ≥ 0.90);
 //! - answerable questions that abstain (target ≤ 0.05), and abstention precision;
 //! - answer accuracy: answerable questions whose answer comes from their relevant
