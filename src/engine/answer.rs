@@ -53,7 +53,11 @@
 //!    therapist for my neck") is not enough, nor is each passage sharing another one
 //!    ("therapy" in one, "pain" in the next); words that name the passages' plan (its
 //!    `policy` id and `plan_name`: "vasectomy on HMO Select") are not topic words (the
-//!    named-service test below still reads every word of the question) — and the best
+//!    named-service test below still reads every word of the question), or none of
+//!    them mentions a word of the name of what the question asks to be covered or paid
+//!    for ("Is a birth doula covered?", "does it cover massage therapy?":
+//!    [`intent::coverage_objects`]), however much of the rest they say ("therapy",
+//!    "visits", "delivery" of the story around it) — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
@@ -647,10 +651,17 @@ pub fn answer(
             (!mentioned).then_some(*named)
         })
         .collect();
+    // What the question asks to be covered, when a word of its name is in none of the
+    // passages ("massage" of "does it cover massage therapy?").
+    let unnamed = intent::coverage_objects(question).iter().any(|phrase| {
+        topic_words(phrase)
+            .iter()
+            .any(|t| !plan.contains(&t.word) && passage_tokens.iter().all(|p| t.said_in(p) == 0.0))
+    });
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
     // The words and the passage both say no; the second look may still find one of its
     // sentences close, and then that passage answers.
-    let unsure = little_said && best_cosine < policy.close;
+    let unsure = (little_said || unnamed) && best_cosine < policy.close;
     // Each passage's units' closeness, where it is stored with the passage.
     let mut cosines: Vec<Option<Vec<f32>>> = top
         .iter()
@@ -1174,6 +1185,53 @@ Treatment of kidney stones is covered after the deductible.",
         )
         .unwrap();
         assert!(a.answer.is_some(), "{:?}", a.missing);
+    }
+
+    #[test]
+    fn what_the_question_asks_covered_must_be_named_by_a_passage() {
+        // "therapy" and "visits" are said, and they are most of the topic's weight:
+        // the share alone would answer with the physical therapy row. What the member
+        // asks to be covered is massage therapy, and no passage names massage.
+        let rarity = |w: &str| Some(if w.starts_with("massag") { 2.0 } else { 3.0 });
+        let passages = || {
+            vec![hit(
+                "p#pt",
+                "Rehabilitation\nPhysical therapy: $35 copay, up to 30 visits per plan year.",
+                0.4,
+            )]
+        };
+        let ask = |q: &str| answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
+        for q in [
+            "does it cover massage therapy? PT visits help my neck therapy",
+            "Is massage therapy covered like my therapy visits?",
+        ] {
+            let a = ask(q);
+            assert_eq!(a.answer, None, "{q}");
+            assert!(
+                a.missing.contains(&"massage".to_string()),
+                "{q}: {:?}",
+                a.missing
+            );
+        }
+        // Asked to cover what the passage names, it answers.
+        assert!(ask("does it cover physical therapy visits?")
+            .answer
+            .is_some());
+        // A passage close in meaning still answers (the second look's paraphrase).
+        let close = AbstainPolicy {
+            close: 0.35,
+            ..AbstainPolicy::default()
+        };
+        assert!(answer(
+            "Is massage therapy covered?",
+            passages(),
+            &rarity,
+            close,
+            None
+        )
+        .unwrap()
+        .answer
+        .is_some());
     }
 
     #[test]

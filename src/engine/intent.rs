@@ -50,6 +50,78 @@ pub fn asks_cost_or_coverage(question: &str) -> bool {
         .any(|w| PRICE_WORDS.contains(&w.as_str()) || COVERAGE_WORDS.contains(&w.as_str()))
 }
 
+/// Words that end the name of what a question asks to be covered: prepositions,
+/// conjunctions and verbs ("is rehab *for* drinking covered", "cover massage *or*
+/// chiropractic").
+const PHRASE_ENDS: &[&str] = &[
+    "for", "of", "with", "in", "at", "on", "to", "after", "during", "under", "like", "by", "from",
+    "if", "when", "or", "and", "but", "so", "because", "since", "while", "until", "as", "than",
+    "before", "through", "without", "is", "are", "do", "does", "will", "would", "can", "be", "too",
+    "also", "now", "yet", "still",
+];
+
+/// Verbs before what is asked to be covered: "is X covered", "are X paid".
+const BE: &[&str] = &["is", "are", "was", "were", "be", "been", "get", "gets"];
+
+/// The names of what a question asks the plan to cover or pay for: the words between
+/// "is" and "covered" ("Is a birth doula covered?"), or after "cover" or "pay for"
+/// ("does it cover massage therapy?"), up to a preposition, conjunction or verb
+/// (`PHRASE_ENDS`), at most four words. Empty when the question asks no such thing
+/// or names it only by a pronoun ("does the plan cover those?").
+pub fn coverage_objects(question: &str) -> Vec<String> {
+    let lower = question.to_lowercase();
+    // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`) as an empty word.
+    let mut words: Vec<&str> = Vec::new();
+    for raw in lower.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if !word.is_empty() {
+            words.push(word);
+        }
+        if raw.ends_with([',', '.', '?', '!', ';', ':']) {
+            words.push("");
+        }
+    }
+    let ends = |w: &str| w.is_empty() || PHRASE_ENDS.contains(&w);
+    let mut out = Vec::new();
+    for (j, w) in words.iter().enumerate() {
+        let phrase: Vec<&str> = match *w {
+            "covered" | "paid" => {
+                let Some(i) = (j.saturating_sub(6)..j)
+                    .rev()
+                    .find(|&i| BE.contains(&words[i]))
+                else {
+                    continue;
+                };
+                let between = &words[i + 1..j];
+                let stop = between
+                    .iter()
+                    .position(|w| ends(w))
+                    .unwrap_or(between.len());
+                between[..stop].to_vec()
+            }
+            "cover" | "covers" => words[j + 1..]
+                .iter()
+                .take_while(|w| !ends(w))
+                .copied()
+                .collect(),
+            "pay" | "pays" if words.get(j + 1) == Some(&"for") => words[j + 2..]
+                .iter()
+                .take_while(|w| !ends(w))
+                .copied()
+                .collect(),
+            _ => continue,
+        };
+        // An amount of time is not a service: "what do I pay for a month's worth".
+        let an_amount_of_time = phrase
+            .iter()
+            .any(|w| TIME_UNITS.contains(&w.trim_end_matches("'s")));
+        if !phrase.is_empty() && phrase.len() <= 4 && !an_amount_of_time {
+            out.push(phrase.join(" "));
+        }
+    }
+    out
+}
+
 /// Words that open a yes/no question ("Do my copays count toward the out-of-pocket
 /// maximum?", "Is there a flat copay for the ER?").
 const YES_NO_OPENERS: &[&str] = &[
@@ -323,6 +395,28 @@ pub fn adjust_for_question<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_question_asks_to_be_covered_is_read_from_its_verbs() {
+        let objects = |q: &str| coverage_objects(q);
+        // A statement of what is covered ("PT is covered") asks for nothing.
+        assert_eq!(
+            objects("does it cover massage therapy? PT is covered for 30 visits"),
+            ["massage therapy"]
+        );
+        assert_eq!(objects("Is a birth doula covered?"), ["a birth doula"]);
+        // Up to a preposition: the service, not what it is for.
+        assert_eq!(objects("Is rehab for drinking covered?"), ["rehab"]);
+        assert_eq!(
+            objects("will the plan pay for acupuncture or chiropractic"),
+            ["acupuncture"]
+        );
+        // A pronoun's phrase is kept (its words are function words, no topic); an
+        // amount of time is no service; no verb of coverage, nothing.
+        assert_eq!(objects("does the plan cover those"), ["those"]);
+        assert!(objects("what do I pay for a month's worth of insulin").is_empty());
+        assert!(objects("How much is an MRI?").is_empty());
+    }
 
     #[test]
     fn price_questions_are_read_with_their_stopwords_and_plurals() {
