@@ -54,9 +54,10 @@
 //!    ("therapy" in one, "pain" in the next); words that name the passages' plan (its
 //!    `policy` id and `plan_name`: "vasectomy on HMO Select") are not topic words (the
 //!    named-service test below still reads every word of the question), or none of
-//!    them mentions a word of the name of what the question asks to be covered or paid
-//!    for ("Is a birth doula covered?", "does it cover massage therapy?":
-//!    [`intent::coverage_objects`]), however much of the rest they say ("therapy",
+//!    them mentions a word of the name of what the question asks to be covered or
+//!    charged for ("Is a birth doula covered?", "does it cover massage therapy?", "what
+//!    do the rehab sessions cost?": [`intent::asked_services`]), however much of the
+//!    rest they say ("therapy",
 //!    "visits", "delivery" of the story around it) — and the best
 //!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
@@ -651,9 +652,9 @@ pub fn answer(
             (!mentioned).then_some(*named)
         })
         .collect();
-    // What the question asks to be covered, when a word of its name is in none of the
-    // passages ("massage" of "does it cover massage therapy?").
-    let unnamed = intent::coverage_objects(question).iter().any(|phrase| {
+    // What the question asks to be covered or charged for, when a word of its name is
+    // in none of the passages ("massage" of "does it cover massage therapy?").
+    let unnamed = intent::asked_services(question).iter().any(|phrase| {
         topic_words(phrase)
             .iter()
             .any(|t| !plan.contains(&t.word) && passage_tokens.iter().all(|p| t.said_in(p) == 0.0))
@@ -1204,6 +1205,7 @@ Treatment of kidney stones is covered after the deductible.",
         for q in [
             "does it cover massage therapy? PT visits help my neck therapy",
             "Is massage therapy covered like my therapy visits?",
+            "I know therapy visits are $35. What do massage therapy visits cost?",
         ] {
             let a = ask(q);
             assert_eq!(a.answer, None, "{q}");

@@ -50,9 +50,8 @@ pub fn asks_cost_or_coverage(question: &str) -> bool {
         .any(|w| PRICE_WORDS.contains(&w.as_str()) || COVERAGE_WORDS.contains(&w.as_str()))
 }
 
-/// Words that end the name of what a question asks to be covered: prepositions,
-/// conjunctions and verbs ("is rehab *for* drinking covered", "cover massage *or*
-/// chiropractic").
+/// Words that end the name of what a question asks about: prepositions, conjunctions
+/// and verbs ("is rehab *for* drinking covered", "cover massage *or* chiropractic").
 const PHRASE_ENDS: &[&str] = &[
     "for", "of", "with", "in", "at", "on", "to", "after", "during", "under", "like", "by", "from",
     "if", "when", "or", "and", "but", "so", "because", "since", "while", "until", "as", "than",
@@ -60,17 +59,27 @@ const PHRASE_ENDS: &[&str] = &[
     "also", "now", "yet", "still",
 ];
 
-/// Verbs before what is asked to be covered: "is X covered", "are X paid".
+/// The verbs that open the name in "is X covered", "are X paid".
 const BE: &[&str] = &["is", "are", "was", "were", "be", "been", "get", "gets"];
 
-/// The names of what a question asks the plan to cover or pay for: the words between
-/// "is" and "covered" ("Is a birth doula covered?"), or after "cover" or "pay for"
-/// ("does it cover massage therapy?"), up to a preposition, conjunction or verb
-/// (`PHRASE_ENDS`), at most four words. Empty when the question asks no such thing
-/// or names it only by a pronoun ("does the plan cover those?").
-pub fn coverage_objects(question: &str) -> Vec<String> {
+/// The verbs that open the name in "what do X cost", "how much will X cost".
+const DO: &[&str] = &["do", "does", "did", "will", "would"];
+
+/// The kinds of charge whose "of", "for" or "on" names what it is for ("copay for an
+/// MRI", "cost of a doula").
+const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"];
+
+/// The names of what a question asks the plan to cover or charge for, as written (lower
+/// case): the words between a verb and its participle ("Is a birth doula covered?",
+/// "what do the rehab sessions cost?"), or after "cover", "pay for", "how much is" and
+/// a charge's "of", "for" or "on" ("does it cover massage therapy?", "copay for an
+/// MRI"), up to a preposition, conjunction or verb (`PHRASE_ENDS`), at most four words.
+/// A statement of what is covered ("PT is covered") asks nothing, an amount of time is
+/// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
+/// the plan cover those?": its words are no topic).
+pub fn asked_services(question: &str) -> Vec<String> {
     let lower = question.to_lowercase();
-    // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`) as an empty word.
+    // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
     let mut words: Vec<&str> = Vec::new();
     for raw in lower.split_whitespace() {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
@@ -81,42 +90,41 @@ pub fn coverage_objects(question: &str) -> Vec<String> {
             words.push("");
         }
     }
-    let ends = |w: &str| w.is_empty() || PHRASE_ENDS.contains(&w);
+    let ends = |w: &&str| w.is_empty() || PHRASE_ENDS.contains(w);
+    // The name that starts at word `from`.
+    let after = |from: usize| -> Vec<&str> {
+        words[from.min(words.len())..]
+            .iter()
+            .take_while(|w| !ends(w))
+            .copied()
+            .collect()
+    };
+    // The name between the nearest of `verbs` (at most six words back) and word `j`.
+    let between = |verbs: &[&str], j: usize| -> Vec<&str> {
+        (j.saturating_sub(6)..j)
+            .rev()
+            .find(|&i| verbs.contains(&words[i]))
+            .map(|i| after(i + 1).into_iter().take(j - i - 1).collect())
+            .unwrap_or_default()
+    };
+    let previous = |j: usize| j.checked_sub(1).map_or("", |i| words[i]);
     let mut out = Vec::new();
     for (j, w) in words.iter().enumerate() {
-        let phrase: Vec<&str> = match *w {
-            "covered" | "paid" => {
-                let Some(i) = (j.saturating_sub(6)..j)
-                    .rev()
-                    .find(|&i| BE.contains(&words[i]))
-                else {
-                    continue;
-                };
-                let between = &words[i + 1..j];
-                let stop = between
-                    .iter()
-                    .position(|w| ends(w))
-                    .unwrap_or(between.len());
-                between[..stop].to_vec()
-            }
-            "cover" | "covers" => words[j + 1..]
-                .iter()
-                .take_while(|w| !ends(w))
-                .copied()
-                .collect(),
-            "pay" | "pays" if words.get(j + 1) == Some(&"for") => words[j + 2..]
-                .iter()
-                .take_while(|w| !ends(w))
-                .copied()
-                .collect(),
+        let next = words.get(j + 1).copied().unwrap_or("");
+        let name = match *w {
+            "covered" | "paid" => between(BE, j),
+            "cost" | "costs" => between(DO, j),
+            "cover" | "covers" => after(j + 1),
+            "pay" | "pays" if next == "for" => after(j + 2),
+            "much" if previous(j) == "how" && matches!(next, "is" | "are") => after(j + 2),
+            "of" | "for" | "on" if CHARGES.contains(&previous(j)) => after(j + 1),
             _ => continue,
         };
-        // An amount of time is not a service: "what do I pay for a month's worth".
-        let an_amount_of_time = phrase
+        let an_amount_of_time = name
             .iter()
             .any(|w| TIME_UNITS.contains(&w.trim_end_matches("'s")));
-        if !phrase.is_empty() && phrase.len() <= 4 && !an_amount_of_time {
-            out.push(phrase.join(" "));
+        if !name.is_empty() && name.len() <= 4 && !an_amount_of_time {
+            out.push(name.join(" "));
         }
     }
     out
@@ -397,8 +405,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn what_a_question_asks_to_be_covered_is_read_from_its_verbs() {
-        let objects = |q: &str| coverage_objects(q);
+    fn what_a_question_asks_to_be_covered_or_charged_for_is_read_from_its_verbs() {
+        let objects = |q: &str| asked_services(q);
         // A statement of what is covered ("PT is covered") asks for nothing.
         assert_eq!(
             objects("does it cover massage therapy? PT is covered for 30 visits"),
@@ -415,7 +423,14 @@ mod tests {
         // amount of time is no service; no verb of coverage, nothing.
         assert_eq!(objects("does the plan cover those"), ["those"]);
         assert!(objects("what do I pay for a month's worth of insulin").is_empty());
-        assert!(objects("How much is an MRI?").is_empty());
+        // Asked a price: what is charged for.
+        assert_eq!(objects("How much is an MRI?"), ["an mri"]);
+        assert_eq!(
+            objects("I know the visit is $50 but what do the rehab sessions cost?"),
+            ["the rehab sessions"]
+        );
+        assert_eq!(objects("copay for a CT scan at a hospital"), ["a ct scan"]);
+        assert!(objects("How much will I pay?").is_empty());
     }
 
     #[test]
