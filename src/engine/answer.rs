@@ -57,9 +57,10 @@
 //!    them mentions a word of the name of what the question asks to be covered or
 //!    charged for ("Is a birth doula covered?", "does it cover massage therapy?", "what
 //!    do the rehab sessions cost?": [`intent::asked_services`]), however much of the
-//!    rest they say ("therapy",
-//!    "visits", "delivery" of the story around it) — and the best
-//!    passage is not close in meaning either (cosine below [`AbstainPolicy::close`]),
+//!    rest they say ("therapy", "visits", "delivery" of the story around it); where
+//!    one passage says the whole of such a name, the share does not count against
+//!    it ("how much is urgent care for a sprained ankle") — and the best passage is
+//!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
 //!    fever" for "Allergy shots given in the office are a $5 copay") can be close in
@@ -640,7 +641,6 @@ pub fn answer(
     } else {
         1.0
     };
-    let little_said = said < policy.said;
     // Services the question names (by the name it uses) that no passage mentions.
     let absent: Vec<&str> = SERVICES
         .iter()
@@ -652,13 +652,33 @@ pub fn answer(
             (!mentioned).then_some(*named)
         })
         .collect();
-    // What the question asks to be covered or charged for, when a word of its name is
-    // in none of the passages ("massage" of "does it cover massage therapy?").
-    let unnamed = intent::asked_services(question).iter().any(|phrase| {
-        topic_words(phrase)
-            .iter()
-            .any(|t| !plan.contains(&t.word) && passage_tokens.iter().all(|p| t.said_in(p) == 0.0))
-    });
+    // The names of what the question asks to be covered or charged for, its topic words
+    // each ([`intent::asked_services`]).
+    let asked: Vec<Vec<TopicWord>> = intent::asked_services(question)
+        .iter()
+        .map(|name| {
+            topic_words(name)
+                .into_iter()
+                .filter(|t| !plan.contains(&t.word))
+                .collect()
+        })
+        .collect();
+    // A word of those names in none of the passages ("massage" of "does it cover massage
+    // therapy?"): the question is not answered by what else they share with it.
+    let unnamed = asked
+        .iter()
+        .flatten()
+        .any(|t| passage_tokens.iter().all(|p| t.said_in(p) == 0.0));
+    // One passage says a whole name: the question is about it, however many words
+    // of a story come with it ("how much is urgent care for a sprained ankle").
+    let named = !unnamed
+        && asked.iter().any(|name| {
+            !name.is_empty()
+                && passage_tokens
+                    .iter()
+                    .any(|p| name.iter().all(|t| t.said_in(p) > 0.0))
+        });
+    let little_said = said < policy.said && !named;
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
     // The words and the passage both say no; the second look may still find one of its
     // sentences close, and then that passage answers.
@@ -1234,6 +1254,38 @@ Treatment of kidney stones is covered after the deductible.",
         .unwrap()
         .answer
         .is_some());
+    }
+
+    #[test]
+    fn a_story_around_a_named_service_does_not_hide_it() {
+        // "sprained" and "ankle" are in no document and outweigh "urgent" eight to
+        // one, under the share; but the question asks the price of urgent care, and
+        // the passage says it.
+        let rarity = |w: &str| (w == "urgent").then_some(2.0);
+        let passage = hit(
+            "p#uc",
+            "Urgent care\nUrgent care center visit: $60 copay per visit.",
+            0.4,
+        );
+        let a = answer(
+            "how much is urgent care for a sprained ankle",
+            vec![passage.clone()],
+            &rarity,
+            AbstainPolicy::default(),
+            None,
+        )
+        .unwrap();
+        assert!(a.answer.expect("urgent care is named").text.contains("$60"));
+        // Not asking for it by name, the story outweighs it as before.
+        let a = answer(
+            "sprained ankle, swollen, do I go to urgent",
+            vec![passage],
+            &rarity,
+            AbstainPolicy::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(a.answer, None);
     }
 
     #[test]
