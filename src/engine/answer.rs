@@ -507,7 +507,7 @@ pub(crate) struct TopicWord {
 impl TopicWord {
     /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself,
     /// ½ for a vocabulary equivalent, 0 otherwise.
-    fn said_in(&self, tokens: &[String]) -> f32 {
+    pub(crate) fn said_in(&self, tokens: &[String]) -> f32 {
         if tokens.contains(&self.word) {
             1.0
         } else if self.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
