@@ -858,6 +858,23 @@ mod tests {
         .expect("no closeness, nothing to fail")
     }
 
+    /// Whether the question is answered from `hits` when a cosine of 0.35 counts as
+    /// close in meaning (their scores are cosines).
+    fn answered_when_close(
+        question: &str,
+        hits: Vec<SearchHit>,
+        rarity: &dyn Fn(&str) -> Option<f32>,
+    ) -> bool {
+        let close = AbstainPolicy {
+            close: 0.35,
+            ..AbstainPolicy::default()
+        };
+        answer(question, hits, rarity, close, None)
+            .unwrap()
+            .answer
+            .is_some()
+    }
+
     /// Asks each question of its one passage and checks the unit that answers.
     fn answers_each(cases: &[(&str, &SearchHit, &str)]) {
         for &(question, passage, expected) in cases {
@@ -1182,20 +1199,11 @@ Treatment of kidney stones is covered after the deductible.",
             assert_eq!(a.missing, vec!["dialysis".to_string()], "{q}");
         }
         // The same passage, if it were close in meaning, would answer.
-        let close = AbstainPolicy {
-            close: 0.35,
-            ..AbstainPolicy::default()
-        };
-        assert!(answer(
+        assert!(answered_when_close(
             "Is kidney dialysis covered?",
             passages(),
-            &rarity,
-            close,
-            None
-        )
-        .unwrap()
-        .answer
-        .is_some());
+            &rarity
+        ));
         // Function words never count: "why did" adds no weight the passages must say.
         let a = answer(
             "why did my kidney stones cost so much themselves",
@@ -1240,20 +1248,11 @@ Treatment of kidney stones is covered after the deductible.",
             .answer
             .is_some());
         // A passage close in meaning still answers (the second look's paraphrase).
-        let close = AbstainPolicy {
-            close: 0.35,
-            ..AbstainPolicy::default()
-        };
-        assert!(answer(
+        assert!(answered_when_close(
             "Is massage therapy covered?",
             passages(),
-            &rarity,
-            close,
-            None
-        )
-        .unwrap()
-        .answer
-        .is_some());
+            &rarity
+        ));
     }
 
     #[test]

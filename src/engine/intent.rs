@@ -673,18 +673,19 @@ mod tests {
             ),
             row("Urgent care", "None"),
         ];
-        let text = |row: u32| texts.get(row as usize).map(String::as_str);
+        // The row first after the adjustment, row 1 scored `second` to row 0's 1.0.
+        let first = |question: &str, second: f32| {
+            let mut scored = vec![(0, 1.0), (1, second)];
+            adjust_for_question(question, &mut scored, |row| {
+                texts.get(row as usize).map(String::as_str)
+            });
+            scored[0].0
+        };
         // Both state a cost and mention urgent care; the label decides.
-        let mut scored = vec![(0, 1.0), (1, 0.95)];
-        adjust_for_question("How much is urgent care?", &mut scored, text);
-        assert_eq!(scored[0].0, 1);
+        assert_eq!(first("How much is urgent care?", 0.95), 1);
         // Within a bound: a row far ahead keeps its place.
-        let mut scored = vec![(0, 1.0), (1, 0.6)];
-        adjust_for_question("How much is urgent care?", &mut scored, text);
-        assert_eq!(scored[0].0, 0);
+        assert_eq!(first("How much is urgent care?", 0.6), 0);
         // Not asked by name ("urgent" alone is not the label's "urgent care"), no gain.
-        let mut scored = vec![(0, 1.0), (1, 0.95)];
-        adjust_for_question("is it urgent? how much is a visit", &mut scored, text);
-        assert_eq!(scored[0].0, 0);
+        assert_eq!(first("is it urgent? how much is a visit", 0.95), 0);
     }
 }
