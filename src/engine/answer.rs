@@ -1255,6 +1255,58 @@ Treatment of kidney stones is covered after the deductible.",
         ));
     }
 
+    /// Property tests (native only, as proptest is: see Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod any_text {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Words the rules read (verbs of coverage, price words, clause ends) mixed
+        /// with any text, so generated questions reach every branch.
+        fn question() -> impl Strategy<Value = String> {
+            let word = prop_oneof![
+                Just("is".to_string()),
+                Just("covered".to_string()),
+                Just("cover".to_string()),
+                Just("pay for".to_string()),
+                Just("how much is".to_string()),
+                Just("copay for".to_string()),
+                Just("do".to_string()),
+                Just("cost?".to_string()),
+                Just("month's".to_string()),
+                Just("urgent care,".to_string()),
+                "\\PC{0,12}",
+            ];
+            proptest::collection::vec(word, 0..12).prop_map(|w| w.join(" "))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// A member's question is untrusted text: whatever it is, the answer is
+            /// an answer or an abstention, never a panic (across the wasm boundary),
+            /// and an answer is exactly its passage's text at its byte offsets.
+            #[test]
+            fn any_question_of_any_passages_answers_or_abstains(
+                q in question(),
+                texts in proptest::collection::vec("\\PC{0,80}(\n\\PC{0,40}: \\PC{0,20}){0,3}", 0..4),
+                score in -1.0f32..1.0,
+            ) {
+                let hits: Vec<SearchHit> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| hit(&format!("p#{i}"), t, score))
+                    .collect();
+                let _ = intent::asked_services(&q);
+                let a = ask(&q, hits.clone());
+                if let Some(answer) = a.answer {
+                    let hit = hits.iter().find(|h| h.id == answer.id).expect("its passage");
+                    prop_assert_eq!(hit.text.get(answer.start..answer.end), Some(answer.text.as_str()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_story_around_a_named_service_does_not_hide_it() {
         // "sprained" and "ankle" are in no document and outweigh "urgent" eight to
