@@ -547,6 +547,22 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
     out
 }
 
+/// The names of what a question asks to be covered or charged for
+/// ([`intent::asked_services`]), each as its topic words, without the words of `plan`
+/// and without names that have none ("does the plan cover those?").
+pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<TopicWord>> {
+    intent::asked_services(question)
+        .iter()
+        .map(|name| {
+            topic_words(name)
+                .into_iter()
+                .filter(|t| !plan.contains(&t.word))
+                .collect::<Vec<_>>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// Whether `tokens` (a passage's) mention any of a question's topic words
 /// ([`topic_words`]), by the word or a plan word the member vocabulary maps it to. A
 /// question without topic words ("How much will I pay?") is about anything.
@@ -652,17 +668,7 @@ pub fn answer(
             (!mentioned).then_some(*named)
         })
         .collect();
-    // The names of what the question asks to be covered or charged for, its topic words
-    // each ([`intent::asked_services`]).
-    let asked: Vec<Vec<TopicWord>> = intent::asked_services(question)
-        .iter()
-        .map(|name| {
-            topic_words(name)
-                .into_iter()
-                .filter(|t| !plan.contains(&t.word))
-                .collect()
-        })
-        .collect();
+    let asked = asked_names(question, &plan);
     // A word of those names in none of the passages ("massage" of "does it cover massage
     // therapy?"): the question is not answered by what else they share with it.
     let unnamed = asked
@@ -673,10 +679,9 @@ pub fn answer(
     // of a story come with it ("how much is urgent care for a sprained ankle").
     let named = !unnamed
         && asked.iter().any(|name| {
-            !name.is_empty()
-                && passage_tokens
-                    .iter()
-                    .any(|p| name.iter().all(|t| t.said_in(p) > 0.0))
+            passage_tokens
+                .iter()
+                .any(|p| name.iter().all(|t| t.said_in(p) > 0.0))
         });
     let little_said = said < policy.said && !named;
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();

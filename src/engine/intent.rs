@@ -398,16 +398,14 @@ pub fn adjust_for_question<'a>(
     let price = asks_price(question);
     let examples = !words(question).iter().any(|w| w.starts_with("example"));
     let topics = answer::topic_words(question);
-    // The names of what it asks to be covered or charged for, their topic words each.
-    let names: Vec<Vec<answer::TopicWord>> = asked_services(question)
-        .iter()
-        .map(|name| answer::topic_words(name))
-        .filter(|name| !name.is_empty())
-        .collect();
+    let names = answer::asked_names(question, &[]);
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
-        if let Some([_, label]) = row_title(text) {
-            let label = tokenize(label);
+        let label = (!names.is_empty())
+            .then(|| row_title(text))
+            .flatten()
+            .map(|[_, label]| tokenize(label));
+        if let Some(label) = label {
             if names
                 .iter()
                 .any(|name| name.iter().all(|t| t.said_in(&label) > 0.0))
