@@ -507,7 +507,7 @@ pub(crate) struct TopicWord {
 impl TopicWord {
     /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself,
     /// ½ for a vocabulary equivalent, 0 otherwise.
-    pub(crate) fn said_in(&self, tokens: &[String]) -> f32 {
+    fn said_in(&self, tokens: &[String]) -> f32 {
         if tokens.contains(&self.word) {
             1.0
         } else if self.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
@@ -516,6 +516,17 @@ impl TopicWord {
             0.0
         }
     }
+
+    /// Whether none of `passages` (their tokens) mentions the word.
+    fn said_in_none(&self, passages: &[Vec<String>]) -> bool {
+        passages.iter().all(|p| self.said_in(p) == 0.0)
+    }
+}
+
+/// Whether `tokens` mention every word of a name ([`asked_names`]): "Urgent care" says
+/// "urgent care", "Urgent" alone does not.
+pub(crate) fn says_whole(name: &[TopicWord], tokens: &[String]) -> bool {
+    name.iter().all(|t| t.said_in(tokens) > 0.0)
 }
 
 /// A question's topic words, each once: its words minus English function words and
@@ -634,7 +645,7 @@ pub fn answer(
     // The topic words no passage mentions, as the question writes them.
     let missing: Vec<String> = topics
         .iter()
-        .filter(|t| passage_tokens.iter().all(|p| t.word.said_in(p) == 0.0))
+        .filter(|t| t.word.said_in_none(&passage_tokens))
         .map(|t| t.word.as_written.clone())
         .collect();
     // The largest share of the question's topic weight one passage mentions: low when
@@ -674,15 +685,13 @@ pub fn answer(
     let unnamed = asked
         .iter()
         .flatten()
-        .any(|t| passage_tokens.iter().all(|p| t.said_in(p) == 0.0));
+        .any(|t| t.said_in_none(&passage_tokens));
     // One passage says a whole name: the question is about it, however many words
     // of a story come with it ("how much is urgent care for a sprained ankle").
     let named = !unnamed
-        && asked.iter().any(|name| {
-            passage_tokens
-                .iter()
-                .any(|p| name.iter().all(|t| t.said_in(p) > 0.0))
-        });
+        && asked
+            .iter()
+            .any(|name| passage_tokens.iter().any(|p| says_whole(name, p)));
     let little_said = said < policy.said && !named;
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
     // The words and the passage both say no; the second look may still find one of its
@@ -1302,7 +1311,6 @@ Treatment of kidney stones is covered after the deductible.",
                     .enumerate()
                     .map(|(i, t)| hit(&format!("p#{i}"), t, score))
                     .collect();
-                let _ = intent::asked_services(&q);
                 let a = ask(&q, hits.clone());
                 if let Some(answer) = a.answer {
                     let hit = hits.iter().find(|h| h.id == answer.id).expect("its passage");

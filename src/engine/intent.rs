@@ -406,10 +406,7 @@ pub fn adjust_for_question<'a>(
             .flatten()
             .map(|[_, label]| tokenize(label));
         if let Some(label) = label {
-            if names
-                .iter()
-                .any(|name| name.iter().all(|t| t.said_in(&label) > 0.0))
-            {
+            if names.iter().any(|name| answer::says_whole(name, &label)) {
                 *score += NAMED_ROW_BONUS;
             }
         }
