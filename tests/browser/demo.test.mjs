@@ -154,7 +154,7 @@ for (const engine of ENGINES) {
       await tab.setFiles("#doc-files", [gym]);
       await tab.fill("#doc-policy", "PPO_PLUS");
       await tab.click("#add-go");
-      await tab.waitFor(() => /Added 2 passages/.test(document.getElementById("add-status").textContent));
+      await tab.waitForStatus(/Added 2 passages/);
       fs.rmSync(dir, { recursive: true, force: true });
       assert.deepEqual((await tab.evaluate(() => [...document.querySelectorAll("#documents li span")].map((x) => x.textContent))).sort(),
         ["gym.md — PPO_PLUS, 1 passage", "pasted text — PPO_PLUS, 1 passage"]);
@@ -191,7 +191,7 @@ for (const engine of ENGINES) {
       }
 
       await tab.click("button[aria-label='Delete gym.md']");
-      await tab.waitFor(() => /Deleted gym.md/.test(document.getElementById("add-status").textContent));
+      await tab.waitForStatus(/Deleted gym.md/);
       await tab.reload();
       await ready(tab);
       got = await ask(tab, "gym membership reimbursement", "PPO_PLUS");
@@ -241,7 +241,7 @@ for (const engine of ENGINES) {
       await tab.fill("#doc-text", evil);
       await tab.fill("#doc-policy", "PPO_PLUS");
       await tab.click("#add-go");
-      await tab.waitFor(() => /Added 1 passage/.test(document.getElementById("add-status").textContent));
+      await tab.waitForStatus(/Added 1 passage/);
       const got = await ask(tab, "pet insurance dogs cats", "PPO_PLUS");
       assert.match(got[0].passage, /<img src=x onerror=/);
       assert.match(got[0].passage, /<script>window.__pwned=2<\/script>/);

@@ -186,12 +186,33 @@ export class Tab {
     return this.driver.executeScript(`return (${fn}).apply(null, arguments)`, ...args);
   }
 
-  /** Polls `fn(...args)` in the page until it returns something truthy; returns that. */
-  async waitFor(fn, args = [], { timeout = TIMEOUT_MS, message } = {}) {
+  /**
+   * Polls `fn(...args)` in the page until it returns something truthy; returns that. On a
+   * timeout, `explain()` (run in the page) says what the page showed instead: a stalled
+   * wait names the state it stalled in.
+   */
+  async waitFor(fn, args = [], { timeout = TIMEOUT_MS, message, explain } = {}) {
     await this.#focus();
     const script = `return (${fn}).apply(null, arguments)`;
-    return this.driver.wait(async () => (await this.driver.executeScript(script, ...args)) || null, timeout,
-      message ?? `waiting for ${String(fn).slice(0, 160)}`, 100);
+    try {
+      return await this.driver.wait(async () => (await this.driver.executeScript(script, ...args)) || null, timeout,
+        message ?? `waiting for ${String(fn).slice(0, 160)}`, 100);
+    } catch (e) {
+      if (!explain) throw e;
+      const seen = await this.evaluate(explain).catch((why) => `(could not be read: ${why.message})`);
+      throw new Error(`${e.message}; the page showed ${JSON.stringify(seen)}`, { cause: e });
+    }
+  }
+
+  /** Waits for the add form's status line to match `pattern`; a timeout names the line it showed. */
+  async waitForStatus(pattern, options = {}) {
+    return this.waitFor((source, flags) => new RegExp(source, flags).test(document.getElementById("add-status").textContent),
+      [pattern.source, pattern.flags], {
+        message: `waiting for the add form's status to match ${pattern}`,
+        explain: () => ({ status: document.getElementById("add-status").textContent,
+          files: /** @type {HTMLInputElement} */ (document.getElementById("doc-files")).files?.length }),
+        ...options,
+      });
   }
 
   async #element(selector) {

@@ -38,7 +38,7 @@ async function addFiles(tab, files, policy) {
   await tab.fill("#doc-policy", policy);
   await tab.click("#add-go");
   try {
-    await tab.waitFor(() => /^(Added|Nothing was added|Cancelled)/.test(document.getElementById("add-status").textContent));
+    await tab.waitForStatus(/^(Added|Nothing was added|Cancelled)/);
   } catch (e) {
     // Say where it stood: the form's status and per-file progress, and what the page saw.
     await tab.screenshot("pdf-add-stuck").catch(() => {});
@@ -143,16 +143,11 @@ for (const engine of ENGINES) {
       // Progress, or the add settling (or refusing) without it: then the assertion says what
       // the form showed instead, at once. On a timeout, the error says it.
       const progress = /Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+/;
-      await tab.waitFor(() => /Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+|^(Added|Nothing was added|Cancelled|Paste)/
-        .test(document.getElementById("add-status").textContent)).catch(async (e) => {
-        const seen = await tab.evaluate(() => ({ status: document.getElementById("add-status").textContent,
-          files: /** @type {HTMLInputElement} */ (document.getElementById("doc-files")).files?.length }));
-        throw new Error(`${e.message}; the form showed ${JSON.stringify(seen)}`);
-      });
+      await tab.waitForStatus(/Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+|^(Added|Nothing was added|Cancelled|Paste)/);
       assert.match(await status(tab), progress);
       assert.equal(await tab.visible("#add-cancel"), true);
       await tab.click("#add-cancel");
-      await tab.waitFor(() => /^Cancelled/.test(document.getElementById("add-status").textContent));
+      await tab.waitForStatus(/^Cancelled/);
       assert.equal(await status(tab), "Cancelled: nothing was added.");
       assert.deepEqual(await documents(tab), before);
       // The worker was restarted on the stored data: search still answers.

@@ -31,7 +31,7 @@ async function addAndFind(tab) {
   await tab.fill("#doc-text", "## Acupuncture rider\nTwelve acupuncture visits a year are covered with a $15 copay.");
   await tab.fill("#doc-policy", "PPO_PLUS");
   await tab.click("#add-go");
-  await tab.waitFor(() => /Added 1 passage|Nothing was added/.test(document.getElementById("add-status").textContent));
+  await tab.waitForStatus(/Added 1 passage|Nothing was added/);
   const added = await tab.text("#add-status");
   await tab.fill("#question", "how many acupuncture sessions");
   await tab.press("#question", "Enter");
