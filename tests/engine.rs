@@ -228,6 +228,29 @@ fn collection_of_another_dimension_is_refused() {
 }
 
 #[test]
+fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
+    // Phone keyboards type ’ and “ ”: the model embeds them otherwise than ' and ", so
+    // without reading them plainly the scores (and at times the answer) would differ.
+    let mut engine = engine();
+    engine
+        .ingest(&[
+            doc(common::OFFICE, "P", Some("office")),
+            doc(common::HOSPITAL, "P", Some("hospital")),
+        ])
+        .expect("ingest");
+    let straight = "What's the copay if I'm sick and see my \"regular\" doctor?";
+    let curly =
+        "What\u{2019}s the copay if I\u{2019}m sick and see my \u{201C}regular\u{201D} doctor?";
+    let plain = engine.ask(straight, "P").expect("ask");
+    assert!(plain.answer.is_some(), "{plain:?}");
+    assert_eq!(engine.ask(curly, "P").expect("ask"), plain);
+    assert_eq!(
+        engine.search(curly, "P").expect("search"),
+        engine.search(straight, "P").expect("search")
+    );
+}
+
+#[test]
 fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     // "Hay fever" is not the plan's word and the office-visits passage as a whole is
     // not close to the question; its allergy-shot sentence is.

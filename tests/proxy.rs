@@ -1261,6 +1261,19 @@ fn cli_upload_resumes_and_cloud_answers_match_local_exact_search() {
         assert_eq!(top("hybrid"), "Preventive care", "{policy}");
         eprintln!("{policy}: vector-only top 1 is {:?}", top("vector"));
     }
+    // A phone keyboard's curly quotes ask what straight ones do: the proxy embeds and
+    // re-ranks the question typed plainly (the fake's Titan is MiniLM, which embeds ’
+    // otherwise than ').
+    let ask = |question: &str| {
+        let body = json!({"question": question, "topK": 3, "filter": {"policy": "PPO_PLUS"}});
+        let r = s.post("/v1/query", Some(SEARCH_TOKEN), body);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body
+    };
+    assert_eq!(
+        ask("What\u{2019}s my copay when I\u{2019}m sick?"),
+        ask("What's my copay when I'm sick?")
+    );
 }
 
 /// `hash-token --generate` makes a fresh 256-bit token each time, with its hash; `config

@@ -381,9 +381,9 @@ impl<T: Transport> CloudClient<T> {
     /// [`ask`](Self::ask) for a general query; a vector query's answer is `None`.
     pub async fn ask_query(&self, query: &Query) -> Result<crate::Answered> {
         let hits = self.query(query).await?;
-        Ok(match &query.question {
+        Ok(match query.question() {
             Some(q) => crate::engine::answer::answer(
-                q,
+                &q,
                 hits,
                 &|_| Some(1.0),
                 crate::engine::answer::AbstainPolicy::words_only(),
@@ -412,9 +412,9 @@ impl<T: Transport> CloudClient<T> {
         if let Some(filter) = &query.filter {
             crate::filter::Filter::parse(filter)?;
         }
-        let request = match (&query.question, &query.vector) {
+        let request = match (query.question(), &query.vector) {
             (Some(q), None) if !q.trim().is_empty() => QueryRequest {
-                question: Some(q.clone()),
+                question: Some(q.into_owned()),
                 ..QueryRequest::default()
             },
             (None, Some(v)) => {

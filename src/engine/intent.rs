@@ -10,6 +10,38 @@ use super::answer;
 use super::chunk::row_title;
 use super::keyword::{tokenize, words};
 
+/// A question with the typographic punctuation phone keyboards type ("smart
+/// punctuation": `’`, `‘`, `“`, `”`, a no-break space) as a desktop keyboard types it
+/// (`'`, `"`, a space). The model embeds `What’s` and `What's` differently, and the
+/// readings below know the straight apostrophe ("a month's worth"): the same question
+/// typed on an iPhone and on a laptop must get the same answer. The engine reads every
+/// question through this ([`Query::question`](crate::Query::question)); passages keep
+/// their text as written.
+pub fn typed_plainly(question: &str) -> std::borrow::Cow<'_, str> {
+    const PLAIN: &[(char, char)] = &[
+        ('\u{2018}', '\''),
+        ('\u{2019}', '\''),
+        ('\u{201B}', '\''),
+        ('\u{2032}', '\''),
+        ('\u{201C}', '"'),
+        ('\u{201D}', '"'),
+        ('\u{201F}', '"'),
+        ('\u{2033}', '"'),
+        ('\u{00A0}', ' '),
+        ('\u{202F}', ' '),
+    ];
+    let plain = |c: char| PLAIN.iter().find(|(typed, _)| *typed == c).map(|(_, p)| *p);
+    if question.chars().any(|c| plain(c).is_some()) {
+        question
+            .chars()
+            .map(|c| plain(c).unwrap_or(c))
+            .collect::<String>()
+            .into()
+    } else {
+        question.into()
+    }
+}
+
 /// Words that make a question about price: what the member pays. Besides the everyday
 /// ones, the SBC Uniform Glossary's cost-sharing terms: copayment, coinsurance,
 /// deductible, out-of-pocket limit ("pocket", "oop"), premium.
@@ -426,6 +458,28 @@ pub fn adjust_for_question<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_punctuation_reads_as_a_keyboard_types_it() {
+        assert_eq!(
+            typed_plainly(
+                "What\u{2019}s my copay for a \u{201C}specialist\u{201D}?\u{00A0}I\u{2018}m asking"
+            ),
+            "What's my copay for a \"specialist\"? I'm asking"
+        );
+        // Nothing to change: the question itself, not a copy; other text untouched.
+        let plain = "Zürich — $1,500 for 20% of “";
+        assert!(matches!(
+            typed_plainly("How much is it?"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(typed_plainly(plain), "Zürich — $1,500 for 20% of \"");
+        // A month’s worth typed on a phone is an amount of time, as typed on a laptop.
+        assert_eq!(
+            asked_services(&typed_plainly("will it pay for a month\u{2019}s worth")),
+            asked_services("will it pay for a month's worth")
+        );
+    }
 
     #[test]
     fn what_a_question_asks_to_be_covered_or_charged_for_is_read_from_its_verbs() {

@@ -1015,6 +1015,12 @@ pub struct Query {
 }
 
 impl Query {
+    /// The question as the engine reads it: typed plainly ([`intent::typed_plainly`]),
+    /// so that curly quotes from a phone keyboard ask what straight ones do.
+    pub fn question(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.question.as_deref().map(intent::typed_plainly)
+    }
+
     /// `question` over one plan's chunks, k = [`DEFAULT_K`], the default (hybrid) mode:
     /// what [`Engine::search`] and [`Engine::ask`] run.
     pub fn for_policy(question: &str, policy: &str) -> Self {
@@ -1296,7 +1302,7 @@ impl Engine {
     /// with: its `answer` is always `None`.
     pub fn ask_query(&self, query: &Query) -> Result<answer::Answered> {
         let (hits, asked) = self.run(query)?;
-        let (Some(question), Some(vector)) = (&query.question, asked) else {
+        let (Some(question), Some(vector)) = (query.question(), asked) else {
             return Ok(answer::Answered::unanswered(hits));
         };
         // Sentences are measured as the passages were: embedded, against the question;
@@ -1318,7 +1324,7 @@ impl Engine {
             stored: &stored,
             embedded: &embedded,
         };
-        self.collection.answer(question, hits, Some(&closeness))
+        self.collection.answer(&question, hits, Some(&closeness))
     }
 
     /// A general query: question or vector, k, where-filter.
@@ -1330,16 +1336,16 @@ impl Engine {
     fn run(&self, query: &Query) -> Result<(Vec<SearchHit>, Option<Vec<f32>>)> {
         let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
         let k = query.k.unwrap_or(DEFAULT_K);
-        match (&query.question, &query.vector) {
+        match (query.question(), &query.vector) {
             (Some(q), None) => {
                 if q.trim().is_empty() {
                     return Err(Error::InvalidInput("the question is empty".into()));
                 }
-                let vector = self.embedder.embed_one(q)?;
+                let vector = self.embedder.embed_one(&q)?;
                 let mode = query.mode.unwrap_or_default();
                 let hits = self
                     .collection
-                    .query_text(q, &vector, k, filter.as_ref(), mode)?;
+                    .query_text(&q, &vector, k, filter.as_ref(), mode)?;
                 Ok((hits, Some(vector)))
             }
             (None, Some(v)) => {

@@ -51,8 +51,10 @@ pub(super) async fn answer(
     State(s): State<Shared>,
     who: Caller,
     headers: axum::http::HeaderMap,
-    StrictJson(req): StrictJson<AnswerRequest>,
+    StrictJson(mut req): StrictJson<AnswerRequest>,
 ) -> Result<Response, ProxyError> {
+    // Curly quotes from a phone keyboard ask what straight ones do (/v1/query does too).
+    req.question = crate::engine::intent::typed_plainly(&req.question).into_owned();
     let Some(cfg) = s.config.answer.clone() else {
         return Err(ProxyError::new(
             StatusCode::NOT_FOUND,
