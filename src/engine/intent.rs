@@ -95,6 +95,15 @@ const PHRASE_ENDS: &[&str] = &[
 /// The verbs that open the name in "is X covered", "are X paid".
 const BE: &[&str] = &["is", "are", "was", "were", "be", "been", "get", "gets"];
 
+/// The verbs that open a participle after an auxiliary ("will X *be* covered",
+/// "does X *get* paid").
+const PASSIVE_AFTER_AUX: &[&str] = &["be", "get"];
+
+/// The auxiliaries that open the name in "will X be covered", "does X get paid".
+const AUX: &[&str] = &[
+    "will", "would", "can", "could", "should", "might", "may", "do", "does", "did",
+];
+
 /// The verbs that open the name in "what do X cost", "how much will X cost".
 const DO: &[&str] = &["do", "does", "did", "will", "would"];
 
@@ -104,7 +113,7 @@ const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"]
 
 /// The names of what a question asks the plan to cover or charge for, as written (lower
 /// case): the words between a verb and its participle ("Is a birth doula covered?",
-/// "what do the rehab sessions cost?"), or after "cover", "pay for", "how much is" and
+/// "what do the rehab sessions cost?", "will breast reconstruction be covered?"), or after "cover", "pay for", "how much is" and
 /// a charge's "of", "for" or "on" ("does it cover massage therapy?", "copay for an
 /// MRI"), up to a preposition, conjunction or verb (`PHRASE_ENDS`), at most four words.
 /// A statement of what is covered ("PT is covered") asks nothing, an amount of time is
@@ -145,7 +154,16 @@ pub fn asked_services(question: &str) -> Vec<String> {
     for (j, w) in words.iter().enumerate() {
         let next = words.get(j + 1).copied().unwrap_or("");
         let name = match *w {
-            "covered" | "paid" => between(BE, j),
+            "covered" | "paid" => {
+                let name = between(BE, j);
+                // "will X be covered", "does X get paid": the name is before the verb
+                // that opens the participle, after the auxiliary before that.
+                if name.is_empty() && PASSIVE_AFTER_AUX.contains(&previous(j)) {
+                    between(AUX, j - 1)
+                } else {
+                    name
+                }
+            }
             "cost" | "costs" => between(DO, j),
             "cover" | "covers" => after(j + 1),
             "pay" | "pays" if next == "for" => after(j + 2),
@@ -490,6 +508,13 @@ mod tests {
             ["massage therapy"]
         );
         assert_eq!(objects("Is a birth doula covered?"), ["a birth doula"]);
+        // After an auxiliary, before the "be" or "get" of the participle.
+        assert_eq!(
+            objects("Will breast reconstruction afterward be covered?"),
+            ["breast reconstruction afterward"]
+        );
+        assert_eq!(objects("does acupuncture get paid"), ["acupuncture"]);
+        assert_eq!(objects("it would be covered"), Vec::<String>::new());
         // Up to a preposition: the service, not what it is for.
         assert_eq!(objects("Is rehab for drinking covered?"), ["rehab"]);
         assert_eq!(
