@@ -231,6 +231,7 @@ fn collection_of_another_dimension_is_refused() {
 fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
     // Phone keyboards type ’ and “ ”: the model embeds them otherwise than ' and ", so
     // without reading them plainly the scores (and at times the answer) would differ.
+    // Stray white space (pasted text) is read as single spaces.
     let mut engine = engine();
     engine
         .ingest(&[
@@ -240,7 +241,7 @@ fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
         .expect("ingest");
     let straight = "What's the copay if I'm sick and see my \"regular\" doctor?";
     let curly =
-        "What\u{2019}s the copay if I\u{2019}m sick and see my \u{201C}regular\u{201D} doctor?";
+        " What\u{2019}s the copay  if I\u{2019}m sick\nand see my \u{201C}regular\u{201D} doctor? ";
     let plain = engine.ask(straight, "P").expect("ask");
     assert!(plain.answer.is_some(), "{plain:?}");
     assert_eq!(engine.ask(curly, "P").expect("ask"), plain);

@@ -10,13 +10,15 @@ use super::answer;
 use super::chunk::row_title;
 use super::keyword::{tokenize, words};
 
-/// A question with the typographic punctuation phone keyboards type ("smart
-/// punctuation": `’`, `‘`, `“`, `”`, a no-break space) as a desktop keyboard types it
-/// (`'`, `"`, a space). The model embeds `What’s` and `What's` differently, and the
-/// readings below know the straight apostrophe ("a month's worth"): the same question
-/// typed on an iPhone and on a laptop must get the same answer. The engine reads every
-/// question through this ([`Query::question`](crate::Query::question)); passages keep
-/// their text as written.
+/// A question as a desktop keyboard types it, in single spaces: the typographic
+/// punctuation phone keyboards type ("smart punctuation": `’`, `‘`, `“`, `”`) as `'`
+/// and `"`, and every run of white space (no-break spaces, line breaks, a double space
+/// after a full stop) as one space, none at the ends. The model embeds `What’s` and
+/// `What's` differently; the readings below know the straight apostrophe ("a month's
+/// worth") and single spaces ("out of network"). The same question typed on an iPhone,
+/// on a laptop or pasted from an e-mail must get the same answer. The engine reads
+/// every question through this ([`Query::question`](crate::Query::question)); passages
+/// keep their text as written.
 pub fn typed_plainly(question: &str) -> std::borrow::Cow<'_, str> {
     const PLAIN: &[(char, char)] = &[
         ('\u{2018}', '\''),
@@ -27,19 +29,20 @@ pub fn typed_plainly(question: &str) -> std::borrow::Cow<'_, str> {
         ('\u{201D}', '"'),
         ('\u{201F}', '"'),
         ('\u{2033}', '"'),
-        ('\u{00A0}', ' '),
-        ('\u{202F}', ' '),
     ];
     let plain = |c: char| PLAIN.iter().find(|(typed, _)| *typed == c).map(|(_, p)| *p);
-    if question.chars().any(|c| plain(c).is_some()) {
-        question
-            .chars()
-            .map(|c| plain(c).unwrap_or(c))
-            .collect::<String>()
-            .into()
-    } else {
-        question.into()
+    let single_spaced = question
+        .split(' ')
+        .all(|w| !w.is_empty() && !w.contains(char::is_whitespace));
+    if single_spaced && !question.chars().any(|c| plain(c).is_some()) {
+        return question.into();
     }
+    question
+        .split_whitespace()
+        .map(|w| w.chars().map(|c| plain(c).unwrap_or(c)).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into()
 }
 
 /// Words that make a question about price: what the member pays. Besides the everyday
@@ -485,6 +488,14 @@ mod tests {
             ),
             "What's my copay for a \"specialist\"? I'm asking"
         );
+        // White space as one space: "out  of network" is read as "out of network".
+        assert_eq!(
+            typed_plainly("  my out  of\tnetwork\n\nphysio? "),
+            "my out of network physio?"
+        );
+        assert!(names_out_of_network(&typed_plainly(
+            "my out  of network physio"
+        )));
         // Nothing to change: the question itself, not a copy; other text untouched.
         let plain = "Zürich — $1,500 for 20% of “";
         assert!(matches!(
