@@ -322,6 +322,11 @@ for (const engine of ENGINES) {
       assert.match(got[0].section, /Emergency/i, JSON.stringify(got[0]));
       const { scroll, inner } = await tab.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
       assert.ok(scroll <= inner, `no sideways scrolling at ${inner} px (${scroll} > ${inner})`);
+      // Typed on a phone ("smart punctuation" curly quotes): what straight ones get.
+      const asked = async (question) => ({ got: await ask(tab, question, "PPO_PLUS"), answer: await answerShown(tab) });
+      const straight = await asked("What's my copay if I'm sick?");
+      assert.ok(straight.answer && !straight.answer.none, JSON.stringify(straight.answer));
+      assert.deepEqual(await asked("What\u2019s my copay if I\u2019m sick?"), straight);
       await tab.frame(null);
       await tab.screenshot("page-phone");
     });
