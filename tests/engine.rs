@@ -227,11 +227,9 @@ fn collection_of_another_dimension_is_refused() {
     );
 }
 
-#[test]
-fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
-    // Phone keyboards type ’ and “ ”: the model embeds them otherwise than ' and ", so
-    // without reading them plainly the scores (and at times the answer) would differ.
-    // Stray white space (pasted text) is read as single spaces.
+/// An engine holding plan "P"'s office-visits and hospital passages ([`common::OFFICE`],
+/// [`common::HOSPITAL`]), ingested (so without stored unit vectors).
+fn office_and_hospital() -> Engine {
     let mut engine = engine();
     engine
         .ingest(&[
@@ -239,6 +237,15 @@ fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
             doc(common::HOSPITAL, "P", Some("hospital")),
         ])
         .expect("ingest");
+    engine
+}
+
+#[test]
+fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
+    // Phone keyboards type ’ and “ ”: the model embeds them otherwise than ' and ", so
+    // without reading them plainly the scores (and at times the answer) would differ.
+    // Stray white space (pasted text) is read as single spaces.
+    let engine = office_and_hospital();
     let straight = "What's the copay if I'm sick and see my \"regular\" doctor?";
     let curly =
         " What\u{2019}s the copay  if I\u{2019}m sick\nand see my \u{201C}regular\u{201D} doctor? ";
@@ -255,13 +262,7 @@ fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
 fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     // "Hay fever" is not the plan's word and the office-visits passage as a whole is
     // not close to the question; its allergy-shot sentence is.
-    let mut engine = engine();
-    engine
-        .ingest(&[
-            doc(common::OFFICE, "P", Some("office")),
-            doc(common::HOSPITAL, "P", Some("hospital")),
-        ])
-        .expect("ingest");
+    let engine = office_and_hospital();
     let q = common::HAY_FEVER;
     let hits = engine.search(q, "P").expect("search");
     // Without the second look, the words and the passage say no.
