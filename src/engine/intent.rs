@@ -116,12 +116,13 @@ const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"]
 
 /// The names of what a question asks the plan to cover or charge for, as written (lower
 /// case): the words between a verb and its participle ("Is a birth doula covered?",
-/// "what do the rehab sessions cost?", "will breast reconstruction be covered?"), or after "cover", "pay for", "how much is" and
-/// a charge's "of", "for" or "on" ("does it cover massage therapy?", "copay for an
-/// MRI"), up to a preposition, conjunction or verb (`PHRASE_ENDS`), at most four words.
-/// A statement of what is covered ("PT is covered") asks nothing, an amount of time is
-/// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
-/// the plan cover those?": its words are no topic).
+/// "what do the rehab sessions cost?", "will breast reconstruction be covered?"), or
+/// after "cover", "pay for", "how much is" and a charge's "of", "for" or "on" ("does it
+/// cover massage therapy?", "copay for an MRI"), up to a preposition, conjunction or
+/// verb (`PHRASE_ENDS`), at most four words. A statement of what is covered ("PT is
+/// covered") asks nothing, an amount of time is no service ("pay for a month's worth"),
+/// and a pronoun names none of its own ("does the plan cover those?": its words are no
+/// topic).
 pub fn asked_services(question: &str) -> Vec<String> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.

@@ -1016,7 +1016,8 @@ pub struct Query {
 
 impl Query {
     /// The question as the engine reads it: typed plainly ([`intent::typed_plainly`]),
-    /// so that curly quotes from a phone keyboard ask what straight ones do.
+    /// so that curly quotes from a phone keyboard, or stray spaces, ask what the same
+    /// question typed plainly asks.
     pub fn question(&self) -> Option<std::borrow::Cow<'_, str>> {
         self.question.as_deref().map(intent::typed_plainly)
     }

@@ -53,7 +53,7 @@ pub(super) async fn answer(
     headers: axum::http::HeaderMap,
     StrictJson(mut req): StrictJson<AnswerRequest>,
 ) -> Result<Response, ProxyError> {
-    // Curly quotes from a phone keyboard ask what straight ones do (/v1/query does too).
+    // Read as typed plainly (curly quotes, stray spaces), as /v1/query and locally.
     req.question = crate::engine::intent::typed_plainly(&req.question).into_owned();
     let Some(cfg) = s.config.answer.clone() else {
         return Err(ProxyError::new(

@@ -97,7 +97,7 @@ pub(super) async fn query(
     who: Caller,
     StrictJson(mut req): StrictJson<QueryRequest>,
 ) -> Result<Json<QueryResponse>, ProxyError> {
-    // Curly quotes from a phone keyboard ask what straight ones do, as locally.
+    // Read as typed plainly (curly quotes, stray spaces), as locally.
     req.question = req
         .question
         .map(|q| crate::engine::intent::typed_plainly(&q).into_owned());
