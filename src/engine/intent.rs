@@ -30,19 +30,22 @@ pub fn typed_plainly(question: &str) -> std::borrow::Cow<'_, str> {
         ('\u{201F}', '"'),
         ('\u{2033}', '"'),
     ];
-    let plain = |c: char| PLAIN.iter().find(|(typed, _)| *typed == c).map(|(_, p)| *p);
-    let single_spaced = question
-        .split(' ')
-        .all(|w| !w.is_empty() && !w.contains(char::is_whitespace));
-    if single_spaced && !question.chars().any(|c| plain(c).is_some()) {
-        return question.into();
-    }
-    question
+    let plain = |c: char| {
+        PLAIN
+            .iter()
+            .find(|(typed, _)| *typed == c)
+            .map_or(c, |(_, p)| *p)
+    };
+    let typed = question
         .split_whitespace()
-        .map(|w| w.chars().map(|c| plain(c).unwrap_or(c)).collect::<String>())
+        .map(|w| w.chars().map(plain).collect::<String>())
         .collect::<Vec<_>>()
-        .join(" ")
-        .into()
+        .join(" ");
+    if typed == question {
+        question.into()
+    } else {
+        typed.into()
+    }
 }
 
 /// Words that make a question about price: what the member pays. Besides the everyday
@@ -455,14 +458,13 @@ pub fn adjust_for_question<'a>(
     let names = answer::asked_names(question, &[]);
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
-        let label = (!names.is_empty())
-            .then(|| row_title(text))
-            .flatten()
-            .map(|[_, label]| tokenize(label));
-        if let Some(label) = label {
-            if names.iter().any(|name| answer::says_whole(name, &label)) {
-                *score += NAMED_ROW_BONUS;
-            }
+        let named_row = !names.is_empty()
+            && row_title(text).is_some_and(|[_, label]| {
+                let label = tokenize(label);
+                names.iter().any(|name| answer::says_whole(name, &label))
+            });
+        if named_row {
+            *score += NAMED_ROW_BONUS;
         }
         if price && !states_cost(text) {
             *score -= NO_PRICE_PENALTY;

@@ -1037,6 +1037,9 @@ impl Query {
     }
 }
 
+/// A question as the engine read it ([`Query::question`]) and its vector.
+type Asked<'q> = (std::borrow::Cow<'q, str>, Vec<f32>);
+
 /// The embedder and a collection: what `ingest` and `search` need.
 pub struct Engine {
     embedder: Embedder,
@@ -1303,7 +1306,7 @@ impl Engine {
     /// with: its `answer` is always `None`.
     pub fn ask_query(&self, query: &Query) -> Result<answer::Answered> {
         let (hits, asked) = self.run(query)?;
-        let (Some(question), Some(vector)) = (query.question(), asked) else {
+        let Some((question, vector)) = asked else {
             return Ok(answer::Answered::unanswered(hits));
         };
         // Sentences are measured as the passages were: embedded, against the question;
@@ -1333,8 +1336,9 @@ impl Engine {
         Ok(self.run(query)?.0)
     }
 
-    /// [`query`](Self::query), with the question's vector when it asked one.
-    fn run(&self, query: &Query) -> Result<(Vec<SearchHit>, Option<Vec<f32>>)> {
+    /// [`query`](Self::query), with the question as read ([`Query::question`]) and its
+    /// vector when it asked one.
+    fn run<'q>(&self, query: &'q Query) -> Result<(Vec<SearchHit>, Option<Asked<'q>>)> {
         let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
         let k = query.k.unwrap_or(DEFAULT_K);
         match (query.question(), &query.vector) {
@@ -1347,7 +1351,7 @@ impl Engine {
                 let hits = self
                     .collection
                     .query_text(&q, &vector, k, filter.as_ref(), mode)?;
-                Ok((hits, Some(vector)))
+                Ok((hits, Some((q, vector))))
             }
             (None, Some(v)) => {
                 if query.mode.is_some_and(|m| m != SearchMode::Vector) {
