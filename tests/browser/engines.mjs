@@ -204,13 +204,17 @@ export class Tab {
     }
   }
 
-  /** Waits for the add form's status line to match `pattern`; a timeout names the line it showed. */
+  /**
+   * Waits for the add form's status line to match `pattern`; a timeout names the line it
+   * showed and the per-file progress lines.
+   */
   async waitForStatus(pattern, options = {}) {
     return this.waitFor((source, flags) => new RegExp(source, flags).test(document.getElementById("add-status").textContent),
       [pattern.source, pattern.flags], {
         message: `waiting for the add form's status to match ${pattern}`,
         explain: () => ({ status: document.getElementById("add-status").textContent,
-          files: /** @type {HTMLInputElement} */ (document.getElementById("doc-files")).files?.length }),
+          files: /** @type {HTMLInputElement} */ (document.getElementById("doc-files")).files?.length,
+          progress: document.getElementById("add-files")?.textContent }),
         ...options,
       });
   }
