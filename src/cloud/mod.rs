@@ -380,8 +380,8 @@ impl<T: Transport> CloudClient<T> {
 
     /// [`ask`](Self::ask) for a general query; a vector query's answer is `None`.
     pub async fn ask_query(&self, query: &Query) -> Result<crate::Answered> {
-        let hits = self.query(query).await?;
-        Ok(match query.question() {
+        let (hits, question) = self.run(query).await?;
+        Ok(match question {
             Some(q) => crate::engine::answer::answer(
                 &q,
                 hits,
@@ -398,6 +398,15 @@ impl<T: Transport> CloudClient<T> {
     /// their words ([`hybrid_rerank`](crate::engine::hybrid_rerank)). S3 Vectors has no
     /// keyword search, so `mode: keyword` is refused.
     pub async fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
+        Ok(self.run(query).await?.0)
+    }
+
+    /// [`query`](Self::query), with the question as read ([`Query::question`]) when it
+    /// asked one, so that the answer reads exactly what was searched.
+    async fn run<'q>(
+        &self,
+        query: &'q Query,
+    ) -> Result<(Vec<SearchHit>, Option<std::borrow::Cow<'q, str>>)> {
         let k = query.k.unwrap_or(DEFAULT_K);
         if k == 0 || k > MAX_K {
             return Err(Error::InvalidInput(format!(
@@ -412,9 +421,10 @@ impl<T: Transport> CloudClient<T> {
         if let Some(filter) = &query.filter {
             crate::filter::Filter::parse(filter)?;
         }
-        let request = match (query.question(), &query.vector) {
+        let question = query.question();
+        let request = match (&question, &query.vector) {
             (Some(q), None) if !q.trim().is_empty() => QueryRequest {
-                question: Some(q.into_owned()),
+                question: Some(q.to_string()),
                 ..QueryRequest::default()
             },
             (None, Some(v)) => {
@@ -449,7 +459,8 @@ impl<T: Transport> CloudClient<T> {
         };
         let response: QueryResponse = self.call("/v1/query", &request).await?;
         self.check_contract(&response.model, response.dims)?;
-        Ok(response.vectors.into_iter().map(to_hit).collect())
+        let hits = response.vectors.into_iter().map(to_hit).collect();
+        Ok((hits, question))
     }
 
     /// Embeds texts with the index's model.
