@@ -5,7 +5,7 @@
 #   pkg-scripts/bench.sh search [ARGS]  index build/load/latency/recall vs brute force (10k, 100k)
 #   pkg-scripts/bench.sh quality        top-1 / MRR@10 / nDCG@10 per mode on the held-out, dev and fresh
 #                                       question sets, locally and through benefind-proxy to the fake;
-#                                       then real SBC wording (tests/fixtures/sbc: top-1, MRR@10);
+#                                       then real SBC wording (tests/fixtures/sbc: top-1, MRR@10, answers);
 #                                       then the answer span: abstention recall/precision, answer
 #                                       accuracy, query latency with and without the answer
 #                                       (natively, and in headless Chromium)

@@ -362,7 +362,8 @@ enum BenchCommand {
         files: Vec<PathBuf>,
     },
     /// Retrieval on real SBC PDFs before (plain text chunks) and after (one chunk per
-    /// table row) row-aware chunking: top-1 and MRR@10 per half; writes target/bench/sbc.json.
+    /// table row) row-aware chunking: top-1 and MRR@10 per half, and the answers' share
+    /// from a relevant row and abstaining; writes target/bench/sbc.json.
     Sbc {
         #[command(flatten)]
         model: ModelArgs,

@@ -5,7 +5,12 @@
 //! of each file (hybrid ranking, k = 10); a hit is relevant when its text contains one of
 //! the question's `answers` (case and spacing ignored: a row label such as "Specialist
 //! visit" — lenient towards "before", whose chunks hold many rows). Prints top-1 and
-//! MRR@10 per half (dev, heldout) and file; writes target/bench/sbc.json.
+//! MRR@10 per half (dev, heldout, …) and file, and, after row-aware chunking, what the
+//! member is shown first: the share of questions whose answer (the highlighted line,
+//! [`benefind::engine::answer`]) comes from a relevant row, and the share answered
+//! "the documents don't say" (each question is answered by a row of every SBC). The
+//! passages' answer units are embedded and stored first, as a bundle stores them and
+//! as the browser does after an ingest. Writes target/bench/sbc.json.
 //!
 //! A file may also be a PDF's reading saved by `--save` (`NAME.json`: its name, the plain
 //! text and the layout), so that real SBC wording can be measured where the PDFs cannot be
@@ -90,38 +95,63 @@ fn reading(path: &Path) -> anyhow::Result<Reading> {
     })
 }
 
-/// An engine holding one document, chunked one of the two ways.
+/// An engine holding one document, chunked one of the two ways, with its passages'
+/// answer units embedded and stored, as a bundle stores them and as the browser stores
+/// them in the background after an ingest: the answer is measured as a member gets it
+/// once the document has settled.
 fn engine_for(model: &ModelArgs, doc: IngestDoc) -> anyhow::Result<Engine> {
     let mut engine = Engine::empty(model.load()?)?;
     engine.ingest(&[doc])?;
+    let records: Vec<_> = engine.collection().records().cloned().collect();
+    let units = engine.embed_units(&records, &mut |_, _| {})?;
+    for (record, units) in records.iter().zip(units) {
+        engine
+            .collection_mut()
+            .set_unit_vectors(&record.id, units)?;
+    }
     Ok(engine)
 }
 
-/// The 1-based rank of the first relevant hit in the top 10, if any, and the first
-/// hit's text.
-fn rank(
-    engine: &Engine,
-    q: &Question,
-    mode: SearchMode,
-) -> anyhow::Result<(Option<usize>, String)> {
-    let hits = engine.query(&Query {
+/// What a member is shown for one question: where the first relevant passage ranks,
+/// and what the answer does.
+struct Asked {
+    /// The 1-based rank of the first relevant hit in the top 10, if any.
+    rank: Option<usize>,
+    /// `Some(true)` when the answer comes from a relevant hit, `Some(false)` from
+    /// another, `None` when it abstains.
+    answer: Option<bool>,
+    /// The first hit's text.
+    first: String,
+    /// The answer's text, if any.
+    answer_text: Option<String>,
+}
+
+/// Asks one question of an engine (k = 10), as the page does.
+fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked> {
+    let answered = engine.ask_query(&Query {
         question: Some(q.question.clone()),
         k: Some(10),
         mode: Some(mode),
         ..Query::default()
     })?;
     let answers: Vec<String> = q.answers.iter().map(|a| squash(a)).collect();
-    let rank = hits
-        .iter()
-        .position(|h| {
-            let text = squash(&h.text);
-            answers.iter().any(|a| text.contains(a.as_str()))
-        })
-        .map(|i| i + 1);
-    Ok((
+    let relevant = |text: &str| {
+        let text = squash(text);
+        answers.iter().any(|a| text.contains(a.as_str()))
+    };
+    let hits = &answered.results;
+    let rank = hits.iter().position(|h| relevant(&h.text)).map(|i| i + 1);
+    let answer = answered.answer.as_ref().map(|a| {
+        hits.iter()
+            .find(|h| h.id == a.id)
+            .is_some_and(|h| relevant(&h.text))
+    });
+    Ok(Asked {
         rank,
-        hits.first().map(|h| h.text.clone()).unwrap_or_default(),
-    ))
+        answer,
+        first: hits.first().map(|h| h.text.clone()).unwrap_or_default(),
+        answer_text: answered.answer.map(|a| a.text),
+    })
 }
 
 #[derive(Default, Clone, Copy)]
@@ -129,22 +159,33 @@ struct Score {
     n: usize,
     top1: usize,
     rr: f64,
+    /// Answers read from a relevant passage.
+    answered_right: usize,
+    abstained: usize,
 }
 
 impl Score {
-    fn add(&mut self, rank: Option<usize>) {
+    fn add(&mut self, asked: &Asked) {
         self.n += 1;
-        if rank == Some(1) {
+        if asked.rank == Some(1) {
             self.top1 += 1;
         }
-        self.rr += rank.map_or(0.0, |r| 1.0 / r as f64);
+        self.rr += asked.rank.map_or(0.0, |r| 1.0 / r as f64);
+        match asked.answer {
+            Some(true) => self.answered_right += 1,
+            Some(false) => {}
+            None => self.abstained += 1,
+        }
     }
 
     fn json(self) -> serde_json::Value {
+        let share = |count: usize| count as f64 / self.n.max(1) as f64;
         json!({
             "questions": self.n,
-            "top1": self.top1 as f64 / self.n.max(1) as f64,
+            "top1": share(self.top1),
             "mrr10": self.rr / self.n.max(1) as f64,
+            "answer_right": share(self.answered_right),
+            "abstained": share(self.abstained),
         })
     }
 }
@@ -205,32 +246,57 @@ pub fn run(
                 chars / engine.collection().len().max(1),
             );
             for q in &questions {
-                let (r, first) = rank(&engine, q, mode)?;
+                let asked = ask(&engine, q, mode)?;
                 if show == Some(q.half.as_str()) {
-                    eprintln!("{name} {way}: {:?} {}", r, q.question);
-                    if way == "after" && r != Some(1) {
-                        // What outranked the answer, for working on the dev half.
-                        let first: String = first.chars().take(300).collect();
-                        eprintln!("    first: {}", first.replace('\n', " ⏎ "));
+                    let answer = match asked.answer {
+                        Some(true) => "answer from a relevant row",
+                        Some(false) => "answer from another row",
+                        None => "abstained",
+                    };
+                    eprintln!("{name} {way}: {:?}, {answer}: {}", asked.rank, q.question);
+                    // What outranked the relevant row, and what answered instead of it,
+                    // for working on the dev half.
+                    let shown = |text: &str| text.chars().take(300).collect::<String>();
+                    if way == "after" && asked.rank != Some(1) {
+                        eprintln!("    first: {}", shown(&asked.first).replace('\n', " ⏎ "));
+                    }
+                    if let (Some(false), Some(text)) = (asked.answer, &asked.answer_text) {
+                        eprintln!("    answer: {}", shown(text));
                     }
                 }
-                by_half.entry((q.half.clone(), way)).or_default().add(r);
-                by_file.entry((name.clone(), way)).or_default().add(r);
+                by_half
+                    .entry((q.half.clone(), way))
+                    .or_default()
+                    .add(&asked);
+                by_file.entry((name.clone(), way)).or_default().add(&asked);
             }
         }
     }
+    // "answer aft": the share of questions whose answer (the page's highlighted line)
+    // comes from a relevant row; "abstain aft": whose answer is "the documents don't
+    // say". Every question asked of an SBC is answered by one of its rows.
     println!(
-        "{:<44} {:>7} {:>9} {:>9} {:>9} {:>9}",
-        "set", "chunks", "top-1 bef", "top-1 aft", "MRR bef", "MRR aft"
+        "{:<44} {:>14} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+        "set",
+        "chunks",
+        "top-1 bef",
+        "top-1 aft",
+        "MRR bef",
+        "MRR aft",
+        "answer aft",
+        "abstain aft"
     );
     let line = |label: &str, chunks: String, before: Score, after: Score| {
         let (b, a) = (before.json(), after.json());
+        let f = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(0.0);
         println!(
-            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
-            b["top1"].as_f64().unwrap_or(0.0),
-            a["top1"].as_f64().unwrap_or(0.0),
-            b["mrr10"].as_f64().unwrap_or(0.0),
-            a["mrr10"].as_f64().unwrap_or(0.0),
+            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>11.3}",
+            f(&b, "top1"),
+            f(&a, "top1"),
+            f(&b, "mrr10"),
+            f(&a, "mrr10"),
+            f(&a, "answer_right"),
+            f(&a, "abstained"),
         );
     };
     // Each half once, in the order the file first names it.
