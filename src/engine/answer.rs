@@ -22,10 +22,12 @@
 //! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
 //!    sentences; a table row's `Header: value` lines are units of their own, so the
 //!    answer to "how much is a specialist visit" is the `In-network: $50 copay` line, not
-//!    the whole row; a Markdown table's body row is a unit read with its header line's
-//!    words, so `| Tier 1 — generic | $10 copay | $20 copay |` answers "generic by mail
-//!    order" under `| Tier | Retail | Mail order (up to 90-day supply) |`. The section
-//!    line a passage starts with is context, not a unit.
+//!    the whole row, and each is read with the words of the row's label line, which
+//!    names the service it prices (`Services You May Need: Specialist visit`); a
+//!    Markdown table's body row is a unit read likewise with its header line's words,
+//!    so `| Tier 1 — generic | $10 copay | $20 copay |` answers "generic by mail order"
+//!    under `| Tier | Retail | Mail order (up to 90-day supply) |`. The section line a
+//!    passage starts with is context, not a unit.
 //! 3. **Score.** Each unit scores the share of the question's topic weight it mentions
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
 //!    each word weighted by its rarity in the collection; half the unit's own, half its
@@ -743,6 +745,11 @@ pub fn answer(
             if let Some(header) = table_header(&hit.text, s) {
                 unit_tokens.extend(tokenize(header));
             }
+            // A row's cell prices the service its label names ("Services You May
+            // Need: Urgent care" over "In-Network Provider: $75 copay").
+            if let Some(label) = row_label(&hit.text, s) {
+                unit_tokens.extend(tokenize(label));
+            }
             let own = share(&unit_tokens);
             let words = 0.5 * own + 0.5 * context;
             // Fragments (a heading, a one-word list item) answer only by naming the
@@ -1151,6 +1158,39 @@ mod tests {
         assert_eq!(a.answer, None);
         assert_eq!(a.missing, vec!["acupuncture".to_string()]);
         assert_eq!(a.results.len(), 2, "the closest passages are kept");
+    }
+
+    #[test]
+    fn a_cell_of_a_row_is_read_with_the_label_naming_its_service() {
+        // The best-ranked passage names urgent care in a sentence with no price; the
+        // urgent-care row's price cell names no service, its label line does. The cell
+        // is read with its label, as a Markdown cell is read with its column header: the
+        // price answers.
+        let a = ask(
+            "How much is urgent care?",
+            vec![
+                hit(
+                    "sbc#4",
+                    "Important Questions: Are there services covered before you meet your deductible?\n\
+                     Answers: Yes.\n\
+                     Why This Matters: Urgent care visits are covered before you meet the deductible.",
+                    0.54,
+                ),
+                hit(
+                    "sbc#15",
+                    "Common Medical Event: If you need immediate medical attention\n\
+                     Services You May Need: Urgent care\n\
+                     In-Network Provider: $75 copay/visit",
+                    0.52,
+                ),
+            ],
+        );
+        let answer = a.answer.expect("answered");
+        assert_eq!(answer.text, "In-Network Provider: $75 copay/visit");
+        assert_eq!(
+            answer.label.as_deref(),
+            Some("Services You May Need: Urgent care")
+        );
     }
 
     #[test]
