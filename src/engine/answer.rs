@@ -242,6 +242,8 @@ const GENERIC: &[&str] = &[
     "going",
     "use",
     "using",
+    "see",
+    "seeing",
     "want",
     "help",
     "free",
@@ -1190,6 +1192,36 @@ mod tests {
         assert_eq!(
             answer.label.as_deref(),
             Some("Services You May Need: Urgent care")
+        );
+    }
+
+    #[test]
+    fn seeing_a_provider_is_how_a_visit_is_asked_not_its_topic() {
+        // An SBC's Important Questions row says "see the specialist" in a sentence with
+        // no price; the benefit row says "Specialist visit" and its price. "See" is how
+        // the visit is asked for, as "visit" and "go" are: the price answers.
+        let a = ask(
+            "How much is it to see a specialist?",
+            vec![
+                hit(
+                    "sbc#3",
+                    "Important Questions: Do you need a referral to see a specialist?\n\
+                     Answers: No.\n\
+                     Why This Matters: You can see the specialist you choose without a referral.",
+                    0.54,
+                ),
+                hit(
+                    "sbc#12",
+                    "Common Medical Event: If you visit a health care provider's office or clinic\n\
+                     Services You May Need: Specialist visit\n\
+                     In-Network Provider: $80 copay/visit",
+                    0.52,
+                ),
+            ],
+        );
+        assert_eq!(
+            a.answer.expect("answered").text,
+            "In-Network Provider: $80 copay/visit"
         );
     }
 
