@@ -18,7 +18,9 @@
 //!    stemming) minus English function words ("why", "did", "myself": NLTK's list,
 //!    `FUNCTION_WORDS`) and general benefits wording that names no service ("covered",
 //!    "cost", "plan", "pay" and the like, `GENERIC`). "Is acupuncture covered?" has
-//!    one topic word, `acupuncture`.
+//!    one topic word, `acupuncture`. A word of a two-word name the member vocabulary
+//!    knows ("family doctor") is said where the whole name is, or its plan words
+//!    ("primary care"), not by itself: "family" alone is the family deductible.
 //! 2. **Units.** Each of the top [`PASSAGES`] passages is cut into lines, and lines into
 //!    sentences; a table row's `Header: value` lines are units of their own, so the
 //!    answer to "how much is a specialist visit" is the `In-network: $50 copay` line, not
@@ -90,7 +92,7 @@
 use serde::Serialize;
 
 use super::chunk::row_body;
-use super::keyword::{expansions_of, tokenize, tokenize_as_written};
+use super::keyword::{expansions_of, key_partners, tokenize, tokenize_as_written};
 use super::{intent, SearchHit};
 use crate::Result;
 
@@ -506,13 +508,17 @@ pub(crate) struct TopicWord {
     pub(crate) as_written: String,
     /// Its vocabulary equivalents, a two-word key's among them ([`expansions_of`]).
     pub(crate) related: Vec<&'static str>,
+    /// The other word of the two-word vocabulary key the question makes of it
+    /// ([`key_partners`]): "family" of "family doctor" is said where "doctor" is too.
+    partner: Option<String>,
 }
 
 impl TopicWord {
     /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself,
     /// ½ for a vocabulary equivalent, 0 otherwise.
     fn said_in(&self, tokens: &[String]) -> f32 {
-        if tokens.contains(&self.word) {
+        let whole = self.partner.as_ref().is_none_or(|p| tokens.contains(p));
+        if whole && tokens.contains(&self.word) {
             1.0
         } else if self.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
             0.5
@@ -539,7 +545,12 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
     let written = tokenize_as_written(question);
     let tokens: Vec<String> = written.iter().map(|(w, _)| w.clone()).collect();
     let mut out: Vec<TopicWord> = Vec::new();
-    for ((word, as_written), related) in written.into_iter().zip(expansions_of(&tokens)) {
+    let partners = key_partners(&tokens);
+    for (((word, as_written), related), partner) in written
+        .into_iter()
+        .zip(expansions_of(&tokens))
+        .zip(partners.into_iter().map(|p| p.cloned()))
+    {
         let plain: String = as_written.chars().filter(|c| c.is_alphanumeric()).collect();
         if GENERIC.contains(&word.as_str()) || FUNCTION_WORDS.contains(&plain.as_str()) {
             continue;
@@ -556,6 +567,7 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
                 word,
                 as_written,
                 related,
+                partner,
             }),
         }
     }
@@ -1222,6 +1234,36 @@ mod tests {
         assert_eq!(
             a.answer.expect("answered").text,
             "In-Network Provider: $80 copay/visit"
+        );
+    }
+
+    #[test]
+    fn a_two_word_name_is_said_whole_not_by_one_of_its_words() {
+        // "Family doctor" is the member vocabulary's name for primary care; an SBC's
+        // deductible answer says "family" (the family deductible) and nothing of a
+        // doctor. The word alone does not say the name: the primary care row answers.
+        let a = ask(
+            "How much is a visit to my family doctor?",
+            vec![
+                hit(
+                    "sbc#1",
+                    "Important Questions: What is the overall deductible?\n\
+                     Answers: $1,500 single / $3,000 family\n\
+                     Why This Matters: You must pay all the costs up to the deductible amount.",
+                    0.45,
+                ),
+                hit(
+                    "sbc#11",
+                    "Common Medical Event: If you visit a health care provider's office or clinic\n\
+                     Services You May Need: Primary care visit to treat an injury or illness\n\
+                     In-Network Provider: $25 copay/visit",
+                    0.44,
+                ),
+            ],
+        );
+        assert_eq!(
+            a.answer.expect("answered").text,
+            "In-Network Provider: $25 copay/visit"
         );
     }
 

@@ -607,6 +607,28 @@ pub fn expansions_of(tokens: &[String]) -> Vec<Vec<&'static str>> {
         .collect()
 }
 
+/// For each of a query's `tokens`, the other word of the two-word vocabulary key it
+/// makes with the token before or after it ("family doctor": `doctor` for `family`,
+/// `family` for `doctor`); `None` for most words.
+pub fn key_partners(tokens: &[String]) -> Vec<Option<&String>> {
+    let table = expansions();
+    let pairs = |i: usize| match (tokens.get(i), tokens.get(i + 1)) {
+        (Some(a), Some(b)) => !table.pair(a, b).is_empty(),
+        _ => false,
+    };
+    (0..tokens.len())
+        .map(|i| {
+            if i > 0 && pairs(i - 1) {
+                Some(&tokens[i - 1])
+            } else if pairs(i) {
+                tokens.get(i + 1)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// The best `k` rows with a positive score that `accept` takes, best first (ties: lower
 /// row first).
 fn top_accepted(scores: &[f32], k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
