@@ -1175,96 +1175,57 @@ mod tests {
     }
 
     #[test]
-    fn a_cell_of_a_row_is_read_with_the_label_naming_its_service() {
-        // The best-ranked passage names urgent care in a sentence with no price; the
-        // urgent-care row's price cell names no service, its label line does. The cell
-        // is read with its label, as a Markdown cell is read with its column header: the
-        // price answers.
-        let a = ask(
-            "How much is urgent care?",
-            vec![
-                hit(
-                    "sbc#4",
-                    "Important Questions: Are there services covered before you meet your deductible?\n\
-                     Answers: Yes.\n\
-                     Why This Matters: Urgent care visits are covered before you meet the deductible.",
-                    0.54,
-                ),
-                hit(
-                    "sbc#15",
-                    "Common Medical Event: If you need immediate medical attention\n\
-                     Services You May Need: Urgent care\n\
-                     In-Network Provider: $75 copay/visit",
-                    0.52,
-                ),
-            ],
-        );
-        let answer = a.answer.expect("answered");
-        assert_eq!(answer.text, "In-Network Provider: $75 copay/visit");
-        assert_eq!(
-            answer.label.as_deref(),
-            Some("Services You May Need: Urgent care")
-        );
-    }
-
-    #[test]
-    fn seeing_a_provider_is_how_a_visit_is_asked_not_its_topic() {
-        // An SBC's Important Questions row says "see the specialist" in a sentence with
-        // no price; the benefit row says "Specialist visit" and its price. "See" is how
-        // the visit is asked for, as "visit" and "go" are: the price answers.
-        let a = ask(
-            "How much is it to see a specialist?",
-            vec![
-                hit(
-                    "sbc#3",
-                    "Important Questions: Do you need a referral to see a specialist?\n\
-                     Answers: No.\n\
-                     Why This Matters: You can see the specialist you choose without a referral.",
-                    0.54,
-                ),
-                hit(
-                    "sbc#12",
-                    "Common Medical Event: If you visit a health care provider's office or clinic\n\
-                     Services You May Need: Specialist visit\n\
-                     In-Network Provider: $80 copay/visit",
-                    0.52,
-                ),
-            ],
-        );
-        assert_eq!(
-            a.answer.expect("answered").text,
-            "In-Network Provider: $80 copay/visit"
-        );
-    }
-
-    #[test]
-    fn a_two_word_name_is_said_whole_not_by_one_of_its_words() {
-        // "Family doctor" is the member vocabulary's name for primary care; an SBC's
-        // deductible answer says "family" (the family deductible) and nothing of a
-        // doctor. The word alone does not say the name: the primary care row answers.
-        let a = ask(
-            "How much is a visit to my family doctor?",
-            vec![
-                hit(
-                    "sbc#1",
-                    "Important Questions: What is the overall deductible?\n\
-                     Answers: $1,500 single / $3,000 family\n\
-                     Why This Matters: You must pay all the costs up to the deductible amount.",
-                    0.45,
-                ),
-                hit(
-                    "sbc#11",
-                    "Common Medical Event: If you visit a health care provider's office or clinic\n\
-                     Services You May Need: Primary care visit to treat an injury or illness\n\
-                     In-Network Provider: $25 copay/visit",
-                    0.44,
-                ),
-            ],
-        );
-        assert_eq!(
-            a.answer.expect("answered").text,
-            "In-Network Provider: $25 copay/visit"
-        );
+    fn the_row_pricing_a_service_answers_over_prose_ranked_above_it() {
+        // An SBC's Important Questions row shares the question's words and states no
+        // price for the service; the benefit row below it prices the service. Each case
+        // is one reading, and fails without it:
+        // - a row's cell is read with its label line, which names the service, as a
+        //   Markdown cell is read with its column header;
+        // - "see" is how a visit is asked for, as "visit" and "go" are, not a topic;
+        // - a word of a two-word name ("family doctor": primary care) says the name
+        //   only with its partner: "family" alone is the family deductible.
+        let cases = [
+            (
+                "How much is urgent care?",
+                "Are there services covered before you meet your deductible?\nAnswers: Yes.\n\
+                 Why This Matters: Urgent care visits are covered before you meet the deductible.",
+                "If you need immediate medical attention\nServices You May Need: Urgent care",
+                "$75 copay/visit",
+            ),
+            (
+                "How much is it to see a specialist?",
+                "Do you need a referral to see a specialist?\nAnswers: No.\n\
+                 Why This Matters: You can see the specialist you choose without a referral.",
+                "If you visit a health care provider's office or clinic\n\
+                 Services You May Need: Specialist visit",
+                "$80 copay/visit",
+            ),
+            (
+                "How much is a visit to my family doctor?",
+                "What is the overall deductible?\nAnswers: $1,500 single / $3,000 family\n\
+                 Why This Matters: You must pay all the costs up to the deductible amount.",
+                "If you visit a health care provider's office or clinic\n\
+                 Services You May Need: Primary care visit to treat an injury or illness",
+                "$25 copay/visit",
+            ),
+        ];
+        for (question, prose, row, price) in cases {
+            let row = format!("Common Medical Event: {row}\nIn-Network Provider: {price}");
+            let a = ask(
+                question,
+                vec![
+                    hit("sbc#1", &format!("Important Questions: {prose}"), 0.54),
+                    hit("sbc#12", &row, 0.52),
+                ],
+            );
+            let answer = a.answer.expect(question);
+            assert_eq!(
+                answer.text,
+                format!("In-Network Provider: {price}"),
+                "{question}"
+            );
+            assert_eq!(answer.label.as_deref(), row.lines().nth(1), "{question}");
+        }
     }
 
     #[test]
