@@ -586,12 +586,7 @@ impl KeywordIndex {
 /// "primary care" to both words). Empty for most words.
 pub fn expansions_of(tokens: &[String]) -> Vec<Vec<&'static str>> {
     let table = expansions();
-    let pair = |i: usize| -> &'static [String] {
-        match (tokens.get(i), tokens.get(i + 1)) {
-            (Some(a), Some(b)) => table.pair(a, b),
-            _ => &[],
-        }
-    };
+    let pair = |i: usize| pair_at(tokens, i);
     (0..tokens.len())
         .map(|i| {
             let own = table.words.get(&tokens[i]).map_or(&[][..], Vec::as_slice);
@@ -607,15 +602,20 @@ pub fn expansions_of(tokens: &[String]) -> Vec<Vec<&'static str>> {
         .collect()
 }
 
+/// The plan words of the two-word key that `tokens[i]` and `tokens[i + 1]` make, if
+/// they make one.
+fn pair_at(tokens: &[String], i: usize) -> &'static [String] {
+    match (tokens.get(i), tokens.get(i + 1)) {
+        (Some(a), Some(b)) => expansions().pair(a, b),
+        _ => &[],
+    }
+}
+
 /// For each of a query's `tokens`, the other word of the two-word vocabulary key it
 /// makes with the token before or after it ("family doctor": `doctor` for `family`,
 /// `family` for `doctor`); `None` for most words.
 pub fn key_partners(tokens: &[String]) -> Vec<Option<&String>> {
-    let table = expansions();
-    let pairs = |i: usize| match (tokens.get(i), tokens.get(i + 1)) {
-        (Some(a), Some(b)) => !table.pair(a, b).is_empty(),
-        _ => false,
-    };
+    let pairs = |i: usize| !pair_at(tokens, i).is_empty();
     (0..tokens.len())
         .map(|i| {
             if i > 0 && pairs(i - 1) {
