@@ -432,8 +432,15 @@ pub fn unit_texts(text: &str) -> Vec<&str> {
 /// The label line of a table row's passage ([`row_body`]), when the unit starting at
 /// `start` is a later cell of the row.
 pub(crate) fn row_label(text: &str, start: usize) -> Option<&str> {
+    let (cells_at, label) = row_cells(text)?;
+    (start >= cells_at).then_some(label)
+}
+
+/// Where a table row's passage's cells start (after its label line), and that label
+/// line; `None` when the passage is not a table row.
+fn row_cells(text: &str) -> Option<(usize, &str)> {
     let (body_at, first) = row_body(text)?;
-    (start >= body_at + first.len()).then(|| first.trim())
+    Some((body_at + first.len(), first.trim()))
 }
 
 /// The header line of the Markdown table whose body row holds byte `start` of `text`
@@ -752,17 +759,20 @@ pub fn answer(
         let context = share(&passage_tokens[rank]);
         // Per passage, for the cost bonus below: whether it is a table row, and the words
         // of its section's subject.
-        let is_row = row_body(&hit.text).is_some();
+        let cells = row_cells(&hit.text);
+        let is_row = cells.is_some();
         let subject = section_subject(&hit.text);
+        // A row's cell prices the service its label names ("Services You May Need:
+        // Urgent care" over "In-Network Provider: $75 copay"): cells are read with the
+        // label's words.
+        let label_words = cells.map(|(at, label)| (at, tokenize(label)));
         for (i, (s, e)) in units(&hit.text).into_iter().enumerate() {
             let mut unit_tokens = tokenize(&hit.text[s..e]);
             if let Some(header) = table_header(&hit.text, s) {
                 unit_tokens.extend(tokenize(header));
             }
-            // A row's cell prices the service its label names ("Services You May
-            // Need: Urgent care" over "In-Network Provider: $75 copay").
-            if let Some(label) = row_label(&hit.text, s) {
-                unit_tokens.extend(tokenize(label));
+            if let Some((_, words)) = label_words.as_ref().filter(|(at, _)| s >= *at) {
+                unit_tokens.extend(words.iter().cloned());
             }
             let own = share(&unit_tokens);
             let words = 0.5 * own + 0.5 * context;
