@@ -117,13 +117,11 @@ fn engine_for(model: &ModelArgs, doc: IngestDoc) -> anyhow::Result<Engine> {
 struct Asked {
     /// The 1-based rank of the first relevant hit in the top 10, if any.
     rank: Option<usize>,
-    /// `Some(true)` when the answer comes from a relevant hit, `Some(false)` from
-    /// another, `None` when it abstains.
-    answer: Option<bool>,
+    /// The answer's text, and whether it comes from a relevant hit; `None` when it
+    /// abstains.
+    answer: Option<(String, bool)>,
     /// The first hit's text.
     first: String,
-    /// The answer's text, if any.
-    answer_text: Option<String>,
 }
 
 /// Asks one question of an engine (k = 10), as the page does.
@@ -141,16 +139,17 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
     };
     let hits = &answered.results;
     let rank = hits.iter().position(|h| relevant(&h.text)).map(|i| i + 1);
-    let answer = answered.answer.as_ref().map(|a| {
-        hits.iter()
+    let answer = answered.answer.map(|a| {
+        let from_relevant = hits
+            .iter()
             .find(|h| h.id == a.id)
-            .is_some_and(|h| relevant(&h.text))
+            .is_some_and(|h| relevant(&h.text));
+        (a.text, from_relevant)
     });
     Ok(Asked {
         rank,
         answer,
         first: hits.first().map(|h| h.text.clone()).unwrap_or_default(),
-        answer_text: answered.answer.map(|a| a.text),
     })
 }
 
@@ -172,8 +171,8 @@ impl Score {
         }
         self.rr += asked.rank.map_or(0.0, |r| 1.0 / r as f64);
         match asked.answer {
-            Some(true) => self.answered_right += 1,
-            Some(false) => {}
+            Some((_, true)) => self.answered_right += 1,
+            Some((_, false)) => {}
             None => self.abstained += 1,
         }
     }
@@ -249,8 +248,8 @@ pub fn run(
                 let asked = ask(&engine, q, mode)?;
                 if show == Some(q.half.as_str()) {
                     let answer = match asked.answer {
-                        Some(true) => "answer from a relevant row",
-                        Some(false) => "answer from another row",
+                        Some((_, true)) => "answer from a relevant row",
+                        Some((_, false)) => "answer from another row",
                         None => "abstained",
                     };
                     eprintln!("{name} {way}: {:?}, {answer}: {}", asked.rank, q.question);
@@ -260,7 +259,7 @@ pub fn run(
                     if way == "after" && asked.rank != Some(1) {
                         eprintln!("    first: {}", shown(&asked.first).replace('\n', " ⏎ "));
                     }
-                    if let (Some(false), Some(text)) = (asked.answer, &asked.answer_text) {
+                    if let Some((text, false)) = &asked.answer {
                         eprintln!("    answer: {}", shown(text));
                     }
                 }
