@@ -60,9 +60,10 @@
 //!    named-service test below still reads every word of the question), or none of
 //!    them mentions a word of the name of what the question asks to be covered or
 //!    charged for ("Is a birth doula covered?", "does it cover massage therapy?", "what
-//!    do the rehab sessions cost?": [`intent::asked_services`]), however much of the
-//!    rest they say ("therapy", "visits", "delivery" of the story around it); where
-//!    one passage says the whole of such a name, the share does not count against
+//!    do the rehab sessions cost?": [`intent::asked_services`]; of any of its names,
+//!    when the question gives it more than one: "a flu shot or vaccines" is said
+//!    where "vaccines" is), however much of the rest they say ("therapy", "visits",
+//!    "delivery" of the story around it); where one passage says the whole of such a name, the share does not count against
 //!    it ("how much is urgent care for a sprained ankle") — and the best passage is
 //!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
@@ -581,19 +582,29 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
     out
 }
 
-/// The names of what a question asks to be covered or charged for
-/// ([`intent::asked_services`]), each as its topic words, without the words of `plan`
-/// and without names that have none ("does the plan cover those?").
-pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<TopicWord>> {
+/// A name of what a question asks about, as its topic words.
+pub(crate) type Name = Vec<TopicWord>;
+
+/// What a question asks to be covered or charged for ([`intent::asked_services`]), each
+/// thing as its names ("a flu shot or vaccines": two names of one thing), each name as
+/// its topic words, without the words of `plan` and without names that have none
+/// ("does the plan cover those?").
+pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<Name>> {
     intent::asked_services(question)
         .iter()
-        .map(|name| {
-            topic_words(name)
-                .into_iter()
-                .filter(|t| !plan.contains(&t.word))
+        .map(|names| {
+            names
+                .iter()
+                .map(|name| {
+                    topic_words(name)
+                        .into_iter()
+                        .filter(|t| !plan.contains(&t.word))
+                        .collect::<Name>()
+                })
+                .filter(|name| !name.is_empty())
                 .collect::<Vec<_>>()
         })
-        .filter(|name| !name.is_empty())
+        .filter(|names| !names.is_empty())
         .collect()
 }
 
@@ -703,17 +714,21 @@ pub fn answer(
         })
         .collect();
     let asked = asked_names(question, &plan);
-    // A word of those names in none of the passages ("massage" of "does it cover massage
-    // therapy?"): the question is not answered by what else they share with it.
-    let unnamed = asked
-        .iter()
-        .flatten()
-        .any(|t| t.said_in_none(&passage_tokens));
+    // A thing asked about each of whose names has a word in none of the passages
+    // ("massage" of "does it cover massage therapy?"; "flu" of "a flu shot or vaccines"
+    // alone is not: "vaccines" is said): the question is not answered by what else
+    // they share with it.
+    let unnamed = asked.iter().any(|names| {
+        names
+            .iter()
+            .all(|name| name.iter().any(|t| t.said_in_none(&passage_tokens)))
+    });
     // One passage says a whole name: the question is about it, however many words
     // of a story come with it ("how much is urgent care for a sprained ankle").
     let named = !unnamed
         && asked
             .iter()
+            .flatten()
             .any(|name| passage_tokens.iter().any(|p| says_whole(name, p)));
     let little_said = said < policy.said && !named;
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
@@ -1342,10 +1357,16 @@ Treatment of kidney stones is covered after the deductible.",
                 a.missing
             );
         }
-        // Asked to cover what the passage names, it answers.
-        assert!(ask("does it cover physical therapy visits?")
-            .answer
-            .is_some());
+        // Asked to cover what the passage names, it answers; so it does when that is
+        // another name the question gives ("or") what it asks about, and not when each
+        // name has a word no passage says.
+        for q in [
+            "does it cover physical therapy visits?",
+            "Is massage therapy or physical therapy covered?",
+        ] {
+            assert!(ask(q).answer.is_some(), "{q}");
+        }
+        assert_eq!(ask("Is massage or acupuncture covered?").answer, None);
         // A passage close in meaning still answers (the second look's paraphrase).
         assert!(answered_when_close(
             "Is massage therapy covered?",

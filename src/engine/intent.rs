@@ -117,16 +117,19 @@ const DO: &[&str] = &["do", "does", "did", "will", "would"];
 /// MRI", "cost of a doula").
 const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"];
 
-/// The names of what a question asks the plan to cover or charge for, as written (lower
-/// case): the words between a verb and its participle ("Is a birth doula covered?",
-/// "what do the rehab sessions cost?", "will breast reconstruction be covered?"), or
-/// after "cover", "pay for", "how much is" and a charge's "of", "for" or "on" ("does it
-/// cover massage therapy?", "copay for an MRI"), up to a preposition, conjunction or
-/// verb (`PHRASE_ENDS`), at most four words. A statement of what is covered ("PT is
-/// covered") asks nothing, an amount of time is no service ("pay for a month's worth"),
-/// and a pronoun names none of its own ("does the plan cover those?": its words are no
+/// What a question asks the plan to cover or charge for, each as its names, as written
+/// (lower case): the words between a verb and its participle ("Is a birth doula
+/// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
+/// covered?"), or after "cover", "pay for", "how much is" and a charge's "of", "for" or
+/// "on" ("does it cover massage therapy?", "copay for an MRI"), up to a preposition,
+/// conjunction or verb (`PHRASE_ENDS`), at most four words. A name followed by "or"
+/// has the name after it as an alternative of the same thing ("do I pay for a flu
+/// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
+/// statement of what is covered ("PT is covered")
+/// asks nothing, an amount of time is no service ("pay for a month's worth"), and a
+/// pronoun names none of its own ("does the plan cover those?": its words are no
 /// topic).
-pub fn asked_services(question: &str) -> Vec<String> {
+pub fn asked_services(question: &str) -> Vec<Vec<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
     let mut words: Vec<&str> = Vec::new();
@@ -140,49 +143,71 @@ pub fn asked_services(question: &str) -> Vec<String> {
         }
     }
     let ends = |w: &&str| w.is_empty() || PHRASE_ENDS.contains(w);
-    // The name that starts at word `from`.
-    let after = |from: usize| -> Vec<&str> {
-        words[from.min(words.len())..]
+    // The name that starts at word `from` and ends before word `end` at the latest.
+    let name_at = |from: usize, end: usize| -> Vec<&str> {
+        words[from.min(end).min(words.len())..end.min(words.len())]
             .iter()
             .take_while(|w| !ends(w))
             .copied()
             .collect()
     };
-    // The name between the nearest of `verbs` (at most six words back) and word `j`.
-    let between = |verbs: &[&str], j: usize| -> Vec<&str> {
+    // Where the name between the nearest of `verbs` (at most six words back) and word
+    // `j` starts.
+    let opener = |verbs: &[&str], j: usize| -> Option<usize> {
         (j.saturating_sub(6)..j)
             .rev()
             .find(|&i| verbs.contains(&words[i]))
-            .map(|i| after(i + 1).into_iter().take(j - i - 1).collect())
-            .unwrap_or_default()
+            .map(|i| i + 1)
     };
     let previous = |j: usize| j.checked_sub(1).map_or("", |i| words[i]);
-    let mut out = Vec::new();
-    for (j, w) in words.iter().enumerate() {
-        let next = words.get(j + 1).copied().unwrap_or("");
-        let name = match *w {
-            "covered" | "paid" => {
-                let name = between(BE, j);
-                // "will X be covered", "does X get paid": the name is before the verb
-                // that opens the participle, after the auxiliary before that.
-                if name.is_empty() && PASSIVE_AFTER_AUX.contains(&previous(j)) {
-                    between(AUX, j - 1)
-                } else {
-                    name
-                }
-            }
-            "cost" | "costs" => between(DO, j),
-            "cover" | "covers" => after(j + 1),
-            "pay" | "pays" if next == "for" => after(j + 2),
-            "much" if previous(j) == "how" && matches!(next, "is" | "are") => after(j + 2),
-            "of" | "for" | "on" if CHARGES.contains(&previous(j)) => after(j + 1),
-            _ => continue,
-        };
+    let is_name = |name: &[&str]| {
         let an_amount_of_time = name
             .iter()
             .any(|w| TIME_UNITS.contains(&w.trim_end_matches("'s")));
-        if !name.is_empty() && name.len() <= 4 && !an_amount_of_time {
-            out.push(name.join(" "));
+        !name.is_empty() && name.len() <= 4 && !an_amount_of_time
+    };
+    let mut out = Vec::new();
+    for (j, w) in words.iter().enumerate() {
+        let next = words.get(j + 1).copied().unwrap_or("");
+        // Where the name starts, and the word it ends before at the latest.
+        let (from, end) = match *w {
+            "covered" | "paid" => match opener(BE, j) {
+                // "will X be covered", "does X get paid": the name is before the verb
+                // that opens the participle, after the auxiliary before that.
+                Some(from) if from == j && PASSIVE_AFTER_AUX.contains(&previous(j)) => {
+                    match opener(AUX, j - 1) {
+                        Some(from) => (from, j - 1),
+                        None => continue,
+                    }
+                }
+                Some(from) => (from, j),
+                None => continue,
+            },
+            "cost" | "costs" => match opener(DO, j) {
+                Some(from) => (from, j),
+                None => continue,
+            },
+            "cover" | "covers" => (j + 1, words.len()),
+            "pay" | "pays" if next == "for" => (j + 2, words.len()),
+            "much" if previous(j) == "how" && matches!(next, "is" | "are") => (j + 2, words.len()),
+            "of" | "for" | "on" if CHARGES.contains(&previous(j)) => (j + 1, words.len()),
+            _ => continue,
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut at = from;
+        loop {
+            let name = name_at(at, end);
+            if is_name(&name) {
+                names.push(name.join(" "));
+            }
+            at += name.len();
+            if name.is_empty() || words.get(at) != Some(&"or") || at >= end {
+                break;
+            }
+            at += 1;
+        }
+        if !names.is_empty() {
+            out.push(names);
         }
     }
     out
@@ -461,7 +486,10 @@ pub fn adjust_for_question<'a>(
         let named_row = !names.is_empty()
             && row_title(text).is_some_and(|[_, label]| {
                 let label = tokenize(label);
-                names.iter().any(|name| answer::says_whole(name, &label))
+                names
+                    .iter()
+                    .flatten()
+                    .any(|name| answer::says_whole(name, &label))
             });
         if named_row {
             *score += NAMED_ROW_BONUS;
@@ -515,7 +543,13 @@ mod tests {
 
     #[test]
     fn what_a_question_asks_to_be_covered_or_charged_for_is_read_from_its_verbs() {
-        let objects = |q: &str| asked_services(q);
+        // Each thing asked, its names (alternatives) joined by " | ".
+        let objects = |q: &str| -> Vec<String> {
+            asked_services(q)
+                .into_iter()
+                .map(|names| names.join(" | "))
+                .collect()
+        };
         // A statement of what is covered ("PT is covered") asks for nothing.
         assert_eq!(
             objects("does it cover massage therapy? PT is covered for 30 visits"),
@@ -528,13 +562,19 @@ mod tests {
             ["breast reconstruction afterward"]
         );
         assert_eq!(objects("does acupuncture get paid"), ["acupuncture"]);
-        assert_eq!(objects("it would be covered"), Vec::<String>::new());
+        assert!(objects("it would be covered").is_empty());
         // Up to a preposition: the service, not what it is for.
         assert_eq!(objects("Is rehab for drinking covered?"), ["rehab"]);
+        // "Or" gives another name of the thing asked; "and" another thing.
         assert_eq!(
             objects("will the plan pay for acupuncture or chiropractic"),
-            ["acupuncture"]
+            ["acupuncture | chiropractic"]
         );
+        assert_eq!(
+            objects("Is a flu shot or vaccine covered at the pharmacy?"),
+            ["a flu shot | vaccine"]
+        );
+        assert_eq!(objects("does it cover glasses and contacts"), ["glasses"]);
         // A pronoun's phrase is kept (its words are function words, no topic); an
         // amount of time is no service; no verb of coverage, nothing.
         assert_eq!(objects("does the plan cover those"), ["those"]);
