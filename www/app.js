@@ -206,10 +206,15 @@ async function add(event) {
         $("add-status").textContent = `Reading ${p.file}: page ${p.page} of ${p.pages}…`;
         return;
       }
+      if (p.phase === "store") {
+        $("add-status").textContent = `Saving ${p.total} passage${p.total === 1 ? "" : "s"} in this browser…`;
+        return;
+      }
       bar.max = p.total;
       bar.value = p.done;
       $("add-status").textContent = `Embedded ${p.done} of ${p.total} passages…`;
     }, { signal: adding.signal });
+    $("add-status").textContent = "Saved; updating the list of documents…";
     const added = new Map((await db.documents()).map((d) => [d.id, d.chunks]));
     for (const doc of docs) {
       const line = lines.get(doc.name ?? doc.source);

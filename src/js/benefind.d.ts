@@ -114,7 +114,7 @@ export interface ModelFromUrl {
 }
 export interface ModelFromFiles { files: { weights: Uint8Array | ArrayBuffer; tokenizer: Uint8Array | ArrayBuffer; config: Uint8Array | ArrayBuffer }; }
 /** Progress while opening (model download, index load) and while ingesting (PDF pages read, chunks embedded). */
-export interface Progress { phase: "model" | "index" | "pdf" | "ingest"; file?: string; loaded?: number; total?: number; done?: number; /** phase "pdf": pages read so far, of `pages`. */ page?: number; pages?: number; }
+export interface Progress { /** "store": the ingest's `total` passages are being written. */ phase: "model" | "index" | "pdf" | "ingest" | "store"; file?: string; loaded?: number; total?: number; done?: number; /** phase "pdf": pages read so far, of `pages`. */ page?: number; pages?: number; }
 /**
  * A PDF to ingest: its bytes, read in the worker by the PDF module (loaded on the first
  * PDF). Chunks carry `page` and `source` (the file name); SBC table rows are chunks of

@@ -52,7 +52,7 @@ export class Benefind {
         return;
       }
       if (data.type === "progress") {
-        if ((data.phase === "ingest" || data.phase === "pdf") && this.#ingestProgress) this.#ingestProgress(data);
+        if ((data.phase === "ingest" || data.phase === "pdf" || data.phase === "store") && this.#ingestProgress) this.#ingestProgress(data);
         else this.#onProgress?.(data);
         return;
       }
@@ -165,8 +165,8 @@ export class Benefind {
    * Adds documents, all or nothing. A document is `{text, policy, …}` or, for a PDF,
    * `{pdf: File | Blob | ArrayBuffer | Uint8Array, name?, policy, …}` (read in the worker
    * by the PDF module, loaded on first use). `onProgress` gets `{phase: "pdf", file, page,
-   * pages}` while a PDF is read and `{phase: "ingest", done, total}` after each embedded
-   * batch. Resolves once they are searchable; the sentences `ask` reads answers from are
+   * pages}` while a PDF is read, `{phase: "ingest", done, total}` after each embedded
+   * batch and `{phase: "store", total}` when the `total` passages are being written. Resolves once they are searchable; the sentences `ask` reads answers from are
    * embedded after that, in the background while the worker has no other request
    * (`stats().unitsPending` counts the chunks left). Aborting `signal` rejects with
    * `CANCELLED` and nothing is added: the worker is stopped (its write is one

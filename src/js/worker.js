@@ -343,6 +343,7 @@ const ops = {
       try {
         const texts = chunked.texts();
         const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress, helpers.take(texts.length));
+        progress({ phase: "store", total: texts.length });
         const stored = need().ingestChunked(chunked, vectors);
         chunked = null;
         const report = { ...(await stored), workers, helperMemoryBytes };

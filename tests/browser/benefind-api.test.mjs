@@ -60,6 +60,7 @@ for (const engine of ENGINES) {
         progress.length = 0;
         const big = await db.ingest([{ text: longDoc, policy: "HMO_SELECT", id: "long" }]);
         ingestProgress.push(...progress.filter((p) => p.phase === "ingest").map((p) => [p.done, p.total]));
+        const storeProgress = progress.filter((p) => p.phase === "store");
         await db.delete(["long"]);
         const found = (await db.search("how many acupuncture sessions", "PPO_PLUS"))[0].id;
         const deleted = await db.delete(["rider"]);
@@ -67,7 +68,7 @@ for (const engine of ENGINES) {
         db.close();
         const closed = await settle(db.stats());
         const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
-        return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
+        return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, storeProgress, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
       });
       Object.assign(first, opened);
       assert.equal(first.opened.modelSource, "network");
@@ -75,6 +76,8 @@ for (const engine of ENGINES) {
       // Progress after each embedded batch (8 texts when helper workers embed, else 32),
       // counting up to the total; one worker per core embeds (at most 4).
       assert.deepEqual(first.ingestProgress.at(-1), [40, 40]);
+      // Then the write of the 40, once.
+      assert.deepEqual(first.storeProgress, [{ type: "progress", phase: "store", total: 40 }]);
       assert.ok(first.ingestProgress.every(([done, total], i, all) => total === 40 && done > (all[i - 1]?.[0] ?? 0)
         && done - (all[i - 1]?.[0] ?? 0) <= 32), JSON.stringify(first.ingestProgress));
       assert.equal(first.bigWorkers, Math.min(Math.max(first.cores, 1), 4), `cores: ${first.cores}`);
