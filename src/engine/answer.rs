@@ -211,6 +211,22 @@ const COST_BONUS: f32 = 0.55;
 /// ([`intent::states_duration`]: "within 180 days", "four months"); such a question
 /// gets no cost bonus.
 const DURATION_BONUS: f32 = COST_BONUS;
+/// What a unit loses per place its passage ranks below the first: the ranking (words,
+/// vectors, the row a question names) is more often right about the passage than the
+/// unit's own words and closeness are. Measured on 2026-12-06 (`bench sbc` and `bench
+/// answers --weights int8`) at 0.05 / 0.15 / 0.3 / 0.5 / 0.8 / 1.5: real-SBC dev
+/// answers 0.708 / 0.745 / 0.771 / 0.776 / 0.766 / 0.766, with the sample dev split's
+/// accuracy 0.791 / 0.821 / 0.821 / 0.821 / 0.806 / 0.806. 0.5 is one dev pair better
+/// than 0.3, but there a price cell whose row names the asked service no longer
+/// answers over an SBC prose line ranked just above it that merely states a figure
+/// (the family deductible for "a visit to my family doctor": the table test
+/// `the_row_pricing_a_service_answers_over_prose_ranked_above_it`). From 0.15 to 0.3
+/// the halves not chosen on went: real-SBC held-out 0.573 → 0.615, fresh 0.493 →
+/// 0.500, fresh3 0.333 → 0.349, fresh5 0.536 → 0.562; sample held-out 0.779 and
+/// fresh2 0.767 unchanged, fresh4 0.694 → 0.722; and, looked at, dev3 0.528 → 0.500
+/// and fresh 0.700 → 0.667: one question each whose right passage ranked third, now
+/// answered from the first.
+const RANK_PENALTY: f32 = 0.3;
 /// The bonus for a unit that names the out-of-network side when the question does
 /// ("what do I pay at an out-of-network urgent care" → the out-of-network column).
 const SIDE_BONUS: f32 = 0.2;
@@ -838,7 +854,7 @@ pub fn answer(
                 .and_then(|c| c.get(i).copied())
                 .unwrap_or(0.0);
             let score = words + closeness + cost + time + side + 0.25 * (hit.score - best_cosine)
-                - 0.15 * rank as f32;
+                - RANK_PENALTY * rank as f32;
             if best.is_none_or(|(b, _, _)| score > b) {
                 best = Some((score, rank, (s, e)));
             }
