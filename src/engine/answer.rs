@@ -63,8 +63,9 @@
 //!    do the rehab sessions cost?": [`intent::asked_services`]; of any of its names,
 //!    when the question gives it more than one: "a flu shot or vaccines" is said
 //!    where "vaccines" is), however much of the rest they say ("therapy", "visits",
-//!    "delivery" of the story around it); where one passage says the whole of such a name, the share does not count against
-//!    it ("how much is urgent care for a sprained ankle") — and the best passage is
+//!    "delivery" of the story around it); where one passage says the whole of such a
+//!    name, the share does not count against it ("how much is urgent care for a
+//!    sprained ankle") — and the best passage is
 //!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay

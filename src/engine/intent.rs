@@ -125,10 +125,9 @@ const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"]
 /// conjunction or verb (`PHRASE_ENDS`), at most four words. A name followed by "or"
 /// has the name after it as an alternative of the same thing ("do I pay for a flu
 /// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
-/// statement of what is covered ("PT is covered")
-/// asks nothing, an amount of time is no service ("pay for a month's worth"), and a
-/// pronoun names none of its own ("does the plan cover those?": its words are no
-/// topic).
+/// statement of what is covered ("PT is covered") asks nothing, an amount of time is
+/// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
+/// the plan cover those?": its words are no topic).
 pub fn asked_services(question: &str) -> Vec<Vec<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
