@@ -25,6 +25,10 @@ function startWorker() {
   return { worker: new Worker(shim, { type: "module" }), shim };
 }
 
+// The progress phases of an ingest, which go to its `onProgress` (the others, while
+// opening, to `open`'s).
+const INGEST_PHASES = new Set(["pdf", "ingest", "store"]);
+
 export class Benefind {
   #worker;
   /** What open() found (`stats()` at open). @type {import("./benefind.d.ts").OpenInfo | import("./benefind.d.ts").CloudStats} */
@@ -52,7 +56,7 @@ export class Benefind {
         return;
       }
       if (data.type === "progress") {
-        if ((data.phase === "ingest" || data.phase === "pdf" || data.phase === "store") && this.#ingestProgress) this.#ingestProgress(data);
+        if (INGEST_PHASES.has(data.phase) && this.#ingestProgress) this.#ingestProgress(data);
         else this.#onProgress?.(data);
         return;
       }
@@ -166,7 +170,8 @@ export class Benefind {
    * `{pdf: File | Blob | ArrayBuffer | Uint8Array, name?, policy, …}` (read in the worker
    * by the PDF module, loaded on first use). `onProgress` gets `{phase: "pdf", file, page,
    * pages}` while a PDF is read, `{phase: "ingest", done, total}` after each embedded
-   * batch and `{phase: "store", total}` when the `total` passages are being written. Resolves once they are searchable; the sentences `ask` reads answers from are
+   * batch and `{phase: "store", total}` when the `total` passages are being written.
+   * Resolves once they are searchable; the sentences `ask` reads answers from are
    * embedded after that, in the background while the worker has no other request
    * (`stats().unitsPending` counts the chunks left). Aborting `signal` rejects with
    * `CANCELLED` and nothing is added: the worker is stopped (its write is one
