@@ -36,6 +36,9 @@ async function addFiles(tab, files, policy) {
   });
   await tab.setFiles("#doc-files", files);
   await tab.fill("#doc-policy", policy);
+  // The last add may still be refreshing the list after its status was set: its button
+  // is disabled until then, and a click on it would do nothing.
+  await tab.waitFor(() => !(/** @type {HTMLButtonElement} */ (document.getElementById("add-go")).disabled));
   await tab.click("#add-go");
   // Stuck: the error names the form's status and per-file progress; a screenshot shows it.
   await tab.waitForStatus(/^(Added|Nothing was added|Cancelled)/).catch(async (e) => {
