@@ -147,6 +147,12 @@ export interface OpenOptions {
    * core (`navigator.hardwareConcurrency`), at most 4; 1 embeds in the database's worker only.
    */
   ingestWorkers?: number;
+  /**
+   * After how long a running operation is reported on the console (a warning naming the
+   * operation, its step and the IndexedDB request it waits for), and again as often while
+   * it runs (default 30000): what tells a slow browser from a stuck one.
+   */
+  slowOperationMs?: number;
   /** How long to wait for other tabs to release an old version of the database before failing with DB_BLOCKED (default 15000). */
   blockedTimeoutMs?: number;
   /**

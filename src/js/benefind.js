@@ -16,10 +16,11 @@ export const DEFAULT_DB_NAME = "benefind";
  * module is loaded from another origin (a CDN, the vendor's domain) the worker is a
  * same-origin `blob:` module that imports worker.js from there with CORS (the page's CSP
  * then needs `worker-src blob: <that origin>`: a module worker's imports are worker
- * requests). Returns the worker and the blob URL to revoke.
+ * requests). Returns the worker and the blob URL to revoke. Its ingest helpers
+ * (embedder-worker.js) are started the same way, here, when the worker asks for them.
  */
-function startWorker() {
-  const url = new URL("./worker.js", import.meta.url);
+function startWorker(file = "./worker.js") {
+  const url = new URL(file, import.meta.url);
   if (url.origin === location.origin) return { worker: new Worker(url, { type: "module" }) };
   const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: "text/javascript" }));
   return { worker: new Worker(shim, { type: "module" }), shim };
@@ -28,6 +29,8 @@ function startWorker() {
 // The progress phases of an ingest, which go to its `onProgress` (the others, while
 // opening, to `open`'s).
 const INGEST_PHASES = new Set(["pdf", "ingest", "store"]);
+// The watchdog's default period (open({slowOperationMs})).
+const SLOW_MS = 30000;
 
 export class Benefind {
   #worker;
@@ -42,6 +45,12 @@ export class Benefind {
   #nextStream = 1;
 
   #openArgs;
+  /** When the worker last posted anything (the watchdog's). */
+  #lastHeard = performance.now();
+  /** The worker's ingest helpers, by ticket. @type {Map<number, {end: () => void}>} */
+  #helpers = new Map();
+  /** The last step the worker named (the watchdog's). */
+  #lastStep = "none";
 
   constructor(worker, onProgress) {
     this.#worker = worker;
@@ -51,8 +60,23 @@ export class Benefind {
 
   #listen(worker) {
     worker.onmessage = ({ data }) => {
+      this.#lastHeard = performance.now();
       if (data.type === "answer") {
         this.#streams.get(data.stream)?.({ event: data.event, data: data.data });
+        return;
+      }
+      if (data.type === "helper" || data.type === "helper-end") {
+        this.#helper(data);
+        return;
+      }
+      if (data.type === "step") {
+        this.#lastStep = `${data.op}: ${data.step}`;
+        return;
+      }
+      if (data.type === "slow") {
+        // The worker's watchdog: an operation still running after 30 s, and where it waits.
+        const storage = data.storage ? `; IndexedDB: ${data.storage}` : "";
+        console.warn(`benefind: ${data.op} has run for ${data.seconds} s (at: ${data.step}${storage})`);
         return;
       }
       if (data.type === "progress") {
@@ -77,13 +101,62 @@ export class Benefind {
     };
   }
 
+  /**
+   * Starts an ingest helper for the worker, joined to it by a MessagePort (`{type:
+   * "helper", ticket}` → `{type: "helper", ticket, port}`, or `port: null` where none can
+   * start), forwards the helper's errors, and ends it when the worker is done with it.
+   * Workers are started here, not by the worker: Firefox now and then freezes a worker
+   * that constructs one (see worker.js, PageHelper).
+   */
+  #helper({ type, ticket }) {
+    const worker = this.#worker;
+    if (!worker) return;
+    if (type === "helper-end") {
+      this.#helpers.get(ticket)?.end();
+      return;
+    }
+    let started;
+    try {
+      started = startWorker("./embedder-worker.js");
+    } catch {
+      worker.postMessage({ type: "helper", ticket, port: null });
+      return;
+    }
+    const { worker: helper, shim } = started;
+    const end = () => {
+      helper.terminate();
+      if (shim) URL.revokeObjectURL(shim);
+      this.#helpers.delete(ticket);
+    };
+    this.#helpers.set(ticket, { end });
+    helper.onerror = (e) => worker.postMessage({ type: "helper-error", ticket, message: e.message || "the helper worker failed" });
+    const { port1, port2 } = new MessageChannel();
+    helper.postMessage({ op: "connect" }, [port1]);
+    worker.postMessage({ type: "helper", ticket, port: port2 }, [port2]);
+  }
+
+  /** Ends every helper (the worker is gone). */
+  #endHelpers() {
+    for (const { end } of [...this.#helpers.values()]) end();
+  }
+
   #call(op, ...args) {
     if (!this.#worker) return Promise.reject(new BenefindError("CLOSED", "the database is closed"));
     const id = this.#next++;
+    const started = performance.now();
+    // The page's side of the watchdog: a worker that has said nothing at all (no result,
+    // progress or watchdog report of its own) while a call waits is frozen or gone.
+    const every = this.#openArgs?.slowOperationMs ?? SLOW_MS;
+    const timer = setInterval(() => {
+      const silent = performance.now() - this.#lastHeard;
+      if (silent < every) return;
+      const s = (ms) => Math.round(ms / 1000);
+      console.warn(`benefind: ${op} has waited ${s(performance.now() - started)} s for the worker, which has said nothing for ${s(silent)} s (its last step: ${this.#lastStep})`);
+    }, every);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ id, op, args });
-    });
+    }).finally(() => clearInterval(timer));
   }
 
   /**
@@ -101,7 +174,10 @@ export class Benefind {
    * cannot be opened together with a local `bundleUrl` (different models).
    */
   /** @param {import("./benefind.d.ts").OpenOptions} [options] */
-  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud, ingestWorkers } = {}) {
+  static async open({ model, bundleUrl, dbName = DEFAULT_DB_NAME, onProgress, persist = false, blockedTimeoutMs = 15000, cloud, ingestWorkers, slowOperationMs } = {}) {
+    if (slowOperationMs !== undefined && !(slowOperationMs > 0 && slowOperationMs < 2 ** 31)) {
+      throw new BenefindError("INVALID_INPUT", `slowOperationMs must be a positive number of milliseconds below 2^31, not ${slowOperationMs}`);
+    }
     const { worker, shim } = startWorker();
     const db = new Benefind(worker, onProgress);
     try {
@@ -112,6 +188,7 @@ export class Benefind {
         dbName,
         blockedTimeoutMs,
         ingestWorkers,
+        slowOperationMs,
         cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
       };
       db.opened = await db.#call("open", db.#openArgs);
@@ -206,6 +283,7 @@ export class Benefind {
    */
   #restart(error) {
     this.#worker?.terminate();
+    this.#endHelpers();
     for (const call of this.#pending.values()) call.reject(error);
     this.#pending.clear();
     const { worker } = startWorker();
@@ -235,6 +313,7 @@ export class Benefind {
   close() {
     // The worker's database connection closes with it.
     this.#worker?.terminate();
+    this.#endHelpers();
     this.#worker = null;
     for (const call of this.#pending.values()) call.reject(new BenefindError("CLOSED", "the database was closed"));
     this.#pending.clear();

@@ -1,9 +1,12 @@
 // The dedicated Web Worker behind `Benefind`: all model, index and storage work runs here
 // so the page's main thread stays responsive. Messages: {id, op, args} in; {id, ok, result}
 // or {id, ok: false, error: {code, message}} out; {type: "progress", ...} while opening
-// and ingesting. Operations run one at a time, in arrival order; while none is waiting, the
-// worker embeds added documents' sentences in the background (embedPendingUnits).
-import { Database, CloudIndex } from "./benefind_wasm.js";
+// and ingesting; {type: "step" | "slow", ...} for the watchdog; {type: "helper", ticket}
+// out and {type: "helper" | "helper-error", ticket, ...} in for the ingest helpers the
+// page starts (PageHelper). Operations run one at a time, in arrival order; while none is
+// waiting, the worker embeds added documents' sentences in the background
+// (embedPendingUnits).
+import { Database, CloudIndex, storageWaitingOn } from "./benefind_wasm.js";
 import { initWasm } from "./loader.js";
 import { loadModel, modelSums, BenefindError } from "./model.js";
 import { streamAnswer } from "./answer-stream.js";
@@ -70,6 +73,7 @@ const yieldToEvents = () => /** @type {Promise<void>} */ (new Promise((resolve) 
  */
 async function readPdf(bytes, name, onPages) {
   let m;
+  step("loading the PDF reader");
   try {
     m = await loadPdfModule();
   } catch (e) {
@@ -77,6 +81,7 @@ async function readPdf(bytes, name, onPages) {
   }
   let file;
   try {
+    step(`reading ${name}`);
     file = new m.PdfFile(new Uint8Array(bytes), name);
     const pages = file.pages;
     onPages(pages);
@@ -117,16 +122,69 @@ function helperCount(chunks) {
   return Math.max(0, Math.min(workers - 1, MAX_HELPERS, Math.floor(chunks / BATCH) - 1));
 }
 
-/** A ready helper, or null where one cannot start (no nested workers, offline, no memory). */
-function startHelper() {
-  return new Promise((resolve) => {
-    let helper;
-    try {
-      helper = new Worker(new URL("./embedder-worker.js", import.meta.url), { type: "module" });
-    } catch {
-      resolve(null);
-      return;
+/**
+ * A helper worker the page started for this one (`{type: "helper"}` asks for one), spoken
+ * to over a MessagePort with the Worker calls batches.js uses; `terminate()` asks the page
+ * to end it. Helpers are not started here: headless Firefox 153.8 ESR freezes, for good, a
+ * worker that starts and ends workers — its own timers stop and it answers nothing more.
+ * A module worker that started a module worker, exchanged one message with it and ended
+ * it, in a loop, froze within 29, 3 and 11 rounds; started by the page and joined by a
+ * MessagePort, 200 of 200 rounds, twice. This worker froze so in 3 of 16 loops of the
+ * Firefox PDF and persistence tests, at an ingest or the background sentences.
+ */
+class PageHelper {
+  /** @param {number} ticket @param {MessagePort} port */
+  constructor(ticket, port) {
+    this.ticket = ticket;
+    this.port = port;
+    /** @type {((e: {message?: string}) => void) | null} */
+    this.onerror = null;
+  }
+  get onmessage() { return this.port.onmessage; }
+  set onmessage(f) { this.port.onmessage = f; }
+  get onmessageerror() { return this.port.onmessageerror; }
+  set onmessageerror(f) { this.port.onmessageerror = f; }
+  /** @param {any} message @param {Transferable[]} [transfer] */
+  postMessage(message, transfer = []) { this.port.postMessage(message, transfer); }
+  terminate() {
+    if (!pageHelpers.delete(this.ticket)) return;
+    this.port.close();
+    self.postMessage({ type: "helper-end", ticket: this.ticket });
+  }
+}
+
+/** Helpers asked of the page, by ticket: a resolver while asked, then the helper. */
+const pageHelpers = new Map();
+let nextTicket = 1;
+
+/** The page's answer to `{type: "helper"}`: a port to the new helper, an error, or a helper's error. */
+function onPageHelperMessage(data) {
+  const entry = pageHelpers.get(data.ticket);
+  if (data.type === "helper") {
+    if (typeof entry !== "function") return;
+    if (data.port) {
+      const helper = new PageHelper(data.ticket, data.port);
+      pageHelpers.set(data.ticket, helper);
+      entry(helper);
+    } else {
+      pageHelpers.delete(data.ticket);
+      entry(null);
     }
+  } else if (data.type === "helper-error" && entry instanceof PageHelper) {
+    entry.onerror?.({ message: data.message });
+  }
+}
+
+/** A ready helper, or null where one cannot start (no workers, offline, no memory). */
+async function startHelper() {
+  const ticket = nextTicket++;
+  /** @type {PageHelper | null} */
+  const helper = await new Promise((resolve) => {
+    pageHelpers.set(ticket, resolve);
+    self.postMessage({ type: "helper", ticket });
+  });
+  if (!helper) return null;
+  return new Promise((resolve) => {
     const fail = () => { clearTimeout(timer); helper.terminate(); resolve(null); };
     const timer = setTimeout(fail, HELPER_START_MS);
     helper.onerror = fail;
@@ -151,7 +209,9 @@ const CHUNKS_PER_PAGE_GUESS = 2;
  * back and stops; this worker finishes whatever is left.
  */
 async function embedParallel(texts, dims, onProgress, starting) {
+  step("starting helper workers");
   const helpers = (await Promise.all(starting)).filter(Boolean);
+  step("embedding");
   const out = new Float32Array(texts.length * dims);
   let done = 0;
   // Each helper's largest wasm memory seen, for the report.
@@ -251,6 +311,7 @@ async function fetchBundle(url) {
 async function sync() {
   if (!stale) return;
   stale = false;
+  step("loading another tab's changes");
   await need().reload();
 }
 
@@ -259,8 +320,9 @@ function changed() {
 }
 
 const ops = {
-  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers }) {
+  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers, slowOperationMs }) {
     ingestWorkers = workers;
+    slowMs = slowOperationMs ?? SLOW_MS;
     unitsHalted = false;
     if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
     wasmMemory = (await initWasm()).memory;
@@ -269,14 +331,17 @@ const ops = {
       files = [model.files.weights, model.files.tokenizer, model.files.config].map((f) => new Uint8Array(f));
       modelSource = "files";
     } else if (model && model.baseUrl) {
+      step("loading the model");
       ({ files, source: modelSource } = await loadModel(model.baseUrl, modelSums(model), progress));
     } else {
       throw new BenefindError("MODEL_MISSING", "open() needs model: {baseUrl} or {files: {weights, tokenizer, config}}");
     }
     modelFiles = files;
     info = { modelSource, dbName };
+    step("fetching the bundle");
     const bundle = bundleUrl ? await fetchBundle(bundleUrl) : undefined;
     progress({ phase: "index" });
+    step("opening the database");
     let timer;
     const blocked = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new BenefindError("DB_BLOCKED",
@@ -344,6 +409,7 @@ const ops = {
         const texts = chunked.texts();
         const { vectors, workers, helperMemoryBytes } = await embedParallel(texts, need().stats().dims, onProgress, helpers.take(texts.length));
         progress({ phase: "store", total: texts.length });
+        step("storing");
         const stored = need().ingestChunked(chunked, vectors);
         chunked = null;
         const report = { ...(await stored), workers, helperMemoryBytes };
@@ -400,17 +466,56 @@ const ops = {
   },
 };
 
+// The watchdog. An operation that has run for `slowMs` (open({slowOperationMs}), default
+// SLOW_MS) is reported to the page ({type: "slow", op, step, storage, seconds}; benefind.js
+// logs it as a console warning), and again as often while it runs: where it waits (the
+// worker's step, and the IndexedDB request or event the wasm store awaits) is what tells
+// a slow step from one that never ends.
+const SLOW_MS = 30000;
+let slowMs = SLOW_MS;
+/** The operation running: {op, step}, or null. */
+let running = null;
+
+/**
+ * Names the step the running operation is at, for the watchdog; the page hears it too, so
+ * that its own watchdog can name where a worker that stopped answering stopped.
+ */
+function step(name) {
+  if (running) running.step = name;
+  self.postMessage({ type: "step", op: running?.op ?? "background", step: name });
+}
+
+/** Runs `fn` as operation `op`, reported every `slowMs` while it runs. */
+async function watched(op, fn) {
+  const me = { op, step: "starting" };
+  running = me;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    self.postMessage({
+      type: "slow", op, step: me.step, storage: storageWaitingOn() ?? null,
+      seconds: Math.round((performance.now() - started) / 1000),
+    });
+  }, slowMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+    if (running === me) running = null;
+  }
+}
+
 let queue = Promise.resolve();
 // Members' requests queued or running; background work waits for none.
 let busy = 0;
 let idleWaiters = [];
 
 /**
- * Runs `fn` in the operation queue, after what is queued: one operation at a time.
- * @template T @param {() => T | Promise<T>} fn @returns {Promise<T>}
+ * Runs `fn` in the operation queue, after what is queued: one operation at a time, named
+ * `op` for the watchdog.
+ * @template T @param {string} op @param {() => T | Promise<T>} fn @returns {Promise<T>}
  */
-function exclusive(fn) {
-  const run = queue.then(fn);
+function exclusive(op, fn) {
+  const run = queue.then(() => watched(op, fn));
   queue = run.then(() => {}, () => {});
   return run;
 }
@@ -460,7 +565,7 @@ async function embedPendingUnits() {
       await whenIdle();
       await yieldToEvents();
       const batch = helper === null ? UNIT_BATCH_HERE : UNIT_BATCH;
-      const pending = await exclusive(async () => {
+      const pending = await exclusive("background: reading the sentences to embed", async () => {
         await sync();
         return db === mine ? mine.pendingUnits(batch) : undefined;
       });
@@ -477,12 +582,12 @@ async function embedPendingUnits() {
             helper = null;
           }
         }
-        vectors ??= await exclusive(() => mine.embed(texts));
+        vectors ??= await exclusive("background: embedding sentences", () => mine.embed(texts));
       } catch (e) {
         pending.free();
         throw e;
       }
-      await exclusive(async () => {
+      await exclusive("background: storing the sentences' vectors", async () => {
         if (db !== mine) return pending.free();
         await sync();
         return mine.storeUnits(pending, vectors);
@@ -493,9 +598,11 @@ async function embedPendingUnits() {
   }
 }
 
-self.onmessage = ({ data: { id, op, args } }) => {
+self.onmessage = ({ data }) => {
+  if (data.type) return onPageHelperMessage(data);
+  const { id, op, args } = data;
   busy += 1;
-  exclusive(async () => {
+  exclusive(String(op), async () => {
     try {
       if (!Object.hasOwn(ops, op)) throw new BenefindError("INVALID_INPUT", `unknown operation ${op}`);
       const result = await ops[op](...(args ?? []));

@@ -10,11 +10,18 @@
 //! and ingest keep working for the page's lifetime, and the reason is reported so the page
 //! can tell the member that nothing will be remembered.
 //!
+//! [`waiting_on`] names the IndexedDB request or event this thread is waiting for, so
+//! that a worker can say where an operation is stuck (a browser that never completes a
+//! request or a transaction would otherwise leave no trace).
+//!
 //! Schema changes: the database is opened at its current version; if any of these
 //! stores is missing (a new database, an older layout, or a database someone else
 //! wrote), it is reopened at the next version, which creates the missing stores and
 //! drops unknown ones. Other connections (other tabs) close themselves when that
 //! happens (`versionchange`); their next operation reports `DB_CLOSED`.
+
+use std::cell::Cell;
+use std::future::Future;
 
 use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, TransactionMode};
@@ -31,6 +38,23 @@ const ALL: [&str; 4] = [META, BUNDLE, CHUNKS, TOMBSTONES];
 const IDENTITY_KEY: &str = "identity";
 /// Size of one stored part of the bundle file.
 pub const PART_BYTES: usize = 32 << 20;
+
+thread_local! {
+    static WAITING_ON: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// The IndexedDB request or event awaited right now on this thread, if any.
+pub fn waiting_on() -> Option<&'static str> {
+    WAITING_ON.get()
+}
+
+/// Awaits `request`, named `what` for [`waiting_on`] meanwhile.
+async fn wait<T>(what: &'static str, request: impl Future<Output = T>) -> T {
+    WAITING_ON.set(Some(what));
+    let out = request.await;
+    WAITING_ON.set(None);
+    out
+}
 
 fn part_key(i: usize) -> JsValue {
     format!("base/{i:05}").into()
@@ -73,8 +97,7 @@ pub struct IdbStore {
 impl IdbStore {
     /// Opens (creating or upgrading when needed) the database called `name`.
     pub async fn open(name: &str) -> Result<Self> {
-        let db = Rexie::builder(name)
-            .build()
+        let db = wait("opening the database", Rexie::builder(name).build())
             .await
             .map_err(|e| storage_error("opening IndexedDB", e))?;
         let names = db.store_names();
@@ -87,8 +110,7 @@ impl IdbStore {
         for store in ALL {
             builder = builder.add_object_store(ObjectStore::new(store));
         }
-        let db = builder
-            .build()
+        let db = wait("upgrading the database", builder.build())
             .await
             .map_err(|e| storage_error("upgrading the IndexedDB schema", e))?;
         Ok(Self { db })
@@ -102,7 +124,7 @@ impl IdbStore {
 }
 
 async fn finish(tx: rexie::Transaction, what: &str) -> Result<()> {
-    match tx.done().await {
+    match wait("the transaction's completion", tx.done()).await {
         Ok(result) if result.is_committed() => Ok(()),
         // No request failed, yet the browser aborted at commit: that is how Chromium and
         // Firefox report a full origin quota (rexie does not expose `transaction.error`
@@ -119,16 +141,29 @@ impl Store for IdbStore {
         let err = |e| storage_error("reading the database", e);
         let tx = self.transaction(&ALL, TransactionMode::ReadOnly)?;
         let store = |name| tx.store(name).map_err(err);
-        let identity = store(META)?.get(IDENTITY_KEY.into()).await.map_err(err)?;
+        let identity = wait(
+            "reading the identity",
+            store(META)?.get(IDENTITY_KEY.into()),
+        )
+        .await
+        .map_err(err)?;
         // Parts come back in key order, which is their order (zero-padded numbers).
-        let parts = store(BUNDLE)?.get_all(None, None).await.map_err(err)?;
-        let chunks = store(CHUNKS)?;
-        let keys = chunks.get_all_keys(None, None).await.map_err(err)?;
-        let values = chunks.get_all(None, None).await.map_err(err)?;
-        let tombstones = store(TOMBSTONES)?
-            .get_all_keys(None, None)
+        let parts = wait("reading the bundle", store(BUNDLE)?.get_all(None, None))
             .await
             .map_err(err)?;
+        let chunks = store(CHUNKS)?;
+        let keys = wait("reading the chunk ids", chunks.get_all_keys(None, None))
+            .await
+            .map_err(err)?;
+        let values = wait("reading the chunks", chunks.get_all(None, None))
+            .await
+            .map_err(err)?;
+        let tombstones = wait(
+            "reading the tombstones",
+            store(TOMBSTONES)?.get_all_keys(None, None),
+        )
+        .await
+        .map_err(err)?;
         finish(tx, "reading the database").await?;
         Ok(Snapshot {
             identity: identity.map(|v| bytes_of(&v)),
@@ -148,56 +183,65 @@ impl Store for IdbStore {
         let tx = self.transaction(&ALL, TransactionMode::ReadWrite)?;
         let store = |name| tx.store(name).map_err(err);
         if let Some(identity) = &commit.identity {
-            store(META)?
-                .put(&js_bytes(identity), Some(&IDENTITY_KEY.into()))
-                .await
-                .map_err(err)?;
+            let meta = store(META)?;
+            wait(
+                "writing the identity",
+                meta.put(&js_bytes(identity), Some(&IDENTITY_KEY.into())),
+            )
+            .await
+            .map_err(err)?;
         }
         if let Some(base) = &commit.base {
             let parts = store(BUNDLE)?;
-            parts.clear().await.map_err(err)?;
-            parts
-                .put_all(
-                    base.chunks(PART_BYTES)
-                        .enumerate()
-                        .map(|(i, part)| (js_bytes(part), Some(part_key(i)))),
-                )
+            wait("clearing the bundle", parts.clear())
+                .await
+                .map_err(err)?;
+            let all = base
+                .chunks(PART_BYTES)
+                .enumerate()
+                .map(|(i, part)| (js_bytes(part), Some(part_key(i))));
+            wait("writing the bundle", parts.put_all(all))
                 .await
                 .map_err(err)?;
         }
         let tombstones = store(TOMBSTONES)?;
         if commit.clear_tombstones {
-            tombstones.clear().await.map_err(err)?;
+            wait("clearing the tombstones", tombstones.clear())
+                .await
+                .map_err(err)?;
         }
         let chunks = store(CHUNKS)?;
         for id in &commit.remove {
-            chunks.delete(id.into()).await.map_err(err)?;
+            wait("deleting a chunk", chunks.delete(id.into()))
+                .await
+                .map_err(err)?;
         }
         for update in &commit.update {
-            let stored = chunks.get(update.id.as_str().into()).await.map_err(err)?;
+            let key = JsValue::from(update.id.as_str());
+            let stored = wait("reading a chunk to update", chunks.get(key.clone()))
+                .await
+                .map_err(err)?;
             if update.applies_to(stored.map(|v| bytes_of(&v)).as_deref()) {
-                chunks
-                    .put(&js_bytes(&update.blob), Some(&update.id.as_str().into()))
-                    .await
-                    .map_err(err)?;
+                wait(
+                    "updating a chunk",
+                    chunks.put(&js_bytes(&update.blob), Some(&key)),
+                )
+                .await
+                .map_err(err)?;
             }
         }
-        chunks
-            .put_all(
-                commit
-                    .put
-                    .iter()
-                    .map(|(id, blob)| (js_bytes(blob), Some(JsValue::from(id)))),
-            )
+        let put = commit
+            .put
+            .iter()
+            .map(|(id, blob)| (js_bytes(blob), Some(JsValue::from(id))));
+        wait("writing the chunks", chunks.put_all(put))
             .await
             .map_err(err)?;
-        tombstones
-            .put_all(
-                commit
-                    .tombstone
-                    .iter()
-                    .map(|id| (JsValue::from(1), Some(JsValue::from(id)))),
-            )
+        let tombstoned = commit
+            .tombstone
+            .iter()
+            .map(|id| (JsValue::from(1), Some(JsValue::from(id))));
+        wait("writing the tombstones", tombstones.put_all(tombstoned))
             .await
             .map_err(err)?;
         finish(tx, what).await
@@ -207,9 +251,8 @@ impl Store for IdbStore {
         let what = "clearing the database";
         let tx = self.transaction(&ALL, TransactionMode::ReadWrite)?;
         for name in ALL {
-            tx.store(name)
-                .map_err(|e| storage_error(what, e))?
-                .clear()
+            let store = tx.store(name).map_err(|e| storage_error(what, e))?;
+            wait("clearing a store", store.clear())
                 .await
                 .map_err(|e| storage_error(what, e))?;
         }

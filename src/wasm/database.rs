@@ -12,7 +12,8 @@ use super::dto::{answered_to_js, engine_stats, hits_to_js};
 use super::engine::model;
 use super::{from_js, js_error, to_js};
 use crate::engine::ChunkedIngest;
-use crate::store::{idb::BrowserStore, Database, PendingUnits};
+use crate::store::idb::{self, BrowserStore};
+use crate::store::{Database, PendingUnits};
 use crate::{Error, ErrorCode, IngestDoc, Query};
 
 /// Documents chunked for an ingest whose vectors are embedded elsewhere
@@ -77,6 +78,13 @@ fn put_back(inner: &Shared, db: Database<BrowserStore>) {
 /// change is committed to storage before it becomes searchable; a failure changes
 /// neither. One operation at a time (the worker queues them); overlapping calls get a
 /// `BUSY` error rather than interleaving.
+/// The IndexedDB request or event the database is waiting for right now, or `undefined`:
+/// what a watchdog reports when an operation takes far too long.
+#[wasm_bindgen(js_name = storageWaitingOn)]
+pub fn storage_waiting_on() -> Option<String> {
+    idb::waiting_on().map(Into::into)
+}
+
 #[wasm_bindgen(js_name = Database)]
 pub struct JsDatabase {
     inner: Shared,

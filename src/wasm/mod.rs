@@ -57,11 +57,16 @@
 //!
 //! An ingest uses every core without cross-origin isolation: the worker chunks (once), then
 //! embeds batches itself while helper workers (`embedder-worker.js`, one per further core,
-//! each its own wasm instance and model copy) embed others, and writes those chunks with all
+//! each its own wasm instance and model copy, started by the page and joined to the worker
+//! by a `MessagePort`) embed others, and writes those chunks with all
 //! vectors in one transaction (`Database.chunkForIngest` / `embed` / `ingestChunked`;
 //! `open({ingestWorkers: 1})` keeps it to the one worker). A helper that fails, or has a batch and says nothing for a minute,
 //! is let go and the worker embeds its batches itself (`batches.js`): a helper can slow an
 //! ingest, never hang it.
+//!
+//! A watchdog names an operation still running after 30 s (`open({slowOperationMs})`) on
+//! the console: the worker reports its step and the IndexedDB request it awaits
+//! (`storageWaitingOn`); the page reports a worker that has said nothing at all.
 //!
 //! All model, index and storage work runs in a dedicated Web Worker, one operation at a time;
 //! the page's main thread only posts messages (measured: no task over 50 ms on the main thread

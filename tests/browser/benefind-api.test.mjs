@@ -119,6 +119,61 @@ for (const engine of ENGINES) {
       assert.equal(second, engine === "webkit" ? "network" : "cache");
     });
 
+    test("an operation running longer than slowOperationMs is reported on the console with its step, until it ends", async () => {
+      const { page } = await freshPage();
+      const out = await page.evaluate(async () => {
+        const warnings = [];
+        const warn = console.warn;
+        console.warn = (...args) => { warnings.push(args.join(" ")); warn.apply(console, args); };
+        const bad = await settle(api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: -1 }));
+        const db = await api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: 100 });
+        const opened = warnings.length;
+        // 40 chunks: embedding them takes well over 100 ms.
+        const doc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
+        await db.ingest([{ text: doc, policy: "HMO_SELECT", id: "long" }]);
+        const during = warnings.length;
+        // Reported while it ran, not after: the timers end with the operation.
+        await new Promise((r) => setTimeout(r, 500));
+        const later = warnings.slice(during);
+        await db.clear();
+        db.close();
+        console.warn = warn;
+        return { bad, opened, during, later, warnings };
+      });
+      assert.equal(out.bad.err.code, "INVALID_INPUT");
+      assert.match(out.bad.err.message, /slowOperationMs.*-1/);
+      // The worker reports the ingest and its step; the page's own watchdog names the
+      // last step it heard of when the worker has said nothing for 100 ms (busy embedding
+      // a batch, here).
+      const ingest = out.warnings.slice(out.opened, out.during);
+      assert.ok(ingest.some((w) => /^benefind: ingest has run for \d+ s \(at: (starting helper workers|embedding|storing)/.test(w)), JSON.stringify(ingest));
+      assert.ok(ingest.every((w) => /^benefind: ingest has (run for \d+ s \(at: |waited \d+ s for the worker, which has said nothing for \d+ s \(its last step: ingest: )/.test(w)), JSON.stringify(ingest));
+      // Then nothing more about it (the sentences embedded in the background after it may
+      // be reported, as operations of their own).
+      assert.ok(out.later.every((w) => !w.startsWith("benefind: ingest ")), JSON.stringify(out.later));
+    });
+
+    test("ten ingests in a row, each with a helper worker the page started, all finish", async () => {
+      // Each ingest of 24 chunks gets a helper on a machine of 2+ cores, and the sentences
+      // are embedded by another after it: the page starts them for the worker and ends
+      // them when it is done (worker.js, PageHelper, says why the worker does not).
+      const { page } = await freshPage();
+      const out = await page.evaluate(async () => {
+        const db = await api.Benefind.open({ ...opts, dbName: "helpers" });
+        const doc = (n) => Array.from({ length: 24 }, (_, i) => `## Rider ${n}.${i}\nBenefit ${i} pays ${n + i} dollars.`).join("\n\n");
+        const workers = [];
+        for (let n = 0; n < 10; n++) workers.push((await db.ingest([{ text: doc(n), policy: "HMO_SELECT", id: `r${n}` }])).workers);
+        const stats = await db.stats();
+        await db.clear();
+        db.close();
+        return { workers, cores: navigator.hardwareConcurrency, chunks: stats.chunks };
+      });
+      // 24 chunks are three batches: one per further core, at most two helpers.
+      const expected = 1 + Math.max(0, Math.min(out.cores - 1, 2));
+      assert.deepEqual(out.workers, Array(10).fill(expected), `cores: ${out.cores}`);
+      assert.ok(out.chunks >= 10 * 24, String(out.chunks));
+    });
+
     test("opening never waits for a permission: persist() is asked and left unanswered, search still answers", async () => {
       const { page } = await freshPage();
       const out = await page.evaluate(async () => {

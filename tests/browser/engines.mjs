@@ -97,7 +97,8 @@ async function startDriver(engine, variant) {
 /**
  * A browser session (one profile) with one or more tabs. `errors` collects uncaught page
  * errors and console errors where the driver speaks WebDriver BiDi (Chromium, Firefox;
- * WebKitWebDriver 2.50 has no BiDi, so there the tests rely on the page's own checks).
+ * WebKitWebDriver 2.50 has no BiDi, so there the tests rely on the page's own checks);
+ * benefind's watchdog warnings go to stderr.
  */
 export class Session {
   static async start(engine, { variant = "normal", width = 1100, height = 900 } = {}) {
@@ -130,7 +131,12 @@ export class Session {
     if (!(await this.driver.getCapabilities()).get("webSocketUrl")) return;
     const inspector = await LogInspector(this.driver);
     await inspector.onJavascriptException((e) => this.errors.push(`pageerror: ${e.text}`));
-    await inspector.onConsoleEntry((e) => { if (e.level === "error") this.errors.push(`console: ${e.text}`); });
+    await inspector.onConsoleEntry((e) => {
+      if (e.level === "error") this.errors.push(`console: ${e.text}`);
+      // The worker's watchdog (an operation running for over 30 s): printed as it comes,
+      // so that a test that then times out shows where the page was waiting.
+      if (e.level === "warn" && e.text?.startsWith("benefind:")) process.stderr.write(`[${this.engine}] ${e.text}\n`);
+    });
   }
 
   /** Sets the window's size; the viewport is what is left inside it. */
