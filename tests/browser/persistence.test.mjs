@@ -291,11 +291,17 @@ for (const engine of ENGINES) {
       const embedded = (p) => p.evaluate(async () => (await db.stats()).textsEmbedded);
       for (const p of [a, b]) await p.evaluate(async () => { window.db = await api.Benefind.open(opts("tabs")); });
       assert.deepEqual([await embedded(a), await embedded(b)], [0, 0], "opening embedded nothing");
+      // The other tab hears of a change by a BroadcastChannel message, which may come a
+      // moment after WebDriver switches tabs: each tab waits until its document list
+      // shows the change (no embedding), then searches once.
+      const lists = (p, has) => p.waitFor(async (want) => (await db.documents()).some((d) => d.id === "rider") === want, [has]);
       await a.evaluate((text) => db.ingest([{ text, policy: "PPO_PLUS", id: "rider" }]), RIDER);
       const afterIngest = await embedded(a);
+      await lists(b, true);
       const seen = await b.evaluate(async () => (await db.search("acupuncture visits", "PPO_PLUS"))[0].id);
       assert.equal(seen, "rider_chunk_0000", "tab B sees tab A's ingest without reopening");
       await b.evaluate(() => db.delete(["rider"]));
+      await lists(a, false);
       const gone = await a.evaluate(async () => (await db.query({ question: "acupuncture", k: 100, where: { policy: "PPO_PLUS" } })).map((h) => h.id));
       assert.ok(!gone.includes("rider_chunk_0000"), "tab A sees tab B's delete");
       // Seeing the other tab's writes re-embedded nothing: each tab ran only its question.
