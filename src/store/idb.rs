@@ -48,12 +48,21 @@ pub fn waiting_on() -> Option<&'static str> {
     WAITING_ON.get()
 }
 
+/// Clears [`waiting_on`] when the wait ends, however it ends (a future dropped mid-wait
+/// included).
+struct Waiting;
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING_ON.set(None);
+    }
+}
+
 /// Awaits `request`, named `what` for [`waiting_on`] meanwhile.
 async fn wait<T>(what: &'static str, request: impl Future<Output = T>) -> T {
     WAITING_ON.set(Some(what));
-    let out = request.await;
-    WAITING_ON.set(None);
-    out
+    let _waiting = Waiting;
+    request.await
 }
 
 fn part_key(i: usize) -> JsValue {
