@@ -145,6 +145,21 @@ for (const engine of ENGINES) {
         }));
         assert.notEqual(where.origin, new URL(server.url).origin);
         if (where.databases) assert.ok(where.databases.some((n) => n.startsWith("benefind-widget:")), JSON.stringify(where.databases));
+        // The package from the widget's origin ingests with helper workers too: the page
+        // starts them through the same blob: shim as the database worker.
+        const ingest = await tab.evaluate(async (origin) => {
+          const { Benefind } = await import(`${origin}/pkg/benefind.js`);
+          const db = await Benefind.open({ model: { baseUrl: `${origin}/models/all-MiniLM-L6-v2/` }, dbName: "cdn-ingest" });
+          const doc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
+          const report = await db.ingest([{ text: doc, policy: "PPO_PLUS", id: "rider" }]);
+          const found = (await db.search("Benefit 7 pays how much", "PPO_PLUS")).length;
+          await db.clear();
+          db.close();
+          return { chunks: report.chunks, workers: report.workers, found, cores: navigator.hardwareConcurrency };
+        }, new URL(server.url).origin);
+        assert.equal(ingest.chunks, 40);
+        assert.equal(ingest.workers, Math.min(Math.max(ingest.cores, 1), 4), JSON.stringify(ingest));
+        assert.ok(ingest.found > 0);
         assert.deepEqual(await tab.evaluate(() => window.__violations), [], `no violation of ${portal.csp}`);
         assert.deepEqual(errors, []);
         await tab.screenshot("widget-cross-origin");
