@@ -29,6 +29,8 @@ for (const engine of ENGINES) {
       await page.evaluate(async () => {
         window.api = await import("/pkg/benefind.js");
         window.opts = { model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle" };
+        // A document of `count` sections, one chunk each: "## Rider <tag><i>", a benefit line.
+        window.riders = (count, tag = "") => Array.from({ length: count }, (_, i) => `## Rider ${tag}${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
         window.settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ err: { name: e.name, code: e.code, message: e.message, isError: e instanceof api.BenefindError } }));
       });
       return { page, errors: session.errors };
@@ -55,7 +57,7 @@ for (const engine of ENGINES) {
         const { db, progress } = window;
         const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" }]);
         // A document of 40 sections is 40 chunks: two embedding batches, two progress events.
-        const longDoc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
+        const longDoc = riders(40);
         const ingestProgress = [];
         progress.length = 0;
         const big = await db.ingest([{ text: longDoc, policy: "HMO_SELECT", id: "long" }]);
@@ -129,8 +131,7 @@ for (const engine of ENGINES) {
         const db = await api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: 100 });
         const opened = warnings.length;
         // 40 chunks: embedding them takes well over 100 ms.
-        const doc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
-        await db.ingest([{ text: doc, policy: "HMO_SELECT", id: "long" }]);
+        await db.ingest([{ text: riders(40), policy: "HMO_SELECT", id: "long" }]);
         const during = warnings.length;
         // Reported while it ran, not after: the timers end with the operation.
         await new Promise((r) => setTimeout(r, 500));
@@ -160,9 +161,8 @@ for (const engine of ENGINES) {
       const { page } = await freshPage();
       const out = await page.evaluate(async () => {
         const db = await api.Benefind.open({ ...opts, dbName: "helpers" });
-        const doc = (n) => Array.from({ length: 24 }, (_, i) => `## Rider ${n}.${i}\nBenefit ${i} pays ${n + i} dollars.`).join("\n\n");
         const workers = [];
-        for (let n = 0; n < 10; n++) workers.push((await db.ingest([{ text: doc(n), policy: "HMO_SELECT", id: `r${n}` }])).workers);
+        for (let n = 0; n < 10; n++) workers.push((await db.ingest([{ text: riders(24, `${n}.`), policy: "HMO_SELECT", id: `r${n}` }])).workers);
         const stats = await db.stats();
         await db.clear();
         db.close();
