@@ -289,6 +289,23 @@ const GENERIC: &[&str] = &[
     "year",
     "time",
     "visit",
+    // Words for the occasion of care, which name no service ("an ambulance ride", "a
+    // therapy session"): written by a helper shown no question, 2026-12-06, taken as
+    // written. Answerable real-SBC questions abstaining: dev 0.042 → 0.016, fresh3
+    // 0.469 → 0.396, fresh5 0.276 → 0.234 (held-out and fresh unchanged); sample
+    // unanswerable questions abstaining: fresh2 0.792 → 0.833, fresh4 0.722 → 0.694.
+    "appointment",
+    "appt",
+    "encounter",
+    "session",
+    "trip",
+    "ride",
+    "occasion",
+    "consult",
+    "consultation",
+    "followup",
+    "booking",
+    "meeting",
     "tell",
     "know",
     "happen",
@@ -1183,6 +1200,48 @@ mod tests {
     }
 
     #[test]
+    fn a_members_situation_is_said_by_the_row_it_falls_under() {
+        let primary = hit(
+            "sbc#primary",
+            "Common Medical Event: If you visit a health care provider's office or clinic\n\
+             Services You May Need: Primary care visit to treat an injury or illness\n\
+             Network Provider: $25 copay/visit",
+            0.4,
+        );
+        let ambulance = hit(
+            "sbc#ambulance",
+            "Common Medical Event: If you need immediate medical attention\n\
+             Services You May Need: Emergency medical transportation\n\
+             Network Provider: $250 copay per ambulance",
+            0.4,
+        );
+        answers_each(&[
+            // An ailment is an illness, a sprain an injury: the row's words.
+            (
+                "what do I pay for a visit for my cough",
+                &primary,
+                "Network Provider: $25 copay/visit",
+            ),
+            (
+                "I sprained my wrist, what will the doctor charge",
+                &primary,
+                "Network Provider: $25 copay/visit",
+            ),
+            // A word for the occasion of care names no service: the ambulance is asked.
+            (
+                "what does an ambulance trip cost",
+                &ambulance,
+                "Network Provider: $250 copay per ambulance",
+            ),
+        ]);
+        // An ailment no vocabulary knows is still not said.
+        assert_eq!(
+            ask("what do I pay for a visit for my gout", vec![primary]).missing,
+            ["gout"]
+        );
+    }
+
+    #[test]
     fn offsets_are_byte_ranges_of_the_passage_even_past_multibyte_text() {
         let text = "Soins — préventifs\n• Consultation annuelle « bilan » : 0 € — gratuite. \
                     Le dépistage 🩺 du diabète coûte 20 % après franchise.";
@@ -1580,7 +1639,7 @@ Treatment of kidney stones is covered after the deductible.",
         // The member's words are not the plan's, and the passage's vector, which averages
         // its other sentences in, is not close either: the second look measures its
         // sentences one by one.
-        let q = "what do I pay when my regular doctor sees me for the flu";
+        let q = "what do I pay when my regular doctor sees me for my gout";
         let passages = || {
             vec![
                 hit(
@@ -1642,7 +1701,7 @@ Treatment of kidney stones is covered after the deductible.",
             embedded: &far,
         }));
         assert_eq!(a.answer, None);
-        assert!(a.missing.contains(&"flu".to_string()), "{:?}", a.missing);
+        assert!(a.missing.contains(&"gout".to_string()), "{:?}", a.missing);
     }
 
     #[test]
@@ -1740,7 +1799,7 @@ Treatment of kidney stones is covered after the deductible.",
         let failing =
             |_: &[&str]| -> Result<Vec<f32>> { Err(crate::Error::InvalidInput("no model".into())) };
         let err = answer(
-            "what do I pay when my regular doctor sees me for the flu",
+            "what do I pay when my regular doctor sees me for my gout",
             vec![hit(
                 "p#2",
                 "Office visits\nA primary care visit is a $25 copay.",
