@@ -446,7 +446,7 @@ fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
     // Until they are stored, the second look embeds the office passage's five units.
     let answer = |db: &Database<MemoryStore>| {
         let before = db.engine().embedder().texts_embedded();
-        let answered = db.engine().ask(common::HAY_FEVER, "P").expect("ask");
+        let answered = db.engine().ask(common::SNEEZING, "P").expect("ask");
         let text = answered.answer.map(|a| a.text);
         assert_eq!(
             text.as_deref(),

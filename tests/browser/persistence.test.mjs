@@ -262,7 +262,7 @@ for (const engine of ENGINES) {
           await new Promise((r) => setTimeout(r, 200));
           stats = await db.stats();
         }
-        const { answer } = await db.ask("what do I pay if I get a shot for my hay fever", "CLINIC");
+        const { answer } = await db.ask("what do I pay if I get a shot for my seasonal sneezing", "CLINIC");
         const after = (await db.stats()).textsEmbedded;
         db.close();
         return { pending: stats.unitsPending, answer: answer?.text ?? null, embedded: after - stats.textsEmbedded, inBackground: stats.textsEmbedded - ingested };

@@ -37,17 +37,17 @@ pub fn embedder() -> &'static Embedder {
     EMBEDDER.get_or_init(|| Embedder::from_files(model_files()).expect("model loads"))
 }
 
-/// An office-visits passage whose allergy-shot sentence answers [`HAY_FEVER`] although
+/// An office-visits passage whose allergy-shot sentence answers [`SNEEZING`] although
 /// the passage as a whole is not close to it: answered on the second look.
 #[allow(dead_code)]
 pub const OFFICE: &str = "## Office visits\nA primary care visit to treat an injury or \
     illness is a $25 copay. Specialist visits are a $50 copay. Lab work done in the \
     office is covered in full. Hearing exams are covered once a year with no copay. \
     Allergy shots given in the office are a $5 copay.";
-/// A passage beside [`OFFICE`] that does not answer [`HAY_FEVER`].
+/// A passage beside [`OFFICE`] that does not answer [`SNEEZING`].
 #[allow(dead_code)]
 pub const HOSPITAL: &str = "## Hospital stays\nInpatient hospital care is covered at 80% \
     after the deductible. A private room is covered only when medically necessary.";
-/// "Hay fever" is not the plan's word, and [`OFFICE`] as a whole is not close to it.
+/// "Seasonal sneezing" is not the plan's words, and [`OFFICE`] as a whole is not close to it.
 #[allow(dead_code)]
-pub const HAY_FEVER: &str = "what do I pay if I get a shot for my hay fever";
+pub const SNEEZING: &str = "what do I pay if I get a shot for my seasonal sneezing";

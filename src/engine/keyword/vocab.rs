@@ -348,6 +348,9 @@ pub(super) const EXPANSIONS: &[(&str, &str)] = &[
     ("cold", "illness"),
     ("covid", "illness"),
     ("fever", "illness"),
+    // Not the helper's: "hay fever" is an allergy, not a fever (added with the batch,
+    // so that a shot for it is read as the allergy shot it is).
+    ("hay fever", "allergy"),
     ("cough", "illness"),
     ("coughing", "illness"),
     ("runny nose", "illness"),
