@@ -62,7 +62,8 @@
 //!    charged for ("Is a birth doula covered?", "does it cover massage therapy?", "what
 //!    do the rehab sessions cost?": [`intent::asked_services`]; of any of its names,
 //!    when the question gives it more than one: "a flu shot or vaccines" is said
-//!    where "vaccines" is), however much of the rest they say ("therapy", "visits",
+//!    where "vaccines" is; a name's head noun for a kind of care, `HEAD_NOUNS`, need
+//!    not be: "habilitation therapy" is said by "Habilitation services"), however much of the rest they say ("therapy", "visits",
 //!    "delivery" of the story around it); where one passage says the whole of such a
 //!    name, the share does not count against it ("how much is urgent care for a
 //!    sprained ankle") — and the best passage is
@@ -619,10 +620,17 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
 /// A name of what a question asks about, as its topic words.
 pub(crate) type Name = Vec<TopicWord>;
 
+/// Head nouns that say what kind of care a name is, not which: "habilitation therapy"
+/// is said where "habilitation" is ("Habilitation services"), "inpatient treatment"
+/// where "inpatient" is. Dropped from an asked name that has other words; a name of
+/// only these ("is therapy covered?") keeps them. As tokens ([`tokenize`]: a trailing
+/// "s" stripped). General English, not any question's words.
+const HEAD_NOUNS: &[&str] = &["therapy", "therapie", "treatment"];
+
 /// What a question asks to be covered or charged for ([`intent::asked_services`]), each
 /// thing as its names ("a flu shot or vaccines": two names of one thing), each name as
-/// its topic words, without the words of `plan` and without names that have none
-/// ("does the plan cover those?").
+/// its topic words, without the words of `plan`, without its [`HEAD_NOUNS`] when it has
+/// other words, and without names that have none ("does the plan cover those?").
 pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<Name>> {
     intent::asked_services(question)
         .iter()
@@ -630,10 +638,14 @@ pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<Name>> {
             names
                 .iter()
                 .map(|name| {
-                    topic_words(name)
+                    let mut name: Name = topic_words(name)
                         .into_iter()
                         .filter(|t| !plan.contains(&t.word))
-                        .collect::<Name>()
+                        .collect();
+                    if name.iter().any(|t| !HEAD_NOUNS.contains(&t.word.as_str())) {
+                        name.retain(|t| !HEAD_NOUNS.contains(&t.word.as_str()));
+                    }
+                    name
                 })
                 .filter(|name| !name.is_empty())
                 .collect::<Vec<_>>()
@@ -1532,6 +1544,37 @@ Treatment of kidney stones is covered after the deductible.",
         )
         .unwrap();
         assert_eq!(a.answer, None);
+    }
+
+    #[test]
+    fn a_kind_of_care_is_named_by_the_words_that_say_which() {
+        // "therapy" is in no passage and weighs as much as a word can; "Habilitation
+        // services" names what is asked all the same. "massage therapy" is still not
+        // said by a physical therapy row.
+        let rarity = |w: &str| (w == "habilitation").then_some(2.0);
+        let passages = || {
+            vec![hit(
+                "p#hab",
+                "Habilitation services\nHabilitation services: $35 copay per visit.",
+                0.4,
+            )]
+        };
+        let ask = |q: &str| answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
+        let a = ask("My daughter needs speech help. Is habilitation therapy covered?");
+        assert!(a
+            .answer
+            .expect("habilitation is named")
+            .text
+            .contains("$35"));
+        assert_eq!(ask("Is massage therapy covered?").answer, None);
+        // A name that is only a kind of care keeps its word.
+        let a = ask("is therapy covered?");
+        assert_eq!(a.answer, None);
+        assert!(
+            a.missing.contains(&"therapy".to_string()),
+            "{:?}",
+            a.missing
+        );
     }
 
     #[test]
