@@ -620,12 +620,21 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
 /// A name of what a question asks about, as its topic words.
 pub(crate) type Name = Vec<TopicWord>;
 
-/// Head nouns that say what kind of care a name is, not which: "habilitation therapy"
-/// is said where "habilitation" is ("Habilitation services"), "inpatient treatment"
-/// where "inpatient" is. Dropped from an asked name that has other words; a name of
-/// only these ("is therapy covered?") keeps them. As tokens ([`tokenize`]: a trailing
-/// "s" stripped). General English, not any question's words.
-const HEAD_NOUNS: &[&str] = &["therapy", "therapie", "treatment"];
+/// Head nouns that say what kind of care or place of care a name is, not which:
+/// "habilitation therapy" is said where "habilitation" is ("Habilitation services"),
+/// "inpatient treatment" where "inpatient" is, "an urgent care clinic" where "urgent
+/// care" is. Dropped from an asked name that has other words; a name of only these ("is
+/// therapy covered?") keeps them. As tokens ([`tokenize`]: a trailing "s" stripped).
+/// General English, not any question's words.
+const HEAD_NOUNS: &[&str] = &[
+    "therapy",
+    "therapie",
+    "treatment",
+    "clinic",
+    "center",
+    "centre",
+    "place",
+];
 
 /// What a question asks to be covered or charged for ([`intent::asked_services`]), each
 /// thing as its names ("a flu shot or vaccines": two names of one thing), each name as
@@ -1525,25 +1534,24 @@ Treatment of kidney stones is covered after the deductible.",
             "Urgent care\nUrgent care center visit: $60 copay per visit.",
             0.4,
         );
-        let a = answer(
-            "how much is urgent care for a sprained ankle",
-            vec![passage.clone()],
-            &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
+        let ask = |q: &str| {
+            answer(
+                q,
+                vec![passage.clone()],
+                &rarity,
+                AbstainPolicy::default(),
+                None,
+            )
+            .unwrap()
+        };
+        let a = ask("how much is urgent care for a sprained ankle");
         assert!(a.answer.expect("urgent care is named").text.contains("$60"));
+        // So it is where the member goes ("go to urgent": the place is named).
+        assert!(ask("sprained ankle, swollen, do I go to urgent")
+            .answer
+            .is_some());
         // Not asking for it by name, the story outweighs it as before.
-        let a = answer(
-            "sprained ankle, swollen, do I go to urgent",
-            vec![passage],
-            &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
-        assert_eq!(a.answer, None);
+        assert_eq!(ask("sprained ankle, swollen, is it urgent").answer, None);
     }
 
     #[test]

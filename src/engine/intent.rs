@@ -95,7 +95,7 @@ const PHRASE_ENDS: &[&str] = &[
     "for", "of", "with", "in", "at", "on", "to", "after", "during", "under", "like", "by", "from",
     "if", "when", "or", "and", "but", "so", "because", "since", "while", "until", "as", "than",
     "before", "through", "without", "is", "are", "do", "does", "will", "would", "can", "be", "too",
-    "also", "now", "yet", "still",
+    "also", "now", "yet", "still", "what", "how", "which", "where", "who", "whats",
 ];
 
 /// The verbs that open the name in "is X covered", "are X paid".
@@ -120,9 +120,10 @@ const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"]
 /// What a question asks the plan to cover or charge for, each as its names, as written
 /// (lower case): the words between a verb and its participle ("Is a birth doula
 /// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
-/// covered?"), or after "cover", "pay for", "how much is" and a charge's "of", "for" or
-/// "on" ("does it cover massage therapy?", "copay for an MRI"), up to a preposition,
-/// conjunction or verb (`PHRASE_ENDS`), at most four words. A name followed by "or"
+/// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
+/// "on" and the "to" of "go to" ("does it cover massage therapy?", "copay for an MRI",
+/// "if I go to an urgent care clinic"), up to a preposition, conjunction, verb or
+/// question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
 /// has the name after it as an alternative of the same thing ("do I pay for a flu
 /// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
 /// statement of what is covered ("PT is covered") asks nothing, an amount of time is
@@ -190,6 +191,7 @@ pub fn asked_services(question: &str) -> Vec<Vec<String>> {
             "pay" | "pays" if next == "for" => (j + 2, words.len()),
             "much" if previous(j) == "how" && matches!(next, "is" | "are") => (j + 2, words.len()),
             "of" | "for" | "on" if CHARGES.contains(&previous(j)) => (j + 1, words.len()),
+            "to" if matches!(previous(j), "go" | "goes" | "went" | "going") => (j + 1, words.len()),
             _ => continue,
         };
         let mut names: Vec<String> = Vec::new();
@@ -586,6 +588,13 @@ mod tests {
         );
         assert_eq!(objects("copay for a CT scan at a hospital"), ["a ct scan"]);
         assert!(objects("How much will I pay?").is_empty());
+        // Where the member goes for care, up to a question word.
+        assert_eq!(
+            objects(
+                "my doctor's office is closed. If I go to an urgent care clinic what do I pay?"
+            ),
+            ["an urgent care clinic"]
+        );
     }
 
     #[test]
@@ -814,5 +823,10 @@ mod tests {
         assert_eq!(first("How much is urgent care?", 0.6), 0);
         // Not asked by name ("urgent" alone is not the label's "urgent care"), no gain.
         assert_eq!(first("is it urgent? how much is a visit", 0.95), 0);
+        // Named as where the member goes: a clinic is the kind of place, not which.
+        assert_eq!(
+            first("Fever, my doctor's office is closed. If I go to an urgent care clinic what do I pay?", 0.95),
+            1
+        );
     }
 }
