@@ -63,8 +63,10 @@
 //!    do the rehab sessions cost?": [`intent::asked_services`]; of any of its names,
 //!    when the question gives it more than one: "a flu shot or vaccines" is said
 //!    where "vaccines" is; a name's head noun for a kind of care, `HEAD_NOUNS`, need
-//!    not be: "habilitation therapy" is said by "Habilitation services"), however much of the rest they say ("therapy", "visits",
-//!    "delivery" of the story around it); where one passage says the whole of such a
+//!    not be: "habilitation therapy" is said by "Habilitation services"; a place
+//!    the member goes, "can a nurse come to my house", is what the question is about
+//!    but need not be named: [`intent::Asked::place`]), however much of the rest they
+//!    say ("therapy", "visits", "delivery" of the story around it); where one passage says the whole of such a
 //!    name, the share does not count against it ("how much is urgent care for a
 //!    sprained ankle") — and the best passage is
 //!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
@@ -634,17 +636,21 @@ const HEAD_NOUNS: &[&str] = &[
     "center",
     "centre",
     "place",
+    "facility",
+    "facilitie",
 ];
 
 /// What a question asks to be covered or charged for ([`intent::asked_services`]), each
 /// thing as its names ("a flu shot or vaccines": two names of one thing), each name as
 /// its topic words, without the words of `plan`, without its [`HEAD_NOUNS`] when it has
 /// other words, and without names that have none ("does the plan cover those?").
-pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<Name>> {
+pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<intent::Asked<Name>> {
     intent::asked_services(question)
-        .iter()
-        .map(|names| {
-            names
+        .into_iter()
+        .map(|asked| intent::Asked {
+            place: asked.place,
+            names: asked
+                .names
                 .iter()
                 .map(|name| {
                     let mut name: Name = topic_words(name)
@@ -657,9 +663,9 @@ pub(crate) fn asked_names(question: &str, plan: &[String]) -> Vec<Vec<Name>> {
                     name
                 })
                 .filter(|name| !name.is_empty())
-                .collect::<Vec<_>>()
+                .collect(),
         })
-        .filter(|names| !names.is_empty())
+        .filter(|asked| !asked.names.is_empty())
         .collect()
 }
 
@@ -773,8 +779,10 @@ pub fn answer(
     // ("massage" of "does it cover massage therapy?"; "flu" of "a flu shot or vaccines"
     // alone is not: "vaccines" is said): the question is not answered by what else
     // they share with it.
-    let unnamed = asked.iter().any(|names| {
-        names
+    // A place of care need not be named ("come to my house": a plan says "home health").
+    let unnamed = asked.iter().filter(|asked| !asked.place).any(|asked| {
+        asked
+            .names
             .iter()
             .all(|name| name.iter().any(|t| t.said_in_none(&passage_tokens)))
     });
@@ -783,7 +791,7 @@ pub fn answer(
     let named = !unnamed
         && asked
             .iter()
-            .flatten()
+            .flat_map(|asked| &asked.names)
             .any(|name| passage_tokens.iter().any(|p| says_whole(name, p)));
     let little_said = said < policy.said && !named;
     let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
@@ -1552,6 +1560,9 @@ Treatment of kidney stones is covered after the deductible.",
             .is_some());
         // Not asking for it by name, the story outweighs it as before.
         assert_eq!(ask("sprained ankle, swollen, is it urgent").answer, None);
+        // A place the plan does not name is not what is asked to be covered.
+        let a = ask("If I go to the campus clinic, how much is urgent care?");
+        assert!(a.answer.expect("urgent care is named").text.contains("$60"));
     }
 
     #[test]

@@ -113,23 +113,41 @@ const AUX: &[&str] = &[
 /// The verbs that open the name in "what do X cost", "how much will X cost".
 const DO: &[&str] = &["do", "does", "did", "will", "would"];
 
+/// The verbs whose "to" names where care is had ("go to urgent care", "can a nurse
+/// come to my house").
+const PLACE_VERBS: &[&str] = &["go", "goes", "went", "going", "come", "comes"];
+
 /// The kinds of charge whose "of", "for" or "on" names what it is for ("copay for an
 /// MRI", "cost of a doula").
 const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"];
+
+/// A thing a question asks about ([`asked_services`]), by each name it gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked<T> {
+    /// Its names ("a flu shot or vaccines": two names of one thing).
+    pub names: Vec<T>,
+    /// Whether it is where the member goes for care ("if I go to an urgent care
+    /// clinic", "can a nurse come to my house") rather than what they ask to be
+    /// covered or charged for: the question is about it, and it says which row of a
+    /// table answers, but a plan need not name the place to answer.
+    pub place: bool,
+}
 
 /// What a question asks the plan to cover or charge for, each as its names, as written
 /// (lower case): the words between a verb and its participle ("Is a birth doula
 /// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
 /// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
-/// "on" and the "to" of "go to" ("does it cover massage therapy?", "copay for an MRI",
-/// "if I go to an urgent care clinic"), up to a preposition, conjunction, verb or
+/// "on" and the "to" of "go to" or "come to" ("does it cover massage therapy?", "copay
+/// for an MRI", "if I go to an urgent care clinic"), up to a preposition, conjunction, verb or
 /// question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
 /// has the name after it as an alternative of the same thing ("do I pay for a flu
 /// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
 /// statement of what is covered ("PT is covered") asks nothing, an amount of time is
 /// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
-/// the plan cover those?": its words are no topic).
-pub fn asked_services(question: &str) -> Vec<Vec<String>> {
+/// the plan cover those?": its words are no topic). Where the member goes or has come
+/// to them ("go to", "come to") is a place of care, which the question is about but
+/// need not ask to be covered ([`Asked::place`]).
+pub fn asked_services(question: &str) -> Vec<Asked<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
     let mut words: Vec<&str> = Vec::new();
@@ -191,7 +209,7 @@ pub fn asked_services(question: &str) -> Vec<Vec<String>> {
             "pay" | "pays" if next == "for" => (j + 2, words.len()),
             "much" if previous(j) == "how" && matches!(next, "is" | "are") => (j + 2, words.len()),
             "of" | "for" | "on" if CHARGES.contains(&previous(j)) => (j + 1, words.len()),
-            "to" if matches!(previous(j), "go" | "goes" | "went" | "going") => (j + 1, words.len()),
+            "to" if PLACE_VERBS.contains(&previous(j)) => (j + 1, words.len()),
             _ => continue,
         };
         let mut names: Vec<String> = Vec::new();
@@ -208,7 +226,10 @@ pub fn asked_services(question: &str) -> Vec<Vec<String>> {
             at += 1;
         }
         if !names.is_empty() {
-            out.push(names);
+            out.push(Asked {
+                names,
+                place: *w == "to",
+            });
         }
     }
     out
@@ -489,7 +510,7 @@ pub fn adjust_for_question<'a>(
                 let label = tokenize(label);
                 names
                     .iter()
-                    .flatten()
+                    .flat_map(|asked| &asked.names)
                     .any(|name| answer::says_whole(name, &label))
             });
         if named_row {
@@ -548,7 +569,7 @@ mod tests {
         let objects = |q: &str| -> Vec<String> {
             asked_services(q)
                 .into_iter()
-                .map(|names| names.join(" | "))
+                .map(|asked| asked.names.join(" | "))
                 .collect()
         };
         // A statement of what is covered ("PT is covered") asks for nothing.
@@ -588,13 +609,14 @@ mod tests {
         );
         assert_eq!(objects("copay for a CT scan at a hospital"), ["a ct scan"]);
         assert!(objects("How much will I pay?").is_empty());
-        // Where the member goes for care, up to a question word.
-        assert_eq!(
-            objects(
-                "my doctor's office is closed. If I go to an urgent care clinic what do I pay?"
-            ),
-            ["an urgent care clinic"]
-        );
+        // Where the member goes for care, up to a question word: a place.
+        let q = "my doctor's office is closed. If I go to an urgent care clinic what do I pay?";
+        assert_eq!(objects(q), ["an urgent care clinic"]);
+        assert!(asked_services(q)[0].place);
+        let q = "Can a nurse come to my house after I get out of the hospital?";
+        assert_eq!(objects(q), ["my house"]);
+        assert!(asked_services(q)[0].place);
+        assert!(!asked_services("Is a birth doula covered?")[0].place);
     }
 
     #[test]
