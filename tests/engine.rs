@@ -259,6 +259,26 @@ fn a_question_typed_with_curly_quotes_is_asked_as_with_straight_ones() {
 }
 
 #[test]
+fn a_word_typed_with_a_slip_is_asked_as_the_documents_spell_it() {
+    // "specilist" is in no passage: read as the passages' "specialist", the question
+    // is asked (ranked, embedded and answered) as if typed without the slip.
+    let engine = office_and_hospital();
+    let slip = engine
+        .ask("how much is a specilist visit?", "P")
+        .expect("ask");
+    let typed = engine
+        .ask("how much is a specialist visit?", "P")
+        .expect("ask");
+    assert!(typed
+        .answer
+        .as_ref()
+        .expect("answered")
+        .text
+        .contains("$50"));
+    assert_eq!(slip, typed);
+}
+
+#[test]
 fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     // "Seasonal sneezing" is not the plan's word and the office-visits passage as a whole is
     // not close to the question; its allergy-shot sentence is.

@@ -60,7 +60,9 @@
 //! plan documents use for the same thing (checkup → physical / preventive / wellness, ER →
 //! emergency room, OON → out-of-network, meds → prescription drug, shrink → mental /
 //! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side
-//! only). `mode: hybrid` (the default) takes the top 30 of each channel, normalises each
+//! only). A word no chunk uses that is one typing slip (two letters swapped, one left out)
+//! from exactly one word a chunk uses is read as that word, by every channel ("physcial
+//! therapy": `KeywordIndex::respelled`). `mode: hybrid` (the default) takes the top 30 of each channel, normalises each
 //! channel's scores to [0, 1] (min–max over its candidates) and adds them with equal weights
 //! (`score_fusion`); then, when the question asks a price ("how much", "cost", "copay",
 //! …), passages that state no cost (no figure, no "no charge" or "not covered") lose 0.4
@@ -85,6 +87,7 @@ pub mod intent;
 pub mod keyword;
 pub mod vector;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -1346,6 +1349,12 @@ impl Engine {
                 if q.trim().is_empty() {
                     return Err(Error::InvalidInput("the question is empty".into()));
                 }
+                // A word typed with a slip is read as the documents spell it, by every
+                // channel (`KeywordIndex::respelled`).
+                let q = match self.collection.keywords.respelled(&q) {
+                    Cow::Owned(respelled) => Cow::Owned(respelled),
+                    Cow::Borrowed(_) => q,
+                };
                 let vector = self.embedder.embed_one(&q)?;
                 let mode = query.mode.unwrap_or_default();
                 let hits = self

@@ -542,6 +542,43 @@ impl KeywordIndex {
         (df > 0.0).then(|| (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
     }
 
+    /// `query` with each word of at least `RESPELL_MIN_CHARS` (6) letters that no live
+    /// row has, and that is one typing slip from exactly one word some row has, written
+    /// as the rows write it ("physcial therapy" → "physical therapy"; see
+    /// `one_slip_apart`). Every channel reads the question so: its words, its vector and
+    /// the answer's topic words.
+    pub fn respelled<'q>(&self, query: &'q str) -> Cow<'q, str> {
+        let mut out = String::new();
+        let mut last = 0;
+        let mut buf = String::new();
+        for_each_token(query, &mut buf, |token, start, end| {
+            if token.chars().count() < RESPELL_MIN_CHARS || self.idf(token).is_some() {
+                return;
+            }
+            let mut near = self
+                .terms
+                .iter()
+                .filter(|(term, &id)| {
+                    one_slip_apart(token, term)
+                        && self
+                            .postings
+                            .get(id as usize)
+                            .is_some_and(|p| !p.is_empty())
+                })
+                .map(|(term, _)| term);
+            if let (Some(term), None) = (near.next(), near.next()) {
+                out.push_str(&query[last..start]);
+                out.push_str(term);
+                last = end;
+            }
+        });
+        if last == 0 {
+            return Cow::Borrowed(query);
+        }
+        out.push_str(&query[last..]);
+        Cow::Owned(out)
+    }
+
     /// Byte spans of `text` whose token matches a query token (for highlighting);
     /// sorted, non-overlapping.
     ///
@@ -577,6 +614,28 @@ impl KeywordIndex {
         }
         self.live -= 1;
         self.total_len -= u64::from(length);
+    }
+}
+
+/// The shortest word [`KeywordIndex::respelled`] reads as a slip: shorter words are one
+/// slip from too many others ("dental", "mental").
+const RESPELL_MIN_CHARS: usize = 6;
+
+/// Whether `typed` is `word` with one typing slip: two neighbouring letters swapped
+/// ("physcial") or one left out ("chiropracor"). Other slips are too often another
+/// word: a letter typed for another ("massage" and "message", "dental" and "rental"),
+/// or one more ("needling" and "needing"; measured: it read one unanswerable question
+/// of the sample set's dev3 as answerable).
+fn one_slip_apart(typed: &str, word: &str) -> bool {
+    let (short, long): (Vec<char>, Vec<char>) = (typed.chars().collect(), word.chars().collect());
+    let same = short.iter().zip(&long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        same + 1 < short.len()
+            && short[same] == long[same + 1]
+            && short[same + 1] == long[same]
+            && short[same + 2..] == long[same + 2..]
+    } else {
+        short.len() + 1 == long.len() && short[same..] == long[same + 1..]
     }
 }
 
@@ -1346,5 +1405,42 @@ mod tests {
             EXPANSIONS.len(),
             "a key is repeated"
         );
+    }
+
+    #[test]
+    fn a_word_no_row_has_is_read_as_the_word_one_slip_from_it() {
+        let mut index = KeywordIndex::new(Bm25Params::default());
+        index.add(0, "Physical therapy: $35 copay per visit");
+        index.add(
+            1,
+            "Chiropractor visits are not covered. Message your doctor online.",
+        );
+        index.add(2, "Outpatient surgery center");
+        // Two letters swapped, or one left out.
+        assert_eq!(
+            index.respelled("physcial therapy after surgery"),
+            "physical therapy after surgery"
+        );
+        assert_eq!(index.respelled("my Chiropracor?"), "my chiropractor?");
+        // A letter for another, or one more, is another word; a word the rows have
+        // stays; so does a short one, and one with two words a slip away.
+        for typed in [
+            "is massage therapy covered",
+            "dry needling",
+            "outpatient center",
+            "surgery centr",
+        ] {
+            assert!(
+                matches!(index.respelled(typed), Cow::Borrowed(_)),
+                "{typed}"
+            );
+        }
+        index.add(3, "Tier wxyzabq");
+        index.add(4, "Tier wxyzaqb");
+        assert!(matches!(index.respelled("wxyzab"), Cow::Borrowed(_)));
+        assert_eq!(index.respelled("wxyzbq"), "wxyzabq");
+        // Only the live rows' words count.
+        index.remove(0);
+        assert!(matches!(index.respelled("physcial"), Cow::Borrowed(_)));
     }
 }
