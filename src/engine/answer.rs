@@ -971,14 +971,17 @@ mod tests {
     }
 
     fn ask(question: &str, hits: Vec<SearchHit>) -> Answered {
-        answer(
-            question,
-            hits,
-            &|_| Some(1.0),
-            AbstainPolicy::default(),
-            None,
-        )
-        .expect("no closeness, nothing to fail")
+        ask_rarity(question, hits, &|_| Some(1.0))
+    }
+
+    /// [`ask`] with each word's rarity given (`None`: no passage has it).
+    fn ask_rarity(
+        question: &str,
+        hits: Vec<SearchHit>,
+        rarity: &dyn Fn(&str) -> Option<f32>,
+    ) -> Answered {
+        answer(question, hits, rarity, AbstainPolicy::default(), None)
+            .expect("no closeness, nothing to fail")
     }
 
     /// Whether the question is answered from `hits` when a cosine of 0.35 counts as
@@ -1413,7 +1416,7 @@ Treatment of kidney stones is covered after the deductible.",
             "Is kidney dialysis covered?",
             "I'm gonna need dialysis, could the plan pay for it?",
         ] {
-            let a = answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
+            let a = ask_rarity(q, passages(), &rarity);
             assert_eq!(a.answer, None, "{q}");
             assert_eq!(a.missing, vec!["dialysis".to_string()], "{q}");
         }
@@ -1424,14 +1427,11 @@ Treatment of kidney stones is covered after the deductible.",
             &rarity
         ));
         // Function words never count: "why did" adds no weight the passages must say.
-        let a = answer(
+        let a = ask_rarity(
             "why did my kidney stones cost so much themselves",
             passages(),
             &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
+        );
         assert!(a.answer.is_some(), "{:?}", a.missing);
     }
 
@@ -1448,7 +1448,7 @@ Treatment of kidney stones is covered after the deductible.",
                 0.4,
             )]
         };
-        let ask = |q: &str| answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
+        let ask = |q: &str| ask_rarity(q, passages(), &rarity);
         for q in [
             "does it cover massage therapy? PT visits help my neck therapy",
             "Is massage therapy covered like my therapy visits?",
@@ -1542,16 +1542,7 @@ Treatment of kidney stones is covered after the deductible.",
             "Urgent care\nUrgent care center visit: $60 copay per visit.",
             0.4,
         );
-        let ask = |q: &str| {
-            answer(
-                q,
-                vec![passage.clone()],
-                &rarity,
-                AbstainPolicy::default(),
-                None,
-            )
-            .unwrap()
-        };
+        let ask = |q: &str| ask_rarity(q, vec![passage.clone()], &rarity);
         let a = ask("how much is urgent care for a sprained ankle");
         assert!(a.answer.expect("urgent care is named").text.contains("$60"));
         // So it is where the member goes ("go to urgent": the place is named).
@@ -1578,7 +1569,7 @@ Treatment of kidney stones is covered after the deductible.",
                 0.4,
             )]
         };
-        let ask = |q: &str| answer(q, passages(), &rarity, AbstainPolicy::default(), None).unwrap();
+        let ask = |q: &str| ask_rarity(q, passages(), &rarity);
         let a = ask("My daughter needs speech help. Is habilitation therapy covered?");
         assert!(a
             .answer
@@ -1620,8 +1611,8 @@ Treatment of kidney stones is covered after the deductible.",
             ]
         };
         let rarity = |w: &str| Some(if w == "vasectomy" { 8.7 } else { 1.7 });
-        let asked = |q: &str| answer(q, passages(), &rarity, AbstainPolicy::default(), None);
-        let a = asked("vasectomy cost on hmo select?").unwrap();
+        let asked = |q: &str| ask_rarity(q, passages(), &rarity);
+        let a = asked("vasectomy cost on hmo select?");
         assert_eq!(a.answer, None);
         assert_eq!(a.missing, vec!["vasectomy".to_string()]);
         // Without its plan's name in the metadata, "hmo" and "select" would count as
@@ -1633,17 +1624,10 @@ Treatment of kidney stones is covered after the deductible.",
                 h
             })
             .collect();
-        let a = answer(
-            "vasectomy cost on hmo select?",
-            bare,
-            &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
+        let a = ask_rarity("vasectomy cost on hmo select?", bare, &rarity);
         assert!(a.answer.is_some());
         // A question about what the plan's passages do say still answers.
-        let a = asked("specialist copay on hmo select?").unwrap();
+        let a = asked("specialist copay on hmo select?");
         assert_eq!(
             a.answer.expect("the specialist line").text,
             "A specialist visit on HMO Select costs a $45 copay."
@@ -1674,25 +1658,15 @@ Treatment of kidney stones is covered after the deductible.",
                 0.3,
             ),
         ];
-        let a = answer(
+        let a = ask_rarity(
             "massage therapy for neck pain covered?",
             passages.clone(),
             &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
+        );
         assert_eq!(a.answer, None);
         assert_eq!(a.missing, vec!["massage".to_string(), "neck".to_string()]);
         // One passage that says both answers.
-        let a = answer(
-            "physical therapy for back pain covered?",
-            passages,
-            &rarity,
-            AbstainPolicy::default(),
-            None,
-        )
-        .unwrap();
+        let a = ask_rarity("physical therapy for back pain covered?", passages, &rarity);
         assert!(a.answer.is_some());
     }
 
