@@ -66,8 +66,8 @@
 //!    not be: "habilitation therapy" is said by "Habilitation services"; a place
 //!    the member goes, "can a nurse come to my house", is what the question is about
 //!    but need not be named: [`intent::Asked::place`]), however much of the rest they
-//!    say ("therapy", "visits", "delivery" of the story around it); where one passage says the whole of such a
-//!    name, the share does not count against it ("how much is urgent care for a
+//!    say ("therapy", "visits", "delivery" of the story around it); where one passage
+//!    says the whole of such a name, the share does not count against it ("how much is urgent care for a
 //!    sprained ankle") — and the best passage is
 //!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector

@@ -138,8 +138,8 @@ pub struct Asked<T> {
 /// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
 /// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
 /// "on" and the "to" of "go to" or "come to" ("does it cover massage therapy?", "copay
-/// for an MRI", "if I go to an urgent care clinic"), up to a preposition, conjunction, verb or
-/// question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
+/// for an MRI", "if I go to an urgent care clinic"), up to a preposition, conjunction,
+/// verb or question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
 /// has the name after it as an alternative of the same thing ("do I pay for a flu
 /// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
 /// statement of what is covered ("PT is covered") asks nothing, an amount of time is

@@ -62,9 +62,9 @@
 //! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side
 //! only). A word no chunk uses that is one typing slip (two letters swapped, one left out)
 //! from exactly one word a chunk uses is read as that word, by every channel ("physcial
-//! therapy": `KeywordIndex::respelled`). `mode: hybrid` (the default) takes the top 30 of each channel, normalises each
-//! channel's scores to [0, 1] (min–max over its candidates) and adds them with equal weights
-//! (`score_fusion`); then, when the question asks a price ("how much", "cost", "copay",
+//! therapy": `KeywordIndex::respelled`). `mode: hybrid` (the default) takes the top 30 of
+//! each channel, normalises each channel's scores to [0, 1] (min–max over its candidates)
+//! and adds them with equal weights (`score_fusion`); then, when the question asks a price ("how much", "cost", "copay",
 //! …), passages that state no cost (no figure, no "no charge" or "not covered") lose 0.4
 //! of that score (`intent`): "Do you need a referral to see a specialist? No." stops
 //! outranking the specialist row's "$50 copay"; and an SBC's worked coverage examples
@@ -250,9 +250,9 @@ pub struct IngestDoc {
 impl IngestDoc {
     /// The document's words: its text, or its layout's blocks joined (for size limits
     /// and content ids).
-    pub fn content(&self) -> std::borrow::Cow<'_, str> {
+    pub fn content(&self) -> Cow<'_, str> {
         let Some(layout) = &self.layout else {
-            return std::borrow::Cow::Borrowed(&self.text);
+            return Cow::Borrowed(&self.text);
         };
         let mut out = String::new();
         for block in &layout.blocks {
@@ -269,7 +269,7 @@ impl IngestDoc {
             }
             out.push('\n');
         }
-        std::borrow::Cow::Owned(out)
+        Cow::Owned(out)
     }
 }
 
@@ -1021,7 +1021,7 @@ impl Query {
     /// The question as the engine reads it: typed plainly ([`intent::typed_plainly`]),
     /// so that curly quotes from a phone keyboard, or stray spaces, ask what the same
     /// question typed plainly asks.
-    pub fn question(&self) -> Option<std::borrow::Cow<'_, str>> {
+    pub fn question(&self) -> Option<Cow<'_, str>> {
         self.question.as_deref().map(intent::typed_plainly)
     }
 
@@ -1041,7 +1041,7 @@ impl Query {
 }
 
 /// A question as the engine read it ([`Query::question`]) and its vector.
-type Asked<'q> = (std::borrow::Cow<'q, str>, Vec<f32>);
+type Asked<'q> = (Cow<'q, str>, Vec<f32>);
 
 /// The embedder and a collection: what `ingest` and `search` need.
 pub struct Engine {
