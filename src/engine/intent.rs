@@ -8,7 +8,7 @@
 
 use super::answer;
 use super::chunk::row_title;
-use super::keyword::{tokenize, words};
+use super::keyword::{tokenize, words, CHARGE_WORDS};
 
 /// A question as a desktop keyboard types it, in single spaces: the typographic
 /// punctuation phone keyboards type ("smart punctuation": `’`, `‘`, `“`, `”`) as `'`
@@ -117,10 +117,6 @@ const DO: &[&str] = &["do", "does", "did", "will", "would"];
 /// come to my house").
 const PLACE_VERBS: &[&str] = &["go", "goes", "went", "going", "come", "comes"];
 
-/// The kinds of charge whose "of", "for" or "on" names what it is for ("copay for an
-/// MRI", "cost of a doula").
-const CHARGES: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"];
-
 /// A thing a question asks about ([`asked_services`]), by each name it gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asked<T> {
@@ -208,7 +204,8 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
             "cover" | "covers" => (j + 1, words.len()),
             "pay" | "pays" if next == "for" => (j + 2, words.len()),
             "much" if previous(j) == "how" && matches!(next, "is" | "are") => (j + 2, words.len()),
-            "of" | "for" | "on" if CHARGES.contains(&previous(j)) => (j + 1, words.len()),
+            // A charge's "of", "for" or "on" names what it is for ("copay for an MRI").
+            "of" | "for" | "on" if CHARGE_WORDS.contains(&previous(j)) => (j + 1, words.len()),
             "to" if PLACE_VERBS.contains(&previous(j)) => (j + 1, words.len()),
             _ => continue,
         };

@@ -47,6 +47,7 @@ mod vocab;
 use stored::*;
 use tokens::*;
 pub use tokens::{tokenize, tokenize_as_written, words};
+pub(crate) use vocab::CHARGE_WORDS;
 use vocab::*;
 
 /// The term dictionary's hasher: FxHash (as in rustc), several times faster than the
@@ -451,34 +452,45 @@ impl KeywordIndex {
         top_accepted(&self.scores(&query_terms), k, accept)
     }
 
-    /// The query's term ids with their weights (occurrences; [`EXPANSION_WEIGHT`] for
-    /// plan words added by the member vocabulary).
+    /// The query's term ids with their weights (occurrences, a charge word's
+    /// [`CHARGE_WEIGHT`] each; [`EXPANSION_WEIGHT`] for plan words added by the member
+    /// vocabulary).
     fn query_terms(&self, query: &str, expand: bool) -> Vec<(u32, f32)> {
         // Query terms in order of first occurrence, with counts: the summation order then
         // depends on the query alone, so equal indexes give bit-identical scores however
         // their term ids were assigned.
         let mut query_terms: Vec<(u32, f32)> = Vec::new();
         let mut position: FxMap<u32, usize> = FxMap::default();
-        let mut buf = String::new();
-        for_each_token(query, &mut buf, |token, _, _| {
-            if let Some(&id) = self.terms.get(token) {
+        let typed: Vec<String> = tokenize(query);
+        // A charge word beside other words says a figure is wanted, not which service.
+        let is_charge = |token: &str| CHARGE_WORDS.contains(&token);
+        let other_words = typed.iter().any(|t| !is_charge(t));
+        let weight_of = |token: &str| {
+            if other_words && is_charge(token) {
+                CHARGE_WEIGHT
+            } else {
+                1.0
+            }
+        };
+        for token in &typed {
+            if let Some(&id) = self.terms.get(token.as_str()) {
                 match position.get(&id) {
-                    Some(&p) => query_terms[p].1 += 1.0,
+                    Some(&p) => query_terms[p].1 += weight_of(token),
                     None => {
                         position.insert(id, query_terms.len());
-                        query_terms.push((id, 1.0));
+                        query_terms.push((id, weight_of(token)));
                     }
                 }
             }
-        });
+        }
         if expand {
-            let typed: Vec<String> = tokenize(query);
             for (word, added) in typed.iter().zip(expansions_of(&typed)) {
-                let weight = if self.idf(word).is_some() {
-                    EXPANSION_WEIGHT
-                } else {
-                    UNSEEN_EXPANSION_WEIGHT
-                };
+                let weight = weight_of(word)
+                    * if self.idf(word).is_some() {
+                        EXPANSION_WEIGHT
+                    } else {
+                        UNSEEN_EXPANSION_WEIGHT
+                    };
                 for term in added {
                     if let Some(&id) = self.terms.get(term) {
                         if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(id)
@@ -968,6 +980,25 @@ mod tests {
         for w in hits.windows(2) {
             assert!(w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0));
         }
+    }
+
+    #[test]
+    fn a_charge_word_says_a_figure_is_wanted_not_which_service() {
+        let mut index = KeywordIndex::new(Bm25Params::default());
+        index.add(0, "Specialist visit: $50 copay per visit");
+        index.add(
+            1,
+            "Rehabilitation services: 40% coinsurance, limited to 24 visits a year",
+        );
+        index.add(2, "Hospital stay: 20% coinsurance");
+        index.add(3, "Imaging: 20% coinsurance");
+        // "PT" is "physical therapy rehabilitation" to the vocabulary. At full weight the
+        // shorter row whose cost is a copay outranks the rehabilitation row, whose cost is
+        // coinsurance.
+        let hits = index.search("PT copay?", 10, &all);
+        assert_eq!(hits[0].0, 1, "{hits:?}");
+        // Alone, a charge word is all the query says.
+        assert_eq!(index.search("copay", 10, &all)[0].0, 0);
     }
 
     #[test]

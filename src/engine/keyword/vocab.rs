@@ -465,3 +465,21 @@ pub(super) fn expansions() -> &'static Expansions {
         table
     })
 }
+
+/// The kinds of charge ("copay", "coinsurance", "cost", "price"): in a query with other
+/// words they say what kind of answer is wanted (a figure), not which service, and weigh
+/// [`CHARGE_WEIGHT`] of another word (the ranking's [`crate::engine::intent`] rules
+/// prefer passages that state a cost). As tokens ([`tokenize`]).
+pub(crate) const CHARGE_WORDS: &[&str] = &["cost", "price", "copay", "copayment", "coinsurance"];
+/// What a charge word ([`CHARGE_WORDS`]) weighs in a query with other words, with its
+/// vocabulary expansions ("copay" → "copayment") weighed down alike. At full weight
+/// "PT copay?" ranked the rows whose cost is a copay (a drug tier's "$30 copay") over the
+/// rehabilitation row, whose cost is "40% coinsurance". Measured on 2026-12-06 at 1 /
+/// 0.5 / 0.2 / 0: real-SBC top-1 (`benefind bench sbc --weights int8`) dev5 0.833 /
+/// 0.839 / 0.849 / 0.818, dev4 0.885 / 0.891 / 0.891 / 0.891, fresh3 0.661 / 0.667 /
+/// 0.667 / 0.651, fresh5 0.698 / 0.703 / 0.703 / 0.688, held-out 0.781 and fresh6 0.719
+/// throughout; sample answers (`bench answers`) dev accuracy 0.821 / 0.821 / 0.836 /
+/// 0.836, fresh 0.733 / 0.767 / 0.767 / 0.733; sample hybrid top-1 (`bench quality`) at
+/// 1 → 0.2: dev 0.851 → 0.866, held-out 0.868 and fresh 0.750 unchanged (keyword-only
+/// held-out 0.735 → 0.721).
+pub(super) const CHARGE_WEIGHT: f32 = 0.2;
