@@ -114,8 +114,11 @@ const AUX: &[&str] = &[
 const DO: &[&str] = &["do", "does", "did", "will", "would"];
 
 /// The verbs whose "to" names where care is had ("go to urgent care", "can a nurse
-/// come to my house").
-const PLACE_VERBS: &[&str] = &["go", "goes", "went", "going", "come", "comes"];
+/// come to my house", "admitted to the hospital").
+const PLACE_VERBS: &[&str] = &["go", "goes", "went", "going", "come", "comes", "admitted"];
+
+/// The verbs whose "at" or "in" names where care is had ("stay at a nursing facility").
+const STAY_VERBS: &[&str] = &["stay", "stays", "stayed", "staying"];
 
 /// A thing a question asks about ([`asked_services`]), by each name it gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,16 +136,17 @@ pub struct Asked<T> {
 /// (lower case): the words between a verb and its participle ("Is a birth doula
 /// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
 /// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
-/// "on" and the "to" of "go to" or "come to" ("does it cover massage therapy?", "copay
-/// for an MRI", "if I go to an urgent care clinic"), up to a preposition, conjunction,
+/// "on", the "to" of "go to", "come to" or "admitted to" and the "at" or "in" of "stay
+/// at" ("does it cover massage therapy?", "copay for an MRI", "if I go to an urgent care
+/// clinic", "stay at a nursing facility"), up to a preposition, conjunction,
 /// verb or question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
 /// has the name after it as an alternative of the same thing ("do I pay for a flu
 /// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
 /// statement of what is covered ("PT is covered") asks nothing, an amount of time is
 /// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
-/// the plan cover those?": its words are no topic). Where the member goes or has come
-/// to them ("go to", "come to") is a place of care, which the question is about but
-/// need not ask to be covered ([`Asked::place`]).
+/// the plan cover those?": its words are no topic). Where the member goes, stays or
+/// has come to them (`PLACE_VERBS`, `STAY_VERBS`) is a place of care, which the
+/// question is about but need not ask to be covered ([`Asked::place`]).
 pub fn asked_services(question: &str) -> Vec<Asked<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
@@ -207,6 +211,7 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
             // A charge's "of", "for" or "on" names what it is for ("copay for an MRI").
             "of" | "for" | "on" if CHARGE_WORDS.contains(&previous(j)) => (j + 1, words.len()),
             "to" if PLACE_VERBS.contains(&previous(j)) => (j + 1, words.len()),
+            "at" | "in" if STAY_VERBS.contains(&previous(j)) => (j + 1, words.len()),
             _ => continue,
         };
         let mut names: Vec<String> = Vec::new();
@@ -225,7 +230,7 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
         if !names.is_empty() {
             out.push(Asked {
                 names,
-                place: *w == "to",
+                place: matches!(*w, "to" | "at" | "in"),
             });
         }
     }
@@ -614,6 +619,16 @@ mod tests {
         assert_eq!(objects(q), ["my house"]);
         assert!(asked_services(q)[0].place);
         assert!(!asked_services("Is a birth doula covered?")[0].place);
+        // Where the member stays or is admitted: a place too.
+        let q = "After I leave the hospital I might need to stay at a nursing facility for a \
+                 couple of weeks. How is that covered?";
+        // (The pronoun's "that" is kept, as above.)
+        assert_eq!(objects(q), ["a nursing facility", "that"]);
+        assert!(asked_services(q)[0].place);
+        let q = "what do I pay if I get admitted to the hospital";
+        assert_eq!(objects(q), ["the hospital"]);
+        assert!(asked_services(q)[0].place);
+        assert!(objects("I stay home when I'm sick").is_empty());
     }
 
     #[test]
