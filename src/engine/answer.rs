@@ -546,6 +546,7 @@ pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
 }
 
 /// A topic word of a question, with the plan words the member vocabulary maps it to.
+#[derive(Clone)]
 pub(crate) struct TopicWord {
     /// The token ([`tokenize`]'s, maybe stemmed).
     pub(crate) word: String,

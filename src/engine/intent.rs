@@ -469,6 +469,40 @@ pub fn is_service_list(text: &str) -> bool {
     SERVICE_LIST_MARKS.iter().any(|mark| lower.contains(mark))
 }
 
+/// The words that negate "cover" or "pay" ("what isn't covered", "what won't the plan
+/// pay for"), as [`words`] reads them (apostrophes dropped).
+const NEGATIONS: &[&str] = &[
+    "not", "isnt", "arent", "doesnt", "dont", "didnt", "wont", "cant", "never", "no",
+];
+
+/// Words of excluding, as [`words`] reads them ("excludes" → "exclude").
+const EXCLUSION_WORDS: &[&str] = &["exclude", "excluded", "exclusion"];
+
+/// Whether a question asks what the plan does not cover ("what services aren't covered
+/// at all", "what does my plan exclude?"): the SBC's list of excluded services answers.
+pub fn asks_not_covered(question: &str) -> bool {
+    let w = words(question);
+    w.iter().any(|t| EXCLUSION_WORDS.contains(&t.as_str()))
+        || w.iter().enumerate().any(|(i, t)| {
+            NEGATIONS.contains(&t.as_str())
+                && w[i + 1..(i + 4).min(w.len())]
+                    .iter()
+                    .any(|c| matches!(c.as_str(), "cover" | "covered" | "pay" | "paid"))
+        })
+}
+
+/// Whether a passage is (part of) an SBC's list of excluded services.
+pub fn is_exclusion_list(text: &str) -> bool {
+    let lower = text
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    SERVICE_LIST_MARKS[..2]
+        .iter()
+        .any(|mark| lower.contains(mark))
+}
+
 /// How much of the fused score (0–1) a list of services loses when it names none of the
 /// question's topic words: a list answers for the services it names ("Is acupuncture
 /// covered?" → "• Acupuncture"), not for every question about coverage, which its
@@ -493,7 +527,10 @@ pub const NAMED_ROW_BONUS: f32 = 0.3;
 /// * unless it asks for an example, worked coverage examples drop by
 ///   [`WORKED_EXAMPLE_PENALTY`];
 /// * lists of services that name none of its topic words drop by
-///   [`UNNAMED_LIST_PENALTY`].
+///   [`UNNAMED_LIST_PENALTY`];
+/// * when it asks what the plan does not cover ([`asks_not_covered`]), the list of
+///   excluded services gains [`NAMED_ROW_BONUS`], where it names what else the question
+///   does ("is acupuncture excluded?").
 ///
 /// Passages no rule touches keep their order.
 pub fn adjust_for_question<'a>(
@@ -505,6 +542,14 @@ pub fn adjust_for_question<'a>(
     let examples = !words(question).iter().any(|w| w.starts_with("example"));
     let topics = answer::topic_words(question);
     let names = answer::asked_names(question, &[]);
+    let not_covered = asks_not_covered(question);
+    // What a question about exclusions names besides excluding ("is acupuncture
+    // excluded?": acupuncture).
+    let excluded: Vec<answer::TopicWord> = topics
+        .iter()
+        .filter(|t| !EXCLUSION_WORDS.contains(&t.word.as_str()))
+        .cloned()
+        .collect();
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
         let named_row = !names.is_empty()
@@ -526,6 +571,12 @@ pub fn adjust_for_question<'a>(
         }
         if is_service_list(text) && !answer::mentions_topic(&topics, &tokenize(text)) {
             *score -= UNNAMED_LIST_PENALTY;
+        }
+        if not_covered
+            && is_exclusion_list(text)
+            && answer::mentions_topic(&excluded, &tokenize(text))
+        {
+            *score += NAMED_ROW_BONUS;
         }
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -800,6 +851,47 @@ mod tests {
         let mut scored = vec![(2, 1.0), (1, 0.8)];
         adjust_for_question("is IVF covered", &mut scored, text);
         assert_eq!(scored, [(2, 1.0), (1, 0.8)]);
+    }
+
+    #[test]
+    fn asked_what_is_not_covered_the_list_of_exclusions_answers() {
+        for yes in [
+            "what services arent covered at all",
+            "What isn't covered?",
+            "what won't the plan pay for",
+            "does my plan exclude anything",
+            "is acupuncture excluded?",
+        ] {
+            assert!(asks_not_covered(yes), "{yes}");
+        }
+        for no in [
+            "what services are covered",
+            "Is acupuncture covered?",
+            "not sure if urgent care is covered",
+            "I have no idea what I pay",
+        ] {
+            assert!(!asks_not_covered(no), "{no}");
+        }
+        let texts = [
+            "Services You May Need: Dental check-up\nIn-network: Not covered",
+            "Services Your Plan Generally Does NOT Cover (Check your policy or plan \
+             document)\n• Acupuncture\n• Cosmetic surgery\n• Long-term care",
+            "Other Covered Services (Limitations may apply)\n• Chiropractic care",
+        ];
+        assert!(is_exclusion_list(texts[1]));
+        assert!(!is_exclusion_list(texts[0]) && !is_exclusion_list(texts[2]));
+        let text = |row: u32| texts.get(row as usize).copied();
+        let first = |question: &str| {
+            let mut scored = vec![(0, 1.0), (2, 0.9), (1, 0.8)];
+            adjust_for_question(question, &mut scored, text);
+            scored[0].0
+        };
+        assert_eq!(first("what services arent covered at all"), 1);
+        assert_eq!(first("is acupuncture excluded?"), 1);
+        // Asked about something the list does not name, it gains nothing.
+        assert_eq!(first("is dental excluded?"), 0);
+        // Nor when the question asks what is covered.
+        assert_eq!(first("what services are covered"), 0);
     }
 
     #[test]
