@@ -98,6 +98,10 @@ const PHRASE_ENDS: &[&str] = &[
     "also", "now", "yet", "still", "what", "how", "which", "where", "who", "whats",
 ];
 
+/// Articles: one after a name's first word opens another noun phrase ("come to my house
+/// a couple of times").
+const ARTICLES: &[&str] = &["a", "an", "the"];
+
 /// The verbs that open the name in "is X covered", "are X paid".
 const BE: &[&str] = &["is", "are", "was", "were", "be", "been", "get", "gets"];
 
@@ -138,10 +142,11 @@ pub struct Asked<T> {
 /// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
 /// "on", the "to" of "go to", "come to" or "admitted to" and the "at" or "in" of "stay
 /// at" ("does it cover massage therapy?", "copay for an MRI", "if I go to an urgent care
-/// clinic", "stay at a nursing facility"), up to a preposition, conjunction,
-/// verb or question word (`PHRASE_ENDS`), at most four words. A name followed by "or"
-/// has the name after it as an alternative of the same thing ("do I pay for a flu
-/// shot or vaccines" asks about one thing, called "a flu shot" or "vaccines"). A
+/// clinic", "stay at a nursing facility"), up to a preposition, conjunction, verb or
+/// question word (`PHRASE_ENDS`) or an article after its first word, at most four
+/// words. A name followed by "or" has the name after it as an alternative of the same
+/// thing ("do I pay for a flu shot or vaccines" asks about one thing, called "a flu
+/// shot" or "vaccines"). A
 /// statement of what is covered ("PT is covered") asks nothing, an amount of time is
 /// no service ("pay for a month's worth"), and a pronoun names none of its own ("does
 /// the plan cover those?": its words are no topic). Where the member goes, stays or
@@ -165,8 +170,9 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
     let name_at = |from: usize, end: usize| -> Vec<&str> {
         words[from.min(end).min(words.len())..end.min(words.len())]
             .iter()
-            .take_while(|w| !ends(w))
-            .copied()
+            .enumerate()
+            .take_while(|(i, w)| !ends(w) && (*i == 0 || !ARTICLES.contains(w)))
+            .map(|(_, w)| *w)
             .collect()
     };
     // Where the name between the nearest of `verbs` (at most six words back) and word
@@ -669,6 +675,9 @@ mod tests {
         let q = "Can a nurse come to my house after I get out of the hospital?";
         assert_eq!(objects(q), ["my house"]);
         assert!(asked_services(q)[0].place);
+        // An article after the name's first word opens another phrase.
+        let q = "a nurse is supposed to come to my house a couple of times a week";
+        assert_eq!(objects(q), ["my house"]);
         assert!(!asked_services("Is a birth doula covered?")[0].place);
         // Where the member stays or is admitted: a place too.
         let q = "After I leave the hospital I might need to stay at a nursing facility for a \
