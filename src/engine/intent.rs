@@ -456,23 +456,31 @@ pub fn is_worked_example(text: &str) -> bool {
 /// fresh questions 0.396 → 0.417.
 pub const WORKED_EXAMPLE_PENALTY: f32 = 0.3;
 
-/// Headings of the SBC template's two lists of services, in both of its editions
-/// ("Services Your Plan Generally Does NOT Cover", "Services Your Plan Does NOT Cover",
-/// "Other Covered Services").
-const SERVICE_LIST_MARKS: &[&str] = &[
+/// Headings of the SBC template's list of excluded services, in both of its editions
+/// ("Services Your Plan Generally Does NOT Cover", "Services Your Plan Does NOT Cover").
+const EXCLUSION_LIST_MARKS: &[&str] = &[
     "your plan generally does not cover",
     "your plan does not cover",
-    "other covered services",
 ];
+
+/// The heading of its list of other covered services.
+const OTHER_SERVICES_MARK: &str = "other covered services";
+
+/// A passage's text in lower case with single spaces, for finding a heading in it.
+fn as_heading_text(text: &str) -> String {
+    text.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// Whether a passage is (part of) an SBC's lists of excluded and other covered services.
 pub fn is_service_list(text: &str) -> bool {
-    let lower = text
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    SERVICE_LIST_MARKS.iter().any(|mark| lower.contains(mark))
+    let lower = as_heading_text(text);
+    EXCLUSION_LIST_MARKS
+        .iter()
+        .chain([&OTHER_SERVICES_MARK])
+        .any(|mark| lower.contains(mark))
 }
 
 /// The words that negate "cover" or "pay" ("what isn't covered", "what won't the plan
@@ -499,14 +507,8 @@ pub fn asks_not_covered(question: &str) -> bool {
 
 /// Whether a passage is (part of) an SBC's list of excluded services.
 pub fn is_exclusion_list(text: &str) -> bool {
-    let lower = text
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    SERVICE_LIST_MARKS[..2]
-        .iter()
-        .any(|mark| lower.contains(mark))
+    let lower = as_heading_text(text);
+    EXCLUSION_LIST_MARKS.iter().any(|mark| lower.contains(mark))
 }
 
 /// How much of the fused score (0–1) a list of services loses when it names none of the
