@@ -97,7 +97,7 @@
 use serde::Serialize;
 
 use super::chunk::row_body;
-use super::keyword::{expansions_of, key_partners, tokenize, tokenize_as_written};
+use super::keyword::{expansions_of, in_key, key_partners, tokenize, tokenize_as_written};
 use super::{intent, SearchHit};
 use crate::Result;
 
@@ -560,11 +560,30 @@ pub(crate) struct TopicWord {
 }
 
 impl TopicWord {
-    /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself,
-    /// ½ for a vocabulary equivalent, 0 otherwise.
+    /// Whether `tokens` (a unit's or passage's) mention the word: 1 for the word itself
+    /// (with its partner, when the question makes a two-word name of it; not as part of
+    /// another two-word name, when it does not), ½ for a vocabulary equivalent, 0
+    /// otherwise.
     fn said_in(&self, tokens: &[String]) -> f32 {
+        self.mentioned_in(tokens, true)
+    }
+
+    /// [`said_in`](Self::said_in), with a word inside another two-word name counted as
+    /// mentioned unless `as_named`: what a reader sees written ("therapy" of "physical
+    /// therapy" is written there, if not as "massage therapy").
+    fn mentioned_in(&self, tokens: &[String], as_named: bool) -> f32 {
         let whole = self.partner.as_ref().is_none_or(|p| tokens.contains(p));
-        if whole && tokens.contains(&self.word) {
+        // A word the question says alone is not said where the text makes it part of a
+        // two-word name ("physical" of "physical therapy" is not a yearly physical).
+        let here = if self.partner.is_none() && as_named {
+            tokens
+                .iter()
+                .enumerate()
+                .any(|(i, t)| *t == self.word && !in_key(tokens, i))
+        } else {
+            tokens.contains(&self.word)
+        };
+        if whole && here {
             1.0
         } else if self.related.iter().any(|r| tokens.iter().any(|x| x == r)) {
             0.5
@@ -741,7 +760,11 @@ pub fn answer(
     // The topic words no passage mentions, as the question writes them.
     let missing: Vec<String> = topics
         .iter()
-        .filter(|t| t.word.said_in_none(&passage_tokens))
+        .filter(|t| {
+            passage_tokens
+                .iter()
+                .all(|p| t.word.mentioned_in(p, false) == 0.0)
+        })
         .map(|t| t.word.as_written.clone())
         .collect();
     // The largest share of the question's topic weight one passage mentions: low when
@@ -1360,6 +1383,25 @@ mod tests {
             );
             assert_eq!(answer.label.as_deref(), row.lines().nth(1), "{question}");
         }
+    }
+
+    #[test]
+    fn a_word_inside_another_two_word_name_does_not_say_it() {
+        let said = |question: &str, text: &str| {
+            topic_words(question)
+                .iter()
+                .find(|t| t.word == "physical")
+                .expect(question)
+                .said_in(&tokenize(text))
+        };
+        // "physical therapy" is a two-word name of the vocabulary: its "physical" is not
+        // the yearly physical asked about.
+        let yearly = "is my yearly physical free?";
+        let therapy = "Coverage is limited to 24 visits per year for physical therapy";
+        assert_eq!(said(yearly, therapy), 0.0);
+        assert_eq!(said(yearly, "Annual physical: no charge"), 1.0);
+        // Asked by that name, the text says it.
+        assert_eq!(said("physical therapy copay", therapy), 1.0);
     }
 
     #[test]

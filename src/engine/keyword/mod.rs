@@ -698,6 +698,14 @@ fn pair_at(tokens: &[String], i: usize) -> &'static [String] {
     }
 }
 
+/// Whether `tokens[i]` makes a two-word vocabulary key with the token before or after
+/// it ("physical" of "physical therapy"): a text's word that is part of another name.
+pub fn in_key(tokens: &[String], i: usize) -> bool {
+    !pair_at(tokens, i).is_empty()
+        || i.checked_sub(1)
+            .is_some_and(|j| !pair_at(tokens, j).is_empty())
+}
+
 /// For each of a query's `tokens`, the other word of the two-word vocabulary key it
 /// makes with the token before or after it ("family doctor": `doctor` for `family`,
 /// `family` for `doctor`); `None` for most words.
