@@ -67,9 +67,9 @@
 //!    the member goes, "can a nurse come to my house", is what the question is about
 //!    but need not be named: [`intent::Asked::place`]), however much of the rest they
 //!    say ("therapy", "visits", "delivery" of the story around it); where one passage
-//!    says the whole of such a name, the share does not count against it ("how much is urgent care for a
-//!    sprained ankle") — and the best passage is
-//!    not close in meaning either (cosine below [`AbstainPolicy::close`]),
+//!    says the whole of such a name, the share does not count against it ("how much is
+//!    urgent care for a sprained ankle") — and the best passage is not close in
+//!    meaning either (cosine below [`AbstainPolicy::close`]),
 //!    nor, on a second look, is any unit of the best-ranked passage. A passage's vector
 //!    averages its sentences, so a paraphrase one sentence states ("a shot for my hay
 //!    fever" for "Allergy shots given in the office are a $5 copay") can be close in
@@ -592,9 +592,12 @@ impl TopicWord {
         }
     }
 
-    /// Whether none of `passages` (their tokens) mentions the word.
-    fn said_in_none(&self, passages: &[Vec<String>]) -> bool {
-        passages.iter().all(|p| self.said_in(p) == 0.0)
+    /// Whether none of `passages` (their tokens) mentions the word, as named or as
+    /// written ([`mentioned_in`](Self::mentioned_in)).
+    fn mentioned_in_none(&self, passages: &[Vec<String>], as_named: bool) -> bool {
+        passages
+            .iter()
+            .all(|p| self.mentioned_in(p, as_named) == 0.0)
     }
 }
 
@@ -760,11 +763,7 @@ pub fn answer(
     // The topic words no passage mentions, as the question writes them.
     let missing: Vec<String> = topics
         .iter()
-        .filter(|t| {
-            passage_tokens
-                .iter()
-                .all(|p| t.word.mentioned_in(p, false) == 0.0)
-        })
+        .filter(|t| t.word.mentioned_in_none(&passage_tokens, false))
         .map(|t| t.word.as_written.clone())
         .collect();
     // The largest share of the question's topic weight one passage mentions: low when
@@ -805,10 +804,10 @@ pub fn answer(
     // they share with it.
     // A place of care need not be named ("come to my house": a plan says "home health").
     let unnamed = asked.iter().filter(|asked| !asked.place).any(|asked| {
-        asked
-            .names
-            .iter()
-            .all(|name| name.iter().any(|t| t.said_in_none(&passage_tokens)))
+        asked.names.iter().all(|name| {
+            name.iter()
+                .any(|t| t.mentioned_in_none(&passage_tokens, true))
+        })
     });
     // One passage says a whole name: the question is about it, however many words
     // of a story come with it ("how much is urgent care for a sprained ankle").
