@@ -310,16 +310,13 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
         hay_fever.answer.map(|a| a.text).as_deref(),
         Some("Allergy shots given in the office are a $5 copay.")
     );
-    // A question about what the plan does not mention stays unanswered.
+    // A question about what the plan does not mention stays unanswered, and names
+    // the benefit it asked about (a gym membership is one by name).
     let a = engine
         .ask("will the plan pay for a personal trainer at my gym", "P")
         .expect("ask");
     assert_eq!(a.answer, None);
-    assert!(
-        a.missing.contains(&"trainer".to_string()),
-        "{:?}",
-        a.missing
-    );
+    assert!(a.missing.contains(&"gym".to_string()), "{:?}", a.missing);
 
     // Ingested, the passage has no stored unit vectors: the second look embedded them.
     assert_eq!(engine.collection().unit_vectors(&answer.id), None);

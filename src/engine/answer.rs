@@ -56,10 +56,10 @@
 //!    of its topic weight, so that sharing an incidental word ("can I see a massage
 //!    therapist for my neck") is not enough, nor is each passage sharing another one
 //!    ("therapy" in one, "pain" in the next); words that name the passages' plan (its
-//!    `policy` id and `plan_name`: "vasectomy on HMO Select") are not topic words (the
-//!    named-service test below still reads every word of the question), or none of
+//!    `policy` id and `plan_name`: "circumcision on HMO Select") are not topic words
+//!    (the named-service test below still reads every word of the question), or none of
 //!    them mentions a word of the name of what the question asks to be covered or
-//!    charged for ("Is a birth doula covered?", "does it cover massage therapy?", "what
+//!    charged for ("Is a birth doula covered?", "does it cover music therapy?", "what
 //!    do the rehab sessions cost?": [`intent::asked_services`]; of any of its names,
 //!    when the question gives it more than one: "a flu shot or vaccines" is said
 //!    where "vaccines" is; a name's head noun for a kind of care, `HEAD_NOUNS`, need
@@ -361,9 +361,11 @@ const FUNCTION_WORDS: &[&str] = &[
 /// (by any of its names) do not answer it. The groups are the services the federal SBC
 /// template lists under "Services your plan generally does NOT cover" and "Other covered
 /// services", and the SBC Uniform Glossary's service terms, each with its everyday
-/// names (plus LASIK, which real SBCs' exclusion lists name) — general benefits
-/// vocabulary, not any question's words. Like the member vocabulary, change it only
-/// from those sources, and re-measure on questions written after the change.
+/// names (plus LASIK, which real SBCs' exclusion lists name), and the benefits of
+/// CMS's QHP Plans & Benefits Template that neither names (dialysis, chemotherapy,
+/// transplant, …) — general benefits vocabulary, not any question's words. Like the
+/// member vocabulary, change it only from those sources, and re-measure on questions
+/// written after the change.
 const SERVICES: &[&[&str]] = &[
     &["abortion"],
     &["acupuncture", "acupuncturist"],
@@ -422,6 +424,214 @@ const SERVICES: &[&[&str]] = &[
         "dme",
     ],
     &["ambulance", "emergency transportation"],
+    // The Plans & Benefits Template's benefits (the rows of CMS's Benefits and Cost
+    // Sharing public use file) that the SBC template does not name, with everyday
+    // names: written by a helper shown no question, no vocabulary and no code but
+    // this table's use, 2026-12-06. Taken as written except: not "diabetes supplies"
+    // or "diabetic supplies" (a story that says "diabetes" and "supplies" apart
+    // would name them), nor the chronic-pain group ("pain specialist" is a specialist
+    // visit, which every SBC prices); "traveling outside" and "travel outside", the
+    // SBC template's words for care abroad, added. Sample unanswerable questions
+    // abstaining: fresh 0.958 → 1.000, fresh2 0.833 → 0.875, fresh4 0.694 → 0.861,
+    // dev3 0.778 → 0.833; no sample answerable question more. Real SBCs: fresh6
+    // answered from a relevant row 0.615 → 0.599 (three of 192 asks abstain); no
+    // other half moved.
+    // source: Chemotherapy
+    &["chemotherapy", "chemo"],
+    // source: Radiation
+    &[
+        "radiation",
+        "radiotherapy",
+        "radiosurgery",
+        "brachytherapy",
+        "proton beam",
+    ],
+    // source: Dialysis
+    &["dialysis", "hemodialysis"],
+    // source: Infusion Therapy
+    &["infusion", "intravenous therapy", "iv drip"],
+    // source: Allergy Testing
+    &[
+        "allergy test",
+        "allergy testing",
+        "allergies test",
+        "allergy shot",
+        "allergies shot",
+        "allergy injection",
+        "allergy immunotherapy",
+        "allergist",
+    ],
+    // source: Diabetes Education
+    &[
+        "diabetes education",
+        "diabetic education",
+        "diabetes educator",
+        "diabetes class",
+        "diabetes classes",
+        "diabetes self management",
+    ],
+    // source: Diabetic Supplies (also Enhanced Diabetic Supplies and Equipment)
+    &[
+        "glucose monitor",
+        "glucose meter",
+        "glucometer",
+        "test strips",
+        "insulin pump",
+        "cgm",
+        "lancet",
+    ],
+    // source: Prosthetic Devices
+    &[
+        "prosthetic",
+        "prosthesis",
+        "prostheses",
+        "artificial limb",
+        "artificial leg",
+        "artificial arm",
+    ],
+    // source: Orthotic Devices (also Orthotic Devices for Positional Plagiocephaly)
+    &[
+        "orthotic",
+        "orthosis",
+        "orthoses",
+        "shoe insert",
+        "insole",
+        "arch support",
+        "orthopedic shoe",
+        "plagiocephaly",
+        "cranial helmet",
+    ],
+    // source: Transplant (also Bone Marrow Transplant, Transplant Donor Coverage)
+    &["transplant", "transplantation", "organ donor"],
+    // source: Treatment for Temporomandibular Joint Disorders
+    &["tmj", "tmd", "temporomandibular", "jaw joint"],
+    // source: Reconstructive Surgery
+    &["reconstructive", "breast reconstruction"],
+    // source: Mastectomy (also Post-Mastectomy Care)
+    &["mastectomy"],
+    // source: Diagnosis and Treatment of Lymphedema
+    &["lymphedema"],
+    // source: Clinical Trials
+    &["clinical trial", "clinical study", "research study"],
+    // source: Sterilization
+    &[
+        "sterilization",
+        "sterilized",
+        "vasectomy",
+        "tubal ligation",
+        "tubes tied",
+    ],
+    // source: Reversible Contraceptives (also Contraceptive Injections)
+    &["birth control", "contraception", "contraceptive", "iud"],
+    // source: Nutritional Counseling
+    &[
+        "nutritional counseling",
+        "nutrition counseling",
+        "medical nutrition therapy",
+        "dietitian",
+        "dietician",
+    ],
+    // source: Enteral/Parenteral and Oral Nutrition Therapy (also Enteral Formulas)
+    &["enteral", "parenteral", "tube feeding", "tpn"],
+    // source: Nutrition/Formulas (also Inherited Metabolic Disorder - PKU, Low
+    // Protein Foods)
+    &[
+        "medical formula",
+        "medical food",
+        "metabolic formula",
+        "amino acid formula",
+        "pku",
+        "phenylketonuria",
+        "low protein food",
+        "inherited metabolic",
+    ],
+    // source: Applied Behavior Analysis Based Therapies
+    &[
+        "aba",
+        "applied behavior analysis",
+        "applied behavioral analysis",
+    ],
+    // source: Early Intervention Services
+    &["early intervention"],
+    // source: Cochlear Implants
+    &["cochlear"],
+    // source: Hyperbaric Oxygen Therapy
+    &["hyperbaric", "hbot", "oxygen chamber"],
+    // source: Genetic Testing (also Genetic Testing Lab Services, Biomarker Testing)
+    &[
+        "genetic testing",
+        "genetic test",
+        "genetic screening",
+        "genetic counseling",
+        "genetic counselor",
+        "dna test",
+        "brca",
+        "biomarker",
+        "genomic testing",
+    ],
+    // source: Gender Affirming Care (also Sex-Trait Modification)
+    &[
+        "gender affirming",
+        "gender reassignment",
+        "sex reassignment",
+        "gender transition",
+        "gender confirmation",
+        "gender dysphoria",
+        "transgender",
+        "sex trait modification",
+    ],
+    // source: Hormone Replacement Therapy (HRT)
+    &["hormone replacement", "hrt", "testosterone replacement"],
+    // source: Wigs
+    &["wig", "hairpiece"],
+    // source: Massage Therapy
+    &["massage"],
+    // source: Doula
+    &["doula"],
+    // source: Cardiac Rehabilitation
+    &["cardiac rehab", "cardiac rehabilitation", "heart rehab"],
+    // source: Pulmonary Rehabilitation
+    &["pulmonary rehab", "pulmonary rehabilitation", "lung rehab"],
+    // source: Sexual Dysfunction
+    &["erectile dysfunction", "sexual dysfunction", "impotence"],
+    // source: Telehealth (also Virtual Visit, Virtual Care)
+    &[
+        "telehealth",
+        "telemedicine",
+        "virtual visit",
+        "video visit",
+        "virtual care",
+    ],
+    // source: Non-Emergency Care When Traveling Outside the U.S.
+    &[
+        "abroad",
+        "overseas",
+        "foreign country",
+        "out of country",
+        "outside the country",
+        "outside united states",
+        "international travel",
+        "traveling outside",
+        "travel outside",
+    ],
+    // source: Accidental Dental
+    &["accidental dental", "dental injury", "dental accident"],
+    // source: Congenital Anomaly, including Cleft Lip/Palate (also Craniofacial
+    // Surgery, Orthodontic Services for Orofacial Anomalies)
+    &["cleft", "craniofacial", "orofacial", "congenital anomaly"],
+    // source: Fitness Benefit - Adult (also Active & Fit)
+    &["gym", "fitness center", "health club", "fitness membership"],
+    // source: Tobacco Wellness Program Offered (a plan attribute of the template,
+    // not a benefit row)
+    &[
+        "smoking cessation",
+        "tobacco cessation",
+        "quit smoking",
+        "stop smoking",
+        "nicotine replacement",
+        "nicotine patch",
+        "nicotine gum",
+    ],
 ];
 
 /// Whether every token of `phrase` is among `tokens`.
@@ -1441,9 +1651,9 @@ mod tests {
 
     #[test]
     fn sharing_only_incidental_words_is_not_being_about_the_question() {
-        // "kidney" is in the passage, the rarer "dialysis" is not: a sixth of the
+        // "kidney" is in the passage, the rarer "biopsy" is not: a sixth of the
         // topic weight is said, under the policy's share, and the passage is not close.
-        let rarity = |w: &str| Some(if w.starts_with("dialys") { 10.0 } else { 2.0 });
+        let rarity = |w: &str| Some(if w == "biopsy" { 10.0 } else { 2.0 });
         let passages = || {
             vec![hit(
                 "p#9",
@@ -1453,18 +1663,18 @@ Treatment of kidney stones is covered after the deductible.",
             )]
         };
         // Modal verbs and contractions are function words too: what the documents
-        // lack is dialysis, not "I'm", "could" or "gonna".
+        // lack is a biopsy, not "I'm", "could" or "gonna".
         for q in [
-            "Is kidney dialysis covered?",
-            "I'm gonna need dialysis, could the plan pay for it?",
+            "Is a kidney biopsy covered?",
+            "I'm gonna need a biopsy, could the plan pay for it?",
         ] {
             let a = ask_rarity(q, passages(), &rarity);
             assert_eq!(a.answer, None, "{q}");
-            assert_eq!(a.missing, vec!["dialysis".to_string()], "{q}");
+            assert_eq!(a.missing, vec!["biopsy".to_string()], "{q}");
         }
         // The same passage, if it were close in meaning, would answer.
         assert!(answered_when_close(
-            "Is kidney dialysis covered?",
+            "Is a kidney biopsy covered?",
             passages(),
             &rarity
         ));
@@ -1481,8 +1691,8 @@ Treatment of kidney stones is covered after the deductible.",
     fn what_the_question_asks_covered_must_be_named_by_a_passage() {
         // "therapy" and "visits" are said, and they are most of the topic's weight:
         // the share alone would answer with the physical therapy row. What the member
-        // asks to be covered is massage therapy, and no passage names massage.
-        let rarity = |w: &str| Some(if w.starts_with("massag") { 2.0 } else { 3.0 });
+        // asks to be covered is music therapy, and no passage names music.
+        let rarity = |w: &str| Some(if w == "music" { 2.0 } else { 3.0 });
         let passages = || {
             vec![hit(
                 "p#pt",
@@ -1492,14 +1702,14 @@ Treatment of kidney stones is covered after the deductible.",
         };
         let ask = |q: &str| ask_rarity(q, passages(), &rarity);
         for q in [
-            "does it cover massage therapy? PT visits help my neck therapy",
-            "Is massage therapy covered like my therapy visits?",
-            "I know therapy visits are $35. What do massage therapy visits cost?",
+            "does it cover music therapy? PT visits help my neck therapy",
+            "Is music therapy covered like my therapy visits?",
+            "I know therapy visits are $35. What do music therapy visits cost?",
         ] {
             let a = ask(q);
             assert_eq!(a.answer, None, "{q}");
             assert!(
-                a.missing.contains(&"massage".to_string()),
+                a.missing.contains(&"music".to_string()),
                 "{q}: {:?}",
                 a.missing
             );
@@ -1509,14 +1719,14 @@ Treatment of kidney stones is covered after the deductible.",
         // name has a word no passage says.
         for q in [
             "does it cover physical therapy visits?",
-            "Is massage therapy or physical therapy covered?",
+            "Is music therapy or physical therapy covered?",
         ] {
             assert!(ask(q).answer.is_some(), "{q}");
         }
-        assert_eq!(ask("Is massage or acupuncture covered?").answer, None);
+        assert_eq!(ask("Is music or acupuncture covered?").answer, None);
         // A passage close in meaning still answers (the second look's paraphrase).
         assert!(answered_when_close(
-            "Is massage therapy covered?",
+            "Is music therapy covered?",
             passages(),
             &rarity
         ));
@@ -1652,11 +1862,11 @@ Treatment of kidney stones is covered after the deductible.",
                 ),
             ]
         };
-        let rarity = |w: &str| Some(if w == "vasectomy" { 8.7 } else { 1.7 });
+        let rarity = |w: &str| Some(if w == "circumcision" { 8.7 } else { 1.7 });
         let asked = |q: &str| ask_rarity(q, passages(), &rarity);
-        let a = asked("vasectomy cost on hmo select?");
+        let a = asked("circumcision cost on hmo select?");
         assert_eq!(a.answer, None);
-        assert_eq!(a.missing, vec!["vasectomy".to_string()]);
+        assert_eq!(a.missing, vec!["circumcision".to_string()]);
         // Without its plan's name in the metadata, "hmo" and "select" would count as
         // said, a quarter of the weight, and the passage would answer.
         let bare: Vec<SearchHit> = passages()
@@ -1666,7 +1876,7 @@ Treatment of kidney stones is covered after the deductible.",
                 h
             })
             .collect();
-        let a = ask_rarity("vasectomy cost on hmo select?", bare, &rarity);
+        let a = ask_rarity("circumcision cost on hmo select?", bare, &rarity);
         assert!(a.answer.is_some());
         // A question about what the plan's passages do say still answers.
         let a = asked("specialist copay on hmo select?");
@@ -1680,7 +1890,7 @@ Treatment of kidney stones is covered after the deductible.",
     fn one_passage_must_say_the_question_not_each_a_piece() {
         // "therapy" is in the physical-therapy row, "pain" in the chiropractic one:
         // together they are over the policy's share, but neither passage alone is about
-        // massage therapy for neck pain.
+        // music therapy for neck pain.
         let rarity = |w: &str| {
             Some(match w {
                 "therapy" => 1.9,
@@ -1701,12 +1911,12 @@ Treatment of kidney stones is covered after the deductible.",
             ),
         ];
         let a = ask_rarity(
-            "massage therapy for neck pain covered?",
+            "music therapy for neck pain covered?",
             passages.clone(),
             &rarity,
         );
         assert_eq!(a.answer, None);
-        assert_eq!(a.missing, vec!["massage".to_string(), "neck".to_string()]);
+        assert_eq!(a.missing, vec!["music".to_string(), "neck".to_string()]);
         // One passage that says both answers.
         let a = ask_rarity("physical therapy for back pain covered?", passages, &rarity);
         assert!(a.answer.is_some());
@@ -1891,6 +2101,27 @@ Treatment of kidney stones is covered after the deductible.",
             }),
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_plan_benefit_no_passage_mentions_is_not_answered_by_the_story_around_it() {
+        // Dialysis is a benefit by name (CMS's Plans & Benefits Template); the kidney
+        // story shares "specialist" and "week" with the specialist row.
+        let rows = |text: &str| vec![hit("p#3", text, 0.62)];
+        let q = "My dad's kidney specialist says he'll need dialysis three times a week. \
+                 What would that cost us?";
+        let a = ask(
+            q,
+            rows("Specialist visit\nIn-network: $50 copay per visit, up to twice a week."),
+        );
+        assert_eq!(a.answer, None);
+        assert_eq!(a.missing, vec!["dialysis".to_string()]);
+        // A passage that names it by another of its names answers.
+        let a = ask(
+            q,
+            rows("Hemodialysis\nIn-network: 20% coinsurance, three times a week."),
+        );
+        assert!(a.answer.is_some(), "{:?}", a.missing);
     }
 
     #[test]
