@@ -238,6 +238,10 @@ export class Tab {
     const el = await this.#element(selector);
     await el.clear();
     if (text) await el.sendKeys(text.split("\n").join(Key.ENTER));
+    // Typing into an input with suggestions (a datalist) opens them, and WebKitGTK's
+    // suggestion popup takes the next click to close itself: a member closes it before
+    // pressing the form's button, and so does the test (Escape closes it everywhere).
+    if (text && (await el.getAttribute("list"))) await el.sendKeys(Key.ESCAPE);
   }
 
   /** Presses Enter (the only key the tests need by name) or types text into an element. */

@@ -140,7 +140,8 @@ for (const engine of ENGINES) {
       // Progress, or the add settling (or refusing) without it: then the assertion says what
       // the form showed instead, at once. On a timeout, the error says it.
       const progress = /Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+/;
-      await tab.waitForStatus(/Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+|^(Added|Nothing was added|Cancelled|Paste)/);
+      await tab.waitForStatus(/Reading handbook-300\.pdf: page \d+ of 300|Embedded \d+ of \d+|^(Added|Nothing was added|Cancelled|Paste)/)
+        .catch(async (e) => { await tab.screenshot("pdf-300-stuck").catch(() => {}); throw e; });
       assert.match(await status(tab), progress);
       assert.equal(await tab.visible("#add-cancel"), true);
       await tab.click("#add-cancel");
