@@ -701,27 +701,26 @@ fn pair_at(tokens: &[String], i: usize) -> &'static [String] {
 /// Whether `tokens[i]` makes a two-word vocabulary key with the token before or after
 /// it ("physical" of "physical therapy"): a text's word that is part of another name.
 pub fn in_key(tokens: &[String], i: usize) -> bool {
-    !pair_at(tokens, i).is_empty()
-        || i.checked_sub(1)
-            .is_some_and(|j| !pair_at(tokens, j).is_empty())
+    key_partner(tokens, i).is_some()
 }
 
 /// For each of a query's `tokens`, the other word of the two-word vocabulary key it
 /// makes with the token before or after it ("family doctor": `doctor` for `family`,
 /// `family` for `doctor`); `None` for most words.
 pub fn key_partners(tokens: &[String]) -> Vec<Option<&String>> {
-    let pairs = |i: usize| !pair_at(tokens, i).is_empty();
-    (0..tokens.len())
-        .map(|i| {
-            if i > 0 && pairs(i - 1) {
-                Some(&tokens[i - 1])
-            } else if pairs(i) {
-                tokens.get(i + 1)
-            } else {
-                None
-            }
-        })
-        .collect()
+    (0..tokens.len()).map(|i| key_partner(tokens, i)).collect()
+}
+
+/// The other word of the two-word vocabulary key `tokens[i]` makes with the token
+/// before it or, failing that, after it.
+fn key_partner(tokens: &[String], i: usize) -> Option<&String> {
+    if i > 0 && !pair_at(tokens, i - 1).is_empty() {
+        Some(&tokens[i - 1])
+    } else if !pair_at(tokens, i).is_empty() {
+        tokens.get(i + 1)
+    } else {
+        None
+    }
 }
 
 /// The best `k` rows with a positive score that `accept` takes, best first (ties: lower
