@@ -634,9 +634,22 @@ const SERVICES: &[&[&str]] = &[
     ],
 ];
 
-/// Whether every token of `phrase` is among `tokens`.
-fn contains_all(tokens: &[String], phrase: &str) -> bool {
-    let wanted = tokenize(phrase);
+/// A group of [`SERVICES`], each name with its tokens.
+type ServiceNames = Vec<(&'static str, Vec<String>)>;
+
+/// [`SERVICES`], each name with its tokens: tokenized once, not on every ask.
+fn services() -> &'static [ServiceNames] {
+    static TABLE: std::sync::OnceLock<Vec<ServiceNames>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        SERVICES
+            .iter()
+            .map(|names| names.iter().map(|n| (*n, tokenize(n))).collect())
+            .collect()
+    })
+}
+
+/// Whether every one of the `wanted` tokens (a name's) is among `tokens`.
+fn contains_all(tokens: &[String], wanted: &[String]) -> bool {
     !wanted.is_empty() && wanted.iter().all(|w| tokens.contains(w))
 }
 
@@ -997,13 +1010,13 @@ pub fn answer(
         1.0
     };
     // Services the question names (by the name it uses) that no passage mentions.
-    let absent: Vec<&str> = SERVICES
+    let absent: Vec<&str> = services()
         .iter()
         .filter_map(|names| {
-            let named = names.iter().find(|n| contains_all(&words, n))?;
+            let (named, _) = names.iter().find(|(_, n)| contains_all(&words, n))?;
             let mentioned = passage_tokens
                 .iter()
-                .any(|p| names.iter().any(|n| contains_all(p, n)));
+                .any(|p| names.iter().any(|(_, n)| contains_all(p, n)));
             (!mentioned).then_some(*named)
         })
         .collect();
