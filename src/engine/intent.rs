@@ -148,9 +148,10 @@ pub struct Asked<T> {
 /// thing ("do I pay for a flu shot or vaccines" asks about one thing, called "a flu
 /// shot" or "vaccines"). A statement of what is covered ("PT is covered") asks nothing,
 /// an amount of time is no service ("pay for a month's worth"), and a pronoun names
-/// none of its own ("does the plan cover those?": its words are no topic). Where the member goes, stays or
-/// has come to them (`PLACE_VERBS`, `STAY_VERBS`) is a place of care, which the
-/// question is about but need not ask to be covered ([`Asked::place`]).
+/// none of its own ("does the plan cover those?": its words are no topic). Where the
+/// member goes, stays or has come to them (`PLACE_VERBS`, `STAY_VERBS`) is a place of
+/// care, which the question is about but need not ask to be covered
+/// ([`Asked::place`]).
 pub fn asked_services(question: &str) -> Vec<Asked<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.

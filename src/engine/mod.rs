@@ -66,10 +66,11 @@
 //! each channel, normalises each channel's scores to [0, 1] (min–max over its candidates)
 //! and adds them with equal weights (`score_fusion`); then, when the question asks a
 //! price ("how much", "cost", "copay", …), passages that state no cost (no figure, no
-//! "no charge" or "not covered") lose 0.4 of that score (`intent`): "Do you need a referral to see a specialist? No." stops
-//! outranking the specialist row's "$50 copay"; and an SBC's worked coverage examples
-//! (a sample patient having a baby), which name many services and figures, lose 0.3
-//! unless the question asks for an example. `vector` and `keyword` use one channel.
+//! "no charge" or "not covered") lose 0.4 of that score (`intent`): "Do you need a
+//! referral to see a specialist? No." stops outranking the specialist row's "$50
+//! copay"; and an SBC's worked coverage examples (a sample patient having a baby),
+//! which name many services and figures, lose 0.3 unless the question asks for an
+//! example. `vector` and `keyword` use one channel.
 //!
 //! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
 //! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
