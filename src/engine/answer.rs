@@ -32,8 +32,10 @@
 //!    passage starts with is context, not a unit.
 //! 3. **Score.** Each unit scores the share of the question's topic weight it mentions
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
-//!    each word weighted by its rarity in the collection; half the unit's own, half its
-//!    passage's, so a row's value line answers for the service its label names), plus
+//!    a service the question names, `SERVICES`, by any of its names: "Hemodialysis"
+//!    says "dialysis"; each word weighted by its rarity in the collection; half the
+//!    unit's own, half its passage's, so a row's value line answers for the service
+//!    its label names), plus
 //!    its closeness in meaning to the question where its passage's unit vectors are
 //!    stored (the cosine, as the second look of step 4 measures it: it tells the line
 //!    that says what was asked from one that only shares its words), plus
@@ -648,6 +650,36 @@ fn services() -> &'static [ServiceNames] {
     })
 }
 
+/// A name of [`SERVICES`] with its tokens.
+type ServiceName = (&'static str, Vec<String>);
+
+/// The groups of [`SERVICES`] a question of `words` names, each with the name it uses.
+fn named_services(
+    words: &[String],
+) -> impl Iterator<Item = (&'static ServiceName, &'static ServiceNames)> + '_ {
+    services().iter().filter_map(|names| {
+        let named = names.iter().find(|(_, n)| contains_all(words, n))?;
+        Some((named, names))
+    })
+}
+
+/// `tokens` saying, besides their own words, the name the question gives each service
+/// of `named` they mention by another of its names: "Hemodialysis" says the "dialysis"
+/// asked about.
+fn saying_named(mut tokens: Vec<String>, named: &[(&ServiceName, &ServiceNames)]) -> Vec<String> {
+    for ((_, name), names) in named {
+        if mentions_service(names, &tokens) && !contains_all(&tokens, name) {
+            tokens.extend(name.iter().cloned());
+        }
+    }
+    tokens
+}
+
+/// Whether `tokens` mention the service of `names` by any of its names.
+fn mentions_service(names: &ServiceNames, tokens: &[String]) -> bool {
+    names.iter().any(|(_, n)| contains_all(tokens, n))
+}
+
 /// Whether every one of the `wanted` tokens (a name's) is among `tokens`.
 fn contains_all(tokens: &[String], wanted: &[String]) -> bool {
     !wanted.is_empty() && wanted.iter().all(|w| tokens.contains(w))
@@ -982,7 +1014,11 @@ pub fn answer(
         .iter()
         .map(|h| h.score)
         .fold(f32::NEG_INFINITY, f32::max);
-    let passage_tokens: Vec<Vec<String>> = top.iter().map(|h| tokenize(&h.text)).collect();
+    let services_named: Vec<_> = named_services(&words).collect();
+    let passage_tokens: Vec<Vec<String>> = top
+        .iter()
+        .map(|h| saying_named(tokenize(&h.text), &services_named))
+        .collect();
     // The topic words no passage mentions, as the question writes them.
     let missing: Vec<String> = topics
         .iter()
@@ -1010,15 +1046,10 @@ pub fn answer(
         1.0
     };
     // Services the question names (by the name it uses) that no passage mentions.
-    let absent: Vec<&str> = services()
+    let absent: Vec<&str> = services_named
         .iter()
-        .filter_map(|names| {
-            let (named, _) = names.iter().find(|(_, n)| contains_all(&words, n))?;
-            let mentioned = passage_tokens
-                .iter()
-                .any(|p| names.iter().any(|(_, n)| contains_all(p, n)));
-            (!mentioned).then_some(*named)
-        })
+        .filter(|(_, names)| !passage_tokens.iter().any(|p| mentions_service(names, p)))
+        .map(|((name, _), _)| *name)
         .collect();
     let asked = asked_names(question, &plan);
     // A thing asked about each of whose names has a word in none of the passages
@@ -1098,6 +1129,7 @@ pub fn answer(
             if let Some((_, words)) = label_words.as_ref().filter(|(at, _)| s >= *at) {
                 unit_tokens.extend(words.iter().cloned());
             }
+            let unit_tokens = saying_named(unit_tokens, &services_named);
             let own = share(&unit_tokens);
             let words = 0.5 * own + 0.5 * context;
             // Fragments (a heading, a one-word list item) answer only by naming the
@@ -2135,6 +2167,28 @@ Treatment of kidney stones is covered after the deductible.",
             rows("Hemodialysis\nIn-network: 20% coinsurance, three times a week."),
         );
         assert!(a.answer.is_some(), "{:?}", a.missing);
+    }
+
+    #[test]
+    fn a_service_is_said_by_each_of_its_names() {
+        // "Hemodialysis" is dialysis: the row prices what was asked, in no word of the
+        // question (without it, no passage says the topic and none is close: abstain).
+        let hits = vec![
+            hit(
+                "p#1",
+                "Specialist visit\nIn-network: $50 copay for a kidney specialist.",
+                0.45,
+            ),
+            hit(
+                "p#2",
+                "Other covered services\nHemodialysis: $30 copay per treatment.",
+                0.4,
+            ),
+        ];
+        let a = ask("Is dialysis covered?", hits);
+        let answer = a.answer.expect("answered");
+        assert_eq!(answer.id, "p#2");
+        assert!(answer.text.contains("$30"), "{}", answer.text);
     }
 
     #[test]
