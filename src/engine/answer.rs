@@ -80,7 +80,10 @@
 //!    and for no other; a unit it finds close makes that passage
 //!    the answer's, each of its units scoring its closeness beside its words. Or
 //!    abstain when the question names a service (`SERVICES`) none of them mentions by
-//!    any of its names, however close they are (passages about glasses and eye exams
+//!    any of its names, even after the engine has looked through the rest of the plan's
+//!    passages for one that does, which then takes the last place read
+//!    ([`Collection::bring_named_services`](super::Collection::bring_named_services)),
+//!    however close they are (passages about glasses and eye exams
 //!    are close to a LASIK question and do not answer it; a paraphrase is what
 //!    closeness rescues, and a named service has all its names in the group); or when
 //!    the best passage's cosine is below [`AbstainPolicy::floor`] whatever the words.
@@ -678,6 +681,26 @@ fn saying_named(mut tokens: Vec<String>, named: &[(&ServiceName, &ServiceNames)]
 /// Whether `tokens` mention the service of `names` by any of its names.
 fn mentions_service(names: &ServiceNames, tokens: &[String]) -> bool {
     names.iter().any(|(_, n)| contains_all(tokens, n))
+}
+
+/// The services `question` names that none of the passages an answer reads (the first
+/// [`PASSAGES`] of `hits`) mentions, each as a test of a passage's text: a careful
+/// reader looks for them in the rest of the plan's documents before saying they are
+/// not there ([`Collection::bring_named_services`](super::Collection::bring_named_services)).
+pub(crate) fn unmentioned_services(
+    question: &str,
+    hits: &[SearchHit],
+) -> Vec<impl Fn(&str) -> bool> {
+    let words = tokenize(question);
+    let passages: Vec<Vec<String>> = hits
+        .iter()
+        .take(PASSAGES)
+        .map(|h| tokenize(&h.text))
+        .collect();
+    named_services(&words)
+        .filter(|(_, names)| !passages.iter().any(|p| mentions_service(names, p)))
+        .map(|(_, names)| move |text: &str| mentions_service(names, &tokenize(text)))
+        .collect()
 }
 
 /// Whether every one of the `wanted` tokens (a name's) is among `tokens`.

@@ -108,6 +108,10 @@ use crate::vector::dot;
 
 /// Results a search returns unless told otherwise (ChromaDB's `n_results` default).
 pub const DEFAULT_K: usize = 3;
+
+/// How many of a question's keyword results are read for a passage that mentions a
+/// service it names ([`Collection::bring_named_services`]).
+const NAMED_SERVICE_CANDIDATES: usize = 50;
 /// The largest document one ingest accepts, in bytes of text: a plan's whole benefits
 /// booklet is a few hundred KB; anything far larger is a mistake (a binary file, a
 /// database dump) that would tie up the embedder for hours.
@@ -846,6 +850,47 @@ impl Collection {
         )
     }
 
+    /// Brings into the passages an answer reads (the first [`answer::PASSAGES`] of
+    /// `hits`, ranked for `question` under `filter`) a passage that mentions a service
+    /// the question names where none of them does: a careful reader looks through the
+    /// rest of the plan's documents for "telehealth" before saying they don't mention
+    /// it. The passage, the one the question's words rank first among those under
+    /// `filter` that mention the service, takes the place of the last passage read, which
+    /// moves down a place (the last hit of `hits` makes room: there are as many).
+    pub fn bring_named_services(
+        &self,
+        question: &str,
+        vector: &[f32],
+        hits: &mut Vec<SearchHit>,
+        filter: Option<&Filter>,
+    ) {
+        let read = hits.len().min(answer::PASSAGES);
+        if read == 0 {
+            return;
+        }
+        for mentions in answer::unmentioned_services(question, hits) {
+            let accept = self.acceptor(filter);
+            let found = self
+                .keywords
+                .search_with(question, NAMED_SERVICE_CANDIDATES, &accept, false)
+                .into_iter()
+                .filter_map(|(row, _)| self.records.get(row as usize).map(|r| (row, r)))
+                .find(|(_, r)| mentions(&r.text));
+            let Some((row, record)) = found else { continue };
+            let Some(vector_row) = self.index.vector(row) else {
+                continue;
+            };
+            let Some(mut hit) = self.hit(row, dot(vector, vector_row)) else {
+                continue;
+            };
+            hit.highlights = KeywordIndex::matched_spans(question, &record.text);
+            let k = hits.len();
+            hits.retain(|h| h.id != hit.id);
+            hits.insert((read - 1).min(hits.len()), hit);
+            hits.truncate(k);
+        }
+    }
+
     fn check_query(&self, vector: &[f32], k: usize) -> Result<()> {
         check_dims("query vector", vector.len(), self.dims, &self.model_id)?;
         if k == 0 || k > MAX_K {
@@ -1309,10 +1354,13 @@ impl Engine {
     /// [`query`](Self::query) with the answer. A vector query has no words to answer
     /// with: its `answer` is always `None`.
     pub fn ask_query(&self, query: &Query) -> Result<answer::Answered> {
-        let (hits, asked) = self.run(query)?;
+        let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
+        let (mut hits, asked) = self.run(query, filter.as_ref())?;
         let Some((question, vector)) = asked else {
             return Ok(answer::Answered::unanswered(hits));
         };
+        self.collection
+            .bring_named_services(&question, &vector, &mut hits, filter.as_ref());
         // Sentences are measured as the passages were: embedded, against the question;
         // by the vectors stored with the passage when it has them.
         let dims = self.embedder.dims();
@@ -1337,13 +1385,17 @@ impl Engine {
 
     /// A general query: question or vector, k, where-filter.
     pub fn query(&self, query: &Query) -> Result<Vec<SearchHit>> {
-        Ok(self.run(query)?.0)
+        let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
+        Ok(self.run(query, filter.as_ref())?.0)
     }
 
     /// [`query`](Self::query), with the question as read ([`Query::question`]) and its
     /// vector when it asked one.
-    fn run<'q>(&self, query: &'q Query) -> Result<(Vec<SearchHit>, Option<Asked<'q>>)> {
-        let filter = query.filter.as_ref().map(Filter::parse).transpose()?;
+    fn run<'q>(
+        &self,
+        query: &'q Query,
+        filter: Option<&Filter>,
+    ) -> Result<(Vec<SearchHit>, Option<Asked<'q>>)> {
         let k = query.k.unwrap_or(DEFAULT_K);
         match (query.question(), &query.vector) {
             (Some(q), None) => {
@@ -1358,9 +1410,7 @@ impl Engine {
                 };
                 let vector = self.embedder.embed_one(&q)?;
                 let mode = query.mode.unwrap_or_default();
-                let hits = self
-                    .collection
-                    .query_text(&q, &vector, k, filter.as_ref(), mode)?;
+                let hits = self.collection.query_text(&q, &vector, k, filter, mode)?;
                 Ok((hits, Some((q, vector))))
             }
             (None, Some(v)) => {
@@ -1369,7 +1419,7 @@ impl Engine {
                         "a vector query has no words: mode must be vector".into(),
                     ));
                 }
-                Ok((self.collection.query_vector(v, k, filter.as_ref())?, None))
+                Ok((self.collection.query_vector(v, k, filter)?, None))
             }
             _ => Err(Error::InvalidInput(
                 "give exactly one of question or vector".into(),
@@ -1465,6 +1515,75 @@ mod tests {
         // A newer one is not guessed at.
         let err = with_words(index(&bundle).keyword, 9).expect_err("newer index");
         assert!(err.to_string().contains("version 9"), "{err}");
+    }
+
+    #[test]
+    fn a_named_service_is_looked_for_in_the_rest_of_the_plan() {
+        // Plan P's first three passages are closest to the question by vector; its
+        // dialysis row is fourth. Plan Q's dialysis row is another plan's.
+        let texts = [
+            ("P", "Specialist visit: $40 copay."),
+            ("P", "Office visits count toward your deductible."),
+            ("P", "Family members may join the family plan."),
+            (
+                "P",
+                "Other covered services: Hemodialysis, $30 copay per treatment.",
+            ),
+            ("Q", "Dialysis is covered at no charge."),
+        ];
+        let records = texts
+            .iter()
+            .enumerate()
+            .map(|(i, (policy, text))| Record {
+                id: format!("p{i}"),
+                text: (*text).to_string(),
+                metadata: Map::from_iter([(POLICY_FIELD.to_string(), Value::from(*policy))]),
+            })
+            .collect();
+        let vectors: [[f32; 2]; 5] = [[1.0, 0.0], [0.9, 0.1], [0.8, 0.2], [0.8, 0.5], [0.9, 0.1]];
+        let collection = Collection::build(
+            "m",
+            2,
+            records,
+            vectors
+                .iter()
+                .flat_map(|[x, y]| [x / x.hypot(*y), y / x.hypot(*y)])
+                .collect(),
+            IndexParams::default(),
+        )
+        .expect("collection");
+        let q = "Is dialysis covered for my dad?";
+        let plan_p = Filter::parse(&serde_json::json!({"policy": "P"})).expect("filter");
+        let ids = |hits: &[SearchHit]| hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        let mut hits = collection
+            .query_text(q, &[1.0, 0.0], 3, Some(&plan_p), SearchMode::Vector)
+            .expect("search");
+        assert_eq!(ids(&hits), ["p0", "p1", "p2"]);
+        let unbrought = collection.answer(q, hits.clone(), None).expect("answer");
+        assert_eq!(unbrought.answer, None);
+        assert_eq!(unbrought.missing, ["dialysis"]);
+        // The row that says "dialysis" by another of its names takes the last place
+        // read, and answers: it prices what was asked.
+        collection.bring_named_services(q, &[1.0, 0.0], &mut hits, Some(&plan_p));
+        assert_eq!(ids(&hits), ["p0", "p1", "p3"]);
+        let answered = collection.answer(q, hits, None).expect("answer");
+        let text = answered.answer.expect("answered").text;
+        assert!(text.contains("$30"), "{text}");
+        // Under plan Q's filter its own row is brought, never plan P's.
+        let plan_q = Filter::parse(&serde_json::json!({"policy": "Q"})).expect("filter");
+        let mut hits = collection
+            .query_text(q, &[1.0, 0.0], 3, Some(&plan_p), SearchMode::Vector)
+            .expect("search");
+        hits.truncate(2);
+        collection.bring_named_services(q, &[1.0, 0.0], &mut hits, Some(&plan_q));
+        assert_eq!(ids(&hits), ["p0", "p4"]);
+        // A plan that never mentions it keeps its passages.
+        let plan_r = Filter::parse(&serde_json::json!({"policy": "R"})).expect("filter");
+        let mut hits = collection
+            .query_text(q, &[1.0, 0.0], 3, Some(&plan_p), SearchMode::Vector)
+            .expect("search");
+        collection.bring_named_services(q, &[1.0, 0.0], &mut hits, Some(&plan_r));
+        assert_eq!(ids(&hits), ["p0", "p1", "p2"]);
     }
 
     #[test]
