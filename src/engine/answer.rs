@@ -684,13 +684,14 @@ fn mentions_service(names: &ServiceNames, tokens: &[String]) -> bool {
 }
 
 /// The services `question` names that none of the passages an answer reads (the first
-/// [`PASSAGES`] of `hits`) mentions, each as a test of a passage's text: a careful
-/// reader looks for them in the rest of the plan's documents before saying they are
-/// not there ([`Collection::bring_named_services`](super::Collection::bring_named_services)).
+/// [`PASSAGES`] of `hits`) mentions, each as its names (to search for) and a test of
+/// whether a passage's text mentions it: a careful reader looks for them in the rest
+/// of the plan's documents before saying they are not there
+/// ([`Collection::bring_named_services`](super::Collection::bring_named_services)).
 pub(crate) fn unmentioned_services(
     question: &str,
     hits: &[SearchHit],
-) -> Vec<impl Fn(&str) -> bool> {
+) -> Vec<(String, impl Fn(&str) -> bool)> {
     let words = tokenize(question);
     let passages: Vec<Vec<String>> = hits
         .iter()
@@ -699,7 +700,12 @@ pub(crate) fn unmentioned_services(
         .collect();
     named_services(&words)
         .filter(|(_, names)| !passages.iter().any(|p| mentions_service(names, p)))
-        .map(|(_, names)| move |text: &str| mentions_service(names, &tokenize(text)))
+        .map(|(_, names)| {
+            let words = names.iter().map(|(name, _)| *name).collect::<Vec<_>>();
+            (words.join(" "), move |text: &str| {
+                mentions_service(names, &tokenize(text))
+            })
+        })
         .collect()
 }
 

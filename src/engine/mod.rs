@@ -854,9 +854,10 @@ impl Collection {
     /// `hits`, ranked for `question` under `filter`) a passage that mentions a service
     /// the question names where none of them does: a careful reader looks through the
     /// rest of the plan's documents for "telehealth" before saying they don't mention
-    /// it. The passage, the one the question's words rank first among those under
-    /// `filter` that mention the service, takes the place of the last passage read, which
-    /// moves down a place (the last hit of `hits` makes room: there are as many).
+    /// it. The passage, the one the question's words and the service's names rank first
+    /// among those under `filter` that mention it, takes the place of the last passage
+    /// read, which moves down a place (the last hit of `hits` makes room: there are as
+    /// many); several take the last places read, in the order found.
     pub fn bring_named_services(
         &self,
         question: &str,
@@ -865,30 +866,43 @@ impl Collection {
         filter: Option<&Filter>,
     ) {
         let read = hits.len().min(answer::PASSAGES);
-        if read == 0 {
-            return;
-        }
-        for mentions in answer::unmentioned_services(question, hits) {
+        let mut brought: Vec<SearchHit> = Vec::new();
+        for (names, mentions) in answer::unmentioned_services(question, hits) {
             let accept = self.acceptor(filter);
             let found = self
                 .keywords
-                .search_with(question, NAMED_SERVICE_CANDIDATES, &accept, false)
+                .search_with(
+                    &format!("{question} {names}"),
+                    NAMED_SERVICE_CANDIDATES,
+                    &accept,
+                    false,
+                )
                 .into_iter()
                 .filter_map(|(row, _)| self.records.get(row as usize).map(|r| (row, r)))
                 .find(|(_, r)| mentions(&r.text));
             let Some((row, record)) = found else { continue };
-            let Some(vector_row) = self.index.vector(row) else {
+            let Some(mut hit) = self
+                .index
+                .vector(row)
+                .and_then(|v| self.hit(row, dot(vector, v)))
+            else {
                 continue;
             };
-            let Some(mut hit) = self.hit(row, dot(vector, vector_row)) else {
-                continue;
-            };
-            hit.highlights = KeywordIndex::matched_spans(question, &record.text);
-            let k = hits.len();
-            hits.retain(|h| h.id != hit.id);
-            hits.insert((read - 1).min(hits.len()), hit);
-            hits.truncate(k);
+            if brought.len() < read && !brought.iter().any(|b| b.id == hit.id) {
+                hit.highlights = KeywordIndex::matched_spans(question, &record.text);
+                brought.push(hit);
+            }
         }
+        if brought.is_empty() {
+            return;
+        }
+        // The brought passages take the last places read, in the order found; the
+        // passages they displace move down, and the last hits make room.
+        let k = hits.len();
+        hits.retain(|h| !brought.iter().any(|b| b.id == h.id));
+        let at = (read - brought.len()).min(hits.len());
+        hits.splice(at..at, brought);
+        hits.truncate(k);
     }
 
     fn check_query(&self, vector: &[f32], k: usize) -> Result<()> {
@@ -1530,6 +1544,7 @@ mod tests {
                 "Other covered services: Hemodialysis, $30 copay per treatment.",
             ),
             ("Q", "Dialysis is covered at no charge."),
+            ("P", "Chemotherapy: 20% coinsurance."),
         ];
         let records = texts
             .iter()
@@ -1540,7 +1555,14 @@ mod tests {
                 metadata: Map::from_iter([(POLICY_FIELD.to_string(), Value::from(*policy))]),
             })
             .collect();
-        let vectors: [[f32; 2]; 5] = [[1.0, 0.0], [0.9, 0.1], [0.8, 0.2], [0.8, 0.5], [0.9, 0.1]];
+        let vectors: [[f32; 2]; 6] = [
+            [1.0, 0.0],
+            [0.9, 0.1],
+            [0.8, 0.2],
+            [0.8, 0.5],
+            [0.9, 0.1],
+            [0.7, 0.7],
+        ];
         let collection = Collection::build(
             "m",
             2,
@@ -1569,6 +1591,18 @@ mod tests {
         let answered = collection.answer(q, hits, None).expect("answer");
         let text = answered.answer.expect("answered").text;
         assert!(text.contains("$30"), "{text}");
+        // Two services: each brought takes a place, from the last one read upwards.
+        let two = "Are dialysis and chemotherapy covered?";
+        let mut hits = collection
+            .query_text(two, &[1.0, 0.0], 3, Some(&plan_p), SearchMode::Vector)
+            .expect("search");
+        collection.bring_named_services(two, &[1.0, 0.0], &mut hits, Some(&plan_p));
+        let mut brought = ids(&hits[1..]);
+        brought.sort();
+        assert_eq!(
+            (hits[0].id.as_str(), brought),
+            ("p0", vec!["p3".to_string(), "p5".to_string()])
+        );
         // Under plan Q's filter its own row is brought, never plan P's.
         let plan_q = Filter::parse(&serde_json::json!({"policy": "Q"})).expect("filter");
         let mut hits = collection
