@@ -857,7 +857,8 @@ impl Collection {
     /// it. The passage, the one the question's words and the service's names rank first
     /// among those under `filter` that mention it, takes the place of the last passage
     /// read, which moves down a place (the last hit of `hits` makes room: there are as
-    /// many); several take the last places read, in the order found.
+    /// many); several take the last places read, in the order found. At most as many
+    /// services as places read are looked for.
     pub fn bring_named_services(
         &self,
         question: &str,
@@ -867,7 +868,12 @@ impl Collection {
     ) {
         let read = hits.len().min(answer::PASSAGES);
         let mut brought: Vec<SearchHit> = Vec::new();
-        for (names, mentions) in answer::unmentioned_services(question, hits) {
+        // At most as many services are looked for as there are places read: a question
+        // pasted with a long list of services costs a few searches, not one for each.
+        for (names, mentions) in answer::unmentioned_services(question, hits)
+            .into_iter()
+            .take(read)
+        {
             let accept = self.acceptor(filter);
             let found = self
                 .keywords
@@ -888,7 +894,7 @@ impl Collection {
             else {
                 continue;
             };
-            if brought.len() < read && !brought.iter().any(|b| b.id == hit.id) {
+            if !brought.iter().any(|b| b.id == hit.id) {
                 hit.highlights = KeywordIndex::matched_spans(question, &record.text);
                 brought.push(hit);
             }
