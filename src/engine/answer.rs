@@ -639,8 +639,11 @@ const SERVICES: &[&[&str]] = &[
     ],
 ];
 
+/// A name of [`SERVICES`] with its tokens.
+type ServiceName = (&'static str, Vec<String>);
+
 /// A group of [`SERVICES`], each name with its tokens.
-type ServiceNames = Vec<(&'static str, Vec<String>)>;
+type ServiceNames = Vec<ServiceName>;
 
 /// [`SERVICES`], each name with its tokens: tokenized once, not on every ask.
 fn services() -> &'static [ServiceNames] {
@@ -652,9 +655,6 @@ fn services() -> &'static [ServiceNames] {
             .collect()
     })
 }
-
-/// A name of [`SERVICES`] with its tokens.
-type ServiceName = (&'static str, Vec<String>);
 
 /// The groups of [`SERVICES`] a question of `words` names, each with the name it uses.
 fn named_services(

@@ -821,7 +821,7 @@ impl Collection {
                     })
                 };
                 rows.into_iter()
-                    .filter_map(|row| self.hit(row, dot(vector, self.index.vector(row)?)))
+                    .filter_map(|row| self.hit_near(row, vector))
                     .collect()
             }
         };
@@ -868,13 +868,13 @@ impl Collection {
     ) {
         let read = hits.len().min(answer::PASSAGES);
         let mut brought: Vec<SearchHit> = Vec::new();
+        let accept = self.acceptor(filter);
         // At most as many services are looked for as there are places read: a question
         // pasted with a long list of services costs a few searches, not one for each.
         for (names, mentions) in answer::unmentioned_services(question, hits)
             .into_iter()
             .take(read)
         {
-            let accept = self.acceptor(filter);
             let found = self
                 .keywords
                 .search_with(
@@ -887,11 +887,7 @@ impl Collection {
                 .filter_map(|(row, _)| self.records.get(row as usize).map(|r| (row, r)))
                 .find(|(_, r)| mentions(&r.text));
             let Some((row, record)) = found else { continue };
-            let Some(mut hit) = self
-                .index
-                .vector(row)
-                .and_then(|v| self.hit(row, dot(vector, v)))
-            else {
+            let Some(mut hit) = self.hit_near(row, vector) else {
                 continue;
             };
             if !brought.iter().any(|b| b.id == hit.id) {
@@ -935,6 +931,11 @@ impl Collection {
                 .get(row as usize)
                 .is_some_and(|r| f.matches(&r.metadata)),
         }
+    }
+
+    /// Row `row`'s hit scored by its cosine similarity to `vector`.
+    fn hit_near(&self, row: u32, vector: &[f32]) -> Option<SearchHit> {
+        self.hit(row, dot(vector, self.index.vector(row)?))
     }
 
     fn hit(&self, row: u32, score: f32) -> Option<SearchHit> {
