@@ -52,7 +52,11 @@
 //!    question is then not a cost question, whatever price words it has), and when it
 //!    asks about the out-of-network side ("out-of-network", "OON", "non-preferred") and
 //!    the unit names that side too (the SBC's out-of-network column). "Not covered"
-//!    is an answer: an exclusions list that names the service answers with "no".
+//!    is an answer: an exclusions list that names the service answers with "no". An
+//!    illustration ("For example, if an out-of-network hospital charges $1,500 …", a
+//!    paragraph that opens "Example:") does not answer a cost or coverage question: its
+//!    figures are a sample bill's, as a worked coverage example's are, unless the
+//!    question states one of them ("what would a $25,000 hospital bill cost me").
 //! 4. **Abstain** when the words say the passages are not about the question — none
 //!    of them mentions (by the word or a vocabulary equivalent) [`AbstainPolicy::said`]
 //!    of its topic weight, so that sharing an incidental word ("can I see a massage
@@ -809,6 +813,26 @@ fn section_subject(text: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The openings of a worked illustration ("Example: an OON specialist charges $1,000",
+/// "For example, if an out-of-network hospital charges $1,500"), in lower case.
+const ILLUSTRATION_OPENINGS: &[&str] = &["example:", "for example,", "for instance,"];
+
+/// Whether the unit starting at byte `start` of `text` illustrates with made-up
+/// figures rather than states the plan's: it opens with an illustration's opening, or
+/// its line (a paragraph, a list item) does. An example's "$1,500" is a sample bill's,
+/// not what the member pays, as a worked coverage example's figures are
+/// ([`intent::is_worked_example`]).
+fn illustrates(text: &str, start: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let opens = |at: usize| {
+        let piece = text[at..]
+            .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '*' | '•'));
+        let head: String = piece.chars().take(14).collect::<String>().to_lowercase();
+        ILLUSTRATION_OPENINGS.iter().any(|o| head.starts_with(o))
+    };
+    opens(start) || opens(line_start)
+}
+
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
 /// capital letter, digit or `$` (so "e.g. the" and "$12.50" stay whole).
 pub(crate) fn sentences(line: &str) -> Vec<(usize, usize)> {
@@ -1134,6 +1158,12 @@ pub fn answer(
         }
     };
     let out_of_network = intent::names_out_of_network(question);
+    // The dollar amounts the question states, as written.
+    let figures: Vec<&str> = question
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit()))
+        .filter(|w| w.starts_with('$') && w.len() > 1)
+        .collect();
     let mut best: Option<(f32, usize, (usize, usize))> = None;
     // Answered on the second look: from the passage whose unit was close.
     let candidates = if answered_closer { &top[..1] } else { top };
@@ -1180,6 +1210,15 @@ pub fn answer(
                 || own > 0.0
                 || is_row
                 || (!subject.is_empty() && subject.iter().all(|w| unit_tokens.contains(w)));
+            // An illustration's figures are a sample bill's: it does not say what a
+            // price or coverage question asks, unless the member asks about that very
+            // bill ("what would a $25,000 hospital bill cost me").
+            if cost_question
+                && illustrates(&hit.text, s)
+                && !figures.iter().any(|f| unit.contains(f))
+            {
+                continue;
+            }
             let cost = if !cost_question || !for_topic {
                 0.0
             } else if intent::states_figure(unit) {
@@ -1612,6 +1651,48 @@ mod tests {
         assert_eq!(a.answer, None);
         assert_eq!(a.missing, vec!["acupuncture".to_string()]);
         assert_eq!(a.results.len(), 2, "the closest passages are kept");
+    }
+
+    #[test]
+    fn an_illustration_s_figures_answer_only_for_its_own_bill() {
+        // An SBC's balance-billing note illustrates with a sample bill; the hospital
+        // stay's row states what the member pays. The note ranks first.
+        let note = hit(
+            "sbc#2",
+            "Why This Matters: Use a network provider to pay less.\n\
+             For example, if an out-of-network hospital charges $1,500 for an overnight \
+             stay and the allowed amount is $1,000, you may have to pay the $500 difference.",
+            0.54,
+        );
+        let row = hit(
+            "sbc#20",
+            "Common Medical Event: If you have a hospital stay\n\
+             Services You May Need: Facility fee (e.g., hospital room)\n\
+             Plan Provider: $500 copayment/day",
+            0.52,
+        );
+        let a = ask(
+            "how much is a hospital stay if i get admitted",
+            vec![note.clone(), row.clone()],
+        );
+        assert_eq!(a.answer.unwrap().text, "Plan Provider: $500 copayment/day");
+        // A paragraph that opens as an example is one, to its last sentence.
+        let example = hit(
+            "plan#5",
+            "Costs — Hospital\nExample: a stay is billed $9,000. You pay $2,000 of the hospital stay.",
+            0.54,
+        );
+        let a = ask(
+            "what does a hospital stay cost",
+            vec![example.clone(), row.clone()],
+        );
+        assert_eq!(a.answer.unwrap().text, "Plan Provider: $500 copayment/day");
+        // Asked about the sample bill itself, the illustration answers.
+        let a = ask(
+            "how much of a $1,500 overnight stay out of network do I pay",
+            vec![note, row],
+        );
+        assert!(a.answer.unwrap().text.starts_with("For example"));
     }
 
     #[test]
