@@ -55,8 +55,9 @@
 //!    is an answer: an exclusions list that names the service answers with "no". An
 //!    illustration ("For example, if an out-of-network hospital charges $1,500 …", a
 //!    paragraph that opens "Example:") does not answer a cost or coverage question: its
-//!    figures are a sample bill's, as a worked coverage example's are, unless the
-//!    question states one of them ("what would a $25,000 hospital bill cost me").
+//!    figures are a sample bill's, unless the question states one of them ("what
+//!    would a $25,000 hospital bill cost me"); nor does an SBC's worked coverage
+//!    example ([`intent::is_worked_example`]), unless the question asks for one.
 //! 4. **Abstain** when the words say the passages are not about the question — none
 //!    of them mentions (by the word or a vocabulary equivalent) [`AbstainPolicy::said`]
 //!    of its topic weight, so that sharing an incidental word ("can I see a massage
@@ -820,8 +821,7 @@ const ILLUSTRATION_OPENINGS: &[&str] = &["example:", "for example,", "for instan
 /// Whether the unit starting at byte `start` of `text` illustrates with made-up
 /// figures rather than states the plan's: it opens with an illustration's opening, or
 /// its line (a paragraph, a list item) does. An example's "$1,500" is a sample bill's,
-/// not what the member pays, as a worked coverage example's figures are
-/// ([`intent::is_worked_example`]).
+/// not what the member pays.
 fn illustrates(text: &str, start: usize) -> bool {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let opens = |at: usize| {
@@ -1164,6 +1164,8 @@ pub fn answer(
         .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit()))
         .filter(|w| w.starts_with('$') && w.len() > 1)
         .collect();
+    // Worked coverage examples illustrate too, unless the question asks for one.
+    let examples_illustrate = !intent::asks_for_example(question);
     let mut best: Option<(f32, usize, (usize, usize))> = None;
     // Answered on the second look: from the passage whose unit was close.
     let candidates = if answered_closer { &top[..1] } else { top };
@@ -1212,9 +1214,12 @@ pub fn answer(
                 || (!subject.is_empty() && subject.iter().all(|w| unit_tokens.contains(w)));
             // An illustration's figures are a sample bill's: it does not say what a
             // price or coverage question asks, unless the member asks about that very
-            // bill ("what would a $25,000 hospital bill cost me").
+            // bill ("what would a $25,000 hospital bill cost me"). Nor does an SBC's
+            // worked coverage example ("Peg is having a baby … Vaccines, other
+            // preventive $40"), unless the question asks for an example.
             if cost_question
-                && illustrates(&hit.text, s)
+                && (illustrates(&hit.text, s)
+                    || (examples_illustrate && intent::is_worked_example(&hit.text)))
                 && !figures.iter().any(|f| unit.contains(f))
             {
                 continue;
@@ -1693,6 +1698,31 @@ mod tests {
             vec![note, row],
         );
         assert!(a.answer.unwrap().text.starts_with("For example"));
+        // An SBC's worked coverage example prices a sample patient's care; the
+        // preventive row prices the member's.
+        let example = hit(
+            "sbc#30",
+            "Managing type 2 diabetes\nThis is not a cost estimator.\n\
+             Sample care costs: Vaccines, other preventive $40",
+            0.55,
+        );
+        let preventive = hit(
+            "sbc#8",
+            "Common Medical Event: If you visit a health care provider's office or clinic\n\
+             Services You May Need: Preventive care/screening/immunization\n\
+             Plan Provider: No charge",
+            0.50,
+        );
+        let a = ask(
+            "Do I have to pay for vaccines?",
+            vec![example.clone(), preventive.clone()],
+        );
+        assert_eq!(a.answer.unwrap().text, "Plan Provider: No charge");
+        let a = ask(
+            "In the coverage example, what do vaccines cost?",
+            vec![example, preventive],
+        );
+        assert!(a.answer.unwrap().text.starts_with("Sample care costs"));
     }
 
     #[test]

@@ -448,6 +448,12 @@ pub fn is_worked_example(text: &str) -> bool {
     WORKED_EXAMPLE_MARKS.iter().any(|mark| lower.contains(mark))
 }
 
+/// Whether a question asks for an example ("show me the coverage examples"), which a
+/// worked coverage example answers.
+pub fn asks_for_example(question: &str) -> bool {
+    words(question).iter().any(|w| w.starts_with("example"))
+}
+
 /// How much of the fused score (0–1) a worked coverage example loses, unless the
 /// question asks for an example. Bounded like [`NO_PRICE_PENALTY`], so an example still
 /// answers when nothing else is on topic. Real-SBC top-1 (`pkg-scripts/bench.sh
@@ -547,7 +553,7 @@ pub fn adjust_for_question<'a>(
     text: impl Fn(u32) -> Option<&'a str>,
 ) {
     let price = asks_price(question);
-    let examples = !words(question).iter().any(|w| w.starts_with("example"));
+    let examples = !asks_for_example(question);
     let topics = answer::topic_words(question);
     let names = answer::asked_names(question, &[]);
     let not_covered = asks_not_covered(question);
