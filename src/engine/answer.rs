@@ -860,7 +860,8 @@ pub(crate) struct TopicWord {
     pub(crate) word: String,
     /// The word as the question writes it, for [`Answered::missing`].
     pub(crate) as_written: String,
-    /// Its vocabulary equivalents, a two-word key's among them ([`expansions_of`]).
+    /// Its vocabulary equivalents, a two-word key's among them ([`expansions_of`]),
+    /// but for the general benefits wording ([`GENERIC`]) in them.
     pub(crate) related: Vec<&'static str>,
     /// The other word of the two-word vocabulary key the question makes of it
     /// ([`key_partners`]): "family" of "family doctor" is said where "doctor" is too.
@@ -931,6 +932,12 @@ pub(crate) fn topic_words(question: &str) -> Vec<TopicWord> {
         if GENERIC.contains(&word.as_str()) || FUNCTION_WORDS.contains(&plain.as_str()) {
             continue;
         }
+        // "care" of "urgent care" and "services" of "hospice services" do not say
+        // "walk-in" or "end-of-life" on their own: every row says them.
+        let related: Vec<&'static str> = related
+            .into_iter()
+            .filter(|r| !GENERIC.contains(r))
+            .collect();
         match out.iter_mut().find(|t| t.word == word) {
             Some(seen) => {
                 for r in related {
@@ -1381,6 +1388,28 @@ mod tests {
             vec![row],
         );
         assert_eq!(a.answer, None);
+    }
+
+    #[test]
+    fn a_general_word_of_a_plan_term_does_not_say_the_member_s_word() {
+        // "End-of-life" maps to "hospice services"; the exclusions list's heading says
+        // "services" and "not cover", which is not hospice. The list ranks first.
+        let list = hit(
+            "sbc#40",
+            "Excluded Services & Other Covered Services:\n\
+             Services Your Plan Does NOT Cover (This isn't a complete list.)\n\
+             • Cosmetic surgery • Long-term care",
+            0.45,
+        );
+        let row = hit(
+            "sbc#hospice",
+            "Common Medical Event: If you need help recovering or have other special health needs\n\
+             Services You May Need: Hospice services\n\
+             Network Provider: No charge",
+            0.4,
+        );
+        let a = ask("Is end-of-life care for my dad covered?", vec![list, row]);
+        assert_eq!(a.answer.expect("answered").id, "sbc#hospice");
     }
 
     #[test]
