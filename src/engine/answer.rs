@@ -179,7 +179,7 @@ pub struct AbstainPolicy {
     /// the words to say they are about it.
     pub said: f32,
     /// When the words say the passages are not about the question, a passage this close
-    /// in meaning still answers (paraphrase: "my regular doctor" for "primary care"),
+    /// in meaning still answers (paraphrase: "my usual doctor" for "primary care"),
     /// as does the best-ranked passage when one of its units is this close, unless the
     /// question names a service no passage mentions.
     pub close: f32,
@@ -2141,7 +2141,7 @@ Treatment of kidney stones is covered after the deductible.",
         // The member's words are not the plan's, and the passage's vector, which averages
         // its other sentences in, is not close either: the second look measures its
         // sentences one by one.
-        let q = "what do I pay when my regular doctor sees me for my gout";
+        let q = "what do I pay when my usual doctor sees me for my gout";
         let passages = || {
             vec![
                 hit(
@@ -2301,7 +2301,7 @@ Treatment of kidney stones is covered after the deductible.",
         let failing =
             |_: &[&str]| -> Result<Vec<f32>> { Err(crate::Error::InvalidInput("no model".into())) };
         let err = answer(
-            "what do I pay when my regular doctor sees me for my gout",
+            "what do I pay when my usual doctor sees me for my gout",
             vec![hit(
                 "p#2",
                 "Office visits\nA primary care visit is a $25 copay.",
