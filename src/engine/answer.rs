@@ -1165,11 +1165,12 @@ pub fn answer(
         }
     };
     let out_of_network = intent::names_out_of_network(question);
-    // The dollar amounts the question states, as written.
-    let figures: Vec<&str> = question
+    // The dollar amounts the question states, as tokens ("$25,000" → "25000"), so that
+    // "$25000" finds "$25,000".
+    let figures: Vec<String> = question
         .split_whitespace()
-        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit()))
-        .filter(|w| w.starts_with('$') && w.len() > 1)
+        .filter(|w| w.starts_with('$'))
+        .flat_map(tokenize)
         .collect();
     // Worked coverage examples illustrate too, unless the question asks for one.
     let examples_illustrate = !intent::asks_for_example(question);
@@ -1189,6 +1190,8 @@ pub fn answer(
         // Urgent care" over "In-Network Provider: $75 copay"): cells are read with the
         // label's words.
         let label_words = cells.map(|(at, label)| (at, tokenize(label)));
+        let worked_example =
+            cost_question && examples_illustrate && intent::is_worked_example(&hit.text);
         for (i, (s, e)) in units(&hit.text).into_iter().enumerate() {
             let mut unit_tokens = tokenize(&hit.text[s..e]);
             if let Some(header) = table_header(&hit.text, s) {
@@ -1225,9 +1228,8 @@ pub fn answer(
             // worked coverage example ("Peg is having a baby … Vaccines, other
             // preventive $40"), unless the question asks for an example.
             if cost_question
-                && (illustrates(&hit.text, s)
-                    || (examples_illustrate && intent::is_worked_example(&hit.text)))
-                && !figures.iter().any(|f| unit.contains(f))
+                && (worked_example || illustrates(&hit.text, s))
+                && !figures.iter().any(|f| tokenize(unit).contains(f))
             {
                 continue;
             }
@@ -1721,9 +1723,10 @@ mod tests {
             vec![example.clone(), row.clone()],
         );
         assert_eq!(a.answer.unwrap().text, "Plan Provider: $500 copayment/day");
-        // Asked about the sample bill itself, the illustration answers.
+        // Asked about the sample bill itself, the illustration answers, however the
+        // amount is written.
         let a = ask(
-            "how much of a $1,500 overnight stay out of network do I pay",
+            "how much of a $1500 overnight stay out of network do I pay",
             vec![note, row],
         );
         assert!(a.answer.unwrap().text.starts_with("For example"));
