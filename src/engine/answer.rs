@@ -698,12 +698,18 @@ pub(crate) fn unmentioned_services(
     hits: &[SearchHit],
 ) -> Vec<(String, impl Fn(&str) -> bool)> {
     let words = tokenize(question);
+    let named: Vec<_> = named_services(&words).collect();
+    // Most questions name no service: their passages are not read here at all.
+    if named.is_empty() {
+        return Vec::new();
+    }
     let passages: Vec<Vec<String>> = hits
         .iter()
         .take(PASSAGES)
         .map(|h| tokenize(&h.text))
         .collect();
-    named_services(&words)
+    named
+        .into_iter()
         .filter(|(_, names)| !passages.iter().any(|p| mentions_service(names, p)))
         .map(|(_, names)| {
             let words = names.iter().map(|(name, _)| *name).collect::<Vec<_>>();
@@ -827,10 +833,21 @@ fn illustrates(text: &str, start: usize) -> bool {
     let opens = |at: usize| {
         let piece = text[at..]
             .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '*' | '•'));
-        let head: String = piece.chars().take(14).collect::<String>().to_lowercase();
-        ILLUSTRATION_OPENINGS.iter().any(|o| head.starts_with(o))
+        ILLUSTRATION_OPENINGS.iter().any(|o| {
+            piece
+                .get(..o.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(o))
+        })
     };
     opens(start) || opens(line_start)
+}
+
+/// Whether `text` states any of `figures` (tokens, as [`tokenize`] reads "$1,500").
+fn states_any(text: &str, figures: &[String]) -> bool {
+    !figures.is_empty() && {
+        let tokens = tokenize(text);
+        figures.iter().any(|f| tokens.contains(f))
+    }
 }
 
 /// Sentence ranges of a line: cut after `.`, `!` or `?` followed by a space and a
@@ -1229,7 +1246,7 @@ pub fn answer(
             // preventive $40"), unless the question asks for an example.
             if cost_question
                 && (worked_example || illustrates(&hit.text, s))
-                && !figures.iter().any(|f| tokenize(unit).contains(f))
+                && !states_any(unit, &figures)
             {
                 continue;
             }
