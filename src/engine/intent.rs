@@ -95,7 +95,7 @@ const PHRASE_ENDS: &[&str] = &[
     "for", "of", "with", "in", "at", "on", "to", "after", "during", "under", "like", "by", "from",
     "if", "when", "or", "and", "but", "so", "because", "since", "while", "until", "as", "than",
     "before", "through", "without", "is", "are", "do", "does", "will", "would", "can", "be", "too",
-    "also", "now", "yet", "still", "what", "how", "which", "where", "who", "whats",
+    "also", "now", "yet", "still", "what", "how", "which", "where", "who", "whats", "what's",
 ];
 
 /// Articles: one after a name's first word opens another noun phrase ("come to my house
@@ -140,11 +140,13 @@ pub struct Asked<T> {
 /// (lower case): the words between a verb and its participle ("Is a birth doula
 /// covered?", "what do the rehab sessions cost?", "will breast reconstruction be
 /// covered?"), or after "cover", "pay for", "how much is", a charge's "of", "for" or
-/// "on", the "to" of "go to", "come to" or "admitted to" and the "at" or "in" of "stay
-/// at" ("does it cover massage therapy?", "copay for an MRI", "if I go to an urgent care
-/// clinic", "stay at a nursing facility"), up to a preposition, conjunction, verb or
-/// question word (`PHRASE_ENDS`) or an article after its first word, at most four
-/// words. A name followed by "or" has the name after it as an alternative of the same
+/// "on", what a provider "charges for", the "to" of "go to", "come to" or "admitted to"
+/// and the "at" or "in" of "stay at" ("does it cover massage therapy?", "copay for an
+/// MRI", "if I go to an urgent care clinic", "stay at a nursing facility"), up to a
+/// preposition, conjunction, verb or question word (`PHRASE_ENDS`) or an article after
+/// its first word, at most four words; or the words right before a charge ("generic
+/// drug copay?", "walk-in clinic cost when my doctor's office is closed"), back to such
+/// a word, at most four. A name followed by "or" has the name after it as an alternative of the same
 /// thing ("do I pay for a flu shot or vaccines" asks about one thing, called "a flu
 /// shot" or "vaccines"). A statement of what is covered ("PT is covered") asks nothing,
 /// an amount of time is no service ("pay for a month's worth"), and a pronoun names
@@ -184,6 +186,14 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
             .map(|i| i + 1)
     };
     let previous = |j: usize| j.checked_sub(1).map_or("", |i| words[i]);
+    // Where the name right before word `j` starts ("generic drug" of "generic drug
+    // copay?"), at most four words back.
+    let name_before = |j: usize| {
+        (j.saturating_sub(4)..j)
+            .rev()
+            .take_while(|&i| !ends(&words[i]))
+            .last()
+    };
     let is_name = |name: &[&str]| {
         let an_amount_of_time = name
             .iter()
@@ -207,15 +217,25 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
                 Some(from) => (from, j),
                 None => continue,
             },
-            "cost" | "costs" => match opener(DO, j) {
+            // "what do X cost", or a name before its charge: "walk-in clinic cost",
+            // "generic drug copay?", "PT coinsurance".
+            "cost" | "costs" => match opener(DO, j).or_else(|| name_before(j)) {
                 Some(from) => (from, j),
                 None => continue,
             },
+            "copay" | "copays" | "copayment" | "copayments" | "coinsurance" | "price" => {
+                match name_before(j) {
+                    Some(from) => (from, j),
+                    None => continue,
+                }
+            }
             "cover" | "covers" => (j + 1, words.len()),
             "pay" | "pays" if next == "for" => (j + 2, words.len()),
             "much" if previous(j) == "how" && matches!(next, "is" | "are") => (j + 2, words.len()),
-            // A charge's "of", "for" or "on" names what it is for ("copay for an MRI").
+            // A charge's "of", "for" or "on" names what it is for ("copay for an MRI"), as
+            // does what a provider charges for ("what will the hospital charge for").
             "of" | "for" | "on" if CHARGE_WORDS.contains(&previous(j)) => (j + 1, words.len()),
+            "for" if matches!(previous(j), "charge" | "charges") => (j + 1, words.len()),
             "to" if PLACE_VERBS.contains(&previous(j)) => (j + 1, words.len()),
             "at" | "in" if STAY_VERBS.contains(&previous(j)) => (j + 1, words.len()),
             _ => continue,
@@ -676,6 +696,20 @@ mod tests {
         );
         assert_eq!(objects("copay for a CT scan at a hospital"), ["a ct scan"]);
         assert!(objects("How much will I pay?").is_empty());
+        // The words before a charge name what it is for, back to a question word or
+        // preposition; what a provider charges for, likewise.
+        assert_eq!(objects("generic drug copay?"), ["generic drug"]);
+        assert_eq!(
+            objects("walk-in clinic cost when my doctor's office is closed"),
+            ["walk-in clinic"]
+        );
+        assert_eq!(objects("whats the PT coinsurance"), ["the pt"]);
+        assert_eq!(
+            objects("what will the hospital charge for labor and delivery"),
+            ["labor"]
+        );
+        // A charge with no name before it names nothing ("what's" ends the name).
+        assert!(objects("what's copay?").is_empty());
         // Where the member goes for care, up to a question word: a place.
         let q = "my doctor's office is closed. If I go to an urgent care clinic what do I pay?";
         assert_eq!(objects(q), ["an urgent care clinic"]);
