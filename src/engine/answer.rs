@@ -91,7 +91,10 @@
 //!    however close they are (passages about glasses and eye exams
 //!    are close to a LASIK question and do not answer it; a paraphrase is what
 //!    closeness rescues, and a named service has all its names in the group); or when
-//!    the best passage's cosine is below [`AbstainPolicy::floor`] whatever the words.
+//!    the best passage's cosine is below [`AbstainPolicy::floor`] whatever the words,
+//!    unless one is a table row whose label names what the question asks ("er copay?",
+//!    which the model reads as close to nothing, and "Services You May Need: Emergency
+//!    room care").
 //!    The reply then names the topic words no passage mentions ([`Answered::missing`])
 //!    and the sections it did find, so the page can say "Your plan's documents don't
 //!    mention acupuncture" and offer the closest topics.
@@ -183,7 +186,8 @@ pub struct AbstainPolicy {
     /// as does the best-ranked passage when one of its units is this close, unless the
     /// question names a service no passage mentions.
     pub close: f32,
-    /// Below this nothing answers, whatever words match.
+    /// Below this nothing answers, whatever words match, but a table row whose label
+    /// names what the question asks.
     pub floor: f32,
 }
 
@@ -1148,7 +1152,12 @@ pub fn answer(
             .flat_map(|asked| &asked.names)
             .any(|name| passage_tokens.iter().any(|p| says_whole(name, p)));
     let little_said = said < policy.said && !named;
-    let hopeless = top.is_empty() || best_cosine < policy.floor || !absent.is_empty();
+    // The model reads a short or abbreviated question ("er copay?") as close to
+    // nothing; a row whose label names what it asks is the plan's line for it all the
+    // same, and the floor is for passages that share its words by chance.
+    let row_named = top.iter().any(|h| intent::is_named_row(&h.text, &asked));
+    let hopeless =
+        top.is_empty() || (best_cosine < policy.floor && !row_named) || !absent.is_empty();
     // The words and the passage both say no; the second look may still find one of its
     // sentences close, and then that passage answers.
     let unsure = (little_said || unnamed) && best_cosine < policy.close;
@@ -2418,6 +2427,21 @@ Treatment of kidney stones is covered after the deductible.",
         assert!(
             a.missing.is_empty(),
             "the word was mentioned; the passage is just far off"
+        );
+        // A table row whose label names what the question asks is the plan's line for
+        // it, however far off the model reads an abbreviation; prose sharing the word
+        // is still not.
+        let er = |text: &str| ask("er copay?", vec![hit("sbc#7", text, 0.15)]).answer;
+        let row = "Common Medical Event: If you need immediate medical attention\n\
+                   Services You May Need: Emergency room care\n\
+                   In-Network Provider: $250 copay/visit";
+        assert_eq!(
+            er(row).expect("the row").text,
+            "In-Network Provider: $250 copay/visit"
+        );
+        assert_eq!(
+            er("Notes\nAn ER copay of $250 is waived if you are admitted."),
+            None
         );
     }
 

@@ -555,6 +555,20 @@ pub const UNNAMED_LIST_PENALTY: f32 = 0.3;
 /// throughout. The sample set (no SBC rows) and the answers are unchanged.
 pub const NAMED_ROW_BONUS: f32 = 0.3;
 
+/// Whether `text` is a table row whose label says the whole of a name of what a
+/// question asks about (`asked`, [`answer::asked_names`]): the plan's line for it
+/// ("Services You May Need: Urgent care" for "how much is urgent care").
+pub(crate) fn is_named_row(text: &str, asked: &[Asked<answer::Name>]) -> bool {
+    !asked.is_empty()
+        && row_title(text).is_some_and(|[_, label]| {
+            let label = tokenize(label);
+            asked
+                .iter()
+                .flat_map(|asked| &asked.names)
+                .any(|name| answer::says_whole(name, &label))
+        })
+}
+
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * a table row whose label names what it asks about gains [`NAMED_ROW_BONUS`];
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
@@ -586,15 +600,7 @@ pub fn adjust_for_question<'a>(
         .collect();
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
-        let named_row = !names.is_empty()
-            && row_title(text).is_some_and(|[_, label]| {
-                let label = tokenize(label);
-                names
-                    .iter()
-                    .flat_map(|asked| &asked.names)
-                    .any(|name| answer::says_whole(name, &label))
-            });
-        if named_row {
+        if is_named_row(text, &names) {
             *score += NAMED_ROW_BONUS;
         }
         if price && !states_cost(text) {
