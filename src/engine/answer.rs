@@ -1155,9 +1155,9 @@ pub fn answer(
     // The model reads a short or abbreviated question ("er copay?") as close to
     // nothing; a row whose label names what it asks is the plan's line for it all the
     // same, and the floor is for passages that share its words by chance.
-    let row_named = top.iter().any(|h| intent::is_named_row(&h.text, &asked));
-    let hopeless =
-        top.is_empty() || (best_cosine < policy.floor && !row_named) || !absent.is_empty();
+    let below_floor =
+        best_cosine < policy.floor && !top.iter().any(|h| intent::is_named_row(&h.text, &asked));
+    let hopeless = top.is_empty() || below_floor || !absent.is_empty();
     // The words and the passage both say no; the second look may still find one of its
     // sentences close, and then that passage answers.
     let unsure = (little_said || unnamed) && best_cosine < policy.close;

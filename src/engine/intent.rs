@@ -146,14 +146,14 @@ pub struct Asked<T> {
 /// preposition, conjunction, verb or question word (`PHRASE_ENDS`) or an article after
 /// its first word, at most four words; or the words right before a charge ("generic
 /// drug copay?", "walk-in clinic cost when my doctor's office is closed"), back to such
-/// a word, at most four. A name followed by "or" has the name after it as an alternative of the same
-/// thing ("do I pay for a flu shot or vaccines" asks about one thing, called "a flu
-/// shot" or "vaccines"). A statement of what is covered ("PT is covered") asks nothing,
-/// an amount of time is no service ("pay for a month's worth"), and a pronoun names
-/// none of its own ("does the plan cover those?": its words are no topic). Where the
-/// member goes, stays or has come to them (`PLACE_VERBS`, `STAY_VERBS`) is a place of
-/// care, which the question is about but need not ask to be covered
-/// ([`Asked::place`]).
+/// a word, at most four. A name followed by "or" has the name after it as an
+/// alternative of the same thing ("do I pay for a flu shot or vaccines" asks about one
+/// thing, called "a flu shot" or "vaccines"). A statement of what is covered ("PT is
+/// covered") asks nothing, an amount of time is no service ("pay for a month's worth"),
+/// and a pronoun names none of its own ("does the plan cover those?": its words are no
+/// topic). Where the member goes, stays or has come to them (`PLACE_VERBS`,
+/// `STAY_VERBS`) is a place of care, which the question is about but need not ask to
+/// be covered ([`Asked::place`]).
 pub fn asked_services(question: &str) -> Vec<Asked<String>> {
     let lower = question.to_lowercase();
     // Words, with the end of a clause (`,`, `.`, `?`, `!`, `;`, `:`) as an empty word.
@@ -223,7 +223,7 @@ pub fn asked_services(question: &str) -> Vec<Asked<String>> {
                 Some(from) => (from, j),
                 None => continue,
             },
-            "copay" | "copays" | "copayment" | "copayments" | "coinsurance" | "price" => {
+            charge if CHARGE_WORDS.contains(&charge.trim_end_matches('s')) => {
                 match name_before(j) {
                     Some(from) => (from, j),
                     None => continue,
