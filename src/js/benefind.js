@@ -29,7 +29,8 @@ function startWorker(file = "./worker.js") {
 // The progress phases of an ingest, which go to its `onProgress` (the others, while
 // opening, to `open`'s).
 const INGEST_PHASES = new Set(["pdf", "ingest", "store"]);
-// The watchdog's default period (open({slowOperationMs})).
+// The watchdog's default period (open({slowOperationMs})); the worker is given the period
+// in use with `open`.
 const SLOW_MS = 30000;
 
 export class Benefind {
@@ -188,7 +189,7 @@ export class Benefind {
         dbName,
         blockedTimeoutMs,
         ingestWorkers,
-        slowOperationMs,
+        slowOperationMs: slowOperationMs ?? SLOW_MS,
         cloud: cloud && { ...cloud, proxyUrl: new URL(cloud.proxyUrl, location.href).origin },
       };
       db.opened = await db.#call("open", db.#openArgs);

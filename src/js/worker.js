@@ -320,9 +320,8 @@ function changed() {
 }
 
 const ops = {
-  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers, slowOperationMs }) {
+  async open({ model, bundleUrl, dbName, blockedTimeoutMs, cloud: cloudOpts, ingestWorkers: workers }) {
     ingestWorkers = workers;
-    slowMs = slowOperationMs ?? SLOW_MS;
     unitsHalted = false;
     if (cloudOpts) return openCloud({ model, bundleUrl, cloud: cloudOpts });
     wasmMemory = (await initWasm()).memory;
@@ -466,13 +465,13 @@ const ops = {
   },
 };
 
-// The watchdog. An operation that has run for `slowMs` (open({slowOperationMs}), default
-// SLOW_MS) is reported to the page ({type: "slow", op, step, storage, seconds}; benefind.js
-// logs it as a console warning), and again as often while it runs: where it waits (the
-// worker's step, and the IndexedDB request or event the wasm store awaits) is what tells
-// a slow step from one that never ends.
-const SLOW_MS = 30000;
-let slowMs = SLOW_MS;
+// The watchdog. An operation that has run for `slowMs` (open({slowOperationMs}), whose
+// default benefind.js sets; no reports before the page's open gives it) is reported to
+// the page ({type: "slow", op, step, storage, seconds}; benefind.js logs it as a console
+// warning), and again as often while it runs: where it waits (the worker's step, and the
+// IndexedDB request or event the wasm store awaits) is what tells a slow step from one
+// that never ends.
+let slowMs = null;
 /** The operation running: {op, step}, or null. */
 let running = null;
 
@@ -490,7 +489,7 @@ async function watched(op, fn) {
   const me = { op, step: "starting" };
   running = me;
   const started = performance.now();
-  const timer = setInterval(() => {
+  const timer = slowMs && setInterval(() => {
     self.postMessage({
       type: "slow", op, step: me.step, storage: storageWaitingOn() ?? null,
       seconds: Math.round((performance.now() - started) / 1000),
@@ -601,6 +600,8 @@ async function embedPendingUnits() {
 self.onmessage = ({ data }) => {
   if (data.type) return onPageHelperMessage(data);
   const { id, op, args } = data;
+  // The watchdog's period, for the open itself too.
+  if (op === "open") slowMs = args?.[0]?.slowOperationMs ?? slowMs;
   busy += 1;
   exclusive(String(op), async () => {
     try {
