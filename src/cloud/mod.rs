@@ -35,12 +35,35 @@ pub const DELETE_BATCH: usize = 500;
 /// Metadata key under which the chunk's text is stored (the seed's S3 Vectors layout).
 pub const TEXT_KEY: &str = "chunk";
 
+/// A question as a request brings it, read as a keyboard types it
+/// ([`typed_plainly`](crate::engine::intent::typed_plainly)): a phone's curly quotes and
+/// stray spaces ask what straight ones do, in every handler, as locally.
+mod plain {
+    use serde::{Deserialize, Deserializer};
+
+    use crate::engine::intent::typed_plainly;
+
+    pub(super) fn question<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(typed_plainly(&text).into_owned())
+    }
+
+    pub(super) fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(|text| typed_plainly(&text).into_owned()))
+    }
+}
+
 /// `POST /v1/query`: a question (embedded by the proxy) or a ready vector.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QueryRequest {
-    /// Text to embed with the index's model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Text to embed with the index's model, read as typed plainly
+    /// ([`typed_plainly`](crate::engine::intent::typed_plainly)).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "plain::optional"
+    )]
     pub question: Option<String>,
     /// A vector of the index's dimension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +123,8 @@ pub struct QueryResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AnswerRequest {
-    /// The member's question.
+    /// The member's question, read as typed plainly.
+    #[serde(deserialize_with = "plain::question")]
     pub question: String,
     /// Passages retrieved and given to the model (1 to the proxy's `answer.max_passages`).
     #[serde(default = "default_answer_top_k")]
@@ -569,6 +593,24 @@ mod tests {
             answers: RefCell::new(answers.iter().map(|(s, b)| (*s, b.to_string())).collect()),
             sent: RefCell::new(Vec::new()),
         }
+    }
+
+    #[test]
+    fn every_request_reads_its_question_as_typed_plainly() {
+        let curly = "What\u{2019}s my  copay?";
+        let query: QueryRequest =
+            serde_json::from_value(serde_json::json!({"question": curly})).expect("query");
+        assert_eq!(query.question.as_deref(), Some("What's my copay?"));
+        let vector: QueryRequest =
+            serde_json::from_value(serde_json::json!({"vector": [1.0]})).expect("vector");
+        assert_eq!(vector.question, None);
+        let answer: AnswerRequest =
+            serde_json::from_value(serde_json::json!({"question": curly})).expect("answer");
+        assert_eq!(answer.question, "What's my copay?");
+        // Still strict: a question must be text.
+        assert!(
+            serde_json::from_value::<AnswerRequest>(serde_json::json!({"question": 1})).is_err()
+        );
     }
 
     fn answer(model: &str, dims: usize) -> Value {

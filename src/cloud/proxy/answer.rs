@@ -51,10 +51,8 @@ pub(super) async fn answer(
     State(s): State<Shared>,
     who: Caller,
     headers: axum::http::HeaderMap,
-    StrictJson(mut req): StrictJson<AnswerRequest>,
+    StrictJson(req): StrictJson<AnswerRequest>,
 ) -> Result<Response, ProxyError> {
-    // Read as typed plainly (curly quotes, stray spaces), as /v1/query and locally.
-    req.question = crate::engine::intent::typed_plainly(&req.question).into_owned();
     let Some(cfg) = s.config.answer.clone() else {
         return Err(ProxyError::new(
             StatusCode::NOT_FOUND,

@@ -95,12 +95,8 @@ pub(super) async fn embed(
 pub(super) async fn query(
     State(s): State<Shared>,
     who: Caller,
-    StrictJson(mut req): StrictJson<QueryRequest>,
+    StrictJson(req): StrictJson<QueryRequest>,
 ) -> Result<Json<QueryResponse>, ProxyError> {
-    // Read as typed plainly (curly quotes, stray spaces), as locally.
-    req.question = req
-        .question
-        .map(|q| crate::engine::intent::typed_plainly(&q).into_owned());
     let limits = &s.config.limits;
     if req.top_k == 0 || req.top_k > limits.max_top_k {
         return Err(ProxyError::bad(format!(
