@@ -7,7 +7,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startServer } from "./helpers.mjs";
+import { ROOT, riders, startServer } from "./helpers.mjs";
 import { shapeProblems } from "./dto-shapes.mjs";
 import { ENGINES, sessionsFor } from "./engines.mjs";
 
@@ -29,8 +29,6 @@ for (const engine of ENGINES) {
       await page.evaluate(async () => {
         window.api = await import("/pkg/benefind.js");
         window.opts = { model: { baseUrl: "/models/all-MiniLM-L6-v2/" }, bundleUrl: "/data/default.bundle" };
-        // A document of `count` sections, one chunk each: "## Rider <tag><i>", a benefit line.
-        window.riders = (count, tag = "") => Array.from({ length: count }, (_, i) => `## Rider ${tag}${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
         window.settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ err: { name: e.name, code: e.code, message: e.message, isError: e instanceof api.BenefindError } }));
       });
       return { page, errors: session.errors };
@@ -53,11 +51,10 @@ for (const engine of ENGINES) {
         const badDims = await settle(db.query({ vector: new Array(12).fill(0) }));
         return { opened: db.opened, hits, badFilter, badDims };
       });
-      const first = await page.evaluate(async () => {
+      const first = await page.evaluate(async (longDoc) => {
         const { db, progress } = window;
         const report = await db.ingest([{ text: "## Acupuncture\nTwelve visits a year, $15 copay.", policy: "PPO_PLUS", id: "rider" }]);
         // A document of 40 sections is 40 chunks: two embedding batches, two progress events.
-        const longDoc = riders(40);
         const ingestProgress = [];
         progress.length = 0;
         const big = await db.ingest([{ text: longDoc, policy: "HMO_SELECT", id: "long" }]);
@@ -71,7 +68,7 @@ for (const engine of ENGINES) {
         const closed = await settle(db.stats());
         const modelBytes = window.firstProgress.filter((p) => p.phase === "model" && p.file === "model.int8.safetensors").at(-1);
         return { big: big.chunks, bigWorkers: big.workers, helperMemory: big.helperMemoryBytes, singleMemory: report.helperMemoryBytes, cores: navigator.hardwareConcurrency, ingestProgress, storeProgress, report, found, deleted, stats, closed, modelBytes, phases: [...new Set(window.firstProgress.map((p) => p.phase))] };
-      });
+      }, riders(40));
       Object.assign(first, opened);
       assert.equal(first.opened.modelSource, "network");
       assert.equal(first.big, 40);
@@ -123,7 +120,7 @@ for (const engine of ENGINES) {
 
     test("an operation running longer than slowOperationMs is reported on the console with its step, until it ends", async () => {
       const { page } = await freshPage();
-      const out = await page.evaluate(async () => {
+      const out = await page.evaluate(async (longDoc) => {
         const warnings = [];
         const warn = console.warn;
         console.warn = (...args) => { warnings.push(args.join(" ")); warn.apply(console, args); };
@@ -131,7 +128,7 @@ for (const engine of ENGINES) {
         const db = await api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: 100 });
         const opened = warnings.length;
         // 40 chunks: embedding them takes well over 100 ms.
-        await db.ingest([{ text: riders(40), policy: "HMO_SELECT", id: "long" }]);
+        await db.ingest([{ text: longDoc, policy: "HMO_SELECT", id: "long" }]);
         const during = warnings.length;
         // Reported while it ran, not after: the timers end with the operation.
         await new Promise((r) => setTimeout(r, 500));
@@ -140,7 +137,7 @@ for (const engine of ENGINES) {
         db.close();
         console.warn = warn;
         return { bad, opened, during, later, warnings };
-      });
+      }, riders(40));
       assert.equal(out.bad.err.code, "INVALID_INPUT");
       assert.match(out.bad.err.message, /slowOperationMs.*-1/);
       // The worker reports the ingest and its step; the page's own watchdog names the
@@ -159,15 +156,15 @@ for (const engine of ENGINES) {
       // are embedded by another after it: the page starts them for the worker and ends
       // them when it is done (worker.js, PageHelper, says why the worker does not).
       const { page } = await freshPage();
-      const out = await page.evaluate(async () => {
+      const out = await page.evaluate(async (docs) => {
         const db = await api.Benefind.open({ ...opts, dbName: "helpers" });
         const workers = [];
-        for (let n = 0; n < 10; n++) workers.push((await db.ingest([{ text: riders(24, `${n}.`), policy: "HMO_SELECT", id: `r${n}` }])).workers);
+        for (const [n, text] of docs.entries()) workers.push((await db.ingest([{ text, policy: "HMO_SELECT", id: `r${n}` }])).workers);
         const stats = await db.stats();
         await db.clear();
         db.close();
         return { workers, cores: navigator.hardwareConcurrency, chunks: stats.chunks };
-      });
+      }, Array.from({ length: 10 }, (_, n) => riders(24, `${n}.`)));
       // 24 chunks are three batches: one per further core, at most two helpers.
       const expected = 1 + Math.max(0, Math.min(out.cores - 1, 2));
       assert.deepEqual(out.workers, Array(10).fill(expected), `cores: ${out.cores}`);

@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, startServer } from "./helpers.mjs";
+import { ROOT, riders, startServer } from "./helpers.mjs";
 import { ENGINES, sessionsFor } from "./engines.mjs";
 
 const BIN = process.env.BENEFIND_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), "release/benefind");
@@ -337,11 +337,10 @@ for (const engine of ENGINES) {
       const page = quotaSession.tab;
       await quotaSession.driver.sendDevToolsCommand("Storage.overrideQuotaForOrigin", { origin: new URL(server.url).origin, quotaSize: 300_000 });
       await openPage(page);
-      const out = await page.evaluate(async (text) => {
+      const out = await page.evaluate(async (text, sections) => {
         const db = await api.Benefind.open(opts("quota", { bundleUrl: undefined }));
         await db.ingest([{ text, policy: "PPO_PLUS", id: "rider" }]);
         // Ten chunks that each carry 40 KB of metadata: 400 KB, over the quota.
-        const sections = Array.from({ length: 10 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
         const failed = await settle(db.ingest([{ text: sections, policy: "HMO_SELECT", id: "big", notes: "n".repeat(40_000) }]));
         const stats = await db.stats();
         const docs = (await db.documents()).map((d) => d.id);
@@ -351,7 +350,7 @@ for (const engine of ENGINES) {
         const stored = { chunks: (await again.stats()).chunks, docs: (await again.documents()).map((d) => d.id) };
         again.close();
         return { modelSource: db.opened.modelSource, failed, chunks: stats.chunks, docs, hit, stored };
-      }, RIDER);
+      }, RIDER, riders(10));
       assert.equal(out.failed.err?.code, "QUOTA_EXCEEDED", JSON.stringify(out.failed));
       assert.deepEqual(out.docs, ["rider"], "memory unchanged after the failed commit");
       assert.equal(out.chunks, 1);

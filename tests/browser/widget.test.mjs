@@ -8,7 +8,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { startServer } from "./helpers.mjs";
+import { riders, startServer } from "./helpers.mjs";
 import { ENGINES, Key, sessionsFor } from "./engines.mjs";
 
 const SEED = "Is my annual checkup free?";
@@ -147,16 +147,15 @@ for (const engine of ENGINES) {
         if (where.databases) assert.ok(where.databases.some((n) => n.startsWith("benefind-widget:")), JSON.stringify(where.databases));
         // The package from the widget's origin ingests with helper workers too: the page
         // starts them through the same blob: shim as the database worker.
-        const ingest = await tab.evaluate(async (origin) => {
+        const ingest = await tab.evaluate(async (origin, doc) => {
           const { Benefind } = await import(`${origin}/pkg/benefind.js`);
           const db = await Benefind.open({ model: { baseUrl: `${origin}/models/all-MiniLM-L6-v2/` }, dbName: "cdn-ingest" });
-          const doc = Array.from({ length: 40 }, (_, i) => `## Rider ${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
           const report = await db.ingest([{ text: doc, policy: "PPO_PLUS", id: "rider" }]);
           const found = (await db.search("Benefit 7 pays how much", "PPO_PLUS")).length;
           await db.clear();
           db.close();
           return { chunks: report.chunks, workers: report.workers, found, cores: navigator.hardwareConcurrency };
-        }, new URL(server.url).origin);
+        }, new URL(server.url).origin, riders(40));
         assert.equal(ingest.chunks, 40);
         assert.equal(ingest.workers, Math.min(Math.max(ingest.cores, 1), 4), JSON.stringify(ingest));
         assert.ok(ingest.found > 0);
