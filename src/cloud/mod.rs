@@ -406,8 +406,10 @@ impl<T: Transport> CloudClient<T> {
     pub async fn ask_query(&self, query: &Query) -> Result<crate::Answered> {
         let (hits, question) = self.run(query).await?;
         Ok(match question {
+            // A slip is read as the passages spell it ("physcial therapy"), as the
+            // proxy's re-rank read it and as the local engine reads it.
             Some(q) => crate::engine::answer::answer(
-                &q,
+                &crate::engine::words_of(hits.iter().map(|h| h.text.as_str())).respelled(&q),
                 hits,
                 &|_| Some(1.0),
                 crate::engine::answer::AbstainPolicy::words_only(),
@@ -593,6 +595,28 @@ mod tests {
             answers: RefCell::new(answers.iter().map(|(s, b)| (*s, b.to_string())).collect()),
             sent: RefCell::new(Vec::new()),
         }
+    }
+
+    #[test]
+    fn a_slip_is_read_as_the_passages_spell_it() {
+        let found = serde_json::json!({"vectors": [
+            {"key": "PPO_PLUS_chunk_0007", "distance": 0.4, "metadata": {"policy": "PPO_PLUS",
+                "chunk": "Acupuncture: twelve visits a year, $15 copay per visit."}},
+            {"key": "PPO_PLUS_chunk_0002", "distance": 0.5, "metadata": {"policy": "PPO_PLUS",
+                "chunk": "Hospital stays: 20% coinsurance after the deductible."}}],
+            "model": "amazon.titan-embed-text-v2:0", "dims": 1024});
+        let t = canned(&[(200, found.clone()), (200, found)]);
+        let client = CloudClient::new(&t, None);
+        let ask = |q: &str| pollster::block_on(client.ask(q, "PPO_PLUS")).expect("ask");
+        let answered = ask("is acupunture covered?");
+        assert_eq!(
+            answered.answer.map(|a| a.text),
+            Some("Acupuncture: twelve visits a year, $15 copay per visit.".into())
+        );
+        // A word no passage is one slip from is still missing.
+        let answered = ask("is reiki covered?");
+        assert!(answered.answer.is_none());
+        assert_eq!(answered.missing, ["reiki"]);
     }
 
     #[test]

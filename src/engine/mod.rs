@@ -179,15 +179,17 @@ pub const RERANK_CANDIDATES: usize = 100;
 /// them: the best 30 of each, normalised and weighted. Returns the
 /// best `k` candidates' positions, best first.
 ///
+/// A word typed with a slip is read as the candidates spell it
+/// ([`KeywordIndex::respelled`], as locally), by the word channel and the adjustments.
+///
 /// What it cannot do is find words outside the candidates, and BM25's statistics are the
 /// candidates' rather than the corpus's: with [`RERANK_CANDIDATES`] candidates per plan
 /// this stays within a few hundredths of the local hybrid (`bench.sh quality` measures
 /// it), without any index beyond S3 Vectors, so it scales with the cloud index.
 pub fn hybrid_rerank(question: &str, candidates: &[(&str, f32)], k: usize) -> Vec<usize> {
-    let mut words = KeywordIndex::new(Bm25Params::default());
-    for (row, (text, _)) in candidates.iter().enumerate() {
-        words.add(row as u32, text);
-    }
+    let words = words_of(candidates.iter().map(|c| c.0));
+    let question = words.respelled(question);
+    let question = question.as_ref();
     let n = k.max(FUSION_CANDIDATES);
     let near: Vec<(u32, f32)> = candidates
         .iter()
@@ -202,6 +204,16 @@ pub fn hybrid_rerank(question: &str, candidates: &[(&str, f32)], k: usize) -> Ve
     .into_iter()
     .map(|row| row as usize)
     .collect()
+}
+
+/// A word index of `texts` (BM25, rows in order), for ranking or respelling a question
+/// against passages that have no index of their own (the cloud path's).
+pub fn words_of<'a>(texts: impl Iterator<Item = &'a str>) -> KeywordIndex {
+    let mut words = KeywordIndex::new(Bm25Params::default());
+    for (row, text) in texts.enumerate() {
+        words.add(row as u32, text);
+    }
+    words
 }
 
 /// Stored form of the collection's indexes in the bundle's INDEX section.
@@ -1639,6 +1651,11 @@ mod tests {
         let order = hybrid_rerank("Is my annual physical covered?", &candidates, 3);
         assert_eq!(order.len(), 3);
         assert_eq!(order[0], 2);
+        // A slip is read as the candidates spell it: "physcial" is "physical".
+        assert_eq!(
+            hybrid_rerank("when is my next physcial", &candidates, 3)[0],
+            2
+        );
         // No word in common: the vector order stands.
         assert_eq!(hybrid_rerank("zzz", &candidates, 4), vec![0, 1, 2, 3]);
         assert!(hybrid_rerank("anything", &[], 3).is_empty());
