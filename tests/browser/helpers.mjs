@@ -13,11 +13,6 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const SHOTS = path.join(ROOT, "screenshots");
 
 /**
- * Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}, where
- * close() resolves once the server has exited. `port` 0 picks a free one; a test that
- * takes the server down (offline) starts it again on the same port, the same origin.
- */
-/**
  * A Markdown document of `count` sections, one chunk each: "## Rider <tag><i>" and a
  * benefit line. Built here and handed to the page, for the tests that need many chunks.
  */
@@ -25,6 +20,11 @@ export function riders(count, tag = "") {
   return Array.from({ length: count }, (_, i) => `## Rider ${tag}${i}\nBenefit ${i} pays ${i * 5} dollars.`).join("\n\n");
 }
 
+/**
+ * Starts pkg-scripts/serve.mjs with the demo's mounts; resolves to {url, close}, where
+ * close() resolves once the server has exited. `port` 0 picks a free one; a test that
+ * takes the server down (offline) starts it again on the same port, the same origin.
+ */
 export function startServer(extraMounts = [], { port = 0, root = path.join(ROOT, "www"), log = false } = {}) {
   const args = [
     path.join(ROOT, "pkg-scripts/serve.mjs"), "--port", String(port), ...(log ? ["--log"] : []),
