@@ -57,11 +57,13 @@
 //! **Hybrid ranking in the cloud.** S3 Vectors searches only by vector, so the proxy asks it
 //! for the best [`RERANK_CANDIDATES`] (100) under the member's filter, with their text, and
 //! re-ranks them with [`hybrid_rerank`]: their words are indexed on the spot (BM25 with the
-//! member vocabulary) and fused with the vector scores exactly as the local hybrid does.
-//! A question is ranked so unless `mode: "vector"` asks for S3 Vectors' own order.
-//! Measured (`bench.sh quality`, top-1 on held-out / dev / fresh questions): vector-only
-//! 0.824 / 0.672 / 0.857, local hybrid 0.838 / 0.851 / 0.750, this re-rank 0.838 / 0.866 /
-//! 0.750. The alternative, shipping each plan's keyword index and texts to the client to
+//! member vocabulary) and fused with the vector scores exactly as the local hybrid does;
+//! a word typed with a slip is read as the candidates spell it ("physcial" → "physical"),
+//! as the local engine reads it against the whole collection. A question is ranked so
+//! unless `mode: "vector"` asks for S3 Vectors' own order. Measured (`bench.sh quality`,
+//! top-1 on held-out / dev / fresh questions, 2026-12-07): vector-only 0.824 / 0.672 /
+//! 0.857, local hybrid 0.868 / 0.881 / 0.786, this re-rank 0.868 / 0.896 / 0.821. The
+//! alternative, shipping each plan's keyword index and texts to the client to
 //! fuse there, equals the local hybrid by construction but sends a plan's whole text to
 //! every member and needs a second artifact kept in step with the index; the re-rank needs
 //! nothing beyond S3 Vectors and its cost does not grow with the corpus (one topK-100 query
