@@ -395,9 +395,8 @@ impl<T: Transport> CloudClient<T> {
     }
 
     /// [`search`](Self::search) with the answer read from the results
-    /// ([`answer`](crate::engine::answer)). Abstention reads word evidence only
-    /// ([`AbstainPolicy::words_only`](crate::engine::answer::AbstainPolicy::words_only)):
-    /// its cosine thresholds are MiniLM's, not Titan's.
+    /// ([`answer_from_passages`](crate::engine::answer::answer_from_passages): abstention
+    /// reads word evidence only, as the cosine thresholds are MiniLM's, not Titan's).
     pub async fn ask(&self, question: &str, policy: &str) -> Result<crate::Answered> {
         self.ask_query(&Query::for_policy(question, policy)).await
     }
@@ -406,15 +405,7 @@ impl<T: Transport> CloudClient<T> {
     pub async fn ask_query(&self, query: &Query) -> Result<crate::Answered> {
         let (hits, question) = self.run(query).await?;
         Ok(match question {
-            // A slip is read as the passages spell it ("physcial therapy"), as the
-            // proxy's re-rank read it and as the local engine reads it.
-            Some(q) => crate::engine::answer::answer(
-                &crate::engine::words_of(hits.iter().map(|h| h.text.as_str())).respelled(&q),
-                hits,
-                &|_| Some(1.0),
-                crate::engine::answer::AbstainPolicy::words_only(),
-                None,
-            )?,
+            Some(q) => crate::engine::answer::answer_from_passages(&q, hits)?,
             None => crate::Answered::unanswered(hits),
         })
     }

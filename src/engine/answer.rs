@@ -1316,6 +1316,29 @@ pub fn answer(
     })
 }
 
+/// The answer among passages found without a collection at hand to weigh words in (the
+/// cloud path's, from S3 Vectors through the proxy's re-rank): a typing slip is read as
+/// the passages spell it ("physcial therapy", as the re-rank and the local engine read
+/// it), every topic word weighs the same, and abstention reads the words alone
+/// ([`AbstainPolicy::words_only`]: the cosine thresholds are MiniLM's, not Titan's).
+///
+/// Words weigh the same because, without the cosines, rarity abstains on answerable
+/// questions: weighed by the whole collection's rarity, 0.333 of the sample set's dev2
+/// answerable questions abstained (0.100 weighing the same), and by their rarity in the
+/// passages read, 0.567 (`bench answers`' cloud rows, 2026-12-07).
+pub fn answer_from_passages(question: &str, hits: Vec<SearchHit>) -> Result<Answered> {
+    let question = super::words_of(hits.iter().map(|h| h.text.as_str()))
+        .respelled(question)
+        .into_owned();
+    answer(
+        &question,
+        hits,
+        &|_| Some(1.0),
+        AbstainPolicy::words_only(),
+        None,
+    )
+}
+
 /// The second look (step 4 of the [module docs](self)): whether a unit of the
 /// best-ranked passage is [`AbstainPolicy::close`] in meaning to the question, with its
 /// units' closeness in `cosines[0]` (embedded now when not stored; `false` when nothing

@@ -398,7 +398,8 @@ enum BenchCommand {
         /// JSON lines {"question", "policy", "answerable", "relevant"?, "contains"?, "split"}.
         #[arg(long, default_value = "tests/fixtures/answers.jsonl")]
         set: PathBuf,
-        /// Print the misses of this half (look at dev only: held-out is for measuring).
+        /// Print the misses of this half (look at dev only: held-out is for measuring);
+        /// `cloud:HALF` prints the simulated cloud path's.
         #[arg(long)]
         show: Option<String>,
     },

@@ -9,12 +9,19 @@
 //! - the time a query takes with the answer read and without (native; the browser's
 //!   figure is `pkg-scripts/bench.sh browser`'s).
 //!
-//! Every question is asked as `Engine::ask` asks it: hybrid, k = 3, filtered to its plan.
+//! Every question is asked as `Engine::ask` asks it: hybrid, k = 3, filtered to its plan;
+//! and again as the cloud path asks it, simulated with the bundle's vectors: the vector
+//! search's best [`RERANK_CANDIDATES`] under the plan (what S3 Vectors answers the proxy),
+//! re-ranked by [`hybrid_rerank`] (the proxy's), answered by
+//! [`answer_from_passages`] (`CloudClient::ask`'s: words only).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use benefind::engine::answer::{answer_from_passages, Answered};
+use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
+use benefind::{Engine, Filter};
 use serde::Deserialize;
 
 use crate::cli::ModelArgs;
@@ -47,20 +54,15 @@ struct Tally {
     passage_missed: usize,
 }
 
-pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> anyhow::Result<()> {
-    let engine = cmd_search::open(model, bundle)?;
-    let mut questions = Vec::new();
-    for (n, q) in read_json_lines::<Labelled>(set)? {
-        anyhow::ensure!(
-            !q.answerable || q.relevant.is_some(),
-            "{} line {n}: an answerable question needs its relevant chunk",
-            set.display(),
-        );
-        questions.push(q);
-    }
+/// Each split's tally of `questions` answered by `ask`, printing the misses of `show`'s.
+fn tally<'q>(
+    questions: &'q [Labelled],
+    show: Option<&str>,
+    ask: impl Fn(&Labelled) -> anyhow::Result<Answered>,
+) -> anyhow::Result<BTreeMap<&'q str, Tally>> {
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
-    for q in &questions {
-        let a = engine.ask(&q.question, &q.policy)?;
+    for q in questions {
+        let a = ask(q)?;
         let t = tallies.entry(&q.split).or_default();
         let shown = show == Some(q.split.as_str());
         if q.answerable {
@@ -123,10 +125,15 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
             }
         }
     }
+    Ok(tallies)
+}
+
+/// Prints `tallies` as a table and returns them as the report's JSON.
+fn report(tallies: &BTreeMap<&str, Tally>) -> serde_json::Map<String, serde_json::Value> {
     println!("half      unanswerable  abstained (recall)  answerable  abstained  precision  answer accuracy  wrong passage  wrong unit");
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let mut report = BTreeMap::new();
-    for (half, t) in &tallies {
+    let mut report = serde_json::Map::new();
+    for (half, t) in tallies {
         let abstained = t.unanswerable_abstained + t.answerable_abstained;
         let (recall, false_rate, precision, accuracy) = (
             ratio(t.unanswerable_abstained, t.unanswerable),
@@ -154,6 +161,51 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
                 "wrong_unit": ratio(t.span_missed, t.answerable)}),
         );
     }
+    report
+}
+
+/// The cloud path's answer, simulated with the bundle's vectors (module docs).
+fn ask_as_the_cloud(engine: &Engine, q: &Labelled) -> anyhow::Result<Answered> {
+    let vector = engine.embedder().embed_one(&q.question)?;
+    let filter = Filter::field_eq("policy", &q.policy);
+    let near = engine
+        .collection()
+        .query_vector(&vector, RERANK_CANDIDATES, Some(&filter))?;
+    let candidates: Vec<(&str, f32)> = near.iter().map(|h| (h.text.as_str(), h.score)).collect();
+    let hits = hybrid_rerank(&q.question, &candidates, benefind::engine::DEFAULT_K)
+        .into_iter()
+        .map(|i| near[i].clone())
+        .collect();
+    Ok(answer_from_passages(&q.question, hits)?)
+}
+
+pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> anyhow::Result<()> {
+    let engine = cmd_search::open(model, bundle)?;
+    let mut questions = Vec::new();
+    for (n, q) in read_json_lines::<Labelled>(set)? {
+        anyhow::ensure!(
+            !q.answerable || q.relevant.is_some(),
+            "{} line {n}: an answerable question needs its relevant chunk",
+            set.display(),
+        );
+        questions.push(q);
+    }
+    let tallies = tally(
+        &questions,
+        show,
+        |q| Ok(engine.ask(&q.question, &q.policy)?),
+    )?;
+    let mut report = report(&tallies);
+    println!("the cloud path (simulated: the vector search's best {RERANK_CANDIDATES} re-ranked as the proxy re-ranks them, answered by the words alone)");
+    let cloud = tally(
+        &questions,
+        show.filter(|s| s.starts_with("cloud:")).map(|s| &s[6..]),
+        |q| ask_as_the_cloud(&engine, q),
+    )?;
+    report.insert(
+        "cloud_rerank".into(),
+        serde_json::Value::Object(self::report(&cloud)),
+    );
     // Latency: the same questions with and without the answer, alternating, twice over.
     let (mut plain, mut answered) = (0.0f64, 0.0f64);
     for _ in 0..2 {
