@@ -693,13 +693,14 @@ fn mentions_service(names: &ServiceNames, tokens: &[String]) -> bool {
 }
 
 /// The services `question` names that none of the passages an answer reads (the first
-/// [`PASSAGES`] of `hits`) mentions, each as its names (to search for) and a test of
-/// whether a passage's text mentions it: a careful reader looks for them in the rest
-/// of the plan's documents before saying they are not there
-/// ([`Collection::bring_named_services`](super::Collection::bring_named_services)).
-pub(crate) fn unmentioned_services(
+/// [`PASSAGES`] of `texts`, the ranked passages' texts) mentions, each as its names (to
+/// search for) and a test of whether a passage's text mentions it: a careful reader
+/// looks for them in the rest of the plan's documents before saying they are not there
+/// ([`Collection::bring_named_services`](super::Collection::bring_named_services), and
+/// among the cloud path's candidates, [`hybrid_rerank`](super::hybrid_rerank)).
+pub(crate) fn unmentioned_services<'t>(
     question: &str,
-    hits: &[SearchHit],
+    texts: impl IntoIterator<Item = &'t str>,
 ) -> Vec<(String, impl Fn(&str) -> bool)> {
     let words = tokenize(question);
     let named: Vec<_> = named_services(&words).collect();
@@ -707,11 +708,7 @@ pub(crate) fn unmentioned_services(
     if named.is_empty() {
         return Vec::new();
     }
-    let passages: Vec<Vec<String>> = hits
-        .iter()
-        .take(PASSAGES)
-        .map(|h| tokenize(&h.text))
-        .collect();
+    let passages: Vec<Vec<String>> = texts.into_iter().take(PASSAGES).map(tokenize).collect();
     named
         .into_iter()
         .filter(|(_, names)| !passages.iter().any(|p| mentions_service(names, p)))

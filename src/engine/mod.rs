@@ -181,14 +181,19 @@ pub const RERANK_CANDIDATES: usize = 100;
 ///
 /// A word typed with a slip is read as the candidates spell it
 /// ([`KeywordIndex::respelled`], as locally), by the word channel and the adjustments.
+/// A service the question names (`answer`'s list: "acupuncture", "LASIK") that none of
+/// the first [`answer::PASSAGES`] mentions is looked for among the other candidates, and
+/// the one mentioning it that its words rank first takes the last of those places, as
+/// [`Collection::bring_named_services`] looks through the rest of the plan: the cloud's
+/// answer reads these passages, and an exclusions list naming the service answers "no".
 ///
 /// What it cannot do is find words outside the candidates, and BM25's statistics are the
 /// candidates' rather than the corpus's: with [`RERANK_CANDIDATES`] candidates per plan
 /// this stays within a few hundredths of the local hybrid (`bench.sh quality` measures
 /// it), without any index beyond S3 Vectors, so it scales with the cloud index.
 pub fn hybrid_rerank(question: &str, candidates: &[(&str, f32)], k: usize) -> Vec<usize> {
-    let words = words_of(candidates.iter().map(|c| c.0));
-    let question = words.respelled(question);
+    let index = words_of(candidates.iter().map(|c| c.0));
+    let question = index.respelled(question);
     let question = question.as_ref();
     let n = k.max(FUSION_CANDIDATES);
     let near: Vec<(u32, f32)> = candidates
@@ -197,13 +202,71 @@ pub fn hybrid_rerank(question: &str, candidates: &[(&str, f32)], k: usize) -> Ve
         .take(n)
         .map(|(row, &(_, similarity))| (row as u32, similarity))
         .collect();
-    let words = words.search(question, n, &|_| true);
-    fuse_channels(question, &near, &words, k, |row| {
-        candidates.get(row as usize).map(|c| c.0)
-    })
-    .into_iter()
-    .map(|row| row as usize)
-    .collect()
+    let words = index.search(question, n, &|_| true);
+    let text_of = |row: u32| candidates.get(row as usize).map(|c| c.0);
+    let mut order: Vec<u32> = fuse_channels(question, &near, &words, k, text_of);
+    let read = order.len().min(answer::PASSAGES);
+    let brought = rows_naming_services(
+        question,
+        order.iter().filter_map(|&row| text_of(row)),
+        read,
+        &index,
+        &|_| true,
+        candidates.len(),
+        text_of,
+    );
+    into_last_places(&mut order, brought, read, |a, b| a == b);
+    order.into_iter().map(|row| row as usize).collect()
+}
+
+/// For each service `question` names that none of the first `read` passages of `ranked`
+/// mentions (at most `read` services: a question pasted with a long list of services
+/// costs a few searches, not one for each), the row that mentions it which the
+/// question's words and the service's names rank first in `words` among the best
+/// `candidates` rows `accept`ed; each row once. `text_of` gives a row's text.
+fn rows_naming_services<'t>(
+    question: &str,
+    ranked: impl IntoIterator<Item = &'t str>,
+    read: usize,
+    words: &KeywordIndex,
+    accept: &dyn Fn(u32) -> bool,
+    candidates: usize,
+    text_of: impl Fn(u32) -> Option<&'t str>,
+) -> Vec<u32> {
+    let mut found: Vec<u32> = Vec::new();
+    for (names, mentions) in answer::unmentioned_services(question, ranked)
+        .into_iter()
+        .take(read)
+    {
+        let first = words
+            .search_with(&format!("{question} {names}"), candidates, accept, false)
+            .into_iter()
+            .map(|(row, _)| row)
+            .find(|&row| text_of(row).is_some_and(&mentions));
+        if let Some(row) = first.filter(|row| !found.contains(row)) {
+            found.push(row);
+        }
+    }
+    found
+}
+
+/// Puts `brought` (at most `read`) into the last of the first `read` places of `ranked`,
+/// in their order: the items they displace move down, the last items make room, and an
+/// item brought from further down leaves its old place.
+fn into_last_places<T>(
+    ranked: &mut Vec<T>,
+    brought: Vec<T>,
+    read: usize,
+    same: impl Fn(&T, &T) -> bool,
+) {
+    if brought.is_empty() {
+        return;
+    }
+    let k = ranked.len();
+    ranked.retain(|r| !brought.iter().any(|b| same(r, b)));
+    let at = read.saturating_sub(brought.len()).min(ranked.len());
+    ranked.splice(at..at, brought);
+    ranked.truncate(k);
 }
 
 /// A word index of `texts` (BM25, rows in order), for ranking or respelling a question
@@ -879,44 +942,25 @@ impl Collection {
         filter: Option<&Filter>,
     ) {
         let read = hits.len().min(answer::PASSAGES);
-        let mut brought: Vec<SearchHit> = Vec::new();
         let accept = self.acceptor(filter);
-        // At most as many services are looked for as there are places read: a question
-        // pasted with a long list of services costs a few searches, not one for each.
-        for (names, mentions) in answer::unmentioned_services(question, hits)
+        let rows = rows_naming_services(
+            question,
+            hits.iter().map(|h| h.text.as_str()),
+            read,
+            &self.keywords,
+            &accept,
+            NAMED_SERVICE_CANDIDATES,
+            |row| self.records.get(row as usize).map(|r| r.text.as_str()),
+        );
+        let brought: Vec<SearchHit> = rows
             .into_iter()
-            .take(read)
-        {
-            let found = self
-                .keywords
-                .search_with(
-                    &format!("{question} {names}"),
-                    NAMED_SERVICE_CANDIDATES,
-                    &accept,
-                    false,
-                )
-                .into_iter()
-                .filter_map(|(row, _)| self.records.get(row as usize).map(|r| (row, r)))
-                .find(|(_, r)| mentions(&r.text));
-            let Some((row, record)) = found else { continue };
-            let Some(mut hit) = self.hit_near(row, vector) else {
-                continue;
-            };
-            if !brought.iter().any(|b| b.id == hit.id) {
-                hit.highlights = KeywordIndex::matched_spans(question, &record.text);
-                brought.push(hit);
-            }
-        }
-        if brought.is_empty() {
-            return;
-        }
-        // The brought passages take the last places read, in the order found; the
-        // passages they displace move down, and the last hits make room.
-        let k = hits.len();
-        hits.retain(|h| !brought.iter().any(|b| b.id == h.id));
-        let at = (read - brought.len()).min(hits.len());
-        hits.splice(at..at, brought);
-        hits.truncate(k);
+            .filter_map(|row| {
+                let mut hit = self.hit_near(row, vector)?;
+                hit.highlights = KeywordIndex::matched_spans(question, &hit.text);
+                Some(hit)
+            })
+            .collect();
+        into_last_places(hits, brought, read, |a, b| a.id == b.id);
     }
 
     fn check_query(&self, vector: &[f32], k: usize) -> Result<()> {
@@ -1659,5 +1703,39 @@ mod tests {
         // No word in common: the vector order stands.
         assert_eq!(hybrid_rerank("zzz", &candidates, 4), vec![0, 1, 2, 3]);
         assert!(hybrid_rerank("anything", &[], 3).is_empty());
+    }
+
+    #[test]
+    fn hybrid_rerank_brings_a_passage_naming_the_asked_service_into_those_read() {
+        let candidates = [
+            (
+                "Physical therapy visits: $40 copay, 30 visits a year, for back pain.",
+                0.70,
+            ),
+            (
+                "Physical therapy after surgery: covered in full for 60 days.",
+                0.68,
+            ),
+            (
+                "Back pain: physical therapy and chiropractor visits cost $40.",
+                0.66,
+            ),
+            (
+                "Physical therapy for back pain needs a referral from your PCP.",
+                0.64,
+            ),
+            (
+                "Services the plan does not cover: acupuncture, cosmetic surgery, hearing \
+                 aids, long-term care, private-duty nursing, routine foot care, weight loss \
+                 programs, infertility treatment, custodial care and dental care for adults.",
+                0.05,
+            ),
+        ];
+        let q = "does the plan pay for acupuncture for my back pain after physical therapy visits?";
+        // Fused, the physical therapy passages fill the places the answer reads.
+        // Fused, the physical therapy passages fill the places the answer reads
+        // ([0, 2, 1, 4]); the exclusions list that names acupuncture takes the last of
+        // them (the third) and the passage there moves down, as the local `ask` brings it.
+        assert_eq!(hybrid_rerank(q, &candidates, 4), vec![0, 2, 4, 1]);
     }
 }

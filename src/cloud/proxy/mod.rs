@@ -59,10 +59,17 @@
 //! re-ranks them with [`hybrid_rerank`]: their words are indexed on the spot (BM25 with the
 //! member vocabulary) and fused with the vector scores exactly as the local hybrid does;
 //! a word typed with a slip is read as the candidates spell it ("physcial" → "physical"),
-//! as the local engine reads it against the whole collection. A question is ranked so
-//! unless `mode: "vector"` asks for S3 Vectors' own order. Measured (`bench.sh quality`,
-//! top-1 on held-out / dev / fresh questions, 2026-12-07): vector-only 0.824 / 0.672 /
-//! 0.857, local hybrid 0.868 / 0.881 / 0.786, this re-rank 0.868 / 0.896 / 0.821. The
+//! as the local engine reads it against the whole collection; and a service the question
+//! names ("is acupuncture covered?") that none of the first three mentions is looked for
+//! among the other candidates, as the local `ask` looks through the rest of the plan, so
+//! that an exclusions list naming it is among the passages the answer reads. A question
+//! is ranked so unless `mode: "vector"` asks for S3 Vectors' own order. Measured
+//! (`bench.sh quality`, top-1 on held-out / dev / fresh questions, 2026-12-07):
+//! vector-only 0.824 / 0.672 / 0.857, local hybrid 0.868 / 0.881 / 0.786, this re-rank
+//! 0.868 / 0.896 / 0.821. Answers read from it (`CloudClient::ask`, by the words alone)
+//! are less often right than the local engine's, which also reads MiniLM's cosines:
+//! answer accuracy held-out 0.765 against 0.809, dev 0.806 against 0.851 (`bench.sh
+//! quality`'s answers, the cloud path simulated with the bundle's vectors). The
 //! alternative, shipping each plan's keyword index and texts to the client to
 //! fuse there, equals the local hybrid by construction but sends a plan's whole text to
 //! every member and needs a second artifact kept in step with the index; the re-rank needs
