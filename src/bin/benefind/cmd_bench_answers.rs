@@ -199,7 +199,7 @@ pub fn run(model: &ModelArgs, bundle: &Path, set: &Path, show: Option<&str>) -> 
     println!("the cloud path (simulated: the vector search's best {RERANK_CANDIDATES} re-ranked as the proxy re-ranks them, answered by the words alone)");
     let cloud = tally(
         &questions,
-        show.filter(|s| s.starts_with("cloud:")).map(|s| &s[6..]),
+        show.and_then(|s| s.strip_prefix("cloud:")),
         |q| ask_as_the_cloud(&engine, q),
     )?;
     report.insert(
