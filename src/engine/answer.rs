@@ -34,7 +34,7 @@
 //!    (a topic word, or a plan word the member vocabulary maps it to, at half weight;
 //!    a service the question names, `SERVICES`, by any of its names: "Hemodialysis"
 //!    says "dialysis"; each word weighted by its rarity in the collection, a named
-//!    service's words [`NAMED_SERVICE_WEIGHT`] times as much; half the
+//!    service's words twice as much (`NAMED_SERVICE_WEIGHT`); half the
 //!    unit's own, half its passage's, so a row's value line answers for the service
 //!    its label names), plus
 //!    its closeness in meaning to the question where its passage's unit vectors are
