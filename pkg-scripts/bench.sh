@@ -7,8 +7,9 @@
 #                                       question sets, locally and through benefind-proxy to the fake;
 #                                       then real SBC wording (tests/fixtures/sbc: top-1, MRR@10, answers);
 #                                       then the answer span: abstention recall/precision, answer
-#                                       accuracy, query latency with and without the answer
-#                                       (natively, and in headless Chromium)
+#                                       accuracy (locally, and as the cloud path answers from its
+#                                       re-rank, simulated), query latency with and without the
+#                                       answer (natively, and in headless Chromium)
 #   pkg-scripts/bench.sh browser [SIZES] the Benefind API in headless Chromium: model load, ingest
 #                                       chunks/s and main-thread long tasks, search at 10k/100k,
 #                                       reopen vs rebuild, IndexedDB bytes, memory
