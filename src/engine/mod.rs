@@ -1732,7 +1732,6 @@ mod tests {
             ),
         ];
         let q = "does the plan pay for acupuncture for my back pain after physical therapy visits?";
-        // Fused, the physical therapy passages fill the places the answer reads.
         // Fused, the physical therapy passages fill the places the answer reads
         // ([0, 2, 1, 4]); the exclusions list that names acupuncture takes the last of
         // them (the third) and the passage there moves down, as the local `ask` brings it.
