@@ -12,7 +12,7 @@
 //! Every question is asked as `Engine::ask` asks it: hybrid, k = 3, filtered to its plan;
 //! and again as the cloud path asks it, simulated with the bundle's vectors: the vector
 //! search's best [`RERANK_CANDIDATES`] under the plan (what S3 Vectors answers the proxy),
-//! re-ranked by [`hybrid_rerank`] (the proxy's), answered by
+//! re-ranked by the proxy's `hybrid_rerank` (`reranked_as_the_cloud`), answered by
 //! [`answer_from_passages`] (`CloudClient::ask`'s: words only).
 
 use std::collections::BTreeMap;
@@ -20,12 +20,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use benefind::engine::answer::{answer_from_passages, Answered};
-use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
-use benefind::{Engine, Filter};
+use benefind::engine::RERANK_CANDIDATES;
+use benefind::{Engine, Filter, DEFAULT_K};
 use serde::Deserialize;
 
 use crate::cli::ModelArgs;
-use crate::cmd_bench_quality::read_json_lines;
+use crate::cmd_bench_quality::{read_json_lines, reranked_as_the_cloud};
 use crate::cmd_search;
 
 #[derive(Deserialize)]
@@ -168,14 +168,7 @@ fn report(tallies: &BTreeMap<&str, Tally>) -> serde_json::Map<String, serde_json
 fn ask_as_the_cloud(engine: &Engine, q: &Labelled) -> anyhow::Result<Answered> {
     let vector = engine.embedder().embed_one(&q.question)?;
     let filter = Filter::field_eq("policy", &q.policy);
-    let near = engine
-        .collection()
-        .query_vector(&vector, RERANK_CANDIDATES, Some(&filter))?;
-    let candidates: Vec<(&str, f32)> = near.iter().map(|h| (h.text.as_str(), h.score)).collect();
-    let hits = hybrid_rerank(&q.question, &candidates, benefind::engine::DEFAULT_K)
-        .into_iter()
-        .map(|i| near[i].clone())
-        .collect();
+    let hits = reranked_as_the_cloud(engine, &q.question, &vector, &filter, DEFAULT_K)?;
     Ok(answer_from_passages(&q.question, hits)?)
 }
 

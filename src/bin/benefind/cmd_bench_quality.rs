@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use benefind::cloud::CloudClient;
 use benefind::engine::{hybrid_rerank, RERANK_CANDIDATES};
-use benefind::{Engine, Filter, Query, SearchMode};
+use benefind::{Engine, Filter, Query, SearchHit, SearchMode};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -213,18 +213,31 @@ fn rank(
                 .map(|h| h.id)
                 .collect()
         }
-        Ranker::Rerank => {
-            let near = engine
-                .collection()
-                .query_vector(v, RERANK_CANDIDATES, Some(&filter))?;
-            let candidates: Vec<(&str, f32)> =
-                near.iter().map(|h| (h.text.as_str(), h.score)).collect();
-            hybrid_rerank(&q.question, &candidates, 10)
-                .into_iter()
-                .map(|i| near[i].id.clone())
-                .collect()
-        }
+        Ranker::Rerank => reranked_as_the_cloud(engine, &q.question, v, &filter, 10)?
+            .into_iter()
+            .map(|h| h.id)
+            .collect(),
     })
+}
+
+/// The cloud path's ranking simulated with the bundle's vectors: the vector search's best
+/// [`RERANK_CANDIDATES`] under `filter` (what S3 Vectors answers the proxy), re-ranked by
+/// [`hybrid_rerank`] (the proxy's); the best `k`.
+pub fn reranked_as_the_cloud(
+    engine: &Engine,
+    question: &str,
+    vector: &[f32],
+    filter: &Filter,
+    k: usize,
+) -> anyhow::Result<Vec<SearchHit>> {
+    let near = engine
+        .collection()
+        .query_vector(vector, RERANK_CANDIDATES, Some(filter))?;
+    let candidates: Vec<(&str, f32)> = near.iter().map(|h| (h.text.as_str(), h.score)).collect();
+    Ok(hybrid_rerank(question, &candidates, k)
+        .into_iter()
+        .map(|i| near[i].clone())
+        .collect())
 }
 
 pub fn run(
