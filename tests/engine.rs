@@ -340,9 +340,11 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     let before = bundled.embedder().texts_embedded();
     let a = bundled.ask(q, "P").expect("ask");
     assert_eq!(a.answer.map(|a| a.text), Some(answer.text.clone()));
+    // Only the question: as typed and with the plan words its "sneezing" stands for.
+    assert!(benefind::engine::keyword::with_plan_words(q).is_some());
     assert_eq!(
         bundled.embedder().texts_embedded() - before,
-        1,
+        2,
         "only the question"
     );
     // And they are what it reads: zeroed, no sentence is close and it abstains.
@@ -361,4 +363,55 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     )
     .expect("engine");
     assert_eq!(blind.ask(q, "P").expect("ask").answer, None);
+}
+
+#[test]
+fn a_member_word_is_searched_by_the_plan_words_it_stands_for_too() {
+    let mut e = engine();
+    e.ingest(&[
+        doc(
+            "## Specialist visits\nSeeing a specialist in the network costs a $50 copay per visit.",
+            "P",
+            Some("specialist"),
+        ),
+        doc(
+            "## Maternity\nPrenatal care: office visits during pregnancy are covered at no charge.",
+            "P",
+            Some("maternity"),
+        ),
+    ])
+    .expect("ingest");
+    let first_by_vector = |v: Vec<f32>| {
+        let hits = e
+            .query(&Query {
+                vector: Some(v),
+                k: Some(1),
+                ..Query::default()
+            })
+            .expect("query");
+        hits[0].id.clone()
+    };
+    let q = "What do I pay for doctor visits while I'm expecting?";
+    // As typed, the model reads the visits, not the pregnancy "expecting" means…
+    let typed = e.embedder().embed_one(q).expect("embed");
+    assert!(first_by_vector(typed).starts_with("specialist"));
+    // …read with the plan words the vocabulary adds for it, the maternity passage is nearer.
+    let read = e.question_vector(q).expect("question vector");
+    assert!(first_by_vector(read).starts_with("maternity"));
+    // The question's search uses that vector.
+    let hits = e
+        .query(&Query {
+            question: Some(q.into()),
+            k: Some(1),
+            mode: Some(benefind::SearchMode::Vector),
+            ..Query::default()
+        })
+        .expect("search");
+    assert!(hits[0].id.starts_with("maternity"), "{}", hits[0].id);
+    // A question with no vocabulary word is embedded once, as typed.
+    let plain = "How much does a specialist cost?";
+    assert_eq!(
+        e.question_vector(plain).expect("question vector"),
+        e.embedder().embed_one(plain).expect("embed")
+    );
 }

@@ -124,9 +124,11 @@ fn reopen_restores_without_reembedding_or_rebuilding() {
         top_id(&db, "teeth cleaning", "PPO_PLUS"),
         "dental_chunk_0000"
     );
+    // Only the question: as typed and with the plan words "teeth cleaning" stands for.
+    assert!(benefind::engine::keyword::with_plan_words("teeth cleaning").is_some());
     assert_eq!(
         db.engine().embedder().texts_embedded(),
-        1,
+        2,
         "only the question"
     );
     assert_eq!(db.documents().len(), 1);
@@ -454,7 +456,8 @@ fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
         );
         db.engine().embedder().texts_embedded() - before
     };
-    assert_eq!(answer(&db), 1 + 5);
+    // The question (as typed and with the plan words "sneezing" stands for), then the units.
+    assert_eq!(answer(&db), 2 + 5);
     // Ingest embedded the passages only; the bundle's rows are not the journal's.
     assert_eq!(db.store_stats().units_pending, 2);
     assert!(store.data().chunks.values().all(|b| &b[..4] == b"BFC1"));
@@ -499,7 +502,7 @@ fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
     assert_eq!((stats.texts_embedded, stats.units_pending), (0, 0));
     let office = db.engine().collection().unit_vectors("office_chunk_0000");
     assert_eq!(office.map(<[f32]>::len), Some(5 * 384));
-    assert_eq!(answer(&db), 1, "only the question: the units are read");
+    assert_eq!(answer(&db), 2, "only the question: the units are read");
 }
 
 /// Ingests the dental and office documents, then takes both chunks' pending units and

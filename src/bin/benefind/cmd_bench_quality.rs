@@ -9,7 +9,8 @@
 //!
 //! The two halves (`--set`) share no topic, no relevant chunk and no question text; a
 //! later set may ask about any chunk, but with question texts of its own. Keyword and
-//! hybrid also run with the expansion table off, so its effect is measured on each set.
+//! hybrid also run with the expansion table off (for the words and for the question's
+//! vector), so its effect is measured on each set.
 //! Writes target/bench/quality.json (quality-int8.json with `--weights int8`: questions
 //! embedded with the int8 weights against the bundle's f32 vectors, as the browser does
 //! by default).
@@ -156,7 +157,8 @@ fn check_disjoint(sets: &[Set]) -> anyhow::Result<()> {
 /// How a row of the table ranks.
 #[derive(Clone, Copy)]
 enum Ranker {
-    /// The local collection in this mode, the expansion table on or off.
+    /// The local collection in this mode, the expansion table on or off (off: for the
+    /// keyword channel and for the question's vector, asked as typed).
     Local(SearchMode, bool),
     /// The cloud path's ranking simulated locally: the vector search's best
     /// [`RERANK_CANDIDATES`] under the plan (what S3 Vectors answers the proxy) re-ranked
@@ -272,16 +274,24 @@ pub fn run(
     }
     println!("{header}");
     let mut report = BTreeMap::new();
-    // Each question is embedded once; every variant ranks with the same vector.
-    let vectors: Vec<Vec<Vec<f32>>> = sets
+    // Each question's vectors, computed once: as the local engine reads it (with the
+    // member vocabulary's plan words, `Engine::question_vector`) and as typed, which the
+    // rows without the vocabulary and the cloud's simulated re-rank (the proxy embeds
+    // the question as typed) rank with.
+    let vectors: Vec<Vec<[Vec<f32>; 2]>> = sets
         .iter()
         .map(|s| {
             s.questions
                 .iter()
-                .map(|q| engine.embedder().embed_one(&q.question))
-                .collect::<Result<Vec<_>, _>>()
+                .map(|q| {
+                    Ok([
+                        engine.question_vector(&q.question)?,
+                        engine.embedder().embed_one(&q.question)?,
+                    ])
+                })
+                .collect::<benefind::Result<Vec<_>>>()
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<benefind::Result<Vec<_>>>()?;
     for (label, ranker) in VARIANTS {
         if matches!(ranker, Ranker::Cloud(_)) && cloud.is_none() {
             continue;
@@ -291,7 +301,11 @@ pub fn run(
         for (set, vecs) in sets.iter().zip(&vectors) {
             let mut all = Scores::default();
             let mut per_policy: BTreeMap<&str, Scores> = BTreeMap::new();
-            for (q, v) in set.questions.iter().zip(vecs) {
+            for (q, [read, typed]) in set.questions.iter().zip(vecs) {
+                let v = match ranker {
+                    Ranker::Local(_, true) => read,
+                    _ => typed,
+                };
                 let ids = rank(ranker, &engine, cloud.as_ref(), q, v)?;
                 let rank = ids.iter().position(|id| *id == q.relevant).map(|i| i + 1);
                 all.add(rank);

@@ -689,6 +689,21 @@ pub fn expansions_of(tokens: &[String]) -> Vec<Vec<&'static str>> {
         .collect()
 }
 
+/// `question` followed by the plan words the member vocabulary adds for its words, in
+/// brackets, each once ("Is my checkup free?" → "Is my checkup free? (physical
+/// preventive wellness 0 no charge)"), as the vector channel reads it beside the question
+/// itself (`Engine::question_vector`); `None` when no word of it is in the vocabulary.
+/// The words are the table's tokens, as the keyword channel adds them.
+pub fn with_plan_words(question: &str) -> Option<String> {
+    let mut added: Vec<&str> = Vec::new();
+    for term in expansions_of(&tokenize(question)).into_iter().flatten() {
+        if !added.contains(&term) {
+            added.push(term);
+        }
+    }
+    (!added.is_empty()).then(|| format!("{question} ({})", added.join(" ")))
+}
+
 /// The plan words of the two-word key that `tokens[i]` and `tokens[i + 1]` make, if
 /// they make one.
 fn pair_at(tokens: &[String], i: usize) -> &'static [String] {
@@ -1408,6 +1423,23 @@ mod tests {
         let physical = added("physical therapy");
         assert!(physical[0].1.contains(&"preventive"), "{physical:?}");
         assert!(physical[0].1.contains(&"rehabilitation"), "{physical:?}");
+    }
+
+    #[test]
+    fn a_question_with_member_words_is_written_out_with_their_plan_words_for_its_vector() {
+        assert_eq!(
+            with_plan_words("Is my checkup free?").as_deref(),
+            Some("Is my checkup free? (physical preventive wellness 0 no charge)")
+        );
+        // Each plan word once, a two-word key's included ("family doctor").
+        assert_eq!(
+            with_plan_words("is my family doctor visit free, is my checkup free").as_deref(),
+            Some(
+                "is my family doctor visit free, is my checkup free (primary care physician 0 \
+                 no charge physical preventive wellness)"
+            )
+        );
+        assert_eq!(with_plan_words("How much does a specialist cost?"), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use super::*;
 
 /// Member words → the words benefits documents use for the same thing. Applied to the
 /// query only (the index stays literal), each added term weighing [`EXPANSION_WEIGHT`] of
-/// a typed one ([`UNSEEN_EXPANSION_WEIGHT`] when no document uses the member's word).
+/// a typed one ([`UNSEEN_EXPANSION_WEIGHT`] when no document uses the member's word); the
+/// question's vector is read with them too ([`super::with_plan_words`]).
 ///
 /// **Frozen** (2026-12-01; ambulance, PCP/GP, sick and injured added 2026-12-03 from
 /// the glossary terms named beside them, measured on real-SBC questions written before
