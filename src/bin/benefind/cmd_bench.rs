@@ -99,29 +99,32 @@
 //!
 //! | mode | held-out (headline) | dev | fresh |
 //! |---|---|---|---|
-//! | vector (MiniLM only) | 0.824 / 0.891 / 0.918 | 0.672 / 0.771 / 0.817 | 0.857 / 0.910 / 0.932 |
-//! | keyword (BM25 + expansion) | 0.721 / 0.834 / 0.872 | 0.791 / 0.857 / 0.888 | 0.679 / 0.767 / 0.814 |
-//! | keyword, no expansion | 0.691 / 0.812 / 0.852 | 0.746 / 0.829 / 0.864 | 0.679 / 0.754 / 0.788 |
-//! | **hybrid** (default) | **0.838 / 0.917 / 0.938** | 0.851 / 0.900 / 0.922 | 0.750 / 0.851 / 0.889 |
-//! | hybrid, no expansion | 0.794 / 0.887 / 0.916 | 0.836 / 0.888 / 0.912 | 0.750 / 0.842 / 0.881 |
+//! | vector (MiniLM, the question read with the vocabulary too) | 0.838 / 0.896 / 0.921 | 0.687 / 0.800 / 0.842 | 0.893 / 0.928 / 0.945 |
+//! | keyword (BM25 + expansion) | 0.721 / 0.842 / 0.882 | 0.761 / 0.852 / 0.886 | 0.714 / 0.809 / 0.854 |
+//! | keyword, no expansion | 0.676 / 0.805 / 0.847 | 0.746 / 0.831 / 0.865 | 0.679 / 0.754 / 0.788 |
+//! | **hybrid** (default) | **0.897 / 0.946 / 0.960** | 0.881 / 0.919 / 0.935 | 0.786 / 0.869 / 0.902 |
+//! | hybrid, no expansion | 0.824 / 0.902 / 0.927 | 0.851 / 0.891 / 0.911 | 0.714 / 0.815 / 0.861 |
+//! | re-rank, simulated (the cloud path's) | 0.868 / 0.934 / 0.951 | 0.896 / 0.925 / 0.936 | 0.821 / 0.874 / 0.905 |
+//!
+//! (2026-12-07, at the change that reads the question's vector with the vocabulary's plan
+//! words, `Engine::question_vector`; "no expansion" rows embed the question as typed.)
 //!
 //! How to read it:
-//! - **Held-out, the headline: hybrid top-1 0.838**, +0.014 over vector-only. The old
+//! - **Held-out, the headline: hybrid top-1 0.897**, +0.059 over vector-only. An older
 //!   headline, 0.837 over all 135 questions with a parity split, counted the dev half and a
 //!   "held-out" half that shared 46 relevant chunks and 3 question texts with it.
-//! - **Fresh: hybrid loses to vector-only** (0.750 vs 0.857 top-1, i.e. 21 vs 24 of 28; MRR
-//!   0.851 vs 0.910). The fusion weight (½ / ½) was chosen on dev, where BM25 is strong; on
+//! - **Fresh: hybrid loses to vector-only** (0.786 vs 0.893 top-1, i.e. 22 vs 25 of 28; MRR
+//!   0.869 vs 0.928). The fusion weight (½ / ½) was chosen on dev, where BM25 is strong; on
 //!   questions worded independently of the older set the keyword channel adds noise. The set
-//!   is small, but this is the gap to close next (issue 20's ranking work), not to tune away
-//!   here.
+//!   is small, but this is the gap to close (issue 20's ranking work), not to tune away.
 //! - **The expansion table** (frozen, each entry tied to an SBC glossary term; see
-//!   `src/engine/keyword/`) adds +0.044 top-1 to hybrid on held-out, +0.015 on dev and 0 on fresh
-//!   (MRR +0.009). Some held-out topics (prescriptions, imaging, mental health) are ones the
-//!   pre-freeze table had entries for, so its held-out gain is an upper bound.
+//!   `src/engine/keyword/`), in the words and the question's vector, adds +0.074 top-1 to
+//!   hybrid on held-out, +0.030 on dev and +0.071 on fresh. Some held-out topics
+//!   (prescriptions, imaging, mental health) are ones the pre-freeze table had entries
+//!   for, so its held-out gain is an upper bound.
 //!
-//! `--weights int8` (questions embedded with the int8 weights, as in the browser): identical
-//! vector rankings on every set; hybrid held-out 0.824 (one question moves), dev and fresh
-//! unchanged.
+//! `--weights int8` (questions embedded with the int8 weights, as in the browser): the same
+//! top-1 in every row; vector-only dev MRR 0.797 (one question moves within the ten).
 //!
 //! Hybrid's cost (`benefind bench search --sizes 100000`, real 100k sentences with their BM25
 //! index, policy filter, question already embedded, 200 queries): **p50 0.575 ms vs 0.342 ms

@@ -64,9 +64,10 @@
 //! among the other candidates, as the local `ask` looks through the rest of the plan, so
 //! that an exclusions list naming it is among the passages the answer reads. A question
 //! is ranked so unless `mode: "vector"` asks for S3 Vectors' own order. Measured
-//! (`bench.sh quality`, top-1 on held-out / dev / fresh questions, 2026-12-07):
-//! vector-only 0.824 / 0.672 / 0.857, local hybrid 0.868 / 0.881 / 0.786, this re-rank
-//! 0.868 / 0.896 / 0.821. Answers read from it (`CloudClient::ask`, by the words alone)
+//! (`bench.sh quality`, top-1 on held-out / dev / fresh questions, 2026-12-07): local
+//! hybrid 0.897 / 0.881 / 0.786 (its vector also reads the member vocabulary's plan words,
+//! `Engine::question_vector`; the proxy embeds the question as typed), this re-rank 0.868 /
+//! 0.896 / 0.821. Answers read from it (`CloudClient::ask`, by the words alone)
 //! are less often right than the local engine's, which also reads MiniLM's cosines:
 //! answer accuracy held-out 0.765 against 0.809, dev 0.806 against 0.851 (`bench.sh
 //! quality`'s answers, the cloud path simulated with the bundle's vectors). The
