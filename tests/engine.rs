@@ -340,7 +340,7 @@ fn a_sentence_close_in_meaning_answers_on_the_second_look() {
     let before = bundled.embedder().texts_embedded();
     let a = bundled.ask(q, "P").expect("ask");
     assert_eq!(a.answer.map(|a| a.text), Some(answer.text.clone()));
-    // Only the question: as typed and with the plan words its "sneezing" stands for.
+    // Only the question: as typed and with the plan word its "shot" stands for.
     assert!(benefind::engine::keyword::with_plan_words(q).is_some());
     assert_eq!(
         bundled.embedder().texts_embedded() - before,

@@ -456,7 +456,7 @@ fn answer_units_embedded_after_the_ingest_are_stored_and_restored() {
         );
         db.engine().embedder().texts_embedded() - before
     };
-    // The question (as typed and with the plan words "sneezing" stands for), then the units.
+    // The question (as typed and with the plan word its "shot" stands for), then the units.
     assert_eq!(answer(&db), 2 + 5);
     // Ingest embedded the passages only; the bundle's rows are not the journal's.
     assert_eq!(db.store_stats().units_pending, 2);

@@ -61,9 +61,10 @@
 //! emergency room, OON → out-of-network, meds → prescription drug, shrink → mental /
 //! behavioral, deductable → deductible, …: a fixed table in `src/engine/keyword/`, query side
 //! only); the vector channel searches by the mean of the question's vector and that of
-//! the question with those plan words added ([`Engine::question_vector`]). A word no chunk uses that is one typing slip (two letters swapped, one left out)
-//! from exactly one word a chunk uses is read as that word, by every channel ("physcial
-//! therapy": `KeywordIndex::respelled`). `mode: hybrid` (the default) takes the top 30 of
+//! the question with those plan words added ([`Engine::question_vector`]). A word no chunk
+//! uses that is one typing slip (two letters swapped, one left out) from exactly one word
+//! a chunk uses is read as that word, by every channel ("physcial therapy":
+//! `KeywordIndex::respelled`). `mode: hybrid` (the default) takes the top 30 of
 //! each channel, normalises each channel's scores to [0, 1] (min–max over its candidates)
 //! and adds them with equal weights (`score_fusion`); then, when the question asks a
 //! price ("how much", "cost", "copay", …), passages that state no cost (no figure, no
