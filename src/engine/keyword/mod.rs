@@ -1475,11 +1475,22 @@ mod tests {
         );
         index.remove(3);
         // Every key of the table is one token or two as typed (a longer key would be
-        // dropped), and every entry adds something.
+        // dropped), a key of several words two tokens (a stopword would leave the other
+        // word alone as the key: "in-home" would expand every "home"; "end-of-life"
+        // keeps "end life"), and every entry adds something.
         for (key, terms) in EXPANSIONS {
             assert!(
                 (1..=2).contains(&tokenize(key).len()),
                 "{key} is not one or two tokens: {:?}",
+                tokenize(key)
+            );
+            let words = key
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .count();
+            assert!(
+                words == 1 || tokenize(key).len() == 2,
+                "{key} reads as the one word {:?}",
                 tokenize(key)
             );
             assert!(!tokenize(terms).is_empty(), "{key} expands to nothing");

@@ -280,8 +280,9 @@ pub(super) const EXPANSIONS: &[(&str, &str)] = &[
     // Glossary "Emergency Medical Transportation"; SBC row "Emergency medical
     // transportation".
     ("ems", "ambulance emergency medical transportation"),
-    // Glossary "Urgent Care"; SBC row "Urgent care".
-    ("walk-in", "urgent care"),
+    // Glossary "Urgent Care"; SBC row "Urgent care". Written "walk-in" by the helper; its
+    // "in" is a stopword, so the key has always read as "walk", and is written so.
+    ("walk", "urgent care"),
     ("immediate care", "urgent care"),
     // SBC rows "Mental/Behavioral health outpatient services" and "inpatient services".
     ("psychiatric", "mental behavioral health"),
