@@ -982,9 +982,12 @@ pub(crate) type Name = Vec<TopicWord>;
 /// Head nouns that say what kind of care or place of care a name is, not which:
 /// "habilitation therapy" is said where "habilitation" is ("Habilitation services"),
 /// "inpatient treatment" where "inpatient" is, "an urgent care clinic" where "urgent
-/// care" is. Dropped from an asked name that has other words; a name of only these ("is
-/// therapy covered?") keeps them. As tokens ([`tokenize`]: a trailing "s" stripped).
-/// General English, not any question's words.
+/// care" is, "generic drugs" where "generic" is ("Tier 1 – Typically Generic"). Dropped
+/// from an asked name that has other words; a name of only these ("is therapy
+/// covered?") keeps them. As tokens ([`tokenize`]: a trailing "s" stripped). General
+/// English, not any question's words. The drug words, added 2026-12-07, moved one
+/// real-SBC dev4 question × file ("generic drug copay?" on a tiered SBC; top-1 0.901 →
+/// 0.906) and no other figure of `bench sbc`, `bench answers` or `bench quality`.
 const HEAD_NOUNS: &[&str] = &[
     "therapy",
     "therapie",
@@ -995,6 +998,9 @@ const HEAD_NOUNS: &[&str] = &[
     "place",
     "facility",
     "facilitie",
+    "drug",
+    "medication",
+    "medicine",
 ];
 
 /// What a question asks to be covered or charged for ([`intent::asked_services`]), each

@@ -976,6 +976,33 @@ mod tests {
     }
 
     #[test]
+    fn a_drug_tier_is_named_by_the_word_that_says_which_drugs() {
+        let tier = |label: &str, price: &str, limits: &str| {
+            format!(
+                "Common Medical Event: If you need drugs to treat your illness or condition\n\
+                 Services You May Need: {label}\n\
+                 In-Network Provider: {price}\n\
+                 Limitations: {limits}"
+            )
+        };
+        let texts = [
+            tier(
+                "Tier 2 – Typically Preferred Brand",
+                "$30 copay",
+                "A brand drug chosen where a generic drug is available costs the generic \
+                 copay plus the difference",
+            ),
+            tier("Tier 1 – Typically Generic", "$10 copay", "None"),
+        ];
+        let mut scored = vec![(0, 1.0), (1, 0.95)];
+        adjust_for_question("generic drug copay?", &mut scored, |row| {
+            texts.get(row as usize).map(String::as_str)
+        });
+        // "drug" says what kind of thing, as "therapy" does: "Typically Generic" names it.
+        assert_eq!(scored[0].0, 1);
+    }
+
+    #[test]
     fn the_row_whose_label_names_what_is_asked_about_gains() {
         let row = |label: &str, limits: &str| {
             format!(
