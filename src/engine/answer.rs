@@ -111,7 +111,7 @@
 use serde::Serialize;
 
 use super::chunk::row_body;
-use super::keyword::{expansions_of, in_key, key_partners, tokenize, tokenize_as_written};
+use super::keyword::{expansions_of, in_key, key_partners, tokenize, tokenize_as_written, words};
 use super::{intent, SearchHit};
 use crate::Result;
 
@@ -1058,6 +1058,21 @@ fn plan_words(hits: &[SearchHit]) -> Vec<String> {
     out
 }
 
+/// Titles that come before a person's name ("Dr. Patel"), as [`words`] reads them.
+const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "mx"];
+
+/// The words right after a title in `question` ("patel" of "is Dr. Patel in
+/// network?"). One no document uses is a person's name, which plans do not print: the
+/// question is about a provider ("in network", "a list of doctors"), and the name is
+/// not a topic the passages must say, nor one missing from them.
+fn titled_names(question: &str) -> Vec<String> {
+    words(question)
+        .windows(2)
+        .filter(|w| TITLES.contains(&w[0].as_str()))
+        .map(|w| w[1].clone())
+        .collect()
+}
+
 /// A topic word weighed by its rarity.
 struct Topic {
     word: TopicWord,
@@ -1103,9 +1118,11 @@ pub fn answer(
     let top = &hits[..hits.len().min(PASSAGES)];
     let plan = plan_words(top);
     let services_named: Vec<_> = named_services(&words).collect();
+    let persons = titled_names(question);
     let topics: Vec<Topic> = topic_words(question)
         .into_iter()
         .filter(|t| !plan.contains(&t.word))
+        .filter(|t| !(persons.contains(&t.word) && rarity(&t.word).is_none()))
         .map(|word| {
             let rare = rarity(&word.word).unwrap_or(UNSEEN_WEIGHT).max(0.1);
             let named = services_named
@@ -2418,6 +2435,37 @@ Treatment of kidney stones is covered after the deductible.",
             }),
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_providers_name_is_not_a_topic_the_plan_must_say() {
+        let network = hit(
+            "p#1",
+            "Network providers\nA doctor not in the provider directory is out of network.",
+            0.5,
+        );
+        // "patel" is in no document: a name after a title is not asked about.
+        let rarity = |w: &str| (w != "patel" && w != "smith").then_some(1.0);
+        let a = ask_rarity(
+            "is dr. patel in network? where do i find a list of doctors",
+            vec![network.clone()],
+            &rarity,
+        );
+        assert!(a.answer.is_some(), "{:?}", a.missing);
+        // The same word without a title is a topic no passage says.
+        let a = ask_rarity(
+            "is patel in network? where do i find a list of doctors",
+            vec![network.clone()],
+            &rarity,
+        );
+        assert_eq!(a.answer, None);
+        assert!(a.missing.contains(&"patel".to_string()), "{:?}", a.missing);
+        // A word after a title that the documents use stays a topic: "dr visit" is
+        // about visits.
+        assert_eq!(
+            titled_names("Mrs Smith asked: dr visit copay?"),
+            ["smith", "visit"]
+        );
     }
 
     #[test]
