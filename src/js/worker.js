@@ -491,7 +491,9 @@ async function watched(op, fn) {
   const started = performance.now();
   const timer = slowMs && setInterval(() => {
     self.postMessage({
-      type: "slow", op, step: me.step, storage: storageWaitingOn() ?? null,
+      // Before the wasm module is ready (the first open loading it), nothing waits on
+      // storage, and the module's exports cannot be called yet.
+      type: "slow", op, step: me.step, storage: (wasmMemory && storageWaitingOn()) ?? null,
       seconds: Math.round((performance.now() - started) / 1000),
     });
   }, slowMs);

@@ -125,6 +125,12 @@ for (const engine of ENGINES) {
         const warn = console.warn;
         console.warn = (...args) => { warnings.push(args.join(" ")); warn.apply(console, args); };
         const bad = await settle(api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: -1 }));
+        // A period shorter than the new worker takes to load the wasm module: the
+        // watchdog reports the open while nothing can be asked of the module yet, and the
+        // open still succeeds (a slow phone's first open took this path).
+        const early = await settle(api.Benefind.open({ ...opts, dbName: "watchdog-early", slowOperationMs: 1 }));
+        early.ok?.close();
+        const earlyWarnings = warnings.splice(0);
         const db = await api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: 100 });
         const opened = warnings.length;
         // 40 chunks: embedding them takes well over 100 ms.
@@ -136,10 +142,12 @@ for (const engine of ENGINES) {
         await db.clear();
         db.close();
         console.warn = warn;
-        return { bad, opened, during, later, warnings };
+        return { bad, early: early.err ?? null, earlyWarnings, opened, during, later, warnings };
       }, riders(40));
       assert.equal(out.bad.err.code, "INVALID_INPUT");
       assert.match(out.bad.err.message, /slowOperationMs.*-1/);
+      assert.equal(out.early, null);
+      assert.ok(out.earlyWarnings.some((w) => /^benefind: open has run for \d+ s \(at: /.test(w)), JSON.stringify(out.earlyWarnings));
       // The worker reports the ingest and its step; the page's own watchdog names the
       // last step it heard of when the worker has said nothing for 100 ms (busy embedding
       // a batch, here).
