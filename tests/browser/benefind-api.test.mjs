@@ -127,7 +127,7 @@ for (const engine of ENGINES) {
         const bad = await settle(api.Benefind.open({ ...opts, dbName: "watchdog", slowOperationMs: -1 }));
         // A period shorter than the new worker takes to load the wasm module: the
         // watchdog reports the open while nothing can be asked of the module yet, and the
-        // open still succeeds (a slow phone's first open took this path).
+        // open still succeeds (as a slow phone's first open would, at the default 30 s).
         const early = await settle(api.Benefind.open({ ...opts, dbName: "watchdog-early", slowOperationMs: 1 }));
         early.ok?.close();
         const earlyWarnings = warnings.splice(0);
