@@ -1207,6 +1207,131 @@ mod tests {
         );
     }
 
+    /// Kaiser's 2013 SBC: "Your Cost If You Use a" set over both network columns, a
+    /// price centred under both ("$100 copay/visit"), rows set without a gap between
+    /// them, and a web address in the first column reaching towards the second.
+    #[test]
+    fn spanning_cells_rows_without_gaps_and_a_long_word_keep_the_table() {
+        let lines = vec![
+            runs(
+                700.0,
+                &[(330.0, "Your Cost If You Use a"), (500.0, "Limitations")],
+            ),
+            runs(
+                688.0,
+                &[
+                    (40.0, "Medical Event"),
+                    (150.0, "Services You May Need"),
+                    (330.0, "Plan Provider"),
+                    (420.0, "Non-Plan"),
+                ],
+            ),
+            runs(
+                660.0,
+                &[
+                    (40.0, "If you have a test"),
+                    (150.0, "Diagnostic test"),
+                    (330.0, "$10 copay"),
+                    (420.0, "Not covered"),
+                    (500.0, "none"),
+                ],
+            ),
+            runs(
+                648.0,
+                &[
+                    (150.0, "Imaging"),
+                    (330.0, "$50 copay"),
+                    (420.0, "Not covered"),
+                    (500.0, "none"),
+                ],
+            ),
+            runs(
+                620.0,
+                &[
+                    (40.0, "Drugs: see"),
+                    (150.0, "Generic drugs"),
+                    (330.0, "$10 copay"),
+                    (420.0, "Not covered"),
+                    (500.0, "none"),
+                ],
+            ),
+            runs(608.0, &[(40.0, "www.example.com/drugs")]),
+            runs(
+                580.0,
+                &[
+                    (40.0, "If you need"),
+                    (150.0, "Emergency room"),
+                    (350.0, "$100 copay/visit"),
+                    (500.0, "After deductible"),
+                ],
+            ),
+            runs(
+                568.0,
+                &[
+                    (40.0, "care right away"),
+                    (150.0, "Ambulance"),
+                    (352.0, "$75 copay/trip"),
+                    (500.0, "After deductible"),
+                ],
+            ),
+            runs(
+                545.0,
+                &[(
+                    40.0,
+                    "Questions? Call the number on your card or visit the plan's website.",
+                )],
+            ),
+        ];
+        let layout = layout(&[page(1, lines)]);
+        let event = "Medical Event";
+        let service = "Services You May Need";
+        let plan = "Your Cost If You Use a Plan Provider";
+        let non_plan = "Your Cost If You Use a Non-Plan";
+        let limits = "Limitations";
+        let row = |e, s, p, n, l| {
+            (
+                1,
+                vec![
+                    (event, e),
+                    (service, s),
+                    (plan, p),
+                    (non_plan, n),
+                    (limits, l),
+                ],
+            )
+        };
+        let test = "If you have a test";
+        let drugs = "Drugs: see www.example.com/drugs";
+        let now = "If you need care right away";
+        assert_eq!(
+            rows_of(&layout),
+            [
+                row(test, "Diagnostic test", "$10 copay", "Not covered", "none"),
+                row(test, "Imaging", "$50 copay", "Not covered", "none"),
+                row(drugs, "Generic drugs", "$10 copay", "Not covered", "none"),
+                // A price centred under both networks is what either costs.
+                row(
+                    now,
+                    "Emergency room",
+                    "$100 copay/visit",
+                    "$100 copay/visit",
+                    "After deductible"
+                ),
+                row(
+                    now,
+                    "Ambulance",
+                    "$75 copay/trip",
+                    "$75 copay/trip",
+                    "After deductible"
+                ),
+            ]
+        );
+        assert!(
+            layout.blocks.iter().any(|b| matches!(b, LayoutBlock::Paragraph { text, .. } if text.starts_with("Questions?"))),
+            "a line of prose across the columns ends the table"
+        );
+    }
+
     /// Coverage examples: three panels of even width saying the same things about
     /// different cases read panel by panel, one passage each; an even-width table whose columns say
     /// different things (a label, then prices) stays rows.

@@ -74,6 +74,7 @@ pub(super) fn split<'p>(lines: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<Row<'p>>,
     let spacing = Spacing {
         gutter: MIN_GUTTER,
         line: MAX_LINE_GAP,
+        spans: false,
     };
     let mut taken = vec![false; rows.len()];
     let mut pieces = Vec::new();
@@ -81,7 +82,7 @@ pub(super) fn split<'p>(lines: Vec<Vec<&'p Glyph>>, body: f64) -> (Vec<Row<'p>>,
     while i < rows.len() {
         let seed = &rows[i];
         if !taken[i] && seed.size <= body * HEADING_RATIO && bullets(seed) >= 2 {
-            let (start, end) = grow(&rows, &taken, i, &spacing, body);
+            let (start, end, _) = grow(&rows, &taken, i, &spacing, body);
             if let Some(ordered) = read_block(&rows[start..end]) {
                 taken[start..end].iter_mut().for_each(|t| *t = true);
                 pieces.extend(ordered);

@@ -7,17 +7,23 @@
 //!   they leave every gutter open (a paragraph across the page closes them) and no
 //!   wider gap than a blank line separates them. A table has at least three columns and
 //!   four lines; two columns (a list with page numbers, a form) stay text.
+//! * **Spanning cells.** A run right of the first column that crosses a gutter whole
+//!   ("Your Cost If You Use a" over both network columns, "$100 copayment/visit" centred
+//!   under them) leaves it open and is each spanned column's cell. A line of one run (a
+//!   web address in the first column) may narrow a gutter but not close it.
 //! * **Columns.** The gutters are the x ranges no glyph of the table covers.
 //! * **Header.** In each column, lines at normal spacing form blocks. The header ends
 //!   where the first column with header text starts its second block (its first row).
 //! * **Rows.** Below the header, the column after the first with the most blocks (in an
 //!   SBC, what a member pays in-network: "$10 copay", then "$20 copay") sets the rows,
 //!   one per block. A row ends in the widest white band between two such blocks, so a
-//!   service's wrapped name stays with its price.
+//!   service's wrapped name stays with its price. Rows set without a gap ("Eye exam",
+//!   "Glasses", "Dental check-up") are cut where every column starts a line together.
 //! * **Cells.** A line that starts in lower case continues the previous row's cell in its
 //!   column (a name wrapped past the row's end). The first column groups rows (the
 //!   SBC's "Common Medical Event"): each of its blocks is one cell, in the row where it
-//!   starts, and the rows below it continue it.
+//!   starts (or, set in the middle of its rows, in the first of them), and the rows
+//!   below it continue it.
 
 use super::assemble::HEADING_RATIO;
 use super::grid::Grid;
@@ -40,6 +46,8 @@ const MIN_LINES: usize = 4;
 /// Pages with more lines than this (no real page has) are read as text: looking for
 /// tables (and lists in columns) costs up to the square of the lines.
 pub(super) const MAX_LINES: usize = 2_000;
+/// Fewest columns beside the first that make lines set on the same baselines rows.
+const MIN_ROW_CELLS: usize = 3;
 /// Column starts whose steps are all within this ratio are at an even pitch.
 const EVEN_PITCH: f64 = 1.3;
 
@@ -53,10 +61,6 @@ pub(super) struct Row<'p> {
 }
 
 impl Row<'_> {
-    pub(super) fn left(&self) -> f64 {
-        self.runs.first().map_or(0.0, |r| r.0)
-    }
-
     pub(super) fn right(&self) -> f64 {
         self.runs.last().map_or(0.0, |r| r.1)
     }
@@ -85,9 +89,10 @@ pub fn find<'p>(rows: Vec<Row<'p>>, body: f64) -> (Vec<&'p Glyph>, Vec<TextTable
         let spacing = Spacing {
             gutter: MIN_GUTTER,
             line: MAX_LINE_GAP,
+            spans: true,
         };
-        let (start, end) = grow(&rows, &taken, i, &spacing, body);
-        let table = build(&rows[start..end]);
+        let (start, end, open) = grow(&rows, &taken, i, &spacing, body);
+        let table = build(&rows[start..end], &open);
         match table {
             Some(t) => {
                 taken[start..end].iter_mut().for_each(|t| *t = true);
@@ -156,19 +161,40 @@ pub(super) struct Spacing {
     pub(super) gutter: f64,
     /// Widest step from one line to the next (more is a blank line).
     pub(super) line: f64,
+    /// Whether a cell may span columns (see [`spanning`]) and a line of one cell may
+    /// narrow a gutter the table has to [`NARROW_GUTTER`].
+    pub(super) spans: bool,
 }
 
-/// The rows `start..end` around seed `i` that share its gutters, none of them `taken`.
-/// The covered ranges are kept merged, so each candidate line costs its runs plus the
-/// gutters, not the table.
+/// Narrowest a gutter the table already has may become, in text sizes (a long web
+/// address in the first column reaching towards the second).
+const NARROW_GUTTER: f64 = 0.3;
+
+/// Whether `run` is a cell spanning columns: it crosses one of the `open` gutters
+/// whole and starts right of the first (a price centred under two network columns,
+/// "Your Cost If You Use a" over them). A line of prose starts at the left edge.
+fn spanning(run: (f64, f64), open: &[(f64, f64)]) -> bool {
+    open.first().is_some_and(|first| run.0 >= first.1)
+        && open.iter().any(|g| run.0 < g.0 && run.1 > g.1)
+}
+
+/// The rows `start..end` around seed `i` that share its gutters, none of them `taken`,
+/// and the gutters they leave open. The covered ranges are kept merged, so each
+/// candidate line costs its runs plus the gutters, not the table. Spanning cells (when
+/// `spacing.spans`) cover nothing.
 pub(super) fn grow(
     rows: &[Row<'_>],
     taken: &[bool],
     i: usize,
     spacing: &Spacing,
     body: f64,
-) -> (usize, usize) {
+) -> (usize, usize, Vec<(f64, f64)>) {
     let min = spacing.gutter * rows[i].size;
+    let narrow = if spacing.spans {
+        NARROW_GUTTER * rows[i].size
+    } else {
+        min
+    };
     let mut cover = covered(&[], &rows[i].runs);
     let mut open = gutters(&cover, min);
     // The merged cover and its gutters with `r` added, if `r` belongs to the table.
@@ -178,12 +204,31 @@ pub(super) fn grow(
         {
             return None;
         }
-        let after_cover = covered(cover, &r.runs);
-        let after = gutters(&after_cover, min);
-        // Every gutter inside the new line's reach stays open (narrower is fine).
+        let runs: Vec<(f64, f64)> = r
+            .runs
+            .iter()
+            .copied()
+            .filter(|&run| !(spacing.spans && spanning(run, open)))
+            .collect();
+        let (left, right) = (runs.first()?.0, runs.last()?.1);
+        let after_cover = covered(cover, &runs);
+        // A gutter the table has may narrow; a new one must be as wide as any.
+        let after: Vec<(f64, f64)> = gutters(&after_cover, narrow)
+            .into_iter()
+            .filter(|a| a.1 - a.0 >= min || open.iter().any(|g| a.0 < g.1 && a.1 > g.0))
+            .collect();
+        // Every gutter inside the new line's reach stays open, as wide as the table
+        // needs; only a line of one cell (a long word poking out of its column) may
+        // narrow one below that.
+        let one_cell = r.runs.len() == 1;
         open.iter()
-            .filter(|g| g.1 > r.left() && g.0 < r.right())
-            .all(|g| after.iter().any(|a| a.0 < g.1 && a.1 > g.0))
+            .filter(|g| g.1 > left && g.0 < right)
+            .all(|g| {
+                let least = if one_cell { narrow } else { min.min(g.1 - g.0) };
+                after
+                    .iter()
+                    .any(|a| a.0 < g.1 && a.1 > g.0 && a.1 - a.0 >= least)
+            })
             .then_some((after_cover, after))
     };
     let mut start = i;
@@ -200,7 +245,7 @@ pub(super) fn grow(
             None => break,
         }
     }
-    (start, end)
+    (start, end, open)
 }
 
 /// One column's line: its baseline, size and glyphs.
@@ -209,6 +254,8 @@ struct ColumnLine<'p> {
     y: f64,
     size: f64,
     glyphs: Vec<&'p Glyph>,
+    /// Part of a cell spanning columns.
+    spans: bool,
 }
 
 impl ColumnLine<'_> {
@@ -245,17 +292,13 @@ fn blocks(lines: &[ColumnLine<'_>]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// The table the rows make, if they make one.
-fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
-    if rows.len() < MIN_LINES {
+/// The table the rows make with the `gutters` they leave open, if they make one.
+fn build<'p>(rows: &[Row<'p>], gutters: &[(f64, f64)]) -> Option<TextTable<'p>> {
+    if rows.len() < MIN_LINES || gutters.len() + 1 < MIN_COLUMNS {
         return None;
     }
     let size = rows.iter().map(|r| r.size).fold(0.0, f64::max);
     let cover = rows.iter().fold(Vec::new(), |c, r| covered(&c, &r.runs));
-    let gutters = gutters(&cover, MIN_GUTTER * size);
-    if gutters.len() + 1 < MIN_COLUMNS {
-        return None;
-    }
     // The table's extent is its cover's (non-empty: every row has a run).
     let left = cover.first()?.0 - 1.0;
     let right = cover.last()?.1 + 1.0;
@@ -266,12 +309,29 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
 
     // Each column's lines, top to bottom.
     let mut columns: Vec<Vec<ColumnLine<'p>>> = (0..cols).map(|_| Vec::new()).collect();
+    let column_of = |x: f64| xs.windows(2).position(|w| x < w[1]).unwrap_or(cols - 1);
     for r in rows {
         let mut parts: Vec<Vec<&'p Glyph>> = vec![Vec::new(); cols];
+        let mut spans = vec![false; cols];
+        let spanned: Vec<(f64, f64)> = r
+            .runs
+            .iter()
+            .copied()
+            .filter(|&run| spanning(run, gutters))
+            .collect();
         for &g in &r.glyphs {
             let x = g.center().0;
-            let col = xs.windows(2).position(|w| x < w[1]).unwrap_or(cols - 1);
-            parts[col].push(g);
+            // A spanning cell is each column's it spans (a price centred under both
+            // networks is what either costs).
+            match spanned.iter().find(|run| x >= run.0 && x <= run.1) {
+                Some(run) => {
+                    for col in column_of(run.0)..=column_of(run.1) {
+                        parts[col].push(g);
+                        spans[col] = true;
+                    }
+                }
+                None => parts[column_of(x)].push(g),
+            }
         }
         for (col, glyphs) in parts.into_iter().enumerate() {
             if glyphs.iter().any(|g| !g.is_blank()) {
@@ -280,18 +340,27 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
                     y: r.y,
                     size,
                     glyphs,
+                    spans: spans[col],
                 });
             }
         }
     }
 
     // The header: down to the highest second block of a column whose first block is
-    // at the top (below it a column has moved on to its first row).
+    // at the top (below it a column has moved on to its first row). A spanning cell
+    // ("Your Cost If You Use a") heads columns of its own and does not count.
     let head_top = rows[0].y - 2.0 * size;
     let header_end = columns
         .iter()
+        .map(|lines| {
+            lines
+                .iter()
+                .filter(|l| !l.spans)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
         .filter(|lines| lines.first().is_some_and(|l| l.y >= head_top))
-        .filter_map(|lines| blocks(lines).get(1).map(|b| lines[b.start].y))
+        .filter_map(|lines| blocks(&lines).get(1).map(|b| lines[b.start].y))
         .fold(f64::NEG_INFINITY, f64::max);
     if !header_end.is_finite() {
         return None;
@@ -305,10 +374,10 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
         .map(|lines| lines.iter().filter(|l| l.y < header_cut).cloned().collect())
         .collect();
     let anchor = (1..cols).max_by_key(|&c| (blocks(&body[c]).len(), std::cmp::Reverse(c)))?;
-    let anchor_blocks = blocks(&body[anchor]);
-    if anchor_blocks.len() < 2 {
+    if blocks(&body[anchor]).len() < 2 {
         return None;
     }
+    let (anchor_blocks, row_starts) = aligned_rows(&body, anchor);
     let others: Vec<&ColumnLine<'_>> = body[1..].iter().flatten().collect();
     let top = rows[0].y + size;
     let bottom = rows[rows.len() - 1].y - size;
@@ -322,11 +391,18 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
     let bands = ys.len() - 1;
     let band_of = |y: f64| ys.windows(2).position(|w| y > w[1]).unwrap_or(bands - 1);
 
+    // Each band's first baseline in the column beside the first (what the row names).
+    let mut row_tops = vec![f64::NEG_INFINITY; bands];
+    for line in &columns[1] {
+        let top = &mut row_tops[band_of(line.y)];
+        *top = top.max(line.y);
+    }
+
     // Cells: band × column, row-major.
     let mut cells: Vec<Vec<&'p Glyph>> = vec![Vec::new(); bands * cols];
     for (col, lines) in columns.iter().enumerate() {
         if col == 0 {
-            for (band, glyphs) in group_cells(lines, &ys, band_of) {
+            for (band, glyphs) in group_cells(lines, &ys, &row_tops, band_of) {
                 cells[band * cols].extend(glyphs);
             }
             continue;
@@ -335,10 +411,14 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
         for line in lines {
             let mut band = band_of(line.y);
             if let Some((b, y, s)) = prev {
+                // Not on a line found to start a row ("Imaging | none").
                 let wrapped = b + 1 == band
                     && b > 0
                     && line.starts_lower_case()
-                    && y - line.y <= BLOCK_SPACING * s.max(line.size);
+                    && y - line.y <= BLOCK_SPACING * s.max(line.size)
+                    && !row_starts
+                        .iter()
+                        .any(|&r| (r - line.y).abs() < 0.2 * line.size);
                 if wrapped {
                     band = b;
                 }
@@ -363,14 +443,67 @@ fn build<'p>(rows: &[Row<'p>]) -> Option<TextTable<'p>> {
     ))
 }
 
+/// The anchor column's blocks, each cut above a line that starts a whole row: every
+/// column but the first has a line on its baseline and a line above it since the last
+/// cut, and the row's name (the second column) does not continue a sentence there
+/// ("Eye exam | No charge | Not covered", then "Glasses | Not covered | Not covered",
+/// set without a gap between them; "Emergency room services | $100 copayment/visit |
+/// After deductible" under a wrapped row). A row names something and says at least two
+/// things about it; two columns beside the first may be two panels side by side (the
+/// coverage examples' lists), whose lines are not rows. Also the baselines cut above.
+fn aligned_rows(
+    body: &[Vec<ColumnLine<'_>>],
+    anchor: usize,
+) -> (Vec<std::ops::Range<usize>>, Vec<f64>) {
+    let lines = &body[anchor];
+    if body.len() < 1 + MIN_ROW_CELLS {
+        return (blocks(lines), Vec::new());
+    }
+    let at = |col: &[ColumnLine<'_>], y: f64| {
+        col.iter()
+            .find(|l| (l.y - y).abs() < 0.2 * l.size)
+            .map(|l| !l.starts_lower_case())
+    };
+    // Whether the line at `y` starts a row, the last cut (or the block's top) at `top`.
+    let starts_row = |top: f64, y: f64| {
+        at(&body[1], y) == Some(true)
+            && body[1..].iter().all(|col| {
+                at(col, y).is_some() && col.iter().any(|l| l.y > y + 0.2 * l.size && l.y <= top)
+            })
+    };
+    let (mut out, mut cuts) = (Vec::new(), Vec::new());
+    for block in blocks(lines) {
+        let mut start = block.start;
+        let mut top = lines[start].y + BLOCK_SPACING * lines[start].size;
+        for (i, line) in lines
+            .iter()
+            .enumerate()
+            .take(block.end)
+            .skip(block.start + 1)
+        {
+            if starts_row(top, line.y) {
+                out.push(start..i);
+                cuts.push(line.y);
+                start = i;
+                top = line.y + 0.2 * line.size;
+            }
+        }
+        out.push(start..block.end);
+    }
+    (out, cuts)
+}
+
 /// The first column's cells, each in the band where the rows it groups start. The
 /// header's lines are the first band's. Below, each block of lines is one cell. Set at
-/// the top of its group (its first row has it), a block starts where its first line is;
-/// set in the middle (the first row has none), its group is the run of rows, from where
-/// the previous group ended, whose middle is nearest the block's.
+/// the top of its group (the first block starts on the first baseline of the first
+/// row's name), a block starts where its first line is; set in the middle, its group
+/// is the run of rows, from where the previous group ended, whose middle is nearest the
+/// block's, or, for a later block set on the first line of a row's name, from that row.
+/// `row_tops` are each band's first baseline in the names' column.
 fn group_cells<'l, 'p>(
     lines: &'l [ColumnLine<'p>],
     ys: &[f64],
+    row_tops: &[f64],
     band_of: impl Fn(f64) -> usize,
 ) -> Vec<(usize, &'l [&'p Glyph])> {
     let mut out: Vec<(usize, &'l [&'p Glyph])> = Vec::new();
@@ -381,10 +514,21 @@ fn group_cells<'l, 'p>(
     out.extend(lines[..split].iter().map(|l| (0, l.glyphs.as_slice())));
     let body = &lines[split..];
     let groups = blocks(body);
-    let centred = groups.first().is_some_and(|b| band_of(body[b.start].y) > 1);
+    let on_row_top = |block: &std::ops::Range<usize>| {
+        let line = &body[block.start];
+        (row_tops[band_of(line.y)] - line.y).abs() < 0.2 * line.size
+    };
+    let centred = groups
+        .first()
+        .is_some_and(|b| band_of(body[b.start].y) > 1 || !on_row_top(b));
     let mut start = ys.get(1).copied().unwrap_or_default();
     for (i, block) in groups.iter().enumerate() {
         let band = if centred {
+            // A later label on the first line of a row's name starts its group there.
+            let own = band_of(body[block.start].y);
+            if i > 0 && on_row_top(block) && own >= band_of(start - 0.01) {
+                start = ys[own];
+            }
             let middle = (body[block.start].top() + body[block.end - 1].bottom()) / 2.0;
             let next = groups.get(i + 1).map_or(f64::NEG_INFINITY, |b| {
                 (body[b.start].top() + body[b.end - 1].bottom()) / 2.0
