@@ -130,6 +130,15 @@ fn covered(rules: &[&Rule], at: f64, along: f64) -> bool {
         .any(|r| (r.at - at).abs() <= SNAP && along >= r.from - SNAP && along <= r.to + SNAP)
 }
 
+/// Whether some rule at `at` runs along a unit's whole side, `from..to`: a rule under
+/// one term of a cell's text (a glossary link's underline, starting at the cell's
+/// edge) does not divide it.
+fn divides(rules: &[&Rule], at: f64, from: f64, to: f64) -> bool {
+    [0.1, 0.5, 0.9]
+        .iter()
+        .all(|t| covered(rules, at, from + t * (to - from)))
+}
+
 /// Union-find root.
 fn root(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
@@ -185,17 +194,15 @@ fn grid(hs: &[&Rule], vs: &[&Rule]) -> Option<Grid> {
     let unit = |band: usize, col: usize| band * cols + col;
     let mut parent: Vec<usize> = (0..bands * cols).collect();
     for band in 0..bands {
-        let mid_y = (ys[band] + ys[band + 1]) / 2.0;
         for col in 0..cols {
-            let mid_x = (xs[col] + xs[col + 1]) / 2.0;
-            if col + 1 < cols && !covered(vs, xs[col + 1], mid_y) {
+            if col + 1 < cols && !divides(vs, xs[col + 1], ys[band + 1], ys[band]) {
                 let (a, b) = (
                     root(&mut parent, unit(band, col)),
                     root(&mut parent, unit(band, col + 1)),
                 );
                 parent[a] = b;
             }
-            if band + 1 < bands && !covered(hs, ys[band + 1], mid_x) {
+            if band + 1 < bands && !divides(hs, ys[band + 1], xs[col], xs[col + 1]) {
                 let (a, b) = (
                     root(&mut parent, unit(band, col)),
                     root(&mut parent, unit(band + 1, col)),
@@ -321,6 +328,33 @@ mod tests {
         );
         assert_eq!(g.cell_of[1][0], g.cell_of[2][0], "the group spans its rows");
         assert_ne!(g.cell_of[1][1], g.cell_of[2][1]);
+    }
+
+    #[test]
+    fn an_underline_from_a_cells_edge_does_not_divide_it() {
+        // UHC's 2025 SBC: "prescription drug coverage" underlined as a glossary link,
+        // at the left edge of the first column's cell, which spans both rows.
+        let horizontal = vec![
+            h(100.0, 0.0, 300.0),
+            h(80.0, 0.0, 300.0),
+            h(60.0, 100.0, 300.0),
+            h(55.0, 0.0, 70.0), // the underline, touching the table's left side
+            h(40.0, 0.0, 300.0),
+        ];
+        let vertical = [0.0, 100.0, 200.0, 300.0]
+            .iter()
+            .map(|&x| h(x, 40.0, 100.0))
+            .collect::<Vec<_>>();
+        let grids = find(&horizontal, &vertical);
+        assert_eq!(grids.len(), 1);
+        let g = &grids[0];
+        let first_column: Vec<usize> = g.cell_of.iter().skip(1).map(|row| row[0]).collect();
+        assert!(
+            first_column.iter().all(|&c| c == first_column[0]),
+            "the group's cell spans its rows: {:?}",
+            g.cell_of
+        );
+        assert_ne!(g.locate((150.0, 70.0)), g.locate((150.0, 45.0)));
     }
 
     #[test]
