@@ -1332,6 +1332,64 @@ mod tests {
         );
     }
 
+    /// Kaiser's durable medical equipment: its limitation set right under skilled
+    /// nursing's, without a gap, beside its own price.
+    #[test]
+    fn a_sentence_beside_a_row_with_no_other_text_is_that_rows() {
+        let lines = vec![
+            runs(
+                700.0,
+                &[
+                    (40.0, "Event"),
+                    (150.0, "Service"),
+                    (330.0, "Plan"),
+                    (420.0, "Non-Plan"),
+                    (500.0, "Limitations"),
+                ],
+            ),
+            runs(
+                670.0,
+                &[
+                    (40.0, "If you need help"),
+                    (150.0, "Skilled nursing"),
+                    (330.0, "$50 copay"),
+                    (420.0, "Not covered"),
+                    (500.0, "After deductible. Up to 60"),
+                ],
+            ),
+            runs(658.0, &[(500.0, "days per year.")]),
+            runs(646.0, &[(500.0, "Not subject to deductible. Limited")]),
+            runs(634.0, &[(500.0, "to listed items in the")]),
+            runs(
+                628.0,
+                &[
+                    (150.0, "Medical equipment"),
+                    (330.0, "30% coinsurance"),
+                    (420.0, "Not covered"),
+                ],
+            ),
+            runs(622.0, &[(500.0, "formulary.")]),
+        ];
+        let limits: Vec<(String, String)> = rows_of(&layout(&[page(1, lines)]))
+            .into_iter()
+            .map(|(_, cells)| (cells[1].1.to_owned(), cells[4].1.to_owned()))
+            .collect();
+        assert_eq!(
+            limits,
+            [
+                (
+                    "Skilled nursing",
+                    "After deductible. Up to 60 days per year."
+                ),
+                (
+                    "Medical equipment",
+                    "Not subject to deductible. Limited to listed items in the formulary."
+                ),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+    }
+
     /// Coverage examples: three panels of even width saying the same things about
     /// different cases read panel by panel, one passage each; an even-width table whose columns say
     /// different things (a label, then prices) stays rows.

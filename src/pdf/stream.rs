@@ -20,7 +20,8 @@
 //!   service's wrapped name stays with its price. Rows set without a gap ("Eye exam",
 //!   "Glasses", "Dental check-up") are cut where every column starts a line together.
 //! * **Cells.** A line that starts in lower case continues the previous row's cell in its
-//!   column (a name wrapped past the row's end). The first column groups rows (the
+//!   column (a name wrapped past the row's end). A sentence that runs across a row's
+//!   start beside a row with nothing else in its column is that row's. The first column groups rows (the
 //!   SBC's "Common Medical Event"): each of its blocks is one cell, in the row where it
 //!   starts (or, set in the middle of its rows, in the first of them), and the rows
 //!   below it continue it.
@@ -407,8 +408,18 @@ fn build<'p>(rows: &[Row<'p>], gutters: &[(f64, f64)]) -> Option<TextTable<'p>> 
             }
             continue;
         }
+        let across = if col == anchor {
+            vec![None; lines.len()]
+        } else {
+            across_rows(lines, band_of)
+        };
         let mut prev: Option<(usize, f64, f64)> = None;
-        for line in lines {
+        for (line, across) in lines.iter().zip(across) {
+            if let Some(band) = across {
+                cells[band * cols + col].extend(&line.glyphs);
+                prev = Some((band, line.y, line.size));
+                continue;
+            }
             let mut band = band_of(line.y);
             if let Some((b, y, s)) = prev {
                 // Not on a line found to start a row ("Imaging | none").
@@ -491,6 +502,50 @@ fn aligned_rows(
         out.push(start..block.end);
     }
     (out, cuts)
+}
+
+/// For each of a column's `lines`, the row it goes to when it is part of a sentence
+/// that runs across a row boundary beside a row with nothing else in the column
+/// (`None` otherwise): Kaiser's durable medical equipment limitation, set right under
+/// skilled nursing's with no gap, beside its own row's price. A sentence is the lines of
+/// a block from one ending in a full stop back to the line it starts on (lines in lower
+/// case run on). A sentence running on beside a row that has its own text stays where
+/// it starts (a long limitation running past its row's end).
+fn across_rows(lines: &[ColumnLine<'_>], band_of: impl Fn(f64) -> usize) -> Vec<Option<usize>> {
+    let mut out = vec![None; lines.len()];
+    let ends_sentence = |l: &ColumnLine<'_>| {
+        l.glyphs
+            .iter()
+            .rev()
+            .flat_map(|g| g.text.chars().rev())
+            .find(|c| !c.is_whitespace())
+            == Some('.')
+    };
+    for block in blocks(lines) {
+        for i in block.clone() {
+            if !ends_sentence(&lines[i]) {
+                continue;
+            }
+            let mut start = i;
+            while start > block.start && lines[start].starts_lower_case() {
+                start -= 1;
+            }
+            let (first, last) = (&lines[start], &lines[i]);
+            let (top, bottom) = (band_of(first.y), band_of(last.y));
+            if top == 0 || top == bottom || first.starts_lower_case() {
+                continue;
+            }
+            let beside = band_of((first.top() + last.bottom()) / 2.0);
+            let piece = start..i + 1;
+            let taken = (0..lines.len())
+                .filter(|j| !piece.contains(j))
+                .any(|j| band_of(lines[j].y) == beside);
+            if !taken {
+                out[piece].iter_mut().for_each(|slot| *slot = Some(beside));
+            }
+        }
+    }
+    out
 }
 
 /// The first column's cells, each in the band where the rows it groups start. The
