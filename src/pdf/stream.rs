@@ -47,6 +47,8 @@ const MIN_LINES: usize = 4;
 /// Pages with more lines than this (no real page has) are read as text: looking for
 /// tables (and lists in columns) costs up to the square of the lines.
 pub(super) const MAX_LINES: usize = 2_000;
+/// Baselines closer than this (in text sizes) are one line across the columns.
+const SAME_BASELINE: f64 = 0.2;
 /// Fewest columns beside the first that make lines set on the same baselines rows.
 const MIN_ROW_CELLS: usize = 3;
 /// Column starts whose steps are all within this ratio are at an even pitch.
@@ -275,6 +277,20 @@ impl ColumnLine<'_> {
             .find(|c| !c.is_whitespace())
             .is_some_and(char::is_lowercase)
     }
+
+    fn ends_sentence(&self) -> bool {
+        self.glyphs
+            .iter()
+            .rev()
+            .flat_map(|g| g.text.chars().rev())
+            .find(|c| !c.is_whitespace())
+            == Some('.')
+    }
+
+    /// Whether this line sits on baseline `y`.
+    fn on(&self, y: f64) -> bool {
+        (self.y - y).abs() < SAME_BASELINE * self.size
+    }
 }
 
 /// Blocks of consecutive lines at normal spacing (indices into `lines`).
@@ -427,9 +443,7 @@ fn build<'p>(rows: &[Row<'p>], gutters: &[(f64, f64)]) -> Option<TextTable<'p>> 
                     && b > 0
                     && line.starts_lower_case()
                     && y - line.y <= BLOCK_SPACING * s.max(line.size)
-                    && !row_starts
-                        .iter()
-                        .any(|&r| (r - line.y).abs() < 0.2 * line.size);
+                    && !row_starts.iter().any(|&r| line.on(r));
                 if wrapped {
                     band = b;
                 }
@@ -471,15 +485,16 @@ fn aligned_rows(
         return (blocks(lines), Vec::new());
     }
     let at = |col: &[ColumnLine<'_>], y: f64| {
-        col.iter()
-            .find(|l| (l.y - y).abs() < 0.2 * l.size)
-            .map(|l| !l.starts_lower_case())
+        col.iter().find(|l| l.on(y)).map(|l| !l.starts_lower_case())
     };
     // Whether the line at `y` starts a row, the last cut (or the block's top) at `top`.
     let starts_row = |top: f64, y: f64| {
         at(&body[1], y) == Some(true)
             && body[1..].iter().all(|col| {
-                at(col, y).is_some() && col.iter().any(|l| l.y > y + 0.2 * l.size && l.y <= top)
+                at(col, y).is_some()
+                    && col
+                        .iter()
+                        .any(|l| l.y > y + SAME_BASELINE * l.size && l.y <= top)
             })
     };
     let (mut out, mut cuts) = (Vec::new(), Vec::new());
@@ -496,7 +511,7 @@ fn aligned_rows(
                 out.push(start..i);
                 cuts.push(line.y);
                 start = i;
-                top = line.y + 0.2 * line.size;
+                top = line.y + SAME_BASELINE * line.size;
             }
         }
         out.push(start..block.end);
@@ -513,17 +528,9 @@ fn aligned_rows(
 /// it starts (a long limitation running past its row's end).
 fn across_rows(lines: &[ColumnLine<'_>], band_of: impl Fn(f64) -> usize) -> Vec<Option<usize>> {
     let mut out = vec![None; lines.len()];
-    let ends_sentence = |l: &ColumnLine<'_>| {
-        l.glyphs
-            .iter()
-            .rev()
-            .flat_map(|g| g.text.chars().rev())
-            .find(|c| !c.is_whitespace())
-            == Some('.')
-    };
     for block in blocks(lines) {
         for i in block.clone() {
-            if !ends_sentence(&lines[i]) {
+            if !lines[i].ends_sentence() {
                 continue;
             }
             let mut start = i;
@@ -571,7 +578,7 @@ fn group_cells<'l, 'p>(
     let groups = blocks(body);
     let on_row_top = |block: &std::ops::Range<usize>| {
         let line = &body[block.start];
-        (row_tops[band_of(line.y)] - line.y).abs() < 0.2 * line.size
+        line.on(row_tops[band_of(line.y)])
     };
     let centred = groups
         .first()
