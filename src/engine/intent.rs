@@ -436,6 +436,22 @@ pub fn names_out_of_network(text: &str) -> bool {
     OUT_OF_NETWORK.iter().any(|w| has_phrase(&lower, w))
 }
 
+/// Whether a `Header: value` line is the out-of-network side's figure: its header (up to
+/// the first colon) names that side and a provider or network ("What You Will Pay —
+/// Out-of-Network Provider (You will pay the most): 40% coinsurance", "Your Cost If You
+/// Use a Non-Plan Provider: Not covered", "OON coinsurance: 40%"), not a drug tier
+/// ("Non-preferred brand drugs: $60 copay").
+pub fn is_out_of_network_line(line: &str) -> bool {
+    let Some((header, _)) = line.split_once(':') else {
+        return false;
+    };
+    let lower = header.to_lowercase();
+    names_out_of_network(header)
+        && ["provider", "network", "oon"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
 /// How much of the fused score (0–1) a passage that states no cost loses when the
 /// question asks a price. Bounded, so a passage about the question's service that gives
 /// no figure still ranks above one about something else that does; measured on the dev
@@ -857,6 +873,26 @@ mod tests {
             "Network Provider (You will pay the least)",
         ] {
             assert!(!names_out_of_network(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn an_out_of_network_line_is_a_header_naming_that_side_before_a_figure() {
+        for yes in [
+            "What You Will Pay — Out–of–Network Provider (You will pay the most): Not covered",
+            "Your Cost If You Use a Non-Plan Provider: $75 copayment/trip",
+            "Your Cost If You Use a Non-Preferred Provider: 25% coinsurance",
+            "OON coinsurance: 40% after the OON deductible",
+        ] {
+            assert!(is_out_of_network_line(yes), "{yes}");
+        }
+        for no in [
+            "What You Will Pay — In-Network Provider (You will pay the least): No charge",
+            "Non-preferred brand drugs: $60 copay",
+            "Out-of-network care is not covered",
+            "Limitations: out-of-network providers may bill you the difference",
+        ] {
+            assert!(!is_out_of_network_line(no), "{no}");
         }
     }
 

@@ -7,8 +7,10 @@
 //! visit" — lenient towards "before", whose chunks hold many rows). Prints top-1 and
 //! MRR@10 per half (dev, heldout, …) and file, and, after row-aware chunking, what the
 //! member is shown first: the share of questions whose answer (the highlighted line,
-//! [`benefind::engine::answer`]) comes from a relevant row, and the share answered
-//! "the documents don't say" (each question is answered by a row of every SBC). The
+//! [`benefind::engine::answer`]) comes from a relevant row, the share answered
+//! "the documents don't say" (each question is answered by a row of every SBC), and the
+//! share whose answer is the out-of-network column's figure though the question does not
+//! ask about that side ("OON aft": the member is shown the wrong price). The
 //! passages' answer units are embedded and stored first, as a bundle stores them and
 //! as the browser does after an ingest. Writes target/bench/sbc.json.
 //!
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context};
 use benefind::engine::chunk::Layout;
+use benefind::engine::intent;
 use benefind::pdf::{read_pdf, PdfLimits};
 use benefind::{Engine, IngestDoc, Query, SearchMode};
 use serde::{Deserialize, Serialize};
@@ -122,6 +125,10 @@ struct Asked {
     answer: Option<(String, bool)>,
     /// The first hit's text.
     first: String,
+    /// The answer is the out-of-network column's figure, and the question does not ask
+    /// about that side: a member asking what a visit costs is shown what they would pay
+    /// at a provider outside the network.
+    other_side: bool,
 }
 
 /// Asks one question of an engine (k = 10), as the page does.
@@ -139,6 +146,9 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
     };
     let hits = &answered.results;
     let rank = hits.iter().position(|h| relevant(&h.text)).map(|i| i + 1);
+    let other_side = answered.answer.as_ref().is_some_and(|a| {
+        intent::is_out_of_network_line(&a.text) && !intent::names_out_of_network(&q.question)
+    });
     let answer = answered.answer.map(|a| {
         let from_relevant = hits
             .iter()
@@ -150,6 +160,7 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
         rank,
         answer,
         first: hits.first().map(|h| h.text.clone()).unwrap_or_default(),
+        other_side,
     })
 }
 
@@ -161,6 +172,8 @@ struct Score {
     /// Answers read from a relevant passage.
     answered_right: usize,
     abstained: usize,
+    /// Answers from the out-of-network column to a question not about that side.
+    other_side: usize,
 }
 
 impl Score {
@@ -170,6 +183,7 @@ impl Score {
             self.top1 += 1;
         }
         self.rr += asked.rank.map_or(0.0, |r| 1.0 / r as f64);
+        self.other_side += usize::from(asked.other_side);
         match asked.answer {
             Some((_, true)) => self.answered_right += 1,
             Some((_, false)) => {}
@@ -185,6 +199,7 @@ impl Score {
             "mrr10": self.rr / self.n.max(1) as f64,
             "answer_right": share(self.answered_right),
             "abstained": share(self.abstained),
+            "other_side": share(self.other_side),
         })
     }
 }
@@ -273,9 +288,11 @@ pub fn run(
     }
     // "answer aft": the share of questions whose answer (the page's highlighted line)
     // comes from a relevant row; "abstain aft": whose answer is "the documents don't
-    // say". Every question asked of an SBC is answered by one of its rows.
+    // say"; "OON aft": whose answer is the out-of-network column's figure though the
+    // question does not ask about that side. Every question asked of an SBC is answered
+    // by one of its rows.
     println!(
-        "{:<44} {:>14} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+        "{:<44} {:>14} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7}",
         "set",
         "chunks",
         "top-1 bef",
@@ -283,19 +300,21 @@ pub fn run(
         "MRR bef",
         "MRR aft",
         "answer aft",
-        "abstain aft"
+        "abstain aft",
+        "OON aft"
     );
     let line = |label: &str, chunks: String, before: Score, after: Score| {
         let (b, a) = (before.json(), after.json());
         let f = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(0.0);
         println!(
-            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>11.3}",
+            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>11.3} {:>7.3}",
             f(&b, "top1"),
             f(&a, "top1"),
             f(&b, "mrr10"),
             f(&a, "mrr10"),
             f(&a, "answer_right"),
             f(&a, "abstained"),
+            f(&a, "other_side"),
         );
     };
     // Each half once, in the order the file first names it.

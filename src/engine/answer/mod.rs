@@ -52,7 +52,8 @@
 //!    "deadline") and the unit states one ("within 180 days", "four months"; such a
 //!    question is then not a cost question, whatever price words it has), and when it
 //!    asks about the out-of-network side ("out-of-network", "OON", "non-preferred") and
-//!    the unit names that side too (the SBC's out-of-network column). "Not covered"
+//!    the unit names that side too (the SBC's out-of-network column), and the
+//!    out-of-network column's line loses as much when it does not. "Not covered"
 //!    is an answer: an exclusions list that names the service answers with "no". An
 //!    illustration ("For example, if an out-of-network hospital charges $1,500 …", a
 //!    paragraph that opens "Example:") does not answer a cost or coverage question: its
@@ -257,7 +258,14 @@ const DURATION_BONUS: f32 = COST_BONUS;
 /// answered from the first.
 const RANK_PENALTY: f32 = 0.3;
 /// The bonus for a unit that names the out-of-network side when the question does
-/// ("what do I pay at an out-of-network urgent care" → the out-of-network column).
+/// ("what do I pay at an out-of-network urgent care" → the out-of-network column), and
+/// what the out-of-network column's line loses when the question does not: a member
+/// asking what a checkup costs means at the plan's providers, the column an SBC heads
+/// "You will pay the least". Without that loss, 16–27 % of the real-SBC answers (each
+/// half of `bench sbc`'s set) were the out-of-network figure ("Is my annual checkup
+/// free?" → "Your Cost If You Use a Non-Plan Provider: Not covered"); with it, at most
+/// 1 % (2026-12-07; 0.5 and 1.0 took that to 0 and moved no other figure but one
+/// real-SBC dev answer, to another row).
 const SIDE_BONUS: f32 = 0.2;
 
 /// The words that name the plan the passages belong to: their `policy` id and
@@ -529,6 +537,8 @@ pub fn answer(
             };
             let side = if out_of_network && intent::names_out_of_network(unit) {
                 SIDE_BONUS
+            } else if !out_of_network && intent::is_out_of_network_line(unit) {
+                -SIDE_BONUS
             } else {
                 0.0
             };
@@ -923,6 +933,43 @@ mod tests {
         assert_eq!(
             plain.answer.expect("an answer").text,
             "What You Will Pay — In-Network Provider: $60 copay per visit"
+        );
+    }
+
+    #[test]
+    fn unasked_the_out_of_network_column_does_not_answer_though_closer() {
+        // Kaiser's 2013 SBC: MiniLM read the out-of-network cell as a little closer to
+        // "Is my annual checkup free?" than the plan's own "No charge".
+        let row = "Common Medical Event: If you visit a health care provider's office or clinic\n\
+                   Services You May Need: Preventive care/screening/immunization\n\
+                   Your Cost If You Use a Plan Provider: No charge\n\
+                   Your Cost If You Use a Non-Plan Provider: Not covered";
+        let stored = |_: &SearchHit| Some(vec![0.30, 0.50, 0.60]);
+        let closeness = Closeness {
+            stored: &stored,
+            embedded: &|_| panic!("the cosines are stored"),
+        };
+        let ask_closely = |q: &str| {
+            answer(
+                q,
+                vec![hit("row", row, 0.6)],
+                &|_| Some(1.0),
+                AbstainPolicy::default(),
+                Some(&closeness),
+            )
+            .expect("answers")
+            .answer
+            .expect("an answer")
+            .text
+        };
+        assert_eq!(
+            ask_closely("Is my annual checkup free?"),
+            "Your Cost If You Use a Plan Provider: No charge"
+        );
+        // Asked about that side, it answers.
+        assert_eq!(
+            ask_closely("is a checkup free at a non-plan doctor?"),
+            "Your Cost If You Use a Non-Plan Provider: Not covered"
         );
     }
 
