@@ -419,8 +419,32 @@ const OUT_OF_NETWORK: &[&str] = &[
     "not in my network",
 ];
 
+/// Words after "non-preferred" that make it a drug tier ("non-preferred brand drugs",
+/// "my inhaler is non preferred brand now"), not the network side.
+const DRUG_TIER_WORDS: &[&str] = &[
+    "brand",
+    "brands",
+    "brand-name",
+    "generic",
+    "generics",
+    "drug",
+    "drugs",
+    "medication",
+    "medications",
+    "med",
+    "meds",
+    "medicine",
+    "medicines",
+    "prescription",
+    "prescriptions",
+    "rx",
+    "tier",
+    "specialty",
+];
+
 /// Whether a text names the out-of-network side ("what do I pay at an out-of-network
 /// urgent care", "Out–of–Network Provider: 50% coinsurance"). Dashes of any kind count.
+/// "Non-preferred" before a drug word is a drug tier ("non-preferred brand drugs").
 pub fn names_out_of_network(text: &str) -> bool {
     let lower: String = text
         .to_lowercase()
@@ -433,7 +457,18 @@ pub fn names_out_of_network(text: &str) -> bool {
             }
         })
         .collect();
-    OUT_OF_NETWORK.iter().any(|w| has_phrase(&lower, w))
+    OUT_OF_NETWORK.iter().any(|w| {
+        lower.match_indices(w).any(|(i, _)| {
+            let rest = &lower[i + w.len()..];
+            let before = lower[..i].chars().next_back();
+            let whole = !before.is_some_and(char::is_alphanumeric)
+                && !rest.chars().next().is_some_and(char::is_alphanumeric);
+            let next = rest
+                .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .find(|t| !t.is_empty());
+            whole && !(w.starts_with("non") && next.is_some_and(|n| DRUG_TIER_WORDS.contains(&n)))
+        })
+    })
 }
 
 /// Whether a `Header: value` line is the out-of-network side's figure: its header (up to
@@ -871,6 +906,9 @@ mod tests {
             "In-network urgent care center: $60 copay",
             "see you soon at noon",
             "Network Provider (You will pay the least)",
+            "pharmacist said my inhaler is non preferred brand now",
+            "Non-preferred brand drugs: $60 copay",
+            "what do non-preferred drugs cost",
         ] {
             assert!(!names_out_of_network(no), "{no}");
         }
