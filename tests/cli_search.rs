@@ -513,7 +513,10 @@ fn bench_sbc_reads_a_saved_reading_as_its_pdf() {
     let table = String::from_utf8_lossy(&from_pdf.stdout).to_string();
     assert!(table.contains("sbc-cms-example-2025-p1-3.pdf"), "{table}");
     assert!(
-        table.contains("answer aft") && table.contains("abstain aft") && table.contains("OON aft"),
+        table.contains("answer aft")
+            && table.contains("abstain aft")
+            && table.contains("OON aft")
+            && table.contains("pen aft"),
         "{table}"
     );
     assert_eq!(String::from_utf8_lossy(&from_saved.stdout), table);

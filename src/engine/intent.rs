@@ -487,6 +487,15 @@ pub fn is_out_of_network_line(line: &str) -> bool {
             .any(|w| lower.contains(w))
 }
 
+/// Whether a text speaks of a penalty ("a $250 penalty will apply", "Penalty of $400
+/// … for failure to obtain pre-authorization", "what are the penalties if …").
+pub fn names_penalty(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ["penalty", "penalties"]
+        .iter()
+        .any(|w| has_phrase(&lower, w))
+}
+
 /// How much of the fused score (0–1) a passage that states no cost loses when the
 /// question asks a price. Bounded, so a passage about the question's service that gives
 /// no figure still ranks above one about something else that does; measured on the dev

@@ -10,7 +10,8 @@
 //! [`benefind::engine::answer`]) comes from a relevant row, the share answered
 //! "the documents don't say" (each question is answered by a row of every SBC), and the
 //! share whose answer is the out-of-network column's figure though the question does not
-//! ask about that side ("OON aft": the member is shown the wrong price). The
+//! ask about that side ("OON aft": the member is shown the wrong price), or a penalty
+//! though it does not ask about one ("pen aft"). The
 //! passages' answer units are embedded and stored first, as a bundle stores them and
 //! as the browser does after an ingest. Writes target/bench/sbc.json.
 //!
@@ -129,6 +130,9 @@ struct Asked {
     /// about that side: a member asking what a visit costs is shown what they would pay
     /// at a provider outside the network.
     other_side: bool,
+    /// The answer speaks of a penalty (for a missed pre-authorization), and the question
+    /// does not ask about one: the member is shown a penalty as the price.
+    penalty: bool,
 }
 
 /// Asks one question of an engine (k = 10), as the page does.
@@ -149,6 +153,10 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
     let other_side = answered.answer.as_ref().is_some_and(|a| {
         intent::is_out_of_network_line(&a.text) && !intent::names_out_of_network(&q.question)
     });
+    let penalty = answered
+        .answer
+        .as_ref()
+        .is_some_and(|a| intent::names_penalty(&a.text) && !intent::names_penalty(&q.question));
     let answer = answered.answer.map(|a| {
         let from_relevant = hits
             .iter()
@@ -161,6 +169,7 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
         answer,
         first: hits.first().map(|h| h.text.clone()).unwrap_or_default(),
         other_side,
+        penalty,
     })
 }
 
@@ -174,6 +183,8 @@ struct Score {
     abstained: usize,
     /// Answers from the out-of-network column to a question not about that side.
     other_side: usize,
+    /// Answers that are a penalty to a question not about one.
+    penalty: usize,
 }
 
 impl Score {
@@ -184,6 +195,7 @@ impl Score {
         }
         self.rr += asked.rank.map_or(0.0, |r| 1.0 / r as f64);
         self.other_side += usize::from(asked.other_side);
+        self.penalty += usize::from(asked.penalty);
         match asked.answer {
             Some((_, true)) => self.answered_right += 1,
             Some((_, false)) => {}
@@ -200,6 +212,7 @@ impl Score {
             "answer_right": share(self.answered_right),
             "abstained": share(self.abstained),
             "other_side": share(self.other_side),
+            "penalty": share(self.penalty),
         })
     }
 }
@@ -289,10 +302,11 @@ pub fn run(
     // "answer aft": the share of questions whose answer (the page's highlighted line)
     // comes from a relevant row; "abstain aft": whose answer is "the documents don't
     // say"; "OON aft": whose answer is the out-of-network column's figure though the
-    // question does not ask about that side. Every question asked of an SBC is answered
-    // by one of its rows.
+    // question does not ask about that side; "pen aft": whose answer is a penalty though
+    // the question does not ask about one. Every question asked of an SBC is answered by
+    // one of its rows.
     println!(
-        "{:<44} {:>14} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7}",
+        "{:<44} {:>14} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>7} {:>7}",
         "set",
         "chunks",
         "top-1 bef",
@@ -301,13 +315,14 @@ pub fn run(
         "MRR aft",
         "answer aft",
         "abstain aft",
-        "OON aft"
+        "OON aft",
+        "pen aft"
     );
     let line = |label: &str, chunks: String, before: Score, after: Score| {
         let (b, a) = (before.json(), after.json());
         let f = |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or(0.0);
         println!(
-            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>11.3} {:>7.3}",
+            "{label:<44} {chunks:>14} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>11.3} {:>7.3} {:>7.3}",
             f(&b, "top1"),
             f(&a, "top1"),
             f(&b, "mrr10"),
@@ -315,6 +330,7 @@ pub fn run(
             f(&a, "answer_right"),
             f(&a, "abstained"),
             f(&a, "other_side"),
+            f(&a, "penalty"),
         );
     };
     // Each half once, in the order the file first names it.

@@ -59,7 +59,10 @@
 //!    paragraph that opens "Example:") does not answer a cost or coverage question: its
 //!    figures are a sample bill's, unless the question states one of them ("what
 //!    would a $25,000 hospital bill cost me"); nor does an SBC's worked coverage
-//!    example ([`intent::is_worked_example`]), unless the question asks for one.
+//!    example ([`intent::is_worked_example`]), unless the question asks for one; nor
+//!    does a penalty ("If prior authorization is not obtained a $250 penalty will
+//!    apply"), unless the question asks about one: it is what a missed step costs, not
+//!    the service.
 //! 4. **Abstain** when the words say the passages are not about the question — none
 //!    of them mentions (by the word or a vocabulary equivalent) [`AbstainPolicy::said`]
 //!    of its topic weight, so that sharing an incidental word ("can I see a massage
@@ -451,6 +454,7 @@ pub fn answer(
         }
     };
     let out_of_network = intent::names_out_of_network(question);
+    let asks_penalty = intent::names_penalty(question);
     // The dollar amounts the question states, as tokens ("$25,000" → "25000"), so that
     // "$25000" finds "$25,000".
     let figures: Vec<String> = question
@@ -519,7 +523,10 @@ pub fn answer(
             {
                 continue;
             }
-            let cost = if !cost_question || !for_topic {
+            // A penalty ("If prior authorization is not obtained a $250 penalty will
+            // apply") is what a member pays for a missed step, not the service's price.
+            let penalty = intent::names_penalty(unit) && !asks_penalty;
+            let cost = if !cost_question || !for_topic || penalty {
                 0.0
             } else if intent::states_figure(unit) {
                 COST_BONUS
@@ -970,6 +977,42 @@ mod tests {
         assert_eq!(
             ask_closely("is a checkup free at a non-plan doctor?"),
             "Your Cost If You Use a Non-Plan Provider: Not covered"
+        );
+    }
+
+    #[test]
+    fn a_penalty_is_not_the_price_unless_asked() {
+        // Health Net's 2014 SBC: the limitation's penalty, a little closer to the question
+        // than the price, answered "Is end-of-life care for my dad covered?".
+        let row = "Common Medical Event: If you need help recovering or have other special health needs\n\
+                   Services You May Need: Hospice service\n\
+                   Your Cost If You Use a Preferred Provider: No charge\n\
+                   Limitations & Exceptions: If prior authorization is not obtained a $250 penalty will apply.";
+        let stored = |_: &SearchHit| Some(vec![0.30, 0.50, 0.60]);
+        let closeness = Closeness {
+            stored: &stored,
+            embedded: &|_| panic!("the cosines are stored"),
+        };
+        let ask_closely = |q: &str| {
+            answer(
+                q,
+                vec![hit("row", row, 0.6)],
+                &|_| Some(1.0),
+                AbstainPolicy::default(),
+                Some(&closeness),
+            )
+            .expect("answers")
+            .answer
+            .expect("an answer")
+            .text
+        };
+        assert_eq!(
+            ask_closely("Is hospice care for my dad covered?"),
+            "Your Cost If You Use a Preferred Provider: No charge"
+        );
+        assert_eq!(
+            ask_closely("is there a penalty for hospice without prior authorization?"),
+            "Limitations & Exceptions: If prior authorization is not obtained a $250 penalty will apply."
         );
     }
 
