@@ -471,6 +471,38 @@ pub fn names_out_of_network(text: &str) -> bool {
     })
 }
 
+/// Whether a text speaks of the out-of-network side alone: it names that side
+/// ([`names_out_of_network`]) and, with those names taken out, no network or preferred,
+/// plan or participating provider ("limited to $150/day for non-network", not "For
+/// preferred providers $250 person. For non-preferred providers $500 person").
+pub fn names_only_out_of_network(text: &str) -> bool {
+    if !names_out_of_network(text) {
+        return false;
+    }
+    let mut rest: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, '–' | '—' | '‐' | '‑') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    for name in OUT_OF_NETWORK {
+        rest = rest.replace(name, " ");
+    }
+    ![
+        "network",
+        "preferred provider",
+        "plan provider",
+        "participating provider",
+    ]
+    .iter()
+    .any(|w| rest.contains(w))
+}
+
 /// Whether a `Header: value` line is the out-of-network side's figure: its header (up to
 /// the first colon) names that side and a provider or network ("What You Will Pay —
 /// Out-of-Network Provider (You will pay the most): 40% coinsurance", "Your Cost If You
@@ -920,6 +952,27 @@ mod tests {
             "what do non-preferred drugs cost",
         ] {
             assert!(!names_out_of_network(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_text_may_speak_of_the_out_of_network_side_alone_or_of_both() {
+        for alone in [
+            "Coverage is limited to 100 days per year; limited to $150/day for non-network.",
+            "If service provided by a non-preferred provider, you pay up to $350 per day",
+            "For out-of-network providers $8,000 member / $16,000 family per calendar year.",
+        ] {
+            assert!(names_only_out_of_network(alone), "{alone}");
+        }
+        for both in [
+            "For preferred providers $250 person / $500 family For non-preferred providers \
+             $500 person / $1,000 family",
+            "Coverage is limited to a total of 30 days, In-Network Provider and Non-Network \
+             Provider combined",
+            "Your in-network doctor may use an out-of-network provider for some services.",
+            "Preferred generic drugs: $10 copay",
+        ] {
+            assert!(!names_only_out_of_network(both), "{both}");
         }
     }
 

@@ -9,8 +9,8 @@
 //! member is shown first: the share of questions whose answer (the highlighted line,
 //! [`benefind::engine::answer`]) comes from a relevant row, the share answered
 //! "the documents don't say" (each question is answered by a row of every SBC), and the
-//! share whose answer is the out-of-network column's figure though the question does not
-//! ask about that side ("OON aft": the member is shown the wrong price), or a penalty
+//! share whose answer is the out-of-network column's figure (or a line about that side
+//! alone) though the question does not ask about that side ("OON aft": the member is shown the wrong price), or a penalty
 //! though it does not ask about one ("pen aft"). The
 //! passages' answer units are embedded and stored first, as a bundle stores them and
 //! as the browser does after an ingest. Writes target/bench/sbc.json.
@@ -126,9 +126,9 @@ struct Asked {
     answer: Option<(String, bool)>,
     /// The first hit's text.
     first: String,
-    /// The answer is the out-of-network column's figure, and the question does not ask
-    /// about that side: a member asking what a visit costs is shown what they would pay
-    /// at a provider outside the network.
+    /// The answer is the out-of-network column's figure, or a line about that side
+    /// alone, and the question does not ask about that side: a member asking what a
+    /// visit costs is shown what they would pay at a provider outside the network.
     other_side: bool,
     /// The answer speaks of a penalty (for a missed pre-authorization), and the question
     /// does not ask about one: the member is shown a penalty as the price.
@@ -151,7 +151,8 @@ fn ask(engine: &Engine, q: &Question, mode: SearchMode) -> anyhow::Result<Asked>
     let hits = &answered.results;
     let rank = hits.iter().position(|h| relevant(&h.text)).map(|i| i + 1);
     let other_side = answered.answer.as_ref().is_some_and(|a| {
-        intent::is_out_of_network_line(&a.text) && !intent::names_out_of_network(&q.question)
+        (intent::is_out_of_network_line(&a.text) || intent::names_only_out_of_network(&a.text))
+            && !intent::names_out_of_network(&q.question)
     });
     let penalty = answered
         .answer
