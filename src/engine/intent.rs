@@ -442,12 +442,10 @@ const DRUG_TIER_WORDS: &[&str] = &[
     "specialty",
 ];
 
-/// Whether a text names the out-of-network side ("what do I pay at an out-of-network
-/// urgent care", "Out–of–Network Provider: 50% coinsurance"). Dashes of any kind count.
-/// "Non-preferred" before a drug word is a drug tier ("non-preferred brand drugs").
-pub fn names_out_of_network(text: &str) -> bool {
-    let lower: String = text
-        .to_lowercase()
+/// `text` in lower case with every kind of dash a hyphen ("Out–of–Network" →
+/// "out-of-network").
+fn lower_with_hyphens(text: &str) -> String {
+    text.to_lowercase()
         .chars()
         .map(|c| {
             if matches!(c, '–' | '—' | '‐' | '‑') {
@@ -456,7 +454,14 @@ pub fn names_out_of_network(text: &str) -> bool {
                 c
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Whether a text names the out-of-network side ("what do I pay at an out-of-network
+/// urgent care", "Out–of–Network Provider: 50% coinsurance"). Dashes of any kind count.
+/// "Non-preferred" before a drug word is a drug tier ("non-preferred brand drugs").
+pub fn names_out_of_network(text: &str) -> bool {
+    let lower = lower_with_hyphens(text);
     OUT_OF_NETWORK.iter().any(|w| {
         lower.match_indices(w).any(|(i, _)| {
             let rest = &lower[i + w.len()..];
@@ -479,17 +484,7 @@ pub fn names_only_out_of_network(text: &str) -> bool {
     if !names_out_of_network(text) {
         return false;
     }
-    let mut rest: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if matches!(c, '–' | '—' | '‐' | '‑') {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut rest = lower_with_hyphens(text);
     for name in OUT_OF_NETWORK {
         rest = rest.replace(name, " ");
     }

@@ -951,6 +951,27 @@ mod tests {
         );
     }
 
+    /// The answer's text for a one-row passage whose stored unit cosines are 0.3 (its
+    /// label line), 0.5 and 0.6: its last cell is the closest.
+    fn answer_text_closely(question: &str, row: &str) -> String {
+        let stored = |_: &SearchHit| Some(vec![0.30, 0.50, 0.60]);
+        let closeness = Closeness {
+            stored: &stored,
+            embedded: &|_| panic!("the cosines are stored"),
+        };
+        answer(
+            question,
+            vec![hit("row", row, 0.6)],
+            &|_| Some(1.0),
+            AbstainPolicy::default(),
+            Some(&closeness),
+        )
+        .expect("answers")
+        .answer
+        .expect("an answer")
+        .text
+    }
+
     #[test]
     fn unasked_the_out_of_network_column_does_not_answer_though_closer() {
         // Kaiser's 2013 SBC: MiniLM read the out-of-network cell as a little closer to
@@ -959,24 +980,7 @@ mod tests {
                    Services You May Need: Preventive care/screening/immunization\n\
                    Your Cost If You Use a Plan Provider: No charge\n\
                    Your Cost If You Use a Non-Plan Provider: Not covered";
-        let stored = |_: &SearchHit| Some(vec![0.30, 0.50, 0.60]);
-        let closeness = Closeness {
-            stored: &stored,
-            embedded: &|_| panic!("the cosines are stored"),
-        };
-        let ask_closely = |q: &str| {
-            answer(
-                q,
-                vec![hit("row", row, 0.6)],
-                &|_| Some(1.0),
-                AbstainPolicy::default(),
-                Some(&closeness),
-            )
-            .expect("answers")
-            .answer
-            .expect("an answer")
-            .text
-        };
+        let ask_closely = |q: &str| answer_text_closely(q, row);
         assert_eq!(
             ask_closely("Is my annual checkup free?"),
             "Your Cost If You Use a Plan Provider: No charge"
@@ -991,16 +995,8 @@ mod tests {
                    Services You May Need: Skilled nursing care\n\
                    Your Cost If You Use a In-Network Provider: 40% coinsurance\n\
                    Limitations & Exceptions: Coverage is limited to 100 days per year; limited to $150/day for non-network.";
-        let a = answer(
-            "how much is a stay in a skilled nursing facility",
-            vec![hit("row", row, 0.6)],
-            &|_| Some(1.0),
-            AbstainPolicy::default(),
-            Some(&closeness),
-        )
-        .expect("answers");
         assert_eq!(
-            a.answer.expect("an answer").text,
+            answer_text_closely("how much is a stay in a skilled nursing facility", row),
             "Your Cost If You Use a In-Network Provider: 40% coinsurance"
         );
     }
@@ -1013,24 +1009,7 @@ mod tests {
                    Services You May Need: Hospice service\n\
                    Your Cost If You Use a Preferred Provider: No charge\n\
                    Limitations & Exceptions: If prior authorization is not obtained a $250 penalty will apply.";
-        let stored = |_: &SearchHit| Some(vec![0.30, 0.50, 0.60]);
-        let closeness = Closeness {
-            stored: &stored,
-            embedded: &|_| panic!("the cosines are stored"),
-        };
-        let ask_closely = |q: &str| {
-            answer(
-                q,
-                vec![hit("row", row, 0.6)],
-                &|_| Some(1.0),
-                AbstainPolicy::default(),
-                Some(&closeness),
-            )
-            .expect("answers")
-            .answer
-            .expect("an answer")
-            .text
-        };
+        let ask_closely = |q: &str| answer_text_closely(q, row);
         assert_eq!(
             ask_closely("Is hospice care for my dad covered?"),
             "Your Cost If You Use a Preferred Provider: No charge"
