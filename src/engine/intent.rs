@@ -363,10 +363,17 @@ pub fn asks_duration(question: &str) -> bool {
 /// Whether `phrase` occurs in `lower` (lower-cased text) as whole words: "oon" is not in
 /// "soon" or "noon", "how long" is not in "somehow longer".
 fn has_phrase(lower: &str, phrase: &str) -> bool {
-    lower.match_indices(phrase).any(|(i, _)| {
+    phrase_ends(lower, phrase).next().is_some()
+}
+
+/// Where each whole-word occurrence of `phrase` in `lower` ends ([`has_phrase`]).
+fn phrase_ends<'a>(lower: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+    lower.match_indices(phrase).filter_map(move |(i, _)| {
+        let end = i + phrase.len();
         let before = lower[..i].chars().next_back();
-        let after = lower[i + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        let after = lower[end..].chars().next();
+        (!before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric))
+            .then_some(end)
     })
 }
 
@@ -463,15 +470,11 @@ fn lower_with_hyphens(text: &str) -> String {
 pub fn names_out_of_network(text: &str) -> bool {
     let lower = lower_with_hyphens(text);
     OUT_OF_NETWORK.iter().any(|w| {
-        lower.match_indices(w).any(|(i, _)| {
-            let rest = &lower[i + w.len()..];
-            let before = lower[..i].chars().next_back();
-            let whole = !before.is_some_and(char::is_alphanumeric)
-                && !rest.chars().next().is_some_and(char::is_alphanumeric);
-            let next = rest
+        phrase_ends(&lower, w).any(|end| {
+            let next = lower[end..]
                 .split(|c: char| !(c.is_alphanumeric() || c == '-'))
                 .find(|t| !t.is_empty());
-            whole && !(w.starts_with("non") && next.is_some_and(|n| DRUG_TIER_WORDS.contains(&n)))
+            !(w.starts_with("non") && next.is_some_and(|n| DRUG_TIER_WORDS.contains(&n)))
         })
     })
 }
