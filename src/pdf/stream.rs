@@ -21,10 +21,10 @@
 //!   "Glasses", "Dental check-up") are cut where every column starts a line together.
 //! * **Cells.** A line that starts in lower case continues the previous row's cell in its
 //!   column (a name wrapped past the row's end). A sentence that runs across a row's
-//!   start beside a row with nothing else in its column is that row's. The first column groups rows (the
-//!   SBC's "Common Medical Event"): each of its blocks is one cell, in the row where it
-//!   starts (or, set in the middle of its rows, in the first of them), and the rows
-//!   below it continue it.
+//!   start beside a row with nothing else in its column is that row's. The first
+//!   column groups rows (the SBC's "Common Medical Event"): each of its blocks is one
+//!   cell, in the row where it starts (or, set in the middle of its rows, in the first
+//!   of them), and the rows below it continue it.
 
 use super::assemble::HEADING_RATIO;
 use super::grid::Grid;

@@ -10,10 +10,10 @@
 //! [`benefind::engine::answer`]) comes from a relevant row, the share answered
 //! "the documents don't say" (each question is answered by a row of every SBC), and the
 //! share whose answer is the out-of-network column's figure (or a line about that side
-//! alone) though the question does not ask about that side ("OON aft": the member is shown the wrong price), or a penalty
-//! though it does not ask about one ("pen aft"). The
-//! passages' answer units are embedded and stored first, as a bundle stores them and
-//! as the browser does after an ingest. Writes target/bench/sbc.json.
+//! alone) though the question does not ask about that side ("OON aft": the member is
+//! shown the wrong price), or a penalty though it does not ask about one ("pen aft").
+//! The passages' answer units are embedded and stored first, as a bundle stores them
+//! and as the browser does after an ingest. Writes target/bench/sbc.json.
 //!
 //! A file may also be a PDF's reading saved by `--save` (`NAME.json`: its name, the plain
 //! text and the layout), so that real SBC wording can be measured where the PDFs cannot be
