@@ -659,8 +659,78 @@ pub(crate) fn is_named_row(text: &str, asked: &[Asked<answer::Name>]) -> bool {
         })
 }
 
+/// Where care is given: in a hospital or facility bed, or coming and going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Admitted: a hospital stay, residential treatment.
+    Inpatient,
+    /// Not admitted: office visits, sessions, outpatient services.
+    Outpatient,
+}
+
+/// How members say they stay in (glossary "Hospitalization": "admission as an
+/// inpatient ... usually an overnight stay").
+const INPATIENT_WORDS: &[&str] = &[
+    "inpatient",
+    "admitted",
+    "admission",
+    "hospitalized",
+    "overnight",
+    "nights",
+    "residential",
+    "hospital stay",
+    "stay in the hospital",
+];
+/// How members say they come and go: visits to an office, sessions, a weekly
+/// appointment (SBC rows "…outpatient services", "Office visits").
+const OUTPATIENT_WORDS: &[&str] = &[
+    "outpatient",
+    "office",
+    "session",
+    "sessions",
+    "appointment",
+    "appointments",
+    "appt",
+    "appts",
+    "weekly",
+    "a week",
+    "per week",
+];
+
+/// The setting `text` (a question, a row's title) names, when it names one and not the
+/// other.
+pub fn named_setting(text: &str) -> Option<Setting> {
+    let lower = lower_with_hyphens(text);
+    let inpatient = INPATIENT_WORDS.iter().any(|w| has_phrase(&lower, w));
+    let outpatient = OUTPATIENT_WORDS.iter().any(|w| has_phrase(&lower, w));
+    match (inpatient, outpatient) {
+        (true, false) => Some(Setting::Inpatient),
+        (false, true) => Some(Setting::Outpatient),
+        _ => None,
+    }
+}
+
+/// The setting a table row is for, read from its event and label ("If you have a hospital
+/// stay", "Mental/Behavioral health outpatient services"), when they name one only.
+fn row_setting(text: &str) -> Option<Setting> {
+    row_title(text).and_then(|[event, label]| named_setting(&format!("{event} {label}")))
+}
+
+/// How much of the fused score (0–1) a table row loses when it is for the other setting
+/// than the one the question names ("a counselor once a week, each session": the
+/// inpatient row yields to the outpatient one). Bounded like [`NO_PRICE_PENALTY`].
+/// Real-SBC top-1 (`benefind bench sbc --weights int8`) at 0 / 0.1 / 0.2 / 0.3: dev5
+/// 0.943 / 0.953 / 0.953 / 0.953, the other dev halves unchanged (dev4's answers from a
+/// relevant row 0.906 / 0.906 / 0.906 / 0.901: chosen 0.2); held-out 0.812 throughout;
+/// blind halves, measured only: fresh5 0.760 / 0.781 / 0.797 / 0.802, fresh6
+/// 0.740 / 0.766 / 0.771 / 0.771, fresh and fresh3 unchanged. The sample set's ranking
+/// and answers are unchanged (its passages are not SBC rows).
+pub const OTHER_SETTING_PENALTY: f32 = 0.2;
+
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * a table row whose label names what it asks about gains [`NAMED_ROW_BONUS`];
+/// * a table row for the other setting than the one it names ([`named_setting`]:
+///   admitted, or coming and going) drops by [`OTHER_SETTING_PENALTY`];
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
 /// * unless it asks for an example, worked coverage examples drop by
 ///   [`WORKED_EXAMPLE_PENALTY`];
@@ -688,8 +758,12 @@ pub fn adjust_for_question<'a>(
         .filter(|t| !EXCLUSION_WORDS.contains(&t.word.as_str()))
         .cloned()
         .collect();
+    let setting = named_setting(question);
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
+        if setting.is_some_and(|asked| row_setting(text).is_some_and(|row| row != asked)) {
+            *score -= OTHER_SETTING_PENALTY;
+        }
         if is_named_row(text, &names) {
             *score += NAMED_ROW_BONUS;
         }
@@ -1134,6 +1208,65 @@ mod tests {
         });
         // "drug" says what kind of thing, as "therapy" does: "Typically Generic" names it.
         assert_eq!(scored[0].0, 1);
+    }
+
+    #[test]
+    fn a_question_about_staying_in_or_coming_and_going_is_read_from_its_words() {
+        for q in [
+            "how much is a hospital stay if i get admitted",
+            "I'll be in for 3 nights after surgery, what's the cost",
+            "is residential rehab covered",
+        ] {
+            assert_eq!(named_setting(q), Some(Setting::Inpatient), "{q}");
+        }
+        for q in [
+            "counselor for my anxiety once a week, what does each session cost",
+            "how much is an office visit",
+            "is outpatient rehab covered",
+        ] {
+            assert_eq!(named_setting(q), Some(Setting::Outpatient), "{q}");
+        }
+        // Neither, or both: no setting asked.
+        for q in [
+            "Is rehab for drinking covered?",
+            "after my hospital stay, are the follow-up office visits covered",
+            // Whole words: "nightstand", "officer" are not "nights", "office".
+            "my nightstand officer",
+        ] {
+            assert_eq!(named_setting(q), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_row_for_the_other_setting_than_the_one_asked_about_yields() {
+        let row = |label: &str, price: &str| {
+            format!(
+                "Common Medical Event: If you need mental health, behavioral health, or \
+                 substance abuse services\n\
+                 Services You May Need: {label}\n\
+                 In-Network Provider: {price}\n\
+                 Limitations: None"
+            )
+        };
+        let texts = [
+            row("Inpatient services", "$500 copay per day"),
+            row("Outpatient services", "$30 copay per visit"),
+        ];
+        let order = |question: &str| {
+            let mut scored = vec![(0, 1.0), (1, 0.9)];
+            adjust_for_question(question, &mut scored, |row| {
+                texts.get(row as usize).map(String::as_str)
+            });
+            scored.iter().map(|s| s.0).collect::<Vec<_>>()
+        };
+        // Weekly sessions are outpatient care: the inpatient row, a little closer, yields.
+        assert_eq!(
+            order("my daughter wants a counselor once a week, what does each session cost"),
+            [1, 0]
+        );
+        // Asked about a stay, the inpatient row keeps its place; asked neither, too.
+        assert_eq!(order("if she is admitted, what does each day cost"), [0, 1]);
+        assert_eq!(order("what does a counselor cost"), [0, 1]);
     }
 
     #[test]
