@@ -659,78 +659,133 @@ pub(crate) fn is_named_row(text: &str, asked: &[Asked<answer::Name>]) -> bool {
         })
 }
 
-/// Where care is given: in a hospital or facility bed, or coming and going.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setting {
-    /// Admitted: a hospital stay, residential treatment.
-    Inpatient,
-    /// Not admitted: office visits, sessions, outpatient services.
-    Outpatient,
+/// Two kinds of care that SBCs price on separate rows, each with the words that name it
+/// in a question or in a row's title.
+#[derive(Debug, Clone, Copy)]
+pub struct Contrast {
+    /// Each kind's name and its words (whole words, lower case).
+    pub kinds: [(&'static str, &'static [&'static str]); 2],
 }
 
-/// How members say they stay in (glossary "Hospitalization": "admission as an
-/// inpatient ... usually an overnight stay").
-const INPATIENT_WORDS: &[&str] = &[
-    "inpatient",
-    "admitted",
-    "admission",
-    "hospitalized",
-    "overnight",
-    "nights",
-    "residential",
-    "hospital stay",
-    "stay in the hospital",
-];
-/// How members say they come and go: visits to an office, sessions, a weekly
-/// appointment (SBC rows "…outpatient services", "Office visits").
-const OUTPATIENT_WORDS: &[&str] = &[
-    "outpatient",
-    "office",
-    "session",
-    "sessions",
-    "appointment",
-    "appointments",
-    "appt",
-    "appts",
-    "weekly",
-    "a week",
-    "per week",
-];
-
-/// The setting `text` (a question, a row's title) names, when it names one and not the
-/// other.
-pub fn named_setting(text: &str) -> Option<Setting> {
-    let lower = lower_with_hyphens(text);
-    let inpatient = INPATIENT_WORDS.iter().any(|w| has_phrase(&lower, w));
-    let outpatient = OUTPATIENT_WORDS.iter().any(|w| has_phrase(&lower, w));
-    match (inpatient, outpatient) {
-        (true, false) => Some(Setting::Inpatient),
-        (false, true) => Some(Setting::Outpatient),
-        _ => None,
+impl Contrast {
+    /// The kind `text` (a question, a row's event and label) names, when it names one and
+    /// not the other.
+    pub fn named(&self, text: &str) -> Option<&'static str> {
+        let lower = lower_with_hyphens(text);
+        let [first, second] = self
+            .kinds
+            .map(|(_, words)| words.iter().any(|w| has_phrase(&lower, w)));
+        match (first, second) {
+            (true, false) => Some(self.kinds[0].0),
+            (false, true) => Some(self.kinds[1].0),
+            _ => None,
+        }
     }
 }
 
-/// The setting a table row is for, read from its event and label ("If you have a hospital
-/// stay", "Mental/Behavioral health outpatient services"), when they name one only.
-fn row_setting(text: &str) -> Option<Setting> {
-    row_title(text).and_then(|[event, label]| named_setting(&format!("{event} {label}")))
-}
+/// Where care is given: admitted (glossary "Hospitalization": "admission as an
+/// inpatient ... usually an overnight stay"; SBC event "If you have a hospital stay"), or
+/// coming and going (SBC rows "…outpatient services", "Office visits"; members speak of
+/// sessions and weekly appointments).
+pub const SETTING: Contrast = Contrast {
+    kinds: [
+        (
+            "inpatient",
+            &[
+                "inpatient",
+                "admitted",
+                "admission",
+                "hospitalized",
+                "overnight",
+                "nights",
+                "residential",
+                "hospital stay",
+                "stay in the hospital",
+            ],
+        ),
+        (
+            "outpatient",
+            &[
+                "outpatient",
+                "office",
+                "session",
+                "sessions",
+                "appointment",
+                "appointments",
+                "appt",
+                "appts",
+                "weekly",
+                "a week",
+                "per week",
+            ],
+        ),
+    ],
+};
 
-/// How much of the fused score (0–1) a table row loses when it is for the other setting
-/// than the one the question names ("a counselor once a week, each session": the
-/// inpatient row yields to the outpatient one). Bounded like [`NO_PRICE_PENALTY`].
-/// Real-SBC top-1 (`benefind bench sbc --weights int8`) at 0 / 0.1 / 0.2 / 0.3: dev5
-/// 0.943 / 0.953 / 0.953 / 0.953, the other dev halves unchanged (dev4's answers from a
-/// relevant row 0.906 / 0.906 / 0.906 / 0.901: chosen 0.2); held-out 0.812 throughout;
-/// blind halves, measured only: fresh5 0.760 / 0.781 / 0.797 / 0.802, fresh6
-/// 0.740 / 0.766 / 0.771 / 0.771, fresh and fresh3 unchanged. The sample set's ranking
-/// and answers are unchanged (its passages are not SBC rows).
-pub const OTHER_SETTING_PENALTY: f32 = 0.2;
+/// Who bills: the facility (SBC rows "Facility fee (e.g., hospital room)",
+/// "Childbirth/delivery facility services"; members speak of what "the hospital
+/// charges"), or the professionals (rows "Physician/surgeon fees", "Childbirth/delivery
+/// professional services").
+pub const BILLER: Contrast = Contrast {
+    kinds: [
+        (
+            "facility",
+            &[
+                "facility",
+                "hospital charge",
+                "hospital charges",
+                "hospital bill",
+                "hospital bills",
+                "hospital fee",
+                "hospital fees",
+                "hospital's bill",
+                "hospital's charges",
+                "hospital room",
+                "room and board",
+            ],
+        ),
+        (
+            "professional",
+            &[
+                "professional",
+                "physician",
+                "physicians",
+                "surgeon",
+                "surgeons",
+                "surgeon's",
+                "anesthesia",
+                "anesthesiologist",
+                "doctor's fee",
+                "doctor's bill",
+                "doctor bill",
+                "doctor fee",
+            ],
+        ),
+    ],
+};
+
+/// The contrasts [`adjust_for_question`] reads.
+const CONTRASTS: [Contrast; 2] = [SETTING, BILLER];
+
+/// How much of the fused score (0–1) a table row loses for each [`Contrast`] whose other
+/// kind it is for than the one the question names ("a counselor once a week, each
+/// session": the inpatient row yields to the outpatient one; "what will the hospital
+/// charge for the delivery": the professional services row yields to the facility's).
+/// Bounded like [`NO_PRICE_PENALTY`]. Real-SBC top-1 (`benefind bench sbc --weights
+/// int8`), [`SETTING`] alone at 0 / 0.1 / 0.2 / 0.3: dev5 0.943 / 0.953 / 0.953 / 0.953,
+/// the other dev halves unchanged (dev4's answers from a relevant row 0.906 / 0.906 /
+/// 0.906 / 0.901: chosen 0.2); held-out 0.812 throughout; blind halves, measured only:
+/// fresh5 0.760 / 0.781 / 0.797 / 0.802, fresh6 0.740 / 0.766 / 0.771 / 0.771, fresh and
+/// fresh3 unchanged. [`BILLER`] added at 0.2: dev4 0.906 → 0.911, dev5 0.953 → 0.958;
+/// held-out unchanged; fresh6 0.771 → 0.797. The sample set's ranking and answers are
+/// unchanged (its passages are not SBC rows).
+pub const OTHER_KIND_PENALTY: f32 = 0.2;
 
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * a table row whose label names what it asks about gains [`NAMED_ROW_BONUS`];
-/// * a table row for the other setting than the one it names ([`named_setting`]:
-///   admitted, or coming and going) drops by [`OTHER_SETTING_PENALTY`];
+/// * a table row for the other kind of care than the one it names, for each
+///   [`Contrast`] (admitted or coming and going, the facility or the professionals),
+///   drops by [`OTHER_KIND_PENALTY`];
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
 /// * unless it asks for an example, worked coverage examples drop by
 ///   [`WORKED_EXAMPLE_PENALTY`];
@@ -758,11 +813,17 @@ pub fn adjust_for_question<'a>(
         .filter(|t| !EXCLUSION_WORDS.contains(&t.word.as_str()))
         .cloned()
         .collect();
-    let setting = named_setting(question);
+    let contrasts = CONTRASTS.map(|contrast| (contrast, contrast.named(question)));
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
-        if setting.is_some_and(|asked| row_setting(text).is_some_and(|row| row != asked)) {
-            *score -= OTHER_SETTING_PENALTY;
+        if let Some([event, label]) = row_title(text) {
+            let title = format!("{event} {label}");
+            for (contrast, asked) in &contrasts {
+                if asked.is_some_and(|asked| contrast.named(&title).is_some_and(|row| row != asked))
+                {
+                    *score -= OTHER_KIND_PENALTY;
+                }
+            }
         }
         if is_named_row(text, &names) {
             *score += NAMED_ROW_BONUS;
@@ -1217,14 +1278,14 @@ mod tests {
             "I'll be in for 3 nights after surgery, what's the cost",
             "is residential rehab covered",
         ] {
-            assert_eq!(named_setting(q), Some(Setting::Inpatient), "{q}");
+            assert_eq!(SETTING.named(q), Some("inpatient"), "{q}");
         }
         for q in [
             "counselor for my anxiety once a week, what does each session cost",
             "how much is an office visit",
             "is outpatient rehab covered",
         ] {
-            assert_eq!(named_setting(q), Some(Setting::Outpatient), "{q}");
+            assert_eq!(SETTING.named(q), Some("outpatient"), "{q}");
         }
         // Neither, or both: no setting asked.
         for q in [
@@ -1233,12 +1294,35 @@ mod tests {
             // Whole words: "nightstand", "officer" are not "nights", "office".
             "my nightstand officer",
         ] {
-            assert_eq!(named_setting(q), None, "{q}");
+            assert_eq!(SETTING.named(q), None, "{q}");
         }
     }
 
     #[test]
-    fn a_row_for_the_other_setting_than_the_one_asked_about_yields() {
+    fn a_question_about_who_bills_is_read_from_its_words() {
+        for q in [
+            "How much will the hospital charge me for having the baby?",
+            "is the facility fee at the surgery center covered",
+        ] {
+            assert_eq!(BILLER.named(q), Some("facility"), "{q}");
+        }
+        for q in [
+            "what does the surgeon's fee come to",
+            "will I owe for the anesthesiologist",
+        ] {
+            assert_eq!(BILLER.named(q), Some("professional"), "{q}");
+        }
+        // A hospital that does not bill says nothing of who bills.
+        for q in [
+            "after I leave the hospital can a nurse come to my house",
+            "hospital charges and the surgeon's bill, what do I pay",
+        ] {
+            assert_eq!(BILLER.named(q), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_row_for_the_other_kind_of_care_than_the_one_asked_about_yields() {
         let row = |label: &str, price: &str| {
             format!(
                 "Common Medical Event: If you need mental health, behavioral health, or \
@@ -1267,6 +1351,25 @@ mod tests {
         // Asked about a stay, the inpatient row keeps its place; asked neither, too.
         assert_eq!(order("if she is admitted, what does each day cost"), [0, 1]);
         assert_eq!(order("what does a counselor cost"), [0, 1]);
+        // Who bills, likewise: the facility's row passes the professionals'.
+        let childbirth = |label: &str| {
+            format!(
+                "Common Medical Event: If you are pregnant\n\
+                 Services You May Need: {label}\n\
+                 In-Network Provider: 20% coinsurance"
+            )
+        };
+        let texts = [
+            childbirth("Childbirth/delivery professional services"),
+            childbirth("Childbirth/delivery facility services"),
+        ];
+        let mut scored = vec![(0, 1.0), (1, 0.9)];
+        adjust_for_question(
+            "what will the hospital charge for the delivery",
+            &mut scored,
+            |row| texts.get(row as usize).map(String::as_str),
+        );
+        assert_eq!(scored[0].0, 1);
     }
 
     #[test]

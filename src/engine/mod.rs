@@ -72,9 +72,10 @@
 //! referral to see a specialist? No." stops outranking the specialist row's "$50
 //! copay"; and an SBC's worked coverage examples (a sample patient having a baby),
 //! which name many services and figures, lose 0.3 unless the question asks for an
-//! example; a row for inpatient care loses 0.2 to a question about weekly sessions, and
-//! an outpatient row to one about a hospital stay (`intent::named_setting`). `vector`
-//! and `keyword` use one channel.
+//! example; a row for inpatient care loses 0.2 to a question about weekly sessions, an
+//! outpatient row to one about a hospital stay, a row of professional fees to one about
+//! what the hospital charges, and so on (`intent::Contrast`). `vector` and `keyword` use
+//! one channel.
 //!
 //! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
 //! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
