@@ -764,6 +764,37 @@ pub const BILLER: Contrast = Contrast {
     ],
 };
 
+/// Kinds of drug that SBCs price on separate rows (tiers: "Generic drugs", "Preferred
+/// brand drugs", "Non-preferred brand drugs", "Specialty drugs"; "Tier 2 – Typically
+/// Preferred/Formulary Brand"), most specific first, each with the words that name it.
+const DRUG_KINDS: &[(&str, &[&str])] = &[
+    ("specialty", &["specialty", "biologic", "biologics"]),
+    (
+        "non-preferred",
+        &[
+            "non-preferred",
+            "non preferred",
+            "nonpreferred",
+            "non-formulary",
+            "non formulary",
+            "nonformulary",
+        ],
+    ),
+    ("brand", &["brand", "brands", "brand-name"]),
+    ("generic", &["generic", "generics"]),
+];
+
+/// The kind of drug `text` (a question, a row's event and label) names: the most
+/// specific it names ("a brand name with no generic yet" is a brand drug, "non-preferred
+/// generic/brand drugs" non-preferred ones).
+pub fn named_drug_kind(text: &str) -> Option<&'static str> {
+    let lower = lower_with_hyphens(text);
+    DRUG_KINDS
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| has_phrase(&lower, w)))
+        .map(|(kind, _)| *kind)
+}
+
 /// The contrasts [`adjust_for_question`] reads.
 const CONTRASTS: [Contrast; 2] = [SETTING, BILLER];
 
@@ -777,15 +808,17 @@ const CONTRASTS: [Contrast; 2] = [SETTING, BILLER];
 /// 0.906 / 0.901: chosen 0.2); held-out 0.812 throughout; blind halves, measured only:
 /// fresh5 0.760 / 0.781 / 0.797 / 0.802, fresh6 0.740 / 0.766 / 0.771 / 0.771, fresh and
 /// fresh3 unchanged. [`BILLER`] added at 0.2: dev4 0.906 → 0.911, dev5 0.953 → 0.958;
-/// held-out unchanged; fresh6 0.771 → 0.797. The sample set's ranking and answers are
-/// unchanged (its passages are not SBC rows).
+/// held-out unchanged; fresh6 0.771 → 0.797. The kind of drug ([`named_drug_kind`])
+/// added at 0.2: dev4 0.911 → 0.932, dev5 0.958 → 0.964; dev and held-out unchanged;
+/// fresh 0.701 → 0.722, fresh3 0.745 → 0.740, fresh5 0.797 → 0.807, fresh6 0.797 → 0.792.
+/// The sample set's ranking and answers are unchanged (its passages are not SBC rows).
 pub const OTHER_KIND_PENALTY: f32 = 0.2;
 
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * a table row whose label names what it asks about gains [`NAMED_ROW_BONUS`];
-/// * a table row for the other kind of care than the one it names, for each
-///   [`Contrast`] (admitted or coming and going, the facility or the professionals),
-///   drops by [`OTHER_KIND_PENALTY`];
+/// * a table row for another kind of care than the one it names, for each [`Contrast`]
+///   (admitted or coming and going, the facility or the professionals), and a row for
+///   another kind of drug ([`named_drug_kind`]) drop by [`OTHER_KIND_PENALTY`] each;
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
 /// * unless it asks for an example, worked coverage examples drop by
 ///   [`WORKED_EXAMPLE_PENALTY`];
@@ -814,6 +847,7 @@ pub fn adjust_for_question<'a>(
         .cloned()
         .collect();
     let contrasts = CONTRASTS.map(|contrast| (contrast, contrast.named(question)));
+    let drug_kind = named_drug_kind(question);
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
         if let Some([event, label]) = row_title(text) {
@@ -823,6 +857,11 @@ pub fn adjust_for_question<'a>(
                 {
                     *score -= OTHER_KIND_PENALTY;
                 }
+            }
+            if drug_kind
+                .is_some_and(|asked| named_drug_kind(&title).is_some_and(|row| row != asked))
+            {
+                *score -= OTHER_KIND_PENALTY;
             }
         }
         if is_named_row(text, &names) {
@@ -1319,6 +1358,60 @@ mod tests {
         ] {
             assert_eq!(BILLER.named(q), None, "{q}");
         }
+    }
+
+    #[test]
+    fn the_kind_of_drug_is_the_most_specific_one_named() {
+        for (text, kind) in [
+            ("how much r generic meds", Some("generic")),
+            (
+                "My blood pressure med is a brand name with no generic yet, its on the \
+                 preferred list",
+                Some("brand"),
+            ),
+            (
+                "my inhaler is non preferred brand now",
+                Some("non-preferred"),
+            ),
+            ("Non-preferred generic/brand drugs", Some("non-preferred")),
+            (
+                "Tier 3 – Typically Non-preferred/ non-Formulary Drugs",
+                Some("non-preferred"),
+            ),
+            (
+                "Tier 2 – Typically Preferred/Formulary Brand",
+                Some("brand"),
+            ),
+            (
+                "Tier 4 – Typically Specialty Drugs (brand and generic)",
+                Some("specialty"),
+            ),
+            // Tiers by number alone, and services, name no kind.
+            ("Tier 1", None),
+            ("Specialist visit", None),
+        ] {
+            assert_eq!(named_drug_kind(text), kind, "{text}");
+        }
+        let tier = |label: &str| {
+            format!(
+                "Common Medical Event: If you need drugs to treat your illness or condition\n\
+                 Services You May Need: {label}\n\
+                 In-Network Provider: $30 copay"
+            )
+        };
+        let texts = [
+            tier("Preferred brand drugs"),
+            tier("Non-preferred brand drugs"),
+        ];
+        let first = |question: &str| {
+            let mut scored = vec![(0, 1.0), (1, 0.9)];
+            adjust_for_question(question, &mut scored, |row| {
+                texts.get(row as usize).map(String::as_str)
+            });
+            scored[0].0
+        };
+        assert_eq!(first("my inhaler is non preferred brand now, how much?"), 1);
+        assert_eq!(first("how much is a brand name drug"), 0);
     }
 
     #[test]

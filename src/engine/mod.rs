@@ -74,8 +74,9 @@
 //! which name many services and figures, lose 0.3 unless the question asks for an
 //! example; a row for inpatient care loses 0.2 to a question about weekly sessions, an
 //! outpatient row to one about a hospital stay, a row of professional fees to one about
-//! what the hospital charges, and so on (`intent::Contrast`). `vector` and `keyword` use
-//! one channel.
+//! what the hospital charges, a generic drugs row to one about a brand drug, and so on
+//! (`intent::Contrast`, `intent::named_drug_kind`). `vector` and `keyword` use one
+//! channel.
 //!
 //! Graphs are stored as `postcard` (varint links) of instant-distance's `Hnsw`, whose points
 //! serialise as row numbers: the vectors are stored once, in the bundle's own encoding.
