@@ -795,8 +795,102 @@ pub fn named_drug_kind(text: &str) -> Option<&'static str> {
         .map(|(kind, _)| *kind)
 }
 
+/// Why a member sees the doctor: to prevent (glossary "Preventive Care": "routine
+/// health care, including screenings, check-ups"; SBC row "Preventive
+/// care/screening/immunization"), or because they are sick or hurt (row "Primary care
+/// visit to treat an injury or illness").
+pub const PURPOSE: Contrast = Contrast {
+    kinds: [
+        (
+            "preventive",
+            &[
+                "preventive",
+                "preventative",
+                "prevention",
+                "checkup",
+                "checkups",
+                "check-up",
+                "check-ups",
+                "check up",
+                "annual",
+                "yearly",
+                "screening",
+                "screenings",
+                "wellness",
+                "well visit",
+                "well-child",
+                "well child",
+                "well-baby",
+                "immunization",
+                "immunizations",
+                "vaccine",
+                "vaccines",
+                "vaccination",
+                "vaccinations",
+            ],
+        ),
+        (
+            "sick",
+            &[
+                "sick",
+                "ill",
+                "illness",
+                "injury",
+                "injured",
+                "hurt",
+                "sore",
+                "infection",
+                "fever",
+            ],
+        ),
+    ],
+};
+
+/// Which part of a pregnancy: the visits before and after (SBC rows "Office visits",
+/// "Prenatal and postnatal care" under "If you are pregnant"), or the birth itself (rows
+/// "Childbirth/delivery professional services", "…facility services").
+pub const MATERNITY: Contrast = Contrast {
+    kinds: [
+        (
+            "visits",
+            &[
+                "prenatal",
+                "pre-natal",
+                "postnatal",
+                "post-natal",
+                "postpartum",
+                "visits",
+                "checkups",
+                "check-ups",
+                "appointments",
+            ],
+        ),
+        (
+            "birth",
+            &[
+                "childbirth",
+                "delivery",
+                "deliver",
+                "delivering",
+                "labor",
+                "labour",
+                "give birth",
+                "giving birth",
+                "gave birth",
+                "having the baby",
+                "having a baby",
+                "have the baby",
+                "have a baby",
+                "c-section",
+                "cesarean",
+                "caesarean",
+            ],
+        ),
+    ],
+};
+
 /// The contrasts [`adjust_for_question`] reads.
-const CONTRASTS: [Contrast; 2] = [SETTING, BILLER];
+const CONTRASTS: [Contrast; 4] = [SETTING, BILLER, PURPOSE, MATERNITY];
 
 /// How much of the fused score (0–1) a table row loses for each [`Contrast`] whose other
 /// kind it is for than the one the question names ("a counselor once a week, each
@@ -811,13 +905,16 @@ const CONTRASTS: [Contrast; 2] = [SETTING, BILLER];
 /// held-out unchanged; fresh6 0.771 → 0.797. The kind of drug ([`named_drug_kind`])
 /// added at 0.2: dev4 0.911 → 0.932, dev5 0.958 → 0.964; dev and held-out unchanged;
 /// fresh 0.701 → 0.722, fresh3 0.745 → 0.740, fresh5 0.797 → 0.807, fresh6 0.797 → 0.792.
+/// [`PURPOSE`] added: the dev halves and held-out unchanged, fresh3 0.740 → 0.745;
+/// [`MATERNITY`] then: dev5 0.964 → 0.969, fresh5 0.807 → 0.812, the rest unchanged.
 /// The sample set's ranking and answers are unchanged (its passages are not SBC rows).
 pub const OTHER_KIND_PENALTY: f32 = 0.2;
 
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
 /// * a table row whose label names what it asks about gains [`NAMED_ROW_BONUS`];
 /// * a table row for another kind of care than the one it names, for each [`Contrast`]
-///   (admitted or coming and going, the facility or the professionals), and a row for
+///   (admitted or coming and going, the facility or the professionals, to prevent or to
+///   treat, a pregnancy's visits or the birth), and a row for
 ///   another kind of drug ([`named_drug_kind`]) drop by [`OTHER_KIND_PENALTY`] each;
 /// * when it asks a price, passages that state no cost drop by [`NO_PRICE_PENALTY`];
 /// * unless it asks for an example, worked coverage examples drop by
@@ -1361,6 +1458,58 @@ mod tests {
     }
 
     #[test]
+    fn why_a_member_sees_the_doctor_and_which_part_of_a_pregnancy_are_read_from_words() {
+        for (contrast, text, kind) in [
+            (PURPOSE, "Is my annual checkup free?", Some("preventive")),
+            (
+                PURPOSE,
+                "do I pay for my kid's vaccines",
+                Some("preventive"),
+            ),
+            (
+                PURPOSE,
+                "copay for my regular doctor when I'm sick?",
+                Some("sick"),
+            ),
+            (
+                PURPOSE,
+                "Primary care visit to treat an injury or illness",
+                Some("sick"),
+            ),
+            (
+                PURPOSE,
+                "Preventive care/screening/immunization",
+                Some("preventive"),
+            ),
+            // A sick visit after a screening names both: neither is asked.
+            (PURPOSE, "my screening found an infection, what now", None),
+            (
+                MATERNITY,
+                "how much are my prenatal checkups",
+                Some("visits"),
+            ),
+            (
+                MATERNITY,
+                "If you are pregnant Office visits",
+                Some("visits"),
+            ),
+            (
+                MATERNITY,
+                "what will the hospital charge for labor",
+                Some("birth"),
+            ),
+            (
+                MATERNITY,
+                "Childbirth/delivery facility services",
+                Some("birth"),
+            ),
+            (MATERNITY, "Is my annual physical free?", None),
+        ] {
+            assert_eq!(contrast.named(text), kind, "{text}");
+        }
+    }
+
+    #[test]
     fn the_kind_of_drug_is_the_most_specific_one_named() {
         for (text, kind) in [
             ("how much r generic meds", Some("generic")),
@@ -1456,13 +1605,35 @@ mod tests {
             childbirth("Childbirth/delivery professional services"),
             childbirth("Childbirth/delivery facility services"),
         ];
-        let mut scored = vec![(0, 1.0), (1, 0.9)];
-        adjust_for_question(
-            "what will the hospital charge for the delivery",
-            &mut scored,
-            |row| texts.get(row as usize).map(String::as_str),
+        let first = |question: &str, texts: &[String]| {
+            let mut scored = vec![(0, 1.0), (1, 0.9)];
+            adjust_for_question(question, &mut scored, |row| {
+                texts.get(row as usize).map(String::as_str)
+            });
+            scored[0].0
+        };
+        assert_eq!(
+            first("what will the hospital charge for the delivery", &texts),
+            1
         );
-        assert_eq!(scored[0].0, 1);
+        // A pregnancy's visits, likewise, and why a member sees the doctor.
+        let texts = [
+            childbirth("Childbirth/delivery professional services"),
+            childbirth("Office visits"),
+        ];
+        assert_eq!(first("how much are my prenatal checkups", &texts), 1);
+        let visit = |label: &str| {
+            format!(
+                "Common Medical Event: If you visit a health care provider's office or clinic\n\
+                 Services You May Need: {label}\n\
+                 In-Network Provider: $25 copay"
+            )
+        };
+        let texts = [
+            visit("Primary care visit to treat an injury or illness"),
+            visit("Preventive care/screening/immunization"),
+        ];
+        assert_eq!(first("is my yearly checkup free", &texts), 1);
     }
 
     #[test]
