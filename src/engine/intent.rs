@@ -470,13 +470,17 @@ fn lower_with_hyphens(text: &str) -> String {
 pub fn names_out_of_network(text: &str) -> bool {
     let lower = lower_with_hyphens(text);
     OUT_OF_NETWORK.iter().any(|w| {
-        phrase_ends(&lower, w).any(|end| {
-            let next = lower[end..]
-                .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-                .find(|t| !t.is_empty());
-            !(w.starts_with("non") && next.is_some_and(|n| DRUG_TIER_WORDS.contains(&n)))
-        })
+        phrase_ends(&lower, w).any(|end| !(w.starts_with("non") && before_drug_word(&lower, end)))
     })
+}
+
+/// Whether the word after byte `end` of `lower` is a drug word ([`DRUG_TIER_WORDS`]):
+/// "non-preferred" before it names a drug tier.
+fn before_drug_word(lower: &str, end: usize) -> bool {
+    lower[end..]
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .find(|t| !t.is_empty())
+        .is_some_and(|next| DRUG_TIER_WORDS.contains(&next))
 }
 
 /// Whether a text speaks of the out-of-network side alone: it names that side
@@ -752,7 +756,6 @@ pub const BILLER: Contrast = Contrast {
                 "physicians",
                 "surgeon",
                 "surgeons",
-                "surgeon's",
                 "anesthesia",
                 "anesthesiologist",
                 "doctor's fee",
@@ -763,37 +766,6 @@ pub const BILLER: Contrast = Contrast {
         ),
     ],
 };
-
-/// Kinds of drug that SBCs price on separate rows (tiers: "Generic drugs", "Preferred
-/// brand drugs", "Non-preferred brand drugs", "Specialty drugs"; "Tier 2 – Typically
-/// Preferred/Formulary Brand"), most specific first, each with the words that name it.
-const DRUG_KINDS: &[(&str, &[&str])] = &[
-    ("specialty", &["specialty", "biologic", "biologics"]),
-    (
-        "non-preferred",
-        &[
-            "non-preferred",
-            "non preferred",
-            "nonpreferred",
-            "non-formulary",
-            "non formulary",
-            "nonformulary",
-        ],
-    ),
-    ("brand", &["brand", "brands", "brand-name"]),
-    ("generic", &["generic", "generics"]),
-];
-
-/// The kind of drug `text` (a question, a row's event and label) names: the most
-/// specific it names ("a brand name with no generic yet" is a brand drug, "non-preferred
-/// generic/brand drugs" non-preferred ones).
-pub fn named_drug_kind(text: &str) -> Option<&'static str> {
-    let lower = lower_with_hyphens(text);
-    DRUG_KINDS
-        .iter()
-        .find(|(_, words)| words.iter().any(|w| has_phrase(&lower, w)))
-        .map(|(kind, _)| *kind)
-}
 
 /// Why a member sees the doctor: to prevent (glossary "Preventive Care": "routine
 /// health care, including screenings, check-ups"; SBC row "Preventive
@@ -927,6 +899,43 @@ pub const RECOVERY: Contrast = Contrast {
 
 /// The contrasts [`adjust_for_question`] reads.
 const CONTRASTS: [Contrast; 5] = [SETTING, BILLER, PURPOSE, MATERNITY, RECOVERY];
+
+/// Kinds of drug that SBCs price on separate rows (tiers: "Generic drugs", "Preferred
+/// brand drugs", "Non-preferred brand drugs", "Specialty drugs"; "Tier 2 – Typically
+/// Preferred/Formulary Brand"), most specific first, each with the words that name it
+/// ("non-…" before a drug word only: a "non-preferred provider" is the network side).
+const DRUG_KINDS: &[(&str, &[&str])] = &[
+    ("specialty", &["specialty", "biologic", "biologics"]),
+    (
+        "non-preferred",
+        &[
+            "non-preferred",
+            "non preferred",
+            "nonpreferred",
+            "non-formulary",
+            "non formulary",
+            "nonformulary",
+        ],
+    ),
+    ("brand", &["brand", "brands", "brand-name"]),
+    ("generic", &["generic", "generics"]),
+];
+
+/// The kind of drug `text` (a question, a row's event and label) names: the most
+/// specific it names ("a brand name with no generic yet" is a brand drug, "non-preferred
+/// generic/brand drugs" non-preferred ones).
+pub fn named_drug_kind(text: &str) -> Option<&'static str> {
+    let lower = lower_with_hyphens(text);
+    DRUG_KINDS
+        .iter()
+        .find(|(_, words)| {
+            words.iter().any(|w| {
+                phrase_ends(&lower, w)
+                    .any(|end| !w.starts_with("non") || before_drug_word(&lower, end))
+            })
+        })
+        .map(|(kind, _)| *kind)
+}
 
 /// How much of the fused score (0–1) a table row loses for each [`Contrast`] whose other
 /// kind it is for than the one the question names ("a counselor once a week, each
@@ -1447,115 +1456,97 @@ mod tests {
     }
 
     #[test]
-    fn a_question_about_staying_in_or_coming_and_going_is_read_from_its_words() {
-        for q in [
-            "how much is a hospital stay if i get admitted",
-            "I'll be in for 3 nights after surgery, what's the cost",
-            "is residential rehab covered",
-        ] {
-            assert_eq!(SETTING.named(q), Some("inpatient"), "{q}");
-        }
-        for q in [
-            "counselor for my anxiety once a week, what does each session cost",
-            "how much is an office visit",
-            "is outpatient rehab covered",
-        ] {
-            assert_eq!(SETTING.named(q), Some("outpatient"), "{q}");
-        }
-        // Neither, or both: no setting asked.
-        for q in [
-            "Is rehab for drinking covered?",
-            "after my hospital stay, are the follow-up office visits covered",
-            // Whole words: "nightstand", "officer" are not "nights", "office".
-            "my nightstand officer",
-        ] {
-            assert_eq!(SETTING.named(q), None, "{q}");
-        }
-    }
-
-    #[test]
-    fn a_question_about_who_bills_is_read_from_its_words() {
-        for q in [
-            "How much will the hospital charge me for having the baby?",
-            "is the facility fee at the surgery center covered",
-        ] {
-            assert_eq!(BILLER.named(q), Some("facility"), "{q}");
-        }
-        for q in [
-            "what does the surgeon's fee come to",
-            "will I owe for the anesthesiologist",
-        ] {
-            assert_eq!(BILLER.named(q), Some("professional"), "{q}");
-        }
-        // A hospital that does not bill says nothing of who bills.
-        for q in [
-            "after I leave the hospital can a nurse come to my house",
-            "hospital charges and the surgeon's bill, what do I pay",
-        ] {
-            assert_eq!(BILLER.named(q), None, "{q}");
-        }
-    }
-
-    #[test]
-    fn why_care_is_sought_and_which_part_of_a_pregnancy_are_read_from_words() {
-        for (contrast, text, kind) in [
-            (PURPOSE, "Is my annual checkup free?", Some("preventive")),
+    fn each_contrast_reads_the_kind_a_text_names_and_not_the_other() {
+        // Per contrast: texts (questions, row titles) that name its first kind, its
+        // second, and neither or both.
+        let cases: [(Contrast, [&[&str]; 3]); 5] = [
             (
-                PURPOSE,
-                "do I pay for my kid's vaccines",
-                Some("preventive"),
+                SETTING,
+                [
+                    &[
+                        "how much is a hospital stay if i get admitted",
+                        "I'll be in for 3 nights after surgery, what's the cost",
+                        "is residential rehab covered",
+                    ],
+                    &[
+                        "counselor for my anxiety once a week, what does each session cost",
+                        "how much is an office visit",
+                        "is outpatient rehab covered",
+                    ],
+                    &[
+                        "Is rehab for drinking covered?",
+                        "after my hospital stay, are the follow-up office visits covered",
+                        // Whole words: "nightstand", "officer" are not "nights", "office".
+                        "my nightstand officer",
+                    ],
+                ],
+            ),
+            (
+                BILLER,
+                [
+                    &[
+                        "How much will the hospital charge me for having the baby?",
+                        "is the facility fee at the surgery center covered",
+                    ],
+                    &[
+                        "what does the surgeon's fee come to",
+                        "will I owe for the anesthesiologist",
+                    ],
+                    // A hospital that does not bill says nothing of who bills.
+                    &[
+                        "after I leave the hospital can a nurse come to my house",
+                        "hospital charges and the surgeon's bill, what do I pay",
+                    ],
+                ],
             ),
             (
                 PURPOSE,
-                "copay for my regular doctor when I'm sick?",
-                Some("sick"),
-            ),
-            (
-                PURPOSE,
-                "Primary care visit to treat an injury or illness",
-                Some("sick"),
-            ),
-            (
-                PURPOSE,
-                "Preventive care/screening/immunization",
-                Some("preventive"),
-            ),
-            // A sick visit after a screening names both: neither is asked.
-            (PURPOSE, "my screening found an infection, what now", None),
-            (
-                MATERNITY,
-                "how much are my prenatal checkups",
-                Some("visits"),
+                [
+                    &[
+                        "Is my annual checkup free?",
+                        "do I pay for my kid's vaccines",
+                        "Preventive care/screening/immunization",
+                    ],
+                    &[
+                        "copay for my regular doctor when I'm sick?",
+                        "Primary care visit to treat an injury or illness",
+                    ],
+                    &["my screening found an infection, what now"],
+                ],
             ),
             (
                 MATERNITY,
-                "If you are pregnant Office visits",
-                Some("visits"),
-            ),
-            (
-                MATERNITY,
-                "what will the hospital charge for labor",
-                Some("birth"),
-            ),
-            (
-                MATERNITY,
-                "Childbirth/delivery facility services",
-                Some("birth"),
-            ),
-            (MATERNITY, "Is my annual physical free?", None),
-            (
-                RECOVERY,
-                "Is rehab for drinking covered?",
-                Some("substance use"),
+                [
+                    &[
+                        "how much are my prenatal checkups",
+                        "If you are pregnant Office visits",
+                    ],
+                    &[
+                        "what will the hospital charge for labor",
+                        "Childbirth/delivery facility services",
+                    ],
+                    &["Is my annual physical free?"],
+                ],
             ),
             (
                 RECOVERY,
-                "rehab after my knee surgery, physical therapy",
-                Some("rehabilitation"),
+                [
+                    &["Is rehab for drinking covered?"],
+                    &[
+                        "rehab after my knee surgery, physical therapy",
+                        "Rehabilitation services",
+                    ],
+                    &["is rehab covered"],
+                ],
             ),
-            (RECOVERY, "Rehabilitation services", Some("rehabilitation")),
-        ] {
-            assert_eq!(contrast.named(text), kind, "{text}");
+        ];
+        for (contrast, texts) in cases {
+            let kinds = [Some(contrast.kinds[0].0), Some(contrast.kinds[1].0), None];
+            for (texts, kind) in texts.into_iter().zip(kinds) {
+                for text in texts {
+                    assert_eq!(contrast.named(text), kind, "{text}");
+                }
+            }
         }
     }
 
@@ -1585,8 +1576,9 @@ mod tests {
                 "Tier 4 – Typically Specialty Drugs (brand and generic)",
                 Some("specialty"),
             ),
-            // Tiers by number alone, and services, name no kind.
+            // Tiers by number alone, services and the network side name no kind.
             ("Tier 1", None),
+            ("what if I see a non-preferred provider", None),
             ("Specialist visit", None),
         ] {
             assert_eq!(named_drug_kind(text), kind, "{text}");
