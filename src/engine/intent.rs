@@ -675,10 +675,14 @@ impl Contrast {
     /// The kind `text` (a question, a row's event and label) names, when it names one and
     /// not the other.
     pub fn named(&self, text: &str) -> Option<&'static str> {
-        let lower = lower_with_hyphens(text);
+        self.named_in(&lower_with_hyphens(text))
+    }
+
+    /// [`Contrast::named`] for text already lowered by [`lower_with_hyphens`].
+    fn named_in(&self, lower: &str) -> Option<&'static str> {
         let [first, second] = self
             .kinds
-            .map(|(_, words)| words.iter().any(|w| has_phrase(&lower, w)));
+            .map(|(_, words)| words.iter().any(|w| has_phrase(lower, w)));
         match (first, second) {
             (true, false) => Some(self.kinds[0].0),
             (false, true) => Some(self.kinds[1].0),
@@ -925,16 +929,30 @@ const DRUG_KINDS: &[(&str, &[&str])] = &[
 /// specific it names ("a brand name with no generic yet" is a brand drug, "non-preferred
 /// generic/brand drugs" non-preferred ones).
 pub fn named_drug_kind(text: &str) -> Option<&'static str> {
-    let lower = lower_with_hyphens(text);
+    drug_kind_in(&lower_with_hyphens(text))
+}
+
+/// [`named_drug_kind`] for text already lowered by [`lower_with_hyphens`].
+fn drug_kind_in(lower: &str) -> Option<&'static str> {
     DRUG_KINDS
         .iter()
         .find(|(_, words)| {
             words.iter().any(|w| {
-                phrase_ends(&lower, w)
-                    .any(|end| !w.starts_with("non") || before_drug_word(&lower, end))
+                phrase_ends(lower, w)
+                    .any(|end| !w.starts_with("non") || before_drug_word(lower, end))
             })
         })
         .map(|(kind, _)| *kind)
+}
+
+/// What kind of care `lower` (lowered by [`lower_with_hyphens`]) names for each
+/// [`Contrast`] of [`CONTRASTS`], then the kind of drug: one reading per place, so that a
+/// question's and a row title's can be compared place by place.
+fn kinds_named(lower: &str) -> impl Iterator<Item = Option<&'static str>> + '_ {
+    CONTRASTS
+        .iter()
+        .map(move |contrast| contrast.named_in(lower))
+        .chain(std::iter::once_with(move || drug_kind_in(lower)))
 }
 
 /// How much of the fused score (0–1) a table row loses for each [`Contrast`] whose other
@@ -996,28 +1014,19 @@ pub fn adjust_for_question<'a>(
         .filter(|t| !EXCLUSION_WORDS.contains(&t.word.as_str()))
         .cloned()
         .collect();
-    let contrasts = CONTRASTS.map(|contrast| (contrast, contrast.named(question)));
-    let drug_kind = named_drug_kind(question);
+    let asked_kinds: Vec<_> = kinds_named(&lower_with_hyphens(question)).collect();
     for (row, score) in scored.iter_mut() {
         let text = text(*row).unwrap_or("");
-        let mut other_kind = false;
-        if let Some([event, label]) = row_title(text) {
-            let title = format!("{event} {label}");
-            for (contrast, asked) in &contrasts {
-                if asked.is_some_and(|asked| contrast.named(&title).is_some_and(|row| row != asked))
-                {
-                    *score -= OTHER_KIND_PENALTY;
-                    other_kind = true;
-                }
-            }
-            if drug_kind
-                .is_some_and(|asked| named_drug_kind(&title).is_some_and(|row| row != asked))
-            {
-                *score -= OTHER_KIND_PENALTY;
-                other_kind = true;
-            }
-        }
-        if !other_kind && is_named_row(text, &names) {
+        // How many of the kinds the question names the row's title names otherwise.
+        let other_kinds = row_title(text).map_or(0, |[event, label]| {
+            let title = lower_with_hyphens(&format!("{event} {label}"));
+            kinds_named(&title)
+                .zip(&asked_kinds)
+                .filter(|(row, asked)| asked.is_some_and(|a| row.is_some_and(|r| r != a)))
+                .count()
+        });
+        *score -= OTHER_KIND_PENALTY * other_kinds as f32;
+        if other_kinds == 0 && is_named_row(text, &names) {
             *score += NAMED_ROW_BONUS;
         }
         if price && !states_cost(text) {
