@@ -725,6 +725,8 @@ pub const SETTING: Contrast = Contrast {
                 "weekly",
                 "a week",
                 "per week",
+                "every week",
+                "each week",
             ],
         ),
     ],
@@ -1049,7 +1051,8 @@ fn kinds_named(lower: &str) -> impl Iterator<Item = Option<&'static str>> + '_ {
 /// A drug said not to be preferred in the member's words ("isn't on the preferred
 /// list") then read as non-preferred: dev7 0.630 → 0.651, fresh5 0.812 → 0.818, fresh6
 /// 0.792 → 0.812, the rest unchanged. [`AGE`] then: fresh 0.722 → 0.729, the rest
-/// unchanged (dev7's MRR 0.747 → 0.751).
+/// unchanged (dev7's MRR 0.747 → 0.751). "Every week" and "each week" read as
+/// outpatient too: dev7 0.651 → 0.667, the rest unchanged.
 pub const OTHER_KIND_PENALTY: f32 = 0.2;
 
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
@@ -1563,6 +1566,7 @@ mod tests {
                         "counselor for my anxiety once a week, what does each session cost",
                         "how much is an office visit",
                         "is outpatient rehab covered",
+                        "how much to see a therapist every week",
                     ],
                     &[
                         "Is rehab for drinking covered?",
