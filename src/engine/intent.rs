@@ -995,11 +995,14 @@ const PROVIDER_WORDS: &[&str] = &[
 
 /// Whether a text about drugs says one is not preferred, in the member's words rather
 /// than the tier's: "a brand medication that isn't on the preferred list", "my meds
-/// are not on the formulary", "it's no longer preferred". A negation within the three
+/// are not on the formulary", "my med is no longer preferred". A negation within the three
 /// words before "preferred" or "formulary" ([`NEGATIONS`], or "off": "taken off the
 /// formulary"), a drug word anywhere, and no provider after ("not a preferred
 /// pharmacy" is the network side).
 fn negates_preferred(lower: &str) -> bool {
+    if !(lower.contains("preferred") || lower.contains("formulary")) {
+        return false;
+    }
     let words: Vec<String> = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .map(|w| w.replace(['\'', '’'], ""))
@@ -1699,6 +1702,7 @@ mod tests {
                 Some("non-preferred"),
             ),
             ("is my brand drug preferred?", Some("brand")),
+            ("my med is no longer preferred", Some("non-preferred")),
             (
                 "what if my drug's pharmacy is not a preferred pharmacy",
                 None,
