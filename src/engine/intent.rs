@@ -694,7 +694,7 @@ impl Contrast {
 /// Where care is given: admitted (glossary "Hospitalization": "admission as an
 /// inpatient ... usually an overnight stay"; SBC event "If you have a hospital stay"), or
 /// coming and going (SBC rows "…outpatient services", "Office visits"; members speak of
-/// sessions and weekly appointments).
+/// sessions and weekly appointments; the emergency room is a visit too).
 pub const SETTING: Contrast = Contrast {
     kinds: [
         (
@@ -727,6 +727,7 @@ pub const SETTING: Contrast = Contrast {
                 "per week",
                 "every week",
                 "each week",
+                "emergency room",
             ],
         ),
     ],
@@ -1055,7 +1056,10 @@ fn kinds_named(lower: &str) -> impl Iterator<Item = Option<&'static str>> + '_ {
 /// list") then read as non-preferred: dev7 0.630 → 0.651, fresh5 0.812 → 0.818, fresh6
 /// 0.792 → 0.812, the rest unchanged. [`AGE`] then: fresh 0.722 → 0.729, the rest
 /// unchanged (dev7's MRR 0.747 → 0.751). "Every week" and "each week" read as
-/// outpatient too: dev7 0.651 → 0.667, the rest unchanged.
+/// outpatient too: dev7 0.651 → 0.667, the rest unchanged; and "emergency room" (a
+/// visit the member comes and goes from, unless admitted: "admitted for 3 nights, what
+/// do I pay for the room" ranked the ER row first for its "room"): dev7 0.667 → 0.677,
+/// fresh5 0.818 → 0.828, the rest unchanged.
 pub const OTHER_KIND_PENALTY: f32 = 0.2;
 
 /// Re-orders fused candidates (row, score in 0–1, best first) for a question:
@@ -1570,6 +1574,7 @@ mod tests {
                         "how much is an office visit",
                         "is outpatient rehab covered",
                         "how much to see a therapist every week",
+                        "If you need immediate medical attention Emergency room care",
                     ],
                     &[
                         "Is rehab for drinking covered?",
