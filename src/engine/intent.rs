@@ -981,15 +981,14 @@ fn drug_kind_in(lower: &str) -> Option<&'static str> {
         .map(|(kind, _)| *kind)
 }
 
-/// Words after "preferred" that make it the network side ("not a preferred provider").
+/// Words after "preferred" that make it the network side ("not a preferred provider"),
+/// as [`words`] reads them (plurals stemmed: "pharmacies" → "pharmacie").
 const PROVIDER_WORDS: &[&str] = &[
     "provider",
-    "providers",
     "doctor",
-    "doctors",
     "network",
     "pharmacy",
-    "pharmacies",
+    "pharmacie",
     "hospital",
     "facility",
 ];
@@ -999,16 +998,13 @@ const PROVIDER_WORDS: &[&str] = &[
 /// are not on the formulary", "my med is no longer preferred". A negation within the three
 /// words before "preferred" or "formulary" ([`NEGATIONS`], or "off": "taken off the
 /// formulary"), a drug word anywhere, and no provider after ("not a preferred
-/// pharmacy" is the network side).
+/// pharmacy" is the network side). Read by [`words`], as [`asks_not_covered`] reads
+/// its negations.
 fn negates_preferred(lower: &str) -> bool {
     if !(lower.contains("preferred") || lower.contains("formulary")) {
         return false;
     }
-    let words: Vec<String> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .map(|w| w.replace(['\'', '’'], ""))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = words(lower);
     words.iter().any(|w| DRUG_TIER_WORDS.contains(&w.as_str()))
         && words.iter().enumerate().any(|(i, w)| {
             (w == "preferred" || w == "formulary")
